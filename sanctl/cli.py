@@ -1,0 +1,108 @@
+"""``sanctl [global options] [command]``: the TUI, or a scriptable command.
+
+Global options come before the command and mean the same for every command.
+Commands that print (``show``, ``export``) never import Textual, so they stay
+fast in scripts and cron jobs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import sys
+from collections.abc import Callable, Sequence
+
+from sanctl.startup import Source, StartupError, resolve_source
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sanctl",
+        description="A terminal UI for Linux iSCSI storage (LIO target, open-iscsi initiator).",
+        epilog="Without a command, sanctl opens the TUI.",
+    )
+    parser.add_argument("--demo", action="store_true", help="run on the demo SAN (no kernel target needed)")
+    parser.add_argument("--root", metavar="DIR", help="filesystem root to read (a captured tree, or where the demo SAN lives)")
+    parser.add_argument("--readonly", action="store_true", help="never change anything")
+    parser.add_argument("--no-mouse", action="store_true", help="do not capture the mouse (cheaper over slow SSH links)")
+    parser.add_argument("--theme", metavar="NAME", help="colour theme (bundled: sanctl-dark, sanctl-light)")
+    commands = parser.add_subparsers(dest="command", metavar="command")
+
+    show = commands.add_parser("show", help="print the configuration tree (like targetcli ls)")
+    show.add_argument("--json", action="store_true", help="print sanctl's model as JSON")
+
+    commands.add_parser("export", help="print the configuration as saveconfig.json (targetctl's format)")
+    return parser
+
+
+def _read(source: Source, *, details: bool):
+    from sanctl.target.configfs import ConfigfsNotFound, read_config
+
+    try:
+        return read_config(source.root, details=details)
+    except ConfigfsNotFound as exc:
+        raise StartupError(f"No LIO configfs under {exc.path}.", exit_code=2) from exc
+
+
+def cmd_show(args: argparse.Namespace, source: Source) -> int:
+    config = _read(source, details=args.json)
+    if args.json:
+        from sanctl.model_json import to_jsonable
+
+        json.dump(to_jsonable(config), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        from sanctl.tree import render_text
+
+        sys.stdout.write(render_text(config))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, source: Source) -> int:
+    from sanctl.target.saveconfig import dump
+
+    config = _read(source, details=True)
+    json.dump(dump(config), sys.stdout, indent=2, sort_keys=True)
+    sys.stdout.write("\n")
+    return 0
+
+
+def cmd_tui(args: argparse.Namespace, source: Source) -> int:
+    from sanctl.ui.app import SanctlApp
+
+    app = SanctlApp(
+        root=source.root,
+        mode=source.mode,
+        readonly=source.readonly,
+        readonly_reason=source.readonly_reason,
+        theme=args.theme,
+        host=socket.gethostname(),
+    )
+    app.run(mouse=not args.no_mouse)
+    return app.return_code or 0
+
+
+COMMANDS: dict[str | None, Callable[[argparse.Namespace, Source], int]] = {
+    None: cmd_tui,
+    "show": cmd_show,
+    "export": cmd_export,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        source = resolve_source(root=args.root, demo=args.demo, readonly=args.readonly)
+    except StartupError as exc:
+        print(f"sanctl: {exc}", file=sys.stderr)
+        return exc.exit_code
+    try:
+        return COMMANDS[args.command](args, source)
+    except StartupError as exc:
+        print(f"sanctl: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except BrokenPipeError:
+        return 0
+    finally:
+        source.cleanup()

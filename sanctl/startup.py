@@ -1,0 +1,111 @@
+"""Decide what sanctl is looking at before anything is drawn.
+
+The real kernel, a captured tree (``--root DIR``) or the demo SAN; writable
+or read-only, and why. When there is no LIO configfs the reason is named
+(not Linux, configfs not mounted, target modules not loaded, a container)
+and ``--demo`` offered, instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import tempfile
+from dataclasses import dataclass
+
+from sanctl.target.configfs import CONFIGFS_TARGET
+
+
+class StartupError(Exception):
+    """sanctl cannot start as asked; ``exit_code`` says how to exit."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where the configuration comes from, and whether it may be changed."""
+
+    root: str
+    mode: str  # "real", "captured" or "demo"
+    readonly: bool
+    readonly_reason: str | None
+    temporary: bool = False
+
+    def cleanup(self) -> None:
+        """Remove a temporary demo root."""
+        if self.temporary:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+_DEMO_HINT = "Try the demo SAN instead: sanctl --demo"
+
+
+def diagnose_missing_configfs(proc: str = "/proc", sys_root: str = "/sys") -> str:
+    """Why ``/sys/kernel/config/target`` is missing on this host, in one sentence."""
+    if platform.system() != "Linux":
+        return f"This is {platform.system()}, not Linux: the LIO target exists only in the Linux kernel."
+    try:
+        with open(os.path.join(proc, "filesystems"), encoding="utf-8") as handle:
+            filesystems = handle.read()
+    except OSError:
+        filesystems = ""
+    in_container = os.path.exists("/.dockerenv") or os.path.exists("/run/.containerenv")
+    if "configfs" not in filesystems:
+        cause = "The kernel has no configfs (module configfs not loaded or not built)"
+        if in_container:
+            cause += "; this looks like a container, which cannot load kernel modules"
+        return cause + ". Load it with: modprobe configfs && mount -t configfs none /sys/kernel/config"
+    config_dir = os.path.join(sys_root, "kernel", "config")
+    if not os.path.isdir(config_dir) or not os.listdir(config_dir):
+        if os.path.isdir(config_dir) and not os.path.ismount(config_dir):
+            return "configfs is not mounted. Mount it with: mount -t configfs none /sys/kernel/config"
+    if in_container:
+        return "The LIO target is not visible here; this looks like a container without the host's configfs."
+    return (
+        "The LIO target modules are not loaded. Load them with: "
+        "modprobe target_core_mod iscsi_target_mod (or start target.service)"
+    )
+
+
+def resolve_source(*, root: str | None, demo: bool, readonly: bool) -> Source:
+    """Work out the source for the command line options given."""
+    if demo:
+        return _demo_source(root, readonly)
+    if root is not None and os.path.abspath(root) != "/":
+        if not os.path.isdir(root):
+            raise StartupError(f"--root {root}: no such directory.", exit_code=2)
+        if not os.path.isdir(os.path.join(root, CONFIGFS_TARGET)):
+            raise StartupError(
+                f"--root {root}: no LIO configfs tree there (expected {os.path.join(root, CONFIGFS_TARGET)}).",
+                exit_code=2,
+            )
+        return Source(root, "captured", True, "reading a captured tree, not the running kernel")
+    if not os.path.isdir(os.path.join("/", CONFIGFS_TARGET)):
+        raise StartupError(f"No LIO target on this host. {diagnose_missing_configfs()}\n{_DEMO_HINT}")
+    if readonly:
+        return Source("/", "real", True, "--readonly")
+    if os.geteuid() != 0:
+        return Source("/", "real", True, "not root: changes need root")
+    return Source("/", "real", False, None)
+
+
+def _demo_source(root: str | None, readonly: bool) -> Source:
+    from sanctl.sim.demo import build_demo
+
+    temporary = root is None
+    if root is None:
+        root = tempfile.mkdtemp(prefix="sanctl-demo-")
+    elif os.path.exists(root) and not os.path.isdir(root):
+        raise StartupError(f"--root {root}: not a directory.", exit_code=2)
+    if not os.path.isdir(os.path.join(root, CONFIGFS_TARGET)):
+        try:
+            os.makedirs(root, exist_ok=True)
+            build_demo(root)
+        except OSError as exc:
+            raise StartupError(f"Cannot write the demo SAN under {root}: {exc.strerror or exc}", exit_code=2) from exc
+    reason = "--readonly" if readonly else None
+    return Source(root, "demo", readonly, reason, temporary)
