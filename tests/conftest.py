@@ -1,0 +1,55 @@
+"""Shared fixtures: real-kernel trees unpacked with their modes and symlinks."""
+
+from __future__ import annotations
+
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def unpack(tarball: Path, dest: Path) -> Path:
+    """Unpack a captured tree keeping modes and symlinks (git would lose them)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(tarball) as archive:
+        archive.extractall(dest, filter="tar")
+    return dest
+
+
+@pytest.fixture(scope="session")
+def _rac_trees(tmp_path_factory) -> dict[str, Path]:
+    base = tmp_path_factory.mktemp("rac")
+    return {
+        name: unpack(FIXTURES / "rac" / f"{name}-root.tar.gz", base / name)
+        for name in ("idle", "live")
+    }
+
+
+@pytest.fixture
+def rac_idle(_rac_trees, tmp_path) -> Path:
+    """A private copy of the RAC example as the real kernel showed it, no session."""
+    dest = tmp_path / "idle"
+    shutil.copytree(_rac_trees["idle"], dest, symlinks=True)
+    return dest
+
+
+@pytest.fixture
+def rac_live(_rac_trees, tmp_path) -> Path:
+    """The RAC example with one logged-in initiator (target and initiator sysfs)."""
+    dest = tmp_path / "live"
+    shutil.copytree(_rac_trees["live"], dest, symlinks=True)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def rac_idle_shared(_rac_trees) -> Path:
+    """The RAC tree for tests that only read it."""
+    return _rac_trees["idle"]
+
+
+@pytest.fixture(scope="session")
+def rac_live_shared(_rac_trees) -> Path:
+    return _rac_trees["live"]
