@@ -1,0 +1,44 @@
+"""The domain, readers and writers import no Textual (see shared/STYLE.md).
+
+Each module is imported in a fresh interpreter, so an import anywhere in its
+dependency chain is caught, not just in the module itself.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+HEADLESS = [
+    "sanctl.model",
+    "sanctl.model_json",
+    "sanctl.summary",
+    "sanctl.tree",
+    "sanctl.startup",
+    "sanctl.cli",
+    "sanctl.target.configfs",
+    "sanctl.target.saveconfig",
+    "sanctl.sim.demo",
+]
+
+
+@pytest.mark.parametrize("module", HEADLESS)
+def test_module_imports_without_textual(module):
+    code = f"import sys, {module}; sys.exit(1 if 'textual' in sys.modules else 0)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, f"{module} pulls in textual\n{result.stderr}"
+
+
+def test_show_and_export_commands_never_import_textual(rac_idle_shared):
+    code = (
+        "import sys, io, contextlib\n"
+        "from sanctl.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    main(['--root', {str(rac_idle_shared)!r}, 'show'])\n"
+        f"    main(['--root', {str(rac_idle_shared)!r}, 'export'])\n"
+        "sys.exit(1 if 'textual' in sys.modules else 0)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
