@@ -14,6 +14,7 @@ import pytest
 HEADLESS = [
     "sanctl.model",
     "sanctl.model_json",
+    "sanctl.names",
     "sanctl.summary",
     "sanctl.tree",
     "sanctl.startup",
