@@ -1,0 +1,1 @@
+"""The Textual UI of sanctl. ``from sanctl.ui.app import SanctlApp``."""

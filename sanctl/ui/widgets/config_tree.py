@@ -1,0 +1,355 @@
+"""The configuration tree: built lazily from the model, labelled with summaries.
+
+Only what the operator expands becomes a ``TreeNode``: the children of a node
+are computed from the in-memory :class:`~sanctl.model.SanConfig` by
+:func:`sanctl.tree.children` when it is expanded. A node with thousands of
+children says "loading…" while they are computed in a thread and added a few
+hundred at a time, yielding to the event loop between chunks, so 10,000 LUNs
+never freeze the screen.
+
+Labels are drawn from each node's domain :class:`~sanctl.tree.Node` when the
+line is rendered (``render_label``), as :class:`rich.text.Text` — never
+markup, an IQN may contain ``[`` — with the summary dimmed and state words
+coloured through component classes, so they follow the theme.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from sanctl import tree as domain
+from sanctl.model import SanConfig
+from sanctl.tree import Node
+from sanctl.ui.model_filter import FilterResult, ancestors, parent_path
+
+#: Children added per chunk before yielding to the event loop.
+BATCH = 250
+#: Above this many children, compute them (labels, summaries) in a thread.
+THREAD_THRESHOLD = 1000
+
+LOADING = "loading…"
+_TOGGLE_STYLE = Style.from_meta({"toggle": True})
+
+#: Words of a summary that carry a state, and the component class colouring them.
+_STATE_WORDS = (
+    (re.compile(r"\b(?:activated|enabled|OK)\b"), "config-tree--ok"),
+    (re.compile(r"\b(?:deactivated|disabled|not configured|unknown)\b"), "config-tree--warn"),
+    (re.compile(r"\bBROKEN [A-Z ]*LINK\b"), "config-tree--bad"),
+)
+
+
+class ConfigTree(Tree[Node]):
+    """The LIO configuration as a lazily expanded tree (``#config-tree``)."""
+
+    BINDINGS = [
+        Binding("enter", "select_cursor", "Open/close", id="tree.toggle"),
+        Binding("j", "cursor_down", "Down", show=False, id="tree.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="tree.up"),
+        Binding("right,l", "open", "Open", show=False, id="tree.open"),
+        Binding("left,h", "close_or_parent", "Close, or go to parent", show=False, id="tree.close"),
+    ]
+
+    COMPONENT_CLASSES = {
+        "config-tree--summary",
+        "config-tree--ok",
+        "config-tree--warn",
+        "config-tree--bad",
+        "config-tree--match",
+        "config-tree--loading",
+    }
+
+    def __init__(self, config: SanConfig, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__("/", data=domain.root_node(config), id=id, classes=classes)
+        self.config = config
+        self.filter: FilterResult | None = None
+        self._loaded: set[int] = set()
+        self._by_path: dict[str, TreeNode[Node]] = {}
+        self._want_expanded: set[str] = set()
+        self._pending_cursor: str | None = None
+        self._generation = 0
+        self._populating = 0
+        #: Nodes whose children are being added: id -> open them when done.
+        self._building: dict[int, bool] = {}
+        self.show_root = False
+        self.guide_depth = 3
+        self._reset(config)
+        self._load(self.root)
+
+    def on_mount(self) -> None:
+        if self.cursor_line < 0 and self.root.children:
+            self.cursor_line = 0
+
+    # --- queries --------------------------------------------------------------
+
+    @property
+    def cursor_path(self) -> str | None:
+        """The path of the node under the cursor."""
+        node = self.cursor_node
+        return node.data.path if node is not None and node.data is not None else None
+
+    def expanded_paths(self) -> set[str]:
+        """Paths of every expanded node (the root excluded)."""
+        found: set[str] = set()
+        stack = list(self.root.children)
+        while stack:
+            node = stack.pop()
+            if node.is_expanded and node.data is not None:
+                found.add(node.data.path)
+                stack.extend(node.children)
+        return found
+
+    def node_at(self, path: str) -> TreeNode[Node] | None:
+        """The tree node showing ``path``, if it has been built."""
+        return self._by_path.get(path)
+
+    @property
+    def populating(self) -> bool:
+        """Whether children are still being added in the background."""
+        return self._populating > 0
+
+    # --- building -------------------------------------------------------------
+
+    def _reset(self, config: SanConfig) -> None:
+        self._generation += 1
+        self.config = config
+        self.clear()
+        self._loaded.clear()
+        self._by_path.clear()
+        self._building.clear()
+        self.root.data = domain.root_node(config)
+        self._by_path["/"] = self.root
+
+    def rebuild(self, config: SanConfig, *, expanded: set[str] | frozenset[str] = frozenset(), cursor: str | None = None) -> None:
+        """Show ``config`` whole, with ``expanded`` paths open and the cursor on ``cursor``.
+
+        A cursor path that no longer exists lands on its nearest surviving ancestor.
+        """
+        self.filter = None
+        self._reset(config)
+        target = self._surviving(config, cursor) if cursor else None
+        self._want_expanded = set(expanded)
+        if target:
+            self._want_expanded.update(ancestors(target))
+        self._pending_cursor = target
+        self._load(self.root)
+        if target is None:
+            self._place_cursor(None)
+
+    def show_filter(self, result: FilterResult) -> None:
+        """Show only the matches of ``result`` and their ancestors, expanded."""
+        self._reset(self.config)
+        self.filter = result
+        self._loaded.add(self.root.id)
+        first: TreeNode[Node] | None = None
+        for node in result.nodes:
+            parent = self._by_path.get(parent_path(node.path))
+            if parent is None:
+                continue
+            child = self._add(parent, node)
+            if node.path in result.expanded:
+                self._loaded.add(child.id)  # holds the filtered children only
+                child.expand()
+            if first is None and node.path in result.matches:
+                first = child
+        self._pending_cursor = None
+        self._place_cursor(first)
+
+    def select_path(self, path: str) -> bool:
+        """Expand the ancestors of ``path`` and put the cursor on it.
+
+        Returns ``False`` if the path does not exist in the configuration. The
+        cursor moves as soon as the node is built (at once unless its parent
+        has thousands of children still being added).
+        """
+        chain = domain.find(self.config, path)
+        if not chain:
+            return False
+        for node in chain[1:-1]:
+            tnode = self._by_path.get(node.path)
+            if tnode is None:
+                break
+            if not tnode.is_expanded:
+                tnode.expand()
+            if tnode.id not in self._loaded:
+                self._load(tnode)
+        target = self._by_path.get(chain[-1].path)
+        if target is not None and not self._building:
+            self._place_cursor(target)
+        else:
+            self._want_expanded.update(n.path for n in chain[1:-1])
+            self._pending_cursor = chain[-1].path
+        return True
+
+    @staticmethod
+    def _surviving(config: SanConfig, path: str) -> str | None:
+        while path and path != "/":
+            if domain.find(config, path):
+                return path
+            path = parent_path(path)
+        return None
+
+    def _add(self, parent: TreeNode[Node], node: Node) -> TreeNode[Node]:
+        child = parent.add(Text(node.name), data=node, allow_expand=node.expandable)
+        self._by_path[node.path] = child
+        if node.expandable and node.path in self._want_expanded:
+            child.expand()
+            self._load(child)
+        if node.path == self._pending_cursor and not self._building:
+            self._place_cursor(child)
+        return child
+
+    def _place_cursor(self, tnode: TreeNode[Node] | None) -> None:
+        self._pending_cursor = None
+        self.last_line  # noqa: B018 - builds the lines, so node lines are current
+        if tnode is None:
+            self.cursor_line = 0 if self.root.children else -1
+        else:
+            self.move_cursor(tnode)
+
+    def _child_count(self, node: Node) -> int:
+        obj = node.obj
+        kind = node.kind
+        if kind == "luns":
+            return len(obj.luns)  # type: ignore[union-attr]
+        if kind == "acls":
+            return len(obj.acls)  # type: ignore[union-attr]
+        if kind == "portals":
+            return len(obj.portals)  # type: ignore[union-attr]
+        if kind == "acl":
+            return len(obj.mapped_luns)  # type: ignore[union-attr]
+        if kind == "fabric":
+            return len(obj.targets)  # type: ignore[union-attr]
+        if kind == "target":
+            return len(obj.tpgs)  # type: ignore[union-attr]
+        if kind == "plugin":
+            return sum(1 for so in self.config.storage_objects if so.plugin == obj)
+        return 0
+
+    def _load(self, tnode: TreeNode[Node]) -> None:
+        """Build the children of ``tnode`` from the model (once)."""
+        self._loaded.add(tnode.id)
+        node = tnode.data
+        if node is None:
+            return
+        count = self._child_count(node)
+        if count <= BATCH:
+            for kid in domain.children(self.config, node):
+                self._add(tnode, kid)
+            return
+        self._build_big(tnode, node, count)
+
+    def _build_big(self, tnode: TreeNode[Node], node: Node, count: int) -> None:
+        """Add thousands of children without freezing the screen.
+
+        The node is drawn expanded with "loading…" but kept collapsed in the
+        widget while its children are added in chunks, so the tree's lines are
+        not recomputed for every chunk (that would be quadratic); it opens
+        once all are there. Above :data:`THREAD_THRESHOLD` children the
+        children themselves (labels, summaries) are computed in a thread.
+        """
+        generation = self._generation
+        config = self.config
+        self._building[tnode.id] = tnode.is_expanded
+        if tnode.is_expanded:
+            tnode.collapse()
+        self._populating += 1
+
+        async def build() -> None:
+            try:
+                if count > THREAD_THRESHOLD:
+                    kids = await asyncio.to_thread(domain.children, config, node)
+                else:
+                    kids = domain.children(config, node)
+                for start in range(0, len(kids), BATCH):
+                    if generation != self._generation:
+                        return
+                    for kid in kids[start:start + BATCH]:
+                        self._add(tnode, kid)
+                    await asyncio.sleep(0)
+                if generation != self._generation:
+                    return
+                if self._building.pop(tnode.id, False):
+                    tnode.expand()
+                if not self._building and self._pending_cursor in self._by_path:
+                    self._place_cursor(self._by_path[self._pending_cursor])
+            finally:
+                self._building.pop(tnode.id, None)
+                self._populating -= 1
+                self.refresh()
+
+        self.run_worker(build(), group="populate", description=f"children of {node.path}")
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[Node]) -> None:
+        tnode = event.node
+        if tnode.id in self._building:
+            # opened while its children are still being added: open it when they are
+            self._building[tnode.id] = True
+            tnode.collapse()
+        elif tnode.id not in self._loaded:
+            self._load(tnode)
+
+    def action_open(self) -> None:
+        node = self.cursor_node
+        if node is not None and node.allow_expand and not node.is_expanded:
+            node.expand()
+
+    def action_close_or_parent(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.allow_expand and node.is_expanded:
+            node.collapse()
+        elif node.parent is not None and node.parent is not self.root:
+            self.move_cursor(node.parent)
+
+    # --- drawing --------------------------------------------------------------
+
+    def render_label(self, node: TreeNode[Node], base_style: Style, style: Style) -> Text:
+        data = node.data
+        building = node.id in self._building
+        if node.allow_expand:
+            icon = self.ICON_NODE_EXPANDED if node.is_expanded or building else self.ICON_NODE
+            text = Text.assemble((icon, base_style + _TOGGLE_STYLE))
+        else:
+            text = Text()
+        plain = node is self.cursor_node
+        name = Text(data.name, style=style)
+        if self.filter is not None and not plain:
+            name.highlight_words(
+                [self.filter.query.strip()],
+                self.get_component_rich_style("config-tree--match", partial=True),
+                case_sensitive=False,
+            )
+        text.append_text(name)
+        if data.summary:
+            if plain:
+                text.append(f"  [{data.summary}]", style)
+            else:
+                summary = Text(f"  [{data.summary}]", style=style + self.get_component_rich_style("config-tree--summary", partial=True))
+                for pattern, component in _STATE_WORDS:
+                    summary.highlight_regex(pattern, self.get_component_rich_style(component, partial=True))
+                text.append_text(summary)
+        if building:
+            text.append(f"  {LOADING}", style + self.get_component_rich_style("config-tree--loading", partial=True))
+        return text
+
+    def get_label_width(self, node: TreeNode[Node]) -> int:
+        # Called for every visible line whenever the lines are rebuilt: keep it cheap.
+        data = node.data
+        width = 2 if node.allow_expand else 0
+        width += _width(data.name)
+        if data.summary:
+            width += _width(data.summary) + 4
+        return width
+
+
+def _width(text: str) -> int:
+    return len(text) if text.isascii() else cell_len(text)

@@ -1,0 +1,167 @@
+"""The detail pane: everything about the highlighted node.
+
+:func:`sanctl.details.load_details` re-reads the object's attributes,
+parameters, auth and ALUA groups from configfs, so it runs in a thread worker;
+the result comes back as a message and is drawn as one Rich renderable in a
+:class:`~textual.widgets.Static` (a few grids of ``Text`` cells — no markup,
+no DataTable). "loading…" appears only if a read takes longer than
+:attr:`DetailPane.LOADING_DELAY`, so moving the cursor repaints the pane once,
+not twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.console import Group, RenderableType
+from rich.style import Style
+from rich.table import Table
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Static
+
+from sanctl.details import Details, Section, load_details, title_of
+from sanctl.model import SanConfig
+from sanctl.tree import Node
+
+
+class DetailPane(VerticalScroll):
+    """Attributes, parameters and auth of one node (``#detail``; body ``#detail-body``)."""
+
+    LOADING_DELAY = 0.15
+
+    COMPONENT_CLASSES = {
+        "detail--section",
+        "detail--key",
+        "detail--note",
+        "detail--ok",
+        "detail--warn",
+        "detail--bad",
+        "detail--muted",
+    }
+
+    @dataclass
+    class Loaded(Message):
+        """Posted (from the worker thread) when a node's details are read."""
+
+        seq: int
+        details: Details
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.details: Details | None = None
+        self.pending = False
+        self._seq = 0
+        self._loading_timer: Timer | None = None
+
+    def compose(self):
+        yield Static(id="detail-body", markup=False)
+
+    @property
+    def body(self) -> Static:
+        return self.query_one("#detail-body", Static)
+
+    def show(self, config: SanConfig, node: Node | None) -> None:
+        """Load and show ``node``'s details (``None`` clears the pane)."""
+        self._seq += 1
+        seq = self._seq
+        if self._loading_timer is not None:
+            self._loading_timer.stop()
+            self._loading_timer = None
+        if node is None:
+            self.pending = False
+            self.details = None
+            self.border_title = ""
+            self.body.update("")
+            return
+        self.pending = True
+        self._loading_timer = self.set_timer(self.LOADING_DELAY, lambda: self._show_loading(seq, node))
+        self.run_worker(
+            lambda: self._read(config, node, seq),
+            thread=True,
+            exclusive=True,
+            group="detail",
+            exit_on_error=False,
+            description=f"details of {node.path}",
+        )
+
+    def _read(self, config: SanConfig, node: Node, seq: int) -> None:
+        try:
+            details = load_details(config, node)
+        except Exception as exc:  # a vanished file, a reader bug: show it, don't crash
+            details = Details(
+                node.kind,
+                title_of(node),
+                node.path,
+                (Section("Error", (), f"could not read details: {type(exc).__name__}: {exc}"),),
+            )
+        self.post_message(self.Loaded(seq, details))
+
+    def _show_loading(self, seq: int, node: Node) -> None:
+        if seq == self._seq and self.pending:
+            self.border_title = title_of(node)
+            self.body.update(Text("loading…", style=self._style("detail--muted")))
+
+    def on_detail_pane_loaded(self, message: Loaded) -> None:
+        message.stop()
+        if message.seq != self._seq:
+            return  # the cursor has moved on
+        if self._loading_timer is not None:
+            self._loading_timer.stop()
+            self._loading_timer = None
+        self.pending = False
+        self.details = message.details
+        self.border_title = message.details.title
+        self.body.update(self.render_details(message.details))
+        self.scroll_home(animate=False)
+
+    def on_resize(self, event) -> None:
+        if self.details is not None and not self.pending:
+            self.body.update(self.render_details(self.details))
+
+    # --- drawing --------------------------------------------------------------
+
+    def _style(self, component: str) -> Style:
+        return self.get_component_rich_style(component, partial=True)
+
+    def render_details(self, details: Details) -> RenderableType:
+        states = {
+            "ok": self._style("detail--ok"),
+            "warn": self._style("detail--warn"),
+            "bad": self._style("detail--bad"),
+            "muted": self._style("detail--muted"),
+        }
+        section_style = self._style("detail--section")
+        key_style = self._style("detail--key")
+        note_style = self._style("detail--note")
+        # Keys (attribute names) stay on one line up to 60 % of the pane;
+        # values fold onto more lines.
+        key_width = max(12, (self.scrollable_content_region.width or 80) * 3 // 5)
+        parts: list[RenderableType] = []
+        for index, section in enumerate(details.sections):
+            if index:
+                parts.append(Text(""))
+            parts.append(Text(section.title, style=section_style))
+            if not section.rows:
+                parts.append(Text(f" {section.empty}", style=states["muted"]))
+                continue
+            grid = Table.grid(padding=(0, 1), expand=True)
+            grid.add_column(style=key_style, overflow="fold", max_width=key_width)
+            grid.add_column(ratio=1, overflow="fold")
+            has_notes = any(row.note for row in section.rows)
+            if has_notes:
+                grid.add_column(no_wrap=True)
+            for row in section.rows:
+                cells = [
+                    Text(f" {row.key}"),
+                    Text(row.value, style=states.get(row.state or "", Style())),
+                ]
+                if has_notes:
+                    cells.append(Text(row.note, style=note_style))
+                grid.add_row(*cells)
+            parts.append(grid)
+        return Group(*parts)
+
+
