@@ -1,0 +1,94 @@
+"""The sanctl Textual application.
+
+Built by the CLI::
+
+    app = SanctlApp(root=root, mode="demo", readonly=False, readonly_reason=None,
+                    theme=None, host="san01")
+    app.run(mouse=not no_mouse)
+
+Only what the first screen needs is imported here; the help screen is
+imported when first opened. Themes are registered in the constructor, so an
+unknown ``--theme`` fails before the terminal is touched
+(:class:`~sanctl.ui.themes.UnknownThemeError`, a ``ValueError`` whose
+message lists the available themes).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+
+from sanctl.ui.screens.config import ConfigScreen
+from sanctl.ui.themes import DEFAULT_THEME, UnknownThemeError, load_themes
+
+__all__ = ["SanctlApp", "UnknownThemeError"]
+
+
+class SanctlApp(App[None]):
+    """The sanctl TUI."""
+
+    CSS_PATH = "sanctl.tcss"
+    TITLE = "sanctl"
+
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("f1", "help", "Help", show=False, id="app.help_f1"),
+    ]
+
+    def __init__(
+        self,
+        *,
+        root: str = "/",
+        mode: str = "real",
+        readonly: bool = False,
+        readonly_reason: str | None = None,
+        theme: str | None = None,
+        host: str | None = None,
+        theme_dirs: list[Path] | None = None,
+    ) -> None:
+        """``theme_dirs`` replaces the theme search path (tests)."""
+        super().__init__()
+        if "TEXTUAL_ANIMATIONS" not in os.environ:
+            self.animation_level = "none"  # smooth scrolling costs frames over SSH
+        if mode not in ("real", "demo"):
+            raise ValueError(f"mode must be 'real' or 'demo', not {mode!r}")
+        self.root = str(root)
+        self.mode = mode
+        self.readonly = readonly
+        self.readonly_reason = readonly_reason
+        self.host = host if host is not None else socket.gethostname()
+        themes, self.theme_problems = load_themes(theme_dirs)
+        for loaded in themes.values():
+            self.register_theme(loaded)
+        if theme is None:
+            theme = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+        elif theme not in self.available_themes:
+            raise UnknownThemeError(theme, sorted(self.available_themes))
+        self.theme = theme
+
+    def get_default_screen(self) -> Screen:
+        return ConfigScreen(
+            root=self.root,
+            host=self.host,
+            mode=self.mode,
+            readonly=self.readonly,
+            readonly_reason=self.readonly_reason,
+        )
+
+    def on_mount(self) -> None:
+        for problem in self.theme_problems:
+            self.notify(str(problem), title="Theme", severity="warning", timeout=10)
+
+    def action_help(self) -> None:
+        from sanctl.ui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+            return
+        self.push_screen(HelpScreen(self.screen.active_bindings, self.get_key_display))

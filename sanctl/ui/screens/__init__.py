@@ -1,0 +1,1 @@
+"""Screens of the TUI, one module each; imported when first shown."""

@@ -1,0 +1,270 @@
+"""The configuration screen: the tree, the detail pane, filter and refresh.
+
+The configuration is read once, synchronously, before the first paint (a few
+milliseconds on the demo SAN); every later read — refresh, details, the walk
+behind the filter — runs in a thread worker and comes back as a message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static, Tree
+
+from sanctl.model import SanConfig
+from sanctl.target.configfs import ConfigfsNotFound, read_config
+from sanctl.tree import Node
+from sanctl.ui.model_filter import FilterResult, ancestors, filter_nodes, flatten
+from sanctl.ui.widgets.config_tree import ConfigTree
+from sanctl.ui.widgets.detail import DetailPane
+from sanctl.ui.widgets.status_bar import StatusBar
+
+EMPTY_HINT = "No target configured yet"
+#: Below this many columns the panes share the width equally and guides narrow.
+NARROW = 100
+
+
+def _no_configfs_hint(exc: ConfigfsNotFound) -> str:
+    return f"No LIO configfs at {exc.path} — is the target_core_mod module loaded?"
+
+
+class ConfigScreen(Screen[None]):
+    """Tree (``#config-tree``), details (``#detail``), filter (``#filter``), hint (``#hint``)."""
+
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="config.filter"),
+        Binding("escape", "clear_filter", "Clear filter", id="config.clear_filter"),
+        Binding("r", "refresh", "Refresh", id="config.refresh"),
+    ]
+
+    @dataclass
+    class Reloaded(Message):
+        config: SanConfig | None
+        error: Exception | None = None
+
+    @dataclass
+    class Filtered(Message):
+        seq: int
+        result: FilterResult
+        config: SanConfig
+
+    def __init__(self, *, root: str, host: str, mode: str, readonly: bool, readonly_reason: str | None) -> None:
+        super().__init__()
+        self.root = root
+        self.host = host
+        self.mode = mode
+        self.readonly = readonly
+        self.readonly_reason = readonly_reason
+        self.filtering = False
+        self._filter_seq = 0
+        self._saved_expanded: set[str] = set()
+        self._flat: tuple[SanConfig, list[Node]] | None = None
+        self._startup_error: ConfigfsNotFound | None = None
+
+    # --- layout ---------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        try:
+            config = read_config(self.root)
+        except ConfigfsNotFound as exc:
+            self._startup_error = exc
+            config = SanConfig(root=self.root)
+        yield StatusBar(
+            host=self.host,
+            mode=self.mode,
+            readonly=self.readonly,
+            readonly_reason=self.readonly_reason,
+            root=self.root,
+            id="status-bar",
+        )
+        with Horizontal(id="main"):
+            with Vertical(id="tree-pane"):
+                yield ConfigTree(config, id="config-tree")
+                field = Input(placeholder="filter by name (esc clears)", id="filter")
+                field.cursor_blink = False  # a blinking cursor repaints twice a second over SSH
+                yield field
+            yield DetailPane(id="detail")
+        yield Static(id="hint", markup=False)
+        yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        tree = self.tree
+        tree.border_title = "Configuration"
+        self._update_hint(tree.config)
+        if self._startup_error is not None:
+            self.notify(_no_configfs_hint(self._startup_error), severity="error", timeout=10)
+
+    def on_resize(self, event: events.Resize) -> None:
+        narrow = event.size.width < NARROW
+        self.set_class(narrow, "-narrow")
+        self.tree.guide_depth = 2 if narrow else 3
+
+    @property
+    def tree(self) -> ConfigTree:
+        return self.query_one("#config-tree", ConfigTree)
+
+    @property
+    def detail(self) -> DetailPane:
+        return self.query_one("#detail", DetailPane)
+
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one("#filter", Input)
+
+    def _update_hint(self, config: SanConfig, error: ConfigfsNotFound | None = None) -> None:
+        hint = self.query_one("#hint", Static)
+        error = error or self._startup_error
+        if error is not None:
+            text = _no_configfs_hint(error)
+        elif config.empty:
+            text = EMPTY_HINT
+        else:
+            text = ""
+        hint.update(Text(text))
+        hint.set_class(bool(text), "-shown")
+
+    # --- details --------------------------------------------------------------
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[Node]) -> None:
+        self.detail.show(self.tree.config, event.node.data)
+
+    def _show_cursor_details(self) -> None:
+        node = self.tree.cursor_node
+        self.detail.show(self.tree.config, node.data if node is not None else None)
+
+    # --- filter ---------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter":
+            return self.filtering or self.filter_input.has_class("-active")
+        return True
+
+    def action_filter(self) -> None:
+        field = self.filter_input
+        if not self.filtering and not field.has_class("-active"):
+            self._saved_expanded = self.tree.expanded_paths()
+        field.add_class("-active")
+        field.focus()
+        self.refresh_bindings()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id != "filter":
+            return
+        event.stop()
+        query = event.value.strip()
+        self._filter_seq += 1
+        if not query:
+            if self.filtering:
+                self._restore_tree()
+            return
+        self._start_filter(query)
+
+    def _start_filter(self, query: str) -> None:
+        seq = self._filter_seq
+        config = self.tree.config
+        cached = self._flat
+
+        def work() -> None:
+            flat = cached[1] if cached is not None and cached[0] is config else flatten(config)
+            self._flat = (config, flat)
+            self.post_message(self.Filtered(seq, filter_nodes(flat, query), config))
+
+        self.run_worker(work, thread=True, exclusive=True, group="filter", exit_on_error=False)
+
+    def on_config_screen_filtered(self, message: Filtered) -> None:
+        if message.seq != self._filter_seq or message.config is not self.tree.config:
+            return
+        self.filtering = True
+        result = message.result
+        tree = self.tree
+        tree.show_filter(result)
+        if result.total == 0:
+            tree.border_subtitle = "no matches"
+        elif result.truncated:
+            tree.border_subtitle = f"{result.total} matches, first {len(result.matches)} shown"
+        else:
+            tree.border_subtitle = f"{result.total} match" + ("" if result.total == 1 else "es")
+        self._show_cursor_details()
+        self.refresh_bindings()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            event.stop()
+            self.tree.focus()
+
+    def action_clear_filter(self) -> None:
+        field = self.filter_input
+        self._filter_seq += 1
+        if self.filtering:
+            self._restore_tree()
+        field.remove_class("-active")
+        with field.prevent(Input.Changed):
+            field.value = ""
+        self.tree.focus()
+        self.refresh_bindings()
+
+    def _restore_tree(self) -> None:
+        """Back to the whole tree: the expansion from before the filter, the cursor where it is now."""
+        tree = self.tree
+        cursor = tree.cursor_path
+        expanded = set(self._saved_expanded)
+        if cursor:
+            expanded.update(ancestors(cursor))
+        self.filtering = False
+        tree.border_subtitle = ""
+        tree.rebuild(tree.config, expanded=expanded, cursor=cursor)
+        self._show_cursor_details()
+
+    # --- refresh --------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        root = self.root
+
+        def work() -> None:
+            try:
+                config = read_config(root)
+            except Exception as exc:  # ConfigfsNotFound, or the tree vanished mid-read
+                self.post_message(self.Reloaded(None, exc))
+            else:
+                self.post_message(self.Reloaded(config))
+
+        self.run_worker(work, thread=True, exclusive=True, group="refresh", exit_on_error=False)
+
+    def on_config_screen_reloaded(self, message: Reloaded) -> None:
+        tree = self.tree
+        if message.config is None:
+            exc = message.error
+            if isinstance(exc, ConfigfsNotFound):
+                text = f"configfs vanished: {exc}. Showing the configuration read before."
+            else:
+                text = f"could not re-read configfs: {exc}"
+            self.notify(text, title="Refresh failed", severity="error", timeout=10)
+            return
+        config = message.config
+        self._startup_error = None
+        changed = config != tree.config
+        if changed:
+            expanded = self._saved_expanded if self.filtering else tree.expanded_paths()
+            cursor = tree.cursor_path
+            if cursor:
+                expanded = set(expanded) | set(ancestors(cursor))
+            tree.rebuild(config, expanded=expanded, cursor=cursor)
+            if self.filtering:
+                self.filtering = False
+                tree.border_subtitle = ""
+                query = self.filter_input.value.strip()
+                if query:
+                    self._filter_seq += 1
+                    self._start_filter(query)
+            self.notify("configuration re-read", timeout=3)
+        else:
+            self.notify("configuration re-read: no change", timeout=3)
+        self._update_hint(config)
+        self._show_cursor_details()
