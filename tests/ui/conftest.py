@@ -1,0 +1,46 @@
+"""Fixtures for the UI tests: the demo SAN in a temporary root, a fixed host.
+
+Nothing depends on the machine: the host name is passed in, user themes are
+looked for in an empty temporary directory, NO_COLOR is unset, and the app
+never shows a clock.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+HOST = "san01"
+RAC = "/iscsi/iqn.2024-01.storage.oracle:rac"
+RAC_TPG = f"{RAC}/tpg1"
+WEB_ACL = "/iscsi/iqn.2024-01.com.example:web/tpg1/acls/iqn.2024-01.com.example:web01"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("TEXTUAL_THEME", raising=False)
+
+
+@pytest.fixture
+def demo_root(tmp_path) -> Path:
+    """A private demo SAN tree, free to change."""
+    demo = pytest.importorskip("sanctl.sim.demo", reason="the demo SAN (sanctl.sim.demo) is not there yet")
+    root = tmp_path / "demo"
+    demo.build_demo(root)
+    return root
+
+
+@pytest.fixture
+def make_app(demo_root):
+    """``make_app(**overrides)``: a SanctlApp on the demo SAN, host ``san01``."""
+    from sanctl.ui.app import SanctlApp
+
+    def make(**overrides):
+        options = {"root": str(demo_root), "mode": "demo", "readonly": False, "readonly_reason": None, "theme": None, "host": HOST}
+        options.update(overrides)
+        return SanctlApp(**options)
+
+    return make

@@ -1,0 +1,33 @@
+"""Small helpers shared by the UI tests."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+
+async def settle(pilot, rounds: int = 3) -> None:
+    """Let workers finish and their messages be handled (no sleeping on the clock)."""
+    for _ in range(rounds):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def visible_paths(tree) -> list[str]:
+    """The paths of the tree's lines, top to bottom."""
+    paths = []
+    for line in range(tree.last_line + 1):
+        node = tree.get_node_at_line(line)
+        paths.append(node.data.path if node is not None and node.data is not None else "<loading>")
+    return paths
+
+
+def renderable_text(renderable, width: int = 200) -> str:
+    console = Console(width=width, record=True, color_system=None, file=open("/dev/null", "w"))
+    console.print(renderable)
+    return console.export_text()
+
+
+def detail_text(screen) -> str:
+    """Everything the detail pane holds, scrolled or not, as plain text."""
+    return renderable_text(screen.detail.body.content)
