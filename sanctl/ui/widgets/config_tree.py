@@ -28,6 +28,7 @@ from textual.widgets.tree import TreeNode
 from sanctl import tree as domain
 from sanctl.model import SanConfig
 from sanctl.tree import Node
+from sanctl.ui.widgets.styling import component_fg
 from sanctl.ui.model_filter import FilterResult, ancestors, parent_path
 
 #: Children added per chunk before yielding to the event loop.
@@ -325,7 +326,7 @@ class ConfigTree(Tree[Node]):
         if self.filter is not None and not plain:
             name.highlight_words(
                 [self.filter.query.strip()],
-                self.get_component_rich_style("config-tree--match", partial=True),
+                component_fg(self, "config-tree--match"),
                 case_sensitive=False,
             )
         text.append_text(name)
@@ -333,12 +334,12 @@ class ConfigTree(Tree[Node]):
             if plain:
                 text.append(f"  [{data.summary}]", style)
             else:
-                summary = Text(f"  [{data.summary}]", style=style + self.get_component_rich_style("config-tree--summary", partial=True))
+                summary = Text(f"  [{data.summary}]", style=style + component_fg(self, "config-tree--summary"))
                 for pattern, component in _STATE_WORDS:
-                    summary.highlight_regex(pattern, self.get_component_rich_style(component, partial=True))
+                    summary.highlight_regex(pattern, component_fg(self, component))
                 text.append_text(summary)
         if building:
-            text.append(f"  {LOADING}", style + self.get_component_rich_style("config-tree--loading", partial=True))
+            text.append(f"  {LOADING}", style + component_fg(self, "config-tree--loading"))
         return text
 
     def get_label_width(self, node: TreeNode[Node]) -> int:

@@ -25,6 +25,7 @@ from textual.widgets import Static
 from sanctl.details import Details, Section, load_details, title_of
 from sanctl.model import SanConfig
 from sanctl.tree import Node
+from sanctl.ui.widgets.styling import component_fg
 
 
 class DetailPane(VerticalScroll):
@@ -124,7 +125,7 @@ class DetailPane(VerticalScroll):
     # --- drawing --------------------------------------------------------------
 
     def _style(self, component: str) -> Style:
-        return self.get_component_rich_style(component, partial=True)
+        return component_fg(self, component)
 
     def render_details(self, details: Details) -> RenderableType:
         states = {
