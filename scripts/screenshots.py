@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Render the configuration screen of the demo SAN into ``screenshots/*.svg``.
+
+For each bundled theme (sanctl-dark, sanctl-light) and each size (120x40,
+80x24): build the demo SAN in a temporary directory, open the RAC target
+down to its LUNs, put the cursor on lun0 so the detail pane shows it, and
+save an SVG. Nothing on the screen depends on the time (no clock, no
+timestamps, animations off, the demo is seeded, the host name is fixed), so
+running it twice gives the same files.
+
+Usage: ``python scripts/screenshots.py [--out screenshots]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+THEMES = ("sanctl-dark", "sanctl-light")
+SIZES = ((120, 40), (80, 24))
+HOST = "san01"
+CURSOR = "/iscsi/iqn.2024-01.storage.oracle:rac/tpg1/luns/lun0"
+
+
+async def _settle(pilot) -> None:
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def render(root: str, theme: str, size: tuple[int, int], out: Path) -> Path:
+    from sanctl.ui.app import SanctlApp
+
+    app = SanctlApp(root=root, mode="demo", readonly=False, readonly_reason=None, theme=theme, host=HOST,
+                    theme_dirs=[REPO / "themes"])
+    path = out / f"config-{theme}-{size[0]}x{size[1]}.svg"
+    async with app.run_test(size=size) as pilot:
+        await _settle(pilot)
+        if not app.screen.tree.select_path(CURSOR):
+            raise SystemExit(f"the demo SAN has no {CURSOR}")
+        await _settle(pilot)
+        path.write_text(app.export_screenshot(title=f"sanctl — {theme} {size[0]}×{size[1]}"), encoding="utf-8")
+    return path
+
+
+async def main_async(out: Path) -> None:
+    from sanctl.sim.demo import build_demo
+
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="sanctl-shots-") as tmp:
+        root = os.path.join(tmp, "demo")
+        build_demo(root)
+        for theme in THEMES:
+            for size in SIZES:
+                print(await render(root, theme, size, out))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "screenshots", help="directory for the SVG files")
+    args = parser.parse_args(argv)
+    os.environ.pop("NO_COLOR", None)
+    os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+    asyncio.run(main_async(args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
