@@ -16,7 +16,6 @@ message lists the available themes).
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 
 from textual.app import App
@@ -28,11 +27,14 @@ from sanctl.ui.themes import DEFAULT_THEME, UnknownThemeError, load_themes
 
 __all__ = ["SanctlApp", "UnknownThemeError"]
 
+#: "real": this host's kernel; "captured": a tree read from --root; "demo": the demo SAN.
+MODES = ("real", "captured", "demo")
+
 
 class SanctlApp(App[None]):
     """The sanctl TUI."""
 
-    CSS_PATH = "sanctl.tcss"
+    CSS_PATH = Path(__file__).with_name("sanctl.tcss")  # absolute: subclasses elsewhere still find it
     TITLE = "sanctl"
 
     BINDINGS = [
@@ -56,13 +58,17 @@ class SanctlApp(App[None]):
         super().__init__()
         if "TEXTUAL_ANIMATIONS" not in os.environ:
             self.animation_level = "none"  # smooth scrolling costs frames over SSH
-        if mode not in ("real", "demo"):
-            raise ValueError(f"mode must be 'real' or 'demo', not {mode!r}")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
         self.root = str(root)
         self.mode = mode
         self.readonly = readonly
         self.readonly_reason = readonly_reason
-        self.host = host if host is not None else socket.gethostname()
+        if host is None:
+            import socket
+
+            host = socket.gethostname()
+        self.host = host
         themes, self.theme_problems = load_themes(theme_dirs)
         for loaded in themes.values():
             self.register_theme(loaded)

@@ -36,6 +36,14 @@ async def test_header_of_a_writable_real_host(make_app):
         assert "real" in bar and "read-only" not in bar
 
 
+async def test_header_of_a_captured_tree_shows_its_root(make_app, demo_root):
+    app = make_app(mode="captured", readonly=True, readonly_reason="reading a captured tree")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        bar = app.screen.query_one("#status-bar").text
+        assert "captured" in bar and f"root {demo_root}" in bar and "read-only: reading a captured tree" in bar
+
+
 async def test_j_k_and_arrows_move(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from rich.console import Group, RenderableType
 from rich.style import Style
-from rich.table import Table
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.message import Message
@@ -128,6 +127,8 @@ class DetailPane(VerticalScroll):
         return component_fg(self, component)
 
     def render_details(self, details: Details) -> RenderableType:
+        from rich.table import Table  # not needed for the first paint
+
         states = {
             "ok": self._style("detail--ok"),
             "warn": self._style("detail--warn"),

@@ -15,8 +15,8 @@ from textual.widgets import Static
 class StatusBar(Horizontal):
     """``#status-bar``: ``#status-app``, ``#status-host``, ``#status-mode``, ``#status-readonly``, ``#status-root``.
 
-    The root is shown only for a real host read from somewhere other than
-    ``/`` (the demo's root is a temporary directory nobody needs to read).
+    The root is shown unless it is ``/`` or the demo's (a temporary directory
+    nobody needs to read).
     """
 
     def __init__(
@@ -43,7 +43,7 @@ class StatusBar(Horizontal):
         if self.readonly:
             label = "read-only" + (f": {self.readonly_reason}" if self.readonly_reason else "")
             yield Static(Text(label), id="status-readonly")
-        if self.mode == "real" and self.root not in ("", "/"):
+        if self.mode != "demo" and self.root not in ("", "/"):
             yield Static(Text(f"root {self.root}"), id="status-root")
 
     @property
