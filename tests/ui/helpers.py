@@ -6,11 +6,31 @@ from rich.console import Console
 
 
 async def settle(pilot, rounds: int = 3) -> None:
-    """Let workers finish and their messages be handled (no sleeping on the clock)."""
+    """Let workers finish, their messages be handled and the detail pane load.
+
+    The detail pane waits for a fast-moving cursor to rest (a short timer),
+    so this polls its ``pending`` flag, for at most 5 s.
+    """
     for _ in range(rounds):
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()
+    for _ in range(100):
+        detail = _detail(pilot.app)
+        if detail is None or not detail.pending:
+            break
+        await pilot.pause(0.05)
+        await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+def _detail(app):
+    from sanctl.ui.widgets.detail import DetailPane
+
+    for screen in app.screen_stack:
+        found = screen.query(DetailPane)
+        if found:
+            return found.first()
+    return None
 
 
 def visible_paths(tree) -> list[str]:

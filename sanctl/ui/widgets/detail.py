@@ -6,12 +6,13 @@ the result comes back as a message and is drawn as one Rich renderable in a
 :class:`~textual.widgets.Static` (a few grids of ``Text`` cells — no markup,
 no DataTable). "loading…" appears only if a read takes longer than
 :attr:`DetailPane.LOADING_DELAY`, so moving the cursor repaints the pane once,
-not twice.
+not twice; a held key repaints it when the cursor comes to rest.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from time import monotonic
 
 from rich.console import Group, RenderableType
 from rich.style import Style
@@ -30,7 +31,10 @@ from sanctl.ui.widgets.styling import component_fg
 class DetailPane(VerticalScroll):
     """Attributes, parameters and auth of one node (``#detail``; body ``#detail-body``)."""
 
+    #: Say "loading…" only if a read takes longer than this (seconds).
     LOADING_DELAY = 0.15
+    #: Moves closer together than this count as one movement (seconds).
+    SETTLE = 0.1
 
     COMPONENT_CLASSES = {
         "detail--section",
@@ -55,6 +59,8 @@ class DetailPane(VerticalScroll):
         self.pending = False
         self._seq = 0
         self._loading_timer: Timer | None = None
+        self._settle_timer: Timer | None = None
+        self._last_show = 0.0
 
     def compose(self):
         yield Static(id="detail-body", markup=False)
@@ -64,12 +70,22 @@ class DetailPane(VerticalScroll):
         return self.query_one("#detail-body", Static)
 
     def show(self, config: SanConfig, node: Node | None) -> None:
-        """Load and show ``node``'s details (``None`` clears the pane)."""
+        """Load and show ``node``'s details (``None`` clears the pane).
+
+        A single move loads at once; while the cursor is moving fast (a held
+        key), loading waits until it rests for :attr:`SETTLE` seconds, so
+        the pane is not repainted for every line passed — over SSH each
+        repaint of the pane is several kilobytes.
+        """
         self._seq += 1
         seq = self._seq
-        if self._loading_timer is not None:
-            self._loading_timer.stop()
-            self._loading_timer = None
+        for timer in (self._loading_timer, self._settle_timer):
+            if timer is not None:
+                timer.stop()
+        self._loading_timer = self._settle_timer = None
+        now = monotonic()
+        moving = now - self._last_show < self.SETTLE
+        self._last_show = now
         if node is None:
             self.pending = False
             self.details = None
@@ -77,6 +93,15 @@ class DetailPane(VerticalScroll):
             self.body.update("")
             return
         self.pending = True
+        if moving:
+            self._settle_timer = self.set_timer(self.SETTLE, lambda: self._start(config, node, seq))
+        else:
+            self._start(config, node, seq)
+
+    def _start(self, config: SanConfig, node: Node, seq: int) -> None:
+        if seq != self._seq:
+            return
+        self._settle_timer = None
         self._loading_timer = self.set_timer(self.LOADING_DELAY, lambda: self._show_loading(seq, node))
         self.run_worker(
             lambda: self._read(config, node, seq),
