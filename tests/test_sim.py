@@ -639,3 +639,47 @@ def test_build_scale_small_reads_back(tmp_path, shape):
         plugin = {"iblock": "block", "rd_mcp": "ramdisk"}.get(so_dir.parent.name.rsplit("_", 1)[0],
                                                               so_dir.parent.name.rsplit("_", 1)[0])
         assert (status == "ACTIVATED") == (f"/backstores/{plugin}/{so_dir.name}" in used)
+
+
+def test_setters_read_back_in_rtslib(tmp_path):
+    k = L.SimKernel.boot(tmp_path / "r")
+    wwn, init = "iqn.2024-01.com.example:t", "iqn.2024-01.com.example:h"
+    so = L.create_storage_object(k, "fileio", "f", dev="/srv/f.img", size=1 << 30)
+    L.set_storage_object_attribute(k, so, "emulate_model_alias", 1)
+    assert Path(k.path(so.rel, "wwn", "product_id")).read_text() == "f\n"
+    with pytest.raises(OSError) as ro:
+        L.set_storage_object_attribute(k, so, "hw_block_size", 4096)
+    assert ro.value.errno == errno.EACCES
+    L.create_target(k, wwn)
+    L.create_tpg(k, wwn, 1)
+    L.create_lun(k, wwn, 1, 0, so)
+    with pytest.raises(OSError) as busy:
+        L.set_storage_object_attribute(k, so, "block_size", 4096)
+    assert busy.value.errno == errno.EINVAL
+    L.create_portal(k, wwn, 1, "192.0.2.10", 3260)
+    L.create_portal(k, wwn, 1, "::1", 3261)
+    L.set_portal_flag(k, wwn, 1, "192.0.2.10", 3260, "iser", True)
+    L.create_acl(k, wwn, 1, init)
+    L.create_mapped_lun(k, wwn, 1, init, 5, 0)
+    L.set_mapped_lun_write_protect(k, wwn, 1, init, 5, True)
+    L.set_acl_tag(k, wwn, 1, init, "rack-a")
+    L.set_acl_cmdsn_depth(k, wwn, 1, init, 128)
+    L.set_acl_attribute(k, wwn, 1, init, "nopin_timeout", 30)
+    L.set_tpg_parameter(k, wwn, 1, "MaxConnections", "4")
+    L.set_tpg_auth(k, wwn, 1, userid="tu", password="tp")
+    assert (Path(k.path("iscsi", wwn, "tpgt_1", "acls", init, "tag")).read_bytes() == b"rack-a")
+    assert Path(k.path("iscsi", wwn, "fabric_statistics", "iscsi_instance", "portals")).read_text() == "2\n"
+    with rtslib_on_tree(tmp_path / "r") as rts:
+        (tpg,) = rts.dump()["targets"][0]["tpgs"]
+        (acl,) = list(rts.node_acls)
+        assert acl.tcq_depth == "128"
+    assert sorted((p["ip_address"], p["port"], p["iser"]) for p in tpg["portals"]) == [
+        ("192.0.2.10", 3260, True), ("[::1]", 3261, False)]
+    (dacl,) = tpg["node_acls"]
+    assert dacl["tag"] == "rack-a"
+    assert dacl["attributes"]["nopin_timeout"] == 30
+    assert dacl["mapped_luns"][0]["write_protect"] is True
+    assert tpg["parameters"]["MaxConnections"] == "4"
+    assert (tpg["chap_userid"], tpg["chap_password"]) == ("tu", "tp")
+    L.delete_portal(k, wwn, 1, "::1", 3261)
+    assert Path(k.path("iscsi", wwn, "fabric_statistics", "iscsi_instance", "portals")).read_text() == "1\n"
