@@ -8,6 +8,7 @@ behind the filter — runs in a thread worker and comes back as a message.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events
@@ -16,9 +17,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static, Tree
+from textual.widgets import Footer, Static, Tree
 
 from sanctl.model import SanConfig
+
+if TYPE_CHECKING:
+    from textual.widgets import Input
 from sanctl.target.configfs import ConfigfsNotFound, read_config
 from sanctl.tree import Node
 from sanctl.ui.model_filter import FilterResult, ancestors, filter_nodes, flatten
@@ -67,6 +71,7 @@ class ConfigScreen(Screen[None]):
         self._saved_expanded: set[str] = set()
         self._flat: tuple[SanConfig, list[Node]] | None = None
         self._startup_error: ConfigfsNotFound | None = None
+        self._filter_field: Input | None = None
 
     # --- layout ---------------------------------------------------------------
 
@@ -87,9 +92,7 @@ class ConfigScreen(Screen[None]):
         with Horizontal(id="main"):
             with Vertical(id="tree-pane"):
                 yield ConfigTree(config, id="config-tree")
-                field = Input(placeholder="filter by name (esc clears)", id="filter")
-                field.cursor_blink = False  # a blinking cursor repaints twice a second over SSH
-                yield field
+                # the filter's Input (#filter) is mounted here on the first "/"
             yield DetailPane(id="detail")
         yield Static(id="hint", markup=False)
         yield Footer(show_command_palette=False)
@@ -115,8 +118,9 @@ class ConfigScreen(Screen[None]):
         return self.query_one("#detail", DetailPane)
 
     @property
-    def filter_input(self) -> Input:
-        return self.query_one("#filter", Input)
+    def filter_input(self) -> Input | None:
+        """The filter field, once "/" has been pressed."""
+        return self._filter_field
 
     def _update_hint(self, config: SanConfig, error: ConfigfsNotFound | None = None) -> None:
         hint = self.query_one("#hint", Static)
@@ -143,11 +147,20 @@ class ConfigScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "clear_filter":
-            return self.filtering or self.filter_input.has_class("-active")
+            field = self._filter_field
+            return self.filtering or (field is not None and field.has_class("-active"))
         return True
 
-    def action_filter(self) -> None:
-        field = self.filter_input
+    async def action_filter(self) -> None:
+        field = self._filter_field
+        if field is None:
+            # created on first use: the Input's import and CSS stay out of start-up
+            from textual.widgets import Input
+
+            field = Input(placeholder="filter by name (esc clears)", id="filter")
+            field.cursor_blink = False  # a blinking cursor repaints twice a second over SSH
+            self._filter_field = field
+            await self.query_one("#tree-pane").mount(field)
         if not self.filtering and not field.has_class("-active"):
             self._saved_expanded = self.tree.expanded_paths()
         field.add_class("-active")
@@ -200,13 +213,14 @@ class ConfigScreen(Screen[None]):
             self.tree.focus()
 
     def action_clear_filter(self) -> None:
-        field = self.filter_input
+        field = self._filter_field
         self._filter_seq += 1
         if self.filtering:
             self._restore_tree()
-        field.remove_class("-active")
-        with field.prevent(Input.Changed):
-            field.value = ""
+        if field is not None:
+            field.remove_class("-active")
+            with field.prevent(type(field).Changed):
+                field.value = ""
         self.tree.focus()
         self.refresh_bindings()
 
@@ -259,7 +273,7 @@ class ConfigScreen(Screen[None]):
             if self.filtering:
                 self.filtering = False
                 tree.border_subtitle = ""
-                query = self.filter_input.value.strip()
+                query = self._filter_field.value.strip() if self._filter_field is not None else ""
                 if query:
                     self._filter_seq += 1
                     self._start_filter(query)
