@@ -4,11 +4,27 @@ from __future__ import annotations
 
 import shutil
 import tarfile
+import tempfile
 from pathlib import Path
 
 import pytest
 
+from sanctl.startup import fast_temp_dir
+
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def pytest_configure(config):
+    """Keep test trees in memory when the host has tmpfs: they are thousands of small files."""
+    if config.option.basetemp is None and fast_temp_dir():
+        config.option.basetemp = tempfile.mkdtemp(prefix="sanctl-pytest-", dir=fast_temp_dir())
+        config._sanctl_basetemp = config.option.basetemp
+
+
+def pytest_unconfigure(config):
+    basetemp = getattr(config, "_sanctl_basetemp", None)
+    if basetemp:
+        shutil.rmtree(basetemp, ignore_errors=True)
 
 
 def unpack(tarball: Path, dest: Path) -> Path:
