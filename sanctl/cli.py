@@ -69,16 +69,19 @@ def cmd_export(args: argparse.Namespace, source: Source) -> int:
 
 
 def cmd_tui(args: argparse.Namespace, source: Source) -> int:
-    from sanctl.ui.app import SanctlApp
+    from sanctl.ui.app import SanctlApp, UnknownThemeError
 
-    app = SanctlApp(
-        root=source.root,
-        mode=source.mode,
-        readonly=source.readonly,
-        readonly_reason=source.readonly_reason,
-        theme=args.theme,
-        host=socket.gethostname(),
-    )
+    try:
+        app = SanctlApp(
+            root=source.root,
+            mode=source.mode,
+            readonly=source.readonly,
+            readonly_reason=source.readonly_reason,
+            theme=args.theme,
+            host=socket.gethostname(),
+        )
+    except UnknownThemeError as exc:
+        raise StartupError(str(exc), exit_code=2) from exc
     app.run(mouse=not args.no_mouse)
     return app.return_code or 0
 
