@@ -10,24 +10,17 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import sys
 from pathlib import Path
 
 import pytest
 
+from initiator_helpers import write_shim
+
 HERE = Path(__file__).resolve().parent
 FAKE = HERE / "fake_iscsiadm.py"
 SCENARIOS = HERE / "scenarios"
 CASES_FILE = HERE.parent / "fixtures" / "initiator" / "iscsiadm-cases.json"
-
-
-def write_shim(directory: Path, name: str, script: str) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / name
-    path.write_text(script)
-    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    return path
 
 
 class FakeIscsiadm:

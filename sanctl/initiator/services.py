@@ -1,0 +1,135 @@
+"""The initiator's services as systemd sees them: iscsid, and the boot-time login service.
+
+Node records with ``node.startup = automatic`` are logged in at boot by
+``iscsi.service`` (upstream open-iscsi, RHEL/Fedora/SUSE; Debian and Ubuntu
+ship it as ``open-iscsi.service``) — only if that service is enabled. A
+"favourite" that will not come back after a reboot is worth a warning.
+
+Every ``systemctl`` call has a deadline; no systemctl (a container, a
+non-systemd distribution) gives ``unknown``, never an exception.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+#: The units that log in automatic node records at boot, in the order checked.
+BOOT_LOGIN_UNITS = ("iscsi.service", "open-iscsi.service")
+ISCSID_UNITS = ("iscsid.socket", "iscsid.service")
+ENABLED_STATES = frozenset({"enabled", "enabled-runtime", "static", "indirect", "alias", "generated"})
+
+
+@dataclass(frozen=True, slots=True)
+class UnitState:
+    """What systemctl said about one unit: ``state`` is its word (``enabled``,
+    ``disabled``, ``masked``, ``active``, ``inactive`` …), ``not-found``, or ``unknown``."""
+
+    unit: str
+    state: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceResult:
+    ok: bool
+    message: str
+
+
+def systemd_running() -> bool:
+    return bool(shutil.which("systemctl")) and os.path.isdir("/run/systemd/system")
+
+
+def _systemctl(args: Sequence[str], timeout: float) -> tuple[int | None, str, str]:
+    tool = shutil.which("systemctl")
+    if not tool:
+        return None, "", "systemctl is not installed"
+    try:
+        proc = subprocess.run([tool, *args], capture_output=True, text=True, timeout=timeout,
+                              stdin=subprocess.DEVNULL, env=dict(os.environ, LC_ALL="C", SYSTEMD_PAGER=""))
+    except subprocess.TimeoutExpired:
+        return None, "", f"systemctl did not answer within {timeout:g} s"
+    except OSError as exc:
+        return None, "", str(exc)
+    return proc.returncode, proc.stdout.strip(), proc.stderr.strip()
+
+
+def _unit_state(verb: str, unit: str, timeout: float) -> UnitState:
+    code, out, err = _systemctl([verb, unit], timeout)
+    if code is None:
+        return UnitState(unit, "unknown", err)
+    word = out.splitlines()[-1].strip() if out else ""
+    if not word or "No such file" in err or "not-found" in word or "not be found" in err:
+        if "not been booted with systemd" in err or "Failed to connect to bus" in err:
+            return UnitState(unit, "unknown", err)
+        return UnitState(unit, "not-found", err)
+    return UnitState(unit, word, err)
+
+
+def boot_login_service(*, timeout: float = 5.0) -> UnitState:
+    """Is the boot-time login service enabled? The first of iscsi.service /
+    open-iscsi.service that exists, with its ``systemctl is-enabled`` word;
+    ``not-found`` when neither exists, ``unknown`` without systemctl."""
+    states = [_unit_state("is-enabled", unit, timeout) for unit in BOOT_LOGIN_UNITS]
+    # Debian: iscsi.service is an "alias" of open-iscsi.service, whose state is the one that counts.
+    for wanted in (lambda s: s not in ("not-found", "unknown", "alias"), lambda s: s == "alias"):
+        for state in states:
+            if wanted(state.state):
+                return state
+    unknown = [s for s in states if s.state == "unknown"]
+    if unknown:
+        return unknown[0]
+    return UnitState(" / ".join(BOOT_LOGIN_UNITS), "not-found", "no boot-time login service is installed")
+
+
+def boot_login_enabled(*, timeout: float = 5.0) -> bool | None:
+    """True/False, or None when it cannot be known."""
+    state = boot_login_service(timeout=timeout)
+    if state.state in ("unknown",):
+        return None
+    return state.state in ENABLED_STATES
+
+
+def favourite_warning(*, timeout: float = 5.0) -> str | None:
+    """A sentence when automatic node records will not be logged in at boot."""
+    state = boot_login_service(timeout=timeout)
+    if state.state in ENABLED_STATES or state.state == "unknown":
+        return None
+    if state.state == "not-found":
+        return ("No boot-time login service (iscsi.service / open-iscsi.service) is installed: "
+                "automatic records are not logged in at boot.")
+    return (f"{state.unit} is {state.state}: automatic records are not logged in at boot. "
+            f"Enable it: systemctl enable {state.unit}")
+
+
+def iscsid_state(*, timeout: float = 5.0) -> UnitState:
+    """iscsid as systemd sees it: ``active`` when the socket or the service is active."""
+    states = [_unit_state("is-active", unit, timeout) for unit in ISCSID_UNITS]
+    for state in states:
+        if state.state == "active":
+            return state
+    return states[0]
+
+
+def restart_iscsid(*, timeout: float = 30.0) -> ServiceResult:
+    """``systemctl restart iscsid`` (after the initiator name changed). Sessions stay logged in."""
+    if not systemd_running():
+        return ServiceResult(False, "systemd is not running here: restart iscsid by hand "
+                                    "(stop it, then start iscsid as root).")
+    code, _, err = _systemctl(["restart", "iscsid.service"], timeout)
+    if code == 0:
+        return ServiceResult(True, "iscsid restarted.")
+    return ServiceResult(False, f"systemctl restart iscsid failed: {err or f'exit {code}'}")
+
+
+def start_iscsid(*, timeout: float = 30.0) -> ServiceResult:
+    """Start iscsid (socket and service), for exit 20 'iscsid not running'."""
+    if not systemd_running():
+        return ServiceResult(False, "systemd is not running here: start iscsid by hand as root.")
+    code, _, err = _systemctl(["start", *ISCSID_UNITS], timeout)
+    if code == 0:
+        return ServiceResult(True, "iscsid started.")
+    return ServiceResult(False, f"systemctl start iscsid failed: {err or f'exit {code}'}")
