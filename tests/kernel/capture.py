@@ -86,6 +86,7 @@ def tcm_loop_disk(timeout: float = 30) -> str:
 
 
 def build(tmp: Path) -> dict:
+    """Build the rich configuration; return the rtslib objects made (and the loop devices)."""
     from rtslib import (
         LUN,
         TPG,
@@ -106,6 +107,7 @@ def build(tmp: Path) -> dict:
     made: dict = {}
     # --- storage objects: every kind --------------------------------------
     loopdev = kt.losetup(kt.sparse_file(tmp / "vol-block.img", 64 * MiB))
+    made["loops"] = [loopdev]
     made["block"] = BlockStorageObject("vol-block", loopdev)
     made["file"] = FileIOStorageObject("vol-file", str(kt.sparse_file(tmp / "vol-file.img", 128 * MiB)),
                                        128 * MiB, write_back=True)

@@ -17,7 +17,7 @@ EMPTY_TOP = {"core", "dbroot", "version"}
 EMPTY_CORE = ["alua"]
 EMPTY_FABRIC_FILES = {
     "iscsi": ["cpus_allowed_list", "discovery_auth", "lio_version"],
-    "loopback": ["version"],
+    "loopback": ["discovery_auth", "version"],
 }
 
 
