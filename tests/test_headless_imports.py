@@ -22,6 +22,7 @@ HEADLESS = [
     "sanctl.target.configfs",
     "sanctl.target.saveconfig",
     "sanctl.sim.demo",
+    "sanctl.initiator.iscsiadm", "sanctl.initiator.exit_codes", "sanctl.initiator.initiator_name", "sanctl.initiator.services", "sanctl.initiator.multipath", "sanctl.initiator.commands",
 ]
 
 
