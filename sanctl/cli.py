@@ -33,6 +33,10 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print sanctl's model as JSON")
 
     commands.add_parser("export", help="print the configuration as saveconfig.json (targetctl's format)")
+
+    from sanctl.initiator.commands import add_parsers as add_initiator_parsers  # stdlib-only module
+
+    add_initiator_parsers(commands)  # discover, login, logout
     return parser
 
 
@@ -86,10 +90,22 @@ def cmd_tui(args: argparse.Namespace, source: Source) -> int:
     return app.return_code or 0
 
 
+def _initiator(name: str) -> Callable[[argparse.Namespace, Source], int]:
+    def run(args: argparse.Namespace, source: Source) -> int:
+        from sanctl.initiator import commands
+
+        return getattr(commands, name)(args, source)
+
+    return run
+
+
 COMMANDS: dict[str | None, Callable[[argparse.Namespace, Source], int]] = {
     None: cmd_tui,
     "show": cmd_show,
     "export": cmd_export,
+    "discover": _initiator("cmd_discover"),
+    "login": _initiator("cmd_login"),
+    "logout": _initiator("cmd_logout"),
 }
 
 
