@@ -140,3 +140,22 @@ def test_modes_that_cannot_reach_an_initiator_say_so(fake_iscsiadm, capsys, sour
         assert command(args, source) == 2
         assert words in capsys.readouterr().err
     assert fake_iscsiadm.calls() == []
+
+
+# --- through sanctl's command line ------------------------------------------------------
+def test_cli_registers_the_commands_and_demo_refuses(fake_iscsiadm, capsys):
+    from sanctl.cli import build_parser, main
+
+    args = build_parser().parse_args(["discover", "10.0.0.1:3260", "--json"])
+    assert (args.command, args.portal, args.json) == ("discover", "10.0.0.1:3260", True)
+    assert main(["--demo", "login", BASIC]) == 2
+    assert "demo SAN is simulated" in capsys.readouterr().err
+    assert fake_iscsiadm.calls() == []
+
+
+def test_cli_captured_root_refuses(fake_iscsiadm, capsys, rac_idle_shared):
+    from sanctl.cli import main
+
+    assert main(["--root", str(rac_idle_shared), "discover", "127.0.0.1"]) == 2
+    assert "captured tree" in capsys.readouterr().err
+    assert fake_iscsiadm.calls() == []
