@@ -125,8 +125,10 @@ def main() -> int:
     args = parser.parse_args()
 
     from sanctl.sim.scale import build_scale
+    from sanctl.startup import fast_temp_dir
 
-    root = args.keep or tempfile.mkdtemp(prefix="sanctl-bench-")
+    # tmpfs where the host has it: the tree is about a million small files.
+    root = args.keep or tempfile.mkdtemp(prefix="sanctl-bench-", dir=fast_temp_dir())
     if not os.path.isdir(os.path.join(root, "sys/kernel/config/target")):
         start = time.perf_counter()
         build_scale(root, luns=args.luns, storage_objects=args.storage_objects, acls=args.acls)

@@ -15,6 +15,8 @@ HEADLESS = [
     "sanctl.model",
     "sanctl.model_json",
     "sanctl.names",
+    "sanctl.sim.layout",
+    "sanctl.sim.scale",
     "sanctl.summary",
     "sanctl.tree",
     "sanctl.startup",
