@@ -30,6 +30,7 @@ import re
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -906,6 +907,7 @@ _TIMEOUT_HINTS = {
               "login for about 2 minutes. The pending login was cancelled."),
     "logout": "iscsid may be stuck: check systemctl status iscsid and its log.",
 }
+_WRITE_LOCK = threading.Lock()
 _QUERY_OPERATIONS = frozenset({"query", "node", "session", "discoverydb", "iface", "stats"})
 _QUERY_TIMEOUT_HINT = ("iscsid may be stuck, or another iscsiadm holds the node database lock (/run/lock/iscsi): "
                        "check systemctl status iscsid.")
@@ -915,7 +917,8 @@ class Iscsiadm:
     """The operations of the initiator tab and the ``discover``/``login``/``logout`` commands.
 
     ``binary`` defaults to iscsiadm found on PATH (then /usr/sbin, /sbin) at the
-    first call. Calls are blocking: run them in a worker thread.
+    first call. Calls are blocking: run them in a worker thread. Calls that
+    change something run one at a time (a process-wide lock); queries do not wait.
     """
 
     def __init__(self, binary: str | None = None, *, timeouts: Timeouts | None = None,
@@ -951,6 +954,13 @@ class Iscsiadm:
         env = dict(self._env if self._env is not None else os.environ)
         env["LC_ALL"] = "C"
         command = _mask_command(list(args))
+        if operation in _QUERY_OPERATIONS:
+            return self._finish(argv, args, env, deadline, operation, command, ok)
+        with _WRITE_LOCK:  # one writer at a time: iscsiadm's node-DB lock would make the second one wait
+            return self._finish(argv, args, env, deadline, operation, command, ok)
+
+    def _finish(self, argv: list[str], args: Sequence[str], env: dict[str, str], deadline: float,
+                operation: str, command: str, ok: Iterable[int] | None) -> Completed:
         start = time.monotonic()
         try:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
