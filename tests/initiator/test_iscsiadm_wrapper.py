@@ -6,6 +6,8 @@ import os
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sanctl.initiator.iscsiadm import (
     PACKAGE_HINT,
@@ -19,6 +21,7 @@ from sanctl.initiator.iscsiadm import (
     NodeRecord,
     PortalLogin,
     Timeouts,
+    check_iface_name,
     check_setting,
     find_iscsiadm,
     portal_arg,
@@ -468,3 +471,31 @@ def test_explain_is_message_hint_and_iscsiadm_lines(fake_iscsiadm, adm):
     lines = exc.value.explain().splitlines()
     assert lines[0] == exc.value.message and lines[1] == exc.value.hint
     assert lines[-1] == "iscsiadm: Could not log into all portals"
+
+
+# --- property: whatever is typed, nothing that reaches argv can be an option ----------
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_portal_arg_never_yields_an_option_or_whitespace(text):
+    try:
+        portal = portal_arg(text)
+    except InvalidValue:
+        return
+    assert not portal.startswith("-") and not any(c.isspace() for c in portal)
+    assert portal.rsplit(":", 1)[1].split(",")[0].isdigit()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=40))
+def test_iface_and_setting_values_never_yield_an_option(text):
+    try:
+        name = check_iface_name(text)
+    except InvalidValue:
+        pass
+    else:
+        assert not name.startswith("-") and not any(c.isspace() for c in name)
+    try:
+        _, value = check_setting("node.session.timeo.replacement_timeout", text)
+    except InvalidValue:
+        return
+    assert "\n" not in value and (not value.startswith("-") or value[1:].isdigit())
