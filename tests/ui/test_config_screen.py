@@ -347,3 +347,20 @@ async def test_missing_configfs_starts_with_a_hint(tmp_path):
         hint = app.screen.query_one("#hint")
         assert hint.display and "No LIO configfs" in str(hint.content)
         assert app.is_running
+
+
+async def test_refresh_while_filtering_filters_the_new_configuration(make_app, demo_root):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        tree = app.screen.tree
+        await pilot.press("slash", *"client", "enter")
+        await settle(pilot)
+        assert tree.border_subtitle == "2 matches"  # the RAC target's client and client2
+        acls = demo_root / "sys/kernel/config/target/iscsi/iqn.2024-01.storage.oracle:rac/tpgt_1/acls"
+        shutil.rmtree(acls / "iqn.2024-01.storage.oracle:client2")
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.screen.filtering
+        assert tree.border_subtitle == "1 match"
+        assert f"{RAC_TPG}/acls/iqn.2024-01.storage.oracle:client2" not in visible_paths(tree)
