@@ -36,7 +36,7 @@ NARROW = 100
 
 
 def _no_configfs_hint(exc: ConfigfsNotFound) -> str:
-    return f"No LIO configfs at {exc.path} — is the target_core_mod module loaded?"
+    return f"No LIO configfs at {exc.path}: is the target_core_mod module loaded? (r re-reads)"
 
 
 class ConfigScreen(Screen[None]):
@@ -101,8 +101,6 @@ class ConfigScreen(Screen[None]):
         tree = self.tree
         tree.border_title = "Configuration"
         self._update_hint(tree.config)
-        if self._startup_error is not None:
-            self.notify(_no_configfs_hint(self._startup_error), severity="error", timeout=10)
 
     def on_resize(self, event: events.Resize) -> None:
         narrow = event.size.width < NARROW
@@ -255,7 +253,9 @@ class ConfigScreen(Screen[None]):
         tree = self.tree
         if message.config is None:
             exc = message.error
-            if isinstance(exc, ConfigfsNotFound):
+            if isinstance(exc, ConfigfsNotFound) and self._startup_error is not None:
+                text = f"still {exc}"
+            elif isinstance(exc, ConfigfsNotFound):
                 text = f"configfs vanished: {exc}. Showing the configuration read before."
             else:
                 text = f"could not re-read configfs: {exc}"
