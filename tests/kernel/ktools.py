@@ -79,7 +79,8 @@ def losetup_detach(dev: str) -> None:
 # --------------------------------------------------------------------------
 # The initiator side
 # --------------------------------------------------------------------------
-def _read(path: str | Path) -> str:
+def read_value(path: str | Path) -> str:
+    """A sysfs/configfs value, stripped; "" if it cannot be read."""
     try:
         return Path(path).read_text(errors="replace").strip()
     except OSError:
@@ -93,10 +94,10 @@ def iscsi_sessions() -> list[dict]:
         out.append({
             "name": os.path.basename(d),
             "dir": d,
-            "state": _read(f"{d}/state"),
-            "targetname": _read(f"{d}/targetname"),
-            "tpgt": _read(f"{d}/tpgt"),
-            "initiatorname": _read(f"{d}/initiatorname"),
+            "state": read_value(f"{d}/state"),
+            "targetname": read_value(f"{d}/targetname"),
+            "tpgt": read_value(f"{d}/tpgt"),
+            "initiatorname": read_value(f"{d}/initiatorname"),
             "disks": session_disks(d),
         })
     return out
