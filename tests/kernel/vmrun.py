@@ -317,8 +317,32 @@ def _check_python(capture: bool) -> None:
         )
 
 
+def _die_with_parent() -> None:
+    """In the qemu child: get SIGKILL when the runner dies, however it dies."""
+    try:
+        import ctypes
+        import signal
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+
+
+def _raise_on_termination() -> None:
+    """SIGTERM/SIGHUP end the runner through its ``finally`` (qemu killed, temp removed)."""
+    import signal
+
+    def handler(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, handler)
+
+
 def run(argv: list[str]) -> int:
     opts, pytest_args = _parse_args(argv)
+    _raise_on_termination()
     missing = missing_pieces()
     if missing:
         raise SetupError("missing: " + "; ".join(missing) + " — run tests/kernel/setup-host")
@@ -381,7 +405,7 @@ def run(argv: list[str]) -> int:
     try:
         with open(qemu_err, "wb") as err:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
-                                    start_new_session=True)
+                                    start_new_session=True, preexec_fn=_die_with_parent)
             if opts["console"]:
                 streamer = threading.Thread(target=_stream, args=(console, stop), daemon=True)
                 streamer.start()
