@@ -54,6 +54,10 @@ def _ci() -> bool:
 
 
 def pytest_collection_modifyitems(config, items):
+    # Everything under tests/kernel needs the VM, marked or not.
+    for item in items:
+        if HERE in Path(str(item.path)).resolve().parents and not item.get_closest_marker("kernel"):
+            item.add_marker(pytest.mark.kernel)
     if IN_VM:
         return
     kernel_items = [item for item in items if item.get_closest_marker("kernel")]
