@@ -182,3 +182,29 @@ def test_multipath_tool(tmp_path, monkeypatch):
 @pytest.mark.parametrize("junk", ["|-+- policy='x' prio=1 status=active\n", "`- 1:0:0:0 sdb 8:16 active ready running\n"])
 def test_multipath_orphan_lines_are_skipped(junk):
     assert parse_multipath_ll(junk) == []
+
+
+def test_multipath_real_capture_two_iscsi_paths_per_lun():
+    from pathlib import Path
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "initiator"
+    fileio, ramdisk = parse_multipath_ll((fixtures / "multipath-ll-healthy.txt").read_text())
+    assert (fileio.name, fileio.wwid, fileio.dm, fileio.vendor, fileio.product, fileio.size) == (
+        "mpatha", "36001405f6292e27ae814dcca305953cd", "dm-0", "LIO-ORG", "FILEIO", "32M")
+    assert [(g.policy, g.priority, g.status) for g in fileio.groups] == [("service-time 0", 50, "enabled")]
+    assert [(p.hctl, p.device, p.devnum) for p in fileio.paths] == [("6:0:0:0", "sda", "8:0"), ("7:0:0:0", "sdc", "8:32")]
+    assert not fileio.failed_paths and not fileio.degraded and not fileio.down
+    assert ramdisk.product == "RAMDISK-MCP" and [p.lun for p in ramdisk.paths] == [1, 1]
+
+
+def test_multipath_real_capture_with_the_second_path_dead():
+    from pathlib import Path
+
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "initiator"
+    devices = parse_multipath_ll((fixtures / "multipath-ll-path-failed.txt").read_text())
+    assert [d.name for d in devices] == ["mpatha", "mpathb"]
+    for device in devices:
+        assert device.degraded and not device.down
+        assert [(p.device, p.dm_state, p.checker_state, p.online_state) for p in device.failed_paths] == [
+            (device.paths[1].device, "failed", "faulty", "offline")]
+        assert device.active_paths[0].checker_state == "ready" and device.active_paths[0].online_state == "running"
