@@ -44,6 +44,12 @@ def _rac_trees(tmp_path_factory) -> dict[str, Path]:
     }
 
 
+@pytest.fixture(scope="session")
+def kernel_capture(tmp_path_factory) -> Path:
+    """The rich capture made by ``tests/kernel/run --capture`` (every backstore kind, CHAP, demo mode, a session)."""
+    return unpack(FIXTURES / "kernel" / "root.tar.gz", tmp_path_factory.mktemp("kernel-capture"))
+
+
 @pytest.fixture
 def rac_idle(_rac_trees, tmp_path) -> Path:
     """A private copy of the RAC example as the real kernel showed it, no session."""

@@ -69,3 +69,15 @@ def test_export_command_prints_saveconfig_json(rac_idle_shared):
     )
     with rtslib_on_tree(rac_idle_shared) as rts:
         assert json.loads(result.stdout) == rts.dump()
+
+
+def test_export_of_the_rich_kernel_capture(kernel_capture):
+    """Every backstore kind, loopback, iSER, CHAP and mutual CHAP, tags, demo mode, discovery auth."""
+    with rtslib_on_tree(kernel_capture) as rts:
+        expected = rts.dump()
+    ours = dump(read_config(str(kernel_capture)))
+    assert ours == expected
+    kernel = json.loads((FIXTURES / "kernel" / "rtslib-dump.json").read_text())
+    assert unordered(ours) == unordered(kernel)
+    assert {so["plugin"] for so in ours["storage_objects"]} >= {"block", "fileio", "ramdisk", "pscsi"}
+    assert {t["fabric"] for t in ours["targets"]} == {"iscsi", "loopback"}
