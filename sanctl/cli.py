@@ -109,10 +109,17 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace, Source], int]] = {
 }
 
 
+#: Commands that work on a host without the LIO target (a pure initiator host).
+INITIATOR_ONLY = frozenset({"discover", "login", "logout"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        source = resolve_source(root=args.root, demo=args.demo, readonly=args.readonly)
+        source = resolve_source(
+            root=args.root, demo=args.demo, readonly=args.readonly,
+            need_target=args.command not in INITIATOR_ONLY,
+        )
     except StartupError as exc:
         print(f"sanctl: {exc}", file=sys.stderr)
         return exc.exit_code

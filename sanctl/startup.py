@@ -71,8 +71,12 @@ def diagnose_missing_configfs(proc: str = "/proc", sys_root: str = "/sys") -> st
     )
 
 
-def resolve_source(*, root: str | None, demo: bool, readonly: bool) -> Source:
-    """Work out the source for the command line options given."""
+def resolve_source(*, root: str | None, demo: bool, readonly: bool, need_target: bool = True) -> Source:
+    """Work out the source for the command line options given.
+
+    ``need_target=False`` is for initiator commands: a client host has
+    open-iscsi but no LIO target, and that is fine there.
+    """
     if demo:
         return _demo_source(root, readonly)
     if root is not None and os.path.abspath(root) != "/":
@@ -84,7 +88,7 @@ def resolve_source(*, root: str | None, demo: bool, readonly: bool) -> Source:
                 exit_code=2,
             )
         return Source(root, "captured", True, "reading a captured tree, not the running kernel")
-    if not os.path.isdir(os.path.join("/", CONFIGFS_TARGET)):
+    if need_target and not os.path.isdir(os.path.join("/", CONFIGFS_TARGET)):
         raise StartupError(f"No LIO target on this host. {diagnose_missing_configfs()}\n{_DEMO_HINT}")
     if readonly:
         return Source("/", "real", True, "--readonly")

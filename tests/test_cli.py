@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from sanctl import startup
 from sanctl.cli import main
 
@@ -73,3 +75,12 @@ def test_diagnosis_names_unloaded_target_modules(tmp_path):
     (sys_root / "kernel" / "config" / "other").mkdir()
     message = startup.diagnose_missing_configfs(proc=str(tmp_path), sys_root=str(sys_root))
     assert "iscsi_target_mod" in message or "container" in message
+
+
+def test_initiator_commands_run_on_a_host_without_the_target(monkeypatch):
+    monkeypatch.setattr(startup.os.path, "isdir", lambda path: False)
+    monkeypatch.setattr(startup.os, "geteuid", lambda: 0)
+    source = startup.resolve_source(root=None, demo=False, readonly=False, need_target=False)
+    assert source.mode == "real" and not source.readonly
+    with pytest.raises(startup.StartupError, match="No LIO target"):
+        startup.resolve_source(root=None, demo=False, readonly=False)
