@@ -1,0 +1,283 @@
+"""The open-iscsi initiator's live state, from the kernel's sysfs (no iscsid, no iscsiadm).
+
+``/sys/class/iscsi_session/session<SID>`` (target, TPG, state, recovery
+timeout), ``/sys/class/iscsi_connection/connection<SID>:<CID>`` (portal
+address and port, state), ``/sys/class/iscsi_host/host<H>`` (the local
+address) and the SCSI disks each session brought:
+``session<SID>/device/target<H>:0:<T>/<H>:0:<T>:<L>/block/<sdX>`` — the same
+walk iscsiadm does (shared/domain/LIVE.md §4). Reading sysfs needs no root
+(except the CHAP files, which are never read here) and costs a few
+microseconds a file, so a live panel can poll it every second.
+
+Every function takes the filesystem ``root`` (``/`` on a real host; a
+captured or simulated tree otherwise) and is vanish-safe: a session that
+logs out between listing and reading is skipped. No Textual here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from sanctl.target.live import read_int, read_word
+
+_SESSION_DIR = re.compile(r"^session(\d+)$")
+_CONN_DIR = re.compile(r"^connection(\d+):(\d+)$")
+_HOST_IN_PATH = re.compile(r"/host(\d+)/")
+_HCTL = re.compile(r"^(\d+):(\d+):(\d+):(\d+)$")
+
+#: sysfs prints this for a string attribute nobody set.
+_NULL = "(null)"
+
+
+def _word(path: str) -> str | None:
+    word = read_word(path)
+    return None if word in (None, _NULL) else word
+
+
+@dataclass(frozen=True, slots=True)
+class InitiatorConnection:
+    """``/sys/class/iscsi_connection/connection<SID>:<CID>``."""
+
+    sid: int
+    cid: int
+    address: str | None  #: the portal's address (current)
+    port: int | None
+    persistent_address: str | None  #: the node record's portal (kept while the connection is down)
+    persistent_port: int | None
+    local_port: int | None  #: our TCP port (what the target's ACL ``info`` does not print)
+    state: str | None  #: up, down, failed, bound (kernel ≥ 5.7), else unknown
+
+    @property
+    def portal(self) -> str | None:
+        address = self.address or self.persistent_address
+        port = self.port if self.port is not None else self.persistent_port
+        if address is None:
+            return None
+        shown = f"[{address}]" if ":" in address else address
+        return f"{shown}:{port}" if port is not None else shown
+
+
+@dataclass(frozen=True, slots=True)
+class InitiatorDisk:
+    """A SCSI disk a session brought: ``/dev/<name>``."""
+
+    lun: int  #: the LUN number the initiator sees (the target's *mapped* LUN)
+    hctl: str
+    name: str | None  #: ``sdX``, None while the disk has no block device yet
+    size: int | None  #: bytes
+    state: str | None  #: running, blocked (recovery), transport-offline, offline
+    vendor: str | None = None
+    model: str | None = None
+
+    @property
+    def device(self) -> str | None:
+        return f"/dev/{self.name}" if self.name else None
+
+
+@dataclass(frozen=True, slots=True)
+class InitiatorSession:
+    """``/sys/class/iscsi_session/session<SID>`` with its connections and disks."""
+
+    sid: int
+    target: str | None
+    tpgt: int | None
+    state: str | None  #: LOGGED_IN, FAILED, FREE
+    target_state: str | None
+    recovery_tmo: int | None  #: seconds (node.session.timeo.replacement_timeout)
+    initiator: str | None
+    iface: str | None
+    creator: int | None  #: pid of the iscsid that made it; -1 for firmware sessions
+    host: int | None
+    connections: tuple[InitiatorConnection, ...] = ()
+    disks: tuple[InitiatorDisk, ...] = ()
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return ("isession", self.sid)
+
+    @property
+    def portal(self) -> str | None:
+        for conn in self.connections:
+            if conn.portal:
+                return conn.portal
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class InitiatorHost:
+    """``/sys/class/iscsi_host/host<H>`` plus the SCSI host's state."""
+
+    host: int
+    ipaddress: str | None
+    initiator: str | None
+    netdev: str | None
+    hwaddress: str | None
+    state: str | None  #: /sys/class/scsi_host/host<H>/state (running, recovery, ...)
+
+
+@dataclass(frozen=True, slots=True)
+class InitiatorLive:
+    sessions: tuple[InitiatorSession, ...] = ()
+    hosts: tuple[InitiatorHost, ...] = ()
+
+    def session(self, sid: int) -> InitiatorSession | None:
+        for session in self.sessions:
+            if session.sid == sid:
+                return session
+        return None
+
+
+def _class_dir(root: str, name: str) -> str:
+    return os.path.join(root, "sys", "class", name)
+
+
+def _listdir(path: str) -> list[str]:
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
+
+
+def read_connection(root: str, sid: int, cid: int) -> InitiatorConnection | None:
+    path = os.path.join(_class_dir(root, "iscsi_connection"), f"connection{sid}:{cid}")
+    if not os.path.isdir(path):
+        return None
+    return InitiatorConnection(
+        sid=sid,
+        cid=cid,
+        address=_word(os.path.join(path, "address")),
+        port=read_int(os.path.join(path, "port")),
+        persistent_address=_word(os.path.join(path, "persistent_address")),
+        persistent_port=read_int(os.path.join(path, "persistent_port")),
+        local_port=read_int(os.path.join(path, "local_port")),
+        state=_word(os.path.join(path, "state")),
+    )
+
+
+def _host_of(session_path: str) -> int | None:
+    """The SCSI host number: the class entry resolves into ``.../host<H>/session<SID>/...``."""
+    try:
+        real = os.path.realpath(session_path)
+    except OSError:
+        return None
+    match = _HOST_IN_PATH.search(real + "/")
+    return int(match.group(1)) if match else None
+
+
+def read_disks(session_path: str) -> tuple[InitiatorDisk, ...]:
+    """The disks under ``<session>/device/target*/H:C:T:L``."""
+    device = os.path.join(session_path, "device")
+    disks = []
+    for target in _listdir(device):
+        if not target.startswith("target"):
+            continue
+        tdir = os.path.join(device, target)
+        for hctl in _listdir(tdir):
+            match = _HCTL.match(hctl)
+            if not match:
+                continue
+            ddir = os.path.join(tdir, hctl)
+            blocks = _listdir(os.path.join(ddir, "block"))
+            name = sorted(blocks)[0] if blocks else None
+            sectors = read_int(os.path.join(ddir, "block", name, "size")) if name else None
+            disks.append(InitiatorDisk(
+                lun=int(match.group(4)),
+                hctl=hctl,
+                name=name,
+                size=None if sectors is None else sectors * 512,
+                state=_word(os.path.join(ddir, "state")),
+                vendor=_word(os.path.join(ddir, "vendor")),
+                model=_word(os.path.join(ddir, "model")),
+            ))
+    disks.sort(key=lambda d: d.lun)
+    return tuple(disks)
+
+
+def read_session(root: str, sid: int, *, disks: bool = True,
+                 connection_ids: dict[int, list[int]] | None = None) -> InitiatorSession | None:
+    """One session; ``None`` if it logged out meanwhile."""
+    path = os.path.join(_class_dir(root, "iscsi_session"), f"session{sid}")
+    state = _word(os.path.join(path, "state"))
+    if state is None and not os.path.isdir(path):
+        return None
+    if connection_ids is None:
+        connection_ids = _connection_ids(root)
+    conns = []
+    for cid in connection_ids.get(sid, ()):
+        conn = read_connection(root, sid, cid)
+        if conn is not None:
+            conns.append(conn)
+    return InitiatorSession(
+        sid=sid,
+        target=_word(os.path.join(path, "targetname")),
+        tpgt=read_int(os.path.join(path, "tpgt")),
+        state=state,
+        target_state=_word(os.path.join(path, "target_state")),
+        recovery_tmo=read_int(os.path.join(path, "recovery_tmo")),
+        initiator=_word(os.path.join(path, "initiatorname")),
+        iface=_word(os.path.join(path, "ifacename")),
+        creator=read_int(os.path.join(path, "creator")),
+        host=_host_of(path),
+        connections=tuple(conns),
+        disks=read_disks(path) if disks else (),
+    )
+
+
+def _connection_ids(root: str) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = {}
+    for name in _listdir(_class_dir(root, "iscsi_connection")):
+        match = _CONN_DIR.match(name)
+        if match:
+            found.setdefault(int(match.group(1)), []).append(int(match.group(2)))
+    for cids in found.values():
+        cids.sort()
+    return found
+
+
+def session_ids(root: str = "/") -> list[int]:
+    ids = []
+    for name in _listdir(_class_dir(root, "iscsi_session")):
+        match = _SESSION_DIR.match(name)
+        if match:
+            ids.append(int(match.group(1)))
+    return sorted(ids)
+
+
+def read_hosts(root: str = "/") -> tuple[InitiatorHost, ...]:
+    hosts = []
+    for name in _listdir(_class_dir(root, "iscsi_host")):
+        if not name.startswith("host") or not name[4:].isdigit():
+            continue
+        number = int(name[4:])
+        path = os.path.join(_class_dir(root, "iscsi_host"), name)
+        scsi_state = _word(os.path.join(path, "device", "scsi_host", name, "state"))
+        if scsi_state is None:
+            scsi_state = _word(os.path.join(_class_dir(root, "scsi_host"), name, "state"))
+        hosts.append(InitiatorHost(
+            host=number,
+            ipaddress=_word(os.path.join(path, "ipaddress")),
+            initiator=_word(os.path.join(path, "initiatorname")),
+            netdev=_word(os.path.join(path, "netdev")),
+            hwaddress=_word(os.path.join(path, "hwaddress")),
+            state=scsi_state,
+        ))
+    hosts.sort(key=lambda h: h.host)
+    return tuple(hosts)
+
+
+def read_initiator(root: str = "/", *, disks: bool = True) -> InitiatorLive:
+    """Every iSCSI session of this host, with connections, disks and hosts."""
+    connection_ids = _connection_ids(root)
+    sessions = []
+    for sid in session_ids(root):
+        session = read_session(root, sid, disks=disks, connection_ids=connection_ids)
+        if session is not None:
+            sessions.append(session)
+    return InitiatorLive(tuple(sessions), read_hosts(root))
+
+
+def has_initiator(root: str = "/") -> bool:
+    """Whether the iSCSI transport class is there at all (scsi_transport_iscsi loaded)."""
+    return os.path.isdir(_class_dir(root, "iscsi_session"))
