@@ -1,0 +1,441 @@
+"""The live sampler: what is on screen every tick, everything else now and then.
+
+Reading every counter of a big target every second is not free (1,000
+sessions and 10,000 LUNs are ~50,000 files), so the sampler splits the work
+into *items* — an ACL's session (``info`` + counters), a TPG's dynamic
+sessions, a target's statistics, a LUN's counters, an ACL's mapped LUNs —
+and reads per tick:
+
+- the **hot** items, the ones behind the rows the screen shows
+  (:meth:`Sampler.set_hot`, called by the UI when it scrolls), at full rate;
+- a rotating 1/N slice of the rest (N = ``sweep_every``), so every session
+  is still looked at every N seconds (new sessions appear, flapping is seen
+  anywhere);
+- the layout (targets, TPGs, ACL and LUN names) every ``structure_every``
+  seconds.
+
+A small configuration (fewer than ``all_hot_below`` items) is read whole
+every tick. Rates come from counter deltas over an injectable monotonic
+clock (:mod:`sanctl.live.rates`), sparklines from per-row bucketed
+histories (:mod:`sanctl.live.history`), log events from non-blocking
+sources (:mod:`sanctl.kernel_log`), findings from :mod:`sanctl.live.flap`.
+Each :meth:`Sampler.sample` returns an immutable :class:`LiveFrame`, safe to
+hand from a worker thread to the screen. No Textual here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from sanctl.initiator.sysfs import InitiatorLive, read_initiator
+from sanctl.iscsi_errors import login_fail_type
+from sanctl.kernel_log import boot_wall_time
+from sanctl.live.events import EventLog, Incident
+from sanctl.live.flap import Finding, SessionChanges, connection_flaps, shared_name_findings
+from sanctl.live.history import History
+from sanctl.live.rates import UNKNOWN, Rate, RateTracker
+from sanctl.target.live import (
+    LunStats,
+    MappedLunStats,
+    TargetLayout,
+    TargetSession,
+    TargetStats,
+    TpgLayout,
+    lun_backstore,
+    read_acl_session,
+    read_dynamic_sessions,
+    read_layout,
+    read_lun_stats,
+    read_mapped_lun_stats,
+    read_target_stats,
+)
+
+MiB = 1 << 20
+
+
+def _empty() -> Mapping:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    interval: float = 1.0
+    sweep_every: int = 10
+    structure_every: float = 30.0
+    all_hot_below: int = 300
+    bucket: float = 10.0
+    history_buckets: int = 60
+    flap_window: float = 300.0
+    flap_threshold: int = 3
+    #: Read every ACL's mapped-LUN counters too (the CLI's JSON); the TUI reads them only when shown.
+    mapped_all: bool = False
+
+
+@dataclass(frozen=True)
+class LiveFrame:
+    """Everything the live panels show, at one tick."""
+
+    seq: int
+    mono: float
+    wall: float
+    layout: tuple[TargetLayout, ...] = ()
+    sessions: tuple[TargetSession, ...] = ()
+    #: Rates by row key: ("session", ...), ("tpg", target, tag), ("lun", ...), ("mlun", ..., mapped LUN).
+    rates: Mapping[tuple, Rate] = field(default_factory=_empty)
+    target_stats: Mapping[str, TargetStats] = field(default_factory=_empty)
+    luns: tuple[LunStats, ...] = ()
+    backstores: Mapping[tuple[str, int, int], str | None] = field(default_factory=_empty)
+    mapped: Mapping[tuple[str, int, str], tuple[MappedLunStats, ...]] = field(default_factory=_empty)
+    idle_acls: Mapping[tuple[str, int], int] = field(default_factory=_empty)
+    initiator: InitiatorLive = field(default_factory=InitiatorLive)
+    incidents: tuple[Incident, ...] = ()
+    incidents_version: int = 0
+    findings: tuple[Finding, ...] = ()
+    by_connection: Mapping[str, int] = field(default_factory=_empty)
+    by_target: Mapping[str, int] = field(default_factory=_empty)
+    histories: Mapping[tuple, tuple[float | None, ...]] = field(default_factory=_empty)
+    recoveries: Mapping[str, str] = field(default_factory=_empty)
+    problems: tuple[str, ...] = ()
+    boot_wall: float | None = None
+    items_read: int = 0
+
+
+def item_keys(row_key: tuple) -> tuple[tuple, ...]:
+    """The items to read for a row the screen shows."""
+    kind = row_key[0]
+    if kind == "session":
+        _, target, tpg, session_kind, initiator = row_key
+        return (("acl", target, tpg, initiator),) if session_kind == "acl" else (("dyn", target, tpg),)
+    if kind == "tpg":
+        return (("target", row_key[1]), ("dyn", row_key[1], row_key[2]))
+    if kind in ("lun", "mapped", "target"):
+        return (row_key,)
+    return ()
+
+
+class Sampler:
+    """Reads the live state of one root; call :meth:`sample` from one thread at a time."""
+
+    def __init__(self, root: str = "/", *, clock: Callable[[], float] = time.monotonic,
+                 wall_clock: Callable[[], float] = time.time, log_sources: Iterable | None = None,
+                 before_sample: Callable[[float], None] | None = None,
+                 backfill: Callable[[tuple, float, int, float], list[float | None] | None] | None = None,
+                 config: LiveConfig | None = None, problems: Iterable[str] = ()) -> None:
+        self.root = root
+        self.clock = clock
+        self.wall_clock = wall_clock
+        self.config = config or LiveConfig()
+        self.sources = list(log_sources or ())
+        self.before_sample = before_sample
+        self.backfill = backfill
+        self.problems = list(problems)
+        self.boot_wall = boot_wall_time(root)
+        self._hot_rows: frozenset = frozenset()
+        self._hot_items: frozenset = frozenset()
+        self._seq = 0
+        self._layout: tuple[TargetLayout, ...] = ()
+        self._tpgs: dict[tuple[str, int], TpgLayout] = {}
+        self._targets: dict[str, TargetLayout] = {}
+        self._items: list[tuple] = []
+        self._lun_order: list[tuple] = []
+        self._phases: list[list[tuple]] = []
+        self._structure_at: float | None = None
+        self._acl_sessions: dict[tuple, TargetSession | None] = {}
+        self._dynamic: dict[tuple[str, int], tuple[TargetSession, ...]] = {}
+        self._target_stats: dict[str, TargetStats] = {}
+        self._luns: dict[tuple, LunStats] = {}
+        self._backstores: dict[tuple[str, int, int], str | None] = {}
+        self._mapped: dict[tuple[str, int, str], tuple[MappedLunStats, ...]] = {}
+        self._session_rates = RateTracker()
+        self._lun_rates = RateTracker(window=5.0)
+        self._rates: dict[tuple, Rate] = {}
+        self._histories: dict[tuple, History] = {}
+        self._order: tuple[TargetSession, ...] | None = None
+        self.events = EventLog()
+        self.changes = SessionChanges()
+        self._login_fails: dict[str, int] = {}
+        self._findings: tuple[Finding, ...] = ()
+        self._findings_at: tuple[int, float] | None = None
+        self._initiator = InitiatorLive()
+
+    # --- what is on screen ---------------------------------------------------------
+
+    def set_hot(self, row_keys: Iterable[tuple]) -> None:
+        """The rows on screen (thread-safe: replaces two frozensets)."""
+        rows = frozenset(row_keys)
+        items = frozenset(k for row in rows for k in item_keys(row))
+        self._hot_rows, self._hot_items = rows, items
+
+    @property
+    def hot_rows(self) -> frozenset:
+        return self._hot_rows
+
+    # --- structure -----------------------------------------------------------------
+
+    def _refresh_structure(self, mono: float) -> None:
+        self._layout = read_layout(self.root)
+        self._targets = {t.iqn: t for t in self._layout}
+        self._tpgs = {(t.iqn, tpg.tag): tpg for t in self._layout for tpg in t.tpgs}
+        items: list[tuple] = []
+        for target in self._layout:
+            items.append(("target", target.iqn))
+            for tpg in target.tpgs:
+                items.append(("dyn", target.iqn, tpg.tag))
+                items.extend(("acl", target.iqn, tpg.tag, init) for init in tpg.acls)
+                if self.config.mapped_all:
+                    items.extend(("mapped", target.iqn, tpg.tag, init) for init in tpg.acls)
+                items.extend(("lun", target.iqn, tpg.tag, lun) for lun in tpg.luns)
+        self._items = items
+        self._lun_order = [k for k in items if k[0] == "lun"]
+        n = max(1, self.config.sweep_every)
+        self._phases = [items[p::n] for p in range(n)]
+        present = set(items)
+        for store in (self._acl_sessions, self._luns):
+            for key in [k for k in store if k not in present]:
+                del store[key]
+                self._order = None
+        for key in [k for k in self._dynamic if ("dyn", *k) not in present]:
+            del self._dynamic[key]
+            self._order = None
+        for key in [k for k in self._target_stats if ("target", k) not in present]:
+            del self._target_stats[key]
+        self._structure_at = mono
+
+    def _plan(self) -> list[tuple]:
+        if len(self._items) < self.config.all_hot_below:
+            return list(self._items) + [k for k in self._hot_items if k[0] == "mapped"]
+        phase = self._phases[self._seq % len(self._phases)] if self._phases else []
+        chosen = set(phase)
+        extra = [k for k in self._hot_items if k not in chosen]
+        return phase + extra
+
+    # --- reading one item ------------------------------------------------------------
+
+    def _read(self, item: tuple, mono: float, wall: float) -> None:
+        kind = item[0]
+        if kind == "acl":
+            _, target, tag, initiator = item
+            tpg = self._tpgs.get((target, tag))
+            if tpg is None:
+                return
+            session = read_acl_session(target, tag, initiator, tpg.acl_path(initiator))
+            before = self._acl_sessions.get(item)
+            if (before is None) != (session is None):
+                self._order = None
+            self._acl_sessions[item] = session
+            row = ("session", target, tag, "acl", initiator)
+            change = self.changes.observe(wall, target, tag, initiator, session)
+            if change is not None:
+                sids = f"session {change.old[0]} → {change.new[0]} (TSIH {change.old[1]} → {change.new[1]})"
+                moved = (f", from {change.new_address} (was {change.old_address})"
+                         if change.old_address != change.new_address else "")
+                self.events.add_derived("target_session_reinstated", wall, target=target, tpgt=tag,
+                                        initiator=initiator, address=change.new_address,
+                                        message=f"{initiator}: {sids}{moved}", detail=sids)
+            if session is None or session.stats is None or session.stats.empty:
+                self._session_rates.forget(row)
+                self._rates[row] = UNKNOWN
+                return
+            s = session.stats
+            rates = self._session_rates.update(row, mono, (s.cmd_pdus, s.txdata_octs, s.rxdata_octs),
+                                               identity=(session.info.identity if session.info else s.indx))
+            self._set_rate(row, rates, wall)
+        elif kind == "dyn":
+            _, target, tag = item
+            tpg = self._tpgs.get((target, tag))
+            found = read_dynamic_sessions(tpg) if tpg is not None else ()
+            if found != self._dynamic.get((target, tag), ()):
+                self._order = None
+            self._dynamic[(target, tag)] = found
+        elif kind == "target":
+            target = item[1]
+            layout = self._targets.get(target)
+            stats = read_target_stats(layout.path) if layout is not None else None
+            if stats is None:
+                self._target_stats.pop(target, None)
+                return
+            self._target_stats[target] = stats
+            self._watch_login_failures(target, stats, wall)
+        elif kind == "lun":
+            _, target, tag, lun = item
+            tpg = self._tpgs.get((target, tag))
+            if tpg is None:
+                return
+            path = tpg.lun_path(lun)
+            stats = read_lun_stats(target, tag, lun, path)
+            if stats is None:
+                self._luns.pop(item, None)
+                self._lun_rates.forget(item)
+                return
+            self._luns[item] = stats
+            if (target, tag, lun) not in self._backstores:
+                self._backstores[(target, tag, lun)] = lun_backstore(path)
+            rates = self._lun_rates.update(item, mono, (
+                stats.in_cmds,
+                None if stats.read_mbytes is None else stats.read_mbytes * MiB,
+                None if stats.write_mbytes is None else stats.write_mbytes * MiB))
+            self._set_rate(item, rates, wall)
+        elif kind == "mapped":
+            _, target, tag, initiator = item
+            tpg = self._tpgs.get((target, tag))
+            if tpg is None:
+                return
+            found = read_mapped_lun_stats(tpg.acl_path(initiator))
+            self._mapped[(target, tag, initiator)] = found
+            for m in found:
+                key = ("mlun", target, tag, initiator, m.mapped_lun)
+                rates = self._lun_rates.update(key, mono, (
+                    m.num_cmds,
+                    None if m.read_mbytes is None else m.read_mbytes * MiB,
+                    None if m.write_mbytes is None else m.write_mbytes * MiB))
+                self._rates[key] = Rate(*rates) if rates is not None else UNKNOWN
+
+    def _set_rate(self, row: tuple, rates: tuple[float | None, ...] | None, wall: float) -> None:
+        rate = Rate(*rates) if rates is not None else UNKNOWN
+        self._rates[row] = rate
+        self._history(row, wall).add(wall, rate.total)
+
+    def _history(self, row: tuple, wall: float) -> History:
+        history = self._histories.get(row)
+        if history is None:
+            history = self._histories[row] = History(self.config.bucket, self.config.history_buckets)
+            if self.backfill is not None:
+                seeded = self.backfill(row, wall, self.config.history_buckets, self.config.bucket)
+                if seeded is not None:
+                    history.seed(seeded, wall)
+        return history
+
+    def _watch_login_failures(self, target: str, stats: TargetStats, wall: float) -> None:
+        fails = stats.login_fails or 0
+        before = self._login_fails.get(target)
+        self._login_fails[target] = fails
+        if fails == 0 or (before is not None and fails <= before):
+            return
+        kind = login_fail_type(stats.last_fail_type)
+        when = wall
+        if stats.last_fail_time and self.boot_wall is not None:
+            when = min(wall, self.boot_wall + stats.last_fail_time / 100)
+        who = stats.fail_intr_name or "an initiator"
+        where = f" from {stats.fail_intr_addr}" if stats.fail_intr_addr else ""
+        count = f"{fails - before} more" if before is not None else f"{fails} since the module was loaded"
+        self.events.add_derived(
+            "target_login_failure", when, target=target, initiator=stats.fail_intr_name,
+            address=stats.fail_intr_addr,
+            message=f"login failure on {target}: {who}{where} ({kind.name if kind else 'unknown'}); {count}",
+            detail=kind.name if kind else None)
+
+    # --- one tick ------------------------------------------------------------------------
+
+    def sample(self) -> LiveFrame:
+        mono = self.clock()
+        wall = self.wall_clock()
+        if self.before_sample is not None:
+            self.before_sample(wall)
+        cfg = self.config
+        if self._structure_at is None or mono - self._structure_at >= cfg.structure_every:
+            self._refresh_structure(mono)
+        plan = self._plan()
+        for item in plan:
+            self._read(item, mono, wall)
+        self._seq += 1
+
+        initiator = read_initiator(self.root)
+        self._initiator = initiator
+        for session in initiator.sessions:
+            self.events.label(session.sid, session.target, session.portal)
+        events = []
+        for source in self.sources:
+            try:
+                events.extend(source.read_new())
+            except OSError as exc:  # a log that went away: say so once, keep going
+                message = f"{getattr(source, 'name', 'log')}: {exc.strerror or exc}"
+                if message not in self.problems:
+                    self.problems.append(message)
+        if events:
+            self.events.add(events)
+        findings = self._update_findings(wall)
+        return self._frame(mono, wall, len(plan), initiator, findings)
+
+    def _update_findings(self, wall: float) -> tuple[Finding, ...]:
+        stamp = (self.events.version + len(self.changes.changes), wall // 10)
+        if self._findings_at == stamp:
+            return self._findings
+        cfg = self.config
+        flaps = connection_flaps(self.events.incidents, wall, window=cfg.flap_window,
+                                 threshold=cfg.flap_threshold, recoveries=self.events.recoveries)
+        shared = shared_name_findings(self.changes.changes, wall, window=cfg.flap_window,
+                                      threshold=cfg.flap_threshold, flaps=flaps)
+        self._findings = tuple(shared + flaps)
+        self._findings_at = stamp
+        return self._findings
+
+    def _sessions(self) -> tuple[TargetSession, ...]:
+        if self._order is None:
+            found = [s for s in self._acl_sessions.values() if s is not None]
+            for dyn in self._dynamic.values():
+                found.extend(dyn)
+            found.sort(key=lambda s: (s.target, s.tpg, s.kind != "acl", s.initiator))
+            self._order = tuple(found)
+        return self._order
+
+    def _frame(self, mono: float, wall: float, read: int, initiator: InitiatorLive,
+               findings: tuple[Finding, ...]) -> LiveFrame:
+        sessions = self._sessions()
+        rates = dict(self._rates)  # a copy: the next tick changes the sampler's own
+        per_tpg: dict[tuple[str, int], list[TargetSession]] = {}
+        for session in sessions:
+            per_tpg.setdefault((session.target, session.tpg), []).append(session)
+        for (target, tag), members in per_tpg.items():
+            for session in members:
+                if session.kind == "dynamic":
+                    rate = UNKNOWN
+                    tpg = self._tpgs.get((target, tag))
+                    if len(members) == 1 and tpg is not None:  # the TPG's LUNs serve only this session
+                        rate = _sum(rates.get(("lun", target, tag, lun), UNKNOWN) for lun in tpg.luns)
+                        self._history(session.key, wall).add(wall, rate.total)
+                    rates[session.key] = rate
+            rates[("tpg", target, tag)] = _sum(rates.get(s.key, UNKNOWN) for s in members)
+        histories = {}
+        for row in self._hot_rows:
+            history = self._histories.get(row)
+            if history is not None:
+                histories[row] = history.values()
+        idle = {}
+        for (target, tag), tpg in self._tpgs.items():
+            idle[(target, tag)] = sum(1 for init in tpg.acls
+                                      if self._acl_sessions.get(("acl", target, tag, init)) is None)
+        counts_since = wall - self.config.flap_window
+        return LiveFrame(
+            seq=self._seq, mono=mono, wall=wall, layout=self._layout, sessions=sessions,
+            rates=MappingProxyType(rates), target_stats=MappingProxyType(dict(self._target_stats)),
+            luns=tuple(self._luns[k] for k in self._lun_order if k in self._luns),
+            backstores=MappingProxyType(dict(self._backstores)), mapped=MappingProxyType(dict(self._mapped)),
+            idle_acls=MappingProxyType(idle), initiator=initiator,
+            incidents=tuple(self.events.incidents), incidents_version=self.events.version,
+            findings=findings,
+            by_connection=MappingProxyType(dict(self.events.counts_by_connection(counts_since))),
+            by_target=MappingProxyType(dict(self.events.counts_by_target(counts_since))),
+            histories=MappingProxyType(histories), recoveries=MappingProxyType(dict(self.events.recoveries)),
+            problems=tuple(self.problems), boot_wall=self.boot_wall, items_read=read)
+
+    def close(self) -> None:
+        for source in self.sources:
+            try:
+                source.close()
+            except OSError:
+                pass
+
+
+def _sum(rates: Iterable[Rate]) -> Rate:
+    cmds = read = write = None
+    for rate in rates:
+        if rate.cmds is not None:
+            cmds = (cmds or 0.0) + rate.cmds
+        if rate.read is not None:
+            read = (read or 0.0) + rate.read
+        if rate.write is not None:
+            write = (write or 0.0) + rate.write
+    return Rate(cmds, read, write)
