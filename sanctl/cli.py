@@ -1,7 +1,7 @@
 """``sanctl [global options] [command]``: the TUI, or a scriptable command.
 
 Global options come before the command and mean the same for every command.
-Commands that print (``show``, ``export``) never import Textual, so they stay
+Commands that print (``show``, ``export``, ``sessions``, ``errors``) never import Textual, so they stay
 fast in scripts and cron jobs.
 """
 
@@ -37,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     from sanctl.initiator.commands import add_parsers as add_initiator_parsers  # stdlib-only module
 
     add_initiator_parsers(commands)  # discover, login, logout
+
+    from sanctl.live.commands import add_arguments as add_live_parsers  # no Textual either
+
+    add_live_parsers(commands)  # sessions, errors
     return parser
 
 
@@ -99,6 +103,15 @@ def _initiator(name: str) -> Callable[[argparse.Namespace, Source], int]:
     return run
 
 
+def _live(name: str) -> Callable[[argparse.Namespace, Source], int]:
+    def run(args: argparse.Namespace, source: Source) -> int:
+        from sanctl.live import commands
+
+        return getattr(commands, name)(args, source)
+
+    return run
+
+
 COMMANDS: dict[str | None, Callable[[argparse.Namespace, Source], int]] = {
     None: cmd_tui,
     "show": cmd_show,
@@ -106,11 +119,13 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace, Source], int]] = {
     "discover": _initiator("cmd_discover"),
     "login": _initiator("cmd_login"),
     "logout": _initiator("cmd_logout"),
+    "sessions": _live("cmd_sessions"),
+    "errors": _live("cmd_errors"),
 }
 
 
 #: Commands that work on a host without the LIO target (a pure initiator host).
-INITIATOR_ONLY = frozenset({"discover", "login", "logout"})
+INITIATOR_ONLY = frozenset({"discover", "login", "logout", "sessions", "errors"})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
