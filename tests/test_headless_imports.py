@@ -25,6 +25,10 @@ HEADLESS = [
     "sanctl.target.saveconfig",
     "sanctl.sim.demo",
     "sanctl.initiator.iscsiadm", "sanctl.initiator.exit_codes", "sanctl.initiator.initiator_name", "sanctl.initiator.services", "sanctl.initiator.multipath", "sanctl.initiator.commands",
+    # live panels' domain: sessions, counters, kernel log, sampler, demo
+    "sanctl.iscsi_errors", "sanctl.kernel_log", "sanctl.target.live", "sanctl.initiator.sysfs",
+    "sanctl.live.sampler", "sanctl.live.setup", "sanctl.live.flap", "sanctl.live.events", "sanctl.live.report",
+    "sanctl.live.commands", "sanctl.live.format", "sanctl.sim.live", "sanctl.sim.live_files",
 ]
 
 

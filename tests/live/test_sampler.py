@@ -1,0 +1,109 @@
+"""The sampler on the live demo (fake clocks) and on a large tree (only what is shown, at full rate)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from sanctl.kernel_log import ListSource, LogEvent
+from sanctl.live.sampler import LiveConfig, Sampler
+from sanctl.live.setup import make_sampler
+from sanctl.sim.demo import RAC_IQN, WEB_CLIENT, WEB_IQN
+from sanctl.sim.live import LOCAL_INITIATOR
+
+from .conftest import T0
+
+WEB_ROW = ("session", WEB_IQN, 1, "acl", WEB_CLIENT)
+RAC_ROW = ("session", RAC_IQN, 1, "acl", LOCAL_INITIATOR)
+
+
+class Clocks:
+    def __init__(self) -> None:
+        self.mono = 500.0
+        self.wall = T0
+
+    def step(self, seconds: float = 1.0) -> None:
+        self.mono += seconds
+        self.wall += seconds
+
+
+def test_rates_histories_and_findings_on_the_demo(live_demo):
+    root, _demo = live_demo
+    clocks = Clocks()
+    sampler = make_sampler(str(root), "demo", clock=lambda: clocks.mono, wall_clock=lambda: clocks.wall)
+    sampler.set_hot([WEB_ROW, ("lun", WEB_IQN, 1, 0)])
+    first = sampler.sample()
+    assert first.rates.get(WEB_ROW) is not None and first.rates[WEB_ROW].cmds is None  # one reading: no rate yet
+    assert {f.kind for f in first.findings} == {"connection_flap"}  # from the log's last five minutes
+    assert first.histories[WEB_ROW][-1] > 1e6  # the demo's modelled past seeds the sparkline
+    for _ in range(12):
+        clocks.step()
+        frame = sampler.sample()
+    rate = frame.rates[WEB_ROW]
+    assert 100 < rate.cmds < 2000 and rate.read > 1e6
+    assert frame.rates[("tpg", WEB_IQN, 1)].cmds == rate.cmds
+    kinds = {f.kind for f in frame.findings}
+    assert kinds == {"connection_flap", "shared_initiator_name"}
+    shared = next(f for f in frame.findings if f.kind == "shared_initiator_name")
+    assert set(shared.addresses) == {"192.168.50.10", "192.168.50.12"}
+    reinstated = [i for i in frame.incidents if i.kind == "target_session_reinstated"]
+    assert len(reinstated) >= 3
+    sampler.close()
+
+
+def test_a_counter_reset_and_a_vanished_session_are_quiet(rac_live):
+    root = str(rac_live)
+    clocks = Clocks()
+    sampler = Sampler(root, clock=lambda: clocks.mono, wall_clock=lambda: clocks.wall)
+    acl = os.path.join(root, "sys/kernel/config/target/iscsi", RAC_IQN, "tpgt_1/acls", LOCAL_INITIATOR)
+    row = ("session", RAC_IQN, 1, "acl", LOCAL_INITIATOR)
+    sampler.sample()
+    stats = os.path.join(acl, "fabric_statistics/iscsi_sess_stats")
+    for name, value in (("cmd_pdus", 300), ("txdata_octs", 12660998 + 4096), ("rxdata_octs", 3932160)):
+        with open(os.path.join(stats, name), "w") as handle:
+            handle.write(f"{value}\n")
+    clocks.step(2.0)
+    assert sampler.sample().rates[row].cmds == (300 - 238) / 2.0
+    with open(os.path.join(stats, "cmd_pdus"), "w") as handle:
+        handle.write("5\n")  # the counter started over
+    clocks.step()
+    frame = sampler.sample()
+    assert frame.rates[row].cmds is None and frame.rates[row].read == 0.0
+    shutil.rmtree(acl)  # the ACL is deleted under us
+    clocks.step()
+    frame = sampler.sample()
+    assert frame.sessions == ()
+
+
+def test_log_events_come_through_the_sources(rac_live):
+    source = ListSource()
+    sampler = Sampler(str(rac_live), clock=lambda: 1.0, wall_clock=lambda: 100.0, log_sources=[source])
+    source.push(*(LogEvent("conn_error", "kernel", "x", wall=90.0 + i, sid=1, cid=0, code=1022) for i in range(3)))
+    frame = sampler.sample()
+    assert [i.code for i in frame.incidents] == [1022] * 3
+    (flap,) = frame.findings
+    assert flap.connection == "1:0" and flap.target == RAC_IQN  # labelled from sysfs
+    assert frame.by_connection == {"1:0": 3}
+
+
+def test_on_a_large_tree_only_what_is_shown_is_read_every_tick(tmp_path):
+    from sanctl.sim.scale import build_scale
+
+    root = str(tmp_path / "scale")
+    build_scale(root, luns=600, storage_objects=60, acls=120, targets=30)
+    clocks = Clocks()
+    config = LiveConfig(sweep_every=10, all_hot_below=100)
+    sampler = Sampler(root, clock=lambda: clocks.mono, wall_clock=lambda: clocks.wall, config=config)
+    first_target = "iqn.2024-01.net.example.scale:t0000"
+    shown = [("lun", first_target, 1, n) for n in range(20)] + [("tpg", first_target, 1)]
+    sampler.set_hot(shown)
+    reads = []
+    for _ in range(20):
+        frame = sampler.sample()
+        reads.append(frame.items_read)
+        clocks.step()
+    total = 30 * 2 + 120 + 600  # targets + dyn, ACLs, LUNs
+    assert max(reads) < total / 10 + len(shown) + 2
+    assert len(frame.luns) == 600  # everything was read at least once in 20 ticks
+    hot = frame.rates[("lun", first_target, 1, 5)]
+    assert hot.cmds == 0.0  # read every tick: a rate (an idle LUN)
