@@ -7,7 +7,6 @@ behind the filter — runs in a thread worker and comes back as a message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -48,16 +47,22 @@ class ConfigScreen(Screen[None]):
         Binding("r", "refresh", "Refresh", id="config.refresh"),
     ]
 
-    @dataclass
     class Reloaded(Message):
-        config: SanConfig | None
-        error: Exception | None = None
+        """A refresh's result: the new configuration, or why there is none."""
 
-    @dataclass
+        def __init__(self, config: SanConfig | None, error: Exception | None = None) -> None:
+            super().__init__()
+            self.config = config
+            self.error = error
+
     class Filtered(Message):
-        seq: int
-        result: FilterResult
-        config: SanConfig
+        """A filter's result, for the configuration it was computed on."""
+
+        def __init__(self, seq: int, result: FilterResult, config: SanConfig) -> None:
+            super().__init__()
+            self.seq = seq
+            self.result = result
+            self.config = config
 
     def __init__(self, *, root: str, host: str, mode: str, readonly: bool, readonly_reason: str | None) -> None:
         super().__init__()

@@ -11,8 +11,8 @@ not twice; a held key repaints it when the cursor comes to rest.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from time import monotonic
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.style import Style
@@ -22,10 +22,26 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Static
 
-from sanctl.details import Details, Section, load_details, title_of
 from sanctl.model import SanConfig
 from sanctl.tree import Node
 from sanctl.ui.widgets.styling import component_fg
+
+if TYPE_CHECKING:
+    from sanctl.details import Details
+
+
+def load_details(config: SanConfig, node: Node) -> Details:
+    """:func:`sanctl.details.load_details`, imported on first use (in the worker
+    thread, off the start-up path)."""
+    from sanctl.details import load_details as load
+
+    return load(config, node)
+
+
+def _title(node: Node) -> str:
+    from sanctl.details import title_of
+
+    return title_of(node)
 
 
 class DetailPane(VerticalScroll):
@@ -46,12 +62,13 @@ class DetailPane(VerticalScroll):
         "detail--muted",
     }
 
-    @dataclass
     class Loaded(Message):
         """Posted (from the worker thread) when a node's details are read."""
 
-        seq: int
-        details: Details
+        def __init__(self, seq: int, details: Details) -> None:
+            super().__init__()
+            self.seq = seq
+            self.details = details
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -116,9 +133,11 @@ class DetailPane(VerticalScroll):
         try:
             details = load_details(config, node)
         except Exception as exc:  # a vanished file, a reader bug: show it, don't crash
+            from sanctl.details import Details, Section
+
             details = Details(
                 node.kind,
-                title_of(node),
+                _title(node),
                 node.path,
                 (Section("Error", (), f"could not read details: {type(exc).__name__}: {exc}"),),
             )
@@ -126,7 +145,7 @@ class DetailPane(VerticalScroll):
 
     def _show_loading(self, seq: int, node: Node) -> None:
         if seq == self._seq and self.pending:
-            self.border_title = title_of(node)
+            self.border_title = _title(node)
             self.body.update(Text("loading…", style=self._style("detail--muted")))
 
     def on_detail_pane_loaded(self, message: Loaded) -> None:

@@ -1,23 +1,32 @@
-"""The one-line header: host, real or demo, read-only — and no clock.
+"""The one-line header: host, real / captured / demo, read-only — and no clock.
 
-Drawn once at start; nothing in it changes with time, so it never repaints
-on its own (a ticking clock would cost bytes over SSH and break snapshots).
+One widget drawing one line of ``rich.text.Text`` (cheaper to start than a
+row of labels); colours come from component classes, so they follow the
+theme. Nothing in it changes with time, so it never repaints on its own (a
+ticking clock would cost bytes over SSH and break snapshots). States are
+words, not only colours: "demo", "read-only: …" read the same in NO_COLOR.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Horizontal
-from textual.widgets import Static
+from textual.widget import Widget
+
+from sanctl.ui.widgets.styling import component_fg
 
 
-class StatusBar(Horizontal):
-    """``#status-bar``: ``#status-app``, ``#status-host``, ``#status-mode``, ``#status-readonly``, ``#status-root``.
+class StatusBar(Widget):
+    """``#status-bar``. Its plain text is :attr:`text`."""
 
-    The root is shown unless it is ``/`` or the demo's (a temporary directory
-    nobody needs to read).
-    """
+    COMPONENT_CLASSES = {
+        "status-bar--app",
+        "status-bar--host",
+        "status-bar--real",
+        "status-bar--captured",
+        "status-bar--demo",
+        "status-bar--readonly",
+        "status-bar--root",
+    }
 
     def __init__(
         self,
@@ -36,17 +45,30 @@ class StatusBar(Horizontal):
         self.readonly_reason = readonly_reason
         self.root = root
 
-    def compose(self) -> ComposeResult:
-        yield Static(Text("sanctl"), id="status-app")
-        yield Static(Text(self.host), id="status-host")
-        yield Static(Text(self.mode), id="status-mode", classes=self.mode)
+    def parts(self) -> list[tuple[str, str]]:
+        """``(text, component)`` pieces, left to right.
+
+        The root is shown unless it is ``/`` or the demo's (a temporary
+        directory nobody needs to read).
+        """
+        parts = [("sanctl", "app"), (self.host, "host"), (self.mode, self.mode)]
         if self.readonly:
-            label = "read-only" + (f": {self.readonly_reason}" if self.readonly_reason else "")
-            yield Static(Text(label), id="status-readonly")
+            parts.append(("read-only" + (f": {self.readonly_reason}" if self.readonly_reason else ""), "readonly"))
         if self.mode != "demo" and self.root not in ("", "/"):
-            yield Static(Text(f"root {self.root}"), id="status-root")
+            parts.append((f"root {self.root}", "root"))
+        return parts
 
     @property
     def text(self) -> str:
         """What the bar says, as plain text (for tests and logs)."""
-        return "  ".join(str(w.render()) for w in self.query(Static))
+        return "  ".join(text for text, _ in self.parts())
+
+    def render(self) -> Text:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        for index, (text, component) in enumerate(self.parts()):
+            if index:
+                line.append(" ")
+            name = f"status-bar--{component}"
+            style = component_fg(self, name) if name in self.COMPONENT_CLASSES else None
+            line.append(f" {text} ", style)
+        return line
