@@ -77,6 +77,7 @@ class ConfigScreen(Screen[None]):
         self._flat: tuple[SanConfig, list[Node]] | None = None
         self._startup_error: ConfigfsNotFound | None = None
         self._filter_field: Input | None = None
+        self._painted = False
 
     # --- layout ---------------------------------------------------------------
 
@@ -106,6 +107,13 @@ class ConfigScreen(Screen[None]):
         tree = self.tree
         tree.border_title = "Configuration"
         self._update_hint(tree.config)
+        # The first details are read after the first frame is on the screen:
+        # a worker thread started now would compete with it for the GIL.
+        self.call_after_refresh(self._first_frame_done)
+
+    def _first_frame_done(self) -> None:
+        self._painted = True
+        self._show_cursor_details()
 
     def on_resize(self, event: events.Resize) -> None:
         narrow = event.size.width < NARROW
@@ -140,7 +148,8 @@ class ConfigScreen(Screen[None]):
     # --- details --------------------------------------------------------------
 
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[Node]) -> None:
-        self.detail.show(self.tree.config, event.node.data)
+        if self._painted:
+            self.detail.show(self.tree.config, event.node.data)
 
     def _show_cursor_details(self) -> None:
         node = self.tree.cursor_node
