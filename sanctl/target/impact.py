@@ -1,0 +1,300 @@
+"""What a delete takes with it, computed from a :class:`~sanctl.model.SanConfig`.
+
+configfs refuses to remove a directory something still links to, so every
+delete is really a cascade: a backstore takes every LUN using it in every
+target, each LUN takes the mapped LUNs pointing at it, a target takes its
+TPGs with their ACLs, LUNs and portals. :func:`impact` lists all of it for
+the confirmation dialog ("deleting backstore X also deletes LUN 0 of A,
+LUN 3 of B and LUN 1 of C"), with the live sessions that drop or lose a
+disk, and gives the writer the same cascade as primitive steps
+(:attr:`Impact.steps`), children first.
+
+``Impact.keys`` identifies the dependents; a confirmed delete carries them
+(:func:`sanctl.target.changes.confirmed`) so the writer can refuse when
+configfs changed between the confirmation and the write.
+
+No Textual here; nothing is read from disk (the caller passes the config).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sanctl.model import NodeAcl, SanConfig, Target, Tpg
+from sanctl.target import changes as C
+
+
+@dataclass(frozen=True, slots=True)
+class Dependent:
+    """One object removed along with the one being deleted."""
+
+    kind: str  #: "mapped_lun", "lun", "acl", "portal", "tpg" or "target"
+    key: tuple
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Impact:
+    """Everything a change removes, for the confirmation and the writer."""
+
+    change: C.Change
+    exists: bool
+    removes: tuple[Dependent, ...] = ()
+    sessions: tuple[str, ...] = ()
+    steps: tuple[C.Change, ...] = ()
+
+    @property
+    def keys(self) -> frozenset:
+        return frozenset(d.key for d in self.removes)
+
+    def count(self, kind: str) -> int:
+        return sum(1 for d in self.removes if d.kind == kind)
+
+    def summary(self) -> str:
+        """One sentence: what goes with it."""
+        if not self.exists:
+            return f"{self.change.subject} does not exist (already deleted?)."
+        if not self.removes:
+            extra = f"; {_plural(len(self.sessions), 'session')} affected" if self.sessions else ""
+            return f"{self.change.describe()}: nothing else depends on it{extra}."
+        parts = []
+        for kind, word in (("target", "target"), ("tpg", "TPG"), ("lun", "LUN"), ("acl", "ACL"),
+                           ("mapped_lun", "mapped LUN"), ("portal", "portal")):
+            n = self.count(kind)
+            if n:
+                parts.append(_plural(n, word))
+        text = f"{self.change.describe()}: also removes {_join(parts)}"
+        luns = [d for d in self.removes if d.kind == "lun"]
+        targets = {d.key[2] for d in luns}
+        if isinstance(self.change, C.DeleteStorageObject) and len(targets) > 1:
+            text += f" (LUNs in {len(targets)} targets)"
+        if self.sessions:
+            text += f"; {_plural(len(self.sessions), 'live session')} affected"
+        return text + "."
+
+    def lines(self) -> list[str]:
+        """The confirmation's body: the summary, then every dependent and session."""
+        out = [self.summary()]
+        out.extend(f"  - {d.label}" for d in self.removes)
+        out.extend(f"  ! {s}" for s in self.sessions)
+        return out
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _join(parts: list[str]) -> str:
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+# ---------------------------------------------------------------------------
+# lookups
+# ---------------------------------------------------------------------------
+
+
+def find_target(config: SanConfig, fabric: str, wwn: str) -> Target | None:
+    fab = config.fabric(fabric)
+    if fab is None:
+        return None
+    for target in fab.targets:
+        if target.wwn == wwn:
+            return target
+    return None
+
+
+def find_tpg(config: SanConfig, fabric: str, wwn: str, tag: int) -> Tpg | None:
+    target = find_target(config, fabric, wwn)
+    if target is None:
+        return None
+    return next((t for t in target.tpgs if t.tag == tag), None)
+
+
+def find_acl(tpg: Tpg | None, initiator: str) -> NodeAcl | None:
+    if tpg is None:
+        return None
+    return next((a for a in tpg.acls if a.node_wwn == initiator), None)
+
+
+# ---------------------------------------------------------------------------
+# the cascade
+# ---------------------------------------------------------------------------
+
+
+class _Cascade:
+    def __init__(self, fabric: str, wwn: str) -> None:
+        self.fabric = fabric
+        self.wwn = wwn
+        self.removes: list[Dependent] = []
+        self.steps: list[C.Change] = []
+        self.session_keys: set[tuple] = set()  # (tag, initiator or None for the whole TPG)
+        self._unmapped: set[tuple[int, str, int]] = set()
+
+    def label(self, tag: int) -> str:
+        return C._tpg_label(self.fabric, self.wwn, tag)
+
+    def mapped_lun(self, tag: int, acl: NodeAcl, index: int, note: str = "") -> None:
+        if (tag, acl.node_wwn, index) in self._unmapped:
+            return
+        self._unmapped.add((tag, acl.node_wwn, index))
+        self.removes.append(Dependent(
+            "mapped_lun", ("mapped_lun", self.fabric, self.wwn, tag, acl.node_wwn, index),
+            f"mapped LUN {index} of {acl.node_wwn} in {self.label(tag)}{note}",
+        ))
+        self.steps.append(C.DeleteMappedLun(self.wwn, tag, acl.node_wwn, index, fabric=self.fabric))
+
+    def lun(self, tpg: Tpg, index: int, *, as_dependent: bool = True, backing: str = "") -> None:
+        for acl in tpg.acls:
+            for mlun in acl.mapped_luns:
+                if mlun.tpg_lun == index:
+                    self.mapped_lun(tpg.tag, acl, mlun.index)
+                    self.session_keys.add((tpg.tag, acl.node_wwn))
+        if tpg.demo_mode:
+            self.session_keys.add((tpg.tag, None))
+        if as_dependent:
+            self.removes.append(Dependent(
+                "lun", ("lun", self.fabric, self.wwn, tpg.tag, index),
+                f"LUN {index} of {self.label(tpg.tag)}{backing}",
+            ))
+        self.steps.append(C.DeleteLun(self.wwn, tpg.tag, index, fabric=self.fabric))
+
+    def acl(self, tpg: Tpg, acl: NodeAcl, *, as_dependent: bool = True) -> None:
+        for mlun in sorted(acl.mapped_luns, key=lambda m: m.index):
+            self.mapped_lun(tpg.tag, acl, mlun.index)
+        if as_dependent:
+            auth = " with its CHAP credentials" if acl.auth is not None and acl.auth.chap else ""
+            self.removes.append(Dependent(
+                "acl", ("acl", self.fabric, self.wwn, tpg.tag, acl.node_wwn),
+                f"ACL {acl.node_wwn} of {self.label(tpg.tag)}{auth}",
+            ))
+        self.session_keys.add((tpg.tag, acl.node_wwn))
+        self.steps.append(C.DeleteAcl(self.wwn, tpg.tag, acl.node_wwn, fabric=self.fabric))
+
+    def portal(self, tpg: Tpg, ip: str, port: int, *, as_dependent: bool = True) -> None:
+        if as_dependent:
+            self.removes.append(Dependent(
+                "portal", ("portal", self.fabric, self.wwn, tpg.tag, ip, port),
+                f"portal {ip}:{port} of {self.label(tpg.tag)}",
+            ))
+        self.steps.append(C.DeletePortal(self.wwn, tpg.tag, ip, port, fabric=self.fabric))
+
+    def tpg(self, tpg: Tpg, *, as_dependent: bool = True) -> None:
+        if tpg.enabled:
+            self.steps.append(C.SetTpgEnabled(self.wwn, tpg.tag, False, fabric=self.fabric))
+        for acl in tpg.acls:
+            self.acl(tpg, acl)
+        for lun in tpg.luns:
+            self.lun(tpg, lun.index, backing=_backing(lun.storage_object))
+        for portal in tpg.portals:
+            self.portal(tpg, portal.ip_address, portal.port)
+        if as_dependent:
+            self.removes.append(Dependent(
+                "tpg", ("tpg", self.fabric, self.wwn, tpg.tag), f"TPG {self.label(tpg.tag)}",
+            ))
+        self.session_keys.add((tpg.tag, None))
+        self.steps.append(C.DeleteTpg(self.wwn, tpg.tag, fabric=self.fabric))
+
+
+def _backing(key: tuple[str, str] | None) -> str:
+    return f" ({key[0]}/{key[1]})" if key else " (broken link)"
+
+
+def _sessions(sessions: Iterable, fabric: str, wwn: str, keys: set[tuple], verb: str) -> list[str]:
+    if fabric != "iscsi":
+        return []
+    out = []
+    whole = {tag for tag, init in keys if init is None}
+    for s in sessions:
+        if getattr(s, "target", None) != wwn:
+            continue
+        if s.tpg in whole or (s.tpg, s.initiator) in keys:
+            where = f" from {', '.join(s.addresses)}" if getattr(s, "addresses", ()) else ""
+            kind = " (demo mode)" if getattr(s, "kind", "") == "dynamic" else ""
+            out.append(f"session of {s.initiator}{where}{kind} on {wwn}/tpg{s.tpg} {verb}")
+    return out
+
+
+def impact(config: SanConfig, change: C.Change, sessions: Iterable = ()) -> Impact:
+    """What ``change`` removes in ``config`` (and the live ``sessions`` it drops).
+
+    ``sessions`` are :class:`sanctl.target.live.TargetSession` values (or
+    anything with ``target``, ``tpg``, ``initiator``, ``kind``, ``addresses``).
+    For a change that deletes nothing the impact is empty, with ``steps``
+    being the change itself.
+    """
+    sessions = tuple(sessions)
+    if isinstance(change, C.DeleteStorageObject):
+        return _storage_object(config, change, sessions)
+    if isinstance(change, C.DeleteTarget):
+        target = find_target(config, change.fabric, change.target)
+        if target is None:
+            return Impact(change, False)
+        cascade = _Cascade(change.fabric, change.target)
+        for tpg in target.tpgs:
+            cascade.tpg(tpg)
+        cascade.steps.append(C.DeleteTarget(change.target, change.fabric))
+        return _done(change, cascade, sessions, "drops")
+    if isinstance(change, C.DeleteTpg):
+        tpg = find_tpg(config, change.fabric, change.target, change.tpg)
+        if tpg is None:
+            return Impact(change, False)
+        cascade = _Cascade(change.fabric, change.target)
+        cascade.tpg(tpg, as_dependent=False)
+        return _done(change, cascade, sessions, "drops")
+    if isinstance(change, C.DeleteLun):
+        tpg = find_tpg(config, change.fabric, change.target, change.tpg)
+        if tpg is None or not any(lun.index == change.index for lun in tpg.luns):
+            return Impact(change, False)
+        cascade = _Cascade(change.fabric, change.target)
+        cascade.lun(tpg, change.index, as_dependent=False)
+        return _done(change, cascade, sessions, f"loses LUN {change.index}")
+    if isinstance(change, C.DeleteAcl):
+        tpg = find_tpg(config, change.fabric, change.target, change.tpg)
+        acl = find_acl(tpg, change.initiator)
+        if tpg is None or acl is None:
+            return Impact(change, False)
+        cascade = _Cascade(change.fabric, change.target)
+        cascade.acl(tpg, acl, as_dependent=False)
+        return _done(change, cascade, sessions, "drops")
+    if isinstance(change, C.DeleteMappedLun):
+        acl = find_acl(find_tpg(config, change.fabric, change.target, change.tpg), change.initiator)
+        if acl is None or not any(m.index == change.index for m in acl.mapped_luns):
+            return Impact(change, False)
+        keys = {(change.tpg, change.initiator)}
+        found = _sessions(sessions, change.fabric, change.target, keys, f"loses LUN {change.index}")
+        return Impact(change, True, (), tuple(found), (change,))
+    if isinstance(change, C.DeletePortal):
+        tpg = find_tpg(config, change.fabric, change.target, change.tpg)
+        if tpg is None or not any((p.ip_address, p.port) == (change.address, change.port) for p in tpg.portals):
+            return Impact(change, False)
+        return Impact(change, True, (), (), (change,))
+    return Impact(change, True, (), (), (change,))
+
+
+def _done(change: C.Change, cascade: _Cascade, sessions: tuple, verb: str) -> Impact:
+    found = _sessions(sessions, cascade.fabric, cascade.wwn, cascade.session_keys, verb)
+    return Impact(change, True, tuple(cascade.removes), tuple(found), tuple(cascade.steps))
+
+
+def _storage_object(config: SanConfig, change: C.DeleteStorageObject, sessions: tuple) -> Impact:
+    if config.storage_object(change.key) is None:
+        return Impact(change, False)
+    removes: list[Dependent] = []
+    steps: list[C.Change] = []
+    found: list[str] = []
+    by_target: dict[tuple[str, str], list[tuple[Tpg, int]]] = {}
+    for target, tpg, lun in config.users_of(change.key):
+        by_target.setdefault((target.fabric, target.wwn), []).append((tpg, lun.index))
+    for (fabric, wwn), uses in by_target.items():
+        cascade = _Cascade(fabric, wwn)
+        for tpg, index in uses:
+            cascade.lun(tpg, index)
+        removes.extend(cascade.removes)
+        steps.extend(cascade.steps)
+        found.extend(_sessions(sessions, fabric, wwn, cascade.session_keys,
+                               f"loses the disk {change.plugin}/{change.name}"))
+    steps.append(C.DeleteStorageObject(change.plugin, change.name))
+    return Impact(change, True, tuple(removes), tuple(found), tuple(steps))
