@@ -1,0 +1,283 @@
+"""The demo SAN's writer: changes applied to the simulated kernel.
+
+Same protocol, validation, locking and rollback as the rtslib-fb writer
+(:mod:`sanctl.target.writer` does all of that); only the primitive steps
+differ: each is one call of :mod:`sanctl.sim.layout`, which mutates the
+tree under the demo root as the kernel would (and refuses as the kernel
+would: EEXIST, EBUSY while linked, ENOTEMPTY while not empty, EINVAL out of
+range).
+
+What a real host has outside configfs is pretended under the root: a new
+block backstore's device gets a sysfs entry (10 GiB unless the tree already
+has it), a new fileio file is created under ``<root>/<path>`` (sparse, with
+its parent directories). The demo kernel loads only ``iscsi_target_mod``, so
+other fabrics are refused with a clear message.
+
+No Textual here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import random
+from collections.abc import Iterator, Mapping
+
+from sanctl.sim import layout as L
+from sanctl.target import changes as C
+from sanctl.target import rebuild
+from sanctl.target.impact import find_target
+from sanctl.target.writer import (
+    CreateBackingFile,
+    RemoveBackingFile,
+    Writer,
+)
+
+#: Size of a block device the demo pretends exists when a backstore names it.
+DEFAULT_BLOCK_SIZE = 10 << 30
+
+
+class SimWriter(Writer):
+    """Writes to the simulated kernel under ``root`` (a demo SAN tree)."""
+
+    mode = "demo"
+
+    def __init__(self, root: str, *, readonly_reason: str | None = None, rng: random.Random | None = None,
+                 lock_timeout: float = 2.0) -> None:
+        super().__init__(os.path.abspath(root), readonly_reason=readonly_reason, lock_timeout=lock_timeout)
+        self.rng = rng
+        self.kernel: L.SimKernel | None = None
+        #: Tests: raise this from the Nth primitive step (1-based) of the next transactions.
+        self.fail_at: tuple[int, BaseException] | None = None
+        self._count = 0
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        if self.kernel is not None:  # nested (restore -> apply)
+            yield
+            return
+        self.kernel = L.SimKernel.attach(self.root, rng=self.rng if self.rng is not None else random.Random())
+        self._count = 0
+        try:
+            yield
+        finally:
+            self.kernel = None
+
+    # -- outside configfs --------------------------------------------------
+
+    def host_path(self, path: str) -> str:
+        """``path`` (absolute, validated) under the demo root; never outside it."""
+        full = os.path.normpath(os.path.join(self.root, path.lstrip("/")))
+        if os.path.commonpath([full, self.root]) != self.root:
+            raise OSError(errno.EINVAL, f"{path} is outside the demo root")
+        return full
+
+    def backing_file(self, path: str) -> tuple[str, int]:
+        if path.startswith("/dev/"):
+            return "block", 0
+        full = self.host_path(path)
+        if os.path.isfile(full):
+            return "file", os.path.getsize(full)
+        if os.path.exists(full):
+            return "other", 0
+        return "missing", 0
+
+    def _block_device(self, k: L.SimKernel, dev: str) -> tuple[str, int, int, int]:
+        """(kname, major, minor, size) of ``dev`` in the simulated sysfs, created if missing."""
+        from sanctl.sim.blockdev import create_block_device, dm_name
+
+        base = os.path.join(self.root, "sys", "devices", "virtual", "block")
+        want_dm = dm_name(dev)
+        if os.path.isdir(base):
+            for kname in sorted(os.listdir(base)):
+                entry = os.path.join(base, kname)
+                name = _read(os.path.join(entry, "dm", "name")) or kname
+                if name == want_dm or kname == os.path.basename(dev):
+                    major, _, minor = (_read(os.path.join(entry, "dev")) or "0:0").partition(":")
+                    size = int(_read(os.path.join(entry, "size")) or 0) * 512
+                    return kname, int(major), int(minor), size
+        kname, major, minor = create_block_device(k, dev, DEFAULT_BLOCK_SIZE)
+        return kname, major, minor, DEFAULT_BLOCK_SIZE
+
+    # -- primitive steps ---------------------------------------------------
+
+    def execute(self, change: C.Change) -> None:
+        k = self.kernel
+        if k is None:
+            raise RuntimeError("SimWriter.execute outside a session")
+        self._count += 1
+        if self.fail_at is not None and self._count == self.fail_at[0]:
+            raise self.fail_at[1]
+        method = getattr(self, "_" + type(change).__name__, None)
+        if method is None:
+            raise OSError(errno.ENOSYS, f"the demo kernel cannot do {type(change).__name__}")
+        if hasattr(change, "fabric") and change.fabric != "iscsi":
+            raise OSError(errno.ENOENT, f"the {change.fabric} fabric is not loaded in the demo SAN "
+                                        "(its kernel has only iscsi_target_mod)")
+        method(k, change)
+
+    def _CreateBackingFile(self, k: L.SimKernel, c: CreateBackingFile) -> None:
+        from sanctl.target.writer import create_backing_file
+
+        full = self.host_path(c.file)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        create_backing_file(full, c.size, True)  # the demo never allocates
+
+    def _RemoveBackingFile(self, k: L.SimKernel, c: RemoveBackingFile) -> None:
+        os.unlink(self.host_path(c.file))
+
+    def _CreateBlock(self, k: L.SimKernel, c: C.CreateBlock) -> None:
+        if c.exclusive:
+            for dev in k.devices.values():
+                if dev.prefix == "iblock" and f"UDEV PATH: {c.dev} " in dev.info_tail:
+                    raise OSError(errno.EBUSY, f"Device {c.dev} is already in use (backstore block/{dev.name})")
+        kname, major, minor, _size = self._block_device(k, c.dev)
+        L.create_storage_object(k, "block", c.name, dev=c.dev, wwn=c.wwn, readonly=c.readonly,
+                                kname=kname, major=major, minor=minor)
+
+    def _CreateFileio(self, k: L.SimKernel, c: C.CreateFileio) -> None:
+        size = c.size
+        if c.file.startswith("/dev/"):
+            size = self._block_device(k, c.file)[3]
+        L.create_storage_object(k, "fileio", c.name, dev=c.file, size=size, wwn=c.wwn,
+                                write_back=c.write_back, aio=c.aio)
+
+    def _CreateRamdisk(self, k: L.SimKernel, c: C.CreateRamdisk) -> None:
+        L.create_storage_object(k, "ramdisk", c.name, size=c.size, nullio=c.nullio, wwn=c.wwn)
+
+    def _CreatePscsi(self, k: L.SimKernel, c: C.CreatePscsi) -> None:
+        L.create_storage_object(k, "pscsi", c.name, dev=c.dev)
+
+    def _CreateUser(self, k: L.SimKernel, c: C.CreateUser) -> None:
+        attributes = {"hw_max_sectors": c.hw_max_sectors} if c.hw_max_sectors else None
+        L.create_storage_object(k, "user", c.name, config=c.config, size=c.size, wwn=c.wwn, attributes=attributes)
+
+    def _DeleteStorageObject(self, k: L.SimKernel, c: C.DeleteStorageObject) -> None:
+        L.delete_storage_object(k, k.device(c.plugin, c.name))
+
+    def _SetStorageObjectAttribute(self, k: L.SimKernel, c: C.SetStorageObjectAttribute) -> None:
+        L.set_storage_object_attribute(k, k.device(c.plugin, c.name), c.attribute, c.value)
+
+    def _CreateTarget(self, k: L.SimKernel, c: C.CreateTarget) -> None:
+        L.create_target(k, c.target)
+
+    def _DeleteTarget(self, k: L.SimKernel, c: C.DeleteTarget) -> None:
+        L.delete_target(k, c.target)
+
+    def _CreateTpg(self, k: L.SimKernel, c: C.CreateTpg) -> None:
+        L.create_tpg(k, c.target, c.tpg)
+
+    def _DeleteTpg(self, k: L.SimKernel, c: C.DeleteTpg) -> None:
+        L.delete_tpg(k, c.target, c.tpg)
+
+    def _SetTpgEnabled(self, k: L.SimKernel, c: C.SetTpgEnabled) -> None:
+        L.set_tpg_enable(k, c.target, c.tpg, c.enabled)
+
+    def _SetTpgAttribute(self, k: L.SimKernel, c: C.SetTpgAttribute) -> None:
+        L.set_tpg_attribute(k, c.target, c.tpg, c.attribute, int(c.value))
+
+    def _SetTpgParameter(self, k: L.SimKernel, c: C.SetTpgParameter) -> None:
+        L.set_tpg_parameter(k, c.target, c.tpg, c.parameter, c.value)
+
+    def _SetTpgAuth(self, k: L.SimKernel, c: C.SetTpgAuth) -> None:
+        L.set_tpg_auth(k, c.target, c.tpg, **_auth_kwargs(c.chap))
+
+    def _SetDiscoveryAuth(self, k: L.SimKernel, c: C.SetDiscoveryAuth) -> None:
+        L.set_discovery_auth(k, **_auth_kwargs(c.chap), enforce=c.enforce)
+
+    def _CreateLun(self, k: L.SimKernel, c: C.CreateLun) -> None:
+        L.create_lun(k, c.target, c.tpg, c.index, k.device(*c.storage_object), alias=c.alias)
+
+    def _DeleteLun(self, k: L.SimKernel, c: C.DeleteLun) -> None:
+        L.delete_lun(k, c.target, c.tpg, c.index)
+
+    def _CreateAcl(self, k: L.SimKernel, c: C.CreateAcl) -> None:
+        L.create_acl(k, c.target, c.tpg, c.initiator)
+
+    def _DeleteAcl(self, k: L.SimKernel, c: C.DeleteAcl) -> None:
+        L.delete_acl(k, c.target, c.tpg, c.initiator)
+
+    def _SetAclTag(self, k: L.SimKernel, c: C.SetAclTag) -> None:
+        L.set_acl_tag(k, c.target, c.tpg, c.initiator, c.acl_tag)
+
+    def _SetAclAttribute(self, k: L.SimKernel, c: C.SetAclAttribute) -> None:
+        L.set_acl_attribute(k, c.target, c.tpg, c.initiator, c.attribute, int(c.value))
+
+    def _SetAclCmdsnDepth(self, k: L.SimKernel, c: C.SetAclCmdsnDepth) -> None:
+        L.set_acl_cmdsn_depth(k, c.target, c.tpg, c.initiator, c.depth)
+
+    def _SetAclAuth(self, k: L.SimKernel, c: C.SetAclAuth) -> None:
+        L.set_acl_auth(k, c.target, c.tpg, c.initiator, **_auth_kwargs(c.chap))
+
+    def _CreateMappedLun(self, k: L.SimKernel, c: C.CreateMappedLun) -> None:
+        L.create_mapped_lun(k, c.target, c.tpg, c.initiator, c.index, c.tpg_lun,
+                            write_protect=c.write_protect, alias=c.alias)
+
+    def _DeleteMappedLun(self, k: L.SimKernel, c: C.DeleteMappedLun) -> None:
+        L.delete_mapped_lun(k, c.target, c.tpg, c.initiator, c.index)
+
+    def _SetMappedLunWriteProtect(self, k: L.SimKernel, c: C.SetMappedLunWriteProtect) -> None:
+        L.set_mapped_lun_write_protect(k, c.target, c.tpg, c.initiator, c.index, c.write_protect)
+
+    def _CreatePortal(self, k: L.SimKernel, c: C.CreatePortal) -> None:
+        L.create_portal(k, c.target, c.tpg, c.address, c.port)
+
+    def _DeletePortal(self, k: L.SimKernel, c: C.DeletePortal) -> None:
+        # rtslib-fb turns iSER and offload off before the rmdir.
+        for flag in ("iser", "cxgbit"):
+            L.set_portal_flag(k, c.target, c.tpg, c.address, c.port, flag, False)
+        L.delete_portal(k, c.target, c.tpg, c.address, c.port)
+
+    def _SetPortalFlag(self, k: L.SimKernel, c: C.SetPortalFlag) -> None:
+        L.set_portal_flag(k, c.target, c.tpg, c.address, c.port, "iser" if c.flag == "iser" else "cxgbit", c.on)
+
+    # -- restore -------------------------------------------------------------
+
+    def restore(self, data: Mapping, *, target: str | None = None) -> list[str]:
+        """Clear, then rebuild each object of ``data`` as its own transaction.
+
+        With ``target``: only that target is replaced; the backstores its
+        LUNs use are created when missing and kept when present.
+        """
+        errors: list[str] = []
+        with self.locked():
+            groups = rebuild.plan(data, target=target)
+            config = self.read()
+            if target is None:
+                clear: list[C.Change] = [C.DeleteTarget(t.wwn, t.fabric) for t in config.targets]
+                clear += [C.DeleteStorageObject(*so.key) for so in config.storage_objects]
+                if config.fabric("iscsi") is not None:
+                    clear.append(C.SetDiscoveryAuth(C.NO_CHAP, False))
+            else:
+                fabric = next((g.key[0] for g in groups if g.kind == "target"), "iscsi")
+                found = find_target(config, fabric, target)
+                clear = [C.DeleteTarget(target, fabric)] if found is not None else []
+            cleared = self.apply(clear)
+            if not cleared.ok:
+                return [f"could not clear the running configuration first, nothing restored: {cleared.error}"]
+            existing = {so.key for so in self.read(C.Scope(all_storage_objects=True)).storage_objects}
+            for group in groups:
+                errors.extend(f"{group.label}: warning: {w}" for w in group.warnings)
+                if group.error:
+                    errors.append(f"{group.label}: {group.error}")
+                    continue
+                if target is not None and group.kind == "storage_object" and group.key in existing:
+                    continue
+                report = self.apply(group.changes)
+                if not report.ok:
+                    errors.append(f"{group.label}: {report.error} ({report.outcome})")
+        return errors
+
+
+def _auth_kwargs(chap: C.Chap) -> dict[str, str]:
+    return {"userid": chap.userid, "password": chap.password,
+            "mutual_userid": chap.mutual_userid, "mutual_password": chap.mutual_password}
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read().strip()
+    except OSError:
+        return ""

@@ -1,0 +1,922 @@
+"""The writer: applies changes to the LIO configuration as one transaction.
+
+Two implementations share this module's logic —
+:class:`sanctl.target.rtslib_writer.RtslibWriter` (the real kernel, through
+rtslib-fb) and :class:`sanctl.sim.writer.SimWriter` (the demo SAN's simulated
+kernel) — and differ only in how one primitive step is executed.
+
+:meth:`Writer.apply` does, for a sequence of :mod:`~sanctl.target.changes`:
+
+1. refuse at once in read-only mode (:class:`ReadOnlyError`, the reason
+   given) — checked here, whatever the UI did;
+2. take targetcli's lock for the duration of the write only
+   (:mod:`sanctl.target.lock`); if someone holds it, say who
+   (:class:`LockedError`) instead of waiting;
+3. for each change: re-read the part of configfs it touches, check that its
+   preconditions still hold (the object exists or not, the dependents the
+   confirmation listed are still exactly those, a setting still has the
+   value the form showed) and plan its primitive steps — a delete becomes
+   its whole cascade, a LUN its mapped LUNs in every ACL — each with the
+   step that undoes it, computed from what was just read;
+4. execute the steps; on the first failure undo every step done, in
+   reverse order, and report which were rolled back and any undo that
+   itself failed.
+
+Nothing raises out of ``apply`` but the two refusals above: a kernel or
+rtslib-fb error becomes a :class:`WriteError` naming the object and the
+cause, in an :class:`ApplyReport`. Saving is never implicit: nothing here
+writes saveconfig.json (see :mod:`sanctl.target.savefile`).
+
+No Textual here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno as E
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sanctl.model import FABRIC_DIRS, PLUGIN_BY_DIR_PREFIX, Auth, SanConfig, Settings, Tpg
+from sanctl.names import InvalidValue
+from sanctl.target import changes as C
+from sanctl.target import configfs as cf
+from sanctl.target import rebuild
+from sanctl.target.impact import find_acl, find_target, find_tpg, impact
+from sanctl.target.lock import DEFAULT_TIMEOUT, LockBusy, targetcli_lock
+
+# ---------------------------------------------------------------------------
+# Errors and refusals
+# ---------------------------------------------------------------------------
+
+
+class WriteRefused(Exception):
+    """Nothing was tried: the writer may not write now. ``str()`` says why."""
+
+
+class ReadOnlyError(WriteRefused):
+    def __init__(self, reason: str | None) -> None:
+        self.reason = reason or "read-only"
+        super().__init__(f"Read-only: {self.reason}. Nothing was changed.")
+
+
+class LockedError(WriteRefused):
+    """targetcli's lock is held by someone else (``holders``: pid and command)."""
+
+    def __init__(self, busy: LockBusy) -> None:
+        self.holders = busy.holders
+        self.path = busy.path
+        super().__init__(busy.message)
+
+
+class PreconditionFailed(Exception):
+    """A change cannot be applied to the configuration as it is now."""
+
+
+@dataclass(frozen=True, slots=True)
+class WriteError:
+    """A failed step: which object, and why (never a traceback)."""
+
+    subject: str
+    cause: str
+    #: True when configfs changed since the operator looked (or the object is not as expected).
+    conflict: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.cause}"
+
+
+_ERRNO_WORDS = {
+    E.EEXIST: "already exists",
+    E.EBUSY: "is in use",
+    E.ENOTEMPTY: "still has objects in it",
+    E.EINVAL: "the kernel refused the value",
+    E.ENOENT: "does not exist",
+    E.ENODEV: "no such device",
+    E.EACCES: "permission denied (changes need root)",
+    E.EPERM: "not permitted (changes need root)",
+    E.EADDRINUSE: "the address and port are already in use by another listener",
+    E.EADDRNOTAVAIL: "that address is not configured on this host",
+    E.ENOSPC: "no space left",
+    E.EROFS: "read-only file system",
+}
+
+
+def explain(exc: BaseException) -> str:
+    """A kernel, rtslib-fb or internal error as one sentence."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        name = E.errorcode.get(exc.errno, str(exc.errno))
+        text = exc.strerror or os.strerror(exc.errno)
+        word = _ERRNO_WORDS.get(exc.errno)
+        if word and not text.lower().startswith(word):
+            return f"{word} ({name}: {text})"
+        return f"{text} ({name})"
+    if type(exc).__name__.startswith("RTSLib"):
+        return str(exc) or type(exc).__name__
+    if isinstance(exc, (InvalidValue, PreconditionFailed, rebuild.RebuildError)):
+        return str(exc)
+    return f"internal error ({type(exc).__name__}: {exc})"
+
+
+# ---------------------------------------------------------------------------
+# The report
+# ---------------------------------------------------------------------------
+
+DONE = "done"
+UNCHANGED = "unchanged"
+FAILED = "failed"
+ROLLED_BACK = "rolled back"
+UNDO_FAILED = "undo failed"
+
+COMPLETED = "completed"
+ROLLED_BACK_ALL = "rolled back"
+ROLLBACK_INCOMPLETE = "rollback incomplete"
+NOTHING_TO_DO = "nothing to do"
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One primitive step of a transaction and what became of it."""
+
+    change: C.Change
+    parent: int  #: index of the requested change it belongs to
+    status: str
+    error: str | None = None
+    note: str | None = None
+
+    def line(self) -> str:
+        text = f"[{self.status}] {self.change.describe()}"
+        if self.note:
+            text += f" ({self.note})"
+        if self.error:
+            text += f": {self.error}"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyReport:
+    """What :meth:`Writer.apply` did."""
+
+    changes: tuple[C.Change, ...]
+    steps: tuple[Step, ...]
+    outcome: str
+    error: WriteError | None = None
+    undo_errors: tuple[WriteError, ...] = ()
+    failed_change: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in (COMPLETED, NOTHING_TO_DO)
+
+    @property
+    def changed_anything(self) -> bool:
+        """Whether configfs is now different (completed, or an undo failed)."""
+        if self.outcome == ROLLBACK_INCOMPLETE:
+            return True
+        return self.outcome == COMPLETED and any(s.status == DONE for s in self.steps)
+
+    def message(self) -> str:
+        """One sentence for the status line."""
+        done = sum(1 for s in self.steps if s.status in (DONE, ROLLED_BACK, UNDO_FAILED))
+        if self.outcome == NOTHING_TO_DO:
+            return "Nothing to do."
+        if self.outcome == COMPLETED:
+            n = len(self.changes)
+            if not any(s.status == DONE for s in self.steps):
+                return "Nothing changed: the configuration already was like that."
+            return f"Done: {n} change{'s' if n != 1 else ''} applied ({done} step{'s' if done != 1 else ''})."
+        where = ""
+        if self.failed_change is not None and len(self.changes) > 1:
+            where = f"change {self.failed_change + 1} of {len(self.changes)} failed — "
+        if self.outcome == ROLLED_BACK_ALL:
+            undone = sum(1 for s in self.steps if s.status == ROLLED_BACK)
+            tail = f"; the {undone} step{'s' if undone != 1 else ''} already done were undone" if undone else ""
+            return f"Nothing changed: {where}{self.error}{tail}."
+        return (f"FAILED, and the undo failed too: {where}{self.error}; "
+                f"{len(self.undo_errors)} step(s) could not be undone ({'; '.join(map(str, self.undo_errors))}). "
+                "The configuration is partly changed: check it.")
+
+    def lines(self) -> list[str]:
+        return [self.message(), *(f"  {s.line()}" for s in self.steps)]
+
+    def targetcli(self) -> list[str]:
+        """What was done, as targetcli lines (completed steps only)."""
+        return C.targetcli_script([s.change for s in self.steps if s.status == DONE])
+
+
+# ---------------------------------------------------------------------------
+# Reading the part of configfs a change touches
+# ---------------------------------------------------------------------------
+
+
+def read_scope(root: str, scope: C.Scope) -> SanConfig:
+    """The configuration with details, limited to the targets and backstores in ``scope``.
+
+    Every loaded fabric is listed (with its discovery auth); only the targets
+    named are read, so checking a change on a big host reads one target, not
+    all of them.
+    """
+    if scope.all_targets and scope.all_storage_objects:
+        return cf.read_config(root, details=True)
+    cfs = os.path.normpath(os.path.abspath(cf.target_dir(root)))
+    if not os.path.isdir(cfs):
+        raise cf.ConfigfsNotFound(root, cfs)
+    batch = cf._Batch()
+    so_ids = []
+    for hba in cf._subdirs(cfs + "/core"):
+        if "_" not in hba.name:
+            continue
+        prefix = hba.name.rsplit("_", 1)[0]
+        plugin = PLUGIN_BY_DIR_PREFIX.get(prefix, prefix)
+        for entry in cf._subdirs(hba.path):
+            if scope.all_storage_objects or (plugin, entry.name) in scope.storage_objects:
+                so_ids.append(batch.add(cf._storage_object, root, cfs, hba.name, entry))
+    present = {e.name: e for e in cf._subdirs(cfs) if e.name != "core"}
+    dirs = dict(FABRIC_DIRS)
+    dirs.update({name: name for name in present if name not in dirs.values()})
+    pending = []
+    for name, dirname in dirs.items():
+        entry = present.get(dirname)
+        if entry is None:
+            continue
+        targets = []
+        for sub in cf._subdirs(entry.path):
+            if sub.name in cf._FABRIC_NON_TARGETS:
+                continue
+            if scope.all_targets or (name, cf._fabric_wwn(name, sub.name)) in scope.targets:
+                targets.append(cf._target(cfs, name, sub, batch))
+        disc_dir = entry.path + "/discovery_auth"
+        discovery = cf.read_auth(disc_dir) if os.path.isdir(disc_dir) else None
+        pending.append((name, cf._rel(cfs, entry.path), targets, discovery))
+    results = batch.run()
+    from sanctl.model import Fabric
+
+    fabrics = tuple(
+        Fabric(name=name, path=path, targets=tuple(t(results) for t in targets), discovery_auth=discovery)
+        for name, path, targets, discovery in pending
+    )
+    config = SanConfig(root=root, storage_objects=cf._gather(results, so_ids), fabrics=fabrics)
+    return cf.fill_details(config)
+
+
+# ---------------------------------------------------------------------------
+# Planning: a change against the current configuration -> primitive steps
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A primitive step and the primitive steps that undo it."""
+
+    change: C.Change
+    undo: tuple[C.Change, ...] = ()
+    unchanged: bool = False
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreateBackingFile(C.Change):
+    """Internal step: create the file of a new fileio backstore (like targetcli does)."""
+
+    file: str
+    size: int
+    sparse: bool = True
+
+    @property
+    def subject(self) -> str:
+        return f"file {self.file}"
+
+    @property
+    def cfs_path(self) -> str:
+        return ""
+
+    def scope(self) -> C.Scope:
+        return C.Scope()
+
+    def describe(self) -> str:
+        how = "sparse" if self.sparse else "fully allocated"
+        return f"Create {how} file {self.file} of {C.format_size(self.size)}"
+
+    def targetcli(self) -> str:
+        return f"# targetcli creates {self.file} itself"
+
+
+@dataclass(frozen=True, slots=True)
+class RemoveBackingFile(C.Change):
+    """Internal undo step: remove a file this transaction created."""
+
+    file: str
+
+    @property
+    def subject(self) -> str:
+        return f"file {self.file}"
+
+    @property
+    def cfs_path(self) -> str:
+        return ""
+
+    def scope(self) -> C.Scope:
+        return C.Scope()
+
+    def describe(self) -> str:
+        return f"Remove the file {self.file} created for it"
+
+    def targetcli(self) -> str:
+        return f"# rm {self.file}"
+
+
+def _setting(settings: Settings | None, name: str) -> str | None:
+    if settings is None:
+        return None
+    item = settings.get(name)
+    return None if item is None else item.value
+
+
+def _need_tpg(config: SanConfig, change) -> Tpg:
+    tpg = find_tpg(config, change.fabric, change.target, change.tpg)
+    if tpg is None:
+        if find_target(config, change.fabric, change.target) is None:
+            raise PreconditionFailed(f"{C._target_label(change.fabric, change.target)} does not exist")
+        raise PreconditionFailed(f"TPG {change.tpg} of {change.target} does not exist")
+    return tpg
+
+
+def _need_acl(config: SanConfig, change):
+    acl = find_acl(_need_tpg(config, change), change.initiator)
+    if acl is None:
+        raise PreconditionFailed(f"there is no ACL for {change.initiator} in {change.tpg_label}")
+    return acl
+
+
+def _lowest_free(used: set[int], start: int = 0) -> int:
+    n = start
+    while n in used:
+        n += 1
+    return n
+
+
+def _auth_chap(auth: Auth | None) -> C.Chap:
+    """The credentials configfs holds, as a Chap value (not re-validated: they exist already)."""
+    if auth is None:
+        return C.NO_CHAP
+    chap = object.__new__(C.Chap)
+    for name, value in (("userid", auth.userid), ("password", auth.password.reveal()),
+                        ("mutual_userid", auth.mutual_userid), ("mutual_password", auth.mutual_password.reveal())):
+        object.__setattr__(chap, name, value)
+    return chap
+
+
+def _setting_change(change, current: str | None, what: str, make_undo) -> list[Planned]:
+    if current is None:
+        raise PreconditionFailed(f"{what} does not exist here")
+    expect = getattr(change, "expect", None)
+    if expect is not None and str(expect) != current:
+        raise PreconditionFailed(
+            f"changed meanwhile: it was {expect} when shown and is now {current}; nothing was written")
+    if current == change.value:
+        return [Planned(change, unchanged=True)]
+    return [Planned(change, (make_undo(current),))]
+
+
+class Planner:
+    """Turns one change into primitive steps against ``config`` (read just before)."""
+
+    def __init__(self, writer: Writer, config: SanConfig) -> None:
+        self.writer = writer
+        self.config = config
+        self._dump: dict | None = None
+
+    # -- helpers -----------------------------------------------------------
+
+    def dump(self) -> dict:
+        if self._dump is None:
+            from sanctl.target.saveconfig import dump
+
+            self._dump = dump(self.config)
+        return self._dump
+
+    def _target_dump(self, fabric: str, wwn: str) -> dict | None:
+        for t in self.dump()["targets"]:
+            if t["fabric"] == fabric and t["wwn"] == wwn:
+                return t
+        return None
+
+    def _tpg_dump(self, fabric: str, wwn: str, tag: int) -> dict | None:
+        t = self._target_dump(fabric, wwn)
+        return next((x for x in t["tpgs"] if x["tag"] == tag), None) if t else None
+
+    # -- dispatch ----------------------------------------------------------
+
+    def plan(self, change: C.Change) -> list[Planned]:
+        method = getattr(self, "_" + type(change).__name__, None)
+        if method is None:
+            raise PreconditionFailed(f"sanctl cannot apply {type(change).__name__} yet")
+        return method(change)
+
+    # -- storage objects ---------------------------------------------------
+
+    def _create_so(self, change) -> list[Planned]:
+        if self.config.storage_object(change.key) is not None:
+            raise PreconditionFailed(f"backstore {change.plugin}/{change.name} already exists")
+        return [Planned(change, (C.DeleteStorageObject(change.plugin, change.name),))]
+
+    _CreateBlock = _CreatePscsi = _CreateRamdisk = _CreateUser = _create_so
+
+    def _CreateFileio(self, change: C.CreateFileio) -> list[Planned]:
+        if self.config.storage_object(change.key) is not None:
+            raise PreconditionFailed(f"backstore fileio/{change.name} already exists")
+        kind, size = self.writer.backing_file(change.file)
+        out: list[Planned] = []
+        note = None
+        if kind == "missing":
+            if not change.size:
+                raise PreconditionFailed(f"{change.file} does not exist: give a size to create it")
+            make = CreateBackingFile(change.file, change.size, change.sparse)
+            out.append(Planned(make, (RemoveBackingFile(change.file),)))
+        elif kind == "file":
+            if change.size and change.size != size:
+                note = f"{change.file} exists: its size, {C.format_size(size)}, is used"
+            change = replace(change, size=size)
+        elif kind != "block":
+            raise PreconditionFailed(f"{change.file} is neither a regular file nor a block device")
+        out.append(Planned(change, (C.DeleteStorageObject("fileio", change.name),), note=note))
+        return out
+
+    def _SetStorageObjectAttribute(self, change: C.SetStorageObjectAttribute) -> list[Planned]:
+        so = self.config.storage_object(change.key)
+        if so is None:
+            raise PreconditionFailed(f"backstore {change.plugin}/{change.name} does not exist")
+        item = so.attributes.get(change.attribute) if so.attributes else None
+        if item is not None and not item.writable:
+            raise PreconditionFailed(f"{change.attribute} is read-only")
+        return _setting_change(change, None if item is None else item.value, change.subject,
+                               lambda old: replace(change, value=old, expect=None))
+
+    # -- deletes (the cascade, each step with its undo) --------------------
+
+    def _delete(self, change) -> list[Planned]:
+        found = impact(self.config, change)
+        if not found.exists:
+            raise PreconditionFailed("does not exist (deleted meanwhile?)")
+        expect = getattr(change, "expect", None)
+        if expect is not None and found.keys != expect:
+            added = sorted(d.label for d in found.removes if d.key not in expect)
+            gone = len(expect - found.keys)
+            parts = []
+            if added:
+                parts.append("it now also takes " + ", ".join(added))
+            if gone:
+                parts.append(f"{gone} of the objects listed are gone")
+            raise PreconditionFailed("changed meanwhile: " + "; ".join(parts)
+                                     + ". Nothing was deleted: look again and confirm")
+        return [Planned(step, tuple(self.undo_of_delete(step))) for step in found.steps]
+
+    _DeleteStorageObject = _DeleteTarget = _DeleteTpg = _DeleteLun = _DeleteAcl = _delete
+    _DeleteMappedLun = _DeletePortal = _delete
+
+    def undo_of_delete(self, step: C.Change) -> list[C.Change]:
+        """The changes recreating what ``step`` removes, from the configuration read before."""
+        if isinstance(step, C.SetTpgEnabled):
+            return [replace(step, enabled=not step.enabled)]
+        if isinstance(step, C.DeleteMappedLun):
+            acl = find_acl(find_tpg(self.config, step.fabric, step.target, step.tpg), step.initiator)
+            m = next((m for m in acl.mapped_luns if m.index == step.index), None) if acl else None
+            if m is None or m.tpg_lun is None:
+                return []
+            return [C.CreateMappedLun(step.target, step.tpg, step.initiator, m.index, m.tpg_lun,
+                                      m.write_protect, _safe_alias(m.alias), fabric=step.fabric)]
+        if isinstance(step, C.DeleteLun):
+            tpg = find_tpg(self.config, step.fabric, step.target, step.tpg)
+            lun = next((x for x in tpg.luns if x.index == step.index), None) if tpg else None
+            if lun is None or lun.storage_object is None:
+                return []
+            return [C.CreateLun(step.target, step.tpg, lun.storage_object, lun.index, _safe_alias(lun.alias),
+                                map_to_acls=False, fabric=step.fabric)]
+        if isinstance(step, C.DeleteAcl):
+            t = self._tpg_dump(step.fabric, step.target, step.tpg)
+            d = next((a for a in t["node_acls"] if a["node_wwn"] == step.initiator), None) if t else None
+            if d is None:
+                return []
+            out = rebuild.acl(step.fabric, step.target, step.tpg, d, mapped=False)
+            acl = find_acl(find_tpg(self.config, step.fabric, step.target, step.tpg), step.initiator)
+            if acl is not None and acl.cmdsn_depth:
+                out.append(C.SetAclCmdsnDepth(step.target, step.tpg, step.initiator, acl.cmdsn_depth,
+                                              fabric=step.fabric))
+            return out
+        if isinstance(step, C.DeletePortal):
+            tpg = find_tpg(self.config, step.fabric, step.target, step.tpg)
+            p = next((p for p in tpg.portals if (p.ip_address, p.port) == (step.address, step.port)), None)
+            if p is None:
+                return []
+            return [C.CreatePortal(step.target, step.tpg, p.ip_address, p.port, p.iser, p.offload)]
+        if isinstance(step, C.DeleteTpg):
+            d = self._tpg_dump(step.fabric, step.target, step.tpg)
+            return rebuild.tpg(step.fabric, step.target, d, children=False, enable=False) if d else []
+        if isinstance(step, C.DeleteTarget):
+            return [C.CreateTarget(step.target, step.fabric)]
+        if isinstance(step, C.DeleteStorageObject):
+            d = next((s for s in self.dump()["storage_objects"]
+                      if (s["plugin"], s["name"]) == step.key), None)
+            return rebuild.storage_object(d) if d else []
+        return []
+
+    # -- targets and TPGs --------------------------------------------------
+
+    def _CreateTarget(self, change: C.CreateTarget) -> list[Planned]:
+        if find_target(self.config, change.fabric, change.target) is not None:
+            raise PreconditionFailed(f"{change.subject} already exists")
+        return [Planned(change, (C.DeleteTarget(change.target, change.fabric),))]
+
+    def _CreateTpg(self, change: C.CreateTpg) -> list[Planned]:
+        target = find_target(self.config, change.fabric, change.target)
+        if target is None:
+            raise PreconditionFailed(f"{C._target_label(change.fabric, change.target)} does not exist")
+        tags = {t.tag for t in target.tpgs}
+        note = None
+        if change.tpg is None:
+            change = replace(change, tpg=_lowest_free(tags, 1))
+            note = "the lowest free tag"
+        elif change.tpg in tags:
+            raise PreconditionFailed(f"TPG {change.tpg} of {change.target} already exists")
+        if change.fabric not in C.TPGTS_FABRICS and tags:
+            raise PreconditionFailed(f"a {change.fabric} target has only one TPG")
+        return [Planned(change, (C.DeleteTpg(change.target, change.tpg, fabric=change.fabric),), note=note)]
+
+    def _SetTpgEnabled(self, change: C.SetTpgEnabled) -> list[Planned]:
+        tpg = _need_tpg(self.config, change)
+        if tpg.enabled == change.enabled:
+            return [Planned(change, unchanged=True)]
+        return [Planned(change, (replace(change, enabled=not change.enabled),))]
+
+    def _SetTpgAttribute(self, change: C.SetTpgAttribute) -> list[Planned]:
+        tpg = _need_tpg(self.config, change)
+        return _setting_change(change, _setting(tpg.attributes, change.attribute), change.subject,
+                               lambda old: replace(change, value=old, expect=None))
+
+    def _SetTpgParameter(self, change: C.SetTpgParameter) -> list[Planned]:
+        tpg = _need_tpg(self.config, change)
+        return _setting_change(change, _setting(tpg.parameters, change.parameter), change.subject,
+                               lambda old: replace(change, value=old, expect=None))
+
+    def _SetTpgAuth(self, change: C.SetTpgAuth) -> list[Planned]:
+        tpg = _need_tpg(self.config, change)
+        return self._auth(change, _auth_chap(tpg.auth))
+
+    def _auth(self, change, old: C.Chap) -> list[Planned]:
+        if old == change.chap:
+            return [Planned(change, unchanged=True)]
+        return [Planned(change, (replace(change, chap=old),))]
+
+    def _SetDiscoveryAuth(self, change: C.SetDiscoveryAuth) -> list[Planned]:
+        fabric = self.config.fabric("iscsi")
+        if fabric is None or fabric.discovery_auth is None:
+            raise PreconditionFailed("the iSCSI fabric is not loaded")
+        old = replace(change, chap=_auth_chap(fabric.discovery_auth), enforce=bool(fabric.discovery_auth.enforce))
+        if old == change:
+            return [Planned(change, unchanged=True)]
+        return [Planned(change, (old,))]
+
+    # -- LUNs ----------------------------------------------------------------
+
+    def _CreateLun(self, change: C.CreateLun) -> list[Planned]:
+        tpg = _need_tpg(self.config, change)
+        plugin, name = change.storage_object
+        if self.config.storage_object(change.storage_object) is None:
+            raise PreconditionFailed(f"backstore {plugin}/{name} does not exist")
+        used = {lun.index for lun in tpg.luns}
+        for lun in tpg.luns:
+            if lun.storage_object == change.storage_object:
+                raise PreconditionFailed(f"{plugin}/{name} is already LUN {lun.index} of {change.tpg_label}")
+        note = None
+        if change.index is None:
+            change = replace(change, index=_lowest_free(used))
+            note = "the lowest free number"
+        elif change.index in used:
+            raise PreconditionFailed(f"LUN {change.index} of {change.tpg_label} already exists")
+        out = [Planned(replace(change, map_to_acls=False),
+                       (C.DeleteLun(change.target, change.tpg, change.index, fabric=change.fabric),), note=note)]
+        if change.map_to_acls and change.fabric in C.ACL_FABRICS:
+            for acl in sorted(tpg.acls, key=lambda a: a.node_wwn):
+                taken = {m.index for m in acl.mapped_luns}
+                index = change.index if change.index not in taken else _lowest_free(taken)
+                m = C.CreateMappedLun(change.target, change.tpg, acl.node_wwn, index, change.index,
+                                      fabric=change.fabric)
+                out.append(Planned(m, (C.DeleteMappedLun(change.target, change.tpg, acl.node_wwn, index,
+                                                         fabric=change.fabric),)))
+        return out
+
+    # -- ACLs and mapped LUNs ---------------------------------------------
+
+    def _CreateAcl(self, change: C.CreateAcl) -> list[Planned]:
+        tpg = _need_tpg(self.config, change)
+        if find_acl(tpg, change.initiator) is not None:
+            raise PreconditionFailed(f"{change.acl_label} already exists")
+        out = [Planned(replace(change, map_all_luns=False, acl_tag=None),
+                       (C.DeleteAcl(change.target, change.tpg, change.initiator, fabric=change.fabric),))]
+        if change.acl_tag:
+            out.append(Planned(C.SetAclTag(change.target, change.tpg, change.initiator, change.acl_tag,
+                                           fabric=change.fabric)))
+        if change.map_all_luns:
+            for lun in sorted(tpg.luns, key=lambda x: x.index):
+                m = C.CreateMappedLun(change.target, change.tpg, change.initiator, lun.index, lun.index,
+                                      fabric=change.fabric)
+                out.append(Planned(m, (C.DeleteMappedLun(change.target, change.tpg, change.initiator,
+                                                         lun.index, fabric=change.fabric),)))
+        return out
+
+    def _SetAclTag(self, change: C.SetAclTag) -> list[Planned]:
+        acl = _need_acl(self.config, change)
+        if (acl.tag or None) == change.acl_tag:
+            return [Planned(change, unchanged=True)]
+        return [Planned(change, (replace(change, acl_tag=acl.tag or None),))]
+
+    def _SetAclAttribute(self, change: C.SetAclAttribute) -> list[Planned]:
+        acl = _need_acl(self.config, change)
+        return _setting_change(change, _setting(acl.attributes, change.attribute), change.subject,
+                               lambda old: replace(change, value=old, expect=None))
+
+    def _SetAclCmdsnDepth(self, change: C.SetAclCmdsnDepth) -> list[Planned]:
+        acl = _need_acl(self.config, change)
+        current = acl.cmdsn_depth
+        if change.expect is not None and current != change.expect:
+            raise PreconditionFailed(f"changed meanwhile: it was {change.expect} when shown and is now {current}")
+        if current == change.depth:
+            return [Planned(change, unchanged=True)]
+        undo = (replace(change, depth=current, expect=None),) if current else ()
+        return [Planned(change, undo)]
+
+    def _SetAclAuth(self, change: C.SetAclAuth) -> list[Planned]:
+        acl = _need_acl(self.config, change)
+        return self._auth(change, _auth_chap(acl.auth))
+
+    def _CreateMappedLun(self, change: C.CreateMappedLun) -> list[Planned]:
+        tpg = _need_tpg(self.config, change)
+        acl = _need_acl(self.config, change)
+        if any(m.index == change.index for m in acl.mapped_luns):
+            raise PreconditionFailed(f"{change.subject} already exists")
+        if not any(lun.index == change.tpg_lun for lun in tpg.luns):
+            raise PreconditionFailed(f"LUN {change.tpg_lun} of {change.tpg_label} does not exist")
+        note = None
+        if any(m.tpg_lun == change.tpg_lun for m in acl.mapped_luns):
+            note = f"LUN {change.tpg_lun} was already mapped to this initiator: it will see it twice"
+        return [Planned(change, (C.DeleteMappedLun(change.target, change.tpg, change.initiator, change.index,
+                                                   fabric=change.fabric),), note=note)]
+
+    def _SetMappedLunWriteProtect(self, change: C.SetMappedLunWriteProtect) -> list[Planned]:
+        acl = _need_acl(self.config, change)
+        m = next((m for m in acl.mapped_luns if m.index == change.index), None)
+        if m is None:
+            raise PreconditionFailed(f"{change.subject} does not exist")
+        if m.write_protect == change.write_protect:
+            return [Planned(change, unchanged=True)]
+        return [Planned(change, (replace(change, write_protect=m.write_protect),))]
+
+    # -- portals -------------------------------------------------------------
+
+    def _CreatePortal(self, change: C.CreatePortal) -> list[Planned]:
+        tpg = _need_tpg(self.config, change)
+        if any((p.ip_address, p.port) == (change.address, change.port) for p in tpg.portals):
+            raise PreconditionFailed(f"{change.subject} already exists")
+        out = [Planned(replace(change, iser=False, offload=False),
+                       (C.DeletePortal(change.target, change.tpg, change.address, change.port),))]
+        for flag, on in (("iser", change.iser), ("offload", change.offload)):
+            if on:
+                f = C.SetPortalFlag(change.target, change.tpg, change.address, change.port, flag, True)
+                out.append(Planned(f, (replace(f, on=False),)))
+        return out
+
+    def _SetPortalFlag(self, change: C.SetPortalFlag) -> list[Planned]:
+        tpg = _need_tpg(self.config, change)
+        p = next((p for p in tpg.portals if (p.ip_address, p.port) == (change.address, change.port)), None)
+        if p is None:
+            raise PreconditionFailed(f"{change.subject} does not exist")
+        current = p.iser if change.flag == "iser" else p.offload
+        if current == change.on:
+            return [Planned(change, unchanged=True)]
+        return [Planned(change, (replace(change, on=current),))]
+
+
+def _safe_alias(alias: str | None) -> str | None:
+    """A link name read from configfs, kept for the undo if it passes the name rules."""
+    if not alias:
+        return None
+    try:
+        return C._alias(alias, "alias")
+    except InvalidValue:
+        return None
+
+
+# ---------------------------------------------------------------------------
+# The writer
+# ---------------------------------------------------------------------------
+
+
+class Writer:
+    """Applies changes as transactions; subclasses execute one primitive step.
+
+    ``root`` is the filesystem root (``/`` for the real kernel, the demo
+    tree's root otherwise); ``readonly_reason`` not None makes every write
+    raise :class:`ReadOnlyError` with it.
+    """
+
+    #: "real" or "demo": where saves go and what the UI calls it.
+    mode = "real"
+
+    def __init__(self, root: str = "/", *, readonly_reason: str | None = None,
+                 lock_timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.root = root
+        self.readonly_reason = readonly_reason
+        self.lock_timeout = lock_timeout
+        self._lock_depth = 0
+
+    # -- state -------------------------------------------------------------
+
+    @property
+    def readonly(self) -> bool:
+        return self.readonly_reason is not None
+
+    def check_writable(self) -> None:
+        if self.readonly_reason is not None:
+            raise ReadOnlyError(self.readonly_reason)
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold targetcli's lock (re-entrant within this writer). Raises LockedError."""
+        self.check_writable()
+        if self._lock_depth:
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+            return
+        try:
+            lock = targetcli_lock(self.root, timeout=self.lock_timeout)
+            lock.__enter__()
+        except LockBusy as busy:
+            raise LockedError(busy) from None
+        self._lock_depth = 1
+        try:
+            yield
+        finally:
+            self._lock_depth = 0
+            lock.__exit__(None, None, None)
+
+    def read(self, scope: C.Scope = C.EVERYTHING) -> SanConfig:
+        """The configuration as configfs holds it now (details read), limited to ``scope``."""
+        return read_scope(self.root, scope)
+
+    # -- the transaction ---------------------------------------------------
+
+    def apply(self, changes: Sequence[C.Change]) -> ApplyReport:
+        """Apply ``changes`` in order, all or nothing. See the module docstring."""
+        changes = tuple(changes)
+        for change in changes:
+            if not isinstance(change, C.Change):
+                raise TypeError(f"not a Change: {change!r}")
+        self.check_writable()
+        if not changes:
+            return ApplyReport((), (), NOTHING_TO_DO)
+        with self.locked():
+            with self.session():
+                return self._transaction(changes)
+
+    def _transaction(self, changes: tuple[C.Change, ...]) -> ApplyReport:
+        steps: list[Step] = []
+        undo: list[tuple[int, tuple[C.Change, ...]]] = []
+        error: WriteError | None = None
+        failed_change = None
+        for i, change in enumerate(changes):
+            try:
+                planned = Planner(self, self.read(change.scope())).plan(change)
+            except (PreconditionFailed, InvalidValue, rebuild.RebuildError) as exc:
+                error = WriteError(change.subject, str(exc), conflict=isinstance(exc, PreconditionFailed))
+            except Exception as exc:  # reading configfs, planning: never a traceback
+                error = WriteError(change.subject, explain(exc))
+            if error is not None:
+                failed_change = i
+                break
+            for p in planned:
+                if p.unchanged:
+                    steps.append(Step(p.change, i, UNCHANGED, note=p.note))
+                    continue
+                try:
+                    self.execute(p.change)
+                except Exception as exc:
+                    error = WriteError(p.change.subject, explain(exc))
+                    steps.append(Step(p.change, i, FAILED, str(error.cause), p.note))
+                    break
+                steps.append(Step(p.change, i, DONE, note=p.note))
+                undo.append((len(steps) - 1, p.undo))
+            if error is not None:
+                failed_change = i
+                break
+        if error is None:
+            return ApplyReport(changes, tuple(steps), COMPLETED)
+        undo_errors = self._rollback(steps, undo)
+        outcome = ROLLBACK_INCOMPLETE if undo_errors else ROLLED_BACK_ALL
+        return ApplyReport(changes, tuple(steps), outcome, error, tuple(undo_errors), failed_change)
+
+    def _rollback(self, steps: list[Step], undo: list[tuple[int, tuple[C.Change, ...]]]) -> list[WriteError]:
+        errors: list[WriteError] = []
+        for index, actions in reversed(undo):
+            failed = None
+            if not actions:
+                failed = WriteError(steps[index].change.subject, "cannot be undone (no record of it)")
+            for action in actions:
+                try:
+                    self.execute(action)
+                except Exception as exc:
+                    failed = WriteError(action.subject, explain(exc))
+                    break
+            if failed is None:
+                steps[index] = replace(steps[index], status=ROLLED_BACK)
+            else:
+                errors.append(failed)
+                steps[index] = replace(steps[index], status=UNDO_FAILED, error=failed.cause)
+        return errors
+
+    # -- what subclasses provide -------------------------------------------
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[None]:
+        """Around one transaction (the sim attaches its kernel, rtslib-fb opens its root)."""
+        yield
+
+    def execute(self, change: C.Change) -> None:
+        """Execute one primitive step (exactly one configfs object)."""
+        raise NotImplementedError
+
+    def backing_file(self, path: str) -> tuple[str, int]:
+        """``("missing"|"file"|"block"|"other", size)`` of a fileio path."""
+        raise NotImplementedError
+
+    def dump(self) -> dict[str, Any]:
+        """The running configuration as saveconfig.json holds it."""
+        from sanctl.target.saveconfig import dump
+
+        return dump(cf.read_config(self.root, details=True))
+
+    def restore(self, data: Mapping, *, target: str | None = None) -> list[str]:
+        """Replace the running configuration (or one target) with ``data``; the errors, per object."""
+        raise NotImplementedError
+
+
+def path_kind(path: str) -> tuple[str, int]:
+    """What :meth:`Writer.backing_file` answers for a real path."""
+    import stat as S
+
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "missing", 0
+    if S.S_ISREG(st.st_mode):
+        return "file", st.st_size
+    if S.S_ISBLK(st.st_mode):
+        return "block", 0
+    return "other", 0
+
+
+def create_backing_file(path: str, size: int, sparse: bool) -> None:
+    """Create a new fileio file as targetcli does: ``ftruncate`` (sparse) or ``posix_fallocate``."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        if sparse:
+            os.ftruncate(fd, size)
+        else:
+            os.posix_fallocate(fd, 0, size)
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise
+    os.close(fd)
+
+
+def writer_for(source) -> Writer:
+    """The writer for a :class:`sanctl.startup.Source`: rtslib-fb for the kernel, the sim for the demo.
+
+    A captured tree gets a writer that is read-only with the source's reason.
+    """
+    reason = source.readonly_reason if source.readonly else None
+    if source.mode == "demo":
+        from sanctl.sim.writer import SimWriter
+
+        return SimWriter(source.root, readonly_reason=reason)
+    if source.mode == "real":
+        from sanctl.target.rtslib_writer import RtslibWriter
+
+        return RtslibWriter(source.root, readonly_reason=reason)
+    return _NoWriter(source.root, readonly_reason=reason or "reading a captured tree, not the running kernel")
+
+
+class _NoWriter(Writer):
+    """A writer that never writes (captured trees)."""
+
+    mode = "captured"
+
+    def execute(self, change: C.Change) -> None:  # pragma: no cover - check_writable refuses first
+        raise ReadOnlyError(self.readonly_reason)
+
