@@ -1,0 +1,762 @@
+"""saveconfig.json: where it lives, saving with backups, diffs, restore with a report.
+
+The running configuration (configfs) and the boot configuration (the file
+``target.service`` / ``rtslib-fb-targetctl.service`` restores) are two
+things; the operator decides when the first becomes the second — sanctl
+never saves implicitly (targetcli's auto-save on exit once wiped users'
+files, targetcli-fb #85).
+
+* :func:`locate` finds the file the distribution's boot service reads:
+  ``/etc/rtslib-fb-target/saveconfig.json`` on Debian/Ubuntu,
+  ``/etc/target/saveconfig.json`` elsewhere — always under a ``root``, so the
+  demo saves to ``<root>/etc/target/…``.
+* :func:`save` writes it atomically (temp file, fsync, rename, mode 0600),
+  first keeping the previous file as ``backup/saveconfig-YYYYMMDD-HH:MM:SS-json.gz``
+  like targetcli (only if it differs from the newest backup; the last 10
+  kept, or ``max_backup_files`` of targetcli.conf if larger).
+* :func:`diff` compares two configurations object by object (secrets
+  masked); :func:`status` says whether the running configuration differs
+  from the saved one.
+* :func:`restore` applies a file (or one target of it) through the writer,
+  keeping the running configuration first as a ``prerestore-…-json.gz``, and
+  reports per object what was restored and what was not — a partial
+  restore is never silent.
+
+No Textual here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+FILE_NAME = "saveconfig.json"
+REDHAT_DIR = "etc/target"
+DEBIAN_DIR = "etc/rtslib-fb-target"
+BACKUP_DIR = "backup"
+MAX_BACKUPS = 10
+MODE = 0o600
+_STAMP = "%Y%m%d-%H:%M:%S"
+_BACKUP_RE = re.compile(r"^saveconfig-(\d{8}-\d\d:\d\d:\d\d)(?:\.(\d+))?(?:-json\.gz|\.json)$")
+_PRERESTORE_RE = re.compile(r"^prerestore-(\d{8}-\d\d:\d\d:\d\d)(?:\.(\d+))?-json\.gz$")
+_UNITS = ("usr/lib/systemd/system", "lib/systemd/system", "etc/systemd/system")
+
+
+class SaveFileError(Exception):
+    """A saveconfig file that cannot be read, parsed or written; ``str()`` says which and why."""
+
+
+# ---------------------------------------------------------------------------
+# Where the file is
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SaveLocation:
+    root: str
+    directory: str  #: absolute, under root
+    why: str
+
+    @property
+    def path(self) -> str:
+        return os.path.join(self.directory, FILE_NAME)
+
+    @property
+    def backup_dir(self) -> str:
+        return os.path.join(self.directory, BACKUP_DIR)
+
+    @property
+    def shown(self) -> str:
+        """The path as the operator knows it (``/etc/target/saveconfig.json``), or the full demo path."""
+        return self.path
+
+
+def _exists_under(root: str, rel: str) -> bool:
+    return os.path.exists(os.path.join(root, rel))
+
+
+def _os_release(root: str) -> dict[str, str]:
+    for rel in ("etc/os-release", "usr/lib/os-release"):
+        try:
+            with open(os.path.join(root, rel), encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+        except OSError:
+            continue
+        out = {}
+        for line in text.splitlines():
+            key, sep, value = line.partition("=")
+            if sep:
+                out[key.strip()] = value.strip().strip('"').strip("'")
+        return out
+    return {}
+
+
+def locate(root: str = "/") -> SaveLocation:
+    """The saveconfig.json the boot service of this system restores.
+
+    Decided, in order, by the boot unit installed (Debian's
+    ``rtslib-fb-targetctl.service`` or ``target.service``), an existing file,
+    the Debian directory, then ``/etc/os-release`` (``ID``/``ID_LIKE``
+    debian or ubuntu); ``/etc/target`` otherwise (RHEL, Fedora, SUSE,
+    upstream rtslib-fb).
+    """
+    root = os.path.abspath(root)
+    debian = SaveLocation(root, os.path.join(root, DEBIAN_DIR), "")
+    redhat = SaveLocation(root, os.path.join(root, REDHAT_DIR), "")
+
+    def pick(loc: SaveLocation, why: str) -> SaveLocation:
+        return SaveLocation(loc.root, loc.directory, why)
+
+    for unit_dir in _UNITS:
+        if _exists_under(root, f"{unit_dir}/rtslib-fb-targetctl.service"):
+            return pick(debian, "Debian's rtslib-fb-targetctl.service restores it at boot")
+    for unit_dir in _UNITS:
+        if _exists_under(root, f"{unit_dir}/target.service"):
+            return pick(redhat, "target.service restores it at boot")
+    if os.path.isfile(debian.path):
+        return pick(debian, "a saved configuration exists there")
+    if os.path.isfile(redhat.path):
+        return pick(redhat, "a saved configuration exists there")
+    if os.path.isdir(debian.directory):
+        return pick(debian, "Debian's rtslib-fb directory exists")
+    release = _os_release(root)
+    family = {release.get("ID", "")} | set(release.get("ID_LIKE", "").split())
+    if family & {"debian", "ubuntu"}:
+        return pick(debian, f"{release.get('ID', 'Debian')} keeps it in /etc/rtslib-fb-target")
+    return pick(redhat, "the default of rtslib-fb and targetcli")
+
+
+def max_backups(location: SaveLocation) -> int:
+    """targetcli's rule: the larger of 10 and ``max_backup_files`` in targetcli.conf."""
+    best = MAX_BACKUPS
+    for conf in {os.path.join(location.directory, "targetcli.conf"),
+                 os.path.join(location.root, REDHAT_DIR, "targetcli.conf")}:
+        try:
+            with open(conf, encoding="utf-8", errors="replace") as handle:
+                for line in handle:
+                    m = re.match(r"^max_backup_files\s*=\s*(\d+)", line)
+                    if m:
+                        best = max(best, int(m.group(1)))
+        except OSError:
+            continue
+    return best
+
+
+# ---------------------------------------------------------------------------
+# Reading and writing files
+# ---------------------------------------------------------------------------
+
+
+def load(path: str) -> dict[str, Any]:
+    """A saveconfig file (plain JSON or targetcli's gzipped backups) as a dictionary."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        raise SaveFileError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise SaveFileError(f"{path}: cannot read it ({exc.strerror})") from None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise SaveFileError(f"{path}: a damaged gzip file ({exc})") from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise SaveFileError(f"{path}: not text (not a saveconfig file)") from None
+    except json.JSONDecodeError as exc:
+        raise SaveFileError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    if not isinstance(data, dict):
+        raise SaveFileError(f"{path}: not a saveconfig file (the top level is not an object)")
+    for key in ("storage_objects", "targets", "fabric_modules"):
+        if key in data and not isinstance(data[key], list):
+            raise SaveFileError(f"{path}: not a saveconfig file ('{key}' is not a list)")
+    if not any(key in data for key in ("storage_objects", "targets", "fabric_modules")):
+        raise SaveFileError(f"{path}: not a saveconfig file (no storage_objects, targets or fabric_modules)")
+    return data
+
+
+def render(data: Mapping) -> bytes:
+    """The bytes rtslib-fb's ``save_to_file`` writes for ``data``."""
+    return (json.dumps(data, sort_keys=True, indent=2) + "\n").encode()
+
+
+def _fsync_dir(directory: str) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_atomic(path: str, payload: bytes, mode: int = MODE) -> None:
+    """Write ``path`` so that it is either the old file or the new one, never half, at ``mode``."""
+    directory = os.path.dirname(path)
+    tmp = os.path.join(directory, f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+    try:
+        os.fchmod(fd, mode)
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    os.close(fd)
+    os.replace(tmp, path)
+    _fsync_dir(directory)
+
+
+def _ensure_dir(path: str) -> None:
+    if not os.path.isdir(path):
+        os.makedirs(path, mode=0o700, exist_ok=True)
+
+
+# ---------------------------------------------------------------------------
+# Backups
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Backup:
+    path: str
+    name: str
+    when: datetime | None
+    size: int
+
+    def label(self) -> str:
+        when = self.when.strftime("%Y-%m-%d %H:%M:%S") if self.when else "?"
+        return f"{when}  {self.name}"
+
+
+def _backups(directory: str, pattern: re.Pattern) -> list[Backup]:
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    out = []
+    for name in names:
+        m = pattern.match(name)
+        if not m:
+            continue
+        path = os.path.join(directory, name)
+        try:
+            size = os.path.getsize(path)
+        except OSError:
+            continue
+        try:
+            when = datetime.strptime(m.group(1), _STAMP)
+        except ValueError:
+            when = None
+        out.append((m.group(1), int(m.group(2) or 0), Backup(path, name, when, size)))
+    out.sort(key=lambda t: (t[0], t[1]), reverse=True)
+    return [b for _, _, b in out]
+
+
+def list_backups(location: SaveLocation) -> list[Backup]:
+    """The saved configurations kept in ``backup/``, newest first (targetcli's and sanctl's)."""
+    return _backups(location.backup_dir, _BACKUP_RE)
+
+
+def list_prerestore(location: SaveLocation) -> list[Backup]:
+    """Running configurations kept before a restore, newest first."""
+    return _backups(location.backup_dir, _PRERESTORE_RE)
+
+
+def _free_name(directory: str, prefix: str, now: datetime, suffix: str) -> str:
+    """``prefix-YYYYMMDD-HH:MM:SS-json.gz``; a second one in the same second gets ``.1``, ``.2``…
+
+    ('.' sorts after '-', so names still sort in time order, for targetcli too.)
+    """
+    stamp = now.strftime(_STAMP)
+    name = f"{prefix}-{stamp}{suffix}"
+    n = 0
+    while os.path.exists(os.path.join(directory, name)):
+        n += 1
+        name = f"{prefix}-{stamp}.{n}{suffix}"
+    return name
+
+
+def _gzip(payload: bytes) -> bytes:
+    return gzip.compress(payload, mtime=0)
+
+
+def _read_backup(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+        return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+    except (OSError, EOFError):
+        return None
+
+
+def _keep_backup(location: SaveLocation, payload: bytes, prefix: str, existing: list[Backup], keep: int,
+                 now: datetime) -> tuple[str | None, tuple[str, ...]]:
+    _ensure_dir(location.backup_dir)
+    if existing and _read_backup(existing[0].path) == payload:
+        return None, ()
+    name = _free_name(location.backup_dir, prefix, now, "-json.gz")
+    path = os.path.join(location.backup_dir, name)
+    write_atomic(path, _gzip(payload))
+    removed = []
+    for old in ([Backup(path, name, now, 0)] + existing)[keep:]:
+        with contextlib.suppress(OSError):
+            os.unlink(old.path)
+            removed.append(old.path)
+    return path, tuple(removed)
+
+
+# ---------------------------------------------------------------------------
+# Save
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    path: str
+    backup: str | None  #: where the previous file was kept (None: there was none, or it was backed up already)
+    removed: tuple[str, ...] = ()  #: old backups pruned
+    unchanged: bool = False  #: the file already held this configuration
+
+    def message(self) -> str:
+        text = f"Configuration saved to {self.path}"
+        if self.unchanged:
+            text += " (it already held this configuration)"
+        if self.backup:
+            text += f"; the previous file is kept as {self.backup}"
+        return text + "."
+
+
+def save(writer, location: SaveLocation | None = None, *, now: datetime | None = None) -> SaveResult:
+    """Make the running configuration the boot configuration.
+
+    Under targetcli's lock: dump (rtslib-fb's ``RTSRoot().dump()`` on the real
+    kernel, sanctl's equal dump on the demo), keep the previous file as a
+    backup, write the new one atomically at 0600. Refused in read-only mode.
+    """
+    writer.check_writable()
+    location = location or locate(writer.root)
+    now = now or datetime.now()
+    with writer.locked():
+        data = writer.dump()
+        payload = render(data)
+        _ensure_dir(location.directory)
+        backup = None
+        removed: tuple[str, ...] = ()
+        previous = None
+        if os.path.isfile(location.path):
+            with open(location.path, "rb") as handle:
+                previous = handle.read()
+            backup, removed = _keep_backup(location, previous, "saveconfig", list_backups(location),
+                                           max_backups(location), now)
+        write_atomic(location.path, payload)
+    return SaveResult(location.path, backup, removed, previous == payload)
+
+
+def export_target(data: Mapping, wwn: str) -> dict[str, Any]:
+    """One target and the backstores its LUNs use, as a saveconfig file of its own (HA setups)."""
+    from sanctl.target.rebuild import storage_object_key, used_storage_objects
+
+    targets = [t for t in data.get("targets") or () if isinstance(t, Mapping) and t.get("wwn") == wwn]
+    if not targets:
+        raise SaveFileError(f"there is no target {wwn}")
+    used = set(used_storage_objects(targets[0]))
+    sos = [s for s in data.get("storage_objects") or () if storage_object_key(s) in used]
+    return {"fabric_modules": [], "storage_objects": sos, "targets": targets}
+
+
+# ---------------------------------------------------------------------------
+# Diff
+# ---------------------------------------------------------------------------
+
+ADDED = "added"
+REMOVED = "removed"
+CHANGED = "changed"
+#: Values that are random and not identity (LUN and mapped LUN link names).
+IGNORED_FIELDS = frozenset({"alias"})
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectDiff:
+    """One object that differs: added (only in ``new``), removed (only in ``old``) or changed."""
+
+    kind: str
+    key: tuple
+    label: str
+    status: str
+    fields: tuple[tuple[str, str, str], ...] = ()  #: (field, old, new), secrets masked
+
+    def line(self) -> str:
+        mark = {ADDED: "+", REMOVED: "-", CHANGED: "~"}[self.status]
+        text = f"{mark} {self.label}"
+        if self.fields:
+            text += ": " + ", ".join(f"{name} {old} -> {new}" for name, old, new in self.fields)
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigDiff:
+    entries: tuple[ObjectDiff, ...] = ()
+    old_name: str = "saved"
+    new_name: str = "running"
+
+    @property
+    def empty(self) -> bool:
+        return not self.entries
+
+    def of_kind(self, status: str) -> list[ObjectDiff]:
+        return [e for e in self.entries if e.status == status]
+
+    def summary(self) -> str:
+        if self.empty:
+            return f"The {self.new_name} and {self.old_name} configurations are the same."
+        counts = [f"{len(self.of_kind(s))} {w}" for s, w in ((ADDED, "added"), (REMOVED, "removed"),
+                                                             (CHANGED, "changed")) if self.of_kind(s)]
+        return f"{self.new_name.capitalize()} vs {self.old_name}: " + ", ".join(counts) + "."
+
+    def lines(self) -> list[str]:
+        return [self.summary(), *(f"  {e.line()}" for e in self.entries)]
+
+
+def _mask(name: str, value: Any) -> str:
+    if "password" in name:
+        return "(set)" if value else "(not set)"
+    if value is None:
+        return "(none)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _scalars(d: Mapping, skip: Iterable[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    skip = set(skip) | IGNORED_FIELDS
+    for key, value in d.items():
+        if key in skip:
+            continue
+        if isinstance(value, Mapping):
+            for sub, v in value.items():
+                out[f"{key}.{sub}"] = v
+        elif isinstance(value, list):
+            if key == "alua_tpgs":
+                for group in value:
+                    if isinstance(group, Mapping):
+                        gname = group.get("name", "?")
+                        for sub, v in group.items():
+                            if sub != "name":
+                                out[f"alua {gname}.{sub}"] = v
+            else:
+                out[key] = json.dumps(value, sort_keys=True)
+        else:
+            out[key] = value
+    return out
+
+
+def _compare_fields(old: Mapping, new: Mapping, skip: Iterable[str]) -> tuple[tuple[str, str, str], ...]:
+    a, b = _scalars(old, skip), _scalars(new, skip)
+    out = []
+    for name in sorted(set(a) | set(b)):
+        va, vb = a.get(name), b.get(name)
+        if va != vb:
+            if "password" in name:
+                out.append((name, _mask(name, va), "(changed)" if va and vb else _mask(name, vb)))
+            else:
+                out.append((name, _mask(name, va), _mask(name, vb)))
+    return tuple(out)
+
+
+def _index(items: Any, key) -> dict:
+    out = {}
+    for item in items or ():
+        if isinstance(item, Mapping):
+            out[key(item)] = item
+    return out
+
+
+_CHILDREN = {
+    "target": (("tpgs", "tpg", lambda d: d.get("tag")),),
+    "tpg": (("luns", "lun", lambda d: d.get("index")),
+            ("portals", "portal", lambda d: (d.get("ip_address"), d.get("port"))),
+            ("node_acls", "acl", lambda d: d.get("node_wwn"))),
+    "acl": (("mapped_luns", "mapped_lun", lambda d: d.get("index")),),
+}
+
+
+def _label(kind: str, key: Any, parent: str) -> str:
+    if kind == "storage_object":
+        return f"backstore {key[0]}/{key[1]}"
+    if kind == "target":
+        return f"target {key[1]}" if key[0] == "iscsi" else f"{key[0]} target {key[1]}"
+    if kind == "fabric":
+        return f"{key} discovery authentication"
+    if kind == "tpg":
+        return f"{parent}/tpg{key}"
+    if kind == "lun":
+        return f"{parent} LUN {key}"
+    if kind == "portal":
+        return f"{parent} portal {key[0]}:{key[1]}"
+    if kind == "acl":
+        return f"{parent} ACL {key}"
+    if kind == "mapped_lun":
+        return f"{parent} mapped LUN {key}"
+    return f"{kind} {key}"
+
+
+def _diff_items(kind: str, old: dict, new: dict, parent: str, out: list[ObjectDiff], path: tuple = ()) -> None:
+    for key in list(old) + [k for k in new if k not in old]:
+        label = _label(kind, key, parent)
+        full = path + (key,)
+        if key not in new:
+            out.append(ObjectDiff(kind, full, label, REMOVED))
+            continue
+        if key not in old:
+            out.append(ObjectDiff(kind, full, label, ADDED))
+            continue
+        children = _CHILDREN.get(kind, ())
+        skip = [name for name, _, _ in children]
+        fields = _compare_fields(old[key], new[key], skip)
+        if fields:
+            out.append(ObjectDiff(kind, full, label, CHANGED, fields))
+        child_parent = label if kind != "target" else key[1]
+        for name, child_kind, keyfn in children:
+            _diff_items(child_kind, _index(old[key].get(name), keyfn), _index(new[key].get(name), keyfn),
+                        child_parent if kind != "acl" else f"{parent} ACL {key}", out, full)
+
+
+def diff(old: Mapping, new: Mapping, *, old_name: str = "saved", new_name: str = "running") -> ConfigDiff:
+    """Object-by-object differences from ``old`` to ``new`` (saveconfig dictionaries).
+
+    Objects are matched by identity (backstore plugin/name, target fabric/WWN,
+    TPG tag, LUN number, portal address, ACL initiator, mapped LUN number);
+    a changed object lists its changed fields, secrets shown only as
+    set/changed. LUN aliases are random and ignored.
+    """
+    out: list[ObjectDiff] = []
+    _diff_items("storage_object", _index(old.get("storage_objects"), lambda d: (d.get("plugin"), d.get("name"))),
+                _index(new.get("storage_objects"), lambda d: (d.get("plugin"), d.get("name"))), "", out)
+    _diff_items("fabric", _index(old.get("fabric_modules"), lambda d: d.get("name")),
+                _index(new.get("fabric_modules"), lambda d: d.get("name")), "", out)
+    _diff_items("target", _index(old.get("targets"), lambda d: (d.get("fabric"), d.get("wwn"))),
+                _index(new.get("targets"), lambda d: (d.get("fabric"), d.get("wwn"))), "", out)
+    return ConfigDiff(tuple(out), old_name, new_name)
+
+
+def running(root: str = "/") -> dict[str, Any]:
+    """The running configuration as saveconfig.json would hold it (sanctl's reader; no root needed to read)."""
+    from sanctl.target.configfs import read_config
+    from sanctl.target.saveconfig import dump
+
+    return dump(read_config(root, details=True))
+
+
+@dataclass(frozen=True, slots=True)
+class SaveStatus:
+    """For the header: is the running configuration the one that boots?"""
+
+    location: SaveLocation
+    saved_at: datetime | None = None
+    differs: bool | None = None  #: None when it cannot be told (no file, unreadable)
+    diff: ConfigDiff | None = None
+    problem: str | None = None
+
+    def message(self) -> str:
+        if self.problem:
+            return self.problem
+        if self.differs:
+            return f"Unsaved changes: the running configuration differs from {self.location.path}."
+        when = f" (saved {self.saved_at:%Y-%m-%d %H:%M})" if self.saved_at else ""
+        return f"Saved{when}."
+
+
+def status(root: str = "/", location: SaveLocation | None = None, *,
+           running_config: Mapping | None = None) -> SaveStatus:
+    location = location or locate(root)
+    if not os.path.exists(location.path):
+        current = running_config if running_config is not None else running(root)
+        empty = not current.get("storage_objects") and not current.get("targets")
+        problem = None if empty else f"Never saved: {location.path} does not exist; this configuration is lost at reboot."
+        return SaveStatus(location, None, not empty, None, problem)
+    try:
+        saved = load(location.path)
+    except SaveFileError as exc:
+        return SaveStatus(location, None, None, None, f"Cannot tell whether it is saved: {exc}")
+    when = datetime.fromtimestamp(os.path.getmtime(location.path))
+    current = running_config if running_config is not None else running(root)
+    found = diff(saved, current)
+    return SaveStatus(location, when, not found.empty, found)
+
+
+def differs(root: str = "/", location: SaveLocation | None = None) -> bool | None:
+    return status(root, location).differs
+
+
+# ---------------------------------------------------------------------------
+# Restore
+# ---------------------------------------------------------------------------
+
+
+def _part(data: Mapping, target: str | None) -> dict[str, Any]:
+    if target is None:
+        return {k: data.get(k) or [] for k in ("storage_objects", "targets", "fabric_modules")}
+    try:
+        return export_target(data, target)
+    except SaveFileError:
+        return {"storage_objects": [], "targets": [], "fabric_modules": []}
+
+
+def preview(current: Mapping, data: Mapping, *, target: str | None = None) -> ConfigDiff:
+    """What restoring ``data`` (or its ``target``) changes in the running configuration ``current``.
+
+    For one target, backstores already present are kept as they are, so
+    only missing ones are listed as added.
+    """
+    if target is not None:
+        wanted = _part(data, target)
+        present = {(s.get("plugin"), s.get("name")) for s in current.get("storage_objects") or ()}
+        mine = _part(current, target)
+        keep = [s for s in current.get("storage_objects") or ()
+                if (s.get("plugin"), s.get("name")) in {(x.get("plugin"), x.get("name"))
+                                                         for x in wanted["storage_objects"]}]
+        mine["storage_objects"] = keep
+        wanted["storage_objects"] = keep + [s for s in wanted["storage_objects"]
+                                            if (s.get("plugin"), s.get("name")) not in present]
+        return diff(mine, wanted, old_name="running", new_name="restored")
+    return diff(_part(current, None), _part(data, None), old_name="running", new_name="restored")
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectResult:
+    kind: str
+    key: tuple
+    label: str
+    status: str  #: "restored", "incomplete", "failed", "kept"
+    messages: tuple[str, ...] = ()
+
+    def line(self) -> str:
+        text = f"[{self.status}] {self.label}"
+        if self.messages:
+            text += ": " + "; ".join(self.messages)
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreReport:
+    source: str
+    target: str | None
+    results: tuple[ObjectResult, ...]
+    errors: tuple[str, ...] = ()
+    kept_running: str | None = None
+    unmatched: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return all(r.status in ("restored", "kept") for r in self.results) and not self.unmatched
+
+    def message(self) -> str:
+        bad = [r for r in self.results if r.status not in ("restored", "kept")]
+        what = f"target {self.target}" if self.target else "the configuration"
+        keep = f" The running configuration before it is kept in {self.kept_running}." if self.kept_running else ""
+        if not bad and not self.unmatched:
+            n = len(self.results)
+            return f"Restored {what} from {self.source}: all {n} object{'s' if n != 1 else ''} restored.{keep}"
+        return (f"PARTIAL restore of {what} from {self.source}: {len(bad)} of {len(self.results)} objects "
+                f"not restored as saved.{keep}")
+
+    def lines(self) -> list[str]:
+        out = [self.message(), *(f"  {r.line()}" for r in self.results)]
+        out.extend(f"  [error] {e}" for e in self.unmatched)
+        return out
+
+
+def _mentions(error: str, kind: str, key: tuple) -> bool:
+    names = [str(k) for k in key if isinstance(k, str)]
+    if kind == "storage_object":
+        return f"{key[0]}/{key[1]}" in error or f"StorageObject {key[1]}" in error or f"'{key[1]}'" in error
+    return any(n in error for n in names if len(n) > 3)
+
+
+def _results(expected: Mapping, now: Mapping, errors: list[str]) -> tuple[list[ObjectResult], list[str]]:
+    """Each top-level object of ``expected`` checked against ``now``, with the errors naming it."""
+    after = diff(expected, now, old_name="file", new_name="restored")
+    used_errors: set[int] = set()
+    out = []
+    tops: list[tuple[str, Any]] = [("storage_object", (s.get("plugin"), s.get("name")))
+                                   for s in expected.get("storage_objects") or ()]
+    tops += [("fabric", f.get("name")) for f in expected.get("fabric_modules") or ()]
+    tops += [("target", (t.get("fabric"), t.get("wwn"))) for t in expected.get("targets") or ()]
+    for kind, key in tops:
+        problems = [e for e in after.entries if e.key[0] == key and (e.kind == "fabric") == (kind == "fabric")]
+        messages = []
+        for i, err in enumerate(errors):
+            if _mentions(err, kind, key if isinstance(key, tuple) else (key,)):
+                messages.append(err)
+                used_errors.add(i)
+        if any(len(p.key) == 1 and p.status == REMOVED for p in problems):
+            state = "failed"
+        elif problems or any(": warning:" not in m for m in messages):
+            state = "incomplete"
+            messages.extend(p.line() for p in problems)
+        else:
+            state = "restored"
+        out.append(ObjectResult(kind, key if isinstance(key, tuple) else (key,), _label(kind, key, ""), state,
+                                tuple(messages)))
+    unmatched = [e for i, e in enumerate(errors) if i not in used_errors and ": warning:" not in e]
+    return out, unmatched
+
+
+def restore(writer, data: Mapping, *, target: str | None = None, source: str = "file",
+            location: SaveLocation | None = None, now: datetime | None = None) -> RestoreReport:
+    """Restore ``data`` (or its ``target`` with the backstores it uses) and report per object.
+
+    The running configuration is kept first as ``backup/prerestore-…-json.gz``
+    (0600, the last 10). Each object of the file is then checked against
+    what configfs holds after the restore: restored, incomplete (present
+    but different — the differences and the errors naming it are listed),
+    or failed (absent).
+    """
+    writer.check_writable()
+    location = location or locate(writer.root)
+    now = now or datetime.now()
+    if target is not None and not any(isinstance(t, Mapping) and t.get("wwn") == target
+                                      for t in data.get("targets") or ()):
+        raise SaveFileError(f"there is no target {target} in {source}")
+    with writer.locked():
+        before = running(writer.root)
+        kept_path, _ = _keep_backup(location, render(before), "prerestore", list_prerestore(location),
+                                    MAX_BACKUPS, now)
+        if kept_path is None and list_prerestore(location):
+            kept_path = list_prerestore(location)[0].path
+        present = {(s.get("plugin"), s.get("name")) for s in before.get("storage_objects") or ()}
+        errors = list(writer.restore(data, target=target))
+        now_running = running(writer.root)
+    expected = _part(data, target)
+    kept: set[tuple[str, str]] = set()
+    if target is not None:
+        kept = {(s.get("plugin"), s.get("name")) for s in expected["storage_objects"]} & present
+        expected = dict(expected)
+        expected["storage_objects"] = [s for s in expected["storage_objects"]
+                                       if (s.get("plugin"), s.get("name")) not in kept]
+        now_part = _part(now_running, target)
+        now_part["storage_objects"] = [s for s in now_running.get("storage_objects") or ()
+                                       if (s.get("plugin"), s.get("name")) in
+                                       {(x.get("plugin"), x.get("name")) for x in expected["storage_objects"]}]
+    else:
+        now_part = _part(now_running, None)
+    results, unmatched = _results(expected, now_part, errors)
+    results = [ObjectResult("storage_object", key, f"backstore {key[0]}/{key[1]}", "kept",
+                            ("already present: kept as it is",)) for key in sorted(kept)] + results
+    return RestoreReport(source, target, tuple(results), tuple(errors), kept_path, tuple(unmatched))
