@@ -41,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     from sanctl.live.commands import add_arguments as add_live_parsers  # no Textual either
 
     add_live_parsers(commands)  # sessions, errors
+
+    from sanctl.target.commands import add_parsers as add_saveconfig_parsers  # no Textual, rtslib-fb lazily
+
+    add_saveconfig_parsers(commands)  # save, diff, restore, backups; export --target
     return parser
 
 
@@ -112,15 +116,28 @@ def _live(name: str) -> Callable[[argparse.Namespace, Source], int]:
     return run
 
 
+def _saveconfig(name: str) -> Callable[[argparse.Namespace, Source], int]:
+    def run(args: argparse.Namespace, source: Source) -> int:
+        from sanctl.target import commands
+
+        return getattr(commands, name)(args, source)
+
+    return run
+
+
 COMMANDS: dict[str | None, Callable[[argparse.Namespace, Source], int]] = {
     None: cmd_tui,
     "show": cmd_show,
-    "export": cmd_export,
+    "export": _saveconfig("cmd_export"),
     "discover": _initiator("cmd_discover"),
     "login": _initiator("cmd_login"),
     "logout": _initiator("cmd_logout"),
     "sessions": _live("cmd_sessions"),
     "errors": _live("cmd_errors"),
+    "save": _saveconfig("cmd_save"),
+    "diff": _saveconfig("cmd_diff"),
+    "restore": _saveconfig("cmd_restore"),
+    "backups": _saveconfig("cmd_backups"),
 }
 
 
