@@ -23,6 +23,9 @@ HEADLESS = [
     "sanctl.cli",
     "sanctl.target.configfs",
     "sanctl.target.saveconfig",
+    "sanctl.target.changes", "sanctl.target.impact", "sanctl.target.rebuild", "sanctl.target.lock",
+    "sanctl.target.writer", "sanctl.target.rtslib_writer", "sanctl.target.savefile", "sanctl.target.commands",
+    "sanctl.sim.writer",
     "sanctl.sim.demo",
     "sanctl.initiator.iscsiadm", "sanctl.initiator.exit_codes", "sanctl.initiator.initiator_name", "sanctl.initiator.services", "sanctl.initiator.multipath", "sanctl.initiator.commands",
     # live panels' domain: sessions, counters, kernel log, sampler, demo
