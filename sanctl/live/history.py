@@ -14,7 +14,9 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 
 BARS = "▁▂▃▄▅▆▇█"
-EMPTY = " "
+#: What a bucket without data looks like: the baseline, so that a row filling up with
+#: idle buckets does not change on screen (and costs nothing to draw again).
+EMPTY = BARS[0]
 
 
 class History:
@@ -62,9 +64,11 @@ class History:
 
 
 def sparkline(values: Sequence[float | None], width: int, *, floor: float = 1.0) -> str:
-    """``width`` characters, right-aligned (newest on the right), scaled to the largest value.
+    """``width`` characters, newest on the right, scaled to the largest value.
 
-    ``floor`` keeps near-idle rows from being stretched to full height by noise.
+    Buckets without data (before the first sample, while paused) are drawn as
+    the baseline. ``floor`` keeps near-idle rows from being stretched to full
+    height by noise.
     """
     if width <= 0:
         return ""

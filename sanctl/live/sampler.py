@@ -25,9 +25,10 @@ hand from a worker thread to the screen. No Textual here.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from sanctl.initiator.sysfs import InitiatorLive, read_initiator
@@ -49,6 +50,7 @@ from sanctl.target.live import (
     read_dynamic_sessions,
     read_layout,
     read_lun_stats,
+    read_int,
     read_mapped_lun_stats,
     read_target_stats,
 )
@@ -81,6 +83,10 @@ class LiveFrame:
     seq: int
     mono: float
     wall: float
+    #: Changes whenever the layout or the set of sessions changes (rows to build again).
+    structure: int = 0
+    #: The LUN rows' keys: the same list object while the layout stays the same.
+    lun_keys: tuple = ()
     layout: tuple[TargetLayout, ...] = ()
     sessions: tuple[TargetSession, ...] = ()
     #: Rates by row key: ("session", ...), ("tpg", target, tag), ("lun", ...), ("mlun", ..., mapped LUN).
@@ -141,6 +147,19 @@ class Sampler:
         self._targets: dict[str, TargetLayout] = {}
         self._items: list[tuple] = []
         self._lun_order: list[tuple] = []
+        self._lun_keys: tuple = ()
+        self._structure = 0
+        self._layout_seen: tuple = ()
+        self._first_look: list[tuple] = []
+        self._info_cache: dict[str, tuple] = {}
+        self._lun_rows: list[LunStats] = []
+        self._lun_position: dict[tuple, int] = {}
+        self._grouped_at = -1
+        self._per_tpg: dict[tuple[str, int], list[tuple]] = {}
+        self._dynamic_only: dict[tuple[str, int], TargetSession] = {}
+        self._idle: dict[tuple[str, int], int] = {}
+        self._counted: tuple[int, int] | None = None
+        self._counts: tuple = ((), _empty(), _empty(), _empty())
         self._phases: list[list[tuple]] = []
         self._structure_at: float | None = None
         self._acl_sessions: dict[tuple, TargetSession | None] = {}
@@ -153,7 +172,7 @@ class Sampler:
         self._lun_rates = RateTracker(window=5.0)
         self._rates: dict[tuple, Rate] = {}
         self._histories: dict[tuple, History] = {}
-        self._order: tuple[TargetSession, ...] | None = None
+        self._order: list[tuple] | None = None
         self.events = EventLog()
         self.changes = SessionChanges()
         self._login_fails: dict[str, int] = {}
@@ -177,6 +196,9 @@ class Sampler:
 
     def _refresh_structure(self, mono: float) -> None:
         self._layout = read_layout(self.root)
+        if self._layout != self._layout_seen:
+            self._layout_seen = self._layout
+            self._structure += 1
         self._targets = {t.iqn: t for t in self._layout}
         self._tpgs = {(t.iqn, tpg.tag): tpg for t in self._layout for tpg in t.tpgs}
         items: list[tuple] = []
@@ -189,10 +211,24 @@ class Sampler:
                     items.extend(("mapped", target.iqn, tpg.tag, init) for init in tpg.acls)
                 items.extend(("lun", target.iqn, tpg.tag, lun) for lun in tpg.luns)
         self._items = items
-        self._lun_order = [k for k in items if k[0] == "lun"]
+        lun_order = [k for k in items if k[0] == "lun"]
+        if lun_order != self._lun_order:
+            self._lun_order = lun_order
+            self._lun_keys = tuple(lun_order)
+            # What a LUN row shows before its counters are read (LUNs are read only when shown).
+            self._lun_rows = [self._luns.get(k) or LunStats(k[1], k[2], k[3], None, None, None) for k in lun_order]
+            self._lun_position = {k: i for i, k in enumerate(lun_order)}
         n = max(1, self.config.sweep_every)
-        self._phases = [items[p::n] for p in range(n)]
+        # The sweep looks at what can change unseen: sessions (a cheap ``info`` read), dynamic
+        # sessions and the targets' login-failure counters. LUN counters only matter on screen.
+        swept = [k for k in items if k[0] in ("acl", "dyn", "target")]
+        self._phases = [swept[p::n] for p in range(n)]
+        known = set(self._acl_sessions) | {("dyn", *k) for k in self._dynamic} | {("target", k) for k in self._target_stats}
+        #: Read once now, cheaply, whatever the sweep has never seen: the session list is complete at once.
+        self._first_look = [k for k in swept if k not in known]
         present = set(items)
+        self._info_cache = {p: v for p, v in self._info_cache.items() if os.path.exists(p)} if len(
+            self._info_cache) > 2 * len(items) else self._info_cache
         for store in (self._acl_sessions, self._luns):
             for key in [k for k in store if k not in present]:
                 del store[key]
@@ -204,25 +240,27 @@ class Sampler:
             del self._target_stats[key]
         self._structure_at = mono
 
-    def _plan(self) -> list[tuple]:
+    def _plan(self) -> list[tuple[tuple, bool]]:
+        """``(item, full)`` pairs to read this tick; ``full=False`` is the sweep's cheap reading."""
         if len(self._items) < self.config.all_hot_below:
-            return list(self._items) + [k for k in self._hot_items if k[0] == "mapped"]
+            return [(k, True) for k in self._items] + [(k, True) for k in self._hot_items if k[0] == "mapped"]
+        hot = self._hot_items
         phase = self._phases[self._seq % len(self._phases)] if self._phases else []
-        chosen = set(phase)
-        extra = [k for k in self._hot_items if k not in chosen]
-        return phase + extra
+        return [(k, False) for k in phase if k not in hot] + [(k, True) for k in hot]
 
-    # --- reading one item ------------------------------------------------------------
-
-    def _read(self, item: tuple, mono: float, wall: float) -> None:
+    def _read(self, item: tuple, mono: float, wall: float, full: bool = True) -> None:
         kind = item[0]
         if kind == "acl":
             _, target, tag, initiator = item
             tpg = self._tpgs.get((target, tag))
             if tpg is None:
                 return
-            session = read_acl_session(target, tag, initiator, tpg.acl_path(initiator))
             before = self._acl_sessions.get(item)
+            session = read_acl_session(target, tag, initiator, tpg.acl_path(initiator), stats=full,
+                                       cache=self._info_cache)
+            if not full and session is not None and before is not None and before.info is not None \
+                    and session.info is not None and session.info.identity == before.info.identity:
+                session = replace(session, stats=before.stats)  # the sweep reads info only
             if (before is None) != (session is None):
                 self._order = None
             self._acl_sessions[item] = session
@@ -235,6 +273,8 @@ class Sampler:
                 self.events.add_derived("target_session_reinstated", wall, target=target, tpgt=tag,
                                         initiator=initiator, address=change.new_address,
                                         message=f"{initiator}: {sids}{moved}", detail=sids)
+            if not full:
+                return  # no counters read: the last rate stands until the row is shown
             if session is None or session.stats is None or session.stats.empty:
                 self._session_rates.forget(row)
                 self._rates[row] = UNKNOWN
@@ -253,6 +293,10 @@ class Sampler:
         elif kind == "target":
             target = item[1]
             layout = self._targets.get(target)
+            if not full and layout is not None and target in self._target_stats:
+                fails = read_int(os.path.join(layout.path, "fabric_statistics", "iscsi_tgt_attr", "login_fails"))
+                if fails == self._target_stats[target].login_fails:
+                    return  # nothing failed since the last full reading
             stats = read_target_stats(layout.path) if layout is not None else None
             if stats is None:
                 self._target_stats.pop(target, None)
@@ -271,6 +315,9 @@ class Sampler:
                 self._lun_rates.forget(item)
                 return
             self._luns[item] = stats
+            position = self._lun_position.get(item)
+            if position is not None:
+                self._lun_rows[position] = stats
             if (target, tag, lun) not in self._backstores:
                 self._backstores[(target, tag, lun)] = lun_backstore(path)
             rates = self._lun_rates.update(item, mono, (
@@ -338,8 +385,12 @@ class Sampler:
         if self._structure_at is None or mono - self._structure_at >= cfg.structure_every:
             self._refresh_structure(mono)
         plan = self._plan()
-        for item in plan:
-            self._read(item, mono, wall)
+        if self._first_look:
+            planned = {item for item, _ in plan}
+            plan += [(k, False) for k in self._first_look if k not in planned]
+            self._first_look = []
+        for item, full in plan:
+            self._read(item, mono, wall, full)
         self._seq += 1
 
         initiator = read_initiator(self.root)
@@ -373,53 +424,82 @@ class Sampler:
         return self._findings
 
     def _sessions(self) -> tuple[TargetSession, ...]:
+        """Every session, ordered by target, TPG, ACL before dynamic, name (the order is cached, the values are not)."""
         if self._order is None:
-            found = [s for s in self._acl_sessions.values() if s is not None]
-            for dyn in self._dynamic.values():
-                found.extend(dyn)
-            found.sort(key=lambda s: (s.target, s.tpg, s.kind != "acl", s.initiator))
-            self._order = tuple(found)
-        return self._order
+            keys: list[tuple] = [k for k, s in self._acl_sessions.items() if s is not None]
+            keys.extend(("dyn", target, tag, i) for (target, tag), found in self._dynamic.items()
+                        for i in range(len(found)))
+
+            def sort_key(key: tuple) -> tuple:
+                if key[0] == "acl":
+                    return (key[1], key[2], 0, key[3])
+                return (key[1], key[2], 1, self._dynamic[(key[1], key[2])][key[3]].initiator)
+
+            keys.sort(key=sort_key)
+            self._order = keys
+            self._structure += 1
+        out = []
+        for key in self._order:
+            if key[0] == "acl":
+                session = self._acl_sessions.get(key)
+            else:
+                found = self._dynamic.get((key[1], key[2]), ())
+                session = found[key[3]] if key[3] < len(found) else None
+            if session is not None:
+                out.append(session)
+        return tuple(out)
 
     def _frame(self, mono: float, wall: float, read: int, initiator: InitiatorLive,
                findings: tuple[Finding, ...]) -> LiveFrame:
         sessions = self._sessions()
+        structure = self._structure
+        if self._grouped_at != self._structure:  # group by TPG only when the session list changed
+            per_tpg: dict[tuple[str, int], list[TargetSession]] = {}
+            for session in sessions:
+                per_tpg.setdefault((session.target, session.tpg), []).append(session)
+            self._per_tpg = {k: [s.key for s in v] for k, v in per_tpg.items()}
+            self._dynamic_only = {k: v[0] for k, v in per_tpg.items() if len(v) == 1 and v[0].kind == "dynamic"}
+            self._idle = {(target, tag): sum(1 for init in tpg.acls
+                                             if self._acl_sessions.get(("acl", target, tag, init)) is None)
+                          for (target, tag), tpg in self._tpgs.items()}
+            self._grouped_at = self._structure
         rates = dict(self._rates)  # a copy: the next tick changes the sampler's own
-        per_tpg: dict[tuple[str, int], list[TargetSession]] = {}
-        for session in sessions:
-            per_tpg.setdefault((session.target, session.tpg), []).append(session)
-        for (target, tag), members in per_tpg.items():
-            for session in members:
-                if session.kind == "dynamic":
-                    rate = UNKNOWN
-                    tpg = self._tpgs.get((target, tag))
-                    if len(members) == 1 and tpg is not None:  # the TPG's LUNs serve only this session
-                        rate = _sum(rates.get(("lun", target, tag, lun), UNKNOWN) for lun in tpg.luns)
-                        self._history(session.key, wall).add(wall, rate.total)
-                    rates[session.key] = rate
-            rates[("tpg", target, tag)] = _sum(rates.get(s.key, UNKNOWN) for s in members)
+        everything = len(self._items) < self.config.all_hot_below
+        hot = self._hot_rows
+        for (target, tag), session in self._dynamic_only.items():
+            tpg = self._tpgs.get((target, tag))
+            if tpg is None:
+                continue  # the TPG's LUNs serve only this session: their I/O is its I/O
+            rate = _sum(rates.get(("lun", target, tag, lun), UNKNOWN) for lun in tpg.luns)
+            rates[session.key] = rate
+            self._history(session.key, wall).add(wall, rate.total)
+        for (target, tag), keys in self._per_tpg.items():
+            if everything or ("tpg", target, tag) in hot:
+                rates[("tpg", target, tag)] = _sum(rates.get(k, UNKNOWN) for k in keys)
         histories = {}
-        for row in self._hot_rows:
+        for row in hot:
             history = self._histories.get(row)
             if history is not None:
                 histories[row] = history.values()
-        idle = {}
-        for (target, tag), tpg in self._tpgs.items():
-            idle[(target, tag)] = sum(1 for init in tpg.acls
-                                      if self._acl_sessions.get(("acl", target, tag, init)) is None)
-        counts_since = wall - self.config.flap_window
+        version = self.events.version
+        if self._counted != (version, int(wall // 5)):
+            since = wall - self.config.flap_window
+            self._counts = (tuple(self.events.incidents),
+                            MappingProxyType(dict(self.events.counts_by_connection(since))),
+                            MappingProxyType(dict(self.events.counts_by_target(since))),
+                            MappingProxyType(dict(self.events.recoveries)))
+            self._counted = (version, int(wall // 5))
+        incidents, by_connection, by_target, recoveries = self._counts
         return LiveFrame(
-            seq=self._seq, mono=mono, wall=wall, layout=self._layout, sessions=sessions,
+            seq=self._seq, mono=mono, wall=wall, structure=structure, lun_keys=self._lun_keys,
+            layout=self._layout, sessions=sessions,
             rates=MappingProxyType(rates), target_stats=MappingProxyType(dict(self._target_stats)),
-            luns=tuple(self._luns[k] for k in self._lun_order if k in self._luns),
+            luns=tuple(self._lun_rows),
             backstores=MappingProxyType(dict(self._backstores)), mapped=MappingProxyType(dict(self._mapped)),
-            idle_acls=MappingProxyType(idle), initiator=initiator,
-            incidents=tuple(self.events.incidents), incidents_version=self.events.version,
-            findings=findings,
-            by_connection=MappingProxyType(dict(self.events.counts_by_connection(counts_since))),
-            by_target=MappingProxyType(dict(self.events.counts_by_target(counts_since))),
-            histories=MappingProxyType(histories), recoveries=MappingProxyType(dict(self.events.recoveries)),
-            problems=tuple(self.problems), boot_wall=self.boot_wall, items_read=read)
+            idle_acls=MappingProxyType(dict(self._idle)), initiator=initiator,
+            incidents=incidents, incidents_version=version, findings=findings,
+            by_connection=by_connection, by_target=by_target, histories=MappingProxyType(histories),
+            recoveries=recoveries, problems=tuple(self.problems), boot_wall=self.boot_wall, items_read=read)
 
     def close(self) -> None:
         for source in self.sources:

@@ -548,10 +548,11 @@ class TargetSession:
     kind: str  #: "acl" or "dynamic"
     info: AclSession | None = None
     stats: SessStats | None = None
+    #: ``("session", target, tpg, kind, initiator)``: the row key of the live panels.
+    key: tuple[str, str, int, str, str] = field(init=False, compare=False, repr=False)
 
-    @property
-    def key(self) -> tuple[str, str, int, str, str]:
-        return ("session", self.target, self.tpg, self.kind, self.initiator)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", ("session", self.target, self.tpg, self.kind, self.initiator))
 
     @property
     def state(self) -> str:
@@ -565,12 +566,25 @@ class TargetSession:
 
 
 def read_acl_session(target: str, tpg: int, initiator: str, acl_path: str, *,
-                     stats: bool = True) -> TargetSession | None:
-    """The ACL's session with its counters; ``None`` without a session or if the ACL is gone."""
-    text = read_text(os.path.join(acl_path, "info"))
+                     stats: bool = True, cache: dict | None = None) -> TargetSession | None:
+    """The ACL's session with its counters; ``None`` without a session or if the ACL is gone.
+
+    ``cache`` (a dict the caller keeps) maps the ``info`` text last read to its
+    parse: an unchanged file is not parsed again.
+    """
+    path = os.path.join(acl_path, "info")
+    text = read_text(path)
     if text is None:
         return None
-    info = parse_acl_info(text)
+    if cache is not None:
+        hit = cache.get(path)
+        if hit is not None and hit[0] == text:
+            info = hit[1]
+        else:
+            info = parse_acl_info(text)
+            cache[path] = (text, info)
+    else:
+        info = parse_acl_info(text)
     if info is None:
         return None
     counters = read_sess_stats(acl_path) if stats else None

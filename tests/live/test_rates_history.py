@@ -80,7 +80,7 @@ def test_history_seed():
 
 def test_sparkline():
     assert sparkline([0.0, 4.0, 8.0], 3) == "▁▅█"
-    assert sparkline([None, 8.0], 4) == "   █"
+    assert sparkline([None, 8.0], 4) == "▁▁▁█"  # no data yet: the baseline
     assert sparkline([0.1, 0.2], 2, floor=100.0) == "▁▁"  # idle rows stay flat
     assert sparkline([1.0] * 10, 4) == "████"
     assert sparkline([], 0) == ""
