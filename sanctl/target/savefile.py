@@ -133,6 +133,87 @@ def locate(root: str = "/") -> SaveLocation:
     return pick(redhat, "the default of rtslib-fb and targetcli")
 
 
+# ---------------------------------------------------------------------------
+# What the boot service's rtslib-fb understands
+# ---------------------------------------------------------------------------
+
+_BOOT_RTSLIB = (
+    "usr/lib/python3/dist-packages/rtslib_fb/tcm.py",  # Debian, Ubuntu (python3-rtslib-fb)
+    "usr/lib/python3/dist-packages/rtslib/tcm.py",
+    "usr/lib/python3*/site-packages/rtslib_fb/tcm.py",  # RHEL, Fedora, SUSE (python3-rtslib)
+    "usr/lib/python3*/site-packages/rtslib/tcm.py",
+    "usr/lib64/python3*/site-packages/rtslib*/tcm.py",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BootRtslib:
+    """The distribution's rtslib-fb, which ``targetctl restore`` runs at boot."""
+
+    path: str
+    knows_exclusive: bool
+
+
+def boot_rtslib(root: str = "/") -> BootRtslib | None:
+    """The system rtslib-fb under ``root`` (not sanctl's own), or None if there is none.
+
+    sanctl writes the file with the rtslib-fb it runs on; the boot service
+    reads it with the distribution's, which may be older: Debian 12 and RHEL 9
+    ship 2.1.7x, whose ``BlockStorageObject`` has no ``exclusive`` argument, so
+    a block backstore saved with it (as rtslib-fb 2.2 saves every one) is not
+    restored at boot — and ``targetctl`` still exits 0.
+    """
+    import glob
+
+    found = []
+    for pattern in _BOOT_RTSLIB:
+        found.extend(sorted(glob.glob(os.path.join(root, pattern))))
+    best = None
+    for path in found:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+        except OSError:
+            continue
+        start = text.find("class BlockStorageObject")
+        init = text.find("def __init__", start)
+        signature = text[init:text.find("):", init)] if start >= 0 and init >= 0 else ""
+        lib = BootRtslib(path, "exclusive" in signature)
+        if best is None or (best.knows_exclusive and not lib.knows_exclusive):
+            best = lib  # the least capable one decides
+    return best
+
+
+def for_boot(data: Mapping, root: str = "/") -> tuple[dict[str, Any], list[str]]:
+    """``data`` as the boot service's rtslib-fb can restore it, and what had to change."""
+    boot = boot_rtslib(root)
+    out = dict(data)
+    notes: list[str] = []
+    if boot is None or boot.knows_exclusive:
+        return out, notes
+    sos = []
+    for so in data.get("storage_objects") or ():
+        if isinstance(so, Mapping) and so.get("plugin") == "block" and "exclusive" in so:
+            so = {k: v for k, v in so.items() if k != "exclusive"}
+            if not data_exclusive(so, data):
+                notes.append(f"block/{so.get('name')} is non-exclusive, which the boot-time rtslib-fb "
+                             f"({boot.path}) cannot restore: it will be exclusive after a reboot")
+        sos.append(so)
+    out["storage_objects"] = sos
+    if any(isinstance(so, Mapping) and so.get("plugin") == "block" for so in sos):
+        notes.insert(0, f"'exclusive' left out of block backstores: the boot-time rtslib-fb ({boot.path}) "
+                        "does not know it and would skip them")
+    return out, notes
+
+
+def data_exclusive(so: Mapping, data: Mapping) -> bool:
+    """Whether the block backstore ``so`` (stripped) was exclusive in ``data``."""
+    for original in data.get("storage_objects") or ():
+        if isinstance(original, Mapping) and original.get("plugin") == "block" and original.get("name") == so.get("name"):
+            return bool(original.get("exclusive", True))
+    return True
+
+
 def max_backups(location: SaveLocation) -> int:
     """targetcli's rule: the larger of 10 and ``max_backup_files`` in targetcli.conf."""
     best = MAX_BACKUPS
@@ -331,6 +412,7 @@ class SaveResult:
     backup: str | None  #: where the previous file was kept (None: there was none, or it was backed up already)
     removed: tuple[str, ...] = ()  #: old backups pruned
     unchanged: bool = False  #: the file already held this configuration
+    notes: tuple[str, ...] = ()  #: what was adapted for the boot-time rtslib-fb
 
     def message(self) -> str:
         text = f"Configuration saved to {self.path}"
@@ -338,7 +420,10 @@ class SaveResult:
             text += " (it already held this configuration)"
         if self.backup:
             text += f"; the previous file is kept as {self.backup}"
-        return text + "."
+        text += "."
+        for note in self.notes:
+            text += f" Note: {note}."
+        return text
 
 
 def save(writer, location: SaveLocation | None = None, *, now: datetime | None = None) -> SaveResult:
@@ -352,7 +437,7 @@ def save(writer, location: SaveLocation | None = None, *, now: datetime | None =
     location = location or locate(writer.root)
     now = now or datetime.now()
     with writer.locked():
-        data = writer.dump()
+        data, notes = for_boot(writer.dump(), location.root)
         payload = render(data)
         _ensure_dir(location.directory)
         backup = None
@@ -364,7 +449,7 @@ def save(writer, location: SaveLocation | None = None, *, now: datetime | None =
             backup, removed = _keep_backup(location, previous, "saveconfig", list_backups(location),
                                            max_backups(location), now)
         write_atomic(location.path, payload)
-    return SaveResult(location.path, backup, removed, previous == payload)
+    return SaveResult(location.path, backup, removed, previous == payload, tuple(notes))
 
 
 def export_target(data: Mapping, wwn: str) -> dict[str, Any]:
@@ -516,6 +601,13 @@ def _label(kind: str, key: Any, parent: str) -> str:
     return f"{kind} {key}"
 
 
+def _normal(kind: str, d: Mapping) -> Mapping:
+    """Defaults an older rtslib-fb leaves out (block ``exclusive``) filled in, so they are no difference."""
+    if kind == "storage_object" and d.get("plugin") == "block" and "exclusive" not in d:
+        return {**d, "exclusive": True}
+    return d
+
+
 def _diff_items(kind: str, old: dict, new: dict, parent: str, out: list[ObjectDiff], path: tuple = ()) -> None:
     for key in list(old) + [k for k in new if k not in old]:
         label = _label(kind, key, parent)
@@ -528,7 +620,7 @@ def _diff_items(kind: str, old: dict, new: dict, parent: str, out: list[ObjectDi
             continue
         children = _CHILDREN.get(kind, ())
         skip = [name for name, _, _ in children]
-        fields = _compare_fields(old[key], new[key], skip)
+        fields = _compare_fields(_normal(kind, old[key]), _normal(kind, new[key]), skip)
         if fields:
             out.append(ObjectDiff(kind, full, label, CHANGED, fields))
         child_parent = label if kind != "target" else key[1]

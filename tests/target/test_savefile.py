@@ -289,3 +289,29 @@ def test_restore_is_refused_read_only(demo):
     data = dump(read_config(str(demo), details=True))
     with pytest.raises(ReadOnlyError):
         S.restore(SimWriter(str(demo), readonly_reason="--readonly"), data)
+
+
+OLD_TCM = '''
+class BlockStorageObject(StorageObject):
+    def __init__(self, name, dev=None, wwn=None, readonly=False,
+                 write_back=False, index=None):
+        pass
+'''
+
+
+def test_the_file_suits_an_older_boot_time_rtslib(writer, demo):
+    """Debian 12 and RHEL 9 restore at boot with rtslib-fb 2.1.7x, which has no block 'exclusive'."""
+    tcm = demo / "usr/lib/python3/dist-packages/rtslib_fb/tcm.py"
+    tcm.parent.mkdir(parents=True)
+    tcm.write_text(OLD_TCM)
+    assert S.boot_rtslib(str(demo)).knows_exclusive is False
+    result = S.save(writer, now=T0)
+    saved = S.load(result.path)
+    blocks = [so for so in saved["storage_objects"] if so["plugin"] == "block"]
+    assert blocks and all("exclusive" not in so for so in blocks)
+    assert any("does not know it" in n for n in result.notes) and "Note:" in result.message()
+    assert S.status(str(demo)).differs is False  # a missing 'exclusive' is the default, not a difference
+    # a current rtslib-fb keeps it
+    tcm.write_text(OLD_TCM.replace("index=None):", "index=None, exclusive=True):"))
+    S.save(writer, now=T0 + timedelta(seconds=1))
+    assert all("exclusive" in so for so in S.load(result.path)["storage_objects"] if so["plugin"] == "block")

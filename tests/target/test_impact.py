@@ -1,0 +1,156 @@
+"""What a delete takes with it, for the confirmation; the lock's holder lookup; rebuilding from a file."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from sanctl.sim.demo import RAC_CLIENTS, RAC_IQN, SCRATCH_IQN, WEB_CLIENT, WEB_IQN
+from sanctl.target import changes as C
+from sanctl.target import rebuild
+from sanctl.target.configfs import read_config
+from sanctl.target.impact import impact
+from sanctl.target.live import TargetSession
+from sanctl.target.lock import Holder, LockBusy, holders, probe
+
+
+def _session(target, initiator, kind="acl", tpg=1):
+    return TargetSession(target, tpg, initiator, kind)
+
+
+def test_a_backstore_in_three_targets_says_so_with_the_sessions_that_lose_it(writer, demo):
+    writer.apply([C.CreateLun(WEB_IQN, 1, ("ramdisk", "scratch")), C.CreateLun(RAC_IQN, 1, ("ramdisk", "scratch"))])
+    sessions = [_session(RAC_IQN, RAC_CLIENTS[0]), _session(WEB_IQN, WEB_CLIENT),
+                _session(SCRATCH_IQN, "iqn.1991-05.com.microsoft:pc", "dynamic"),
+                _session("iqn.2024-01.com.example:other", "iqn.x:y")]
+    found = impact(read_config(str(demo)), C.DeleteStorageObject("ramdisk", "scratch"), sessions)
+    lines = found.lines()
+    assert lines[0].startswith("Delete backstore ramdisk/scratch and every LUN using it: also removes 3 LUNs and "
+                               "3 mapped LUNs (LUNs in 3 targets); 3 live sessions affected.")
+    assert f"  - LUN 0 of {SCRATCH_IQN}/tpg1" in lines
+    assert f"  - LUN 6 of {RAC_IQN}/tpg1" in lines
+    assert any("(demo mode)" in line and "loses the disk ramdisk/scratch" in line for line in lines)
+    assert not any("iqn.x:y" in line for line in lines)
+    # the cascade ends with the backstore, after every mapped LUN and LUN
+    kinds = [type(s).__name__ for s in found.steps]
+    assert kinds[-1] == "DeleteStorageObject" and kinds.count("DeleteLun") == 3
+    for wwn in (RAC_IQN, WEB_IQN):  # in each target the mappings go before the LUN they point at
+        unmaps = [i for i, s in enumerate(found.steps) if isinstance(s, C.DeleteMappedLun) and s.target == wwn]
+        lun = next(i for i, s in enumerate(found.steps) if isinstance(s, C.DeleteLun) and s.target == wwn)
+        assert unmaps and max(unmaps) < lun
+
+
+def test_deleting_an_acl_drops_its_session_and_takes_its_chap(demo):
+    found = impact(read_config(str(demo), details=True), C.DeleteTarget(WEB_IQN), [_session(WEB_IQN, WEB_CLIENT)])
+    text = "\n".join(found.lines())
+    assert f"ACL {WEB_CLIENT} of {WEB_IQN}/tpg1 with its CHAP credentials" in text
+    assert f"session of {WEB_CLIENT} on {WEB_IQN}/tpg1 drops" in text
+    assert found.keys == frozenset(d.key for d in found.removes)
+
+
+def test_nothing_to_remove_and_already_gone(demo):
+    config = read_config(str(demo))
+    assert impact(config, C.DeletePortal(WEB_IQN, 1, "0.0.0.0")).summary().endswith("nothing else depends on it.")
+    gone = impact(config, C.DeleteAcl(WEB_IQN, 1, "iqn.2024-01.com.example:nobody"))
+    assert not gone.exists and "does not exist" in gone.summary()
+    creating = impact(config, C.CreateRamdisk("x", "1M"))
+    assert creating.steps == (C.CreateRamdisk("x", "1M"),) and not creating.removes
+
+
+# ---------------------------------------------------------------------------
+# The lock's holder, from /proc/locks or the open files
+# ---------------------------------------------------------------------------
+
+
+def _fake_proc(tmp_path, lock, pid, cmdline: bytes, *, in_locks=True):
+    proc = tmp_path / "proc"
+    (proc / str(pid)).mkdir(parents=True)
+    (proc / str(pid) / "cmdline").write_bytes(cmdline)
+    st = os.stat(lock)
+    dev = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    lines = [f"1: FLOCK  ADVISORY  WRITE {pid} {dev} 0 EOF",
+             f"1: -> FLOCK  ADVISORY  WRITE 4242 {dev} 0 EOF",
+             "2: POSIX  ADVISORY  WRITE 77 00:00:1 0 EOF"]
+    (proc / "locks").write_text("\n".join(lines if in_locks else lines[2:]) + "\n")
+    return str(proc)
+
+
+def test_the_holder_is_read_from_proc_locks_without_waiters(tmp_path):
+    lock = tmp_path / "targetcli.lock"
+    lock.write_text("")
+    proc = _fake_proc(tmp_path, lock, 999999, b"/usr/bin/python3\0/usr/bin/targetcli\0")
+    found = holders(str(lock), proc=proc)
+    assert found == (Holder(999999, "/usr/bin/python3 /usr/bin/targetcli"),)
+    message = LockBusy(str(lock), found, 2.0).message
+    assert "pid 999999 (/usr/bin/python3 /usr/bin/targetcli)" in message
+    assert "An idle targetcli shell holds it until it exits." in message
+
+
+def test_the_holder_is_found_from_open_files_when_proc_locks_hides_it(tmp_path):
+    lock = tmp_path / "targetcli.lock"
+    lock.write_text("")
+    proc = _fake_proc(tmp_path, lock, 123456, b"targetcli\0", in_locks=False)
+    (tmp_path / "proc/123456/fd").mkdir()
+    os.symlink(lock, tmp_path / "proc/123456/fd/3")
+    assert holders(str(lock), proc=proc) == (Holder(123456, "targetcli"),)
+    assert "not visible from here" in LockBusy(str(lock), (), 2.0).message
+
+
+def test_probe_says_whether_someone_holds_it(demo, lock_holder):
+    assert probe(str(demo)) is None
+    holder = lock_holder(str(demo / "var/run/targetcli.lock"))
+    found = probe(str(demo))
+    assert found and found[0].pid == holder.proc.pid
+
+
+# ---------------------------------------------------------------------------
+# Rebuilding from a saveconfig dictionary
+# ---------------------------------------------------------------------------
+
+
+def test_a_malformed_file_becomes_per_object_errors_not_a_crash():
+    groups = rebuild.plan({
+        "storage_objects": [{"plugin": "ramdisk", "name": "ok", "size": 4096},
+                            {"plugin": "ramdisk", "name": "../evil", "size": 4096},
+                            {"plugin": "quantum", "name": "x"},
+                            "not a dict"],
+        "targets": [{"wwn": "iqn.2024-01.com.example:t", "fabric": "iscsi",
+                     "tpgs": [{"tag": "one"}]},
+                    {"fabric": "iscsi"}],
+        "fabric_modules": [{"name": "iscsi", "discovery_enable_auth": True}],
+    })
+    by_label = {g.label: g for g in groups}
+    assert by_label["backstore ramdisk/ok"].error is None and by_label["backstore ramdisk/ok"].changes
+    assert "'/'" in by_label["backstore ramdisk/../evil"].error
+    assert "unknown plugin" in by_label["backstore quantum/x"].error
+    assert "wrong type" in by_label["target iqn.2024-01.com.example:t"].error
+    assert "needs a CHAP" in by_label["iscsi discovery authentication"].error
+    assert sum(1 for g in groups if g.error) == 6
+
+
+def test_rebuild_follows_rtslibs_order_for_a_target(demo):
+    from sanctl.target.saveconfig import dump
+
+    data = dump(read_config(str(demo), details=True))
+    web = next(g for g in rebuild.plan(data) if g.key == ("iscsi", WEB_IQN))
+    kinds = [type(c).__name__ for c in web.changes]
+    assert kinds[:2] == ["CreateTarget", "CreateTpg"]
+    assert kinds.index("CreateLun") < kinds.index("CreatePortal") < kinds.index("CreateAcl")
+    assert kinds.index("CreateAcl") < kinds.index("CreateMappedLun") < kinds.index("SetAclAuth")
+    assert kinds.index("SetAclAuth") < kinds.index("SetTpgEnabled")
+    only = rebuild.plan(data, target=RAC_IQN)
+    assert [g.kind for g in only].count("storage_object") == 6 and [g.key for g in only if g.kind == "target"] == [
+        ("iscsi", RAC_IQN)]
+
+
+@pytest.mark.parametrize("so", [
+    {"plugin": "block", "name": "b", "dev": "/dev/x", "exclusive": False, "readonly": True, "wwn": "w"},
+    {"plugin": "fileio", "name": "f", "dev": "/srv/f.img", "size": 4096, "write_back": True, "aio": True},
+    {"plugin": "user", "name": "u", "config": "rbd/pool/img", "size": 4096, "hw_max_sectors": 128,
+     "control": "max_data_area_mb=64"},
+    {"plugin": "pscsi", "name": "p", "dev": "/dev/sg0"},
+])
+def test_every_backstore_kind_rebuilds(so):
+    create = rebuild.storage_object(so)[0]
+    assert create.key == (so["plugin"], so["name"])
