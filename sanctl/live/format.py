@@ -82,3 +82,12 @@ def fit(text: str, width: int) -> str:
     if len(text) > width:
         return text[: max(0, width - 1)] + "…"
     return text.ljust(width)
+
+
+def fit_tail(text: str, width: int) -> str:
+    """Like :func:`fit`, but keeps the end (the distinguishing part of an IQN)."""
+    if width <= 0:
+        return ""
+    if len(text) > width:
+        return "…" + text[len(text) - width + 1:]
+    return text.ljust(width)

@@ -29,12 +29,22 @@ def _rate(rate: Rate | None) -> dict[str, float | None] | None:
 
 
 def local_port(initiator: InitiatorLive, session: TargetSession, address: str | None) -> int | None:
-    """The initiator's TCP port, when the initiator runs on this host (the target's ``info`` has none)."""
+    """The initiator's TCP port, when that connection comes from this host's initiator.
+
+    The target's ``info`` prints no port. When the initiator runs on this
+    host too (a lab, the demo), its sysfs connection has ``local_port``; it
+    belongs to the target's connection only if the names match and the
+    address is this host's iSCSI host address.
+    """
+    hosts = {h.host: h.ipaddress for h in initiator.hosts}
     for mine in initiator.sessions:
-        if mine.initiator == session.initiator and mine.target == session.target and mine.tpgt == session.tpg:
-            for conn in mine.connections:
-                if conn.local_port is not None:
-                    return conn.local_port
+        if mine.initiator != session.initiator or mine.target != session.target or mine.tpgt != session.tpg:
+            continue
+        if address is not None and hosts.get(mine.host) not in (None, address):
+            continue
+        for conn in mine.connections:
+            if conn.local_port is not None:
+                return conn.local_port
     return None
 
 
