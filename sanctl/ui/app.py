@@ -22,6 +22,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
+from sanctl.ui import panels
 from sanctl.ui.screens.config import ConfigScreen
 from sanctl.ui.themes import DEFAULT_THEME, UnknownThemeError, load_themes
 
@@ -41,6 +42,7 @@ class SanctlApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("f1", "help", "Help", show=False, id="app.help_f1"),
+        *panels.BINDINGS,  # 1 config, 2 sessions, 3 errors, 4 initiator
     ]
 
     def __init__(
@@ -110,6 +112,14 @@ class SanctlApp(App[None]):
     def on_mount(self) -> None:
         for problem in self.theme_problems:
             self.notify(str(problem), title="Theme", severity="warning", timeout=10)
+
+    def action_panel(self, name: str) -> None:
+        panels.show_panel(self, name)
+
+    def on_unmount(self) -> None:
+        live = getattr(self, "_sanctl_live", None)
+        if live is not None:
+            live.close()
 
     def action_help(self) -> None:
         from sanctl.ui.screens.help import HelpScreen
