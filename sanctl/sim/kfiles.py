@@ -110,13 +110,14 @@ FILEIO_ATTRIB: dict[str, int] = {
     "unmap_granularity": 1,
 }
 
-#: rd_mcp (no capture; kernel source): hw_max_sectors UINT_MAX aligned down to a
-#: page multiple, no UNMAP support, so the target_alloc_device() defaults (0).
+#: rd_mcp (kernel source; is_nonrot from the 6.1 capture tests/fixtures/kernel):
+#: hw_max_sectors UINT_MAX aligned down to a page multiple, non-rotational,
+#: no UNMAP support, so the target_alloc_device() defaults (0).
 RD_ATTRIB: dict[str, int] = {
     **IBLOCK_ATTRIB,
     "hw_max_sectors": 4294967288,
     "optimal_sectors": 4294967288,
-    "is_nonrot": 0,
+    "is_nonrot": 1,
     "max_unmap_block_desc_count": 0,
     "max_unmap_lba_count": 0,
     "max_write_same_len": 0,

@@ -793,6 +793,9 @@ def set_storage_object_attribute(k: SimKernel, so: Device, attribute: str, value
             raise _kerr(errno.EINVAL, f"{attribute} must be an integer, not {value!r}") from None
     if attribute in ("block_size", "emulate_model_alias") and so.exports:
         raise _kerr(errno.EINVAL, f"cannot change {attribute} while exported")
+    if attribute in ("emulate_tpu", "emulate_tpws") and int(text) and so.prefix not in ("iblock", "fileio"):
+        # emulate_tpu_store(): no discard support and no configure_unmap (rd_mcp) -> -ENOSYS
+        raise _kerr(errno.ENOSYS, "Generic Block Discard not supported", path)
     if attribute == "block_size":
         if int(text) not in (512, 1024, 2048, 4096):
             raise _kerr(errno.EINVAL, "block_size must be 512, 1024, 2048 or 4096")
@@ -901,11 +904,18 @@ def delete_target(k: SimKernel, wwn: str) -> None:
 
 
 def create_tpg(k: SimKernel, wwn: str, tag: int = 1) -> str:
-    """mkdir ``tpgt_<tag>``, with the kernel's defaults (disabled, authentication=1)."""
+    """mkdir ``tpgt_<tag>``, with the kernel's defaults (disabled, authentication=1).
+
+    ``authentication=1`` is in force from the start, so AuthMethod reads
+    ``CHAP`` (a TPG rtslib-fb created and left alone shows it on 6.1: the
+    capture's capture-b TPG, and the writer's differential test).
+    """
     _index(tag, "TPG tag", 1, 65535)
     path = os.path.join(_target_path(k, wwn), f"tpgt_{tag}")
     if os.path.lexists(path):
         raise _kerr(errno.EEXIST, f"TPG {tag} of {wwn} exists", path)
+    params = dict(K.TPG_PARAM_DEFAULTS)
+    params["AuthMethod"] = _auth_method_for(params["AuthMethod"], K.TPG_ATTRIB_DEFAULTS["authentication"])
     k.write_tree(path, {
         "dynamic_sessions": (K.RO, ""),
         "enable": (K.RW, "0\n"),
@@ -914,7 +924,7 @@ def create_tpg(k: SimKernel, wwn: str, tag: int = 1) -> str:
         "np": {},
         "attrib": {key: (K.RW, f"{v}\n") for key, v in K.TPG_ATTRIB_DEFAULTS.items()},
         "auth": _auth_spec(),
-        "param": {key: (K.RW, f"{v}\n") for key, v in K.TPG_PARAM_DEFAULTS.items()},
+        "param": {key: (K.RW, f"{v}\n") for key, v in params.items()},
     })
     return path
 
