@@ -74,7 +74,7 @@ class SimWriter(Writer):
         return full
 
     def backing_file(self, path: str) -> tuple[str, int]:
-        if path.startswith("/dev/"):
+        if _is_block_path(path):
             return "block", 0
         full = self.host_path(path)
         if os.path.isfile(full):
@@ -138,7 +138,7 @@ class SimWriter(Writer):
 
     def _CreateFileio(self, k: L.SimKernel, c: C.CreateFileio) -> None:
         size = c.size
-        if c.file.startswith("/dev/"):
+        if _is_block_path(c.file):
             size = self._block_device(k, c.file)[3]
         L.create_storage_object(k, "fileio", c.name, dev=c.file, size=size, wwn=c.wwn,
                                 write_back=c.write_back, aio=c.aio)
@@ -268,6 +268,15 @@ class SimWriter(Writer):
                 if not report.ok:
                     errors.append(f"{group.label}: {report.error} ({report.outcome})")
         return errors
+
+
+#: Directories under /dev that hold files, not block devices.
+_DEV_FILESYSTEMS = ("/dev/shm/", "/dev/pts/", "/dev/mqueue/", "/dev/hugepages/")
+
+
+def _is_block_path(path: str) -> bool:
+    """Whether the demo treats ``path`` as a block device (there is no /dev under its root)."""
+    return path.startswith("/dev/") and not path.startswith(_DEV_FILESYSTEMS)
 
 
 def _auth_kwargs(chap: C.Chap) -> dict[str, str]:

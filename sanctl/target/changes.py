@@ -592,8 +592,11 @@ class CreateUser(_CreateStorageObject):
         object.__setattr__(self, "size", _size(self.size))
         object.__setattr__(self, "wwn", _unit_serial(self.wwn))
         if self.hw_max_sectors is not None:
-            _int_value(self.hw_max_sectors, "hw_max_sectors", (1, 65535))
-        if self.control is not None and not re.fullmatch(r"[a-z_]+=\d+(,[a-z_]+=\d+)*", self.control):
+            object.__setattr__(self, "hw_max_sectors", int(_int_value(self.hw_max_sectors, "hw_max_sectors",
+                                                                       (1, 65535))))
+        control = self.control
+        if control is not None and (not isinstance(control, str)
+                                    or not re.fullmatch(r"[a-z_]+=\d+(,[a-z_]+=\d+)*", control)):
             raise InvalidValue("control is key=number pairs separated by ',' (e.g. max_data_area_mb=64).")
 
     @property
@@ -916,6 +919,50 @@ class SetTpgAttribute(_InTpg):
         return f"{self.rts_tpg} set attribute {self.attribute}={self.value}"
 
 
+#: RFC 7143 negotiation keys LIO checks (iscsi_check_value): allowed list items,
+#: or a numeric range, or Yes/No. Unknown keys are left to the kernel.
+_LIST_KEYS = {
+    "HeaderDigest": ("CRC32C", "None"),
+    "DataDigest": ("CRC32C", "None"),
+    "AuthMethod": ("CHAP", "None", "KRB5", "SPKM1", "SPKM2", "SRP"),
+}
+_BOOL_KEYS = frozenset({"InitialR2T", "ImmediateData", "DataPDUInOrder", "DataSequenceInOrder",
+                        "IFMarker", "OFMarker"})
+_RANGE_KEYS = {
+    "MaxConnections": (1, 65535),
+    "MaxRecvDataSegmentLength": (512, 16777215),
+    "MaxXmitDataSegmentLength": (512, 16777215),
+    "MaxBurstLength": (512, 16777215),
+    "FirstBurstLength": (512, 16777215),
+    "DefaultTime2Wait": (0, 3600),
+    "DefaultTime2Retain": (0, 3600),
+    "MaxOutstandingR2T": (1, 65535),
+    "ErrorRecoveryLevel": (0, 2),
+}
+
+
+def check_parameter(name: str, value: str) -> str:
+    """An iSCSI negotiation key's value as LIO's validator accepts it."""
+    if name in _LIST_KEYS:
+        items = value.split(",")
+        allowed = _LIST_KEYS[name]
+        if any(item not in allowed for item in items):
+            raise InvalidValue(f"{name} is a list of {', '.join(allowed)} (e.g. {','.join(allowed[:2])}).")
+    elif name in _BOOL_KEYS:
+        if value not in ("Yes", "No"):
+            raise InvalidValue(f"{name} is Yes or No.")
+    elif name in _RANGE_KEYS:
+        low, high = _RANGE_KEYS[name]
+        if not value.isdigit() or not low <= int(value) <= high:
+            raise InvalidValue(f"{name} is a number from {low} to {high}.")
+    elif name in ("IFMarkInt", "OFMarkInt"):
+        if value != "Reject" and not re.fullmatch(r"\d+~\d+", value):
+            raise InvalidValue(f"{name} is Reject or a range like 2048~65535 (markers are obsolete).")
+    elif name != "TargetAlias" and " " in value:
+        raise InvalidValue(f"{name} takes a value without spaces.")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class SetTpgParameter(_InTpg):
     """Write ``tpgt_N/param/<parameter>`` (an RFC 7143 key, e.g. ``HeaderDigest``)."""
@@ -931,10 +978,7 @@ class SetTpgParameter(_InTpg):
         _bools(self)
         self._check_tpg()
         _setting_name(self.parameter, "TPG parameter")
-        object.__setattr__(self, "value", _setting_value(self.value, self.parameter))
-        if " " in self.value:
-            if self.parameter != "TargetAlias":
-                raise InvalidValue(f"{self.parameter} takes a value without spaces.")
+        object.__setattr__(self, "value", check_parameter(self.parameter, _setting_value(self.value, self.parameter)))
 
     @property
     def subject(self) -> str:

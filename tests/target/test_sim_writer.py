@@ -99,12 +99,17 @@ def test_ramdisk_pscsi_and_user_backstores(writer, demo):
 
 
 def test_storage_object_attribute_and_its_undo_value(writer, demo):
-    report = _ok(writer, [C.SetStorageObjectAttribute("ramdisk", "scratch", "emulate_tpu", 1)])
+    report = _ok(writer, [C.SetStorageObjectAttribute("fileio", "web-data", "emulate_tpu", 1)])
     config = read_config(str(demo), details=True)
-    assert config.storage_object(("ramdisk", "scratch")).attributes.value("emulate_tpu") == "1"
-    again = _ok(writer, [C.SetStorageObjectAttribute("ramdisk", "scratch", "emulate_tpu", 1)])
+    assert config.storage_object(("fileio", "web-data")).attributes.value("emulate_tpu") == "1"
+    again = _ok(writer, [C.SetStorageObjectAttribute("fileio", "web-data", "emulate_tpu", 1)])
     assert again.message().startswith("Nothing changed")
     assert report.steps[0].status == "done" and again.steps[0].status == "unchanged"
+
+
+def test_a_ramdisk_cannot_emulate_unmap_as_on_the_kernel(writer):
+    report = writer.apply([C.SetStorageObjectAttribute("ramdisk", "scratch", "emulate_tpu", 1)])
+    assert report.outcome == ROLLED_BACK_ALL and "Function not implemented" in str(report.error)
 
 
 def test_kernel_refusal_is_a_sentence_naming_the_object(writer):
