@@ -95,10 +95,8 @@ def cmd_save(args: argparse.Namespace, source) -> int:
     writer = _writer(source)
     try:
         result = S.save(writer)
-    except WriteRefused as exc:
+    except (WriteRefused, S.SaveFileError) as exc:
         return _out(args, FAILED, str(exc))
-    except OSError as exc:
-        return _out(args, FAILED, f"could not save: {exc.strerror or exc} ({getattr(exc, 'filename', '')})")
     except Exception as exc:  # rtslib-fb's dump or anything else: a sentence, not a traceback
         return _out(args, FAILED, f"could not save: {type(exc).__name__}: {exc}")
     message = result.message()

@@ -436,19 +436,29 @@ def save(writer, location: SaveLocation | None = None, *, now: datetime | None =
     writer.check_writable()
     location = location or locate(writer.root)
     now = now or datetime.now()
+    from sanctl.target.writer import explain
+
     with writer.locked():
-        data, notes = for_boot(writer.dump(), location.root)
+        try:
+            data, notes = for_boot(writer.dump(), location.root)
+        except Exception as exc:
+            raise SaveFileError(f"cannot read the running configuration: {explain(exc)}; nothing was saved") from exc
         payload = render(data)
-        _ensure_dir(location.directory)
         backup = None
         removed: tuple[str, ...] = ()
         previous = None
-        if os.path.isfile(location.path):
-            with open(location.path, "rb") as handle:
-                previous = handle.read()
-            backup, removed = _keep_backup(location, previous, "saveconfig", list_backups(location),
-                                           max_backups(location), now)
-        write_atomic(location.path, payload)
+        try:
+            _ensure_dir(location.directory)
+            if os.path.isfile(location.path):
+                with open(location.path, "rb") as handle:
+                    previous = handle.read()
+                backup, removed = _keep_backup(location, previous, "saveconfig", list_backups(location),
+                                               max_backups(location), now)
+            write_atomic(location.path, payload)
+        except OSError as exc:
+            where = exc.filename or location.path
+            raise SaveFileError(f"cannot write {where}: {exc.strerror or exc}; "
+                                f"the previous {FILE_NAME} is unchanged") from exc
     return SaveResult(location.path, backup, removed, previous == payload, tuple(notes))
 
 
@@ -833,7 +843,12 @@ def restore(writer, data: Mapping, *, target: str | None = None, source: str = "
         if kept_path is None and list_prerestore(location):
             kept_path = list_prerestore(location)[0].path
         present = {(s.get("plugin"), s.get("name")) for s in before.get("storage_objects") or ()}
-        errors = list(writer.restore(data, target=target))
+        try:
+            errors = list(writer.restore(data, target=target))
+        except Exception as exc:  # reported with what did get restored, never a traceback
+            from sanctl.target.writer import explain
+
+            errors = [f"the restore stopped: {explain(exc)}"]
         now_running = running(writer.root)
     expected = _part(data, target)
     kept: set[tuple[str, str]] = set()

@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextlib
 import errno as E
 import os
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -115,8 +116,10 @@ def explain(exc: BaseException) -> str:
         return f"{text} ({name})"
     if type(exc).__name__.startswith("RTSLib"):
         return str(exc) or type(exc).__name__
-    if isinstance(exc, (InvalidValue, PreconditionFailed, rebuild.RebuildError)):
+    if isinstance(exc, (InvalidValue, PreconditionFailed, rebuild.RebuildError, cf.ConfigfsNotFound)):
         return str(exc)
+    if isinstance(exc, ImportError):
+        return f"rtslib-fb is not available ({exc}); install it (pip install rtslib-fb, or python3-rtslib-fb)"
     return f"internal error ({type(exc).__name__}: {exc})"
 
 
@@ -718,7 +721,9 @@ class Writer:
 
     ``root`` is the filesystem root (``/`` for the real kernel, the demo
     tree's root otherwise); ``readonly_reason`` not None makes every write
-    raise :class:`ReadOnlyError` with it.
+    raise :class:`ReadOnlyError` with it. Calls block while they write (a
+    UI runs them in a worker thread); one transaction runs at a time per
+    writer, and targetcli's lock keeps other processes out meanwhile.
     """
 
     #: "real" or "demo": where saves go and what the UI calls it.
@@ -730,6 +735,8 @@ class Writer:
         self.readonly_reason = readonly_reason
         self.lock_timeout = lock_timeout
         self._lock_depth = 0
+        #: One transaction at a time per writer (threads of this process wait their turn).
+        self._mutex = threading.RLock()
 
     # -- state -------------------------------------------------------------
 
@@ -745,24 +752,25 @@ class Writer:
     def locked(self) -> Iterator[None]:
         """Hold targetcli's lock (re-entrant within this writer). Raises LockedError."""
         self.check_writable()
-        if self._lock_depth:
-            self._lock_depth += 1
+        with self._mutex:
+            if self._lock_depth:
+                self._lock_depth += 1
+                try:
+                    yield
+                finally:
+                    self._lock_depth -= 1
+                return
+            try:
+                lock = targetcli_lock(self.root, timeout=self.lock_timeout)
+                lock.__enter__()
+            except LockBusy as busy:
+                raise LockedError(busy) from None
+            self._lock_depth = 1
             try:
                 yield
             finally:
-                self._lock_depth -= 1
-            return
-        try:
-            lock = targetcli_lock(self.root, timeout=self.lock_timeout)
-            lock.__enter__()
-        except LockBusy as busy:
-            raise LockedError(busy) from None
-        self._lock_depth = 1
-        try:
-            yield
-        finally:
-            self._lock_depth = 0
-            lock.__exit__(None, None, None)
+                self._lock_depth = 0
+                lock.__exit__(None, None, None)
 
     def read(self, scope: C.Scope = C.EVERYTHING) -> SanConfig:
         """The configuration as configfs holds it now (details read), limited to ``scope``."""
@@ -780,8 +788,16 @@ class Writer:
         if not changes:
             return ApplyReport((), (), NOTHING_TO_DO)
         with self.locked():
-            with self.session():
+            session = self.session()
+            try:
+                session.__enter__()
+            except Exception as exc:  # rtslib-fb missing, configfs gone: a report, not a traceback
+                error = WriteError("the LIO target", f"cannot open it: {explain(exc)}")
+                return ApplyReport(changes, (), ROLLED_BACK_ALL, error, (), 0)
+            try:
                 return self._transaction(changes)
+            finally:
+                session.__exit__(None, None, None)
 
     def _transaction(self, changes: tuple[C.Change, ...]) -> ApplyReport:
         steps: list[Step] = []

@@ -137,8 +137,9 @@ def test_a_failed_write_never_loses_the_previous_file(writer, demo, monkeypatch)
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "write", full)
-    with pytest.raises(OSError):
+    with pytest.raises(S.SaveFileError) as info:
         S.save(writer, now=T0 + timedelta(seconds=1))
+    assert "No space left on device" in str(info.value) and "unchanged" in str(info.value)
     monkeypatch.undo()
     assert path.read_bytes() == before
     leftovers = [n for root, _, names in os.walk(demo / "etc/target") for n in names if n.endswith(".tmp")]
@@ -315,3 +316,14 @@ def test_the_file_suits_an_older_boot_time_rtslib(writer, demo):
     tcm.write_text(OLD_TCM.replace("index=None):", "index=None, exclusive=True):"))
     S.save(writer, now=T0 + timedelta(seconds=1))
     assert all("exclusive" in so for so in S.load(result.path)["storage_objects"] if so["plugin"] == "block")
+
+
+def test_a_dump_that_fails_is_a_sentence_and_saves_nothing(writer, demo, monkeypatch):
+    def broken():
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(writer, "dump", broken)
+    with pytest.raises(S.SaveFileError) as info:
+        S.save(writer, now=T0)
+    assert "cannot read the running configuration" in str(info.value) and "nothing was saved" in str(info.value)
+    assert not (demo / "etc/target/saveconfig.json").exists()

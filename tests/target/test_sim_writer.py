@@ -434,3 +434,46 @@ def test_the_lock_is_held_only_while_writing(writer, demo):
     _ok(writer, [C.CreateRamdisk("x", "1M")])
     assert probe(str(demo)) is None
     assert os.path.exists(demo / "var/run/targetcli.lock")
+
+
+def test_without_rtslib_the_real_writer_reports_instead_of_raising(tmp_path, monkeypatch):
+    import sys
+
+    from sanctl.target.rtslib_writer import RtslibWriter
+
+    monkeypatch.setitem(sys.modules, "rtslib", None)  # import rtslib -> ImportError
+    report = RtslibWriter(str(tmp_path)).apply([C.CreateRamdisk("x", "1M")])
+    assert report.outcome == ROLLED_BACK_ALL and not report.steps
+    assert "rtslib-fb is not available" in report.message() and "Traceback" not in report.message()
+
+
+def test_writer_for_picks_the_implementation_by_source(demo, tmp_path):
+    from sanctl.startup import Source
+    from sanctl.target.rtslib_writer import RtslibWriter
+    from sanctl.target.writer import writer_for
+
+    assert isinstance(writer_for(Source(str(demo), "demo", False, None)), SimWriter)
+    real = writer_for(Source("/", "real", True, "not root: changes need root"))
+    assert isinstance(real, RtslibWriter) and real.readonly_reason == "not root: changes need root"
+    captured = writer_for(Source(str(tmp_path), "captured", True, "reading a captured tree, not the running kernel"))
+    with pytest.raises(ReadOnlyError) as info:
+        captured.apply([C.CreateRamdisk("x", "1M")])
+    assert "captured tree" in str(info.value)
+
+
+def test_concurrent_applies_in_one_process_take_turns(writer, demo):
+    import threading
+
+    results = []
+
+    def work(i):
+        results.append(writer.apply([C.CreateRamdisk(f"t{i}", "1M")]).outcome)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [COMPLETED] * 6
+    config = read_config(str(demo))
+    assert all(config.storage_object(("ramdisk", f"t{i}")) for i in range(6))
