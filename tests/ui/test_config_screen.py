@@ -364,3 +364,23 @@ async def test_refresh_while_filtering_filters_the_new_configuration(make_app, d
         assert app.screen.filtering
         assert tree.border_subtitle == "1 match"
         assert f"{RAC_TPG}/acls/iqn.2024-01.storage.oracle:client2" not in visible_paths(tree)
+
+
+async def test_filter_after_a_restore_shows_only_matches(make_app):
+    """An expansion remembered by a rebuild must not leak into the filtered view."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        tree = app.screen.tree
+        tree.select_path(f"{RAC_TPG}/luns/lun2")
+        await settle(pilot)
+        await pilot.press("slash", *"ocr")
+        await settle(pilot)
+        await pilot.press("escape")  # rebuilt with the TPG open again
+        await settle(pilot)
+        await pilot.press("slash", *"tpg")
+        await settle(pilot)
+        paths = visible_paths(tree)
+        assert f"{RAC_TPG}/luns" not in paths  # the TPG matched; its children are not shown
+        assert RAC_TPG in paths
+        assert tree.border_subtitle == "3 matches"

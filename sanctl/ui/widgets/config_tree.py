@@ -125,6 +125,8 @@ class ConfigTree(Tree[Node]):
         self._loaded.clear()
         self._by_path.clear()
         self._building.clear()
+        self._want_expanded = set()
+        self._pending_cursor = None
         self.root.data = domain.root_node(config)
         self._by_path["/"] = self.root
 
