@@ -154,3 +154,18 @@ async def test_initiator_panel_lists_sessions_and_disks(tmp_path, clocks):
         assert ("isession", 1) in keys and ("disk", 1, 5) in keys
         assert "/dev/sdf" in grid.line_text(("disk", 1, 5)) and "20.0 GiB" in grid.line_text(("disk", 1, 5))
         assert "errors in 5 min" in grid.line_text(("isession", 1))
+
+
+async def test_an_unreadable_log_is_said_on_the_errors_panel(tmp_path, clocks):
+    from sanctl.live.sampler import Sampler
+    from sanctl.ui.app import SanctlApp
+
+    root = live_root(tmp_path)
+    app = SanctlApp(root=str(root), mode="captured", readonly=True, readonly_reason="test", theme=None, host="san01")
+    problem = "/dev/kmsg: Permission denied (kernel messages need root or dmesg_restrict=0)"
+    panels.configure(app, autostart=False, sampler_factory=lambda: Sampler(
+        str(root), clock=lambda: clocks.mono, wall_clock=lambda: clocks.wall, problems=[problem]))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await sample(pilot, clocks)
+        assert problem in str(app.screen.query_one("#incident-detail").render())

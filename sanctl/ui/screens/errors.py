@@ -104,6 +104,8 @@ class ErrorsScreen(LiveScreen):
         counts += [f"{k}: {v}" for k, v in sorted(frame.by_target.items())]
         if counts:
             text.append("\nlast 5 min: " + " · ".join(counts), style="dim")
+        for problem in frame.problems:  # a log that could not be read is said, not silently missing
+            text.append(f"\nnote: {problem}", style="italic")
         if text != self._detail:
             self._detail = text
             self.query_one("#incident-detail", Static).update(text)
