@@ -384,3 +384,52 @@ async def test_filter_after_a_restore_shows_only_matches(make_app):
         assert f"{RAC_TPG}/luns" not in paths  # the TPG matched; its children are not shown
         assert RAC_TPG in paths
         assert tree.border_subtitle == "3 matches"
+
+
+async def test_a_slow_first_read_paints_first_and_fills_the_tree_later(make_app, monkeypatch):
+    import threading
+
+    from sanctl.ui.screens import config as config_screen
+
+    release = threading.Event()
+    real_read = config_screen.read_config
+
+    def slow_read(root, **kw):
+        release.wait(5)
+        return real_read(root, **kw)
+
+    monkeypatch.setattr(config_screen, "read_config", slow_read)
+    monkeypatch.setattr(config_screen, "START_WAIT", 0.01)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        tree = app.screen.tree
+        assert visible_paths(tree) == []
+        assert tree.border_subtitle == "reading configfs…"
+        release.set()
+        await settle(pilot)
+        assert visible_paths(tree)[:2] == ["/backstores", "/iscsi"]
+        assert tree.border_subtitle == ""
+        assert tree.cursor_path == "/backstores"
+        assert app.screen.detail.details.title == "Backstores"
+
+
+async def test_a_slow_first_read_that_finds_no_configfs_shows_the_hint(tmp_path, monkeypatch):
+    from sanctl.ui.app import SanctlApp
+    from sanctl.ui.screens import config as config_screen
+
+    monkeypatch.setattr(config_screen, "START_WAIT", 0.0)
+    real_read = config_screen.read_config
+
+    def slowish(root, **kw):
+        import time
+
+        time.sleep(0.2)
+        return real_read(root, **kw)
+
+    monkeypatch.setattr(config_screen, "read_config", slowish)
+    app = SanctlApp(root=str(tmp_path), mode="real", readonly=True, readonly_reason="not root", theme=None, host=HOST)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        hint = app.screen.query_one("#hint")
+        assert hint.display and "No LIO configfs" in str(hint.content)

@@ -24,18 +24,23 @@ if TYPE_CHECKING:
     from textual.widgets import Input
 from sanctl.target.configfs import ConfigfsNotFound, read_config
 from sanctl.tree import Node
+from sanctl.ui.initial_read import InitialRead
 from sanctl.ui.model_filter import FilterResult, ancestors, filter_nodes, flatten
 from sanctl.ui.widgets.config_tree import ConfigTree
 from sanctl.ui.widgets.detail import DetailPane
 from sanctl.ui.widgets.status_bar import StatusBar
 
 EMPTY_HINT = "No target configured yet"
+#: How long the screen waits for the first read before drawing without it (s).
+START_WAIT = 0.1
 #: Below this many columns the panes share the width equally and guides narrow.
 NARROW = 100
 
 
-def _no_configfs_hint(exc: ConfigfsNotFound) -> str:
-    return f"No LIO configfs at {exc.path}: is the target_core_mod module loaded? (r re-reads)"
+def _no_configfs_hint(exc: Exception) -> str:
+    if isinstance(exc, ConfigfsNotFound):
+        return f"No LIO configfs at {exc.path}: is the target_core_mod module loaded? (r re-reads)"
+    return f"Could not read the configuration: {exc} (r re-reads)"
 
 
 class ConfigScreen(Screen[None]):
@@ -50,10 +55,12 @@ class ConfigScreen(Screen[None]):
     class Reloaded(Message):
         """A refresh's result: the new configuration, or why there is none."""
 
-        def __init__(self, config: SanConfig | None, error: Exception | None = None) -> None:
+        def __init__(self, config: SanConfig | None, error: Exception | None = None, *, initial: bool = False) -> None:
             super().__init__()
             self.config = config
             self.error = error
+            #: The start-up read that took longer than the first frame.
+            self.initial = initial
 
     class Filtered(Message):
         """A filter's result, for the configuration it was computed on."""
@@ -75,18 +82,24 @@ class ConfigScreen(Screen[None]):
         self._filter_seq = 0
         self._saved_expanded: set[str] = set()
         self._flat: tuple[SanConfig, list[Node]] | None = None
-        self._startup_error: ConfigfsNotFound | None = None
+        self._startup_error: Exception | None = None
         self._filter_field: Input | None = None
         self._painted = False
+        self._reading = False
+        # started now, so it overlaps Textual's start-up; compose waits for it
+        self._initial = InitialRead(root, reader=lambda r: read_config(r))
 
     # --- layout ---------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        try:
-            config = read_config(self.root)
-        except ConfigfsNotFound as exc:
-            self._startup_error = exc
-            config = SanConfig(root=self.root)
+        reading = not self._initial.done(START_WAIT)
+        config = SanConfig(root=self.root)
+        if not reading:
+            if self._initial.config is not None:
+                config = self._initial.config
+            else:
+                self._startup_error = self._initial.error
+        self._reading = reading
         yield StatusBar(
             host=self.host,
             mode=self.mode,
@@ -97,7 +110,7 @@ class ConfigScreen(Screen[None]):
         )
         with Horizontal(id="main"):
             with Vertical(id="tree-pane"):
-                yield ConfigTree(config, id="config-tree")
+                yield ConfigTree(config, id="config-tree", populate=not reading)
                 # the filter's Input (#filter) is mounted here on the first "/"
             yield DetailPane(id="detail")
         yield Static(id="hint", markup=False)
@@ -106,7 +119,17 @@ class ConfigScreen(Screen[None]):
     def on_mount(self) -> None:
         tree = self.tree
         tree.border_title = "Configuration"
-        self._update_hint(tree.config)
+        if self._reading:
+            tree.border_subtitle = "reading configfs…"
+            initial = self._initial
+
+            def wait() -> None:
+                initial.done()
+                self.post_message(self.Reloaded(initial.config, initial.error, initial=True))
+
+            self.run_worker(wait, thread=True, group="initial-read", exit_on_error=False)
+        else:
+            self._update_hint(tree.config)
         # The first details are read after the first frame is on the screen:
         # a worker thread started now would compete with it for the GIL.
         self.call_after_refresh(self._first_frame_done)
@@ -133,7 +156,7 @@ class ConfigScreen(Screen[None]):
         """The filter field, once "/" has been pressed."""
         return self._filter_field
 
-    def _update_hint(self, config: SanConfig, error: ConfigfsNotFound | None = None) -> None:
+    def _update_hint(self, config: SanConfig, error: Exception | None = None) -> None:
         hint = self.query_one("#hint", Static)
         error = error or self._startup_error
         if error is not None:
@@ -265,6 +288,9 @@ class ConfigScreen(Screen[None]):
 
     def on_config_screen_reloaded(self, message: Reloaded) -> None:
         tree = self.tree
+        if message.initial:
+            self._initial_read_done(message)
+            return
         if message.config is None:
             exc = message.error
             if isinstance(exc, ConfigfsNotFound) and self._startup_error is not None:
@@ -296,3 +322,17 @@ class ConfigScreen(Screen[None]):
             self.notify("configuration re-read: no change", timeout=3)
         self._update_hint(config)
         self._show_cursor_details()
+
+    def _initial_read_done(self, message: Reloaded) -> None:
+        tree = self.tree
+        self._reading = False
+        tree.border_subtitle = ""
+        if message.config is None:
+            exc = message.error
+            self._startup_error = exc
+            self._update_hint(tree.config)
+            return
+        tree.rebuild(message.config)
+        self._update_hint(message.config)
+        if self._painted:
+            self._show_cursor_details()

@@ -67,7 +67,8 @@ class ConfigTree(Tree[Node]):
         "config-tree--loading",
     }
 
-    def __init__(self, config: SanConfig, *, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(self, config: SanConfig, *, populate: bool = True, id: str | None = None, classes: str | None = None) -> None:
+        """``populate=False``: start empty (the configuration is still being read)."""
         super().__init__("/", data=domain.root_node(config), id=id, classes=classes)
         self.config = config
         self.filter: FilterResult | None = None
@@ -82,7 +83,8 @@ class ConfigTree(Tree[Node]):
         self.show_root = False
         self.guide_depth = 3
         self._reset(config)
-        self._load(self.root)
+        if populate:
+            self._load(self.root)
 
     def on_mount(self) -> None:
         if self.cursor_line < 0 and self.root.children:

@@ -1,0 +1,40 @@
+"""The first read of the configuration, started before the screen is built.
+
+The configuration screen needs the model to draw its tree. On the demo SAN
+``read_config`` takes a few milliseconds, on a 10,000-LUN target a second or
+more. The read starts in a thread as soon as the screen object exists (it
+overlaps Textual's own start-up; ``scandir``/``read`` release the GIL); the
+screen waits briefly for it, and if it is not done draws itself anyway with a
+"reading configfs…" tree and fills the tree in when the thread finishes. No
+Textual here.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from sanctl.model import SanConfig
+from sanctl.target.configfs import read_config
+
+
+class InitialRead:
+    """``read_config(root)`` in a daemon thread; ``result(timeout)`` waits for it."""
+
+    def __init__(self, root: str, reader=read_config) -> None:
+        self.root = root
+        self.config: SanConfig | None = None
+        self.error: Exception | None = None
+        self._reader = reader
+        self._thread = threading.Thread(target=self._run, name="sanctl-initial-read", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.config = self._reader(self.root)
+        except Exception as exc:  # ConfigfsNotFound, or the tree vanished mid-read
+            self.error = exc
+
+    def done(self, timeout: float | None = None) -> bool:
+        """Wait up to ``timeout`` seconds (``None``: until done); whether it is done."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
