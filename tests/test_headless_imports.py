@@ -27,6 +27,7 @@ HEADLESS = [
     "sanctl.target.writer", "sanctl.target.rtslib_writer", "sanctl.target.savefile", "sanctl.target.commands",
     "sanctl.sim.writer",
     "sanctl.sim.demo",
+    "sanctl.host",
     "sanctl.initiator.iscsiadm", "sanctl.initiator.exit_codes", "sanctl.initiator.initiator_name", "sanctl.initiator.services", "sanctl.initiator.multipath", "sanctl.initiator.commands",
     # live panels' domain: sessions, counters, kernel log, sampler, demo
     "sanctl.iscsi_errors", "sanctl.kernel_log", "sanctl.target.live", "sanctl.initiator.sysfs",

@@ -76,3 +76,52 @@ def create_block_device(
     os.makedirs(cls, exist_ok=True)
     os.symlink(f"../../devices/virtual/block/{kname}", os.path.join(cls, kname))
     return kname, major, minor
+
+
+def create_disk(
+    k: SimKernel,
+    kname: str,
+    size: int,
+    *,
+    major: int,
+    minor: int,
+    model: str = "",
+    partitions: tuple[tuple[int, int, str | None], ...] = (),
+) -> None:
+    """A whole disk (``/dev/<kname>``) with ``(number, size, mount point or None)`` partitions.
+
+    Written as a real host shows it: the disk's ``device/model`` and
+    ``holders/``, each partition a subdirectory with a ``partition`` file,
+    and the mounted ones listed in ``proc/mounts`` under the simulated root
+    (what :mod:`sanctl.host` reads there instead of psutil).
+    """
+    check_name(kname, "kernel device name")
+    base = os.path.join(k.root, "sys", "devices", "virtual", "block", kname)
+    cls = os.path.join(k.root, "sys", "class", "block")
+    os.makedirs(os.path.join(base, "device"), exist_ok=False)
+    os.makedirs(os.path.join(base, "holders"))
+    os.makedirs(os.path.join(base, "queue"))
+    os.makedirs(cls, exist_ok=True)
+    files = [("dev", f"{major}:{minor}"), ("size", str(size // 512)), ("ro", "0"), ("removable", "0"),
+             ("queue/logical_block_size", "512"), ("queue/rotational", "1"), ("device/model", model)]
+    start = 2048
+    mounts = []
+    for number, psize, mountpoint in partitions:
+        pname = f"{kname}{number}"
+        os.makedirs(os.path.join(base, pname, "holders"))
+        files += [(f"{pname}/dev", f"{major}:{minor + number}"), (f"{pname}/size", str(psize // 512)),
+                  (f"{pname}/partition", str(number)), (f"{pname}/start", str(start)), (f"{pname}/ro", "0")]
+        start += psize // 512
+        os.symlink(f"../../devices/virtual/block/{kname}/{pname}", os.path.join(cls, pname))
+        if mountpoint:
+            mounts.append(f"/dev/{pname} {mountpoint} ext4 rw,relatime 0 0\n")
+    for rel, text in files:
+        with open(os.path.join(base, rel), "w", encoding="ascii") as handle:
+            handle.write(text + "\n")
+        os.chmod(os.path.join(base, rel), RO)
+    os.symlink(f"../../devices/virtual/block/{kname}", os.path.join(cls, kname))
+    if mounts:
+        proc = os.path.join(k.root, "proc")
+        os.makedirs(proc, exist_ok=True)
+        with open(os.path.join(proc, "mounts"), "a", encoding="ascii") as handle:
+            handle.writelines(mounts)

@@ -29,7 +29,7 @@ import os
 import random
 
 from sanctl.sim import layout as L
-from sanctl.sim.blockdev import create_block_device
+from sanctl.sim.blockdev import create_block_device, create_disk
 
 GiB = 1 << 30
 
@@ -58,6 +58,11 @@ WEB_CHAP = {
 
 SCRATCH_IQN = "iqn.2024-01.com.example:scratch"
 SCRATCH_SIZE = 1 * GiB
+
+#: Devices nothing exports yet, for the block device picker: two spare LVs,
+#: and a data disk whose one partition is mounted on /srv (the web file's home).
+SPARE_VOLUMES = (("spare-1", 10 * GiB), ("spare-2", 20 * GiB))
+DATA_DISK = ("vdb", 200 * GiB, "QEMU HARDDISK")
 
 DEFAULT_SEED = 2024
 
@@ -119,6 +124,12 @@ def _build(k: L.SimKernel) -> None:
     L.set_tpg_attribute(k, SCRATCH_IQN, 1, "generate_node_acls", 1)
     L.set_tpg_attribute(k, SCRATCH_IQN, 1, "cache_dynamic_acls", 1)
     L.set_tpg_attribute(k, SCRATCH_IQN, 1, "demo_mode_write_protect", 1)
+
+    # 4. Devices nothing exports yet (the block form's picker lists them).
+    for name, size in SPARE_VOLUMES:
+        create_block_device(k, f"{RAC_VG}/{name}", size)
+    kname, size, model = DATA_DISK
+    create_disk(k, kname, size, major=254, minor=16, model=model, partitions=((1, size - (1 << 20), "/srv"),))
 
 
 def build_demo(root: str | os.PathLike[str], *, seed: int = DEFAULT_SEED) -> None:

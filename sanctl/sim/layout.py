@@ -233,6 +233,12 @@ class SimKernel:
                 dev = k._device_from_tree(hba, m.group(1), hba_id, name, so)
                 k.devices[(dev.prefix, name)] = dev
                 clock = max(clock, dev.created_cs)
+        # device-mapper volumes no backstore uses yet (spare LVs) hold their minors too
+        block = os.path.join(k.root, "sys", "class", "block")
+        for kname in os.listdir(block) if os.path.isdir(block) else ():
+            m = re.fullmatch(r"dm-(\d+)", kname)
+            if m:
+                k.next_dm_minor = max(k.next_dm_minor, int(m.group(1)) + 1)
         iscsi = os.path.join(k.cfs, "iscsi")
         for wwn in sorted(os.listdir(iscsi)) if os.path.isdir(iscsi) else ():
             tdir = os.path.join(iscsi, wwn)
