@@ -16,17 +16,24 @@ from collections.abc import Callable, Sequence
 from sanctl.startup import Source, StartupError, resolve_source
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _global_parser(*, add_help: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sanctl",
         description="A terminal UI for Linux iSCSI storage (LIO target, open-iscsi initiator).",
         epilog="Without a command, sanctl opens the TUI.",
+        add_help=add_help,
     )
     parser.add_argument("--demo", action="store_true", help="run on the demo SAN (no kernel target needed)")
     parser.add_argument("--root", metavar="DIR", help="filesystem root to read (a captured tree, or where the demo SAN lives)")
     parser.add_argument("--readonly", action="store_true", help="never change anything")
     parser.add_argument("--no-mouse", action="store_true", help="do not capture the mouse (cheaper over slow SSH links)")
     parser.add_argument("--theme", metavar="NAME", help="colour theme (bundled: sanctl-dark, sanctl-light)")
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line: global options, then one command."""
+    parser = _global_parser()
     commands = parser.add_subparsers(dest="command", metavar="command")
 
     show = commands.add_parser("show", help="print the configuration tree (like targetcli ls)")
@@ -145,8 +152,23 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace, Source], int]] = {
 INITIATOR_ONLY = frozenset({"discover", "login", "logout", "sessions", "errors"})
 
 
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse the command line; the TUI path skips building every command's parser.
+
+    Each command module the full parser imports costs start-up time the TUI
+    does not need: with global options only, a small parser does.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not any(a in ("-h", "--help") for a in argv):
+        args, rest = _global_parser(add_help=False).parse_known_args(argv)
+        if not rest:
+            args.command = None
+            return args
+    return build_parser().parse_args(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = _parse(argv)
     try:
         source = resolve_source(
             root=args.root, demo=args.demo, readonly=args.readonly,

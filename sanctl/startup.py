@@ -110,14 +110,14 @@ def fast_temp_dir() -> str | None:
 
 
 def _demo_source(root: str | None, readonly: bool) -> Source:
-    from sanctl.sim.demo import build_demo
-
     temporary = root is None
     if root is None:
         root = tempfile.mkdtemp(prefix="sanctl-demo-", dir=fast_temp_dir())
     elif os.path.exists(root) and not os.path.isdir(root):
         raise StartupError(f"--root {root}: not a directory.", exit_code=2)
     if not os.path.isdir(os.path.join(root, CONFIGFS_TARGET)):
+        from sanctl.sim.demo import build_demo  # only when there is a tree to write
+
         try:
             os.makedirs(root, exist_ok=True)
             build_demo(root)

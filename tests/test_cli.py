@@ -84,3 +84,11 @@ def test_initiator_commands_run_on_a_host_without_the_target(monkeypatch):
     assert source.mode == "real" and not source.readonly
     with pytest.raises(startup.StartupError, match="No LIO target"):
         startup.resolve_source(root=None, demo=False, readonly=False)
+
+
+def test_tui_command_line_parses_without_building_every_command():
+    from sanctl.cli import _parse
+
+    args = _parse(["--demo", "--root", "/tmp/x", "--no-mouse", "--theme", "sanctl-light"])
+    assert args.command is None and args.demo and args.root == "/tmp/x" and args.no_mouse
+    assert _parse(["--root", "/tmp/x", "show", "--json"]).command == "show"

@@ -15,6 +15,7 @@ HEADLESS = [
     "sanctl.model",
     "sanctl.model_json",
     "sanctl.names",
+    "sanctl.details",
     "sanctl.sim.layout",
     "sanctl.sim.scale",
     "sanctl.summary",
