@@ -91,15 +91,15 @@ def test_chap_secret_is_held_but_masked(rac_idle):
 def test_a_node_vanishing_mid_read_is_skipped(rac_idle, monkeypatch):
     """Someone deletes an ACL between our listing of acls/ and our reading of it."""
     victim = str(rac_idle / TPG_DIR / "acls" / CLIENTS[1])
-    real_scandir = configfs._scandir
+    real_names = configfs._names
 
-    def racing_scandir(path):
-        entries = real_scandir(path)
+    def racing_names(path):
+        names = real_names(path)
         if path.endswith("/acls") and os.path.isdir(victim):
             shutil.rmtree(victim)
-        return entries
+        return names
 
-    monkeypatch.setattr(configfs, "_scandir", racing_scandir)
+    monkeypatch.setattr(configfs, "_names", racing_names)
     config = read_config(str(rac_idle))
     assert [acl.node_wwn for acl in next(config.targets).tpgs[0].acls] == [CLIENTS[0]]
 

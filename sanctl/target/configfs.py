@@ -15,9 +15,10 @@ meanwhile) is skipped; a file that cannot be read becomes a
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 from types import MappingProxyType
 
@@ -113,6 +114,14 @@ def _subdirs(path: str) -> list[os.DirEntry]:
         return []
 
 
+def _names(path: str) -> list[str]:
+    """Names in a directory, or none if it is gone."""
+    try:
+        return os.listdir(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
 def _flag(path: str) -> bool | None:
     raw = _read_opt(path)
     if raw is None:
@@ -200,6 +209,9 @@ def _rel(cfs: str, path: str) -> str:
     return path[len(cfs) + 1:]
 
 
+_NOT_A_LINK = "\0not-a-link"
+
+
 def _link_target(link_path: str, cfs: str) -> str | None:
     """Where a configfs symlink points, relative to the target root.
 
@@ -210,8 +222,8 @@ def _link_target(link_path: str, cfs: str) -> str | None:
     """
     try:
         dest = os.readlink(link_path)
-    except OSError:
-        return None
+    except OSError as exc:
+        return _NOT_A_LINK if exc.errno == errno.EINVAL else None
     parts = dest.split("/")
     ups = 0
     while ups < len(parts) and parts[ups] == "..":
@@ -331,59 +343,80 @@ def _fabric_wwn(fabric: str, name: str) -> str:
     return name
 
 
-def _lun(cfs: str, entry: os.DirEntry) -> Lun:
-    index = int(entry.name.split("_", 1)[1])
-    alias = None
+#: The files a LUN or mapped-LUN directory has besides its link (whose name
+#: is a random alias): skipped without a readlink.
+_LUN_DIR_FILES = frozenset({
+    "alua_tg_pt_gp", "alua_tg_pt_offline", "alua_tg_pt_status", "alua_tg_pt_write_md",
+    "statistics", "write_protect",
+})
+
+
+def _listdir(path: str) -> list[str]:
+    """Names in a directory (cheaper than scandir where types are not needed)."""
+    try:
+        return os.listdir(path)
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        raise _Vanished(path) from exc
+
+
+def _find_link(path: str, cfs: str) -> tuple[str | None, str | None]:
+    """(alias, destination relative to the target root) of the one link in a LUN directory."""
+    for name in _listdir(path):
+        if name in _LUN_DIR_FILES:
+            continue
+        found = _link_target(f"{path}/{name}", cfs)
+        if found is not _NOT_A_LINK:
+            return name, found
+    return None, None
+
+
+def _lun(cfs: str, path: str, name: str) -> Lun:
+    index = int(name[4:])
+    alias, dest = _find_link(path, cfs)
     so_key = None
-    for child in _scandir(entry.path):
-        if child.is_symlink():
-            alias = child.name
-            dest = _link_target(child.path, cfs)
-            if dest:
-                parts = dest.split(os.sep)
-                if len(parts) == 3 and parts[0] == "core":
-                    prefix = parts[1].rsplit("_", 1)[0]
-                    so_key = (PLUGIN_BY_DIR_PREFIX.get(prefix, prefix), parts[2])
-            break
-    return Lun(index=index, alias=alias, storage_object=so_key, path=_rel(cfs, entry.path))
+    if dest:
+        parts = dest.split("/")
+        if len(parts) == 3 and parts[0] == "core":
+            prefix = parts[1].rsplit("_", 1)[0]
+            so_key = (PLUGIN_BY_DIR_PREFIX.get(prefix, prefix), parts[2])
+    return Lun(index=index, alias=alias, storage_object=so_key, path=_rel(cfs, path))
 
 
-def _mapped_lun(cfs: str, tpg_rel: str, entry: os.DirEntry) -> MappedLun:
-    index = int(entry.name.split("_", 1)[1])
-    alias = None
+def _mapped_lun(cfs: str, lun_dir: str, path: str, name: str) -> MappedLun:
+    index = int(name[4:])
+    alias, dest = _find_link(path, cfs)
     tpg_lun = None
-    write_protect = False
-    for child in _scandir(entry.path):
-        if child.is_symlink():
-            alias = child.name
-            dest = _link_target(child.path, cfs)
-            if dest:
-                head, _, lun_dir = dest.rpartition(os.sep)
-                if head == tpg_rel + "/lun" and lun_dir.startswith("lun_"):
-                    tpg_lun = _int(lun_dir[4:])
-        elif child.name == "write_protect":
-            write_protect = _flag(child.path) or False
-    return MappedLun(index, tpg_lun, write_protect, alias, _rel(cfs, entry.path))
+    if dest:
+        head, _, target_lun = dest.rpartition("/")
+        if head == lun_dir and target_lun.startswith("lun_"):
+            tpg_lun = _int(target_lun[4:])
+    try:
+        write_protect = _read(path + "/write_protect") == "1"
+    except FileNotFoundError as exc:
+        raise _Vanished(path) from exc
+    except OSError:
+        write_protect = False
+    return MappedLun(index, tpg_lun, write_protect, alias, _rel(cfs, path))
 
 
-def _acl(cfs: str, tpg_rel: str, fabric: str, entry: os.DirEntry) -> NodeAcl:
+def _acl(cfs: str, tpg_rel: str, fabric: str, path: str, name: str) -> NodeAcl:
     mapped = []
     tag = None
     depth = None
-    for child in _scandir(entry.path):
-        name = child.name
-        if name.startswith("lun_") and child.is_dir(follow_symlinks=False):
+    lun_dir = tpg_rel + "/lun"
+    for child in _listdir(path):
+        if child.startswith("lun_"):
             try:
-                mapped.append(_mapped_lun(cfs, tpg_rel, child))
+                mapped.append(_mapped_lun(cfs, lun_dir, f"{path}/{child}", child))
             except (_Vanished, ValueError):
                 continue
-        elif name == "tag":
-            tag = _read_opt(child.path) or None
-        elif name == "cmdsn_depth":
-            depth = _int(_read_opt(child.path))
+        elif child == "tag":
+            tag = _read_opt(f"{path}/tag") or None
+        elif child == "cmdsn_depth":
+            depth = _int(_read_opt(f"{path}/cmdsn_depth"))
     return NodeAcl(
-        node_wwn=_fabric_wwn(fabric, entry.name),
-        path=_rel(cfs, entry.path),
+        node_wwn=_fabric_wwn(fabric, name),
+        path=_rel(cfs, path),
         mapped_luns=tuple(mapped),
         tag=tag,
         cmdsn_depth=depth,
@@ -401,62 +434,23 @@ def _portal(cfs: str, entry: os.DirEntry) -> Portal:
     )
 
 
-class _Batch:
-    """Leaf directories (storage objects, LUNs, ACLs) read in a few threads.
-
-    Reading configfs is a system call per file, and ``scandir``, ``readlink``
-    and ``read`` release the GIL, so on a big tree a few threads overlap them
-    (about 1.5x on this 2-core machine). Small trees are read inline, where
-    threads would cost more than they save. A job whose directory vanished
-    yields ``None``.
-    """
-
-    THREADS = 4
-    CHUNK = 256
-    INLINE_BELOW = 1024
-
-    def __init__(self) -> None:
-        self._jobs: list[tuple] = []
-
-    def add(self, fn, *args) -> int:
-        self._jobs.append((fn, args))
-        return len(self._jobs) - 1
-
-    @staticmethod
-    def _call(job):
-        fn, args = job
-        try:
-            return fn(*args)
-        except (_Vanished, ValueError):
-            return None
-        except OSError as exc:
-            return exc
-
-    def _chunk(self, jobs):
-        return [self._call(job) for job in jobs]
-
-    def run(self) -> list:
-        jobs = self._jobs
-        if len(jobs) < self.INLINE_BELOW:
-            return self._chunk(jobs)
-        from concurrent.futures import ThreadPoolExecutor
-
-        chunks = [jobs[i:i + self.CHUNK] for i in range(0, len(jobs), self.CHUNK)]
-        with ThreadPoolExecutor(self.THREADS, thread_name_prefix="sanctl-configfs") as pool:
-            return [result for part in pool.map(self._chunk, chunks) for result in part]
-
-
-def _gather(results: list, ids: list[int]) -> tuple:
-    return tuple(r for r in (results[i] for i in ids) if r is not None and not isinstance(r, OSError))
-
-
-def _tpg(cfs: str, fabric: str, entry: os.DirEntry, batch: _Batch):
-    """Read a TPG's own files now; queue its LUNs and ACLs; return a finisher."""
+def _tpg(cfs: str, fabric: str, entry: os.DirEntry) -> Tpg:
     tag = int(entry.name.split("_", 1)[1])
     tpg_rel = _rel(cfs, entry.path)
-    lun_ids = [batch.add(_lun, cfs, sub) for sub in _subdirs(entry.path + "/lun")]
-    acl_ids = [batch.add(_acl, cfs, tpg_rel, fabric, sub) for sub in _subdirs(entry.path + "/acls")]
+    luns: list[Lun] = []
+    acls: list[NodeAcl] = []
     portals: list[Portal] = []
+    for name in _names(entry.path + "/lun"):
+        if name.startswith("lun_"):
+            try:
+                luns.append(_lun(cfs, f"{entry.path}/lun/{name}", name))
+            except (_Vanished, ValueError):
+                continue
+    for name in _names(entry.path + "/acls"):
+        try:
+            acls.append(_acl(cfs, tpg_rel, fabric, f"{entry.path}/acls/{name}", name))
+        except _Vanished:
+            continue
     for sub in _subdirs(entry.path + "/np"):
         try:
             portals.append(_portal(cfs, sub))
@@ -464,38 +458,28 @@ def _tpg(cfs: str, fabric: str, entry: os.DirEntry, batch: _Batch):
             continue
     enabled = _flag(entry.path + "/enable")
     nexus = _read_opt(entry.path + "/nexus") if fabric in ("loopback", "vhost", "xen-pvscsi") else None
-    attributes = read_settings(entry.path + "/attrib")
-
-    def finish(results: list) -> Tpg:
-        return Tpg(
-            tag=tag,
-            path=tpg_rel,
-            enabled=True if enabled is None else enabled,
-            luns=_gather(results, lun_ids),
-            acls=_gather(results, acl_ids),
-            portals=tuple(portals),
-            attributes=attributes,
-            nexus=nexus or None,
-        )
-
-    return finish
+    return Tpg(
+        tag=tag,
+        path=tpg_rel,
+        enabled=True if enabled is None else enabled,
+        luns=tuple(luns),
+        acls=tuple(acls),
+        portals=tuple(portals),
+        attributes=read_settings(entry.path + "/attrib"),
+        nexus=nexus or None,
+    )
 
 
-def _target(cfs: str, fabric: str, entry: os.DirEntry, batch: _Batch):
-    pending = []
+def _target(cfs: str, fabric: str, entry: os.DirEntry) -> Target:
+    tpgs = []
     for sub in _subdirs(entry.path):
         if not sub.name.startswith("tpgt"):
             continue
         try:
-            pending.append(_tpg(cfs, fabric, sub, batch))
+            tpgs.append(_tpg(cfs, fabric, sub))
         except ValueError:
             continue
-    wwn, path = _fabric_wwn(fabric, entry.name), _rel(cfs, entry.path)
-
-    def finish(results: list) -> Target:
-        return Target(fabric=fabric, wwn=wwn, path=path, tpgs=tuple(p(results) for p in pending))
-
-    return finish
+    return Target(fabric=fabric, wwn=_fabric_wwn(fabric, entry.name), path=_rel(cfs, entry.path), tpgs=tuple(tpgs))
 
 
 def read_auth(path: str) -> Auth:
@@ -558,69 +542,78 @@ def read_target_details(root: str, target: Target) -> Target:
     return replace(target, parameters=read_settings(os.path.join(path, "param")))
 
 
-def _fabrics(cfs: str, batch: _Batch) -> list:
+def _fabrics(cfs: str, targets: Scope) -> list[Fabric]:
     present = {e.name: e for e in _subdirs(cfs) if e.name != "core"}
-    pending = []
+    fabrics = []
     known_dirs = set()
     for name, dirname in FABRIC_DIRS.items():
         known_dirs.add(dirname)
         entry = present.get(dirname)
         if entry is not None:
-            pending.append(_fabric(cfs, name, entry, batch))
+            fabrics.append(_fabric(cfs, name, entry, targets))
     for dirname, entry in present.items():
         if dirname not in known_dirs:
-            pending.append(_fabric(cfs, dirname, entry, batch))
-    return pending
+            fabrics.append(_fabric(cfs, dirname, entry, targets))
+    return fabrics
 
 
-def _fabric(cfs: str, name: str, entry: os.DirEntry, batch: _Batch):
-    pending = []
-    for sub in _subdirs(entry.path):
-        if sub.name in _FABRIC_NON_TARGETS:
-            continue
-        pending.append(_target(cfs, name, sub, batch))
+def _fabric(cfs: str, name: str, entry: os.DirEntry, scope: Scope) -> Fabric:
+    targets = [
+        _target(cfs, name, sub)
+        for sub in _subdirs(entry.path)
+        if sub.name not in _FABRIC_NON_TARGETS and (scope is None or (name, _fabric_wwn(name, sub.name)) in scope)
+    ]
     version = _read_opt(entry.path + "/lio_version") or _read_opt(entry.path + "/version")
     disc_dir = entry.path + "/discovery_auth"
     discovery = read_auth(disc_dir) if os.path.isdir(disc_dir) else None
-    path = _rel(cfs, entry.path)
+    return Fabric(name=name, path=_rel(cfs, entry.path), targets=tuple(targets), version=version, discovery_auth=discovery)
 
-    def finish(results: list) -> Fabric:
-        return Fabric(name=name, path=path, targets=tuple(t(results) for t in pending), version=version, discovery_auth=discovery)
 
-    return finish
+def _storage_objects(root: str, cfs: str, problems: list[Problem], scope: Scope) -> list[StorageObject]:
+    found = []
+    for hba in _subdirs(cfs + "/core"):
+        if "_" not in hba.name:
+            continue  # core/alua holds the LU groups, not storage objects
+        prefix = hba.name.rsplit("_", 1)[0]
+        plugin = PLUGIN_BY_DIR_PREFIX.get(prefix, prefix)
+        for entry in _subdirs(hba.path):
+            if scope is not None and (plugin, entry.name) not in scope:
+                continue
+            try:
+                found.append(_storage_object(root, cfs, hba.name, entry))
+            except _Vanished:
+                continue
+            except OSError as exc:
+                problems.append(Problem(_rel(cfs, entry.path), exc.strerror or str(exc)))
+    return found
 
 
 # --- the whole configuration -----------------------------------------------
 
 
-def read_config(root: str = "/", *, details: bool = False) -> SanConfig:
+#: A set of (fabric, wwn) targets or (plugin, name) storage objects to read; None = all.
+Scope = Collection[tuple[str, str]] | None
+
+
+def read_config(
+    root: str = "/", *, details: bool = False, targets: Scope = None, storage_objects: Scope = None
+) -> SanConfig:
     """Build the model of ``<root>/sys/kernel/config/target``.
 
     Without ``details`` only what the tree's labels need is read; with it,
     every attribute, parameter, auth file and ALUA group (what export needs).
+    ``targets`` and ``storage_objects`` limit the read to those objects (every
+    fabric is still listed): the writer re-reads just what a change touches.
     Raises :class:`ConfigfsNotFound` if there is no LIO tree under ``root``.
     """
     cfs = os.path.normpath(os.path.abspath(target_dir(root)))
     if not os.path.isdir(cfs):
         raise ConfigfsNotFound(root, cfs)
-    batch = _Batch()
-    so_ids = [
-        batch.add(_storage_object, root, cfs, hba.name, entry)
-        for hba in _subdirs(cfs + "/core")
-        if "_" in hba.name  # core/alua holds the LU groups, not storage objects
-        for entry in _subdirs(hba.path)
-    ]
-    pending_fabrics = _fabrics(cfs, batch)
-    results = batch.run()
-    problems = [
-        Problem(_rel(cfs, exc.filename) if exc.filename and str(exc.filename).startswith(cfs) else cfs, str(exc))
-        for exc in (results[i] for i in so_ids)
-        if isinstance(exc, OSError)
-    ]
+    problems: list[Problem] = []
     config = SanConfig(
         root=root,
-        storage_objects=_gather(results, so_ids),
-        fabrics=tuple(f(results) for f in pending_fabrics),
+        storage_objects=tuple(_storage_objects(root, cfs, problems, storage_objects)),
+        fabrics=tuple(_fabrics(cfs, targets)),
         problems=tuple(problems),
     )
     return fill_details(config) if details else config

@@ -40,7 +40,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sanctl.model import FABRIC_DIRS, PLUGIN_BY_DIR_PREFIX, Auth, SanConfig, Settings, Tpg
+from sanctl.model import Auth, SanConfig, Settings, Tpg
 from sanctl.names import InvalidValue
 from sanctl.target import changes as C
 from sanctl.target import configfs as cf
@@ -221,47 +221,12 @@ def read_scope(root: str, scope: C.Scope) -> SanConfig:
     named are read, so checking a change on a big host reads one target, not
     all of them.
     """
-    if scope.all_targets and scope.all_storage_objects:
-        return cf.read_config(root, details=True)
-    cfs = os.path.normpath(os.path.abspath(cf.target_dir(root)))
-    if not os.path.isdir(cfs):
-        raise cf.ConfigfsNotFound(root, cfs)
-    batch = cf._Batch()
-    so_ids = []
-    for hba in cf._subdirs(cfs + "/core"):
-        if "_" not in hba.name:
-            continue
-        prefix = hba.name.rsplit("_", 1)[0]
-        plugin = PLUGIN_BY_DIR_PREFIX.get(prefix, prefix)
-        for entry in cf._subdirs(hba.path):
-            if scope.all_storage_objects or (plugin, entry.name) in scope.storage_objects:
-                so_ids.append(batch.add(cf._storage_object, root, cfs, hba.name, entry))
-    present = {e.name: e for e in cf._subdirs(cfs) if e.name != "core"}
-    dirs = dict(FABRIC_DIRS)
-    dirs.update({name: name for name in present if name not in dirs.values()})
-    pending = []
-    for name, dirname in dirs.items():
-        entry = present.get(dirname)
-        if entry is None:
-            continue
-        targets = []
-        for sub in cf._subdirs(entry.path):
-            if sub.name in cf._FABRIC_NON_TARGETS:
-                continue
-            if scope.all_targets or (name, cf._fabric_wwn(name, sub.name)) in scope.targets:
-                targets.append(cf._target(cfs, name, sub, batch))
-        disc_dir = entry.path + "/discovery_auth"
-        discovery = cf.read_auth(disc_dir) if os.path.isdir(disc_dir) else None
-        pending.append((name, cf._rel(cfs, entry.path), targets, discovery))
-    results = batch.run()
-    from sanctl.model import Fabric
-
-    fabrics = tuple(
-        Fabric(name=name, path=path, targets=tuple(t(results) for t in targets), discovery_auth=discovery)
-        for name, path, targets, discovery in pending
+    return cf.read_config(
+        root,
+        details=True,
+        targets=None if scope.all_targets else scope.targets,
+        storage_objects=None if scope.all_storage_objects else scope.storage_objects,
     )
-    config = SanConfig(root=root, storage_objects=cf._gather(results, so_ids), fabrics=fabrics)
-    return cf.fill_details(config)
 
 
 # ---------------------------------------------------------------------------
