@@ -1,0 +1,511 @@
+"""An iscsiadm for the demo SAN: this host's open-iscsi, simulated in memory.
+
+:class:`DemoIscsiadm` is an :class:`~sanctl.initiator.iscsiadm.Iscsiadm`
+whose :meth:`run` answers from an in-memory node database and session list
+instead of starting a process, in iscsiadm's own words and exit codes (the
+texts of ``tests/fixtures/initiator/iscsiadm-cases.json``). Everything above
+``run`` — validation, the parsers, "already logged in" as success, the
+result types — is the real wrapper's, so the initiator tab behaves on the
+demo as it does on a host.
+
+What the simulation knows comes from the demo SAN's configfs tree (read
+with :func:`~sanctl.target.configfs.read_config`), so its answers follow the
+target's configuration:
+
+- SendTargets discovery answers on the demo host's addresses (127.0.0.1,
+  ::1, 192.168.50.10, localhost) and lists every enabled TPG's portals
+  (LIO's ``0.0.0.0`` as the address discovery came in on); any other
+  address is refused (exit 11), as a host with nothing listening does.
+- A login works when the TPG is enabled and has an ACL for this host's
+  initiator name (``<root>/etc/iscsi/initiatorname.iscsi``) or is in demo
+  mode (``generate_node_acls``); with ``authentication=1`` the node's CHAP
+  user and secret must be the ACL's. Otherwise exit 24, as LIO refuses.
+- A session brings one disk per mapped LUN, sized as its backstore.
+
+It starts as the live demo's host is: a discovery record for
+192.168.50.10:3260, records for the three targets (the RAC one a favourite,
+``node.startup = automatic``) and session 1 to the RAC target with its six
+disks. Nothing here touches this host's open-iscsi. No Textual here.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sanctl.initiator.iscsiadm import Completed, Iscsiadm, Timeouts
+
+#: The demo host's addresses: discovery against any other is refused.
+DEMO_ADDRESSES = ("127.0.0.1", "::1", "192.168.50.10", "localhost", "san01")
+HOST_ADDRESS = "192.168.50.10"
+VERSION = "2.1.8"
+
+
+def _bare(address: str) -> str:
+    return address[1:-1] if address.startswith("[") and address.endswith("]") else address
+
+
+def _portal(address: str, port: int | str) -> str:
+    address = _bare(address)
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
+def _comma(portal: str) -> str:
+    """``a:p`` -> ``a,p`` (iscsiadm's bracket-tuple spelling, IPv6 unbracketed)."""
+    address, _, port = portal.rpartition(":")
+    return f"{_bare(address)},{port}"
+
+
+def _record(target: str, tpgt: int, portal: str, discovery: str, startup: str = "manual") -> dict[str, str]:
+    """A node record with open-iscsi 2.1.8's defaults (the keys a record shows most)."""
+    address, _, port = portal.rpartition(":")
+    d_address, _, d_port = discovery.rpartition(":")
+    return {
+        "node.name": target,
+        "node.tpgt": str(tpgt),
+        "node.startup": startup,
+        "node.leading_login": "No",
+        "iface.iscsi_ifacename": "default",
+        "iface.transport_name": "tcp",
+        "iface.initiatorname": "<empty>",
+        "node.discovery_address": _bare(d_address),
+        "node.discovery_port": d_port,
+        "node.discovery_type": "send_targets",
+        "node.session.initial_login_retry_max": "8",
+        "node.session.cmds_max": "128",
+        "node.session.queue_depth": "32",
+        "node.session.nr_sessions": "1",
+        "node.session.auth.authmethod": "None",
+        "node.session.auth.username": "<empty>",
+        "node.session.auth.password": "<empty>",
+        "node.session.auth.username_in": "<empty>",
+        "node.session.auth.password_in": "<empty>",
+        "node.session.timeo.replacement_timeout": "120",
+        "node.session.err_timeo.abort_timeout": "15",
+        "node.session.err_timeo.lu_reset_timeout": "30",
+        "node.session.err_timeo.tgt_reset_timeout": "30",
+        "node.session.iscsi.InitialR2T": "No",
+        "node.session.iscsi.ImmediateData": "Yes",
+        "node.session.iscsi.FirstBurstLength": "262144",
+        "node.session.iscsi.MaxBurstLength": "16776192",
+        "node.session.scan": "auto",
+        "node.conn[0].address": _bare(address),
+        "node.conn[0].port": port,
+        "node.conn[0].startup": startup,
+        "node.conn[0].timeo.login_timeout": "15",
+        "node.conn[0].timeo.noop_out_interval": "5",
+        "node.conn[0].timeo.noop_out_timeout": "5",
+        "node.conn[0].iscsi.MaxRecvDataSegmentLength": "262144",
+        "node.conn[0].iscsi.HeaderDigest": "None",
+        "node.conn[0].iscsi.DataDigest": "None",
+    }
+
+
+@dataclass
+class _Session:
+    sid: int
+    target: str
+    portal: str
+    tpgt: int
+    disks: list[tuple[int, str, int]] = field(default_factory=list)  # (lun, sdX, bytes)
+
+
+@dataclass(frozen=True)
+class _Tpg:
+    target: str
+    tag: int
+    portals: tuple[tuple[str, int], ...]
+    enabled: bool
+    demo_mode: bool
+    authentication: bool
+    acls: dict  # initiator name -> (userid, password, [(mapped lun, size)])
+    luns: tuple[tuple[int, int], ...]  # (lun, size) for demo mode
+
+
+class DemoIscsiadm(Iscsiadm):
+    """The demo SAN's iscsiadm (see the module's docstring). ``delay`` makes discovery and login take
+    that long, so the tab's progress line can be seen; tests pass 0."""
+
+    def __init__(self, root: str, *, delay: float = 0.4, seed_sessions: bool = True,
+                 timeouts: Timeouts | None = None) -> None:
+        super().__init__("iscsiadm", timeouts=timeouts)
+        self.root = root
+        self.delay = delay
+        self._lock = threading.Lock()
+        self.discovery: dict[str, str] = {}
+        self.records: dict[tuple[str, str, str], dict[str, str]] = {}
+        self.sessions: dict[tuple[str, str], _Session] = {}
+        self._next_sid = 1
+        self._next_disk = 7  # sda..sdg are the live demo's; new logins get sdh, sdi, …
+        self.calls: list[list[str]] = []
+        if seed_sessions:
+            self._seed()
+
+    # --- the demo's starting state ------------------------------------------------------
+    def _seed(self) -> None:
+        from sanctl.sim.demo import RAC_IQN, SCRATCH_IQN, WEB_IQN
+
+        discovery = f"{HOST_ADDRESS}:3260"
+        self.discovery[discovery] = "sendtargets"
+        for target, portal, startup in ((RAC_IQN, discovery, "automatic"), (WEB_IQN, discovery, "manual"),
+                                        (SCRATCH_IQN, "[::1]:3260", "manual")):
+            self.records[(target, portal, "default")] = _record(target, 1, portal, discovery, startup)
+        tpg = self._tpgs().get(RAC_IQN)
+        if tpg is not None:
+            self._login_session(RAC_IQN, discovery, 1, self._luns_for(tpg, self.initiator_name()),
+                                names=[f"sd{c}" for c in "abcdef"])
+
+    # --- the target side, from the demo's configfs ----------------------------------------
+    def _tpgs(self) -> dict[str, _Tpg]:
+        from sanctl.target.configfs import read_config
+
+        config = read_config(self.root, details=True)  # details: the ACLs' CHAP credentials
+        found: dict[str, _Tpg] = {}
+        fabric = config.fabric("iscsi")
+        for target in fabric.targets if fabric is not None else ():
+            for tpg in target.tpgs[:1]:
+                attrs = tpg.attributes
+                luns = {lun.index: lun for lun in tpg.luns}
+
+                def size(lun_index: int | None) -> int:
+                    lun = luns.get(lun_index) if lun_index is not None else None
+                    so = config.storage_object(lun.storage_object) if lun is not None else None
+                    return (so.size or 0) if so is not None else 0
+
+                acls = {}
+                for acl in tpg.acls:
+                    auth = acl.auth
+                    acls[acl.node_wwn] = (auth.userid if auth else "", auth.password.reveal() if auth else "",
+                                          [(m.index, size(m.tpg_lun)) for m in acl.mapped_luns])
+                found[target.wwn] = _Tpg(
+                    target.wwn, tpg.tag, tuple((p.ip_address, p.port) for p in tpg.portals), tpg.enabled,
+                    attrs.int_value("generate_node_acls", 0) == 1, attrs.int_value("authentication", 0) == 1,
+                    acls, tuple((lun.index, size(lun.index)) for lun in tpg.luns))
+        return found
+
+    def initiator_name(self) -> str:
+        from sanctl.initiator.initiator_name import InitiatorNameError, read_initiator_name
+
+        try:
+            name = read_initiator_name(self.root)
+        except InitiatorNameError:
+            return ""
+        return name.name if name is not None else ""
+
+    @staticmethod
+    def _luns_for(tpg: _Tpg, initiator: str) -> list[tuple[int, int]]:
+        if initiator in tpg.acls:
+            return list(tpg.acls[initiator][2])
+        return list(tpg.luns) if tpg.demo_mode else []
+
+    def _login_session(self, target: str, portal: str, tpgt: int, luns: Iterable[tuple[int, int]], *,
+                       names: Sequence[str] = ()) -> _Session:
+        session = _Session(self._next_sid, target, portal, tpgt)
+        self._next_sid += 1
+        for index, (lun, size) in enumerate(luns):
+            if index < len(names):
+                name = names[index]
+            else:
+                name = "sd" + _letters(self._next_disk)
+                self._next_disk += 1
+            session.disks.append((lun, name, size))
+        self.sessions[(target, portal)] = session
+        return session
+
+    def disk_sizes(self) -> dict[str, int]:
+        return {name: size for s in self.sessions.values() for _lun, name, size in s.disks}
+
+    # --- iscsiadm ---------------------------------------------------------------------------
+    @property
+    def binary(self) -> str:
+        return "iscsiadm"
+
+    def run(self, args: Sequence[str], *, timeout: float | None = None, operation: str = "query",
+            ok: Iterable[int] | None = (0,)) -> Completed:
+        start = time.monotonic()
+        argv = list(args)
+        with self._lock:
+            self.calls.append(argv)
+            rc, stdout, stderr, wait = self._answer(argv)
+        if wait and self.delay:
+            time.sleep(self.delay)
+        done = Completed(tuple(argv), rc, stdout, stderr, time.monotonic() - start)
+        if ok is None or rc in set(ok):
+            return done
+        raise self._error(done, operation)
+
+    def _answer(self, a: list[str]) -> tuple[int, str, str, bool]:
+        if a == ["--version"]:
+            return 0, f"iscsiadm version {VERSION}\n", "", False
+        mode = _opt(a, "-m")
+        if mode == "discoverydb" or mode == "discovery":
+            return self._discoverydb(a)
+        if mode == "node":
+            return self._node(a)
+        if mode == "session":
+            return self._session(a)
+        if mode == "iface":
+            return 0, "default tcp,<empty>,<empty>,<empty>,<empty>\niser iser,<empty>,<empty>,<empty>,<empty>\n", "", False
+        return 7, "", f"iscsiadm: demo: not simulated: {' '.join(a)}\n", False
+
+    # discovery
+    def _discoverydb(self, a: list[str]) -> tuple[int, str, str, bool]:
+        portal = _opt(a, "-p")
+        ops = _opts(a, "-o")
+        if portal is None:
+            lines = [f"{_bare(p.rpartition(':')[0])}:{p.rpartition(':')[2]} via {m}" for p, m in self.discovery.items()]
+            return (0 if lines else 21), "".join(line + "\n" for line in lines), "", False
+        if "--discover" not in a:
+            if "new" in ops:
+                self.discovery[portal] = "sendtargets"
+                return 0, f"New discovery record for [{_comma(portal)}] added.\n", "", False
+            if "delete" in ops:
+                if portal not in self.discovery:
+                    return 6, "", f"iscsiadm: Discovery record [{_comma(portal)}] not found.\n", False
+                del self.discovery[portal]
+                for key in [k for k, r in self.records.items()
+                            if _portal(r["node.discovery_address"], r["node.discovery_port"]) == portal
+                            and (k[0], k[1]) not in self.sessions]:
+                    del self.records[key]
+                return 0, "", "", False
+            return 0, "", "", False  # update, show: nothing the tab needs
+        address, _, port = portal.rpartition(":")
+        if _bare(address) not in DEMO_ADDRESSES or port != "3260":
+            shown = _bare(address)
+            refused = f"iscsiadm: cannot make connection to {shown}: Connection refused\n" * 6
+            return 11, "", (refused + "iscsiadm: connection login retries (reopen_max) 5 exceeded\n"
+                            "iscsiadm: Could not perform SendTargets discovery: iSCSI PDU timed out\n"), True
+        self.discovery[portal] = "sendtargets"
+        lines = []
+        found = []
+        for tpg in self._tpgs().values():
+            if not tpg.enabled:
+                continue
+            for ip, p in tpg.portals:
+                shown = _portal(_bare(address) if ip in ("0.0.0.0", "::", "[::]") else ip, p)
+                found.append((tpg.target, shown, tpg.tag))
+        for target, shown, tag in found:
+            lines.append(f"{shown},{tag} {target}\n")
+            key = (target, shown, "default")
+            if key not in self.records:  # -o new: what exists keeps its settings
+                self.records[key] = _record(target, tag, shown, portal)
+            elif "update" in ops:
+                self.records[key].update(node_discovery(portal))
+        if "delete" in ops:
+            keep = {(t, s, "default") for t, s, _ in found}
+            for key in [k for k, r in self.records.items()
+                        if _portal(r["node.discovery_address"], r["node.discovery_port"]) == portal
+                        and k not in keep and (k[0], k[1]) not in self.sessions]:
+                del self.records[key]
+        if not lines:
+            return 21, "", "iscsiadm: No portals found\n", True
+        return 0, "".join(lines), "", True
+
+    # node records, login, logout
+    def _matching(self, a: list[str]) -> list[tuple[str, str, str]]:
+        target, portal = _opt(a, "-T"), _opt(a, "-p")
+        iface = _opt(a, "-I") or None
+        return [k for k in self.records if (target is None or k[0] == target) and (portal is None or k[1] == portal)
+                and (iface is None or k[2] == iface)]
+
+    def _node(self, a: list[str]) -> tuple[int, str, str, bool]:
+        ops = _opts(a, "-o")
+        keys = self._matching(a)
+        if "--login" in a or "-l" in a:
+            return self._login(keys)
+        if "--logout" in a or "-u" in a:
+            return self._logout([(k[0], k[1]) for k in keys])
+        if not keys:
+            return 21, "", "iscsiadm: No records found\n", False
+        if "update" in ops:
+            key, value = _opt(a, "-n"), _opt(a, "-v")
+            for k in keys:
+                self.records[k][key or ""] = value if value else "<empty>"
+            return 0, "", "", False
+        if "delete" in ops:
+            for k in keys:
+                if (k[0], k[1]) in self.sessions:
+                    return 15, "", (f"iscsiadm: This command will remove the record [iface: default, target: {k[0]}, "
+                                    f"portal: {_comma(k[1])}], but a session is using it. Logout session then "
+                                    "rerun command to remove record.\n"
+                                    "iscsiadm: Could not execute operation on all records: session exists\n"), False
+            for k in keys:
+                del self.records[k]
+            return 0, "", "", False
+        if "show" in ops or _opt(a, "-T") is not None:
+            out = []
+            for k in keys:
+                out.append(f"# BEGIN RECORD {VERSION}\n")
+                out += [f"{name} = {_mask(name, value)}\n" for name, value in self.records[k].items()]
+                out.append("# END RECORD\n")
+            return 0, "".join(out), "", False
+        if _opt(a, "-P") == "1":
+            out = []
+            for k in keys:
+                out += [f"Target: {k[0]}\n", f"\tPortal: {k[1]},{self.records[k]['node.tpgt']}\n",
+                        f"\t\tIface Name: {k[2]}\n"]
+            return 0, "".join(out), "", False
+        return 0, "".join(f"{k[1]},{self.records[k]['node.tpgt']} {k[0]}\n" for k in keys), "", False
+
+    def _login(self, keys: list[tuple[str, str, str]]) -> tuple[int, str, str, bool]:
+        if not keys:
+            return 21, "", "iscsiadm: No records found\n", False
+        tpgs = self._tpgs()
+        name = self.initiator_name()
+        out, err, rc = [], [], 0
+        for target, portal, iface in keys:
+            tuple_ = f"[iface: {iface}, target: {target}, portal: {_comma(portal)}]"
+            if (target, portal) in self.sessions:
+                err.append(f"iscsiadm: {iface}: 1 session requested, but 1 already present.\n")
+                rc = rc or 15
+                continue
+            out.append(f"Logging in to {tuple_}\n")
+            tpg = tpgs.get(target)
+            record = self.records[(target, portal, iface)]
+            code = self._refusal(tpg, name, record)
+            if code:
+                reason = {24: "iSCSI login failed due to authorization failure",
+                          8: "connection timed out"}[code]
+                err += [f"iscsiadm: Could not login to {tuple_}.\n",
+                        f"iscsiadm: initiator reported error ({code} - {reason})\n"]
+                rc = rc if rc and rc != 15 else code
+                continue
+            assert tpg is not None
+            self._login_session(target, portal, tpg.tag, self._luns_for(tpg, name))
+            out.append(f"Login to {tuple_} successful.\n")
+        if rc:
+            err.append("iscsiadm: Could not log into all portals\n")
+        return rc, "".join(out), "".join(err), True
+
+    @staticmethod
+    def _refusal(tpg: _Tpg | None, name: str, record: dict[str, str]) -> int:
+        if tpg is None or not tpg.enabled:
+            return 8  # no such target on that portal: LIO drops the login, iscsiadm retries, then gives up
+        if name not in tpg.acls and not tpg.demo_mode:
+            return 24
+        if tpg.authentication and name in tpg.acls:
+            userid, password, _ = tpg.acls[name]
+            if (record.get("node.session.auth.authmethod", "None").upper() != "CHAP"
+                    or record.get("node.session.auth.username") != userid
+                    or record.get("node.session.auth.password") != password):
+                return 24
+        return 0
+
+    def _logout(self, pairs: Iterable[tuple[str, str]]) -> tuple[int, str, str, bool]:
+        out = []
+        for pair in list(pairs):
+            session = self.sessions.pop(pair, None)
+            if session is None:
+                continue
+            tuple_ = f"[sid: {session.sid}, target: {session.target}, portal: {_comma(session.portal)}]"
+            out += [f"Logging out of session {tuple_}\n", f"Logout of {tuple_} successful.\n"]
+        if not out:
+            return 21, "", "iscsiadm: No matching sessions found\n", False
+        return 0, "".join(out), "", True
+
+    # sessions
+    def _session(self, a: list[str]) -> tuple[int, str, str, bool]:
+        sid = _opt(a, "-r")
+        sessions = [s for s in self.sessions.values() if sid is None or str(s.sid) == sid]
+        if "--logout" in a or "-u" in a:
+            return self._logout([(s.target, s.portal) for s in sessions])
+        if not sessions:
+            return 21, "", "iscsiadm: No active sessions.\n", False
+        if _opt(a, "-P") is None:
+            return 0, "".join(f"tcp: [{s.sid}] {s.portal},{s.tpgt} {s.target} (non-flash)\n"
+                              for s in sorted(sessions, key=lambda s: s.sid)), "", False
+        return 0, self._tree(sorted(sessions, key=lambda s: s.sid)), "", False
+
+    def _tree(self, sessions: list[_Session]) -> str:
+        name = self.initiator_name()
+        out = ["iSCSI Transport Class version 2.0-870\n", f"version {VERSION}\n"]
+        for s in sessions:
+            record = self.records.get((s.target, s.portal, "default"), {})
+            local = "::1" if s.portal.startswith("[") else (HOST_ADDRESS if HOST_ADDRESS in s.portal else "127.0.0.1")
+            host = 10 + s.sid
+            out += [f"Target: {s.target} (non-flash)\n", f"\tCurrent Portal: {s.portal},{s.tpgt}\n",
+                    f"\tPersistent Portal: {s.portal},{s.tpgt}\n",
+                    "\t\t**********\n", "\t\tInterface:\n", "\t\t**********\n",
+                    "\t\tIface Name: default\n", "\t\tIface Transport: tcp\n", f"\t\tIface Initiatorname: {name}\n",
+                    f"\t\tIface IPaddress: {local}\n", "\t\tIface HWaddress: default\n", "\t\tIface Netdev: default\n",
+                    f"\t\tSID: {s.sid}\n", "\t\tiSCSI Connection State: LOGGED IN\n",
+                    "\t\tiSCSI Session State: LOGGED_IN\n", "\t\tInternal iscsid Session State: NO CHANGE\n",
+                    "\t\t*********\n", "\t\tTimeouts:\n", "\t\t*********\n", "\t\tRecovery Timeout: 120\n",
+                    "\t\tTarget Reset Timeout: 30\n", "\t\tLUN Reset Timeout: 30\n", "\t\tAbort Timeout: 15\n",
+                    "\t\t*****\n", "\t\tCHAP:\n", "\t\t*****\n",
+                    f"\t\tusername: {record.get('node.session.auth.username', '<empty>')}\n",
+                    "\t\tpassword: ********\n", "\t\tusername_in: <empty>\n", "\t\tpassword_in: ********\n",
+                    "\t\t************************\n", "\t\tNegotiated iSCSI params:\n", "\t\t************************\n",
+                    "\t\tHeaderDigest: None\n", "\t\tDataDigest: None\n", "\t\tMaxRecvDataSegmentLength: 262144\n",
+                    "\t\tMaxXmitDataSegmentLength: 262144\n", "\t\tFirstBurstLength: 65536\n",
+                    "\t\tMaxBurstLength: 262144\n", "\t\tImmediateData: Yes\n", "\t\tInitialR2T: Yes\n",
+                    "\t\tMaxOutstandingR2T: 1\n",
+                    "\t\t************************\n", "\t\tAttached SCSI devices:\n", "\t\t************************\n",
+                    f"\t\tHost Number: {host}\tState: running\n"]
+            for lun, disk, _size in s.disks:
+                out += [f"\t\tscsi{host} Channel 00 Id 0 Lun: {lun}\n",
+                        f"\t\t\tAttached scsi disk {disk}\t\tState: running\n"]
+        return "".join(out)
+
+
+def node_discovery(portal: str) -> dict[str, str]:
+    address, _, port = portal.rpartition(":")
+    return {"node.discovery_address": _bare(address), "node.discovery_port": port}
+
+
+def _mask(name: str, value: str) -> str:
+    if name.endswith(("password", "password_in")) and value not in ("", "<empty>"):
+        return "********"
+    return value or "<empty>"
+
+
+def _letters(index: int) -> str:
+    """0 -> a, 25 -> z, 26 -> aa (the kernel's sdX naming)."""
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(ord("a") + rest) + name
+    return name
+
+
+def _opt(args: Sequence[str], flag: str) -> str | None:
+    for index, arg in enumerate(args[:-1]):
+        if arg == flag:
+            return args[index + 1]
+    return None
+
+
+def _opts(args: Sequence[str], flag: str) -> list[str]:
+    return [args[i + 1] for i, arg in enumerate(args[:-1]) if arg == flag]
+
+
+def demo_backend(root: str, *, delay: float = 0.4):
+    """The initiator tab's backend on the demo SAN: the simulation, sizes from it, no multipath,
+    a boot-time login service that is enabled, an iscsid restart that only says so."""
+    from sanctl.initiator.initiator_name import name_path
+    from sanctl.initiator.overview import DiskFacts, InitiatorBackend
+    from sanctl.initiator.services import ServiceResult, UnitState
+    from sanctl.sim.demo import RAC_CLIENTS
+
+    path = name_path(root)
+    if not os.path.exists(path):  # the demo host's name: the RAC client, as the live demo has it
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(f"InitiatorName={RAC_CLIENTS[0]}\n")
+    adm = DemoIscsiadm(root, delay=delay)
+
+    def disks(devices: Sequence[str]) -> dict[str, DiskFacts]:
+        sizes = adm.disk_sizes()
+        return {d: DiskFacts(d, sizes.get(d)) for d in devices}
+
+    return InitiatorBackend(
+        adm, root=root, disks=disks, multipath=lambda: None,
+        boot_login=lambda: UnitState("open-iscsi.service", "enabled"),
+        restart_iscsid=lambda: ServiceResult(True, "iscsid restarted (demo: simulated)."),
+        notice="demo: iscsiadm is simulated against the demo SAN; nothing on this host changes. "
+               "Try c and 127.0.0.1.",
+    )
