@@ -42,7 +42,7 @@ class SanctlApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("f1", "help", "Help", show=False, id="app.help_f1"),
-        *panels.BINDINGS,  # 1 config, 2 sessions, 3 errors, 4 initiator
+        *panels.BINDINGS,  # 1 config, 2 sessions, 3 errors, 4 initiator, 5 connect
     ]
 
     def __init__(

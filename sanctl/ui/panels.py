@@ -1,4 +1,5 @@
-"""The app's panels by number — ``1`` configuration, ``2`` sessions, ``3`` errors, ``4`` initiator.
+"""The app's panels by number — ``1`` configuration, ``2`` sessions, ``3`` errors, ``4`` initiator,
+``5`` connect (the initiator tab: discovery, login, favourites, the initiator name).
 
 The live panels are installed once and switched between, so each keeps its
 cursor and scroll position; the configuration screen stays at the bottom of
@@ -25,6 +26,7 @@ PANELS = {
     "sessions": ("2", "Sessions", "sanctl.ui.screens.sessions:SessionsScreen"),
     "errors": ("3", "Errors", "sanctl.ui.screens.errors:ErrorsScreen"),
     "initiator": ("4", "Initiator", "sanctl.ui.screens.initiator_sessions:InitiatorScreen"),
+    "connect": ("5", "Connect", "sanctl.ui.screens.initiator:InitiatorTargetsScreen"),
 }
 
 BINDINGS = [

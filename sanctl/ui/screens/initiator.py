@@ -1,0 +1,1295 @@
+"""The initiator tab (key ``5``): connect this host to iSCSI targets with open-iscsi.
+
+Top to bottom: this host's initiator name (``n`` changes or generates it)
+with any warning about it; a quick-connect field (``c``: type an
+address[:port], Enter discovers and logs in to what it finds, as the
+Windows initiator's Quick Connect does); the discovery portals and, under
+each, the targets discovery found there, each with its state (not logged
+in / logged in / failed) and a ★ when it is a favourite (``node.startup =
+automatic``: logged in at boot); the details of the selection (the node
+record's keys with secrets masked, the session's negotiated parameters,
+its disks with size and mount points, multipath paths with dead ones
+marked); and a status line that says what iscsiadm is doing while it runs.
+
+Every iscsiadm call runs in a thread worker with the wrapper's deadline
+(:class:`~sanctl.initiator.iscsiadm.Timeouts`): a hung iscsiadm is killed
+and said so, the UI keeps answering keys meanwhile. One change runs at a
+time; a key pressed meanwhile says what is still running. Failures show
+iscsiadm's exit code as a plain sentence and what to do, never a
+traceback. Read-only mode (``app.readonly``) refuses every key that
+changes something, saying why.
+
+The backend (:class:`~sanctl.initiator.overview.InitiatorBackend`: the
+Iscsiadm, the root of the name file, disks, multipath, systemd) comes from
+the constructor, else the app's ``initiator_backend`` attribute, else the
+app's ``iscsiadm`` attribute wrapped in the default backend, else this
+host's. On the demo SAN it is the demo's simulated iscsiadm
+(:mod:`sanctl.sim.iscsiadm`), and a notice says nothing on this host changes.
+
+The screen also listens to the live panels' sampler: when the target side
+sees this host's initiator name logged in from two addresses in turn (the
+shared-name flap), the name line says so.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Static, Tree
+
+from sanctl.initiator.overview import (
+    FAILED,
+    LOGGED_IN,
+    NOT_LOGGED_IN,
+    InitiatorBackend,
+    NodeKey,
+    Overview,
+    PortalEntry,
+    TargetEntry,
+)
+from sanctl.ui import panels
+from sanctl.ui.widgets.status_bar import StatusBar
+from sanctl.ui.widgets.styling import component_fg
+
+if TYPE_CHECKING:
+    from sanctl.initiator.initiator_name import InitiatorName, NameChange
+    from sanctl.initiator.iscsiadm import Iscsiadm, IscsiadmError
+    from sanctl.initiator.services import UnitState
+    from sanctl.live.sampler import LiveFrame
+
+#: systemctl is-enabled words that mean "runs at boot" (as sanctl.initiator.services).
+BOOT_ENABLED = frozenset({"enabled", "enabled-runtime", "static", "indirect", "alias", "generated"})
+
+#: Below this many columns the list takes 3/5 of the width (the state after each IQN must show).
+NARROW = 100
+STATE_GLYPHS = {LOGGED_IN: "●", NOT_LOGGED_IN: "○", FAILED: "✖"}
+EMPTY_HELP = ("No discovery portal yet. Press c and type the target's address (address[:port]): "
+              "Enter discovers its targets and logs in to them.")
+
+
+def default_backend(app: Any) -> InitiatorBackend:
+    """The app's backend: injected, else built for its mode (the demo's simulation on the demo SAN)."""
+    backend = getattr(app, "initiator_backend", None)
+    if backend is not None:
+        return backend
+    root = getattr(app, "root", "/")
+    mode = getattr(app, "mode", "real")
+    adm = getattr(app, "iscsiadm", None)
+    if adm is None and mode == "demo":
+        from sanctl.sim.iscsiadm import demo_backend
+
+        backend = demo_backend(root)
+    else:
+        from sanctl.initiator.iscsiadm import Iscsiadm
+
+        backend = InitiatorBackend(adm if adm is not None else Iscsiadm(), root="/" if mode == "real" else root)
+    app.initiator_backend = backend
+    return backend
+
+
+class InitiatorTree(Tree[tuple]):
+    """``#init-tree``: discovery portals, their targets with state; labels are ``rich.text.Text``."""
+
+    COMPONENT_CLASSES = {
+        "initiator-tree--portal",
+        "initiator-tree--ok",
+        "initiator-tree--bad",
+        "initiator-tree--muted",
+        "initiator-tree--fav",
+    }
+
+    def style(self, name: str):
+        return component_fg(self, f"initiator-tree--{name}")
+
+
+class InitiatorDetailBody(Static):
+    """``#init-detail-body``: one Rich renderable; colours from these component classes."""
+
+    COMPONENT_CLASSES = {"init-detail--ok", "init-detail--bad", "init-detail--warn", "init-detail--muted"}
+
+
+class InitiatorTargetsScreen(Screen[None]):
+    """Name (``#init-name``, ``#init-warnings``), notice (``#init-notice``), quick connect
+    (``#quick-connect``), tree (``#init-tree``), details (``#init-detail`` / ``#init-detail-body``),
+    iscsiadm missing (``#init-missing``), status line (``#init-status``)."""
+
+    CSS_PATH = Path(__file__).resolve().parent.parent / "initiator.tcss"
+
+    BINDINGS = [
+        Binding("c", "quick_connect", "Quick connect", id="initiator.connect"),
+        Binding("l", "login", "Log in", id="initiator.login"),
+        Binding("o", "logout", "Log out", id="initiator.logout"),
+        Binding("f", "favourite", "Favourite", id="initiator.favourite"),
+        Binding("n", "name", "Name", id="initiator.name"),
+        # not in the footer (80 columns are few), listed by ? like every key
+        Binding("D", "discover", "Rediscover portal", show=False, id="initiator.discover"),
+        Binding("x", "delete", "Delete record", show=False, id="initiator.delete"),
+        Binding("r", "refresh", "Refresh", show=False, id="initiator.refresh"),
+        Binding("escape", "leave_field", "Back to the list", show=False, id="initiator.leave_field"),
+    ]
+
+    class Done(Message):
+        """A worker's result (or exception), to be handled on the UI thread by ``callback``."""
+
+        def __init__(self, callback: Callable[[Any, BaseException | None], None], result: Any,
+                     error: BaseException | None) -> None:
+            super().__init__()
+            self.callback = callback
+            self.result = result
+            self.error = error
+
+    def __init__(self, backend: InitiatorBackend | None = None, *, iscsiadm: Iscsiadm | None = None) -> None:
+        super().__init__()
+        if backend is None and iscsiadm is not None:
+            backend = InitiatorBackend(iscsiadm)
+        self._backend = backend
+        self.overview: Overview | None = None
+        self.initiator_name: InitiatorName | None = None
+        self.name_problem: str | None = None
+        self.boot_state: UnitState | None = None
+        #: The last failed login of each record (cleared by a login or logout that works).
+        self.failures: dict[NodeKey, IscsiadmError] = {}
+        #: What the change running now does ("Logging in to …"), None when idle.
+        self.busy: str | None = None
+        self.busy_limit: float | None = None
+        self.refreshing = False
+        self.missing: IscsiadmError | None = None
+        self.last_error: IscsiadmError | None = None
+        self.shared_name: tuple[str, ...] = ()
+        self._busy_since = 0.0
+        self._busy_timer: Timer | None = None
+        self._status: tuple[str, str] = ("", "")
+        self._wanted: tuple | None = None
+        self._shown_rows: list[tuple[int, tuple, Text]] | None = None
+        self._frame: LiveFrame | None = None
+        self._refresh_again = False
+
+    # --- layout ---------------------------------------------------------------------------
+
+    @property
+    def backend(self) -> InitiatorBackend:
+        if self._backend is None:
+            self._backend = default_backend(self.app)
+        return self._backend
+
+    def compose(self) -> ComposeResult:
+        app = self.app
+        yield StatusBar(host=app.host, mode=app.mode, readonly=app.readonly,  # type: ignore[attr-defined]
+                        readonly_reason=app.readonly_reason, root=app.root, id="status-bar")  # type: ignore[attr-defined]
+        yield Static(Text("Initiator name  …", no_wrap=True, overflow="ellipsis"), id="init-name", markup=False)
+        yield Static("", id="init-warnings", markup=False)
+        yield Static("", id="init-notice", markup=False)
+        with Horizontal(id="init-main"):
+            with Vertical(id="init-left"):
+                field = Input(placeholder="Quick connect (c): address[:port], Enter",
+                              id="quick-connect", compact=True, select_on_focus=False)
+                field.cursor_blink = False  # a blinking cursor repaints twice a second over SSH
+                yield field
+                yield InitiatorTree("portals", id="init-tree")
+            with VerticalScroll(id="init-detail"):
+                yield InitiatorDetailBody("", id="init-detail-body", markup=False)
+        yield Static("", id="init-missing", markup=False)
+        yield Static("", id="init-status", markup=False)
+        yield Footer(show_command_palette=False)
+
+    def on_mount(self) -> None:
+        tree = self.tree
+        tree.show_root = False
+        tree.guide_depth = 2
+        tree.border_title = "Discovery portals → targets"
+        self.query_one("#init-detail").border_title = "Details"
+        notice = self._notice()
+        widget = self.query_one("#init-notice", Static)
+        widget.update(Text(notice))
+        widget.set_class(bool(notice), "-shown")
+        tree.focus()
+        self.action_refresh()
+
+    def _notice(self) -> str:
+        backend = self.backend
+        if backend.notice:
+            return backend.notice
+        mode = getattr(self.app, "mode", "real")
+        if mode == "demo":
+            return ("demo SAN: this tab drives this host's real iscsiadm and "
+                    "/etc/iscsi/initiatorname.iscsi, not the demo.")
+        if mode == "captured":
+            return "captured tree: this tab lists this host's own open-iscsi records (read-only)."
+        return ""
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW, "-narrow")
+
+    @property
+    def tree(self) -> InitiatorTree:
+        return self.query_one("#init-tree", InitiatorTree)
+
+    @property
+    def quick_connect(self) -> Input:
+        return self.query_one("#quick-connect", Input)
+
+    # --- live findings: the shared-name flap ------------------------------------------------
+
+    def on_screen_resume(self) -> None:
+        service = panels.service(self.app)
+        service.attach(self)
+
+    def on_screen_suspend(self) -> None:
+        panels.service(self.app).detach(self)
+
+    def show_frame(self, frame: LiveFrame) -> None:
+        """From the live service: note whether this host's name is seen from several addresses."""
+        self._frame = frame
+        self._check_shared_name()
+
+    def _check_shared_name(self) -> None:
+        frame = self._frame
+        name = self.initiator_name.name if self.initiator_name is not None else ""
+        addresses: tuple[str, ...] = ()
+        for finding in frame.findings if frame is not None and name else ():
+            if finding.kind == "shared_initiator_name" and finding.active and finding.initiator == name:
+                addresses = tuple(finding.addresses)
+                break
+        if addresses != self.shared_name:
+            self.shared_name = addresses
+            self._show_name()
+
+    def show_state(self) -> None:
+        """The live service's pause and interval: nothing of it is shown here."""
+
+    # --- workers ------------------------------------------------------------------------------
+
+    def _in_thread(self, work: Callable[[], Any], done: Callable[[Any, BaseException | None], None], *,
+                   group: str) -> None:
+        def run() -> None:
+            try:
+                result = work()
+            except BaseException as exc:  # every failure comes back as a value, never a traceback
+                self.post_message(self.Done(done, None, exc))
+            else:
+                self.post_message(self.Done(done, result, None))
+
+        self.run_worker(run, thread=True, group=group, exit_on_error=False, description=group)
+
+    def on_initiator_targets_screen_done(self, message: Done) -> None:
+        message.stop()
+        message.callback(message.result, message.error)
+
+    def _start(self, text: str, limit: float | None, work: Callable[[Callable[[str], None]], Any],
+               done: Callable[[Any, BaseException | None], None]) -> bool:
+        """Run one change in a thread; ``work(progress)`` may call ``progress(text)`` as it goes."""
+        if self.busy is not None:
+            self.notify(f"Still running: {self.busy}", title="Wait", severity="warning", timeout=4)
+            return False
+        self._set_busy(text, limit)
+
+        def progress(step: str) -> None:
+            self.app.call_from_thread(self._set_busy, step, self.busy_limit, False)
+
+        def finished(result: Any, error: BaseException | None) -> None:
+            self._clear_busy()
+            done(result, error)
+            self.action_refresh()
+
+        self._in_thread(lambda: work(progress), finished, group="iscsiadm")
+        return True
+
+    def _set_busy(self, text: str, limit: float | None, restart: bool = True) -> None:
+        self.busy = text
+        self.busy_limit = limit
+        if restart:
+            self._busy_since = time.monotonic()
+        if self._busy_timer is None:
+            self._busy_timer = self.set_interval(1.0, self._tick, name="initiator-busy")
+        self._tick()
+
+    def _tick(self) -> None:
+        if self.busy is None:
+            return
+        seconds = int(time.monotonic() - self._busy_since)
+        limit = f" (iscsiadm is stopped after {self.busy_limit:g} s)" if self.busy_limit else ""
+        elapsed = f" {seconds} s" if seconds else ""
+        self._set_status(f"⟳ {self.busy}…{elapsed}{limit}", "busy")
+
+    def _clear_busy(self) -> None:
+        self.busy = None
+        self.busy_limit = None
+        if self._busy_timer is not None:
+            self._busy_timer.stop()
+            self._busy_timer = None
+
+    def _set_status(self, text: str, kind: str = "") -> None:
+        if self._status == (text, kind):
+            return
+        self._status = (text, kind)
+        widget = self.query_one("#init-status", Static)
+        widget.update(Text(text))
+        for name in ("busy", "ok", "error", "warn"):
+            widget.set_class(kind == name, f"-{name}")
+
+    def _report(self, error: BaseException, what: str) -> None:
+        """A failure in the status line: the plain message, the hint, iscsiadm's own first words."""
+        from sanctl.initiator.iscsiadm import IscsiadmError, IscsiadmNotFound
+
+        if isinstance(error, IscsiadmNotFound):
+            self._show_missing(error)
+            return
+        if isinstance(error, IscsiadmError):
+            self.last_error = error
+            code = f" (exit {error.code})" if error.code is not None else ""
+            lines = [f"✖ {what}: {error.message}{code}"]
+            if error.hint:
+                lines.append(f"  {error.hint}")
+            details = error.details
+            if details:
+                lines.append(f"  iscsiadm: {details[-1]}")
+            self._set_status("\n".join(lines), "error")
+            return
+        self._set_status(f"✖ {what}: {error}", "error")
+
+    # --- refresh ------------------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        """Re-read the name, the records and the sessions (in a thread)."""
+        if self.refreshing:
+            self._refresh_again = True
+            return
+        self.refreshing = True
+        backend = self.backend
+
+        def work() -> tuple:
+            from sanctl.initiator.initiator_name import InitiatorNameError, read_initiator_name
+
+            try:
+                name, problem = read_initiator_name(backend.root), None
+            except InitiatorNameError as exc:
+                name, problem = None, str(exc)
+            try:
+                overview, error = backend.overview(), None
+            except Exception as exc:  # shown; the name line still updates
+                overview, error = None, exc
+            boot = None
+            if overview is not None and overview.favourites:
+                try:
+                    boot = backend.boot_login()
+                except Exception:
+                    boot = None
+            return name, problem, overview, error, boot
+
+        self._in_thread(work, self._refreshed, group="refresh")
+        if self.busy is None and self.overview is None and self.missing is None:
+            self._set_status("⟳ Reading open-iscsi's records…", "busy")
+
+    def _refreshed(self, result: tuple | None, error: BaseException | None) -> None:
+        self.refreshing = False
+        if error is not None:  # cannot happen (work catches), but never a traceback
+            self._report(error, "Reading the initiator")
+            return
+        name, problem, overview, failure, boot = result
+        self.initiator_name, self.name_problem = name, problem
+        self.boot_state = boot
+        if failure is not None:
+            self._report(failure, "Reading open-iscsi's records")
+        else:
+            self._hide_missing()
+            self.overview = overview
+            self._rebuild_tree()
+            if self.busy is None and self._status[1] == "busy":
+                self._set_status("")
+        self._show_name()
+        self._check_shared_name()
+        self._show_details()
+        if self._refresh_again:
+            self._refresh_again = False
+            self.action_refresh()
+
+    # --- iscsiadm missing -------------------------------------------------------------------
+
+    def _show_missing(self, error: IscsiadmError) -> None:
+        self.missing = error
+        packages = Table.grid(padding=(0, 2))
+        packages.add_column(no_wrap=True)
+        packages.add_column(no_wrap=True, style="bold")
+        packages.add_column()
+        packages.add_row("Debian, Ubuntu", "open-iscsi", "apt install open-iscsi")
+        packages.add_row("RHEL, Fedora", "iscsi-initiator-utils", "dnf install iscsi-initiator-utils")
+        packages.add_row("SUSE", "open-iscsi", "zypper install open-iscsi")
+        text = Group(
+            Text("iscsiadm is not installed", style="bold"),
+            Text(""),
+            Text(f"{error.message} This tab runs open-iscsi's iscsiadm to discover targets and log in to them. "
+                 "The package that provides it:"),
+            Text(""),
+            packages,
+            Text(""),
+            Text("Install it, then press r.", style="italic"),
+        )
+        widget = self.query_one("#init-missing", Static)
+        widget.update(text)
+        widget.add_class("-shown")
+        self.query_one("#init-main").display = False
+        self._set_status("✖ iscsiadm (open-iscsi) is not installed.", "error")
+
+    def _hide_missing(self) -> None:
+        if self.missing is None:
+            return
+        self.missing = None
+        self.query_one("#init-missing", Static).remove_class("-shown")
+        self.query_one("#init-main").display = True
+        self._set_status("")
+
+    # --- the name line ------------------------------------------------------------------------
+
+    def _show_name(self) -> None:
+        from sanctl.initiator.initiator_name import name_warnings
+
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append("Initiator name  ", style="bold")
+        warnings: list[str] = []
+        if self.name_problem:
+            line.append("(unreadable)")
+            warnings.append(self.name_problem)
+        elif self.initiator_name is None:
+            line.append("(none: /etc/iscsi/initiatorname.iscsi is missing)")
+            warnings.append("No initiator name file: iscsid will not start. n generates one.")
+        else:
+            line.append(self.initiator_name.name or "(empty)")
+            if self.initiator_name.alias:
+                line.append(f"  alias {self.initiator_name.alias}")
+            warnings += name_warnings(self.initiator_name.name)
+        line.append("   n change / generate", style="italic")
+        self.query_one("#init-name", Static).update(line)
+        if len(self.shared_name) > 1:
+            seen = " and ".join(self.shared_name)
+            warnings.insert(0, f"This host's name is also logged in from another address: the target sees it from "
+                               f"{seen} in turn (live panels). Two hosts share it — n generates a new one.")
+        elif self.shared_name:
+            warnings.insert(0, f"The target keeps replacing the session of this host's name from {self.shared_name[0]} "
+                               "(live panels): two initiators with this name share that address. n generates a new one.")
+        warnings += self._favourite_warnings()
+        widget = self.query_one("#init-warnings", Static)
+        widget.update(Text("\n".join(f"⚠ {w}" for w in warnings)))
+        widget.set_class(bool(warnings), "-shown")
+
+    def _favourite_warnings(self) -> list[str]:
+        overview, state = self.overview, self.boot_state
+        if overview is None or state is None or not overview.favourites:
+            return []
+        if state.state in BOOT_ENABLED or state.state == "unknown":
+            return []
+        count = len(overview.favourites)
+        what = f"{count} favourite{'s' if count != 1 else ''}"
+        if state.state == "not-found":
+            return [f"{what}, but no boot-time login service (iscsi.service / open-iscsi.service) is installed: "
+                    "they are not logged in at boot."]
+        return [f"{what}, but {state.unit} is {state.state}: they are not logged in at boot. "
+                f"Enable it: systemctl enable {state.unit}"]
+
+    # --- the tree ---------------------------------------------------------------------------
+
+    def _target_label(self, entry: TargetEntry, *, show_portal: bool = True) -> Text:
+        tree = self.tree
+        state = entry.state
+        failure = self.failures.get(entry.key)
+        if state == NOT_LOGGED_IN and failure is not None:
+            state = FAILED
+        style = tree.style("ok" if state == LOGGED_IN else "bad" if state == FAILED else "muted")
+        label = Text(no_wrap=True, overflow="ellipsis")
+        label.append(f"{STATE_GLYPHS[state]} ", style)
+        label.append(entry.target)
+        label.append(f"  {state}", style)  # before the portal: on 80 columns the state must not be cut
+        if entry.favourite:
+            label.append("  ★ favourite", tree.style("fav"))
+        if not entry.has_record:
+            label.append("  (no record)", tree.style("bad"))
+        if show_portal:
+            tag = f",{entry.tpgt}" if entry.tpgt is not None else ""
+            label.append(f"  {entry.portal}{tag}", tree.style("muted"))
+        if entry.iface and entry.iface != "default":
+            label.append(f"  iface {entry.iface}", tree.style("muted"))
+        return label
+
+    def _portal_label(self, entry: PortalEntry) -> Text:
+        tree = self.tree
+        label = Text(no_wrap=True, overflow="ellipsis")
+        label.append(entry.portal, tree.style("portal"))
+        count = len(entry.targets)
+        logged = sum(1 for t in entry.targets if t.state == LOGGED_IN)
+        summary = f"  {count} target{'s' if count != 1 else ''}" if count else "  no targets"
+        if logged:
+            summary += f", {logged} logged in"
+        label.append(summary, tree.style("muted"))
+        return label
+
+    def _tree_rows(self) -> list[tuple[int, tuple, Text]]:
+        """``(depth, data, label)`` for every line the tree should show."""
+        overview = self.overview
+        rows: list[tuple[int, tuple, Text]] = []
+        if overview is None:
+            return rows
+        for portal in overview.portals:
+            rows.append((0, ("portal", portal.portal), self._portal_label(portal)))
+            rows += [(1, ("target", e.key), self._target_label(e)) for e in portal.targets]
+        if overview.others:
+            rows.append((0, ("others", ""), Text("Other records (no discovery record)", self.tree.style("portal"))))
+            rows += [(1, ("target", e.key), self._target_label(e)) for e in overview.others]
+        return rows
+
+    def _rebuild_tree(self) -> None:
+        """Show the overview; nothing is touched when no line changed (a rebuild repaints the tree)."""
+        tree = self.tree
+        rows = self._tree_rows()
+        wanted = self._wanted
+        self._wanted = None
+        tree.border_subtitle = self._tree_subtitle()
+        if rows == self._shown_rows:
+            if wanted is not None:
+                self._move_to(wanted)
+            return
+        self._shown_rows = rows
+        cursor = wanted
+        if cursor is None and tree.cursor_node is not None:
+            cursor = tree.cursor_node.data
+        tree.clear()
+        parent = tree.root
+        select = first = None
+        for depth, data, label in rows:
+            if depth == 0:
+                parent = node = tree.root.add(label, data=data, expand=True)
+            else:
+                node = parent.add_leaf(label, data=data)
+            first = first or node
+            if data == cursor:
+                select = node
+        tree.last_line  # noqa: B018 - builds the lines, so node lines are current
+        if select or first:
+            tree.move_cursor(select or first)
+
+    def _move_to(self, data: tuple) -> None:
+        tree = self.tree
+        for line in range(tree.last_line + 1):
+            node = tree.get_node_at_line(line)
+            if node is not None and node.data == data:
+                tree.move_cursor(node)
+                return
+
+    def _tree_subtitle(self) -> str:
+        overview = self.overview
+        if overview is None:
+            return ""
+        targets = overview.targets
+        logged = sum(1 for t in targets if t.state == LOGGED_IN)
+        return f"{_count(len(overview.portals), 'portal')} · {_count(len(targets), 'target')} · {logged} logged in"
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
+        event.stop()
+        self._show_details()
+
+    def selection(self) -> tuple[str, Any]:
+        """``("portal", PortalEntry)``, ``("target", TargetEntry)``, ``("others", None)`` or ``("", None)``."""
+        node = self.tree.cursor_node
+        overview = self.overview
+        if node is None or node.data is None or overview is None:
+            return "", None
+        kind, value = node.data
+        if kind == "portal":
+            found = overview.portal(value)
+            return ("portal", found) if found is not None else ("", None)
+        if kind == "target":
+            found = overview.target(value)
+            return ("target", found) if found is not None else ("", None)
+        return kind, None
+
+    # --- details ----------------------------------------------------------------------------
+
+    def _show_details(self) -> None:
+        body = self.query_one("#init-detail-body", Static)
+        kind, value = self.selection()
+        if kind == "target":
+            body.update(self._target_details(value))
+        elif kind == "portal":
+            body.update(self._portal_details(value))
+        elif kind == "others":
+            body.update(Text("Node records whose discovery portal has no discovery record: static records "
+                             "(iscsiadm -m node -o new), iSNS or firmware records, or records left after their "
+                             "discovery record was deleted; and sessions whose record was deleted while logged in."))
+        elif self.overview is not None and not self.overview.targets and not self.overview.portals:
+            body.update(Text(EMPTY_HELP))
+        else:
+            body.update(Text(""))
+
+    def _target_details(self, entry: TargetEntry) -> RenderableType:
+        parts: list[RenderableType] = []
+        head = Text(entry.target, style="bold")
+        parts.append(head)
+        tag = f"  TPG {entry.tpgt}" if entry.tpgt is not None else ""
+        parts.append(Text(f"portal {entry.portal}{tag}  iface {entry.iface or 'default'}"))
+        failure = self.failures.get(entry.key)
+        state = entry.state
+        line = Text("state  ")
+        if state == LOGGED_IN and entry.session is not None:
+            line.append(f"● logged in (session {entry.session.sid})", style=self._st("ok"))
+        elif state == FAILED and entry.session is not None:
+            line.append(f"✖ session {entry.session.sid} is {entry.session.state or 'down'}: iscsid is recovering it",
+                        style=self._st("bad"))
+        elif failure is not None:
+            line.append("✖ failed: the last login did not work", style=self._st("bad"))
+        else:
+            line.append("○ not logged in")
+        parts.append(line)
+        if entry.settings is not None:
+            fav = Text("favourite  ")
+            if entry.favourite:
+                fav.append(f"★ yes: logged in at boot (node.startup = {entry.startup})", style=self._st("warn"))
+            else:
+                fav.append(f"no (node.startup = {entry.startup or '?'}); f makes it one")
+            parts.append(fav)
+            warnings = self._favourite_warnings() if entry.favourite else []
+            for warning in warnings:
+                parts.append(Text(f"⚠ {warning}", style=self._st("warn")))
+        else:
+            parts.append(Text("No node record: it was deleted while the session was up. o logs out.", style=self._st("warn")))
+        if failure is not None and state != LOGGED_IN:
+            parts.append(Text(""))
+            parts.append(Text("Last login failed" + (f" (exit {failure.code})" if failure.code is not None else ""),
+                              style=self._st("bad")))
+            parts.append(Text(failure.message))
+            if failure.hint:
+                parts.append(Text(failure.hint, style="italic"))
+            for detail in failure.details:
+                parts.append(Text(f"iscsiadm: {detail}", style=self._st("muted")))
+        session = entry.session
+        if session is not None:
+            parts.append(Text(""))
+            parts.append(Text(f"Session {session.sid}", style="bold"))
+            grid = _grid()
+            grid.add_row("connection", session.connection_state or "?")
+            grid.add_row("session", f"{session.state or '?'} (iscsid: {session.internal_state or '?'})")
+            if session.connections and session.connections[0].ip_address:
+                grid.add_row("from", session.connections[0].ip_address)
+            if session.initiator_name:
+                grid.add_row("as", session.initiator_name)
+            if session.chap_username:
+                grid.add_row("CHAP user", session.chap_username)
+            parts.append(grid)
+            if session.negotiated:
+                parts.append(Text("Negotiated", style="bold"))
+                grid = _grid()
+                for key, value in session.negotiated.items():
+                    grid.add_row(key, value)
+                parts.append(grid)
+            if session.timeouts:
+                parts.append(Text("Timeouts (s)", style="bold"))
+                grid = _grid()
+                for key, value in session.timeouts.items():
+                    grid.add_row(key.removesuffix(" Timeout"), value)
+                parts.append(grid)
+            parts.extend(self._disk_details(session))
+        if entry.settings is not None:
+            parts.append(Text(""))
+            shown = [(k, v) for k, v in entry.settings.settings.items() if str(v)]
+            hidden = len(entry.settings.settings) - len(shown)
+            parts.append(Text(f"Node record ({len(shown)} keys set, {hidden} empty not shown; secrets masked)",
+                              style="bold"))
+            grid = _grid()
+            for key, value in shown:
+                grid.add_row(key, str(value))  # a Secret's str() is its mask
+            parts.append(grid)
+        return Group(*parts)
+
+    def _disk_details(self, session) -> list[RenderableType]:
+        from sanctl.live import format as fmt
+
+        overview = self.overview
+        parts: list[RenderableType] = []
+        if not session.disks:
+            return [Text("No LUN visible to this session (no LUN mapped to this initiator?)", style=self._st("warn"))]
+        parts.append(Text("Disks", style="bold"))
+        grid = Table.grid(padding=(0, 1))
+        for _ in range(4):
+            grid.add_column(no_wrap=True)
+        grid.add_column()
+        facts = overview.disks if overview is not None else {}
+        for disk in session.disks:
+            fact = facts.get(disk.device) if disk.device else None
+            size = fmt.size(fact.size) if fact is not None and fact.size is not None else "?"
+            mounts = ", ".join(fact.mounts) if fact is not None and fact.mounts else "not mounted"
+            if fact is not None and fact.holders and not fact.mounts:
+                mounts = "held by " + ", ".join(fact.holders)
+            state = disk.state or "?"
+            style = "" if state == "running" else "bold red"
+            grid.add_row(Text(disk.path or "(no disk)"), Text(f"LUN {disk.lun}"), Text(size),
+                         Text(state, style=style), Text(mounts))
+        parts.append(grid)
+        paths = overview.multipath if overview is not None else None
+        if paths is None:
+            return parts
+        devices = {d.device for d in session.disks if d.device}
+        shown = [m for m in paths if any(p.device in devices for p in m.paths)]
+        if not shown:
+            parts.append(Text("multipath: these disks are not multipathed", style=self._st("muted")))
+            return parts
+        parts.append(Text("Multipath", style="bold"))
+        for device in shown:
+            failed = len(device.failed_paths)
+            title = Text(f"{device.name} {device.dm} {device.size}  {len(device.paths)} paths")
+            if device.down:
+                title.append("  ✖ no path works", style=self._st("bad"))
+            elif failed:
+                title.append(f"  ▲ {failed} dead", style=self._st("bad"))
+            parts.append(title)
+            for path in device.paths:
+                words = f"  {'✖ dead' if path.failed else '● ok  '}  {path.hctl} {path.device}  " \
+                        f"{path.dm_state} {path.checker_state} {path.online_state}"
+                parts.append(Text(words, style=self._st("bad") if path.failed else ""))
+        return parts
+
+    def _portal_details(self, entry: PortalEntry) -> RenderableType:
+        parts: list[RenderableType] = [Text(f"Discovery portal {entry.portal}", style="bold"),
+                                       Text(f"method {entry.method}")]
+        logged = sum(1 for t in entry.targets if t.state == LOGGED_IN)
+        parts.append(Text(f"{len(entry.targets)} targets found here, {logged} logged in"))
+        parts.append(Text(""))
+        parts.append(Text("D rediscovers: new targets are added, the records you have keep their settings "
+                          "(iscsiadm -o new). l logs in to every target here, o logs out of them, "
+                          "x deletes the discovery record."))
+        return Group(*parts)
+
+    def _st(self, name: str):
+        return component_fg(self.query_one("#init-detail-body", InitiatorDetailBody), f"init-detail--{name}")
+
+    # --- guards ------------------------------------------------------------------------------
+
+    def _writable(self, what: str) -> bool:
+        app = self.app
+        if getattr(app, "readonly", False):
+            reason = getattr(app, "readonly_reason", None)
+            self.notify(f"{what} changes this host's initiator; sanctl is read-only here"
+                        + (f" ({reason})." if reason else "."), title="Read-only", severity="warning", timeout=6)
+            return False
+        if self.missing is not None:
+            self.notify("iscsiadm is not installed: see the panel.", severity="warning", timeout=4)
+            return False
+        return True
+
+    def _selected_target(self, verb: str) -> TargetEntry | None:
+        kind, value = self.selection()
+        if kind == "target":
+            return value
+        self.notify(f"Select a target to {verb}.", severity="warning", timeout=4)
+        return None
+
+    # --- quick connect ----------------------------------------------------------------------
+
+    def action_leave_field(self) -> None:
+        if self.focused is self.quick_connect:
+            self.tree.focus()
+
+    def action_quick_connect(self) -> None:
+        if not self._writable("Quick connect"):
+            return
+        self.quick_connect.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "quick-connect":
+            return
+        event.stop()
+        if not self._writable("Quick connect"):
+            return
+        from sanctl.initiator.iscsiadm import portal_arg
+        from sanctl.names import InvalidValue
+
+        text = event.value.strip()
+        try:
+            portal = portal_arg(text)
+        except InvalidValue as exc:
+            self._set_status(f"✖ Quick connect: {exc}", "error")
+            return
+        if "," in portal:
+            self._set_status("✖ Quick connect: give an address and port, without a TPG tag.", "error")
+            return
+        adm = self.backend.iscsiadm
+
+        def work(progress: Callable[[str], None]) -> dict:
+            return quick_connect(adm, portal, progress)
+
+        def done(result: dict | None, error: BaseException | None) -> None:
+            if error is not None:
+                self._report(error, f"Discovery at {portal}")
+                return
+            self._quick_connected(portal, result)
+
+        if self._start(f"Discovering the targets at {portal}", adm.timeouts.discovery, work, done):
+            event.input.value = ""
+            self.tree.focus()
+            self._wanted = ("portal", portal)
+
+    def _quick_connected(self, portal: str, result: dict) -> None:
+        found = result["found"]
+        if not found:
+            self._set_status(f"✔ {portal} answered, but offers no target to this initiator "
+                             "(exit 21: nothing to log in to; is there an ACL or demo mode for this host?).", "warn")
+            return
+        for key, error in result["failed"]:
+            self.failures[key] = error
+        for key in result["logged_in"] + result["already"]:
+            self.failures.pop(key, None)
+        parts = [f"{len(found)} target{'s' if len(found) != 1 else ''} at {portal}"]
+        if result["logged_in"]:
+            parts.append(f"logged in to {len(result['logged_in'])}")
+        if result["already"]:
+            parts.append(f"{len(result['already'])} already logged in")
+        kind = "ok"
+        if result["failed"]:
+            kind = "error" if not (result["logged_in"] or result["already"]) else "warn"
+            (target, _portal, _iface), error = result["failed"][0]
+            code = f" (exit {error.code})" if error.code is not None else ""
+            parts.append(f"{len(result['failed'])} failed — {target}: {error.message}{code}")
+            self._wanted = ("target", result["failed"][0][0])
+        glyph = "✔" if kind == "ok" else "▲" if kind == "warn" else "✖"
+        self._set_status(f"{glyph} Quick connect: " + "; ".join(parts), kind)
+
+    # --- login / logout -----------------------------------------------------------------------
+
+    def action_login(self) -> None:
+        if not self._writable("Logging in"):
+            return
+        kind, value = self.selection()
+        if kind == "portal":
+            entries = [t for t in value.targets if t.state != LOGGED_IN and t.has_record]
+            if not entries:
+                self.notify("Every target of this portal is logged in already.", timeout=4)
+                return
+        elif kind == "target":
+            entries = [value]
+            if not value.has_record:
+                self.notify("This session has no node record to log in with.", severity="warning", timeout=4)
+                return
+        else:
+            self.notify("Select a target or a portal to log in to.", severity="warning", timeout=4)
+            return
+        adm = self.backend.iscsiadm
+
+        def work(progress: Callable[[str], None]) -> list:
+            return login_each(adm, [e.key for e in entries], progress)
+
+        def done(results: list | None, error: BaseException | None) -> None:
+            if error is not None:
+                self._report(error, "Login")
+                return
+            self._logged_in(results)
+
+        first = entries[0]
+        text = f"Logging in to {first.target} at {first.portal}" if len(entries) == 1 else \
+            f"Logging in to {len(entries)} targets"
+        self._start(text, adm.timeouts.action, work, done)
+
+    def _logged_in(self, results: list) -> None:
+        ok = already = 0
+        failed: list[tuple[NodeKey, IscsiadmError]] = []
+        for key, outcome in results:
+            if isinstance(outcome, BaseException):
+                from sanctl.initiator.iscsiadm import IscsiadmError
+
+                if isinstance(outcome, IscsiadmError):
+                    self.failures[key] = outcome
+                    failed.append((key, outcome))
+                    continue
+                raise outcome
+            self.failures.pop(key, None)
+            if outcome.already:
+                already += 1
+            else:
+                ok += 1
+        if failed:
+            key, error = failed[0]
+            if len(results) == 1:
+                self._report(error, f"Login to {key[0]}")
+            else:
+                self._set_status(f"▲ Logged in to {ok}, {already} already; {len(failed)} failed — {key[0]}: "
+                                 f"{error.message}" + (f" (exit {error.code})" if error.code is not None else ""),
+                                 "warn" if ok or already else "error")
+            return
+        if len(results) == 1:
+            key = results[0][0]
+            self._set_status(f"✔ Already logged in to {key[0]} (nothing to do)." if already
+                             else f"✔ Logged in to {key[0]} at {key[1]}.", "ok")
+        else:
+            self._set_status(f"✔ Logged in to {ok} targets" + (f", {already} already were." if already else "."), "ok")
+
+    def action_logout(self) -> None:
+        if not self._writable("Logging out"):
+            return
+        kind, value = self.selection()
+        if kind == "portal":
+            entries = [t for t in value.targets if t.session is not None]
+        elif kind == "target":
+            entries = [value]
+        else:
+            self.notify("Select a target or a portal to log out of.", severity="warning", timeout=4)
+            return
+        if not entries:
+            self.notify("No target of this portal is logged in.", timeout=4)
+            return
+        mounted = self._mounted(entries)
+        if mounted or len(entries) > 1:
+            from sanctl.ui.screens.initiator_modals import ConfirmModal
+
+            lines: list[str | Text] = [f"Log out of {len(entries)} sessions:" if len(entries) > 1 else
+                                       f"Log out of {entries[0].target} at {entries[0].portal}."]
+            lines += [f"  {e.target} at {e.portal}" for e in entries] if len(entries) > 1 else []
+            if mounted:
+                lines.append(Text(""))
+                lines.append(Text("These disks are in use:", style=self._st("bad")))
+                lines += [Text(f"  /dev/{device}: {where}", style=self._st("bad")) for device, where in mounted]
+                lines.append(Text("Logging out under a mounted filesystem loses what is not written yet and "
+                                  "leaves the mount broken. Unmount first.", style=self._st("bad")))
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self._logout(entries)
+
+            self.app.push_screen(ConfirmModal("Log out", lines, confirm="Log out", danger=bool(mounted)), answered)
+            return
+        self._logout(entries)
+
+    def _mounted(self, entries: Sequence[TargetEntry]) -> list[tuple[str, str]]:
+        overview = self.overview
+        found = []
+        for entry in entries:
+            if entry.session is None or overview is None:
+                continue
+            for disk in entry.session.disks:
+                fact = overview.disks.get(disk.device) if disk.device else None
+                if fact is not None and (fact.mounts or fact.holders):
+                    found.append((disk.device, ", ".join(fact.mounts or fact.holders)))
+        return found
+
+    def _logout(self, entries: Sequence[TargetEntry]) -> None:
+        adm = self.backend.iscsiadm
+        keys = [e.key for e in entries]
+        sids = {e.key: e.session.sid if e.session is not None and not e.has_record else None for e in entries}
+
+        def work(progress: Callable[[str], None]) -> list:
+            results = []
+            for index, key in enumerate(keys):
+                if len(keys) > 1:
+                    progress(f"Logging out of {key[0]} ({index + 1} of {len(keys)})")
+                try:
+                    sid = sids[key]
+                    if sid is not None:
+                        results.append((key, adm.logout_session(sid)))
+                    else:
+                        results.append((key, adm.logout(key[0], key[1],
+                                                        iface=key[2] if key[2] != "default" else None)))
+                except Exception as exc:
+                    results.append((key, exc))
+            return results
+
+        def done(results: list | None, error: BaseException | None) -> None:
+            if error is not None:
+                self._report(error, "Logout")
+                return
+            errors = [(k, r) for k, r in results if isinstance(r, BaseException)]
+            for key, outcome in results:
+                if not isinstance(outcome, BaseException):
+                    self.failures.pop(key, None)
+            if errors:
+                key, exc = errors[0]
+                self._report(exc, f"Logout of {key[0]}")
+                return
+            if len(results) == 1:
+                key, outcome = results[0]
+                self._set_status(f"✔ Was not logged in to {key[0]} (nothing to do)." if outcome.already
+                                 else f"✔ Logged out of {key[0]}.", "ok")
+            else:
+                self._set_status(f"✔ Logged out of {len(results)} sessions.", "ok")
+
+        first = entries[0]
+        self._start(f"Logging out of {first.target}" if len(entries) == 1 else f"Logging out of {len(entries)} sessions",
+                    adm.timeouts.action, work, done)
+
+    # --- favourite ------------------------------------------------------------------------------
+
+    def action_favourite(self) -> None:
+        if not self._writable("The favourite toggle"):
+            return
+        entry = self._selected_target("make a favourite")
+        if entry is None:
+            return
+        if not entry.has_record:
+            self.notify("This session has no node record to mark.", severity="warning", timeout=4)
+            return
+        adm = self.backend.iscsiadm
+        backend = self.backend
+        wanted = not entry.favourite
+        iface = entry.iface if entry.iface != "default" else None
+
+        def work(progress: Callable[[str], None]) -> Any:
+            adm.set_favourite(entry.target, entry.portal, wanted, iface=iface)
+            if wanted:
+                try:
+                    return backend.boot_login()
+                except Exception:
+                    return None
+            return None
+
+        def done(state: UnitState | None, error: BaseException | None) -> None:
+            if error is not None:
+                self._report(error, "Favourite")
+                return
+            if not wanted:
+                self._set_status(f"✔ {entry.target} is no favourite any more (node.startup = manual).", "ok")
+                return
+            self.boot_state = state or self.boot_state
+            message = f"★ {entry.target} is a favourite: logged in at boot (node.startup = automatic)."
+            if state is not None and state.state not in BOOT_ENABLED and state.state != "unknown":
+                if state.state == "not-found":
+                    message += " But no boot-time login service is installed."
+                else:
+                    message += f" But {state.unit} is {state.state}: systemctl enable {state.unit}"
+                self._set_status("▲ " + message.removeprefix("★ "), "warn")
+            else:
+                self._set_status(message, "ok")
+
+        self._start(f"{'Marking' if wanted else 'Unmarking'} {entry.target} as a favourite", adm.timeouts.action,
+                    work, done)
+
+    # --- discovery and delete ---------------------------------------------------------------------
+
+    def action_discover(self) -> None:
+        if not self._writable("Discovery"):
+            return
+        kind, value = self.selection()
+        if kind != "portal":
+            self.notify("Select a discovery portal to rediscover (or type a new one: c).", severity="warning",
+                        timeout=4)
+            return
+        portal = value.portal
+        adm = self.backend.iscsiadm
+
+        def work(progress: Callable[[str], None]) -> Any:
+            from sanctl.initiator.iscsiadm import IscsiadmError
+
+            try:
+                return adm.discover(portal)
+            except IscsiadmError as exc:
+                if exc.code == 21:
+                    return []
+                raise
+
+        def done(found: list | None, error: BaseException | None) -> None:
+            if error is not None:
+                self._report(error, f"Discovery at {portal}")
+                return
+            if not found:
+                self._set_status(f"✔ {portal} offers no target to this initiator now (records kept).", "warn")
+                return
+            before = {t.target for t in value.targets}
+            new = sorted({f.target for f in found} - before)
+            extra = f", new: {', '.join(new)}" if new else ", none new"
+            self._set_status(f"✔ Rediscovered {portal}: {len(found)} target portals{extra}. "
+                             "Existing records kept their settings.", "ok")
+
+        self._start(f"Rediscovering {portal}", adm.timeouts.discovery, work, done)
+
+    def action_delete(self) -> None:
+        if not self._writable("Deleting a record"):
+            return
+        kind, value = self.selection()
+        from sanctl.ui.screens.initiator_modals import ConfirmModal
+
+        adm = self.backend.iscsiadm
+        if kind == "target":
+            entry: TargetEntry = value
+            if not entry.has_record:
+                self.notify("This session has no record to delete.", severity="warning", timeout=4)
+                return
+            if entry.session is not None:
+                self.notify("Log out first (o): a record deleted under a live session leaves the session running.",
+                            severity="warning", timeout=6)
+                return
+            lines = [f"Delete the node record of {entry.target} at {entry.portal}?",
+                     "Its settings (startup, CHAP, timeouts) go with it; rediscovery creates a new record "
+                     "with the defaults."]
+
+            def delete(progress: Callable[[str], None]) -> Any:
+                return adm.delete_node(entry.target, entry.portal,
+                                       iface=entry.iface if entry.iface != "default" else None)
+
+            what = entry.target
+        elif kind == "portal":
+            portal: PortalEntry = value
+            logged = [t for t in portal.targets if t.session is not None]
+            if logged:
+                self.notify(f"Log out of this portal's {len(logged)} sessions first (o).", severity="warning",
+                            timeout=6)
+                return
+            lines = [f"Delete the discovery record of {portal.portal}?",
+                     f"open-iscsi also deletes the node records found through it ({len(portal.targets)} here), "
+                     "with their settings."]
+
+            def delete(progress: Callable[[str], None]) -> Any:
+                return adm.delete_discovery_record(portal.portal)
+
+            what = portal.portal
+        else:
+            self.notify("Select a target or a portal to delete its record.", severity="warning", timeout=4)
+            return
+
+        def done(deleted: bool | None, error: BaseException | None) -> None:
+            if error is not None:
+                self._report(error, f"Deleting {what}")
+                return
+            self._set_status(f"✔ Deleted the record of {what}." if deleted
+                             else f"✔ {what} had no record any more (nothing to do).", "ok")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._start(f"Deleting the record of {what}", adm.timeouts.action, delete, done)
+
+        self.app.push_screen(ConfirmModal("Delete record", lines, confirm="Delete", danger=True), answered)
+
+    # --- the initiator name ---------------------------------------------------------------------
+
+    def action_name(self) -> None:
+        if not self._writable("Changing the initiator name"):
+            return
+        from sanctl.ui.screens.initiator_modals import NameModal
+
+        current = self.initiator_name.name if self.initiator_name is not None else ""
+        self.app.push_screen(NameModal(current, self.backend.generate_name), self._name_chosen)
+
+    def _name_chosen(self, new: str | None) -> None:
+        if not new:
+            return
+        root = self.backend.root
+
+        def work(progress: Callable[[str], None]) -> NameChange:
+            from sanctl.initiator.initiator_name import change_initiator_name
+
+            return change_initiator_name(new, root=root)
+
+        def done(change: NameChange | None, error: BaseException | None) -> None:
+            if error is not None:
+                self._set_status(f"✖ The name was not changed: {error}", "error")
+                return
+            self._name_changed(change)
+
+        self._start("Writing the new initiator name", None, work, done)
+
+    def _name_changed(self, change: NameChange) -> None:
+        from sanctl.ui.screens.initiator_modals import ConfirmModal
+
+        kept = f" (the old file is kept as {Path(change.backup).name})" if change.backup else ""
+        self._set_status(f"✔ Initiator name is now {change.new}{kept}. iscsid must restart.", "warn")
+        lines: list[str | Text] = [Text(f"The name is now {change.new}.", style="bold")]
+        if change.backup:
+            lines.append(f"The old file is kept as {change.backup}.")
+        lines.append("")
+        lines += [Text(f"⚠ {w}", style=self._st("warn")) for w in change.warnings]
+        lines.append("")
+        lines.append("Restart iscsid now? Sessions stay up, with the old name until they log in again.")
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._restart_iscsid()
+            else:
+                self._set_status("▲ iscsid still uses the old name until it restarts (systemctl restart iscsid).",
+                                 "warn")
+
+        self.app.push_screen(ConfirmModal("Initiator name changed", lines, confirm="Restart iscsid",
+                                          cancel="Later"), answered)
+
+    def _restart_iscsid(self) -> None:
+        restart = self.backend.restart_iscsid
+
+        def work(progress: Callable[[str], None]) -> Any:
+            return restart()
+
+        def done(result: Any, error: BaseException | None) -> None:
+            if error is not None:
+                self._set_status(f"✖ iscsid was not restarted: {error}", "error")
+                return
+            self._set_status(("✔ " if result.ok else "✖ ") + result.message, "ok" if result.ok else "error")
+
+        self._start("Restarting iscsid", 30.0, work, done)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _grid() -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True, style="dim")
+    grid.add_column(overflow="fold")  # IQNs and addresses have no spaces: fold, never cut
+    return grid
+
+
+# --- the work, off the UI thread ------------------------------------------------------------------
+
+def login_each(adm: Iscsiadm, keys: Sequence[NodeKey], progress: Callable[[str], None]) -> list:
+    """Log in to each record; ``(key, LoginResult | IscsiadmError)`` for each, in order."""
+    from sanctl.initiator.iscsiadm import IscsiadmError
+
+    results: list = []
+    for index, (target, portal, iface) in enumerate(keys):
+        if len(keys) > 1:
+            progress(f"Logging in to {target} ({index + 1} of {len(keys)})")
+        try:
+            results.append(((target, portal, iface),
+                            adm.login(target, portal, iface=iface if iface != "default" else None)))
+        except IscsiadmError as exc:
+            results.append(((target, portal, iface), exc))
+    return results
+
+
+def quick_connect(adm: Iscsiadm, portal: str, progress: Callable[[str], None]) -> dict:
+    """Discover at ``portal`` (``-o new``), then log in to each target found.
+
+    Each target is logged in on the portals discovery gave that match the
+    typed address and port — else that address on any port, else all of its
+    portals (a wildcard portal is advertised as every address of the target,
+    some of which this host may not reach). Exit 21 from discovery is "no
+    target for this initiator", an answer rather than a failure.
+    """
+    from sanctl.initiator.iscsiadm import IscsiadmError
+
+    try:
+        found = adm.discover(portal)
+    except IscsiadmError as exc:
+        if exc.code != 21:
+            raise
+        found = []
+    address = portal.rpartition(":")[0]
+    by_target: dict[str, list] = {}
+    for item in found:
+        by_target.setdefault(item.target, []).append(item)
+    keys: list[NodeKey] = []
+    for target, items in by_target.items():
+        chosen = [i for i in items if i.portal == portal] or [i for i in items if i.address == address] or items
+        keys += [(target, i.portal, "default") for i in chosen]
+    result: dict = {"found": sorted(by_target), "logged_in": [], "already": [], "failed": []}
+    for index, key in enumerate(keys):
+        progress(f"Logging in to {key[0]} ({index + 1} of {len(keys)})")
+        try:
+            outcome = adm.login(key[0], key[1])
+        except IscsiadmError as exc:
+            result["failed"].append((key, exc))
+            continue
+        result["already" if outcome.already else "logged_in"].append(key)
+    return result
