@@ -22,6 +22,8 @@ from sanctl.model import SanConfig
 
 if TYPE_CHECKING:
     from textual.widgets import Input
+
+    from sanctl.ui.forms.controller import Writes
 from sanctl.target.configfs import ConfigfsNotFound, read_config
 from sanctl.tree import Node
 from sanctl.ui.initial_read import InitialRead
@@ -50,14 +52,25 @@ class ConfigScreen(Screen[None]):
         Binding("slash", "filter", "Filter", id="config.filter"),
         Binding("escape", "clear_filter", "Clear filter", id="config.clear_filter"),
         Binding("r", "refresh", "Refresh", id="config.refresh"),
+        # writing keys (sanctl.ui.forms.controller); in read-only mode they say why and do nothing
+        Binding("a", "add", "Add", id="config.add"),
+        Binding("e", "edit", "Edit", id="config.edit"),
+        Binding("d,delete", "delete", "Delete", id="config.delete"),
+        Binding("s", "save", "Save", id="config.save"),
+        Binding("D", "diff", "Diff", id="config.diff"),
+        Binding("R", "restore", "Restore", show=False, id="config.restore"),
     ]
 
     class Reloaded(Message):
         """A refresh's result: the new configuration, or why there is none."""
 
-        def __init__(self, config: SanConfig | None, error: Exception | None = None, *, initial: bool = False) -> None:
+        def __init__(self, config: SanConfig | None, error: Exception | None = None, *, initial: bool = False,
+                     quiet: bool = False, expand: tuple[str, ...] = ()) -> None:
             super().__init__()
             self.config = config
+            #: After a write: no "re-read" notification; open these paths (the new object's parent).
+            self.quiet = quiet
+            self.expand = expand
             self.error = error
             #: The start-up read that took longer than the first frame.
             self.initial = initial
@@ -137,6 +150,7 @@ class ConfigScreen(Screen[None]):
     def _first_frame_done(self) -> None:
         self._painted = True
         self._show_cursor_details()
+        self.writes.refresh_status()
 
     def on_resize(self, event: events.Resize) -> None:
         narrow = event.size.width < NARROW
@@ -273,8 +287,10 @@ class ConfigScreen(Screen[None]):
 
     # --- refresh --------------------------------------------------------------
 
-    def action_refresh(self) -> None:
+    def action_refresh(self, quiet: bool = False, expand: tuple[str, ...] = ()) -> None:
         root = self.root
+        if not quiet:
+            self.writes.refresh_status()
 
         def work() -> None:
             try:
@@ -282,7 +298,7 @@ class ConfigScreen(Screen[None]):
             except Exception as exc:  # ConfigfsNotFound, or the tree vanished mid-read
                 self.post_message(self.Reloaded(None, exc))
             else:
-                self.post_message(self.Reloaded(config))
+                self.post_message(self.Reloaded(config, quiet=quiet, expand=expand))
 
         self.run_worker(work, thread=True, exclusive=True, group="refresh", exit_on_error=False)
 
@@ -307,6 +323,7 @@ class ConfigScreen(Screen[None]):
         if changed:
             expanded = self._saved_expanded if self.filtering else tree.expanded_paths()
             cursor = tree.cursor_path
+            expanded = set(expanded) | set(message.expand)
             if cursor:
                 expanded = set(expanded) | set(ancestors(cursor))
             tree.rebuild(config, expanded=expanded, cursor=cursor)
@@ -317,8 +334,9 @@ class ConfigScreen(Screen[None]):
                 if query:
                     self._filter_seq += 1
                     self._start_filter(query)
-            self.notify("configuration re-read", timeout=3)
-        else:
+            if not message.quiet:
+                self.notify("configuration re-read", timeout=3)
+        elif not message.quiet:
             self.notify("configuration re-read: no change", timeout=3)
         self._update_hint(config)
         self._show_cursor_details()
@@ -336,3 +354,33 @@ class ConfigScreen(Screen[None]):
         self._update_hint(message.config)
         if self._painted:
             self._show_cursor_details()
+
+    # --- writing: add, edit, delete, save, diff, restore ------------------------
+
+    @property
+    def writes(self) -> Writes:
+        """The writing keys' work (:mod:`sanctl.ui.forms.controller`), made on first use."""
+        found = getattr(self, "_writes", None)
+        if found is None:
+            from sanctl.ui.forms.controller import Writes
+
+            found = self._writes = Writes(self)
+        return found
+
+    def action_add(self) -> None:
+        self.writes.add()
+
+    def action_edit(self) -> None:
+        self.writes.edit()
+
+    def action_delete(self) -> None:
+        self.writes.delete()
+
+    def action_save(self) -> None:
+        self.writes.save()
+
+    def action_diff(self) -> None:
+        self.writes.diff()
+
+    def action_restore(self) -> None:
+        self.writes.restore()

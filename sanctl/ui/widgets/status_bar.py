@@ -26,6 +26,7 @@ class StatusBar(Widget):
         "status-bar--demo",
         "status-bar--readonly",
         "status-bar--root",
+        "status-bar--unsaved",
     }
 
     def __init__(
@@ -44,6 +45,14 @@ class StatusBar(Widget):
         self.readonly = readonly
         self.readonly_reason = readonly_reason
         self.root = root
+        #: "unsaved changes", "never saved"… — set by the configuration screen; None: saved.
+        self.save_state: str | None = None
+
+    def set_save_state(self, text: str | None) -> None:
+        """Show (or clear, with None) the badge saying the running configuration is not the saved one."""
+        if text != self.save_state:
+            self.save_state = text
+            self.refresh()
 
     def parts(self) -> list[tuple[str, str]]:
         """``(text, component)`` pieces, left to right.
@@ -54,6 +63,8 @@ class StatusBar(Widget):
         parts = [("sanctl", "app"), (self.host, "host"), (self.mode, self.mode)]
         if self.readonly:
             parts.append(("read-only" + (f": {self.readonly_reason}" if self.readonly_reason else ""), "readonly"))
+        if self.save_state:
+            parts.append((self.save_state, "unsaved"))
         if self.mode != "demo" and self.root not in ("", "/"):
             parts.append((f"root {self.root}", "root"))
         return parts

@@ -1,0 +1,336 @@
+"""The configuration screen's writing keys: add, edit, delete, save, diff, restore.
+
+:class:`Writes` belongs to one :class:`~sanctl.ui.screens.config.ConfigScreen`
+and does the work behind its keys, so the screen only binds them:
+
+* ``a`` / ``e`` — read what the form needs in a thread worker
+  (:func:`~sanctl.ui.forms.specs.add_form`, :func:`~sanctl.ui.forms.specs.edit_form`),
+  open the :class:`~sanctl.ui.forms.screen.FormScreen`, and apply what it
+  returns;
+* ``d`` — compute the delete's impact (with the live sessions it drops) in a
+  worker, confirm it listing everything removed (Cancel focused; typing the
+  name for a target, a TPG or anything with sessions), apply it carrying
+  what was confirmed (:func:`~sanctl.target.changes.confirmed`);
+* ``s`` — save with a backup; ``D`` — the running vs saved diff;
+  ``R`` — the restore screen.
+
+Every write runs in a thread worker through the source's writer
+(:func:`sanctl.target.writer.writer_for`); its
+:class:`~sanctl.target.writer.ApplyReport` becomes one notification —
+"Done: …", or "rolled back: …" naming the object and the cause — and the
+tree is re-read keeping the cursor (and opening the new object's parent).
+In read-only mode every writing key says why instead ("read-only: <reason>"),
+and opens nothing; the writer refuses on its own as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sanctl.target.writer import ApplyReport, Writer
+    from sanctl.ui.screens.config import ConfigScreen
+
+
+class Writes:
+    """The writing half of the configuration screen."""
+
+    def __init__(self, screen: ConfigScreen) -> None:
+        self.screen = screen
+        #: The last ApplyReport / SaveResult / SaveStatus, for tests.
+        self.last_report: ApplyReport | None = None
+        self.last_save: Any = None
+        self.status: Any = None
+        self._status_seq = 0
+
+    # --- plumbing -------------------------------------------------------------
+
+    @property
+    def app(self):
+        return self.screen.app
+
+    @property
+    def writer(self) -> Writer:
+        """The source's writer, made on first use and kept by the app (tests replace it)."""
+        app = self.app
+        writer = getattr(app, "_sanctl_writer", None)
+        if writer is None:
+            from sanctl.startup import Source
+            from sanctl.target.writer import writer_for
+
+            screen = self.screen
+            writer = writer_for(Source(screen.root, screen.mode, screen.readonly, screen.readonly_reason))
+            app._sanctl_writer = writer
+        return writer
+
+    def refused(self) -> bool:
+        """In read-only mode: say why and refuse (the key stays in the footer)."""
+        screen = self.screen
+        if not screen.readonly:
+            return False
+        reason = screen.readonly_reason or "read-only"
+        self.app.notify(f"read-only: {reason}", title="Nothing changed", severity="warning", timeout=6)
+        return True
+
+    def _thread(self, work: Callable[[], Any], done: Callable[[Any], None], *, group: str) -> None:
+        """Run ``work`` in a thread worker; ``done(result or exception)`` on the UI thread."""
+        app = self.app
+
+        def run() -> None:
+            try:
+                result = work()
+            except Exception as exc:  # shown as a sentence by ``done``, never a traceback
+                result = exc
+            app.call_from_thread(done, result)
+
+        self.screen.run_worker(run, thread=True, group=group, exit_on_error=False)
+
+    def _node(self):
+        node = self.screen.tree.cursor_node
+        return node.data if node is not None else None
+
+    def _problem(self, what: str, exc: BaseException) -> None:
+        from sanctl.target.writer import explain
+
+        self.app.notify(f"{what}: {explain(exc)}", title="Error", severity="error", timeout=15)
+
+    # --- a / e ----------------------------------------------------------------
+
+    def add(self) -> None:
+        self._form("add")
+
+    def edit(self) -> None:
+        self._form("edit")
+
+    def _form(self, action: str) -> None:
+        if self.refused():
+            return
+        node = self._node()
+        if node is None:
+            self.app.notify("Select a node first.", severity="warning")
+            return
+        screen = self.screen
+        config, root, host = screen.tree.config, screen.root, screen.host
+        backing = self.writer.backing_file
+
+        def work():
+            from sanctl.ui.forms import specs
+
+            ctx = specs.gather(root, config, node, action, host=host, backing=backing)
+            return specs.add_form(ctx, node) if action == "add" else specs.edit_form(ctx, node)
+
+        self._thread(work, lambda result: self._open(result, f"{action} {node.name}"), group="form")
+
+    def _open(self, result: Any, what: str) -> None:
+        from sanctl.ui.forms.spec import FormSpec
+
+        if isinstance(result, Exception):
+            self._problem(f"Cannot open the form to {what}", result)
+            return
+        if isinstance(result, str):
+            self.app.notify(result, severity="warning", timeout=8)
+            return
+        if not isinstance(result, FormSpec):  # pragma: no cover - specs return one of the three
+            return
+        from sanctl.ui.forms.screen import FormScreen
+
+        spec = result
+
+        def answered(value: Any) -> None:
+            if isinstance(value, FormSpec):
+                self._open(value, what)
+            elif isinstance(value, str):
+                self.app.notify(value, severity="warning", timeout=8)
+            elif value:
+                self.apply(list(value), expand=spec.expand)
+
+        self.app.push_screen(FormScreen(spec), answered)
+
+    # --- d --------------------------------------------------------------------
+
+    def delete(self) -> None:
+        if self.refused():
+            return
+        node = self._node()
+        if node is None:
+            return
+        from sanctl.ui.forms import specs
+
+        config, root = self.screen.tree.config, self.screen.root
+        change = specs.delete_change(config, node)
+        if isinstance(change, str):
+            self.app.notify(change, severity="warning", timeout=8)
+            return
+
+        def work():
+            from sanctl.target.impact import impact
+
+            sessions = ()
+            if self.screen.mode != "captured":
+                try:
+                    from sanctl.target.live import read_target_live
+
+                    sessions = read_target_live(root, luns=False).sessions
+                except Exception:  # no session data: the impact still lists every object
+                    sessions = ()
+            return impact(config, change, sessions)
+
+        self._thread(work, lambda found: self._confirm_delete(node, change, found), group="impact")
+
+    def _confirm_delete(self, node, change, found) -> None:
+        if isinstance(found, Exception):
+            self._problem(f"Cannot tell what deleting {node.name} removes", found)
+            return
+        if not found.exists:
+            self.app.notify(found.summary() + " Press r to re-read.", severity="warning", timeout=8)
+            return
+        from sanctl.target.changes import confirmed
+        from sanctl.ui.forms.specs import must_type_name
+        from sanctl.ui.screens.confirm import ConfirmScreen
+
+        word = must_type_name(node, len(found.sessions))
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.apply([confirmed(change, found)])
+
+        self.app.push_screen(ConfirmScreen(f"Delete {node.name}", found.lines(), word=word), answered)
+
+    # --- applying -------------------------------------------------------------
+
+    def apply(self, changes: list, *, expand: tuple[str, ...] = ()) -> None:
+        """Apply ``changes`` as one transaction in a thread worker, then tell and re-read."""
+        writer = self.writer
+        subject = changes[0].subject if changes else "the configuration"
+        self.app.notify(f"Applying {len(changes)} change{'s' if len(changes) != 1 else ''}…", timeout=2)
+
+        def done(report: Any) -> None:
+            self._applied(report, subject, expand)
+
+        self._thread(lambda: writer.apply(changes), done, group="write")
+
+    def _applied(self, report: Any, subject: str, expand: tuple[str, ...]) -> None:
+        from sanctl.target.writer import COMPLETED, NOTHING_TO_DO, ROLLED_BACK_ALL, WriteRefused
+
+        if isinstance(report, WriteRefused):
+            self.app.notify(str(report), title="Not written", severity="error", timeout=15)
+            return
+        if isinstance(report, Exception):
+            self._problem(f"{subject}: nothing was written", report)
+            return
+        self.last_report = report
+        if report.outcome in (COMPLETED, NOTHING_TO_DO):
+            self.app.notify(report.message(), title="Applied", timeout=6)
+        elif report.outcome == ROLLED_BACK_ALL:
+            self.app.notify(f"rolled back: {report.message()}", title="Rolled back", severity="error", timeout=20)
+        else:
+            detail = "\n".join(report.lines()[1:6])
+            self.app.notify(f"{report.message()}\n{detail}", title="Rollback incomplete", severity="error",
+                            timeout=60)
+        self.screen.action_refresh(quiet=True, expand=tuple(expand))
+        self.refresh_status()
+
+    # --- s / D / R --------------------------------------------------------------
+
+    def save(self) -> None:
+        if self.refused():
+            return
+        writer = self.writer
+
+        def work():
+            from sanctl.target import savefile
+
+            return savefile.save(writer)
+
+        def done(result: Any) -> None:
+            from sanctl.target.savefile import SaveFileError
+            from sanctl.target.writer import WriteRefused
+
+            if isinstance(result, (SaveFileError, WriteRefused)):
+                self.app.notify(str(result), title="Not saved", severity="error", timeout=15)
+            elif isinstance(result, Exception):
+                self._problem("Nothing was saved", result)
+            else:
+                self.last_save = result
+                self.app.notify(result.message(), title="Saved", timeout=10)
+            self.refresh_status()
+
+        self._thread(work, done, group="save")
+
+    def refresh_status(self) -> None:
+        """Ask, in a worker, whether the running configuration is the saved one; the header says."""
+        screen = self.screen
+        if screen.mode == "captured":
+            return
+        root = screen.root
+        self._status_seq += 1
+        seq = self._status_seq
+
+        def work():
+            from sanctl.target import savefile
+
+            return savefile.status(root)
+
+        def done(result: Any) -> None:
+            if seq != self._status_seq or not screen.is_attached:
+                return
+            bar = screen.query_one("#status-bar")
+            if isinstance(result, Exception):
+                self.status = None
+                bar.set_save_state("save state unknown")
+                return
+            self.status = result
+            if result.differs and result.problem:
+                bar.set_save_state("never saved")
+            elif result.differs:
+                bar.set_save_state("unsaved changes")
+            elif result.differs is None:
+                bar.set_save_state("save state unknown")
+            else:
+                bar.set_save_state(None)
+
+        self._thread(work, done, group="save-status")
+
+    def diff(self) -> None:
+        root = self.screen.root
+
+        def work():
+            from sanctl.target import savefile
+
+            status = savefile.status(root)
+            if status.diff is not None:
+                return status, status.diff
+            if status.differs:  # never saved: everything running is new
+                return status, savefile.diff({}, savefile.running(root))
+            return status, None
+
+        def done(result: Any) -> None:
+            if isinstance(result, Exception):
+                self._problem("Cannot compare with the saved configuration", result)
+                return
+            status, found = result
+            from sanctl.ui.screens.diff import DiffScreen
+
+            path = status.location.path
+            if found is None:
+                summary = status.problem or "The running and saved configurations are the same."
+                screen = DiffScreen(f"Running vs {path}", summary)
+            else:
+                summary = found.summary() if status.problem is None else status.problem
+                screen = DiffScreen(f"Running vs {path}", summary, found.entries,
+                                    note="s saves the running configuration (the previous file is kept as a backup).")
+            self.app.push_screen(screen)
+
+        self._thread(work, done, group="diff")
+
+    def restore(self) -> None:
+        if self.refused():
+            return
+        from sanctl.ui.screens.restore import RestoreScreen
+
+        def after(_report: Any) -> None:
+            self.screen.action_refresh(quiet=True)
+            self.refresh_status()
+
+        self.app.push_screen(RestoreScreen(root=self.screen.root, writer_factory=lambda: self.writer, after=after))

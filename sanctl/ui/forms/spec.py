@@ -1,0 +1,170 @@
+"""Forms as data: fields, how each is checked, and what the whole form builds.
+
+One generic form screen (:mod:`sanctl.ui.forms.screen`) draws any
+:class:`FormSpec`; the specs per node kind live in
+:mod:`sanctl.ui.forms.specs`. A field's ``check`` is a validator from
+:mod:`sanctl.names` or a change constructor of :mod:`sanctl.target.changes`:
+it returns the value normalised or raises
+:class:`~sanctl.names.InvalidValue`, whose sentence the form shows inline.
+:func:`evaluate` runs every check and then the form's ``build``, which
+returns the :class:`~sanctl.target.changes.Change` list to apply (or another
+form, for a chooser). Nothing here writes anything, and nothing imports
+Textual — the property tests drive :func:`evaluate` directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sanctl.names import InvalidValue
+
+TEXT = "text"
+SECRET = "secret"
+BOOL = "bool"
+SELECT = "select"
+KINDS = (TEXT, SECRET, BOOL, SELECT)
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One entry of a select, or of the picker under a text field."""
+
+    value: str
+    label: str
+    note: str = ""
+    #: False marks it (mounted, in use): still shown, the check says why it is refused.
+    ok: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One input of a form.
+
+    ``kind``: ``text`` (an input; ``choices`` become a picker under it),
+    ``secret`` (a masked input), ``bool`` (a checkbox) or ``select``.
+    A text field that is not ``required`` may be left blank (its value is
+    then ``None`` and ``check`` is not called). ``original`` is the value
+    an edit form started from; ``generate`` offers a "generate" button.
+    """
+
+    name: str
+    label: str
+    kind: str = TEXT
+    default: Any = ""
+    check: Callable[[str], Any] | None = None
+    required: bool = True
+    placeholder: str = ""
+    help: str = ""
+    choices: tuple[Choice, ...] = ()
+    generate: Callable[[], str] | None = None
+    section: str = ""
+    original: Any = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown field kind {self.kind!r}")
+        if not self.name.isidentifier():
+            raise ValueError(f"field name {self.name!r} is not an identifier")
+
+    def parse(self, raw: Any) -> Any:
+        """The widget's value checked: normalised, or :class:`InvalidValue` with the reason."""
+        if self.kind == BOOL:
+            return bool(raw)
+        if self.kind == SELECT:
+            if raw is None or raw == "":
+                if self.required:
+                    raise InvalidValue(f"Choose {_article(self.label)}.")
+                return None
+            return self.check(raw) if self.check is not None else raw
+        text = raw if isinstance(raw, str) else ("" if raw is None else str(raw))
+        if not text.strip():
+            if not self.required:
+                return None
+            if self.check is None:
+                raise InvalidValue(f"{self.label} is required.")
+        if self.check is None:
+            return text
+        return self.check(text)
+
+
+def _article(label: str) -> str:
+    word = label.lower()
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
+@dataclass(frozen=True, slots=True)
+class FormSpec:
+    """A whole form: its fields and what confirming it builds.
+
+    ``build(values)`` gets every field's checked value by name and returns
+    the changes (a list, possibly empty when an edit changes nothing) or the
+    next form (a chooser). It may raise :class:`InvalidValue` for a problem
+    involving several fields. ``warnings(values)`` lists what is allowed
+    but risky. ``expand`` names tree paths to open after the write, so the
+    new object is in view.
+    """
+
+    title: str
+    fields: tuple[Field, ...]
+    build: Callable[[dict[str, Any]], Any]
+    confirm: str = "Create"
+    intro: str = ""
+    warnings: Callable[[dict[str, Any]], list[str]] | None = None
+    expand: tuple[str, ...] = ()
+
+    def field(self, name: str) -> Field:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def defaults(self) -> dict[str, Any]:
+        return {f.name: f.default for f in self.fields}
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """Everything the screen shows for the values typed so far."""
+
+    values: dict[str, Any]
+    errors: dict[str, str] = field(default_factory=dict)
+    problem: str | None = None  #: a form-level reason (several fields, or nothing to change)
+    result: Any = None  #: the changes, or the next FormSpec
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Whether confirming now would do something."""
+        if self.errors or self.problem is not None:
+            return False
+        return isinstance(self.result, FormSpec) or bool(self.result)
+
+    @property
+    def changes(self) -> list:
+        return list(self.result) if isinstance(self.result, (list, tuple)) else []
+
+
+NOTHING_CHANGED = "Nothing changed yet."
+
+
+def evaluate(spec: FormSpec, raw: Mapping[str, Any]) -> Evaluation:
+    """Check every field, then build. Only :class:`InvalidValue` is caught: anything else is a bug."""
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for f in spec.fields:
+        try:
+            values[f.name] = f.parse(raw.get(f.name, f.default))
+        except InvalidValue as exc:
+            errors[f.name] = str(exc)
+    if errors:
+        return Evaluation(values, errors)
+    try:
+        result = spec.build(values)
+    except InvalidValue as exc:
+        return Evaluation(values, {}, str(exc))
+    warnings = tuple(spec.warnings(values)) if spec.warnings is not None else ()
+    if isinstance(result, (list, tuple)) and not result:
+        return Evaluation(values, {}, NOTHING_CHANGED, [], warnings)
+    return Evaluation(values, {}, None, result, warnings)

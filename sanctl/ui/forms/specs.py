@@ -1,0 +1,953 @@
+"""The forms of each kind of tree node: what ``a`` adds, ``e`` edits, ``d`` deletes.
+
+:func:`add_form` and :func:`edit_form` read what the form needs (the
+object's attributes, the host's block devices or addresses) and return a
+:class:`~sanctl.ui.forms.spec.FormSpec`, or a sentence saying why there is
+nothing to add or edit there. They block for a few file reads: the screen
+calls them in a thread worker. :func:`delete_change` is the change ``d``
+confirms. Every field is checked by :mod:`sanctl.names` or by the change
+it feeds, so a value the form accepts is one the writer accepts.
+
+No Textual here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from sanctl import host as H
+from sanctl.model import Auth, NodeAcl, SanConfig, Settings, StorageObject, Target, Tpg
+from sanctl.names import (
+    InvalidValue,
+    check_iscsi_name,
+    check_object_name,
+    check_port,
+    check_portal_address,
+    generate_chap_secret,
+    generate_iqn,
+    parse_size,
+)
+from sanctl.summary import human_size
+from sanctl.target import changes as C
+from sanctl.tree import Node, find
+from sanctl.ui.forms.spec import BOOL, SECRET, SELECT, Choice, Field, FormSpec
+
+#: Settings whose range is 0-1 are checkboxes.
+_FLAG = (0, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the forms know besides the configuration (filled in a worker thread)."""
+
+    root: str
+    config: SanConfig
+    devices: tuple[H.BlockDevice, ...] = ()
+    addresses: tuple[str, ...] = ()
+    tcmu: bool = False
+    #: The host name generated IQNs use (None: this host's).
+    host: str | None = None
+    #: ``path -> ("missing"|"file"|"block"|"other", size)``: the writer's view of a fileio path.
+    backing: Callable[[str], tuple[str, int]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """The objects around a node: its target, TPG and ACL (when it has them)."""
+
+    fabric: str | None = None
+    target: Target | None = None
+    tpg: Tpg | None = None
+    acl: NodeAcl | None = None
+
+
+def where(config: SanConfig, node: Node) -> Where:
+    fabric = target = tpg = acl = None
+    for n in find(config, node.path):
+        if n.kind == "fabric":
+            fabric = n.name
+        elif n.kind == "target":
+            target = n.obj
+        elif n.kind == "tpg":
+            tpg = n.obj
+        elif n.kind == "acl":
+            acl = n.obj
+    return Where(fabric, target, tpg, acl)  # type: ignore[arg-type]
+
+
+def _join(parent: str, name: str) -> str:
+    return f"/{name}" if parent == "/" else f"{parent}/{name}"
+
+
+# ---------------------------------------------------------------------------
+# checks shared by several forms
+# ---------------------------------------------------------------------------
+
+
+def _lowest_free(used: Iterable[int], start: int = 0) -> int:
+    taken = set(used)
+    n = start
+    while n in taken:
+        n += 1
+    return n
+
+
+def _int(text: str, what: str, low: int, high: int) -> int:
+    raw = text.strip()
+    if not raw.isdigit():
+        raise InvalidValue(f"{what} is a whole number from {low} to {high}.")
+    value = int(raw)
+    if not low <= value <= high:
+        raise InvalidValue(f"{what} is a whole number from {low} to {high}.")
+    return value
+
+
+def _size(text: str) -> int:
+    return parse_size(text)
+
+
+def _new_so_name(config: SanConfig, plugin: str) -> Callable[[str], str]:
+    def check(text: str) -> str:
+        name = check_object_name(text, "backstore name")
+        if config.storage_object((plugin, name)) is not None:
+            raise InvalidValue(f"A {plugin} backstore named {name} exists already.")
+        return name
+
+    return check
+
+
+def _serial(text: str) -> str:
+    value = C._unit_serial(text)
+    return value or ""
+
+
+def _device_choices(devices: Iterable[H.BlockDevice]) -> tuple[Choice, ...]:
+    return tuple(Choice(d.path, d.label(), d.note(), d.free) for d in devices)
+
+
+def _device_check(ctx: Context, what: str) -> Callable[[str], str]:
+    def check(text: str) -> str:
+        path = C.check_dev_path(text, what)
+        dev = H.find_device(ctx.devices, path)
+        if dev is None and not H.device_exists(ctx.root, path, ctx.devices):
+            where = "on this host" if ctx.root in ("", "/") else "here (the devices listed are the ones there are)"
+            raise InvalidValue(f"There is no block device {path} {where}.")
+        if dev is not None and dev.problem():
+            raise InvalidValue(dev.problem())  # type: ignore[arg-type]
+        return path
+
+    return check
+
+
+def _chap_fields(auth: Auth | None, *, section: str, edit: bool) -> tuple[Field, ...]:
+    """User name and secret, for the initiator and (mutual) the target; blank = none."""
+    auth = auth or Auth()
+
+    def user(text: str) -> str:
+        if any(c.isspace() for c in text) or len(text) > 255:
+            raise InvalidValue("A CHAP user name has no whitespace and at most 255 characters.")
+        return text
+
+    def secret(text: str) -> str:
+        return C._secret(text, "CHAP secret")
+
+    def original(value: str) -> str | None:
+        return value if edit else None
+
+    return (
+        Field("userid", "CHAP user", default=auth.userid, check=user, required=False, section=section,
+              original=original(auth.userid), help="the initiator's user name; blank: no CHAP"),
+        Field("password", "CHAP secret", SECRET, default=auth.password.reveal(), check=secret, required=False,
+              generate=generate_chap_secret, original=original(auth.password.reveal())),
+        Field("mutual_userid", "Target user", default=auth.mutual_userid, check=user, required=False,
+              original=original(auth.mutual_userid), help="mutual CHAP: the target's user name; blank: one-way"),
+        Field("mutual_password", "Target secret", SECRET, default=auth.mutual_password.reveal(), check=secret,
+              required=False, generate=generate_chap_secret, original=original(auth.mutual_password.reveal())),
+    )
+
+
+def _chap(values: dict[str, Any]) -> C.Chap:
+    return C.Chap(values.get("userid") or "", values.get("password") or "",
+                  values.get("mutual_userid") or "", values.get("mutual_password") or "")
+
+
+def _chap_changed(values: dict[str, Any], auth: Auth | None) -> bool:
+    auth = auth or Auth()
+    now = (auth.userid, auth.password.reveal(), auth.mutual_userid, auth.mutual_password.reveal())
+    return tuple(values.get(k) or "" for k in ("userid", "password", "mutual_userid", "mutual_password")) != now
+
+
+def _chap_warnings(values: dict[str, Any]) -> list[str]:
+    try:
+        return _chap(values).warnings()
+    except InvalidValue:
+        return []
+
+
+# ---------------------------------------------------------------------------
+# a: add
+# ---------------------------------------------------------------------------
+
+
+def add_form(ctx: Context, node: Node) -> FormSpec | str:
+    """The form adding a child of ``node``, or why nothing can be added there."""
+    kind = node.kind
+    if kind == "backstores":
+        return _backstore_chooser(ctx, node)
+    if kind == "plugin":
+        return storage_object_form(ctx, str(node.obj), node.path)
+    if kind == "fabric":
+        return target_form(ctx, node.name, node.path)
+    w = where(ctx.config, node)
+    if kind == "target" and w.target is not None:
+        return tpg_form(ctx, w.target, node.path)
+    if kind == "tpg" and w.target is not None and w.tpg is not None:
+        return _tpg_chooser(ctx, w, node.path)
+    if kind == "acls" and w.target is not None and w.tpg is not None:
+        return acl_form(ctx, w.target, w.tpg, node.path)
+    if kind == "luns" and w.target is not None and w.tpg is not None:
+        return lun_form(ctx, w.target, w.tpg, node.path)
+    if kind == "portals" and w.target is not None and w.tpg is not None:
+        return portal_form(ctx, w.target, w.tpg, node.path)
+    if kind == "acl" and w.target is not None and w.tpg is not None and w.acl is not None:
+        return mapped_lun_form(ctx, w.target, w.tpg, w.acl, node.path)
+    what = {"storage_object": "a backstore", "lun": "a LUN", "mapped_lun": "a mapped LUN",
+            "portal": "a portal"}.get(kind, kind)
+    return f"Nothing can be added under {what}: select its parent list (backstores, luns, acls, portals) to add one."
+
+
+def _backstore_chooser(ctx: Context, node: Node) -> FormSpec:
+    plugins = ["block", "fileio", "pscsi", "ramdisk"] + (["user"] if ctx.tcmu else [])
+    notes = {"block": "a block device (disk, partition, LV)", "fileio": "a file, created if missing",
+             "pscsi": "SCSI pass-through of a device", "ramdisk": "memory, lost at reboot",
+             "user": "a TCMU handler (tcmu-runner)"}
+    choices = tuple(Choice(p, p, notes[p]) for p in plugins)
+
+    def build(values: dict[str, Any]) -> FormSpec:
+        return storage_object_form(ctx, values["plugin"], _join(node.path, values["plugin"]))
+
+    return FormSpec("Add a backstore", (Field("plugin", "Type", SELECT, default="block", choices=choices),),
+                    build, confirm="Next", intro="Which kind of backstore?")
+
+
+def storage_object_form(ctx: Context, plugin: str, path: str) -> FormSpec | str:
+    config = ctx.config
+    name = Field("name", "Name", check=_new_so_name(config, plugin), placeholder="e.g. data1",
+                 help="no '/', no '..', no spaces")
+    serial = Field("wwn", "Unit serial", check=_serial, required=False, placeholder="generated if blank")
+    expand = (path,)
+    if plugin == "block":
+        fields = (
+            name,
+            Field("dev", "Device", check=_device_check(ctx, "block device"), choices=_device_choices(ctx.devices),
+                  placeholder="/dev/…, or pick one below"),
+            Field("readonly", "Read-only", BOOL, default=False),
+            serial,
+        )
+
+        def build(v: dict[str, Any]) -> list[C.Change]:
+            return [C.CreateBlock(v["name"], v["dev"], readonly=v["readonly"], wwn=v["wwn"] or None)]
+
+        return FormSpec("Add a block backstore", fields, build, expand=expand,
+                        intro="Export a disk, partition or logical volume.")
+    if plugin == "fileio":
+        fields = (
+            name,
+            Field("file", "File", check=lambda t: C.check_dev_path(t, "file"), placeholder="/var/lib/iscsi/data1.img",
+                  help="created if missing; an existing file keeps its size"),
+            Field("size", "Size", check=_size, required=False, placeholder="e.g. 100M, 1.5G, 2T"),
+            Field("write_back", "Write-back cache", BOOL, default=False,
+                  help="faster, but acknowledged writes are lost if this host crashes"),
+            Field("sparse", "Sparse file", BOOL, default=True, help="allocate space as it is written"),
+            serial,
+        )
+
+        def build(v: dict[str, Any]) -> list[C.Change]:
+            kind = ctx.backing(v["file"])[0] if ctx.backing is not None else "missing"
+            if kind == "other":
+                raise InvalidValue(f"{v['file']} is neither a file nor a block device.")
+            if kind == "missing" and v["size"] is None:
+                raise InvalidValue(f"{v['file']} does not exist yet: give a size to create it.")
+            size = v["size"] if kind == "missing" else None
+            return [C.CreateFileio(v["name"], v["file"], size, write_back=v["write_back"], sparse=v["sparse"],
+                                   wwn=v["wwn"] or None)]
+
+        def warnings(v: dict[str, Any]) -> list[str]:
+            out = []
+            if v.get("write_back"):
+                out.append("Write-back: writes are acknowledged before they reach the disk; a crash of this "
+                           "host loses them.")
+            kind = ctx.backing(v["file"])[0] if ctx.backing is not None and v.get("file") else "missing"
+            if kind == "file" and v.get("size"):
+                out.append("The file exists: its own size is used, not the size given.")
+            return out
+
+        return FormSpec("Add a fileio backstore", fields, build, warnings=warnings, expand=expand,
+                        intro="A file (or block device) used through the page cache or directly.")
+    if plugin == "ramdisk":
+        fields = (
+            name,
+            Field("size", "Size", check=_size, placeholder="e.g. 1G"),
+            Field("nullio", "Null I/O", BOOL, default=False, help="discard writes, read zeros (benchmarks)"),
+            serial,
+        )
+
+        def build(v: dict[str, Any]) -> list[C.Change]:
+            return [C.CreateRamdisk(v["name"], v["size"], nullio=v["nullio"], wwn=v["wwn"] or None)]
+
+        return FormSpec("Add a ramdisk backstore", fields, build, expand=expand,
+                        intro="Memory-backed: its data is lost when the target stops.")
+    if plugin == "pscsi":
+        fields = (
+            name,
+            Field("dev", "SCSI device", check=_device_check(ctx, "SCSI device"),
+                  choices=_device_choices(d for d in ctx.devices if d.kind == "disk"), placeholder="/dev/sdX"),
+        )
+
+        def build(v: dict[str, Any]) -> list[C.Change]:
+            return [C.CreatePscsi(v["name"], v["dev"])]
+
+        return FormSpec("Add a pscsi backstore", fields, build, expand=expand,
+                        intro="Pass a SCSI device through, commands and all.")
+    if plugin == "user":
+        if not ctx.tcmu:
+            return ("This kernel has no TCMU (target_core_user is not loaded): user backstores need it and "
+                    "tcmu-runner.")
+
+        def handler(text: str) -> str:
+            if not C._HANDLER.match(text):
+                raise InvalidValue("A TCMU handler name is lower-case letters, digits and '_' (e.g. rbd, file).")
+            return text
+
+        fields = (
+            name,
+            Field("handler", "Handler", check=handler, placeholder="e.g. rbd, file, qcow"),
+            Field("cfgstring", "Config string", placeholder="handler-specific, e.g. pool/image"),
+            Field("size", "Size", check=_size, placeholder="e.g. 10G"),
+            serial,
+        )
+
+        def build(v: dict[str, Any]) -> list[C.Change]:
+            return [C.CreateUser(v["name"], v["handler"], v["cfgstring"], v["size"], wwn=v["wwn"] or None)]
+
+        return FormSpec("Add a user (TCMU) backstore", fields, build, expand=expand)
+    return f"sanctl cannot create {plugin} backstores."
+
+
+def _wwn_check(config: SanConfig, fabric: str) -> Callable[[str], str]:
+    def check(text: str) -> str:
+        wwn = C.check_wwn(fabric, text)
+        fab = config.fabric(fabric)
+        if fab is not None and any(t.wwn == wwn for t in fab.targets):
+            raise InvalidValue(f"Target {wwn} exists already.")
+        return wwn
+
+    return check
+
+
+def _generator(ctx: Context, fabric: str) -> Callable[[], str]:
+    if fabric == "iscsi":
+        return lambda: generate_iqn(hostname=ctx.host)
+    return lambda: C.generate_wwn(fabric)
+
+
+def target_form(ctx: Context, fabric: str, path: str) -> FormSpec:
+    generate = _generator(ctx, fabric)
+    fields: list[Field] = [
+        Field("wwn", "Target name" if fabric != "iscsi" else "Target IQN", default=generate(),
+              check=_wwn_check(ctx.config, fabric), generate=generate,
+              help="iqn.YYYY-MM.reversed.domain:name (or eui./naa.)" if fabric == "iscsi" else ""),
+    ]
+    tpgs = fabric in C.TPGTS_FABRICS
+    if tpgs:
+        fields.append(Field("tpg", "Create TPG 1", BOOL, default=True, section="As targetcli would",
+                            help="a target needs a TPG for LUNs, ACLs and portals"))
+    if fabric == "iscsi":
+        fields += [
+            Field("authentication", "Require CHAP", BOOL, default=False,
+                  help="authentication=1: initiators must log in with CHAP"),
+            Field("portal", "Portal address", default=_default_portal(ctx.config),
+                  check=check_portal_address, required=False,
+                  choices=tuple(Choice(a, a) for a in ctx.addresses), help="blank: no portal yet"),
+            Field("port", "Port", default="3260", check=check_port),
+            Field("enable", "Enable TPG 1", BOOL, default=True),
+        ]
+
+    def build(v: dict[str, Any]) -> list[C.Change]:
+        first = C.CreateTarget(v["wwn"], fabric)
+        out: list[C.Change] = [first]
+        if tpgs and v.get("tpg"):
+            out.append(C.CreateTpg(first.target, 1, fabric=fabric))
+            if fabric == "iscsi":
+                out.append(C.SetTpgAttribute(first.target, 1, "authentication", int(v["authentication"])))
+                if v.get("portal"):
+                    out.append(C.CreatePortal(first.target, 1, v["portal"], v["port"]))
+                if v.get("enable"):
+                    out.append(C.SetTpgEnabled(first.target, 1, True))
+        return out
+
+    def warnings(v: dict[str, Any]) -> list[str]:
+        portal, port = v.get("portal"), v.get("port")
+        if portal and port and v.get("tpg"):
+            clash = portal_conflict(ctx.config, "", None, portal, port)
+            return [clash] if clash else []
+        return []
+
+    return FormSpec(f"Add a{'n' if fabric == 'iscsi' else ''} {fabric} target", tuple(fields), build,
+                    warnings=warnings, expand=(path,))
+
+
+def _listeners(config: SanConfig) -> set[tuple[str, int]]:
+    return {(p.ip_address, p.port) for t in config.targets for tpg in t.tpgs for p in tpg.portals}
+
+
+def _overlap(a: str, b: str) -> bool:
+    """Whether two different listen addresses collide on one port (a wildcard covers its family)."""
+    if a == b:
+        return False  # the same address and port is one listener, shared by the targets using it
+    v6 = {a.startswith("["), b.startswith("[")}
+    if "[::0]" in (a, b):
+        return True  # [::0] takes IPv4 too, unless IPV6_V6ONLY
+    if "0.0.0.0" in (a, b):
+        return v6 == {False}
+    return False
+
+
+def portal_conflict(config: SanConfig, wwn: str, tag: int | None, address: str, port: int) -> str | None:
+    """Why the kernel will refuse a listener on ``address:port`` for a TPG of ``wwn``, if it will."""
+    for target in config.targets:
+        for tpg in target.tpgs:
+            for p in tpg.portals:
+                if p.port != port:
+                    continue
+                if target.wwn == wwn and tpg.tag != tag and p.ip_address == address:
+                    return (f"tpg{tpg.tag} of this target listens on {p.label} already: TPGs of one target "
+                            "cannot share an address and port.")
+                if _overlap(p.ip_address, address):
+                    return (f"{target.wwn}/tpg{tpg.tag} listens on {p.label}: the kernel cannot also bind "
+                            f"{address}:{port} (address in use).")
+    return None
+
+
+def _default_portal(config: SanConfig, port: int = 3260) -> str:
+    """Share an existing wildcard listener on the port, or targetcli's default."""
+    used = {a for a, p in _listeners(config) if p == port}
+    for wildcard in ("0.0.0.0", C.DEFAULT_PORTAL):
+        if wildcard in used:
+            return wildcard
+    return C.DEFAULT_PORTAL
+
+
+def tpg_form(ctx: Context, target: Target, path: str) -> FormSpec:
+    used = {t.tag for t in target.tpgs}
+    free = _lowest_free(used, 1)
+
+    def tag(text: str) -> int:
+        value = _int(text, "A TPG tag", 1, C.MAX_TAG)
+        if value in used:
+            raise InvalidValue(f"tpg{value} exists already.")
+        return value
+
+    fields = [Field("tag", "Tag", default=str(free), check=tag, help=f"tpg{free} is the lowest free one")]
+    if target.fabric == "iscsi":
+        fields.append(Field("authentication", "Require CHAP", BOOL, default=False))
+    fields.append(Field("enable", "Enable", BOOL, default=True, help="a disabled TPG refuses logins"))
+
+    def build(v: dict[str, Any]) -> list[C.Change]:
+        out: list[C.Change] = [C.CreateTpg(target.wwn, v["tag"], fabric=target.fabric)]
+        if target.fabric == "iscsi":
+            out.append(C.SetTpgAttribute(target.wwn, v["tag"], "authentication", int(v["authentication"])))
+        if v["enable"]:
+            out.append(C.SetTpgEnabled(target.wwn, v["tag"], True, fabric=target.fabric))
+        return out
+
+    return FormSpec(f"Add a TPG to {target.wwn}", tuple(fields), build, expand=(path,))
+
+
+def _tpg_chooser(ctx: Context, w: Where, path: str) -> FormSpec:
+    target, tpg = w.target, w.tpg
+    assert target is not None and tpg is not None
+    kinds = [Choice("luns", "LUN", "export a backstore"), Choice("acls", "ACL", "allow an initiator")]
+    if target.fabric == "iscsi":
+        kinds.append(Choice("portals", "portal", "listen on an address"))
+
+    def build(v: dict[str, Any]) -> FormSpec | str:
+        sub = _join(path, v["what"])
+        if v["what"] == "luns":
+            return lun_form(ctx, target, tpg, sub)
+        if v["what"] == "acls":
+            return acl_form(ctx, target, tpg, sub)
+        return portal_form(ctx, target, tpg, sub)
+
+    return FormSpec(f"Add to tpg{tpg.tag}", (Field("what", "Add a", SELECT, default="luns", choices=tuple(kinds)),),
+                    build, confirm="Next")
+
+
+def acl_form(ctx: Context, target: Target, tpg: Tpg, path: str) -> FormSpec:
+    fabric = target.fabric
+    existing = {a.node_wwn for a in tpg.acls}
+
+    def initiator(text: str) -> str:
+        wwn = C.check_wwn(fabric, text)
+        if wwn in existing:
+            raise InvalidValue(f"{wwn} has an ACL in this TPG already.")
+        return wwn
+
+    def tag(text: str) -> str | None:
+        return C._check_acl_tag(text)
+
+    generate = (lambda: generate_iqn("initiator", hostname=ctx.host)) if fabric == "iscsi" else (
+        lambda: C.generate_wwn(fabric))
+    fields: list[Field] = [
+        Field("initiator", "Initiator name", check=initiator, generate=generate,
+              placeholder="iqn.… of the initiator (its /etc/iscsi/initiatorname.iscsi)"),
+        Field("acl_tag", "Tag", check=tag, required=False, placeholder="optional group name"),
+        Field("map_all", f"Map all {len(tpg.luns)} LUNs", BOOL, default=True,
+              help="each TPG LUN as the same LUN number"),
+    ]
+    if fabric == "iscsi":
+        fields += _chap_fields(None, section="CHAP (blank: none)", edit=False)
+
+    def build(v: dict[str, Any]) -> list[C.Change]:
+        out: list[C.Change] = [C.CreateAcl(target.wwn, tpg.tag, v["initiator"], map_all_luns=v["map_all"],
+                                           acl_tag=v["acl_tag"], fabric=fabric)]
+        if fabric == "iscsi":
+            chap = _chap(v)
+            if chap.enabled:
+                out.append(C.SetAclAuth(target.wwn, tpg.tag, v["initiator"], chap))
+        return out
+
+    def warnings(v: dict[str, Any]) -> list[str]:
+        out = _chap_warnings(v) if fabric == "iscsi" else []
+        if fabric == "iscsi" and v.get("userid") and not tpg.authentication:
+            out.append("This TPG does not require CHAP (authentication=0): the credentials are not checked "
+                       "until it does.")
+        if tpg.demo_mode:
+            out.append("This TPG is in demo mode (generate_node_acls=1): any initiator may log in, and CHAP "
+                       "uses the TPG's credentials, not the ACL's.")
+        return out
+
+    return FormSpec(f"Add an ACL to tpg{tpg.tag}", tuple(fields), build, warnings=warnings, expand=(path,))
+
+
+def _so_choices(config: SanConfig, tpg: Tpg) -> tuple[Choice, ...]:
+    here = {lun.storage_object: lun.index for lun in tpg.luns if lun.storage_object is not None}
+    out = []
+    for so in sorted(config.storage_objects, key=lambda s: (s.plugin, s.name)):
+        note = f"already LUN {here[so.key]} here" if so.key in here else (so.dev or human_size(so.size))
+        out.append(Choice(f"{so.plugin}/{so.name}", f"{so.plugin}/{so.name}", note, so.key not in here))
+    return tuple(out)
+
+
+def lun_form(ctx: Context, target: Target, tpg: Tpg, path: str) -> FormSpec | str:
+    config = ctx.config
+    if not config.storage_objects:
+        return "There is no backstore to export yet: add one under backstores first."
+    used = {lun.index for lun in tpg.luns}
+    here = {lun.storage_object: lun.index for lun in tpg.luns if lun.storage_object is not None}
+    free = _lowest_free(used)
+
+    def so(value: str) -> tuple[str, str]:
+        plugin, _, name = str(value).partition("/")
+        key = (plugin, name)
+        if config.storage_object(key) is None:
+            raise InvalidValue(f"There is no backstore {value}.")
+        if key in here:
+            raise InvalidValue(f"{value} is exported by this TPG already, as LUN {here[key]}.")
+        return key
+
+    def index(text: str) -> int:
+        value = _int(text, "A LUN number", 0, C.MAX_LUN)
+        if value in used:
+            raise InvalidValue(f"LUN {value} exists already.")
+        return value
+
+    choices = _so_choices(config, tpg)
+    first = next((c.value for c in choices if c.ok), "")
+    fields: list[Field] = [
+        Field("storage_object", "Backstore", SELECT, default=first, check=so, choices=choices),
+        Field("index", "LUN number", check=index, required=False, placeholder=f"blank: lowest free ({free})"),
+    ]
+    acl_fabric = target.fabric in C.ACL_FABRICS
+    if acl_fabric:
+        fields.append(Field("map", f"Map to the {len(tpg.acls)} ACLs", BOOL, default=True,
+                            help="every ACL of this TPG sees it (targetcli's auto_add_mapped_luns)"))
+
+    def build(v: dict[str, Any]) -> list[C.Change]:
+        return [C.CreateLun(target.wwn, tpg.tag, v["storage_object"], v["index"],
+                            map_to_acls=bool(v.get("map")) if acl_fabric else False, fabric=target.fabric)]
+
+    return FormSpec(f"Add a LUN to tpg{tpg.tag}", tuple(fields), build, expand=(path,))
+
+
+def mapped_lun_form(ctx: Context, target: Target, tpg: Tpg, acl: NodeAcl, path: str) -> FormSpec | str:
+    if not tpg.luns:
+        return "This TPG has no LUN to map yet: add one under luns first."
+    used = {m.index for m in acl.mapped_luns}
+    mapped = {m.tpg_lun: m.index for m in acl.mapped_luns}
+    luns = sorted(tpg.luns, key=lambda lun: lun.index)
+    choices = tuple(
+        Choice(str(lun.index), f"lun{lun.index}", (f"mapped as {mapped[lun.index]} already; "
+                                                   if lun.index in mapped else "")
+               + (f"{lun.storage_object[0]}/{lun.storage_object[1]}" if lun.storage_object else "broken link"),
+               lun.index not in mapped)
+        for lun in luns
+    )
+    first = next((c for c in choices if c.ok), choices[0])
+    free = _lowest_free(used)
+
+    def index(text: str) -> int:
+        value = _int(text, "A mapped LUN number", 0, C.MAX_LUN)
+        if value in used:
+            raise InvalidValue(f"The initiator sees a LUN {value} already.")
+        return value
+
+    def tpg_lun(value: str) -> int:
+        number = _int(str(value), "A TPG LUN", 0, C.MAX_LUN)
+        if number not in {lun.index for lun in luns}:
+            raise InvalidValue(f"This TPG has no LUN {number}.")
+        return number
+
+    default_index = first.value if int(first.value) not in used else str(free)
+    fields = (
+        Field("tpg_lun", "TPG LUN", SELECT, default=first.value, check=tpg_lun, choices=choices),
+        Field("index", "Seen as LUN", default=default_index, check=index,
+              help=f"the number the initiator sees; lowest free: {free}"),
+        Field("write_protect", "Write-protect", BOOL, default=False, help="the initiator may only read"),
+    )
+
+    def build(v: dict[str, Any]) -> list[C.Change]:
+        return [C.CreateMappedLun(target.wwn, tpg.tag, acl.node_wwn, v["index"], v["tpg_lun"],
+                                  write_protect=v["write_protect"], fabric=target.fabric)]
+
+    def warnings(v: dict[str, Any]) -> list[str]:
+        n = v.get("tpg_lun")
+        if n in mapped:
+            return [f"This initiator sees TPG LUN {n} already, as LUN {mapped[n]}: two paths to one disk."]
+        return []
+
+    return FormSpec(f"Map a LUN to {acl.node_wwn}", fields, build, warnings=warnings, expand=(path,))
+
+
+def portal_form(ctx: Context, target: Target, tpg: Tpg, path: str) -> FormSpec:
+    mine = {(p.ip_address, p.port) for p in tpg.portals}
+
+    def build(v: dict[str, Any]) -> list[C.Change]:
+        if (v["address"], v["port"]) in mine:
+            raise InvalidValue(f"This TPG listens on {v['address']}:{v['port']} already.")
+        return [C.CreatePortal(target.wwn, tpg.tag, v["address"], v["port"], iser=v["iser"], offload=v["offload"])]
+
+    def warnings(v: dict[str, Any]) -> list[str]:
+        address, port = v.get("address"), v.get("port")
+        out = []
+        clash = portal_conflict(ctx.config, target.wwn, tpg.tag, address, port) if address and port else None
+        if clash:
+            out.append(clash)
+        if address and address not in ctx.addresses:
+            out.append(f"{address} is not an address of this host: the kernel accepts it, but nothing can "
+                       "connect.")
+        return out
+
+    fields = (
+        Field("address", "Address", default=_default_portal(ctx.config), check=check_portal_address,
+              choices=tuple(Choice(a, a, "all addresses" if a in H.WILDCARDS else "") for a in ctx.addresses),
+              help="IPv6 in brackets; [::0] listens on IPv4 and IPv6"),
+        Field("port", "Port", default="3260", check=check_port),
+        Field("iser", "iSER", BOOL, default=False, help="iSCSI over RDMA (needs an RDMA NIC)"),
+        Field("offload", "Offload", BOOL, default=False, help="Chelsio iSCSI offload (cxgbit)"),
+    )
+    return FormSpec(f"Add a portal to tpg{tpg.tag}", fields, build, warnings=warnings, expand=(path,))
+
+
+# ---------------------------------------------------------------------------
+# e: edit
+# ---------------------------------------------------------------------------
+
+
+def edit_form(ctx: Context, node: Node) -> FormSpec | str:
+    """The form editing ``node``, or why there is nothing to edit."""
+    from sanctl.target import configfs as cf
+
+    kind = node.kind
+    config, root = ctx.config, ctx.root
+    if kind == "storage_object":
+        so = cf.read_storage_object_details(root, node.obj)  # type: ignore[arg-type]
+        return storage_object_edit(so)
+    if kind == "fabric":
+        if node.name != "iscsi":
+            return f"The {node.name} fabric has no settings sanctl can change."
+        fabric = config.fabric("iscsi")
+        return discovery_edit(fabric.discovery_auth if fabric is not None else None)
+    w = where(config, node)
+    if kind == "tpg" and w.target is not None and w.tpg is not None:
+        return tpg_edit(w.target, cf.read_tpg_details(root, w.tpg))
+    if kind == "acl" and w.target is not None and w.tpg is not None and w.acl is not None:
+        return acl_edit(w.target, w.tpg, cf.read_acl_details(root, w.acl))
+    if kind == "mapped_lun" and w.target is not None and w.tpg is not None and w.acl is not None:
+        return mapped_lun_edit(w.target, w.tpg, w.acl, node.obj)  # type: ignore[arg-type]
+    if kind == "portal" and w.target is not None and w.tpg is not None:
+        return portal_edit(w.target, w.tpg, node.obj)  # type: ignore[arg-type]
+    return {
+        "target": "A target has nothing to edit (there is no rename: delete it and create another); "
+                  "edit its TPG.",
+        "lun": "A LUN has nothing to edit: to export another backstore, delete it and add a LUN.",
+    }.get(kind, "Nothing to edit here: select a backstore, TPG, ACL, mapped LUN, portal or the iscsi fabric.")
+
+
+def _setting_fields(settings: Settings | None, *, section: str, make: Callable[[str, str], C.Change],
+                    ranges: dict[str, tuple[int, int]] | None = None) -> tuple[Field, ...]:
+    """A field per writable setting; 0-1 settings are checkboxes. ``make(name, value)`` validates."""
+    out: list[Field] = []
+    first = True
+    for s in settings or ():
+        if not s.writable or s.value is None or s.unreadable:
+            continue
+        if ranges is not None and ranges.get(s.name) == _FLAG and s.value in ("0", "1"):
+            out.append(Field(s.name, s.name, BOOL, default=s.value == "1", original=s.value == "1",
+                             section=section if first else ""))
+        else:
+            numeric = s.value.lstrip("-").isdigit()
+
+            def check(text: str, _name: str = s.name, _numeric: bool = numeric) -> str:
+                if _numeric and not text.strip().lstrip("-").isdigit():
+                    raise InvalidValue(f"{_name} takes a whole number, not '{text.strip()}'.")
+                return str(getattr(make(_name, text), "value"))
+
+            out.append(Field(s.name, s.name, default=s.value, check=check, original=s.value,
+                             section=section if first else ""))
+        first = False
+    return tuple(out)
+
+
+def _changed_settings(fields: Iterable[Field], values: dict[str, Any], make: Callable[..., C.Change]) -> list[C.Change]:
+    out = []
+    for f in fields:
+        value = values.get(f.name)
+        if value is None or value == f.original:
+            continue
+        if f.kind == BOOL:
+            out.append(make(f.name, int(value), "1" if f.original else "0"))
+        else:
+            out.append(make(f.name, value, f.original))
+    return out
+
+
+def storage_object_edit(so: StorageObject) -> FormSpec | str:
+    def make(name: str, value: Any, expect: str | None = None) -> C.Change:
+        return C.SetStorageObjectAttribute(so.plugin, so.name, name, value, expect=expect)
+
+    ranges = {name: _FLAG for name in _SO_FLAGS}
+    fields = _setting_fields(so.attributes, section="Attributes", make=make, ranges=ranges)
+    if not fields:
+        return f"Backstore {so.plugin}/{so.name} has no attribute that can be written."
+
+    def build(v: dict[str, Any]) -> list[C.Change]:
+        return _changed_settings(fields, v, make)
+
+    return FormSpec(f"Edit backstore {so.plugin}/{so.name}", fields, build, confirm="Apply",
+                    intro="Attributes the kernel accepts only while the backstore is not exported "
+                          "(block_size) are refused with the reason.")
+
+
+#: Storage-object attributes that are on/off switches.
+_SO_FLAGS = frozenset({
+    "emulate_3pc", "emulate_caw", "emulate_dpo", "emulate_fua_read", "emulate_fua_write", "emulate_model_alias",
+    "emulate_pr", "emulate_rest_reord", "emulate_tas", "emulate_tpu", "emulate_tpws", "emulate_write_cache",
+    "enforce_pr_isids", "force_pr_aptpl", "is_nonrot", "unmap_zeroes_data",
+})
+
+
+def tpg_edit(target: Target, tpg: Tpg) -> FormSpec:
+    from sanctl.sim.kfiles import TPG_ATTRIB_RANGE
+
+    wwn, tag, fabric = target.wwn, tpg.tag, target.fabric
+    enable = Field("enabled", "Enabled", BOOL, default=tpg.enabled, original=tpg.enabled, section="State",
+                   help="disabling drops its sessions and refuses logins")
+
+    def attr(name: str, value: Any, expect: str | None = None) -> C.Change:
+        return C.SetTpgAttribute(wwn, tag, name, value, fabric=fabric, expect=expect)
+
+    def param(name: str, value: Any, expect: str | None = None) -> C.Change:
+        return C.SetTpgParameter(wwn, tag, name, value, fabric=fabric, expect=expect)
+
+    attrs = _setting_fields(tpg.attributes, section="Attributes", make=attr,
+                            ranges=TPG_ATTRIB_RANGE if fabric == "iscsi" else {})
+    params = _setting_fields(tpg.parameters, section="Parameters", make=param)
+    chap = _chap_fields(tpg.auth, section="TPG-wide CHAP (demo mode only)", edit=True) if (
+        fabric == "iscsi" and tpg.auth is not None) else ()
+
+    def build(v: dict[str, Any]) -> list[C.Change]:
+        out: list[C.Change] = []
+        if v["enabled"] is False and tpg.enabled:
+            out.append(C.SetTpgEnabled(wwn, tag, False, fabric=fabric))
+        out += _changed_settings(attrs, v, attr)
+        out += _changed_settings(params, v, param)
+        if chap and _chap_changed(v, tpg.auth):
+            out.append(C.SetTpgAuth(wwn, tag, _chap(v), fabric=fabric))
+        if v["enabled"] is True and not tpg.enabled:
+            out.append(C.SetTpgEnabled(wwn, tag, True, fabric=fabric))
+        return out
+
+    def warnings(v: dict[str, Any]) -> list[str]:
+        out = _chap_warnings(v) if chap else []
+        if v.get("generate_node_acls") is True and v.get("demo_mode_write_protect") is True:
+            out.append("Demo mode with demo_mode_write_protect: every initiator sees the LUNs read-only.")
+        if v.get("enabled") is False and tpg.enabled:
+            out.append("Disabling drops every session of this TPG now.")
+        return out
+
+    return FormSpec(f"Edit {wwn}/tpg{tag}", (enable, *attrs, *params, *chap), build, confirm="Apply",
+                    warnings=warnings)
+
+
+def acl_edit(target: Target, tpg: Tpg, acl: NodeAcl) -> FormSpec:
+    from sanctl.sim.kfiles import ACL_ATTRIB_RANGE
+
+    wwn, tag, fabric, init = target.wwn, tpg.tag, target.fabric, acl.node_wwn
+
+    def attr(name: str, value: Any, expect: str | None = None) -> C.Change:
+        return C.SetAclAttribute(wwn, tag, init, name, value, fabric=fabric, expect=expect)
+
+    def depth(text: str) -> int:
+        return C.SetAclCmdsnDepth(wwn, tag, init, text, fabric=fabric).depth
+
+    head: list[Field] = [
+        Field("acl_tag", "Tag", default=acl.tag or "", check=C._check_acl_tag, required=False,
+              original=acl.tag or None, section="ACL", help="ACLs with one tag share settings; blank: none"),
+    ]
+    if acl.cmdsn_depth is not None:
+        head.append(Field("cmdsn_depth", "Queue depth", default=str(acl.cmdsn_depth), check=depth,
+                          original=acl.cmdsn_depth, help="cmdsn_depth: commands in flight, 1-512"))
+    attrs = _setting_fields(acl.attributes, section="Attributes", make=attr,
+                            ranges=ACL_ATTRIB_RANGE if fabric == "iscsi" else {})
+    chap = _chap_fields(acl.auth, section="CHAP", edit=True) if fabric == "iscsi" and acl.auth is not None else ()
+
+    def build(v: dict[str, Any]) -> list[C.Change]:
+        out: list[C.Change] = []
+        if (v["acl_tag"] or None) != (acl.tag or None):
+            out.append(C.SetAclTag(wwn, tag, init, v["acl_tag"], fabric=fabric))
+        if "cmdsn_depth" in v and v["cmdsn_depth"] is not None and v["cmdsn_depth"] != acl.cmdsn_depth:
+            out.append(C.SetAclCmdsnDepth(wwn, tag, init, v["cmdsn_depth"], fabric=fabric, expect=acl.cmdsn_depth))
+        out += _changed_settings(attrs, v, attr)
+        if chap and _chap_changed(v, acl.auth):
+            out.append(C.SetAclAuth(wwn, tag, init, _chap(v), fabric=fabric))
+        return out
+
+    def warnings(v: dict[str, Any]) -> list[str]:
+        out = _chap_warnings(v) if chap else []
+        if chap and v.get("userid") and not tpg.authentication:
+            out.append("This TPG does not require CHAP (authentication=0): the credentials are not checked.")
+        return out
+
+    return FormSpec(f"Edit ACL {init}", (*head, *attrs, *chap), build, confirm="Apply", warnings=warnings)
+
+
+def mapped_lun_edit(target: Target, tpg: Tpg, acl: NodeAcl, mlun) -> FormSpec:
+    field = Field("write_protect", "Write-protect", BOOL, default=mlun.write_protect, original=mlun.write_protect,
+                  help="the initiator may only read this LUN")
+
+    def build(v: dict[str, Any]) -> list[C.Change]:
+        if v["write_protect"] == mlun.write_protect:
+            return []
+        return [C.SetMappedLunWriteProtect(target.wwn, tpg.tag, acl.node_wwn, mlun.index, v["write_protect"],
+                                           fabric=target.fabric)]
+
+    return FormSpec(f"Edit mapped LUN {mlun.index} of {acl.node_wwn}", (field,), build, confirm="Apply")
+
+
+def portal_edit(target: Target, tpg: Tpg, portal) -> FormSpec:
+    fields = (
+        Field("iser", "iSER", BOOL, default=portal.iser, original=portal.iser, help="iSCSI over RDMA"),
+        Field("offload", "Offload", BOOL, default=portal.offload, original=portal.offload,
+              help="Chelsio iSCSI offload (cxgbit)"),
+    )
+
+    def build(v: dict[str, Any]) -> list[C.Change]:
+        out: list[C.Change] = []
+        for flag in ("iser", "offload"):
+            if v[flag] != getattr(portal, flag):
+                out.append(C.SetPortalFlag(target.wwn, tpg.tag, portal.ip_address, portal.port, flag, v[flag],
+                                           fabric=target.fabric))
+        return out
+
+    return FormSpec(f"Edit portal {portal.label}", fields, build, confirm="Apply")
+
+
+def discovery_edit(auth: Auth | None) -> FormSpec:
+    enforce = bool(auth and auth.enforce)
+    fields = (
+        Field("enforce", "Require CHAP", BOOL, default=enforce, original=enforce, section="Discovery",
+              help="SendTargets discovery only with these credentials"),
+        *_chap_fields(auth, section="Credentials", edit=True),
+    )
+
+    def build(v: dict[str, Any]) -> list[C.Change]:
+        if v["enforce"] == enforce and not _chap_changed(v, auth):
+            return []
+        return [C.SetDiscoveryAuth(_chap(v), v["enforce"])]
+
+    return FormSpec("Edit iSCSI discovery authentication", fields, build, confirm="Apply",
+                    warnings=_chap_warnings)
+
+
+# ---------------------------------------------------------------------------
+# d: delete
+# ---------------------------------------------------------------------------
+
+
+def delete_change(config: SanConfig, node: Node) -> C.Change | str:
+    """The delete ``d`` confirms for ``node``, or why there is none."""
+    kind = node.kind
+    if kind == "storage_object":
+        so: StorageObject = node.obj  # type: ignore[assignment]
+        return C.DeleteStorageObject(so.plugin, so.name)
+    w = where(config, node)
+    t = w.target
+    if t is None:
+        return "Select an object to delete: a backstore, target, TPG, LUN, ACL, mapped LUN or portal."
+    if kind == "target":
+        return C.DeleteTarget(t.wwn, t.fabric)
+    if w.tpg is None:
+        return "Select an object to delete."
+    if kind == "tpg":
+        return C.DeleteTpg(t.wwn, w.tpg.tag, fabric=t.fabric)
+    if kind == "lun":
+        return C.DeleteLun(t.wwn, w.tpg.tag, node.obj.index, fabric=t.fabric)  # type: ignore[attr-defined]
+    if kind == "acl" and w.acl is not None:
+        return C.DeleteAcl(t.wwn, w.tpg.tag, w.acl.node_wwn, fabric=t.fabric)
+    if kind == "mapped_lun" and w.acl is not None:
+        return C.DeleteMappedLun(t.wwn, w.tpg.tag, w.acl.node_wwn, node.obj.index,  # type: ignore[attr-defined]
+                                 fabric=t.fabric)
+    if kind == "portal":
+        p = node.obj
+        return C.DeletePortal(t.wwn, w.tpg.tag, p.ip_address, p.port, fabric=t.fabric)  # type: ignore[attr-defined]
+    return f"{node.name} is a list, not an object: select one of its entries to delete it."
+
+
+def must_type_name(node: Node, sessions: int) -> str | None:
+    """The word to type before a delete goes ahead: the name of a target, a TPG, or anything with sessions."""
+    if node.kind in ("target", "tpg") or sessions:
+        return node.name
+    return None
+
+
+def gather(root: str, config: SanConfig, node: Node, action: str, *, host: str | None = None,
+           backing: Callable[[str], tuple[str, int]] | None = None) -> Context:
+    """The :class:`Context` a form on ``node`` needs (blocking: a worker thread calls it)."""
+    devices: tuple[H.BlockDevice, ...] = ()
+    addresses: tuple[str, ...] = ()
+    tcmu = False
+    if action == "add":
+        if node.kind in ("backstores", "plugin"):
+            if node.kind == "backstores" or node.obj in ("block", "pscsi", "fileio"):
+                devices = tuple(H.block_devices(root, config))
+            tcmu = H.has_tcmu(root, config)
+        if node.kind in ("fabric", "tpg", "portals"):
+            addresses = tuple(H.portal_addresses(root, config))
+    return Context(root, config, devices, addresses, tcmu, host, backing)
+
+
+def replace_config(ctx: Context, config: SanConfig) -> Context:
+    return replace(ctx, config=config)

@@ -1,0 +1,132 @@
+"""Confirmation before anything is removed or replaced: what goes, Cancel focused first.
+
+``ConfirmScreen(title, lines, confirm="Delete", word=None)`` dismisses with
+``True`` only when the operator presses the confirm button (or ``y``). The
+body lists everything the action takes with it (the impact's lines). With
+``word`` the confirm button stays disabled until that word — the object's
+name — is typed: deleting a target, a TPG or anything with live sessions.
+``esc`` and ``n`` cancel.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """``#confirm``: ``#confirm-body``, ``#confirm-word`` (when typing is required), ``#confirm-cancel``, ``#confirm-ok``."""
+
+    DEFAULT_CSS = """
+    ConfirmScreen {
+        align: center middle;
+    }
+    #confirm {
+        width: 90;
+        max-width: 100%;
+        height: auto;
+        max-height: 100%;
+        border: round $error;
+        border-title-color: $text-error;
+        border-title-style: bold;
+        border-subtitle-color: $text-muted;
+        background: $surface;
+        padding: 0 1;
+    }
+    #confirm-scroll {
+        height: auto;
+        max-height: 70vh;
+        scrollbar-size-vertical: 1;
+    }
+    #confirm-body {
+        height: auto;
+    }
+    #confirm-ask {
+        margin-top: 1;
+        height: auto;
+    }
+    #confirm-word {
+        margin-left: 2;
+    }
+    #confirm-buttons {
+        height: 1;
+        margin-top: 1;
+        align-horizontal: right;
+    }
+    #confirm-buttons Button {
+        margin-left: 2;
+        min-width: 10;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="confirm.cancel"),
+        Binding("n", "cancel", "No", show=False, id="confirm.no"),
+        Binding("y", "confirm", "Yes", show=False, id="confirm.yes"),
+    ]
+
+    def __init__(self, title: str, lines: list[str], *, confirm: str = "Delete", word: str | None = None) -> None:
+        super().__init__()
+        self.title_text = title
+        self.lines = list(lines)
+        self.confirm_label = confirm
+        self.word = word
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm") as box:
+            box.border_title = self.title_text
+            box.border_subtitle = "esc cancels"
+            with VerticalScroll(id="confirm-scroll"):
+                yield Static(self._body(), id="confirm-body")
+            if self.word is not None:
+                yield Static(Text.assemble("Type ", (self.word, "bold"), " to confirm:"), id="confirm-ask")
+                field = Input(placeholder=self.word, compact=True, id="confirm-word")
+                field.cursor_blink = False
+                yield field
+            with Horizontal(id="confirm-buttons"):
+                yield Button("Cancel", id="confirm-cancel", compact=True)
+                yield Button(self.confirm_label, id="confirm-ok", variant="error", compact=True,
+                             disabled=self.word is not None)
+
+    def _body(self) -> Text:
+        text = Text()
+        for i, line in enumerate(self.lines):
+            if i:
+                text.append("\n")
+            style = "bold" if i == 0 else ("bold" if line.lstrip().startswith("!") else "")
+            text.append(line, style)
+        return text
+
+    def on_mount(self) -> None:
+        self.query_one("#confirm-cancel", Button).focus()
+
+    @on(Input.Changed, "#confirm-word")
+    def _typed(self, event: Input.Changed) -> None:
+        event.stop()
+        self.query_one("#confirm-ok", Button).disabled = event.value.strip() != self.word
+
+    @on(Input.Submitted, "#confirm-word")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_confirm()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "confirm-ok":
+            self.action_confirm()
+        else:
+            self.action_cancel()
+
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    def action_confirm(self) -> None:
+        if self.query_one("#confirm-ok", Button).disabled:
+            return
+        self.dismiss(True)

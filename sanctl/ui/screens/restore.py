@@ -1,0 +1,351 @@
+"""Restore a saved configuration: pick the file or a backup, see what changes, then a per-object report.
+
+The sources are the saved file and every backup in its ``backup/``
+directory (targetcli's ``saveconfig-…-json.gz`` and sanctl's
+``prerestore-…`` copies of the running configuration), newest first. The
+highlighted one is previewed against the running configuration
+(:func:`sanctl.target.savefile.preview`): what restoring it adds, removes
+and changes — the whole configuration or just one of its targets. Restore
+asks first (typing ``restore`` when objects would be removed), then shows
+the :class:`~sanctl.target.savefile.RestoreReport` object by object: a
+partial restore is never silent. Every read and the restore run in thread
+workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import ModalScreen
+from textual.widgets import Button, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from sanctl.ui.screens.diff import diff_text
+
+EVERYTHING = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    path: str
+    label: str
+
+
+class RestoreScreen(ModalScreen[None]):
+    """``#restore``: ``#restore-sources``, ``#restore-scope``, ``#restore-preview``, ``#restore-go``."""
+
+    COMPONENT_CLASSES = {"diff--added", "diff--removed", "diff--changed"}
+
+    DEFAULT_CSS = """
+    RestoreScreen {
+        align: center middle;
+    }
+    #restore {
+        width: 110;
+        max-width: 100%;
+        height: 90%;
+        border: round $border;
+        border-title-color: $text;
+        border-title-style: bold;
+        border-subtitle-color: $text-muted;
+        background: $surface;
+        padding: 0 1;
+    }
+    #restore-sources {
+        height: auto;
+        max-height: 7;
+        border: none;
+        padding: 0;
+        scrollbar-size-vertical: 1;
+    }
+    #restore-scope-row {
+        height: 1;
+        margin-top: 1;
+    }
+    #restore-scope-label {
+        width: 10;
+        color: $text-muted;
+    }
+    #restore-scope {
+        width: 1fr;
+    }
+    #restore-preview {
+        height: 1fr;
+        margin-top: 1;
+        border-top: solid $border-blurred;
+        scrollbar-size-vertical: 1;
+    }
+    #restore-body {
+        height: auto;
+    }
+    #restore-buttons {
+        height: 1;
+        align-horizontal: right;
+    }
+    #restore-buttons Button {
+        margin-left: 2;
+        min-width: 10;
+    }
+    RestoreScreen > .diff--added {
+        color: $text-success;
+    }
+    RestoreScreen > .diff--removed {
+        color: $text-error;
+    }
+    RestoreScreen > .diff--changed {
+        color: $text-warning;
+    }
+    """
+
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="restore.close"),
+    ]
+
+    class Loaded(Message):
+        def __init__(self, sources: list[Source], current: dict | None, error: str | None) -> None:
+            super().__init__()
+            self.sources = sources
+            self.current = current
+            self.error = error
+
+    class Previewed(Message):
+        def __init__(self, seq: int, path: str, targets: list[str], diff: Any, error: str | None) -> None:
+            super().__init__()
+            self.seq = seq
+            self.path = path
+            self.targets = targets
+            self.diff = diff
+            self.error = error
+
+    class Restored(Message):
+        def __init__(self, report: Any, error: str | None) -> None:
+            super().__init__()
+            self.report = report
+            self.error = error
+
+    def __init__(self, *, root: str, writer_factory: Callable[[], Any], after: Callable[[Any], None] | None = None) -> None:
+        super().__init__()
+        self.root = root
+        self.writer_factory = writer_factory
+        self.after = after
+        self.sources: list[Source] = []
+        self.current: dict | None = None
+        self.diff = None
+        self.report = None
+        self._seq = 0
+        self._data: dict[str, dict] = {}
+        self._busy = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="restore") as box:
+            box.border_title = "Restore a saved configuration"
+            box.border_subtitle = "esc closes"
+            yield Static(Text("Reading the saved configurations…"), id="restore-intro")
+            yield OptionList(id="restore-sources", compact=True)
+            with Horizontal(id="restore-scope-row"):
+                yield Static("Restore", id="restore-scope-label")
+                yield Select([(Text("the whole configuration"), EVERYTHING)], value=EVERYTHING, allow_blank=False,
+                             compact=True, id="restore-scope")
+            with VerticalScroll(id="restore-preview"):
+                yield Static(id="restore-body")
+            with Horizontal(id="restore-buttons"):
+                yield Button("Close", id="restore-close", compact=True)
+                yield Button("Restore", id="restore-go", variant="warning", compact=True, disabled=True)
+
+    # --- reading --------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        root = self.root
+
+        def work() -> None:
+            from sanctl.target import savefile
+            from sanctl.target.writer import explain
+
+            try:
+                location = savefile.locate(root)
+                sources = []
+                if __import__("os").path.isfile(location.path):
+                    sources.append(Source(location.path, f"saved file  {location.path}"))
+                for backup in savefile.list_backups(location):
+                    sources.append(Source(backup.path, f"backup  {backup.label()}"))
+                for backup in savefile.list_prerestore(location):
+                    sources.append(Source(backup.path, f"before a restore  {backup.label()}"))
+                current = savefile.running(root)
+            except Exception as exc:  # never a traceback: say what could not be read
+                self.post_message(self.Loaded([], None, explain(exc)))
+                return
+            self.post_message(self.Loaded(sources, current, None))
+
+        self.run_worker(work, thread=True, group="restore-read", exit_on_error=False)
+
+    def on_restore_screen_loaded(self, message: Loaded) -> None:
+        intro = self.query_one("#restore-intro", Static)
+        if message.error is not None:
+            intro.update(Text(f"Cannot read the configurations: {message.error}"))
+            return
+        self.sources = message.sources
+        self.current = message.current
+        if not self.sources:
+            intro.update(Text("There is no saved configuration and no backup to restore (s saves one)."))
+            return
+        intro.update(Text("Choose what to restore; the preview shows what it changes in the running configuration."))
+        sources = self.query_one("#restore-sources", OptionList)
+        sources.add_options([Option(Text(s.label), id=s.path) for s in self.sources])
+        sources.highlighted = 0
+        sources.focus()
+
+    @on(OptionList.OptionHighlighted, "#restore-sources")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        self._preview(event.option.id or "", scope_reset=True)
+
+    @on(Select.Changed, "#restore-scope")
+    def _scope(self, event: Select.Changed) -> None:
+        event.stop()
+        path = self.selected_path
+        if path:
+            self._preview(path, scope_reset=False)
+
+    @property
+    def selected_path(self) -> str | None:
+        sources = self.query_one("#restore-sources", OptionList)
+        if sources.highlighted is None or not self.sources:
+            return None
+        return self.sources[sources.highlighted].path
+
+    @property
+    def scope(self) -> str | None:
+        value = self.query_one("#restore-scope", Select).value
+        return None if value in (EVERYTHING, Select.NULL) else str(value)
+
+    def _preview(self, path: str, *, scope_reset: bool) -> None:
+        self._seq += 1
+        seq = self._seq
+        current = self.current or {}
+        target = None if scope_reset else self.scope
+        cache = self._data
+
+        def work() -> None:
+            from sanctl.target import savefile
+
+            try:
+                data = cache.get(path) or savefile.load(path)
+                cache[path] = data
+                targets = [t.get("wwn") for t in data.get("targets") or () if isinstance(t, dict) and t.get("wwn")]
+                found = savefile.preview(current, data, target=target if target in targets else None)
+            except Exception as exc:
+                self.post_message(self.Previewed(seq, path, [], None, str(exc)))
+                return
+            self.post_message(self.Previewed(seq, path, targets, found, None))
+
+        self.query_one("#restore-go", Button).disabled = True
+        self.run_worker(work, thread=True, group="restore-preview", exclusive=True, exit_on_error=False)
+
+    def on_restore_screen_previewed(self, message: Previewed) -> None:
+        if message.seq != self._seq or self.report is not None:
+            return
+        body = self.query_one("#restore-body", Static)
+        if message.error is not None:
+            self.diff = None
+            body.update(Text(f"Cannot read it: {message.error}"))
+            return
+        scope = self.query_one("#restore-scope", Select)
+        options = [(Text("the whole configuration"), EVERYTHING)] + [(Text(f"only target {t}"), t)
+                                                                    for t in message.targets]
+        keep = self.scope
+        with scope.prevent(Select.Changed):
+            scope.set_options(options)
+            scope.value = keep if keep in message.targets else EVERYTHING
+        self.diff = message.diff
+        empty = "Restoring it changes nothing: the running configuration is the same."
+        body.update(diff_text(self, f"Restoring {message.path}:", message.diff.entries if message.diff else (),
+                              empty=empty))
+        self.query_one("#restore-go", Button).disabled = self.diff is None or self.diff.empty
+
+    # --- restoring ------------------------------------------------------------
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "restore-go":
+            self.action_restore()
+        else:
+            self.action_close()
+
+    def action_restore(self) -> None:
+        path, diff = self.selected_path, self.diff
+        if path is None or diff is None or self._busy or self.report is not None:
+            return
+        from sanctl.ui.screens.confirm import ConfirmScreen
+
+        target = self.scope
+        what = f"target {target}" if target else "the whole configuration"
+        removed = diff.of_kind("removed")
+        lines = [f"Restore {what} from {path}?", *diff.lines()]
+        if removed:
+            lines.append(f"! {len(removed)} object{'s' if len(removed) != 1 else ''} of the running configuration "
+                         "will be removed, with their sessions.")
+        word = "restore" if removed else None
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._restore(path, target)
+
+        self.app.push_screen(ConfirmScreen("Restore", lines, confirm="Restore", word=word), answered)
+
+    def _restore(self, path: str, target: str | None) -> None:
+        self._busy = True
+        self.query_one("#restore-go", Button).disabled = True
+        self.query_one("#restore-body", Static).update(Text(f"Restoring {path}…"))
+        data = self._data.get(path)
+        factory = self.writer_factory
+
+        def work() -> None:
+            from sanctl.target import savefile
+            from sanctl.target.writer import WriteRefused, explain
+
+            try:
+                loaded = data if data is not None else savefile.load(path)
+                report = savefile.restore(factory(), loaded, target=target, source=path)
+            except (savefile.SaveFileError, WriteRefused) as exc:
+                self.post_message(self.Restored(None, str(exc)))
+                return
+            except Exception as exc:
+                self.post_message(self.Restored(None, f"the restore stopped: {explain(exc)}"))
+                return
+            self.post_message(self.Restored(report, None))
+
+        self.run_worker(work, thread=True, group="restore", exit_on_error=False)
+
+    def on_restore_screen_restored(self, message: Restored) -> None:
+        self._busy = False
+        body = self.query_one("#restore-body", Static)
+        if message.error is not None:
+            body.update(Text(f"Nothing restored: {message.error}"))
+            self.notify(message.error, title="Restore refused", severity="error", timeout=15)
+            return
+        report = message.report
+        self.report = report
+        text = Text()
+        for i, line in enumerate(report.lines()):
+            if i:
+                text.append("\n")
+            bad = "[failed]" in line or "[incomplete]" in line or "[error]" in line
+            text.append(line, "bold" if i == 0 or bad else "")
+        body.update(text)
+        self.query_one("#restore-preview").border_title = "Result"
+        self.notify(report.message(), title="Restored" if report.ok else "PARTIAL restore",
+                    severity="information" if report.ok else "warning", timeout=15 if report.ok else 30)
+        if self.after is not None:
+            self.after(report)
+
+    def action_close(self) -> None:
+        self.dismiss()

@@ -1,0 +1,171 @@
+"""s saves (with a backup), the header says when the running configuration is not the saved one,
+D lists the differences, R restores a backup with a preview and a per-object report."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+from sanctl.target import savefile
+from sanctl.target.configfs import read_config
+
+from .conftest import RAC_TPG
+from .form_helpers import confirm, fill, open_form, record_notifications
+from .helpers import settle
+
+SIZE = (120, 40)
+
+
+def bar_text(app) -> str:
+    return app.screen_stack[0].query_one("#status-bar").text
+
+
+async def test_never_saved_then_saved_then_unsaved(make_app, demo_root):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        seen = record_notifications(app)
+        await settle(pilot)
+        assert "never saved" in bar_text(app)
+        await pilot.press("s")
+        await settle(pilot)
+        path = demo_root / "etc/target/saveconfig.json"
+        assert path.is_file() and oct(path.stat().st_mode & 0o777) == "0o600"
+        severity, title, message = seen[-1]
+        assert title == "Saved" and str(path) in message
+        assert "never saved" not in bar_text(app) and "unsaved" not in bar_text(app)
+        # a write makes it differ; the next save keeps the previous file as a backup
+        form = await open_form(pilot, "/backstores/ramdisk")
+        await fill(pilot, form, name="rd1", size="1M")
+        await confirm(pilot)
+        assert "unsaved changes" in bar_text(app)
+        await pilot.press("s")
+        await settle(pilot)
+        backups = list((demo_root / "etc/target/backup").glob("saveconfig-*-json.gz"))
+        assert len(backups) == 1
+        assert str(backups[0]) in seen[-1][2]
+        assert "unsaved" not in bar_text(app)
+        saved = json.loads(path.read_text())
+        assert any(so["name"] == "rd1" for so in saved["storage_objects"])
+        old = json.loads(gzip.decompress(backups[0].read_bytes()))
+        assert not any(so["name"] == "rd1" for so in old["storage_objects"])
+
+
+async def test_r_refreshes_the_badge_after_an_outside_change(make_app, demo_root):
+    from sanctl.sim.writer import SimWriter
+    from sanctl.target import changes as C
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        assert "unsaved" not in bar_text(app)
+        SimWriter(str(demo_root)).apply([C.CreateRamdisk("outside", "1M")])
+        await pilot.press("r")
+        await settle(pilot)
+        assert "unsaved changes" in bar_text(app)
+
+
+async def test_diff_view_lists_the_differences(make_app, demo_root):
+    from sanctl.ui.screens.diff import DiffScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("D")
+        await settle(pilot)
+        view = app.screen
+        assert isinstance(view, DiffScreen)
+        assert view.summary.startswith("Never saved")
+        assert "+ backstore block/ora-ocr-1" in view.text
+        await pilot.press("escape")
+        await pilot.press("s")
+        await settle(pilot)
+        form = await open_form(pilot, RAC_TPG, "e")
+        await fill(pilot, form, login_timeout="20")
+        await confirm(pilot)
+        await pilot.press("D")
+        await settle(pilot)
+        view = app.screen
+        assert view.summary == "Running vs saved: 1 changed."
+        assert "~ iqn.2024-01.storage.oracle:rac/tpg1: attributes.login_timeout 15 -> 20" in view.text
+
+
+async def test_restore_a_backup_with_preview_and_report(make_app, demo_root):
+    from sanctl.ui.screens.confirm import ConfirmScreen
+    from sanctl.ui.screens.restore import RestoreScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        seen = record_notifications(app)
+        await settle(pilot)
+        await pilot.press("s")  # the demo as it was
+        await settle(pilot)
+        form = await open_form(pilot, "/backstores/ramdisk")
+        await fill(pilot, form, name="rd1", size="1M")
+        await confirm(pilot)
+        await pilot.press("s")  # now with rd1; the first save becomes the backup
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, RestoreScreen)
+        assert [s.label.split()[0] for s in screen.sources] == ["saved", "backup"]
+        # the saved file is what runs: nothing to restore
+        assert screen.diff is not None and screen.diff.empty
+        assert screen.query_one("#restore-go").disabled
+        sources = screen.query_one("#restore-sources")
+        sources.focus()
+        await pilot.press("down")
+        await settle(pilot)
+        assert [e.line() for e in screen.diff.entries] == ["- backstore ramdisk/rd1"]
+        await pilot.click("#restore-go")
+        await settle(pilot)
+        ask = app.screen
+        assert isinstance(ask, ConfirmScreen) and ask.word == "restore"
+        assert "- backstore ramdisk/rd1" in "\n".join(ask.lines)
+        ask.query_one("#confirm-word").focus()
+        await pilot.press(*"restore", "enter")
+        await settle(pilot, rounds=6)
+        assert app.screen is screen
+        assert screen.report is not None and screen.report.ok
+        assert seen[-1][1] == "Restored"
+        assert "kept in" in seen[-1][2]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen.tree.config.storage_object(("ramdisk", "rd1")) is None
+    assert read_config(str(demo_root)).storage_object(("ramdisk", "rd1")) is None
+
+
+async def test_a_partial_restore_is_reported_object_by_object(make_app, demo_root):
+    location = savefile.locate(str(demo_root))
+    data = savefile.running(str(demo_root))
+    data["storage_objects"].append({"plugin": "block", "name": "ghost", "dev": "relative/path", "attributes": {}})
+    (demo_root / "etc/target").mkdir(parents=True)
+    savefile.write_atomic(location.path, savefile.render(data))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        seen = record_notifications(app)
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        screen = app.screen
+        assert [e.line() for e in screen.diff.entries] == ["+ backstore block/ghost"]
+        await pilot.click("#restore-go")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot, rounds=6)
+        report = screen.report
+        assert report is not None and not report.ok
+        assert seen[-1][1] == "PARTIAL restore" and seen[-1][0] == "warning"
+        body = str(screen.query_one("#restore-body").render())
+        assert "[failed] backstore block/ghost" in body
+
+
+async def test_restore_with_nothing_saved_says_so(make_app):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        assert "no saved configuration" in str(app.screen.query_one("#restore-intro").render())
