@@ -37,7 +37,7 @@ def _records(captured) -> str:
     return captured["node_show_chap"]["stdout"] + no_acl
 
 
-@pytest.mark.parametrize("module", ["sanctl.initiator.overview", "sanctl.sim.iscsiadm"])
+@pytest.mark.parametrize("module", ["sanctl.initiator.overview", "sanctl.initiator.quick_connect", "sanctl.sim.iscsiadm"])
 def test_imports_without_textual(module):
     code = f"import sys, {module}; sys.exit(1 if 'textual' in sys.modules else 0)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

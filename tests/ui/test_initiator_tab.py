@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from .live_helpers import utc  # noqa: F401  (a fixture)
+from .live_helpers import utc  # noqa: F401  (a fixture, used by name)
 
 from .initiator_tab_helpers import (
     BASIC,

@@ -38,7 +38,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Group, RenderableType
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import events
@@ -61,12 +61,14 @@ from sanctl.initiator.overview import (
     TargetEntry,
 )
 from sanctl.ui import panels
+from sanctl.ui.widgets.initiator_detail import InitiatorDetailBody
 from sanctl.ui.widgets.status_bar import StatusBar
 from sanctl.ui.widgets.styling import component_fg
 
 if TYPE_CHECKING:
     from sanctl.initiator.initiator_name import InitiatorName, NameChange
     from sanctl.initiator.iscsiadm import Iscsiadm, IscsiadmError
+    from sanctl.initiator.quick_connect import QuickConnectResult
     from sanctl.initiator.services import UnitState
     from sanctl.live.sampler import LiveFrame
 
@@ -76,6 +78,9 @@ BOOT_ENABLED = frozenset({"enabled", "enabled-runtime", "static", "indirect", "a
 #: Below this many columns the list takes 3/5 of the width (the state after each IQN must show).
 NARROW = 100
 STATE_GLYPHS = {LOGGED_IN: "●", NOT_LOGGED_IN: "○", FAILED: "✖"}
+OTHERS_HELP = ("Node records whose discovery portal has no discovery record: static records "
+               "(iscsiadm -m node -o new), iSNS or firmware records, or records left after their "
+               "discovery record was deleted; and sessions whose record was deleted while logged in.")
 EMPTY_HELP = ("No discovery portal yet. Press c and type the target's address (address[:port]): "
               "Enter discovers its targets and logs in to them.")
 
@@ -113,12 +118,6 @@ class InitiatorTree(Tree[tuple]):
 
     def style(self, name: str):
         return component_fg(self, f"initiator-tree--{name}")
-
-
-class InitiatorDetailBody(Static):
-    """``#init-detail-body``: one Rich renderable; colours from these component classes."""
-
-    COMPONENT_CLASSES = {"init-detail--ok", "init-detail--bad", "init-detail--warn", "init-detail--muted"}
 
 
 class InitiatorTargetsScreen(Screen[None]):
@@ -616,160 +615,22 @@ class InitiatorTargetsScreen(Screen[None]):
     # --- details ----------------------------------------------------------------------------
 
     def _show_details(self) -> None:
-        body = self.query_one("#init-detail-body", Static)
+        body = self.query_one("#init-detail-body", InitiatorDetailBody)
         kind, value = self.selection()
         if kind == "target":
-            body.update(self._target_details(value))
+            warnings = self._favourite_warnings() if value.favourite else []
+            body.show_target(value, self.failures.get(value.key), self.overview, warnings)
         elif kind == "portal":
-            body.update(self._portal_details(value))
+            body.show_portal(value)
         elif kind == "others":
-            body.update(Text("Node records whose discovery portal has no discovery record: static records "
-                             "(iscsiadm -m node -o new), iSNS or firmware records, or records left after their "
-                             "discovery record was deleted; and sessions whose record was deleted while logged in."))
+            body.show_text(OTHERS_HELP)
         elif self.overview is not None and not self.overview.targets and not self.overview.portals:
-            body.update(Text(EMPTY_HELP))
+            body.show_text(EMPTY_HELP)
         else:
-            body.update(Text(""))
-
-    def _target_details(self, entry: TargetEntry) -> RenderableType:
-        parts: list[RenderableType] = []
-        head = Text(entry.target, style="bold")
-        parts.append(head)
-        tag = f"  TPG {entry.tpgt}" if entry.tpgt is not None else ""
-        parts.append(Text(f"portal {entry.portal}{tag}  iface {entry.iface or 'default'}"))
-        failure = self.failures.get(entry.key)
-        state = entry.state
-        line = Text("state  ")
-        if state == LOGGED_IN and entry.session is not None:
-            line.append(f"● logged in (session {entry.session.sid})", style=self._st("ok"))
-        elif state == FAILED and entry.session is not None:
-            line.append(f"✖ session {entry.session.sid} is {entry.session.state or 'down'}: iscsid is recovering it",
-                        style=self._st("bad"))
-        elif failure is not None:
-            line.append("✖ failed: the last login did not work", style=self._st("bad"))
-        else:
-            line.append("○ not logged in")
-        parts.append(line)
-        if entry.settings is not None:
-            fav = Text("favourite  ")
-            if entry.favourite:
-                fav.append(f"★ yes: logged in at boot (node.startup = {entry.startup})", style=self._st("warn"))
-            else:
-                fav.append(f"no (node.startup = {entry.startup or '?'}); f makes it one")
-            parts.append(fav)
-            warnings = self._favourite_warnings() if entry.favourite else []
-            for warning in warnings:
-                parts.append(Text(f"⚠ {warning}", style=self._st("warn")))
-        else:
-            parts.append(Text("No node record: it was deleted while the session was up. o logs out.", style=self._st("warn")))
-        if failure is not None and state != LOGGED_IN:
-            parts.append(Text(""))
-            parts.append(Text("Last login failed" + (f" (exit {failure.code})" if failure.code is not None else ""),
-                              style=self._st("bad")))
-            parts.append(Text(failure.message))
-            if failure.hint:
-                parts.append(Text(failure.hint, style="italic"))
-            for detail in failure.details:
-                parts.append(Text(f"iscsiadm: {detail}", style=self._st("muted")))
-        session = entry.session
-        if session is not None:
-            parts.append(Text(""))
-            parts.append(Text(f"Session {session.sid}", style="bold"))
-            grid = _grid()
-            grid.add_row("connection", session.connection_state or "?")
-            grid.add_row("session", f"{session.state or '?'} (iscsid: {session.internal_state or '?'})")
-            if session.connections and session.connections[0].ip_address:
-                grid.add_row("from", session.connections[0].ip_address)
-            if session.initiator_name:
-                grid.add_row("as", session.initiator_name)
-            if session.chap_username:
-                grid.add_row("CHAP user", session.chap_username)
-            parts.append(grid)
-            if session.negotiated:
-                parts.append(Text("Negotiated", style="bold"))
-                grid = _grid()
-                for key, value in session.negotiated.items():
-                    grid.add_row(key, value)
-                parts.append(grid)
-            if session.timeouts:
-                parts.append(Text("Timeouts (s)", style="bold"))
-                grid = _grid()
-                for key, value in session.timeouts.items():
-                    grid.add_row(key.removesuffix(" Timeout"), value)
-                parts.append(grid)
-            parts.extend(self._disk_details(session))
-        if entry.settings is not None:
-            parts.append(Text(""))
-            shown = [(k, v) for k, v in entry.settings.settings.items() if str(v)]
-            hidden = len(entry.settings.settings) - len(shown)
-            parts.append(Text(f"Node record ({len(shown)} keys set, {hidden} empty not shown; secrets masked)",
-                              style="bold"))
-            grid = _grid()
-            for key, value in shown:
-                grid.add_row(key, str(value))  # a Secret's str() is its mask
-            parts.append(grid)
-        return Group(*parts)
-
-    def _disk_details(self, session) -> list[RenderableType]:
-        from sanctl.live import format as fmt
-
-        overview = self.overview
-        parts: list[RenderableType] = []
-        if not session.disks:
-            return [Text("No LUN visible to this session (no LUN mapped to this initiator?)", style=self._st("warn"))]
-        parts.append(Text("Disks", style="bold"))
-        grid = Table.grid(padding=(0, 1))
-        for _ in range(4):
-            grid.add_column(no_wrap=True)
-        grid.add_column()
-        facts = overview.disks if overview is not None else {}
-        for disk in session.disks:
-            fact = facts.get(disk.device) if disk.device else None
-            size = fmt.size(fact.size) if fact is not None and fact.size is not None else "?"
-            mounts = ", ".join(fact.mounts) if fact is not None and fact.mounts else "not mounted"
-            if fact is not None and fact.holders and not fact.mounts:
-                mounts = "held by " + ", ".join(fact.holders)
-            state = disk.state or "?"
-            style = "" if state == "running" else "bold red"
-            grid.add_row(Text(disk.path or "(no disk)"), Text(f"LUN {disk.lun}"), Text(size),
-                         Text(state, style=style), Text(mounts))
-        parts.append(grid)
-        paths = overview.multipath if overview is not None else None
-        if paths is None:
-            return parts
-        devices = {d.device for d in session.disks if d.device}
-        shown = [m for m in paths if any(p.device in devices for p in m.paths)]
-        if not shown:
-            parts.append(Text("multipath: these disks are not multipathed", style=self._st("muted")))
-            return parts
-        parts.append(Text("Multipath", style="bold"))
-        for device in shown:
-            failed = len(device.failed_paths)
-            title = Text(f"{device.name} {device.dm} {device.size}  {len(device.paths)} paths")
-            if device.down:
-                title.append("  ✖ no path works", style=self._st("bad"))
-            elif failed:
-                title.append(f"  ▲ {failed} dead", style=self._st("bad"))
-            parts.append(title)
-            for path in device.paths:
-                words = f"  {'✖ dead' if path.failed else '● ok  '}  {path.hctl} {path.device}  " \
-                        f"{path.dm_state} {path.checker_state} {path.online_state}"
-                parts.append(Text(words, style=self._st("bad") if path.failed else ""))
-        return parts
-
-    def _portal_details(self, entry: PortalEntry) -> RenderableType:
-        parts: list[RenderableType] = [Text(f"Discovery portal {entry.portal}", style="bold"),
-                                       Text(f"method {entry.method}")]
-        logged = sum(1 for t in entry.targets if t.state == LOGGED_IN)
-        parts.append(Text(f"{len(entry.targets)} targets found here, {logged} logged in"))
-        parts.append(Text(""))
-        parts.append(Text("D rediscovers: new targets are added, the records you have keep their settings "
-                          "(iscsiadm -o new). l logs in to every target here, o logs out of them, "
-                          "x deletes the discovery record."))
-        return Group(*parts)
+            body.show_text("")
 
     def _st(self, name: str):
-        return component_fg(self.query_one("#init-detail-body", InitiatorDetailBody), f"init-detail--{name}")
+        return self.query_one("#init-detail-body", InitiatorDetailBody).st(name)
 
     # --- guards ------------------------------------------------------------------------------
 
@@ -823,10 +684,12 @@ class InitiatorTargetsScreen(Screen[None]):
             return
         adm = self.backend.iscsiadm
 
-        def work(progress: Callable[[str], None]) -> dict:
+        def work(progress: Callable[[str], None]) -> QuickConnectResult:
+            from sanctl.initiator.quick_connect import quick_connect
+
             return quick_connect(adm, portal, progress)
 
-        def done(result: dict | None, error: BaseException | None) -> None:
+        def done(result: QuickConnectResult | None, error: BaseException | None) -> None:
             if error is not None:
                 self._report(error, f"Discovery at {portal}")
                 return
@@ -837,28 +700,28 @@ class InitiatorTargetsScreen(Screen[None]):
             self.tree.focus()
             self._wanted = ("portal", portal)
 
-    def _quick_connected(self, portal: str, result: dict) -> None:
-        found = result["found"]
+    def _quick_connected(self, portal: str, result: QuickConnectResult) -> None:
+        found = result.found
         if not found:
             self._set_status(f"✔ {portal} answered, but offers no target to this initiator "
                              "(exit 21: nothing to log in to; is there an ACL or demo mode for this host?).", "warn")
             return
-        for key, error in result["failed"]:
+        for key, error in result.failed:
             self.failures[key] = error
-        for key in result["logged_in"] + result["already"]:
+        for key in result.logged_in + result.already:
             self.failures.pop(key, None)
-        parts = [f"{len(found)} target{'s' if len(found) != 1 else ''} at {portal}"]
-        if result["logged_in"]:
-            parts.append(f"logged in to {len(result['logged_in'])}")
-        if result["already"]:
-            parts.append(f"{len(result['already'])} already logged in")
+        parts = [f"{_count(len(found), 'target')} at {portal}"]
+        if result.logged_in:
+            parts.append(f"logged in to {len(result.logged_in)}")
+        if result.already:
+            parts.append(f"{len(result.already)} already logged in")
         kind = "ok"
-        if result["failed"]:
-            kind = "error" if not (result["logged_in"] or result["already"]) else "warn"
-            (target, _portal, _iface), error = result["failed"][0]
+        if result.failed:
+            kind = "error" if not (result.logged_in or result.already) else "warn"
+            (target, _portal, _iface), error = result.failed[0]
             code = f" (exit {error.code})" if error.code is not None else ""
-            parts.append(f"{len(result['failed'])} failed — {target}: {error.message}{code}")
-            self._wanted = ("target", result["failed"][0][0])
+            parts.append(f"{len(result.failed)} failed — {target}: {error.message}{code}")
+            self._wanted = ("target", result.failed[0][0])
         glyph = "✔" if kind == "ok" else "▲" if kind == "warn" else "✖"
         self._set_status(f"{glyph} Quick connect: " + "; ".join(parts), kind)
 
@@ -884,6 +747,8 @@ class InitiatorTargetsScreen(Screen[None]):
         adm = self.backend.iscsiadm
 
         def work(progress: Callable[[str], None]) -> list:
+            from sanctl.initiator.quick_connect import login_each
+
             return login_each(adm, [e.key for e in entries], progress)
 
         def done(results: list | None, error: BaseException | None) -> None:
@@ -901,14 +766,10 @@ class InitiatorTargetsScreen(Screen[None]):
         ok = already = 0
         failed: list[tuple[NodeKey, IscsiadmError]] = []
         for key, outcome in results:
-            if isinstance(outcome, BaseException):
-                from sanctl.initiator.iscsiadm import IscsiadmError
-
-                if isinstance(outcome, IscsiadmError):
-                    self.failures[key] = outcome
-                    failed.append((key, outcome))
-                    continue
-                raise outcome
+            if isinstance(outcome, BaseException):  # login_each keeps only IscsiadmError
+                self.failures[key] = outcome
+                failed.append((key, outcome))
+                continue
             self.failures.pop(key, None)
             if outcome.already:
                 already += 1
@@ -1232,64 +1093,3 @@ class InitiatorTargetsScreen(Screen[None]):
 def _count(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
-
-def _grid() -> Table:
-    grid = Table.grid(padding=(0, 2))
-    grid.add_column(no_wrap=True, style="dim")
-    grid.add_column(overflow="fold")  # IQNs and addresses have no spaces: fold, never cut
-    return grid
-
-
-# --- the work, off the UI thread ------------------------------------------------------------------
-
-def login_each(adm: Iscsiadm, keys: Sequence[NodeKey], progress: Callable[[str], None]) -> list:
-    """Log in to each record; ``(key, LoginResult | IscsiadmError)`` for each, in order."""
-    from sanctl.initiator.iscsiadm import IscsiadmError
-
-    results: list = []
-    for index, (target, portal, iface) in enumerate(keys):
-        if len(keys) > 1:
-            progress(f"Logging in to {target} ({index + 1} of {len(keys)})")
-        try:
-            results.append(((target, portal, iface),
-                            adm.login(target, portal, iface=iface if iface != "default" else None)))
-        except IscsiadmError as exc:
-            results.append(((target, portal, iface), exc))
-    return results
-
-
-def quick_connect(adm: Iscsiadm, portal: str, progress: Callable[[str], None]) -> dict:
-    """Discover at ``portal`` (``-o new``), then log in to each target found.
-
-    Each target is logged in on the portals discovery gave that match the
-    typed address and port — else that address on any port, else all of its
-    portals (a wildcard portal is advertised as every address of the target,
-    some of which this host may not reach). Exit 21 from discovery is "no
-    target for this initiator", an answer rather than a failure.
-    """
-    from sanctl.initiator.iscsiadm import IscsiadmError
-
-    try:
-        found = adm.discover(portal)
-    except IscsiadmError as exc:
-        if exc.code != 21:
-            raise
-        found = []
-    address = portal.rpartition(":")[0]
-    by_target: dict[str, list] = {}
-    for item in found:
-        by_target.setdefault(item.target, []).append(item)
-    keys: list[NodeKey] = []
-    for target, items in by_target.items():
-        chosen = [i for i in items if i.portal == portal] or [i for i in items if i.address == address] or items
-        keys += [(target, i.portal, "default") for i in chosen]
-    result: dict = {"found": sorted(by_target), "logged_in": [], "already": [], "failed": []}
-    for index, key in enumerate(keys):
-        progress(f"Logging in to {key[0]} ({index + 1} of {len(keys)})")
-        try:
-            outcome = adm.login(key[0], key[1])
-        except IscsiadmError as exc:
-            result["failed"].append((key, exc))
-            continue
-        result["already" if outcome.already else "logged_in"].append(key)
-    return result
