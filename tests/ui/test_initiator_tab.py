@@ -593,3 +593,32 @@ async def test_demo_mode_drives_the_simulation_not_this_host(make_app, monkeypat
         assert f"✖ {WEB_IQN}  failed  127.0.0.1:3260,1" in lines  # no ACL for this host's name
         assert any(line.startswith(f"● {SCRATCH_IQN}  logged in") for line in lines)  # demo mode: anyone
         assert "logged in to 2; 1 failed" in status(app)
+
+
+async def test_an_iscsiadm_on_the_app_is_used(fake, make_app):
+    from sanctl.initiator.iscsiadm import Iscsiadm, Timeouts
+    from sanctl.ui import panels
+
+    fake.rules(listing_rules())
+    app = make_app()
+    app.iscsiadm = Iscsiadm(timeouts=Timeouts(query=5, action=5, discovery=5))
+    panels.configure(app, autostart=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_tab(pilot)
+        assert f"○ {NO_ACL}  not logged in  127.0.0.1:3262,1" in tree_lines(app)
+        assert tab(app).backend.iscsiadm is app.iscsiadm
+        # the demo app with this host's iscsiadm: the notice says so
+        assert "drives this host's real iscsiadm" in text_of(tab(app).query_one("#init-notice"))
+
+
+async def test_an_onboot_record_is_not_toggled(fake, app_with):
+    records = all_records().replace("node.startup = manual", "node.startup = onboot", 1)
+    fake.rules(listing_rules(records=records))
+    app = app_with()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_tab(pilot)
+        select(app, BASIC_KEY)
+        await pilot.press("f")
+        await settle(pilot)
+        assert any("node.startup is onboot" in n.message for n in app._notifications)
+        assert fake.writes() == []

@@ -90,17 +90,17 @@ def default_backend(app: Any) -> InitiatorBackend:
     backend = getattr(app, "initiator_backend", None)
     if backend is not None:
         return backend
-    root = getattr(app, "root", "/")
     mode = getattr(app, "mode", "real")
     adm = getattr(app, "iscsiadm", None)
     if adm is None and mode == "demo":
         from sanctl.sim.iscsiadm import demo_backend
 
-        backend = demo_backend(root)
+        backend = demo_backend(getattr(app, "root", "/"))
     else:
         from sanctl.initiator.iscsiadm import Iscsiadm
 
-        backend = InitiatorBackend(adm if adm is not None else Iscsiadm(), root="/" if mode == "real" else root)
+        # real and captured modes: this host's iscsiadm, name file and disks (a captured tree has no initiator)
+        backend = InitiatorBackend(adm if adm is not None else Iscsiadm())
     app.initiator_backend = backend
     return backend
 
@@ -226,7 +226,8 @@ class InitiatorTargetsScreen(Screen[None]):
             return ("demo SAN: this tab drives this host's real iscsiadm and "
                     "/etc/iscsi/initiatorname.iscsi, not the demo.")
         if mode == "captured":
-            return "captured tree: this tab lists this host's own open-iscsi records (read-only)."
+            return ("captured tree: this tab shows this host's own open-iscsi (its iscsiadm and "
+                    "/etc/iscsi/initiatorname.iscsi), read-only.")
         return ""
 
     def on_resize(self, event: events.Resize) -> None:
@@ -893,6 +894,10 @@ class InitiatorTargetsScreen(Screen[None]):
             return
         if not entry.has_record:
             self.notify("This session has no node record to mark.", severity="warning", timeout=4)
+            return
+        if entry.startup == "onboot":
+            self.notify("node.startup is onboot: the initramfs logs this one in (root on iSCSI?). "
+                        "Not changed here; iscsiadm -m node -o update changes it.", severity="warning", timeout=8)
             return
         adm = self.backend.iscsiadm
         backend = self.backend
