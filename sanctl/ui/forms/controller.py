@@ -64,13 +64,20 @@ class Writes:
             app._sanctl_writer = writer
         return writer
 
+    def shown(self, text: str) -> str:
+        """``text`` with paths under the demo's (temporary) root written ``demo:/etc/…``."""
+        root = self.screen.root.rstrip("/")
+        if self.screen.mode == "demo" and root:
+            return text.replace(root + "/", "demo:/")
+        return text
+
     def refused(self) -> bool:
         """In read-only mode: say why and refuse (the key stays in the footer)."""
         screen = self.screen
         if not screen.readonly:
             return False
         reason = screen.readonly_reason or "read-only"
-        self.app.notify(f"read-only: {reason}", title="Nothing changed", severity="warning", timeout=6)
+        self.app.notify(f"read-only: {reason}", title="Read-only", severity="warning", timeout=6)
         return True
 
     def _thread(self, work: Callable[[], Any], done: Callable[[Any], None], *, group: str) -> None:
@@ -195,7 +202,7 @@ class Writes:
             if yes:
                 self.apply([confirmed(change, found)])
 
-        self.app.push_screen(ConfirmScreen(f"Delete {node.name}", found.lines(), word=word), answered)
+        self.app.push_screen(ConfirmScreen(f"Delete {node.name}", _ordered(found.lines()), word=word), answered)
 
     # --- applying -------------------------------------------------------------
 
@@ -248,12 +255,12 @@ class Writes:
             from sanctl.target.writer import WriteRefused
 
             if isinstance(result, (SaveFileError, WriteRefused)):
-                self.app.notify(str(result), title="Not saved", severity="error", timeout=15)
+                self.app.notify(self.shown(str(result)), title="Not saved", severity="error", timeout=15)
             elif isinstance(result, Exception):
                 self._problem("Nothing was saved", result)
             else:
                 self.last_save = result
-                self.app.notify(result.message(), title="Saved", timeout=10)
+                self.app.notify(self.shown(result.message()), title="Saved", timeout=10)
             self.refresh_status()
 
         self._thread(work, done, group="save")
@@ -312,12 +319,12 @@ class Writes:
             status, found = result
             from sanctl.ui.screens.diff import DiffScreen
 
-            path = status.location.path
+            path = self.shown(status.location.path)
             if found is None:
-                summary = status.problem or "The running and saved configurations are the same."
+                summary = self.shown(status.problem or "The running and saved configurations are the same.")
                 screen = DiffScreen(f"Running vs {path}", summary)
             else:
-                summary = found.summary() if status.problem is None else status.problem
+                summary = found.summary() if status.problem is None else self.shown(status.problem)
                 screen = DiffScreen(f"Running vs {path}", summary, found.entries,
                                     note="s saves the running configuration (the previous file is kept as a backup).")
             self.app.push_screen(screen)
@@ -333,4 +340,20 @@ class Writes:
             self.screen.action_refresh(quiet=True)
             self.refresh_status()
 
-        self.app.push_screen(RestoreScreen(root=self.screen.root, writer_factory=lambda: self.writer, after=after))
+        self.app.push_screen(RestoreScreen(root=self.screen.root, writer_factory=lambda: self.writer, after=after,
+                                           shown=self.shown))
+
+
+def _natural(text: str) -> list:
+    import re
+
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+def _ordered(lines: list[str]) -> list[str]:
+    """The impact's summary, then what it removes and the sessions it drops, each in natural order
+    (the reader lists directories in the filesystem's order, which differs between hosts)."""
+    head = [line for line in lines if not line.startswith(("  - ", "  ! "))]
+    removes = sorted((line for line in lines if line.startswith("  - ")), key=_natural)
+    sessions = sorted((line for line in lines if line.startswith("  ! ")), key=_natural)
+    return head + removes + sessions

@@ -99,8 +99,9 @@ class FormSpec:
     """A whole form: its fields and what confirming it builds.
 
     ``build(values)`` gets every field's checked value by name and returns
-    the changes (a list, possibly empty when an edit changes nothing) or the
-    next form (a chooser). It may raise :class:`InvalidValue` for a problem
+    the changes (a list, possibly empty when an edit changes nothing), the
+    next form (a chooser), or a sentence why that next form cannot be
+    shown. It may raise :class:`InvalidValue` for a problem
     involving several fields. ``warnings(values)`` lists what is allowed
     but risky. ``expand`` names tree paths to open after the write, so the
     new object is in view.
@@ -164,6 +165,8 @@ def evaluate(spec: FormSpec, raw: Mapping[str, Any]) -> Evaluation:
         result = spec.build(values)
     except InvalidValue as exc:
         return Evaluation(values, {}, str(exc))
+    if isinstance(result, str):  # a chooser's next step that cannot be taken, and why
+        return Evaluation(values, {}, result)
     warnings = tuple(spec.warnings(values)) if spec.warnings is not None else ()
     if isinstance(result, (list, tuple)) and not result:
         return Evaluation(values, {}, NOTHING_CHANGED, [], warnings)

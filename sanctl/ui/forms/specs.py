@@ -14,7 +14,7 @@ No Textual here.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sanctl import host as H
@@ -84,6 +84,10 @@ def _join(parent: str, name: str) -> str:
 # ---------------------------------------------------------------------------
 # checks shared by several forms
 # ---------------------------------------------------------------------------
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
 
 
 def _lowest_free(used: Iterable[int], start: int = 0) -> int:
@@ -501,10 +505,10 @@ def acl_form(ctx: Context, target: Target, tpg: Tpg, path: str) -> FormSpec:
     generate = (lambda: generate_iqn("initiator", hostname=ctx.host)) if fabric == "iscsi" else (
         lambda: C.generate_wwn(fabric))
     fields: list[Field] = [
-        Field("initiator", "Initiator name", check=initiator, generate=generate,
-              placeholder="iqn.… of the initiator (its /etc/iscsi/initiatorname.iscsi)"),
+        Field("initiator", "Initiator name", check=initiator, generate=generate, placeholder="iqn.…",
+              help="the initiator's name: /etc/iscsi/initiatorname.iscsi on a Linux host"),
         Field("acl_tag", "Tag", check=tag, required=False, placeholder="optional group name"),
-        Field("map_all", f"Map all {len(tpg.luns)} LUNs", BOOL, default=True,
+        Field("map_all", f"Map all {_n(len(tpg.luns), 'LUN')}", BOOL, default=True,
               help="each TPG LUN as the same LUN number"),
     ]
     if fabric == "iscsi":
@@ -572,7 +576,7 @@ def lun_form(ctx: Context, target: Target, tpg: Tpg, path: str) -> FormSpec | st
     ]
     acl_fabric = target.fabric in C.ACL_FABRICS
     if acl_fabric:
-        fields.append(Field("map", f"Map to the {len(tpg.acls)} ACLs", BOOL, default=True,
+        fields.append(Field("map", f"Map to all {_n(len(tpg.acls), 'ACL')}", BOOL, default=True,
                             help="every ACL of this TPG sees it (targetcli's auto_add_mapped_luns)"))
 
     def build(v: dict[str, Any]) -> list[C.Change]:
@@ -650,8 +654,11 @@ def portal_form(ctx: Context, target: Target, tpg: Tpg, path: str) -> FormSpec:
                        "connect.")
         return out
 
+    candidates = [_default_portal(ctx.config), *ctx.addresses]
+    default = next((a for a in candidates if (a, 3260) not in mine
+                    and portal_conflict(ctx.config, target.wwn, tpg.tag, a, 3260) is None), candidates[0])
     fields = (
-        Field("address", "Address", default=_default_portal(ctx.config), check=check_portal_address,
+        Field("address", "Address", default=default, check=check_portal_address,
               choices=tuple(Choice(a, a, "all addresses" if a in H.WILDCARDS else "") for a in ctx.addresses),
               help="IPv6 in brackets; [::0] listens on IPv4 and IPv6"),
         Field("port", "Port", default="3260", check=check_port),
@@ -791,7 +798,7 @@ def tpg_edit(target: Target, tpg: Tpg) -> FormSpec:
         return out
 
     def warnings(v: dict[str, Any]) -> list[str]:
-        out = _chap_warnings(v) if chap else []
+        out = _chap_warnings(v) if chap and _chap_changed(v, tpg.auth) else []
         if v.get("generate_node_acls") is True and v.get("demo_mode_write_protect") is True:
             out.append("Demo mode with demo_mode_write_protect: every initiator sees the LUNs read-only.")
         if v.get("enabled") is False and tpg.enabled:
@@ -836,7 +843,7 @@ def acl_edit(target: Target, tpg: Tpg, acl: NodeAcl) -> FormSpec:
         return out
 
     def warnings(v: dict[str, Any]) -> list[str]:
-        out = _chap_warnings(v) if chap else []
+        out = _chap_warnings(v) if chap and _chap_changed(v, acl.auth) else []
         if chap and v.get("userid") and not tpg.authentication:
             out.append("This TPG does not require CHAP (authentication=0): the credentials are not checked.")
         return out
@@ -888,8 +895,10 @@ def discovery_edit(auth: Auth | None) -> FormSpec:
             return []
         return [C.SetDiscoveryAuth(_chap(v), v["enforce"])]
 
-    return FormSpec("Edit iSCSI discovery authentication", fields, build, confirm="Apply",
-                    warnings=_chap_warnings)
+    def warnings(v: dict[str, Any]) -> list[str]:
+        return _chap_warnings(v) if _chap_changed(v, auth) else []
+
+    return FormSpec("Edit iSCSI discovery authentication", fields, build, confirm="Apply", warnings=warnings)
 
 
 # ---------------------------------------------------------------------------
@@ -947,7 +956,3 @@ def gather(root: str, config: SanConfig, node: Node, action: str, *, host: str |
         if node.kind in ("fabric", "tpg", "portals"):
             addresses = tuple(H.portal_addresses(root, config))
     return Context(root, config, devices, addresses, tcmu, host, backing)
-
-
-def replace_config(ctx: Context, config: SanConfig) -> Context:
-    return replace(ctx, config=config)

@@ -40,7 +40,6 @@ class ConfirmScreen(ModalScreen[bool]):
     }
     #confirm-scroll {
         height: auto;
-        max-height: 70vh;
         scrollbar-size-vertical: 1;
     }
     #confirm-body {
@@ -104,6 +103,26 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#confirm-cancel", Button).focus()
+        self.call_after_refresh(self._fit)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._fit)
+
+    def _fit(self) -> None:
+        """The list scrolls within what the screen leaves after the question and the buttons.
+
+        (Textual 8.2 sizes an auto-height box by its scroll's whole content
+        when the scroll has a max-height, so the height is set here.)
+        """
+        found = self.query("#confirm-scroll")
+        if not found:
+            return
+        scroll = found.first(VerticalScroll)
+        reserve = 4 + (3 if self.word is not None else 0)  # borders, buttons, the typed word
+        want = self.query_one("#confirm-body", Static).outer_size.height
+        height = max(3, min(want, self.size.height - reserve - 2))
+        if scroll.styles.height is None or scroll.styles.height.value != height:
+            scroll.styles.height = height
 
     @on(Input.Changed, "#confirm-word")
     def _typed(self, event: Input.Changed) -> None:

@@ -8,6 +8,8 @@ without colour.
 
 from __future__ import annotations
 
+import re
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,12 +23,26 @@ from sanctl.ui.widgets.styling import component_fg
 _STYLE = {"added": "diff--added", "removed": "diff--removed", "changed": "diff--changed"}
 
 
+def _natural(text: str) -> list:
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text)]
+
+
+def ordered(entries) -> list:
+    """Backstores, then discovery auth, then each target followed by what is inside it, in natural order.
+
+    (The configuration lists objects in the order the filesystem returns
+    them, which differs between hosts.)
+    """
+    rank = {"storage_object": 0, "fabric": 1}
+    return sorted(entries, key=lambda e: (rank.get(e.kind, 2), _natural(str(e.key))))
+
+
 def diff_text(widget, summary: str, entries, *, empty: str = "") -> Text:
     """The summary line, then one line per differing object (shared with the restore preview)."""
     text = Text(summary, style="bold")
     if not entries and empty:
         text.append("\n" + empty)
-    for entry in entries:
+    for entry in ordered(entries):
         text.append("\n")
         name = _STYLE.get(entry.status)
         style = component_fg(widget, name) if name and widget is not None else None

@@ -131,9 +131,12 @@ class RestoreScreen(ModalScreen[None]):
             self.report = report
             self.error = error
 
-    def __init__(self, *, root: str, writer_factory: Callable[[], Any], after: Callable[[Any], None] | None = None) -> None:
+    def __init__(self, *, root: str, writer_factory: Callable[[], Any], after: Callable[[Any], None] | None = None,
+                 shown: Callable[[str], str] = lambda text: text) -> None:
+        """``shown`` rewrites paths for the screen (the demo's temporary root as ``demo:``)."""
         super().__init__()
         self.root = root
+        self.shown = shown
         self.writer_factory = writer_factory
         self.after = after
         self.sources: list[Source] = []
@@ -189,7 +192,7 @@ class RestoreScreen(ModalScreen[None]):
     def on_restore_screen_loaded(self, message: Loaded) -> None:
         intro = self.query_one("#restore-intro", Static)
         if message.error is not None:
-            intro.update(Text(f"Cannot read the configurations: {message.error}"))
+            intro.update(Text(self.shown(f"Cannot read the configurations: {message.error}")))
             return
         self.sources = message.sources
         self.current = message.current
@@ -198,7 +201,7 @@ class RestoreScreen(ModalScreen[None]):
             return
         intro.update(Text("Choose what to restore; the preview shows what it changes in the running configuration."))
         sources = self.query_one("#restore-sources", OptionList)
-        sources.add_options([Option(Text(s.label), id=s.path) for s in self.sources])
+        sources.add_options([Option(Text(self.shown(s.label)), id=s.path) for s in self.sources])
         sources.highlighted = 0
         sources.focus()
 
@@ -255,7 +258,7 @@ class RestoreScreen(ModalScreen[None]):
         body = self.query_one("#restore-body", Static)
         if message.error is not None:
             self.diff = None
-            body.update(Text(f"Cannot read it: {message.error}"))
+            body.update(Text(self.shown(f"Cannot read it: {message.error}")))
             return
         scope = self.query_one("#restore-scope", Select)
         options = [(Text("the whole configuration"), EVERYTHING)] + [(Text(f"only target {t}"), t)
@@ -266,8 +269,8 @@ class RestoreScreen(ModalScreen[None]):
             scope.value = keep if keep in message.targets else EVERYTHING
         self.diff = message.diff
         empty = "Restoring it changes nothing: the running configuration is the same."
-        body.update(diff_text(self, f"Restoring {message.path}:", message.diff.entries if message.diff else (),
-                              empty=empty))
+        body.update(diff_text(self, f"Restoring {self.shown(message.path)}:",
+                              message.diff.entries if message.diff else (), empty=empty))
         self.query_one("#restore-go", Button).disabled = self.diff is None or self.diff.empty
 
     # --- restoring ------------------------------------------------------------
@@ -289,7 +292,7 @@ class RestoreScreen(ModalScreen[None]):
         target = self.scope
         what = f"target {target}" if target else "the whole configuration"
         removed = diff.of_kind("removed")
-        lines = [f"Restore {what} from {path}?", *diff.lines()]
+        lines = [f"Restore {what} from {self.shown(path)}?", *diff.lines()]
         if removed:
             lines.append(f"! {len(removed)} object{'s' if len(removed) != 1 else ''} of the running configuration "
                          "will be removed, with their sessions.")
@@ -304,7 +307,7 @@ class RestoreScreen(ModalScreen[None]):
     def _restore(self, path: str, target: str | None) -> None:
         self._busy = True
         self.query_one("#restore-go", Button).disabled = True
-        self.query_one("#restore-body", Static).update(Text(f"Restoring {path}…"))
+        self.query_one("#restore-body", Static).update(Text(f"Restoring {self.shown(path)}…"))
         data = self._data.get(path)
         factory = self.writer_factory
 
@@ -329,20 +332,20 @@ class RestoreScreen(ModalScreen[None]):
         self._busy = False
         body = self.query_one("#restore-body", Static)
         if message.error is not None:
-            body.update(Text(f"Nothing restored: {message.error}"))
-            self.notify(message.error, title="Restore refused", severity="error", timeout=15)
+            body.update(Text(self.shown(f"Nothing restored: {message.error}")))
+            self.notify(self.shown(message.error), title="Restore refused", severity="error", timeout=15)
             return
         report = message.report
         self.report = report
         text = Text()
-        for i, line in enumerate(report.lines()):
+        for i, line in enumerate(self.shown(line) for line in report.lines()):
             if i:
                 text.append("\n")
             bad = "[failed]" in line or "[incomplete]" in line or "[error]" in line
             text.append(line, "bold" if i == 0 or bad else "")
         body.update(text)
         self.query_one("#restore-preview").border_title = "Result"
-        self.notify(report.message(), title="Restored" if report.ok else "PARTIAL restore",
+        self.notify(self.shown(report.message()), title="Restored" if report.ok else "PARTIAL restore",
                     severity="information" if report.ok else "warning", timeout=15 if report.ok else 30)
         if self.after is not None:
             self.after(report)
