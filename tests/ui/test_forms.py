@@ -598,3 +598,23 @@ async def test_read_only_keys_say_why_and_open_nothing(make_app, demo_root):
             assert seen[-1][2] == "read-only: not root", key
     assert saved_state(demo_root) == before
     assert not (demo_root / "etc").exists()
+
+
+async def test_deleting_anything_with_a_live_session_needs_its_name(make_app, demo_root):
+    from sanctl.sim.live_files import acl_info
+    from sanctl.ui.screens.confirm import ConfirmScreen
+
+    info = demo_root / "sys/kernel/config/target/iscsi" / WEB_IQN / "tpgt_1/acls" / WEB_CLIENT / "info"
+    info.chmod(0o644)
+    info.write_text(acl_info(WEB_CLIENT, sid=3, tsih=1, connections=((1, "LOGGED_IN", "192.0.2.50", "TCP", 7),)))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.screen.tree.select_path(f"{WEB_ACL}/mapped_lun0")
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        modal = app.screen
+        assert isinstance(modal, ConfirmScreen) and modal.word == "mapped_lun0"
+        assert f"  ! session of {WEB_CLIENT} from 192.0.2.50 on {WEB_IQN}/tpg1 loses LUN 0" in modal.lines
+        assert modal.focused.id == "confirm-cancel"
