@@ -270,6 +270,10 @@ class Writes:
         screen = self.screen
         if screen.mode == "captured":
             return
+        if getattr(screen, "_reading", False):
+            # the first read of a big configuration is still running: don't compete with it for the GIL
+            screen.set_timer(0.25, self.refresh_status)
+            return
         root = screen.root
         self._status_seq += 1
         seq = self._status_seq
