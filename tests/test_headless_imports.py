@@ -29,6 +29,7 @@ HEADLESS = [
     "sanctl.sim.writer",
     "sanctl.sim.demo",
     "sanctl.host",
+    "sanctl.ui.forms.spec", "sanctl.ui.forms.specs",  # the forms' fields and checks; the screen draws them
     "sanctl.initiator.iscsiadm", "sanctl.initiator.exit_codes", "sanctl.initiator.initiator_name", "sanctl.initiator.services", "sanctl.initiator.multipath", "sanctl.initiator.commands",
     # live panels' domain: sessions, counters, kernel log, sampler, demo
     "sanctl.iscsi_errors", "sanctl.kernel_log", "sanctl.target.live", "sanctl.initiator.sysfs",
