@@ -104,9 +104,18 @@ def fast_temp_dir() -> str | None:
     them takes seconds, on tmpfs a few tens of milliseconds.
     """
     for candidate in (os.environ.get("XDG_RUNTIME_DIR"), "/dev/shm"):
-        if candidate and os.path.isdir(candidate) and os.access(candidate, os.W_OK | os.X_OK):
+        if candidate and os.path.isdir(candidate) and os.access(candidate, os.W_OK | os.X_OK) and _roomy(candidate):
             return candidate
     return None
+
+
+def _roomy(path: str) -> bool:
+    """Room for scratch trees: a full tmpfs (bytes or inodes) would fail every write."""
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize >= 256 * 1024**2 and (st.f_favail == 0 and st.f_files == 0 or st.f_favail >= 200_000)
 
 
 def _demo_source(root: str | None, readonly: bool) -> Source:
