@@ -56,13 +56,14 @@ async def test_block_form_lists_devices_and_creates_on_a_spare(make_app, demo_ro
         assert any("/dev/vdb1" in label and "mounted on /srv" in label for label in labels)
         assert any("/dev/vg_san/ora-ocr-1" in label and "used by block/ora-ocr-1" in label for label in labels)
         assert any("/dev/vg_san/spare-1" in label and "free" in label for label in labels)
-        await type_into(pilot, form, "name", "disk1")
         picker.focus()
         spare = next(i for i, label in enumerate(labels) if "spare-1" in label)
         picker.highlighted = spare
         await pilot.press("enter")
         await pilot.pause()
         assert form.query_one("#field-dev").value == "/dev/vg_san/spare-1"
+        assert form.query_one("#field-name").value == "spare-1"  # suggested while empty
+        await type_into(pilot, form, "name", "disk1")
         assert confirm_enabled(form)
         assert "Create block backstore disk1 on /dev/vg_san/spare-1 (read-write)" in preview_of(form)
         await confirm(pilot)

@@ -345,6 +345,11 @@ class FormScreen(ModalScreen[Any]):
         field = self.query_one(f"#field-{name}", Input)
         field.value = event.option.id or ""
         field.cursor_position = len(field.value)
+        suggest = self.spec.field(name).suggest
+        if suggest is not None:
+            other = self.query_one(f"#field-{suggest[0]}", Input)
+            if not other.value.strip():
+                other.value = suggest[1](field.value)
         field.focus()
 
     @on(Button.Pressed)

@@ -47,6 +47,9 @@ class Field:
     A text field that is not ``required`` may be left blank (its value is
     then ``None`` and ``check`` is not called). ``original`` is the value
     an edit form started from; ``generate`` offers a "generate" button.
+    ``suggest = (other, derive)``: picking a choice fills the field ``other``
+    with ``derive(choice)`` while that field is still empty (a device's
+    name becomes the backstore's).
     """
 
     name: str
@@ -61,6 +64,7 @@ class Field:
     generate: Callable[[], str] | None = None
     section: str = ""
     original: Any = None
+    suggest: tuple[str, Callable[[str], str]] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:

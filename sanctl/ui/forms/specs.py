@@ -127,6 +127,13 @@ def _serial(text: str) -> str:
     return value or ""
 
 
+def _name_from_path(path: str) -> str:
+    """A backstore name from a device path: its last component, unsafe characters as '-'."""
+    base = path.rstrip("/").rsplit("/", 1)[-1]
+    name = "".join(c if c.isalnum() or c in "_.:@+-" else "-" for c in base).lstrip(".-:@+")
+    return name.replace("..", ".")[:64]
+
+
 def _device_choices(devices: Iterable[H.BlockDevice]) -> tuple[Choice, ...]:
     return tuple(Choice(d.path, d.label(), d.note(), d.free) for d in devices)
 
@@ -246,7 +253,7 @@ def storage_object_form(ctx: Context, plugin: str, path: str) -> FormSpec | str:
         fields = (
             name,
             Field("dev", "Device", check=_device_check(ctx, "block device"), choices=_device_choices(ctx.devices),
-                  placeholder="/dev/…, or pick one below"),
+                  placeholder="/dev/…, or pick one below", suggest=("name", _name_from_path)),
             Field("readonly", "Read-only", BOOL, default=False),
             serial,
         )
