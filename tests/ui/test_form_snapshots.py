@@ -109,3 +109,15 @@ def test_acl_form_with_preview_and_warnings(snap_compare, make_app, size):
 def test_read_only_key_notification(snap_compare, make_app):
     app = make_app(readonly=True, readonly_reason="not root")
     assert snap_compare(app, run_before=_run_before(RAC_TPG, "a"), terminal_size=(80, 24))
+
+
+async def _fail_the_portal(pilot) -> None:
+    import errno
+
+    pilot.app.screen_stack[0].writes.writer.fail_at = (4, OSError(errno.EADDRINUSE, "Address already in use"))
+    await pilot.press("ctrl+s")
+
+
+def test_rolled_back_notification(snap_compare, make_app):
+    """A failed step: everything undone, and the notification says so, naming the object and the cause."""
+    assert snap_compare(make_app(), run_before=_run_before("/iscsi", "a", (_fail_the_portal,)), terminal_size=(80, 24))

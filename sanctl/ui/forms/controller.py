@@ -210,9 +210,13 @@ class Writes:
         """Apply ``changes`` as one transaction in a thread worker, then tell and re-read."""
         writer = self.writer
         subject = changes[0].subject if changes else "the configuration"
-        self.app.notify(f"Applying {len(changes)} change{'s' if len(changes) != 1 else ''}…", timeout=2)
+        tree = self.screen.tree
+        before = tree.border_subtitle
+        tree.border_subtitle = f"writing {len(changes)} change{'s' if len(changes) != 1 else ''}…"
 
         def done(report: Any) -> None:
+            if tree.border_subtitle.startswith("writing "):
+                tree.border_subtitle = before
             self._applied(report, subject, expand)
 
         self._thread(lambda: writer.apply(changes), done, group="write")
