@@ -145,7 +145,9 @@ def test_valid_random_forms_apply_or_roll_back(forms, data):
         event("refused")
         return
     event("applied")
-    with tempfile.TemporaryDirectory(dir="/dev/shm" if os.path.isdir("/dev/shm") else None) as tmp:
+    from sanctl.startup import fast_temp_dir
+
+    with tempfile.TemporaryDirectory(dir=fast_temp_dir()) as tmp:
         root = os.path.join(tmp, "demo")
         build_demo(root)
         os.makedirs(os.path.join(root, "sys/module/target_core_user"))
