@@ -1,4 +1,4 @@
-"""sanctl's iscsiadm wrapper against the real iscsiadm, iscsid and LIO target (in the VM)."""
+"""sanctl's iscsiadm wrapper against the real iscsiadm, iscsid and LIO target (in the VM), the target built by sanctl's own writer."""
 
 from __future__ import annotations
 
@@ -15,11 +15,42 @@ def _adm():
     return Iscsiadm(timeouts=Timeouts(query=30, action=90, discovery=90))  # TCG is slow
 
 
-def test_discover_login_disks_logout_delete(basic_san, kernel_env):
+@pytest.fixture
+def writer_san(lab, kernel_env):
+    """The basic SAN's shape, built by sanctl's own writer in one transaction (not rtslib-fb directly)."""
+    from types import SimpleNamespace
+
+    from sanctl.target import changes as C
+    from sanctl.target.rtslib_writer import RtslibWriter
+
+    kt = kernel_env
+    lab.rtsroot()
+    image = lab.sparse("wrapper-file.img", 64 * kt.MiB)
+    target, initiator = "iqn.2024-01.test.sanctl:wrapper", kt.initiator_name()
+    report = RtslibWriter("/", lock_timeout=1.0).apply([
+        C.CreateFileio("wrapper-file", str(image), 64 * kt.MiB),
+        C.CreateRamdisk("wrapper-ram", 16 * kt.MiB),
+        C.CreateTarget(target),
+        C.CreateTpg(target, 1),
+        C.SetTpgAttribute(target, 1, "authentication", 0),
+        C.CreateLun(target, 1, ("fileio", "wrapper-file"), index=0),
+        C.CreateLun(target, 1, ("ramdisk", "wrapper-ram"), index=1),
+        C.CreateAcl(target, 1, initiator, map_all_luns=False),
+        C.CreateMappedLun(target, 1, initiator, 0, 0),
+        C.CreateMappedLun(target, 1, initiator, 3, 1, write_protect=True),
+        C.CreatePortal(target, 1, kt.PORTAL_IP, kt.PORTAL_PORT),
+        C.SetTpgEnabled(target, 1, True),
+    ])
+    assert report.ok, "\n".join(report.lines())
+    return SimpleNamespace(target_iqn=target, acl=initiator, mapped={0: (0, False), 3: (1, True)})
+
+
+def test_discover_login_disks_logout_delete(writer_san, kernel_env):
     from sanctl.initiator.iscsiadm import DiscoveredTarget, IscsiadmError, NodeRecord
 
     kt = kernel_env
     adm = _adm()
+    basic_san = writer_san
     target, portal = basic_san.target_iqn, f"{kt.PORTAL_IP}:{kt.PORTAL_PORT}"
 
     assert adm.nodes() == [] and adm.sessions() == []
