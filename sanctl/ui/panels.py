@@ -29,10 +29,20 @@ PANELS = {
     "connect": ("5", "Connect", "sanctl.ui.screens.initiator:InitiatorTargetsScreen"),
 }
 
+#: Not in the footer: the header lists the panels as tabs (see StatusBar).
 BINDINGS = [
-    Binding(key, f"panel('{name}')", label, id=f"app.panel_{name}")
+    Binding(key, f"panel('{name}')", label, show=False, id=f"app.panel_{name}")
     for name, (key, label, _path) in PANELS.items()
 ]
+
+
+def panel_of(screen: object) -> str:
+    """The name of the panel ``screen`` is; ``config`` for the configuration screen and the rest."""
+    path = f"{type(screen).__module__}:{type(screen).__qualname__}"
+    for name, (_key, _label, panel_path) in PANELS.items():
+        if panel_path == path:
+            return name
+    return "config"
 
 
 def configure(app: App, **options) -> LiveService:

@@ -51,7 +51,8 @@ class ConfigTree(Tree[Node]):
     """The LIO configuration as a lazily expanded tree (``#config-tree``)."""
 
     BINDINGS = [
-        Binding("enter", "select_cursor", "Open/close", id="tree.toggle"),
+        # not in the footer (every tree opens with Enter; ? lists it): there, it pushed "q Quit" off 80 columns
+        Binding("enter", "select_cursor", "Open/close", show=False, id="tree.toggle"),
         Binding("j", "cursor_down", "Down", show=False, id="tree.down"),
         Binding("k", "cursor_up", "Up", show=False, id="tree.up"),
         Binding("right,l", "open", "Open", show=False, id="tree.open"),

@@ -1,15 +1,21 @@
-"""The one-line header: host, real / captured / demo, read-only — and no clock.
+"""The one-line header: host, real / captured / demo, read-only, the panels — and no clock.
 
 One widget drawing one line of ``rich.text.Text`` (cheaper to start than a
 row of labels); colours come from component classes, so they follow the
 theme. Nothing in it changes with time, so it never repaints on its own (a
 ticking clock would cost bytes over SSH and break snapshots). States are
 words, not only colours: "demo", "read-only: …" read the same in NO_COLOR.
+
+The panels (``1`` Config … ) are listed at the right as tabs, the current one
+highlighted, instead of in the footer: there they pushed the screen's own keys
+and "q Quit" off an 80-column terminal. When the line is too short for every
+label, only the current panel keeps its label and the others show their key.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual.events import Click
 from textual.widget import Widget
 
 from sanctl.ui.widgets.styling import component_fg
@@ -27,6 +33,8 @@ class StatusBar(Widget):
         "status-bar--readonly",
         "status-bar--root",
         "status-bar--unsaved",
+        "status-bar--tab",
+        "status-bar--tab-current",
     }
 
     def __init__(
@@ -74,12 +82,73 @@ class StatusBar(Widget):
         """What the bar says, as plain text (for tests and logs)."""
         return "  ".join(text for text, _ in self.parts())
 
-    def render(self) -> Text:
-        line = Text(no_wrap=True, overflow="ellipsis")
-        for index, (text, component) in enumerate(self.parts()):
+    def panel_at(self, x: int) -> str | None:
+        """The panel whose tab is drawn at column ``x`` of the last render, if any."""
+        from sanctl.ui.panels import PANELS
+
+        column = getattr(self, "_tab_start", None)
+        if column is None or x < column:
+            return None
+        compact = self._compact
+        current = self.current_panel()
+        for name, (key, label, _path) in PANELS.items():
+            text = f"{key} {label}" if (name == current or not compact) else key
+            width = len(text) + (2 if len(text) > 1 else 0)
+            if column <= x < column + width:
+                return name
+            column += width + 1
+        return None
+
+    async def on_click(self, event: Click) -> None:
+        """A click on a tab shows that panel."""
+        name = self.panel_at(event.x)
+        if name is not None:
+            await self.app.run_action(f"panel('{name}')")
+
+    def current_panel(self) -> str:
+        """The panel this bar's screen is (``config`` for any screen not in :data:`panels.PANELS`)."""
+        from sanctl.ui.panels import panel_of
+
+        return panel_of(self.screen) if self.is_attached else "config"
+
+    def tabs(self, *, compact: bool) -> list[tuple[str, str]]:
+        """``(text, component)`` for each panel; ``compact`` keeps only the current one's label."""
+        from sanctl.ui.panels import PANELS
+
+        current = self.current_panel()
+        tabs = []
+        for name, (key, label, _path) in PANELS.items():
+            if name == current:
+                tabs.append((f"{key} {label}", "tab-current"))
+            else:
+                tabs.append((key if compact else f"{key} {label}", "tab"))
+        return tabs
+
+    @staticmethod
+    def _width(parts: list[tuple[str, str]]) -> int:
+        return sum(len(text) + (2 if len(text) > 1 else 0) for text, _ in parts) + max(len(parts) - 1, 0)
+
+    def _append(self, line: Text, parts: list[tuple[str, str]]) -> None:
+        for index, (text, component) in enumerate(parts):
             if index:
                 line.append(" ")
             name = f"status-bar--{component}"
             style = component_fg(self, name) if name in self.COMPONENT_CLASSES else None
-            line.append(f" {text} ", style)
-        return line
+            line.append(text if len(text) == 1 else f" {text} ", style)  # a bare key needs no padding
+
+    def render(self) -> Text:
+        width = self.size.width
+        left = Text(no_wrap=True, overflow="ellipsis")
+        self._append(left, self.parts())
+        tabs = self.tabs(compact=False)
+        self._compact = left.cell_len + 1 + self._width(tabs) > width
+        if self._compact:
+            tabs = self.tabs(compact=True)
+        right = Text(no_wrap=True)
+        self._append(right, tabs)
+        room = max(width - right.cell_len - 1, 0)
+        self._tab_start = room + 1
+        if left.cell_len > room:
+            left.truncate(room, overflow="ellipsis")
+        left.pad_right(room - left.cell_len + 1)
+        return left + right
