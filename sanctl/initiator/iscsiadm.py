@@ -68,6 +68,7 @@ __all__ = [
     "SessionStats",
     "SessionSummary",
     "Timeouts",
+    "chap_updates",
     "check_iface_name",
     "check_setting",
     "check_startup",
@@ -559,6 +560,41 @@ def check_setting(key: str, value: str | Secret) -> tuple[str, str]:
     if text.startswith("-") and not re.fullmatch(r"-\d+", text):
         raise InvalidValue(f"A value for {key} cannot start with '-'.")
     return key, text
+
+
+def chap_updates(prefix: str, username: str, password: Secret | str | None, username_in: str = "",
+                 password_in: Secret | str | None = None) -> list[tuple[str, str]]:
+    """``(key, value)`` updates for CHAP under ``prefix`` (``node.session.auth``,
+    ``discovery.sendtargets.auth``), every value checked; a ``None`` secret is left out (kept as it is).
+
+    The rules of :mod:`sanctl.names` apply (user names without whitespace, secrets without whitespace);
+    a mutual secret equal to the initiator's is refused, as LIO refuses it.
+    """
+    def text(value: Secret | str | None) -> str | None:
+        return value.reveal() if isinstance(value, Secret) else value
+
+    secret, secret_in = text(password), text(password_in)
+    check_chap_user(username)
+    if secret is not None:
+        check_chap_secret(secret, min_length=1)
+    updates = [(f"{prefix}.authmethod", "CHAP"), (f"{prefix}.username", username)]
+    if secret is not None:
+        updates.append((f"{prefix}.password", secret))
+    if username_in:
+        check_chap_user(username_in)
+        if secret_in is not None:
+            check_chap_secret(secret_in, min_length=1)
+            if secret is not None and secret_in == secret:
+                raise InvalidValue("The mutual CHAP secret must differ from the initiator's secret "
+                                   "(LIO and most targets refuse equal secrets).")
+        updates.append((f"{prefix}.username_in", username_in))
+        if secret_in is not None:
+            updates.append((f"{prefix}.password_in", secret_in))
+    else:
+        if secret_in:
+            raise InvalidValue("A mutual CHAP secret needs the target's user name too.")
+        updates += [(f"{prefix}.username_in", ""), (f"{prefix}.password_in", "")]
+    return [check_setting(k, v) for k, v in updates]
 
 
 def _sid(value: int | str) -> str:
@@ -1107,6 +1143,16 @@ class Iscsiadm:
         (which also clears the user names and passwords)."""
         base = self._node_args(target, portal, iface)
         for key, value in self._auth_updates("node.session.auth", chap):
+            self.run([*base, "-o", "update", "-n", key, "-v", value], operation="update")
+
+    def set_session_chap(self, target: str, portal: str | None, username: str, password: Secret | str | None = None,
+                         username_in: str = "", password_in: Secret | str | None = None, *,
+                         iface: str | None = None) -> None:
+        """Session CHAP (mutual when ``username_in`` is given) that can keep a secret already in the record:
+        a ``None`` password or password_in is left as it is (the tab's "leave empty to keep").
+        An empty ``username_in`` turns mutual CHAP off (its user and secret cleared)."""
+        base = self._node_args(target, portal, iface)
+        for key, value in chap_updates("node.session.auth", username, password, username_in, password_in):
             self.run([*base, "-o", "update", "-n", key, "-v", value], operation="update")
 
     def delete_node(self, target: str, portal: str | None = None, *, iface: str | None = None) -> bool:

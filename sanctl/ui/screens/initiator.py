@@ -11,6 +11,13 @@ record's keys with secrets masked, the session's negotiated parameters,
 its disks with size and mount points, multipath paths with dead ones
 marked); and a status line that says what iscsiadm is doing while it runs.
 
+Besides log in/out (``l``/``o``), favourite (``f``: node.startup automatic or
+manual), rediscover (``D``), delete (``x``) and the name (``n``): ``d``
+discovers with options (an iface, discovery CHAP, pruning); ``a`` edits the
+selected record's session CHAP (or, on a portal, discovery CHAP); ``k``
+shows every key of a record; ``s`` a session's statistics; ``R`` rescans a
+session's LUNs; ``i`` lists open-iscsi's ifaces.
+
 Every iscsiadm call runs in a thread worker with the wrapper's deadline
 (:class:`~sanctl.initiator.iscsiadm.Timeouts`): a hung iscsiadm is killed
 and said so, the UI keeps answering keys meanwhile. One change runs at a
@@ -135,6 +142,12 @@ class InitiatorTargetsScreen(Screen[None]):
         Binding("n", "name", "Name", id="initiator.name"),
         # not in the footer (80 columns are few), listed by ? like every key
         Binding("D", "discover", "Rediscover portal", show=False, id="initiator.discover"),
+        Binding("d", "discover_form", "Discover (iface, discovery CHAP)", show=False, id="initiator.discover_form"),
+        Binding("a", "auth", "CHAP of the record", show=False, id="initiator.auth"),
+        Binding("k", "keys", "All keys of the record", show=False, id="initiator.keys"),
+        Binding("s", "stats", "Session statistics", show=False, id="initiator.stats"),
+        Binding("R", "rescan", "Rescan the session's LUNs", show=False, id="initiator.rescan"),
+        Binding("i", "ifaces", "Ifaces", show=False, id="initiator.ifaces"),
         Binding("x", "delete", "Delete record", show=False, id="initiator.delete"),
         Binding("r", "refresh", "Refresh", show=False, id="initiator.refresh"),
         Binding("escape", "leave_field", "Back to the list", show=False, id="initiator.leave_field"),
@@ -175,6 +188,8 @@ class InitiatorTargetsScreen(Screen[None]):
         self._shown_rows: list[tuple[int, tuple, Text]] | None = None
         self._frame: LiveFrame | None = None
         self._refresh_again = False
+        #: iface names from the last ``i`` (offered by the discovery form).
+        self.known_ifaces: tuple[str, ...] = ()
 
     # --- layout ---------------------------------------------------------------------------
 
@@ -941,17 +956,40 @@ class InitiatorTargetsScreen(Screen[None]):
             return
         kind, value = self.selection()
         if kind != "portal":
-            self.notify("Select a discovery portal to rediscover (or type a new one: c).", severity="warning",
-                        timeout=4)
+            self.notify("Select a discovery portal to rediscover (or type a new one: c, or d for options).",
+                        severity="warning", timeout=4)
             return
-        portal = value.portal
+        self._discover(value.portal, known={t.target for t in value.targets}, verb="Rediscover")
+
+    def action_discover_form(self, focus_auth: bool = False) -> None:
+        """``d``: discovery with an iface, discovery CHAP (keep / none / CHAP / mutual) and pruning."""
+        if not self._writable("Discovery"):
+            return
+        from sanctl.ui.screens.initiator_forms import DiscoverModal
+
+        kind, value = self.selection()
+        portal = value.portal if kind == "portal" else ""
+        self.app.push_screen(DiscoverModal(portal, ifaces=self.known_ifaces, focus_auth=focus_auth),
+                             self._discover_requested)
+
+    def _discover_requested(self, request) -> None:
+        if request is None:
+            return
+        portal = self.overview.portal(request.portal) if self.overview is not None else None
+        known = {t.target for t in portal.targets} if portal is not None else set()
+        self._discover(request.portal, iface=request.iface, chap=request.chap, reset_auth=request.auth == "none",
+                       prune=request.prune, known=known, verb="Discover", auth=request.auth)
+
+    def _discover(self, portal: str, *, iface: str | None = None, chap=None, reset_auth: bool = False,
+                  prune: bool = False, known: set[str] | frozenset[str] = frozenset(), verb: str = "Discover",
+                  auth: str = "keep") -> None:
         adm = self.backend.iscsiadm
 
         def work(progress: Callable[[str], None]) -> Any:
             from sanctl.initiator.iscsiadm import IscsiadmError
 
             try:
-                return adm.discover(portal)
+                return adm.discover(portal, iface=iface, chap=chap, reset_auth=reset_auth, prune=prune)
             except IscsiadmError as exc:
                 if exc.code == 21:
                     return []
@@ -964,13 +1002,173 @@ class InitiatorTargetsScreen(Screen[None]):
             if not found:
                 self._set_status(f"✔ {portal} offers no target to this initiator now (records kept).", "warn")
                 return
-            before = {t.target for t in value.targets}
-            new = sorted({f.target for f in found} - before)
+            new = sorted({f.target for f in found} - set(known))
             extra = f", new: {', '.join(new)}" if new else ", none new"
-            self._set_status(f"✔ Rediscovered {portal}: {len(found)} target portals{extra}. "
-                             "Existing records kept their settings.", "ok")
+            how = {"none": " Discovery CHAP off.", "chap": " With discovery CHAP.",
+                   "mutual": " With mutual discovery CHAP."}.get(auth, "")
+            self._set_status(f"✔ {verb}ed {portal}: {_count(len(found), 'target portal')}{extra}. "
+                             f"Existing records kept their settings.{how}", "ok")
 
-        self._start(f"Rediscovering {portal}", adm.timeouts.discovery, work, done)
+        self._wanted = ("portal", portal)
+        self._start(f"{'Rediscovering' if verb == 'Rediscover' else 'Discovering'} {portal}"
+                    + (f" through iface {iface}" if iface else ""), adm.timeouts.discovery, work, done)
+
+    # --- CHAP of a node record ----------------------------------------------------------------------
+
+    def action_auth(self) -> None:
+        """``a``: session CHAP of the selected record; on a portal, discovery CHAP (the discovery form)."""
+        if not self._writable("Changing CHAP"):
+            return
+        kind, value = self.selection()
+        if kind == "portal":
+            self.action_discover_form(focus_auth=True)
+            return
+        if kind != "target":
+            self.notify("Select a target (its session CHAP) or a portal (discovery CHAP).", severity="warning",
+                        timeout=4)
+            return
+        entry: TargetEntry = value
+        if entry.settings is None:
+            self.notify("This session has no node record to hold CHAP settings.", severity="warning", timeout=4)
+            return
+        from sanctl.model import Secret
+        from sanctl.ui.screens.initiator_forms import AuthModal
+
+        settings = entry.settings
+
+        def is_set(key: str) -> bool:
+            value = settings.get(key, "")
+            return bool(value.reveal() if isinstance(value, Secret) else value)
+
+        method = "none"
+        if settings.authmethod.upper() == "CHAP":
+            method = "mutual" if settings.text("node.session.auth.username_in") else "chap"
+        modal = AuthModal(entry.target, entry.portal, method=method,
+                          username=settings.text("node.session.auth.username"),
+                          username_in=settings.text("node.session.auth.username_in"),
+                          has_password=is_set("node.session.auth.password"),
+                          has_password_in=is_set("node.session.auth.password_in"),
+                          logged_in=entry.session is not None)
+        self.app.push_screen(modal, lambda request: self._auth_requested(entry, request))
+
+    def _auth_requested(self, entry: TargetEntry, request) -> None:
+        if request is None:
+            return
+        adm = self.backend.iscsiadm
+        iface = entry.iface if entry.iface != "default" else None
+
+        def work(progress: Callable[[str], None]) -> Any:
+            if request.method == "none":
+                adm.set_session_auth(entry.target, entry.portal, None, iface=iface)
+            else:
+                mutual = request.method == "mutual"
+                adm.set_session_chap(entry.target, entry.portal, request.username, request.password,
+                                     request.username_in if mutual else "",
+                                     request.password_in if mutual else None, iface=iface)
+
+        def done(result: Any, error: BaseException | None) -> None:
+            if error is not None:
+                self._report(error, f"CHAP of {entry.target}")
+                return
+            later = (" The session keeps its old settings until it logs in again (o, then l)."
+                     if entry.session is not None else " l logs in with it.")
+            self._set_status(f"✔ {entry.target} now uses {request.describe()}.{later}", "ok")
+
+        self._wanted = ("target", entry.key)
+        self._start(f"Setting the CHAP of {entry.target}", adm.timeouts.action, work, done)
+
+    # --- read-only views: all keys, statistics, ifaces ----------------------------------------------
+
+    def _can_read(self) -> bool:
+        if self.missing is not None:
+            self.notify("iscsiadm is not installed: see the panel.", severity="warning", timeout=4)
+            return False
+        return True
+
+    def action_keys(self) -> None:
+        """``k``: every key of the selected node record (or discovery record), empty ones too."""
+        if not self._can_read():
+            return
+        from sanctl.ui.screens.initiator_views import ReadingModal, render_record
+
+        adm = self.backend.iscsiadm
+        kind, value = self.selection()
+        if kind == "target" and value.has_record:
+            entry: TargetEntry = value
+            iface = entry.iface if entry.iface != "default" else None
+            title = f"Node record: {entry.target} at {entry.portal}"
+            loader = lambda: render_record(adm.node_settings(entry.target, entry.portal, iface=iface))  # noqa: E731
+        elif kind == "portal":
+            portal: PortalEntry = value
+            title = f"Discovery record: {portal.portal}"
+            loader = lambda: render_record([adm.discovery_settings(portal.portal)])  # noqa: E731
+        else:
+            self.notify("Select a target with a node record, or a discovery portal.", severity="warning", timeout=4)
+            return
+        self.app.push_screen(ReadingModal(title, loader, tall=True))
+
+    def action_stats(self) -> None:
+        """``s``: the selected session's counters (``iscsiadm -m session -r SID -s``)."""
+        if not self._can_read():
+            return
+        from sanctl.ui.screens.initiator_views import ReadingModal, render_stats
+
+        kind, value = self.selection()
+        session = value.session if kind == "target" else None
+        if session is None:
+            self.notify("Select a logged-in target to see its session's statistics.", severity="warning", timeout=4)
+            return
+        adm = self.backend.iscsiadm
+        sid = session.sid
+        self.app.push_screen(ReadingModal(f"Statistics of session {sid}", lambda: render_stats(adm.session_stats(sid)),
+                                          tall=True))
+
+    def action_ifaces(self) -> None:
+        """``i``: open-iscsi's ifaces (``iscsiadm -m iface``)."""
+        if not self._can_read():
+            return
+        from sanctl.ui.screens.initiator_views import ReadingModal, render_ifaces
+
+        adm = self.backend.iscsiadm
+
+        def load():
+            ifaces = adm.ifaces()
+            self.known_ifaces = tuple(i.name for i in ifaces)
+            return render_ifaces(ifaces)
+
+        self.app.push_screen(ReadingModal("Ifaces (iscsiadm -m iface)", load))
+
+    def action_rescan(self) -> None:
+        """``R``: rescan the selected session's LUNs (on a portal: every session there)."""
+        if not self._writable("Rescanning"):
+            return
+        kind, value = self.selection()
+        if kind == "target":
+            entries = [value] if value.session is not None else []
+        elif kind == "portal":
+            entries = [t for t in value.targets if t.session is not None]
+        else:
+            entries = []
+        if not entries:
+            self.notify("Select a logged-in target (or a portal with sessions) to rescan.", severity="warning",
+                        timeout=4)
+            return
+        adm = self.backend.iscsiadm
+        sids = [e.session.sid for e in entries]
+
+        def work(progress: Callable[[str], None]) -> Any:
+            for sid in sids:
+                adm.rescan(sid)
+            return sids
+
+        def done(result: Any, error: BaseException | None) -> None:
+            if error is not None:
+                self._report(error, "Rescan")
+                return
+            which = f"session {sids[0]}" if len(sids) == 1 else f"{len(sids)} sessions"
+            self._set_status(f"✔ Rescanned {which}: LUNs mapped since the login show up as disks.", "ok")
+
+        self._start(f"Rescanning {_count(len(sids), 'session')}", adm.timeouts.action, work, done)
 
     def action_delete(self) -> None:
         if not self._writable("Deleting a record"):

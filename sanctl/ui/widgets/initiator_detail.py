@@ -77,8 +77,10 @@ class InitiatorDetailBody(Static):
             parts.append(fav)
             for warning in favourite_warnings:
                 parts.append(Text(f"⚠ {warning}", style=self.st("warn")))
+            parts.append(self._auth_line(entry))
         else:
             parts.append(Text("No node record: it was deleted while the session was up. o logs out.", style=self.st("warn")))
+        parts.append(self._keys_line(entry))
         if failure is not None and state != LOGGED_IN:
             parts.append(Text(""))
             parts.append(Text("Last login failed" + (f" (exit {failure.code})" if failure.code is not None else ""),
@@ -119,13 +121,53 @@ class InitiatorDetailBody(Static):
             parts.append(Text(""))
             shown = [(k, v) for k, v in entry.settings.settings.items() if str(v)]
             hidden = len(entry.settings.settings) - len(shown)
-            parts.append(Text(f"Node record ({len(shown)} keys set, {hidden} empty not shown; secrets masked)",
-                              style="bold"))
+            parts.append(Text(f"Node record ({len(shown)} keys set, {hidden} empty not shown: k shows all; "
+                              "secrets masked)", style="bold"))
             grid = _grid()
             for key, value in shown:
                 grid.add_row(key, str(value))  # a Secret's str() is its mask
             parts.append(grid)
         return parts
+
+    def _auth_line(self, entry: TargetEntry) -> Text:
+        """Session CHAP in words: user names, never a secret (only whether one is set)."""
+        from sanctl.model import Secret
+
+        settings = entry.settings
+        line = Text("CHAP  ")
+        if settings is None or settings.authmethod.upper() != "CHAP":
+            line.append("none (a to set it)")
+            return line
+
+        def is_set(key: str) -> bool:
+            value = settings.get(key, "")
+            return bool(value.reveal() if isinstance(value, Secret) else value)
+
+        user = settings.text("node.session.auth.username") or "?"
+        secret = "secret set" if is_set("node.session.auth.password") else "no secret"
+        user_in = settings.text("node.session.auth.username_in")
+        if user_in:
+            secret_in = "secret set" if is_set("node.session.auth.password_in") else "no secret"
+            line.append(f"mutual: as {user} ({secret}), the target as {user_in} ({secret_in})")
+        else:
+            line.append(f"one-way: as {user} ({secret})")
+        if not is_set("node.session.auth.password"):
+            line.append("  ▲ no secret: the login will fail", style=self.st("bad"))
+        return line
+
+    def _keys_line(self, entry: TargetEntry) -> Text:
+        """The keys that work on this selection."""
+        keys = []
+        if entry.settings is not None:
+            keys += ["o log out" if entry.session is not None else "l log in", "a CHAP", "f favourite",
+                     "k all keys"]
+        else:
+            keys.append("o log out")
+        if entry.session is not None:
+            keys += ["s statistics", "R rescan"]
+        if entry.settings is not None:
+            keys.append("x delete")
+        return Text(" · ".join(keys), style=self.st("muted"))
 
     def _disks(self, session: Session, overview: Overview | None) -> list[RenderableType]:
         from sanctl.live import format as fmt
@@ -181,6 +223,7 @@ class InitiatorDetailBody(Static):
         parts.append(Text(f"{len(entry.targets)} targets found here, {logged} logged in"))
         parts.append(Text(""))
         parts.append(Text("D rediscovers: new targets are added, the records you have keep their settings "
-                          "(iscsiadm -o new). l logs in to every target here, o logs out of them, "
-                          "x deletes the discovery record."))
+                          "(iscsiadm -o new); d and a discover with an iface or discovery CHAP. l logs in to "
+                          "every target here, o logs out of them, R rescans their sessions, k shows the "
+                          "discovery record's keys, x deletes it."))
         self.update(Group(*parts))
