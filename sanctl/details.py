@@ -341,7 +341,7 @@ def _lun(config: SanConfig, node: Node) -> Iterable[Section]:
     yield Section("General", tuple(rows))
     seen_by = []
     for acl in sorted(tpg.acls, key=lambda a: a.node_wwn):
-        for m in acl.mapped_luns:
+        for m in configfs.read_mapped_luns(config.root, acl).mapped_luns:  # read now if the first read left them
             if m.tpg_lun == lun.index:
                 seen_by.append(Row(f"mapped_lun{m.index} ({'ro' if m.write_protect else 'rw'})", acl.node_wwn))
     empty = "every initiator (demo mode)" if tpg.demo_mode else "no ACL maps it"

@@ -225,6 +225,15 @@ class NodeAcl:
     cmdsn_depth: int | None = None
     attributes: Settings | None = None
     auth: Auth | None = None
+    #: ``None``: :attr:`mapped_luns` is complete. A number: they were not read
+    #: (``read_config(mapped_luns=False)``, the TUI's start) and this many exist;
+    #: ``configfs.read_mapped_luns`` reads them when the ACL is opened.
+    unread_mapped_luns: int | None = None
+
+    @property
+    def mapped_lun_count(self) -> int:
+        """How many mapped LUNs the ACL has, read or not."""
+        return len(self.mapped_luns) if self.unread_mapped_luns is None else self.unread_mapped_luns
 
 
 @dataclass(frozen=True, slots=True)

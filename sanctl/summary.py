@@ -82,7 +82,7 @@ def acl_summary(acl: NodeAcl) -> str:
         parts.append(f"tag {acl.tag}")
     if acl.auth is not None and acl.auth.chap:
         parts.append("mutual auth" if acl.auth.mutual else "1-way auth")
-    parts.append(plural(len(acl.mapped_luns), "Mapped LUNs"))
+    parts.append(plural(acl.mapped_lun_count, "Mapped LUNs"))
     return ", ".join(parts)
 
 

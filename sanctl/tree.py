@@ -120,7 +120,7 @@ def _tpg(config: SanConfig, node: Node) -> list[Node]:
 def _acls(config: SanConfig, node: Node) -> list[Node]:
     tpg: Tpg = node.obj  # type: ignore[assignment]
     return [
-        Node("acl", a.node_wwn, summary.acl_summary(a), _join(node.path, a.node_wwn), a, tpg, bool(a.mapped_luns))
+        Node("acl", a.node_wwn, summary.acl_summary(a), _join(node.path, a.node_wwn), a, tpg, bool(a.mapped_lun_count))
         for a in sorted(tpg.acls, key=lambda a: a.node_wwn)
     ]
 
@@ -128,6 +128,10 @@ def _acls(config: SanConfig, node: Node) -> list[Node]:
 def _acl(config: SanConfig, node: Node) -> list[Node]:
     acl: NodeAcl = node.obj  # type: ignore[assignment]
     tpg: Tpg = node.parent_obj  # type: ignore[assignment]
+    if acl.unread_mapped_luns is not None:  # the TUI's first read left them for now
+        from sanctl.target.configfs import read_mapped_luns
+
+        acl = read_mapped_luns(config.root, acl)
     return [
         Node("mapped_lun", f"mapped_lun{m.index}", summary.mapped_lun_summary(config, tpg, m), _join(node.path, f"mapped_lun{m.index}"), m, acl)
         for m in sorted(acl.mapped_luns, key=lambda m: m.index)
@@ -196,3 +200,19 @@ def render_text(config: SanConfig, *, width: int = 100) -> str:
         dots = "." * max(1, width - len(head) - len(tail))
         lines.append(f"{head}{dots}{tail}" if tail else head.rstrip())
     return "\n".join(lines) + "\n"
+
+
+def complete(config: SanConfig, node: Node) -> tuple[SanConfig, Node]:
+    """``config`` with every mapped LUN read, and ``node`` as found in it.
+
+    The TUI's first read leaves mapped LUNs unread; a change must be planned
+    on the whole configuration (the next free index, what a delete takes
+    with it), and its node must hold the complete objects.
+    """
+    from sanctl.target.configfs import fill_mapped_luns
+
+    full = fill_mapped_luns(config)
+    if full is config:
+        return config, node
+    chain = find(full, node.path)
+    return full, (chain[-1] if chain else node)

@@ -399,13 +399,17 @@ def _mapped_lun(cfs: str, lun_dir: str, path: str, name: str) -> MappedLun:
     return MappedLun(index, tpg_lun, write_protect, alias, _rel(cfs, path))
 
 
-def _acl(cfs: str, tpg_rel: str, fabric: str, path: str, name: str) -> NodeAcl:
+def _acl(cfs: str, tpg_rel: str, fabric: str, path: str, name: str, read_mapped: bool = True) -> NodeAcl:
     mapped = []
+    unread = 0
     tag = None
     depth = None
     lun_dir = tpg_rel + "/lun"
     for child in _listdir(path):
         if child.startswith("lun_"):
+            if not read_mapped:
+                unread += 1
+                continue
             try:
                 mapped.append(_mapped_lun(cfs, lun_dir, f"{path}/{child}", child))
             except (_Vanished, ValueError):
@@ -420,7 +424,62 @@ def _acl(cfs: str, tpg_rel: str, fabric: str, path: str, name: str) -> NodeAcl:
         mapped_luns=tuple(mapped),
         tag=tag,
         cmdsn_depth=depth,
+        unread_mapped_luns=None if read_mapped else unread,
     )
+
+
+def read_mapped_luns(root: str, acl: NodeAcl) -> NodeAcl:
+    """The ACL with its mapped LUNs read (a no-op when they already are).
+
+    Mapped LUNs are most of a big configuration's files (two ACLs seeing
+    10,000 LUNs are 20,000 directories, each a listing, a link and a file),
+    yet nobody looks at them until an ACL is opened: the TUI's first read
+    skips them and this reads one ACL's when it is.
+    """
+    if acl.unread_mapped_luns is None:
+        return acl
+    cfs = os.path.normpath(os.path.abspath(target_dir(root)))
+    path = os.path.join(cfs, acl.path)
+    lun_dir = acl.path.rsplit("/acls/", 1)[0] + "/lun"
+    mapped = []
+    for child in _names(path):
+        if child.startswith("lun_"):
+            try:
+                mapped.append(_mapped_lun(cfs, lun_dir, f"{path}/{child}", child))
+            except (_Vanished, ValueError):
+                continue
+    return replace(acl, mapped_luns=tuple(mapped), unread_mapped_luns=None)
+
+
+def fill_mapped_luns(config: SanConfig) -> SanConfig:
+    """The configuration with every ACL's mapped LUNs read (itself if none is missing).
+
+    What a change needs before it is planned: which LUNs an ACL sees, the next
+    free mapped-LUN index, what a delete takes with it.
+    """
+    if not any(acl.unread_mapped_luns is not None for acl in _acls(config)):
+        return config
+    root = config.root
+
+    def tpg_filled(tpg: Tpg) -> Tpg:
+        if all(acl.unread_mapped_luns is None for acl in tpg.acls):
+            return tpg
+        return replace(tpg, acls=tuple(read_mapped_luns(root, acl) for acl in tpg.acls))
+
+    fabrics = tuple(
+        replace(fabric, targets=tuple(
+            replace(target, tpgs=tuple(tpg_filled(tpg) for tpg in target.tpgs)) for target in fabric.targets
+        ))
+        for fabric in config.fabrics
+    )
+    return replace(config, fabrics=fabrics)
+
+
+def _acls(config: SanConfig) -> Iterable[NodeAcl]:
+    for fabric in config.fabrics:
+        for target in fabric.targets:
+            for tpg in target.tpgs:
+                yield from tpg.acls
 
 
 def _portal(cfs: str, entry: os.DirEntry) -> Portal:
@@ -434,7 +493,7 @@ def _portal(cfs: str, entry: os.DirEntry) -> Portal:
     )
 
 
-def _tpg(cfs: str, fabric: str, entry: os.DirEntry) -> Tpg:
+def _tpg(cfs: str, fabric: str, entry: os.DirEntry, read_mapped: bool = True) -> Tpg:
     tag = int(entry.name.split("_", 1)[1])
     tpg_rel = _rel(cfs, entry.path)
     luns: list[Lun] = []
@@ -448,7 +507,7 @@ def _tpg(cfs: str, fabric: str, entry: os.DirEntry) -> Tpg:
                 continue
     for name in _names(entry.path + "/acls"):
         try:
-            acls.append(_acl(cfs, tpg_rel, fabric, f"{entry.path}/acls/{name}", name))
+            acls.append(_acl(cfs, tpg_rel, fabric, f"{entry.path}/acls/{name}", name, read_mapped))
         except _Vanished:
             continue
     for sub in _subdirs(entry.path + "/np"):
@@ -470,13 +529,13 @@ def _tpg(cfs: str, fabric: str, entry: os.DirEntry) -> Tpg:
     )
 
 
-def _target(cfs: str, fabric: str, entry: os.DirEntry) -> Target:
+def _target(cfs: str, fabric: str, entry: os.DirEntry, read_mapped: bool = True) -> Target:
     tpgs = []
     for sub in _subdirs(entry.path):
         if not sub.name.startswith("tpgt"):
             continue
         try:
-            tpgs.append(_tpg(cfs, fabric, sub))
+            tpgs.append(_tpg(cfs, fabric, sub, read_mapped))
         except ValueError:
             continue
     return Target(fabric=fabric, wwn=_fabric_wwn(fabric, entry.name), path=_rel(cfs, entry.path), tpgs=tuple(tpgs))
@@ -516,6 +575,7 @@ def read_tpg_details(root: str, tpg: Tpg) -> Tpg:
 
 
 def read_acl_details(root: str, acl: NodeAcl) -> NodeAcl:
+    acl = read_mapped_luns(root, acl)
     path = os.path.join(target_dir(root), acl.path)
     auth_dir = os.path.join(path, "auth")
     return replace(
@@ -542,7 +602,7 @@ def read_target_details(root: str, target: Target) -> Target:
     return replace(target, parameters=read_settings(os.path.join(path, "param")))
 
 
-def _fabrics(cfs: str, targets: Scope) -> list[Fabric]:
+def _fabrics(cfs: str, targets: Scope, read_mapped: bool = True) -> list[Fabric]:
     present = {e.name: e for e in _subdirs(cfs) if e.name != "core"}
     fabrics = []
     known_dirs = set()
@@ -550,16 +610,16 @@ def _fabrics(cfs: str, targets: Scope) -> list[Fabric]:
         known_dirs.add(dirname)
         entry = present.get(dirname)
         if entry is not None:
-            fabrics.append(_fabric(cfs, name, entry, targets))
+            fabrics.append(_fabric(cfs, name, entry, targets, read_mapped))
     for dirname, entry in present.items():
         if dirname not in known_dirs:
-            fabrics.append(_fabric(cfs, dirname, entry, targets))
+            fabrics.append(_fabric(cfs, dirname, entry, targets, read_mapped))
     return fabrics
 
 
-def _fabric(cfs: str, name: str, entry: os.DirEntry, scope: Scope) -> Fabric:
+def _fabric(cfs: str, name: str, entry: os.DirEntry, scope: Scope, read_mapped: bool = True) -> Fabric:
     targets = [
-        _target(cfs, name, sub)
+        _target(cfs, name, sub, read_mapped)
         for sub in _subdirs(entry.path)
         if sub.name not in _FABRIC_NON_TARGETS and (scope is None or (name, _fabric_wwn(name, sub.name)) in scope)
     ]
@@ -596,7 +656,8 @@ Scope = Collection[tuple[str, str]] | None
 
 
 def read_config(
-    root: str = "/", *, details: bool = False, targets: Scope = None, storage_objects: Scope = None
+    root: str = "/", *, details: bool = False, targets: Scope = None, storage_objects: Scope = None,
+    mapped_luns: bool = True,
 ) -> SanConfig:
     """Build the model of ``<root>/sys/kernel/config/target``.
 
@@ -604,6 +665,10 @@ def read_config(
     every attribute, parameter, auth file and ALUA group (what export needs).
     ``targets`` and ``storage_objects`` limit the read to those objects (every
     fabric is still listed): the writer re-reads just what a change touches.
+    ``mapped_luns=False`` leaves each ACL's mapped LUNs unread, only counted
+    (:attr:`NodeAcl.unread_mapped_luns`): the TUI's start, where they are
+    most of the files; :func:`read_mapped_luns` and :func:`fill_mapped_luns`
+    read them later, and ``details`` reads them too.
     Raises :class:`ConfigfsNotFound` if there is no LIO tree under ``root``.
     """
     cfs = os.path.normpath(os.path.abspath(target_dir(root)))
@@ -613,7 +678,7 @@ def read_config(
     config = SanConfig(
         root=root,
         storage_objects=tuple(_storage_objects(root, cfs, problems, storage_objects)),
-        fabrics=tuple(_fabrics(cfs, targets)),
+        fabrics=tuple(_fabrics(cfs, targets, mapped_luns)),
         problems=tuple(problems),
     )
     return fill_details(config) if details else config

@@ -122,10 +122,12 @@ class Writes:
         backing = self.writer.backing_file
 
         def work():
+            from sanctl.tree import complete
             from sanctl.ui.forms import specs
 
-            ctx = specs.gather(root, config, node, action, host=host, backing=backing)
-            return specs.add_form(ctx, node) if action == "add" else specs.edit_form(ctx, node)
+            full, whole_node = complete(config, node)  # mapped LUNs the first read left unread
+            ctx = specs.gather(root, full, whole_node, action, host=host, backing=backing)
+            return specs.add_form(ctx, whole_node) if action == "add" else specs.edit_form(ctx, whole_node)
 
         self._thread(work, lambda result: self._open(result, f"{action} {node.name}"), group="form")
 
@@ -171,6 +173,7 @@ class Writes:
             return
 
         def work():
+            from sanctl.target.configfs import fill_mapped_luns
             from sanctl.target.impact import impact
 
             sessions = ()
@@ -181,7 +184,7 @@ class Writes:
                     sessions = read_target_live(root, luns=False).sessions
                 except Exception:  # no session data: the impact still lists every object
                     sessions = ()
-            return impact(config, change, sessions)
+            return impact(fill_mapped_luns(config), change, sessions)
 
         self._thread(work, lambda found: self._confirm_delete(node, change, found), group="impact")
 

@@ -100,7 +100,7 @@ class ConfigScreen(Screen[None]):
         self._painted = False
         self._reading = False
         # started now, so it overlaps Textual's start-up; compose waits for it
-        self._initial = InitialRead(root, reader=lambda r: read_config(r))
+        self._initial = InitialRead(root, reader=lambda r: read_config(r, mapped_luns=False))
 
     # --- layout ---------------------------------------------------------------
 
@@ -294,7 +294,7 @@ class ConfigScreen(Screen[None]):
 
         def work() -> None:
             try:
-                config = read_config(root)
+                config = read_config(root, mapped_luns=False)  # read when an ACL is opened
             except Exception as exc:  # ConfigfsNotFound, or the tree vanished mid-read
                 self.post_message(self.Reloaded(None, exc))
             else:

@@ -230,7 +230,7 @@ class ConfigTree(Tree[Node]):
         if kind == "portals":
             return len(obj.portals)  # type: ignore[union-attr]
         if kind == "acl":
-            return len(obj.mapped_luns)  # type: ignore[union-attr]
+            return obj.mapped_lun_count  # type: ignore[union-attr]
         if kind == "fabric":
             return len(obj.targets)  # type: ignore[union-attr]
         if kind == "target":
