@@ -1,7 +1,7 @@
 """``sanctl [global options] [command]``: the TUI, or a scriptable command.
 
 Global options come before the command and mean the same for every command.
-Commands that print (``show``, ``export``, ``sessions``, ``errors``) never import Textual, so they stay
+Commands that print (``show``, ``export``, ``sessions``, ``errors``, ``doctor``) never import Textual, so they stay
 fast in scripts and cron jobs.
 """
 
@@ -52,6 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     from sanctl.target.commands import add_parsers as add_saveconfig_parsers  # no Textual, rtslib-fb lazily
 
     add_saveconfig_parsers(commands)  # save, diff, restore, backups; export --target
+
+    from sanctl.doctor.command import add_parser as add_doctor_parser  # no Textual either
+
+    add_doctor_parser(commands)  # doctor
     return parser
 
 
@@ -123,6 +127,12 @@ def _live(name: str) -> Callable[[argparse.Namespace, Source], int]:
     return run
 
 
+def cmd_doctor(args: argparse.Namespace, source: Source) -> int:
+    from sanctl.doctor.command import cmd_doctor as run
+
+    return run(args, source)
+
+
 def _saveconfig(name: str) -> Callable[[argparse.Namespace, Source], int]:
     def run(args: argparse.Namespace, source: Source) -> int:
         from sanctl.target import commands
@@ -145,11 +155,15 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace, Source], int]] = {
     "diff": _saveconfig("cmd_diff"),
     "restore": _saveconfig("cmd_restore"),
     "backups": _saveconfig("cmd_backups"),
+    "doctor": cmd_doctor,
 }
 
 
+#: ``sanctl doctor`` exits 0/1/2 for what it found; 3 (Nagios' UNKNOWN) when it could not look.
+DOCTOR_FAILED = 3
+
 #: Commands that work on a host without the LIO target (a pure initiator host).
-INITIATOR_ONLY = frozenset({"discover", "login", "logout", "sessions", "errors"})
+INITIATOR_ONLY = frozenset({"discover", "login", "logout", "sessions", "errors", "doctor"})
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -176,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except StartupError as exc:
         print(f"sanctl: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return DOCTOR_FAILED if args.command == "doctor" else exc.exit_code
     try:
         return COMMANDS[args.command](args, source)
     except StartupError as exc:

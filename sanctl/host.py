@@ -11,8 +11,9 @@
   the real host; under another root (the demo SAN) one of the devices its
   simulated sysfs lists.
 * :func:`portal_addresses` — addresses a portal can listen on: the
-  wildcards and this host's addresses (psutil; under another root only the
-  loopback ones, so the demo looks the same everywhere).
+  wildcards and this host's addresses (:func:`host_addresses`, psutil;
+  under another root only the loopback ones, so the demo looks the same
+  everywhere).
 * :func:`has_tcmu` — whether the kernel has TCMU (``user:`` backstores).
 
 Everything is read under a ``root`` so the demo SAN (see
@@ -258,31 +259,35 @@ def device_exists(root: str, path: str, devices: Iterable[BlockDevice] | None = 
     return find_device(devices if devices is not None else block_devices(root), path) is not None
 
 
+def host_addresses() -> list[str] | None:
+    """This host's addresses as LIO spells them (IPv6 in brackets), link-local IPv6 left out
+    (LIO cannot bind them); None when psutil cannot tell."""
+    found: list[str] = []
+    try:
+        import socket
+
+        import psutil
+
+        for addrs in psutil.net_if_addrs().values():
+            for addr in addrs:
+                if addr.family == socket.AF_INET:
+                    found.append(addr.address)
+                elif addr.family == socket.AF_INET6:
+                    text = addr.address.split("%", 1)[0]
+                    if not text.lower().startswith("fe80"):
+                        found.append(f"[{text}]")
+    except Exception:
+        return None
+    return found
+
+
 def portal_addresses(root: str = "/", config: SanConfig | None = None) -> list[str]:
     """Addresses a portal may listen on, spelled as LIO wants them (IPv6 in brackets).
 
     The wildcards first, then the host's addresses (link-local IPv6 left
     out: LIO cannot bind them), then any address a portal uses already.
     """
-    found: list[str] = []
-    if os.path.abspath(root) == "/":
-        try:
-            import socket
-
-            import psutil
-
-            for addrs in psutil.net_if_addrs().values():
-                for addr in addrs:
-                    if addr.family == socket.AF_INET:
-                        found.append(addr.address)
-                    elif addr.family == socket.AF_INET6:
-                        text = addr.address.split("%", 1)[0]
-                        if not text.lower().startswith("fe80"):
-                            found.append(f"[{text}]")
-        except Exception:
-            found = list(LOOPBACK)
-    else:
-        found = list(LOOPBACK)
+    found = (host_addresses() or list(LOOPBACK)) if os.path.abspath(root) == "/" else list(LOOPBACK)
     if config is not None:
         for target in config.targets:
             for tpg in target.tpgs:

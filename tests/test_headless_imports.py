@@ -35,6 +35,9 @@ HEADLESS = [
     "sanctl.iscsi_errors", "sanctl.kernel_log", "sanctl.target.live", "sanctl.initiator.sysfs",
     "sanctl.live.sampler", "sanctl.live.setup", "sanctl.live.flap", "sanctl.live.events", "sanctl.live.report",
     "sanctl.live.commands", "sanctl.live.format", "sanctl.sim.live", "sanctl.sim.live_files",
+    # the doctor: findings, rules, facts, looks, the command
+    "sanctl.doctor.findings", "sanctl.doctor.paths", "sanctl.doctor.observe", "sanctl.doctor.facts",
+    "sanctl.doctor.rules", "sanctl.doctor.command",
 ]
 
 

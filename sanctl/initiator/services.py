@@ -1,9 +1,11 @@
-"""The initiator's services as systemd sees them: iscsid, and the boot-time login service.
+"""The services as systemd sees them: iscsid, the boot-time login service, the target's boot service.
 
 Node records with ``node.startup = automatic`` are logged in at boot by
 ``iscsi.service`` (upstream open-iscsi, RHEL/Fedora/SUSE; Debian and Ubuntu
 ship it as ``open-iscsi.service``) — only if that service is enabled. A
-"favourite" that will not come back after a reboot is worth a warning.
+"favourite" that will not come back after a reboot is worth a warning. On the
+target side, ``target.service`` (Debian: ``rtslib-fb-targetctl.service``)
+restores saveconfig.json at boot; the doctor warns when it is not enabled.
 
 Every ``systemctl`` call has a deadline; no systemctl (a container, a
 non-systemd distribution) gives ``unknown``, never an exception.
@@ -20,6 +22,8 @@ from dataclasses import dataclass
 #: The units that log in automatic node records at boot, in the order checked.
 BOOT_LOGIN_UNITS = ("iscsi.service", "open-iscsi.service")
 ISCSID_UNITS = ("iscsid.socket", "iscsid.service")
+#: The units that restore the LIO target's saveconfig.json at boot (targetctl restore).
+TARGET_BOOT_UNITS = ("target.service", "rtslib-fb-targetctl.service")
 ENABLED_STATES = frozenset({"enabled", "enabled-runtime", "static", "indirect", "alias", "generated"})
 
 
@@ -69,11 +73,10 @@ def _unit_state(verb: str, unit: str, timeout: float) -> UnitState:
     return UnitState(unit, word, err)
 
 
-def boot_login_service(*, timeout: float = 5.0) -> UnitState:
-    """Is the boot-time login service enabled? The first of iscsi.service /
-    open-iscsi.service that exists, with its ``systemctl is-enabled`` word;
-    ``not-found`` when neither exists, ``unknown`` without systemctl."""
-    states = [_unit_state("is-enabled", unit, timeout) for unit in BOOT_LOGIN_UNITS]
+def first_installed(units: Sequence[str], *, timeout: float = 5.0, what: str = "service") -> UnitState:
+    """The ``systemctl is-enabled`` word of the first of ``units`` that exists (an alias
+    only when nothing else does); ``not-found`` when none exists, ``unknown`` without systemctl."""
+    states = [_unit_state("is-enabled", unit, timeout) for unit in units]
     # Debian: iscsi.service is an "alias" of open-iscsi.service, whose state is the one that counts.
     for wanted in (lambda s: s not in ("not-found", "unknown", "alias"), lambda s: s == "alias"):
         for state in states:
@@ -82,7 +85,20 @@ def boot_login_service(*, timeout: float = 5.0) -> UnitState:
     unknown = [s for s in states if s.state == "unknown"]
     if unknown:
         return unknown[0]
-    return UnitState(" / ".join(BOOT_LOGIN_UNITS), "not-found", "no boot-time login service is installed")
+    return UnitState(" / ".join(units), "not-found", f"no {what} is installed")
+
+
+def boot_login_service(*, timeout: float = 5.0) -> UnitState:
+    """Is the boot-time login service enabled? The first of iscsi.service /
+    open-iscsi.service that exists, with its ``systemctl is-enabled`` word;
+    ``not-found`` when neither exists, ``unknown`` without systemctl."""
+    return first_installed(BOOT_LOGIN_UNITS, timeout=timeout, what="boot-time login service")
+
+
+def target_boot_service(*, timeout: float = 5.0) -> UnitState:
+    """Is the service that restores the LIO configuration at boot enabled? target.service
+    (upstream rtslib-fb, RHEL, Fedora, SUSE) or Debian's rtslib-fb-targetctl.service."""
+    return first_installed(TARGET_BOOT_UNITS, timeout=timeout, what="boot-time target service")
 
 
 def boot_login_enabled(*, timeout: float = 5.0) -> bool | None:

@@ -1,0 +1,395 @@
+"""What the rules need to know about the host, gathered cheaply and without surprises.
+
+:func:`gather` collects, for one configuration:
+
+- this host's addresses (psutil; the demo host's own under ``--demo``);
+- whether the boot service that restores saveconfig.json is enabled
+  (``target.service`` / Debian's ``rtslib-fb-targetctl.service``, systemctl
+  with a deadline);
+- whether the running configuration is the saved one
+  (:func:`sanctl.target.savefile.status`, or the status the caller has);
+- this host's initiator name and its open-iscsi node records, read with one
+  ``iscsiadm -m node -o show`` — and, when iscsiadm cannot read its own
+  database any more, what it said (:class:`NodeDbProblem`);
+- for each block backstore, whether its device still exists and whether it
+  (or a partition of it) is mounted or swap on this host;
+- for each fileio backstore, its file's size and allocated bytes and the
+  free space of its filesystem;
+- the CHAP settings of every ACL, demo-mode TPG and discovery (read from
+  configfs unless the model has them).
+
+Every part tolerates absence: no iscsiadm, not root, no systemd, a captured
+tree (whose host is not this one) each leave that part unknown (``None``)
+and add a sentence to :attr:`HostFacts.not_checked`, never an exception.
+The costs are a few hundred small reads, one ``iscsiadm`` and one
+``systemctl`` call. No Textual here.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from sanctl.model import Auth, SanConfig
+
+if TYPE_CHECKING:
+    from sanctl.initiator.iscsiadm import Iscsiadm, NodeSettings
+    from sanctl.initiator.services import UnitState
+    from sanctl.target.savefile import SaveStatus
+
+#: Where open-iscsi keeps its node database (a build option: Debian and Ubuntu use /etc/iscsi).
+NODE_DB_DIRS = ("etc/iscsi", "var/lib/iscsi")
+_DB_TROUBLE = re.compile(
+    r"config file .* invalid|unknown parameter|database failure|could not stat|could not read|"
+    r"could not open|idbm|corrupt|error while adding record", re.I)
+_DB_PATH = re.compile(r"(/\S*/(?:nodes|send_targets|static|isns|fw|ifaces)/[^\s'\"\]]*)")
+
+
+def _empty() -> Mapping:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceFact:
+    """A block backstore's device on this host."""
+
+    path: str
+    exists: bool
+    mountpoints: tuple[str, ...] = ()  #: of the device and of its partitions
+    swap: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FileFact:
+    """A fileio backstore's file and the filesystem it lives on."""
+
+    path: str
+    size: int  #: the file's length
+    allocated: int  #: bytes of disk it uses (less than ``size`` for a sparse file)
+    fs_free: int  #: bytes free for unprivileged writers (what the kernel's writes get too, roughly)
+    fs_total: int
+
+    @property
+    def hole(self) -> int:
+        """Bytes the file still needs when every block is written."""
+        return max(0, self.size - self.allocated)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeDbProblem:
+    """iscsiadm could not read its node database: its exit code, its words, the files it named."""
+
+    code: int | None
+    lines: tuple[str, ...]
+    files: tuple[str, ...] = ()
+    db_dir: str | None = None  #: ``/etc/iscsi`` or ``/var/lib/iscsi``, when found
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    """What the rules know about the host; ``None`` means "not known" (and the rule stays quiet)."""
+
+    root: str = "/"
+    mode: str = "real"
+    #: This host's addresses, normalised (``ipaddress`` text, no brackets); None: unknown.
+    addresses: frozenset[str] | None = None
+    target_service: UnitState | None = None
+    save_status: SaveStatus | None = None
+    initiator_name: str | None = None
+    #: This host's node records (``iscsiadm -m node -o show``); None: not read.
+    node_records: tuple[NodeSettings, ...] | None = None
+    node_db: NodeDbProblem | None = None
+    devices: Mapping[str, DeviceFact] = field(default_factory=_empty)
+    files: Mapping[str, FileFact] = field(default_factory=_empty)
+    #: CHAP settings by configfs path (relative to the target directory) of an ACL,
+    #: a TPG, or ``iscsi/discovery_auth``.
+    auth: Mapping[str, Auth] = field(default_factory=_empty)
+    not_checked: tuple[str, ...] = ()
+
+    def has_address(self, address: str) -> bool | None:
+        """Whether ``address`` (LIO's or iscsiadm's spelling) is one of this host's; None: unknown."""
+        if self.addresses is None:
+            return None
+        return normal_address(address) in self.addresses
+
+    def shown(self, path: str) -> str:
+        """A path as the operator knows it (``demo:/etc/target/…`` under the demo's root)."""
+        root = self.root.rstrip("/")
+        if self.mode == "demo" and root and path.startswith(root + "/"):
+            return "demo:" + path[len(root):]
+        return path
+
+
+def normal_address(text: str) -> str:
+    """``[::1]`` -> ``::1``; ``0:0::1`` -> ``::1``; anything unparsable lower-cased as is."""
+    bare = text.strip()
+    if bare.startswith("[") and bare.endswith("]"):
+        bare = bare[1:-1]
+    bare = bare.split("%", 1)[0]
+    try:
+        return str(ipaddress.ip_address(bare))
+    except ValueError:
+        return bare.lower()
+
+
+# ---------------------------------------------------------------------------
+# the parts
+# ---------------------------------------------------------------------------
+
+
+def host_addresses(root: str, mode: str) -> frozenset[str] | None:
+    if mode == "captured":
+        return None
+    if mode == "demo":
+        from sanctl.host import LOOPBACK
+        from sanctl.sim.live import HOST_ADDRESS
+
+        return frozenset(normal_address(a) for a in (*LOOPBACK, HOST_ADDRESS))
+    from sanctl.host import host_addresses as found
+
+    addresses = found()
+    return None if addresses is None else frozenset(normal_address(a) for a in addresses)
+
+
+def target_service(mode: str) -> UnitState | None:
+    from sanctl.initiator.services import UnitState, target_boot_service
+
+    if mode == "demo":
+        return UnitState("target.service", "enabled", "demo: simulated")
+    if mode != "real":
+        return None
+    return target_boot_service(timeout=3.0)
+
+
+def default_iscsiadm(root: str, mode: str) -> Iscsiadm | None:
+    """The iscsiadm to ask: the demo's simulation, this host's, or none for a captured tree."""
+    if mode == "demo":
+        from sanctl.sim.iscsiadm import demo_backend
+
+        return demo_backend(root, delay=0).iscsiadm
+    if mode == "captured":
+        return None
+    from sanctl.initiator.iscsiadm import Iscsiadm
+
+    return Iscsiadm()
+
+
+def node_database(adm: Iscsiadm, root: str = "/") -> tuple[tuple[NodeSettings, ...] | None, NodeDbProblem | None, str | None]:
+    """``(records, problem, not_checked)`` from one ``iscsiadm -m node -o show``.
+
+    Exit 21 (no records) is an empty database. Exit 6 (database failure), 7
+    (a record with a key this iscsiadm does not know: "config file … invalid")
+    or stderr naming a record it could not read is a :class:`NodeDbProblem`.
+    """
+    from sanctl.initiator.iscsiadm import IscsiadmError, IscsiadmNotFound, parse_records
+
+    try:
+        done = adm.run(["-m", "node", "-o", "show"], operation="node", ok=None)
+    except IscsiadmNotFound as exc:
+        return None, None, f"initiator records: {exc} ({exc.hint})"
+    except IscsiadmError as exc:  # a deadline, a permission problem
+        return None, None, f"initiator records: {exc}"
+    stderr = [line.strip() for line in done.stderr.splitlines() if line.strip()]
+    troubled = [line for line in stderr if _DB_TROUBLE.search(line)]
+    if done.returncode in (0, 21) and not troubled:
+        return tuple(parse_records(done.stdout)) if done.returncode == 0 else (), None, None
+    if done.returncode in (6, 7) or troubled:
+        files = tuple(dict.fromkeys(m.group(1).rstrip(".,:") for line in stderr for m in _DB_PATH.finditer(line)))
+        db_dir = next((f"/{d}" for d in NODE_DB_DIRS if os.path.isdir(os.path.join(root, d, "nodes"))), None)
+        records = tuple(parse_records(done.stdout)) if done.stdout.strip() else None
+        return records, NodeDbProblem(done.returncode, tuple(stderr), files, db_dir), None
+    from sanctl.initiator.exit_codes import explain
+
+    entry = explain(done.returncode, "query", done.stderr)
+    return None, None, f"initiator records: iscsiadm -m node failed: {entry.message}"
+
+
+def block_devices(config: SanConfig, root: str, mode: str) -> Mapping[str, DeviceFact] | None:
+    """Each block backstore's device: there or gone, mounted, swap."""
+    paths = sorted({so.dev for so in config.storage_objects if so.plugin == "block" and so.dev})
+    if not paths:
+        return _empty()
+    if mode == "captured":
+        return None
+    from sanctl.host import block_devices as devices_of
+    from sanctl.host import device_exists, find_device
+
+    devices = devices_of(root)
+    out = {}
+    for path in paths:
+        found = find_device(devices, path)
+        if found is None:
+            resolved = os.path.realpath(path) if os.path.abspath(root) == "/" else path
+            found = find_device(devices, resolved)
+        exists = device_exists(root, path, devices)
+        mounts: list[str] = []
+        swap = False
+        if found is not None:
+            mounts.extend(found.mountpoints)
+            swap = found.swap
+            for part in found.partitions:
+                child = find_device(devices, part)
+                if child is not None:
+                    mounts.extend(f"{m} ({child.path})" for m in child.mountpoints)
+                    swap = swap or child.swap
+        out[path] = DeviceFact(path, exists, tuple(mounts), swap)
+    return MappingProxyType(out)
+
+
+def fileio_files(config: SanConfig, root: str, mode: str) -> Mapping[str, FileFact] | None:
+    """Each fileio backstore's file: its size, what it uses, its filesystem's free space."""
+    paths = sorted({so.dev for so in config.storage_objects if so.plugin == "fileio" and so.dev})
+    if not paths:
+        return _empty()
+    if mode == "captured":
+        return None
+    out = {}
+    for path in paths:
+        local = path if os.path.abspath(root) == "/" else os.path.join(root, path.lstrip("/"))
+        try:
+            st = os.stat(local)
+            if not stat.S_ISREG(st.st_mode):
+                continue  # fileio on a block device: no filesystem of its own
+            vfs = os.statvfs(os.path.dirname(local) or "/")
+        except OSError:
+            continue  # the demo's files are not written out; a missing file is the kernel's to report
+        out[path] = FileFact(path, st.st_size, st.st_blocks * 512, vfs.f_bavail * vfs.f_frsize,
+                             vfs.f_blocks * vfs.f_frsize)
+    return MappingProxyType(out)
+
+
+def chap_settings(config: SanConfig) -> Mapping[str, Auth]:
+    """The ``auth/`` of every ACL and demo-mode TPG, and discovery's: from the model when it
+    has them (``details``), else read (a few files each)."""
+    from sanctl.target.configfs import read_auth, target_dir
+
+    base = target_dir(config.root)
+    out: dict[str, Auth] = {}
+
+    def read(rel: str, have: Auth | None) -> None:
+        if have is not None:
+            out[rel] = have
+            return
+        path = os.path.join(base, rel, "auth") if not rel.endswith("discovery_auth") else os.path.join(base, rel)
+        if os.path.isdir(path):
+            out[rel] = read_auth(path)
+
+    for fabric in config.fabrics:
+        if fabric.name == "iscsi":
+            read(f"{fabric.path}/discovery_auth" if fabric.path else "iscsi/discovery_auth", fabric.discovery_auth)
+        for target in fabric.targets:
+            for tpg in target.tpgs:
+                if tpg.demo_mode:
+                    read(tpg.path, tpg.auth)
+                for acl in tpg.acls:
+                    read(acl.path, acl.auth)
+    return MappingProxyType(out)
+
+
+def initiator_name(root: str, mode: str) -> str | None:
+    if mode == "captured":
+        return None
+    from sanctl.initiator.initiator_name import InitiatorNameError, read_initiator_name
+
+    if mode == "demo":
+        from sanctl.initiator.initiator_name import name_path
+
+        if not os.path.exists(name_path(root)):
+            from sanctl.sim.demo import RAC_CLIENTS
+
+            return RAC_CLIENTS[0]  # what the demo's initiator writes there when first used
+    try:
+        found = read_initiator_name(root)
+    except (InitiatorNameError, OSError):
+        return None
+    return found.name if found is not None else None
+
+
+# ---------------------------------------------------------------------------
+# all of it
+# ---------------------------------------------------------------------------
+
+_UNSET: Any = object()
+
+
+def gather(config: SanConfig, *, mode: str, iscsiadm: Iscsiadm | None | Any = _UNSET,
+           save_status: SaveStatus | None | Any = _UNSET, target_service_state: UnitState | None | Any = _UNSET,
+           addresses: frozenset[str] | None | Any = _UNSET) -> HostFacts:
+    """Everything the rules need to know about the host of ``config`` (``config.root``).
+
+    Keyword arguments replace a part (tests, the TUI which has the save state
+    already); ``iscsiadm=None`` skips the initiator's records.
+    """
+    root = config.root
+    notes: list[str] = []
+
+    def attempt(what: str, work):
+        try:
+            return work()
+        except Exception as exc:  # a fact that cannot be had is said, never a crash
+            notes.append(f"{what}: could not be read ({type(exc).__name__}: {exc})")
+            return None
+
+    if addresses is _UNSET:
+        addresses = attempt("this host's addresses", lambda: host_addresses(root, mode))
+    if addresses is None:
+        notes.append("portal addresses: this host's addresses are not known"
+                     + (" (a captured tree is not this host)" if mode == "captured" else ""))
+    empty = config.empty
+    if target_service_state is _UNSET:
+        target_service_state = attempt("the boot service", lambda: target_service(mode)) if not empty else None
+    if target_service_state is not None and target_service_state.state == "unknown":
+        notes.append(f"boot service: {target_service_state.detail or 'systemd is not available'}")
+        target_service_state = None
+    elif target_service_state is None and mode == "captured" and not empty:
+        notes.append("boot service: a captured tree's services are not this host's")
+    if save_status is _UNSET:
+        if mode == "captured":
+            save_status = None
+        else:
+            from sanctl.target import savefile
+
+            save_status = attempt("saveconfig.json", lambda: savefile.status(root))
+    if save_status is None and mode == "captured":
+        notes.append("saved configuration: a captured tree is not compared with a saved file")
+
+    name = attempt("this host's initiator name", lambda: initiator_name(root, mode))
+    records = problem = None
+    if iscsiadm is _UNSET:
+        iscsiadm = None if mode == "captured" else attempt("iscsiadm", lambda: default_iscsiadm(root, mode))
+    if iscsiadm is None:
+        notes.append("initiator records: " + ("a captured tree has none" if mode == "captured"
+                                              else "iscsiadm was not asked"))
+    elif mode == "real" and os.geteuid() != 0:
+        notes.append("initiator records: not root (open-iscsi's node database is root's)")
+    else:
+        found = attempt("initiator records", lambda: node_database(iscsiadm, root))
+        if found is not None:
+            records, problem, note = found
+            if note:
+                notes.append(note)
+
+    devices = attempt("block devices", lambda: block_devices(config, root, mode))
+    if devices is None:
+        devices = _empty()
+        if any(so.plugin == "block" for so in config.storage_objects):
+            notes.append("block backstores: devices are not checked" +
+                         (" for a captured tree" if mode == "captured" else ""))
+    files = attempt("fileio files", lambda: fileio_files(config, root, mode))
+    if files is None:
+        files = _empty()
+        if any(so.plugin == "fileio" for so in config.storage_objects):
+            notes.append("fileio backstores: free space is not checked" +
+                         (" for a captured tree" if mode == "captured" else ""))
+    auth = attempt("CHAP settings", lambda: chap_settings(config)) or _empty()
+    return HostFacts(
+        root=root, mode=mode, addresses=addresses, target_service=target_service_state, save_status=save_status,
+        initiator_name=name, node_records=records, node_db=problem, devices=devices, files=files, auth=auth,
+        not_checked=tuple(notes),
+    )

@@ -1,0 +1,229 @@
+"""The live state as the doctor sees it: one or more looks, and what the last run saw.
+
+A single reading of configfs shows each ACL's *current* session only; that
+one initiator name is logged in from two hosts shows over several readings,
+as LIO replaces the session again and again and its address alternates.
+:class:`Observer` takes the sampler's frames (:class:`~sanctl.live.sampler.LiveFrame`)
+as they come — the TUI's live service every interval, the command a few
+times during its short watch — and keeps, per ACL, the addresses its
+session came from and how often it was replaced (:class:`SessionTrail`).
+
+"Since the last look": the command keeps what it saw (:class:`LastLook`:
+the targets' login-failure counters and each ACL's session) in a small JSON
+file, so the next run reports only failures counted since, and a session
+that came back from another address. :func:`state_path` says where that
+file lives; a captured tree keeps none.
+
+:meth:`Observer.snapshot` is an immutable :class:`LiveSnapshot` for the
+rules. No Textual here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sanctl.live.sampler import LiveFrame
+    from sanctl.target.live import TargetStats
+
+#: (target IQN, TPG tag, initiator name): one ACL.
+AclKey = tuple[str, int, str]
+
+#: How long a session's past addresses count (seconds).
+WINDOW = 600.0
+STATE_FILE = "doctor-last-look.json"
+
+
+def _empty() -> Mapping:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class LoginCounters:
+    """A target's login-failure counters (monotonic since the module was loaded)."""
+
+    authorize: int = 0  #: no ACL for the initiator (and the TPG is not in demo mode)
+    authenticate: int = 0  #: CHAP failed
+    total: int = 0  #: every failed login (``login_fails``)
+
+    @classmethod
+    def of(cls, stats: TargetStats) -> LoginCounters:
+        return cls(stats.authorize_fails or 0, stats.authenticate_fails or 0, stats.login_fails or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class SeenSession:
+    """An ACL's session at one look: where it came from and which session it was."""
+
+    address: str | None
+    sid: int | None
+    tsih: int | None
+
+    @property
+    def identity(self) -> tuple[int | None, int | None]:
+        return (self.sid, self.tsih)
+
+
+@dataclass(frozen=True, slots=True)
+class LastLook:
+    """What one run of the doctor saw of the live state, for the next one."""
+
+    wall: float
+    counters: Mapping[str, LoginCounters] = field(default_factory=_empty)
+    sessions: Mapping[AclKey, SeenSession] = field(default_factory=_empty)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "wall": self.wall,
+            "counters": {t: [c.authorize, c.authenticate, c.total] for t, c in sorted(self.counters.items())},
+            "sessions": [[k[0], k[1], k[2], s.address, s.sid, s.tsih] for k, s in sorted(self.sessions.items())],
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> LastLook | None:
+        """The look a file held; None for anything that is not one (a damaged file is ignored)."""
+        try:
+            if not isinstance(data, dict) or data.get("version") != 1:
+                return None
+            counters = {str(t): LoginCounters(*(int(x) for x in v)) for t, v in data.get("counters", {}).items()}
+            sessions = {(str(t), int(g), str(i)): SeenSession(a, s, h)
+                        for t, g, i, a, s, h in data.get("sessions", [])}
+            return cls(float(data["wall"]), MappingProxyType(counters), MappingProxyType(sessions))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+def state_path(root: str, mode: str) -> str | None:
+    """Where the command keeps its last look: under the demo root for the demo SAN;
+    ``/var/lib/sanctl`` for root on a real host, else ``$XDG_STATE_HOME/sanctl``
+    (``~/.local/state/sanctl``); None for a captured tree (its counters never move)."""
+    if mode == "demo":
+        return os.path.join(root, "var", "lib", "sanctl", STATE_FILE)
+    if mode != "real":
+        return None
+    if os.geteuid() == 0:
+        return os.path.join("/var/lib/sanctl", STATE_FILE)
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return os.path.join(base, "sanctl", STATE_FILE)
+
+
+def load_last_look(path: str | None) -> LastLook | None:
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return LastLook.from_json(json.load(handle))
+    except (OSError, ValueError):
+        return None
+
+
+def save_last_look(path: str, look: LastLook) -> None:
+    """Write atomically (temporary file, rename). Raises OSError."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(look.to_json(), handle)
+    os.replace(tmp, path)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionTrail:
+    """One ACL's session over the looks (within :data:`WINDOW`)."""
+
+    addresses: tuple[str, ...]  #: distinct addresses, in the order first seen
+    replaced: int  #: times the session was replaced (new session id or TSIH)
+    switches: int  #: times the replacing session came from another address
+    last: SeenSession | None  #: the session now (None: not logged in at the last look)
+
+
+@dataclass(frozen=True)
+class LiveSnapshot:
+    """What the rules get of the live state."""
+
+    frame: LiveFrame
+    trails: Mapping[AclKey, SessionTrail] = field(default_factory=_empty)
+    #: The targets' login-failure counters at the previous run's look; None: no previous look.
+    baseline: Mapping[str, LoginCounters] | None = None
+    baseline_wall: float | None = None
+    looks: int = 1
+    watched: float = 0.0  #: seconds between the first and the last look
+
+
+class Observer:
+    """Feed it frames (:meth:`add`); :meth:`snapshot` for the rules, :meth:`last_look` to keep."""
+
+    def __init__(self, previous: LastLook | None = None, *, window: float = WINDOW) -> None:
+        self.previous = previous
+        self.window = window
+        self.frame: LiveFrame | None = None
+        self.looks = 0
+        self._first_wall: float | None = None
+        #: per ACL: (wall, seen) each time the session differed from the time before
+        self._history: dict[AclKey, list[tuple[float, SeenSession | None]]] = {}
+        if previous is not None:
+            for key, seen in previous.sessions.items():
+                self._history[key] = [(previous.wall, seen)]
+
+    def add(self, frame: LiveFrame) -> None:
+        """One more look (call from one thread at a time)."""
+        self.frame = frame
+        self.looks += 1
+        if self._first_wall is None:
+            self._first_wall = frame.wall
+        now: dict[AclKey, SeenSession] = {}
+        for session in frame.sessions:
+            if session.kind != "acl" or session.info is None:
+                continue
+            addresses = session.addresses
+            sid, tsih = session.info.identity
+            now[(session.target, session.tpg, session.initiator)] = SeenSession(
+                addresses[0] if addresses else None, sid, tsih)
+        for key in set(now) | set(self._history):
+            seen = now.get(key)
+            history = self._history.setdefault(key, [])
+            if not history or history[-1][1] != seen:
+                history.append((frame.wall, seen))
+            cutoff = frame.wall - self.window
+            while len(history) > 1 and history[1][0] < cutoff:
+                del history[0]  # the oldest entry still tells where the session was at the window's start
+            if seen is None and len(history) == 1 and history[0][0] < cutoff:
+                del self._history[key]
+
+    def snapshot(self) -> LiveSnapshot | None:
+        if self.frame is None:
+            return None
+        trails = {}
+        for key, history in self._history.items():
+            sessions = [seen for _, seen in history if seen is not None]
+            addresses = tuple(dict.fromkeys(s.address for s in sessions if s.address))
+            replaced = switches = 0
+            for before, after in zip(sessions, sessions[1:]):
+                if after.identity != before.identity:
+                    replaced += 1
+                    if after.address != before.address:
+                        switches += 1
+            trails[key] = SessionTrail(addresses, replaced, switches, history[-1][1])
+        previous = self.previous
+        return LiveSnapshot(
+            frame=self.frame,
+            trails=MappingProxyType(trails),
+            baseline=previous.counters if previous is not None else None,
+            baseline_wall=previous.wall if previous is not None else None,
+            looks=self.looks,
+            watched=self.frame.wall - (self._first_wall if self._first_wall is not None else self.frame.wall),
+        )
+
+    def last_look(self) -> LastLook | None:
+        """This run's look, to keep for the next: the newest frame's counters and sessions."""
+        frame = self.frame
+        if frame is None:
+            return None
+        counters = {target: LoginCounters.of(stats) for target, stats in frame.target_stats.items()}
+        sessions = {key: history[-1][1] for key, history in self._history.items() if history[-1][1] is not None}
+        return LastLook(frame.wall, MappingProxyType(counters), MappingProxyType(sessions))  # type: ignore[arg-type]
