@@ -28,6 +28,14 @@ from sanctl.ui.themes import DEFAULT_THEME, UnknownThemeError, load_themes
 
 __all__ = ["SanctlApp", "UnknownThemeError"]
 
+
+def _setup_commands():
+    """The command palette's "Setup wizard" entry, imported when the palette first opens."""
+    from sanctl.ui.screens.setup_entry import SetupCommands
+
+    return SetupCommands
+
+
 #: "real": this host's kernel; "captured": a tree read from --root; "demo": the demo SAN.
 MODES = ("real", "captured", "demo")
 
@@ -37,6 +45,7 @@ class SanctlApp(App[None]):
 
     CSS_PATH = Path(__file__).with_name("sanctl.tcss")  # absolute: subclasses elsewhere still find it
     TITLE = "sanctl"
+    COMMANDS = App.COMMANDS | {_setup_commands}
 
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -55,9 +64,11 @@ class SanctlApp(App[None]):
         theme: str | None = None,
         host: str | None = None,
         theme_dirs: list[Path] | None = None,
+        setup: bool = False,
     ) -> None:
-        """``theme_dirs`` replaces the theme search path (tests)."""
+        """``theme_dirs`` replaces the theme search path (tests); ``setup`` opens the setup wizard at once."""
         super().__init__()
+        self.start_setup = setup
         if "TEXTUAL_ANIMATIONS" not in os.environ:
             self.animation_level = "none"  # smooth scrolling costs frames over SSH
         if mode not in MODES:
@@ -112,6 +123,14 @@ class SanctlApp(App[None]):
     def on_mount(self) -> None:
         for problem in self.theme_problems:
             self.notify(str(problem), title="Theme", severity="warning", timeout=10)
+        if self.start_setup:
+            self.action_setup()
+
+    def action_setup(self) -> None:
+        """Open the setup wizard (``sanctl setup``, the command palette, the offer on an empty host)."""
+        from sanctl.ui.screens.setup import open_setup
+
+        open_setup(self)
 
     def action_panel(self, name: str) -> None:
         panels.show_panel(self, name)

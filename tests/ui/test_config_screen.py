@@ -330,6 +330,11 @@ async def test_empty_configuration_shows_groups_and_a_hint(tmp_path):
     app = SanctlApp(root=str(root), mode="real", readonly=False, readonly_reason=None, theme=None, host=HOST)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
+        from sanctl.ui.screens.setup_entry import SetupOffer
+
+        assert isinstance(app.screen, SetupOffer)  # a host without a target is offered the setup wizard
+        await pilot.press("escape")
+        await settle(pilot)
         hint = app.screen.query_one("#hint")
         assert hint.display and str(hint.content) == EMPTY_HINT
         tree = app.screen.tree

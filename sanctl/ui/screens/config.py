@@ -181,6 +181,12 @@ class ConfigScreen(Screen[None]):
             text = ""
         hint.update(Text(text))
         hint.set_class(bool(text), "-shown")
+        if not getattr(self, "_setup_offered", False):  # the first read's result: an empty host gets the wizard offered
+            self._setup_offered = True
+            if error is None and not any(True for _ in config.targets):
+                from sanctl.ui.screens.setup_entry import offer_setup
+
+                self.call_after_refresh(offer_setup, self)
 
     # --- details --------------------------------------------------------------
 

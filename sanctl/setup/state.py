@@ -1,0 +1,120 @@
+"""The wizard's progress, kept so that leaving half way and coming back resumes there.
+
+One JSON file: the step the operator was on, every answer so far, and —
+once the configuration is applied — what was applied (so the Client step
+can be shown again). It holds the CHAP secrets typed or generated, in
+clear: it is written atomically with mode 0600 in a 0700 directory, the
+wizard says so where secrets are entered, and the file is removed when the
+wizard is finished.
+
+Where: ``$XDG_STATE_HOME/sanctl/setup.json`` (``~/.local/state/…``) for
+this host; under the demo root (``<root>/var/lib/sanctl/setup.json``) on the
+demo SAN, so the demo never touches the real one; nowhere for a captured
+tree (read-only: nothing to resume).
+
+No Textual here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sanctl.setup.answers import STEPS, Answers
+
+FILE_NAME = "setup.json"
+MODE = 0o600
+DIR_MODE = 0o700
+VERSION = 1
+
+
+@dataclass
+class WizardState:
+    """Where the wizard is, and what was answered."""
+
+    step: str = "checks"
+    answers: Answers = field(default_factory=Answers)
+    #: After Apply: {"target", "address", "port", "save", "service", ...} — the Client step's facts.
+    applied: dict[str, Any] | None = None
+    saved_at: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": VERSION, "step": self.step, "answers": self.answers.to_dict(),
+                "applied": self.applied, "saved_at": self.saved_at}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> WizardState:
+        if not isinstance(data, dict):
+            return cls()
+        step = data.get("step") if data.get("step") in STEPS else "checks"
+        applied = data.get("applied") if isinstance(data.get("applied"), dict) else None
+        if step in ("apply", "client") and applied is None:
+            step = "review"  # left while applying, or a file from elsewhere: look at the plan again
+        if applied is not None and step != "client":
+            step = "client"  # applied already: what is left is the client side
+        saved_at = data.get("saved_at") if isinstance(data.get("saved_at"), str) else ""
+        return cls(step, Answers.from_dict(data.get("answers")), applied, saved_at)
+
+    @property
+    def started(self) -> bool:
+        """Whether there is anything to resume (past the first step, or answers given)."""
+        return self.step != "checks" or self.answers != Answers()
+
+
+def state_path(mode: str, root: str = "/", *, environ: dict[str, str] | None = None) -> str | None:
+    """Where the wizard keeps its progress for this source (None: nowhere)."""
+    if mode == "demo":
+        return os.path.join(root, "var", "lib", "sanctl", FILE_NAME)
+    if mode == "captured":
+        return None
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return os.path.join(base, "sanctl", FILE_NAME)
+
+
+def load_state(path: str | None) -> WizardState | None:
+    """The saved progress, or None when there is none (or it cannot be read: it is then ignored)."""
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("version") != VERSION:
+        return None
+    return WizardState.from_dict(data)
+
+
+def save_state(path: str | None, state: WizardState, *, now: datetime | None = None) -> None:
+    """Write the progress atomically, mode 0600 (it holds CHAP secrets)."""
+    if not path:
+        return
+    state.saved_at = (now or datetime.now()).isoformat(timespec="seconds")
+    directory = os.path.dirname(path)
+    os.makedirs(directory, mode=DIR_MODE, exist_ok=True)
+    payload = json.dumps(state.to_dict(), indent=2, sort_keys=True).encode() + b"\n"
+    fd, tmp = tempfile.mkstemp(prefix=".setup-", dir=directory)
+    try:
+        os.fchmod(fd, MODE)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def clear_state(path: str | None) -> None:
+    """Forget the progress (the wizard is finished, or the operator starts over)."""
+    if path:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)

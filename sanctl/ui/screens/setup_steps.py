@@ -1,0 +1,588 @@
+"""The setup wizard's steps, one class each: what a step shows and what its buttons do.
+
+A step composes its widgets from the screen's answers and context
+(:class:`~sanctl.ui.screens.setup.SetupScreen`); the screen reads every
+``#f-…`` field back into the answers as it changes and shows the step's
+refusals (:mod:`sanctl.setup.validate`) under the fields. A step may
+re-compose itself when an answer changes its shape (the kind of a disk,
+CHAP on, a client added). Nothing here writes anything but the answers:
+Apply is the screen's, through :mod:`sanctl.setup.apply`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Static
+
+from sanctl.names import generate_chap_secret, generate_iqn
+from sanctl.setup import checks as K
+from sanctl.setup.answers import Client, StorageItem
+from sanctl.setup.presets import ORDER, PRESETS, effects, preset
+from sanctl.summary import human_size
+from sanctl.ui.forms.spec import Choice
+from sanctl.ui.screens.setup_fields import (
+    button,
+    flag_field,
+    help_line,
+    section,
+    select_field,
+    text_field,
+)
+
+if TYPE_CHECKING:
+    from sanctl.ui.screens.setup import SetupScreen
+
+GLYPHS = {K.OK: "✓", K.WARN: "!", K.FAIL: "✖", K.INFO: "·"}
+KIND_OPTIONS = (("block device (disk, partition, LV)", "block"), ("file (fileio)", "fileio"),
+                ("memory (ramdisk)", "ramdisk"))
+DEFAULT_DIR = "/srv/iscsi"
+
+
+def _default_file(name: str) -> str:
+    return f"{DEFAULT_DIR}/{name or 'disk1'}.img"
+
+
+class Step:
+    key = ""
+    intro = ""
+    next_label = "Next"
+
+    def compose(self, s: SetupScreen) -> ComposeResult:
+        yield from ()
+
+    def changed(self, s: SetupScreen, key: str) -> bool:
+        """An answer changed: adjust others; True when the step must be composed again."""
+        return False
+
+    def pressed(self, s: SetupScreen, button_id: str) -> bool:
+        """A button of the step; True when the step must be composed again."""
+        return False
+
+    def picked(self, s: SetupScreen, key: str, value: str) -> bool:
+        return False
+
+
+# ---------------------------------------------------------------------------
+# 1 Checks
+# ---------------------------------------------------------------------------
+
+
+class ChecksStep(Step):
+    key = "checks"
+    intro = "can this host be an iSCSI target? Nothing changes before Apply."
+
+    def compose(self, s: SetupScreen) -> ComposeResult:
+        ctx = s.ctx
+        if s.resumed:
+            yield help_line(f"Resumed: your answers from {s.resumed} are kept (ctrl+r starts over).", "setup-note")
+        for check in ctx.checks:
+            line = Text()
+            line.append(f"{GLYPHS.get(check.status, '?')} ")
+            line.append(check.title, style="bold")
+            line.append(f"  {check.detail}")
+            with Horizontal(classes="setup-check"):
+                yield Static(line, classes=f"setup-check-line -{check.status}")
+                if check.action == "modprobe" and s.ctx.mode == "real" and not s.readonly:
+                    yield button("Load the modules", "b-modprobe")
+            if check.fix and check.status in (K.FAIL, K.WARN, K.INFO):
+                yield help_line(f"  fix: {check.fix}", "setup-fix")
+        reason = ctx.dry_run_reason
+        if reason:
+            yield help_line(f"Apply is not possible here ({reason}): the wizard is a dry run ending at Review.",
+                            "setup-note")
+        with Horizontal(classes="setup-actions"):
+            yield button("Check again", "b-recheck")
+
+    def pressed(self, s: SetupScreen, button_id: str) -> bool:
+        if button_id == "b-recheck":
+            s.regather("Checked again.")
+        elif button_id == "b-modprobe":
+            s.run_modprobe()
+        return False
+
+
+# ---------------------------------------------------------------------------
+# 2 Storage
+# ---------------------------------------------------------------------------
+
+
+def default_storage(s: SetupScreen) -> StorageItem:
+    """A first disk: the kind that fits this host (a free device, else a file)."""
+    n = len(s.answers.storage) + 1 if s.answers.storage != [StorageItem()] else 1
+    name = f"disk{n}"
+    return StorageItem(kind="fileio", name=name, file=_default_file(name), size="10G")
+
+
+class StorageStep(Step):
+    key = "storage"
+    intro = "the disks clients will see, each a LUN: a device, a file, or memory."
+
+    def compose(self, s: SetupScreen) -> ComposeResult:
+        items = s.answers.storage
+        choices = tuple(Choice(d.path, d.label(), s.device_note(d), d.free and s.device_ok(d))
+                        for d in s.ctx.devices)
+        for i, item in enumerate(items):
+            k = f"storage.{i}."
+            remove = (button("remove", f"b-remove-storage-{i}"),) if len(items) > 1 else ()
+            yield from section(f"Disk {i + 1} → LUN {i}", *remove)
+            yield from select_field(k + "kind", "Kind", item.kind, KIND_OPTIONS)
+            yield from text_field(k + "name", "Name", item.name, placeholder="e.g. data1")
+            if item.kind == "block":
+                yield from text_field(k + "dev", "Device", item.dev, placeholder="/dev/…, or pick one below",
+                                      choices=choices)
+            elif item.kind == "fileio":
+                yield from text_field(k + "file", "File", item.file, placeholder="/srv/iscsi/data1.img",
+                                      help="created when missing; an existing file keeps its size and data")
+                yield from text_field(k + "size", "Size", item.size, placeholder="e.g. 10G, 500M, 2T")
+                yield from flag_field(k + "sparse", "Sparse file (space allocated as clients write)", item.sparse)
+                yield from flag_field(k + "write_back", "Write-back cache", item.write_back,
+                                      help="faster, but writes are lost if this host crashes")
+            else:
+                yield from text_field(k + "size", "Size", item.size, placeholder="e.g. 1G")
+        with Horizontal(classes="setup-actions"):
+            yield button("Add another disk", "b-add-storage")
+
+    def changed(self, s: SetupScreen, key: str) -> bool:
+        if key.endswith(".kind"):
+            item = s.answers.storage[int(key.split(".")[1])]
+            if item.kind == "fileio":
+                item.file = item.file or _default_file(item.name)
+                item.size = item.size or "10G"
+            elif item.kind == "ramdisk":
+                item.size = item.size or "1G"
+            return True
+        return False
+
+    def pressed(self, s: SetupScreen, button_id: str) -> bool:
+        if button_id == "b-add-storage":
+            name = f"disk{len(s.answers.storage) + 1}"
+            s.answers.storage.append(StorageItem(kind="fileio", name=name, file=_default_file(name), size="10G"))
+            return True
+        if button_id.startswith("b-remove-storage-"):
+            index = int(button_id.rsplit("-", 1)[1])
+            if 0 <= index < len(s.answers.storage) and len(s.answers.storage) > 1:
+                del s.answers.storage[index]
+                s.forget_touched("storage.")
+            return True
+        return False
+
+    def picked(self, s: SetupScreen, key: str, value: str) -> bool:
+        if key.endswith(".dev"):
+            item = s.answers.storage[int(key.split(".")[1])]
+            item.dev = value
+            if not item.name.strip() or item.name.startswith("disk"):
+                from sanctl.ui.forms.specs import _name_from_path
+
+                item.name = _name_from_path(value) or item.name
+            return True
+        return False
+
+
+# ---------------------------------------------------------------------------
+# 3 Target
+# ---------------------------------------------------------------------------
+
+
+def suggested_iqn(s: SetupScreen) -> str:
+    first = s.answers.storage[0].name if s.answers.storage and s.answers.storage[0].name else "storage"
+    try:
+        return generate_iqn(first, hostname=s.ctx.host, today=s.ctx.day)
+    except ValueError:
+        return generate_iqn("storage", hostname=s.ctx.host, today=s.ctx.day)
+
+
+class TargetStep(Step):
+    key = "target"
+    intro = "the name clients find the target by, and its LUNs."
+
+    def compose(self, s: SetupScreen) -> ComposeResult:
+        yield from text_field("target", "Target IQN", s.answers.target, placeholder="iqn.YYYY-MM.domain:name",
+                              buttons=(button("generate", "b-generate-target"),),
+                              help="iqn.YYYY-MM.reversed.domain:name — lower case, no spaces")
+        yield from section("LUNs (TPG 1)")
+        for i, item in enumerate(s.answers.storage):
+            where = {"block": item.dev, "fileio": item.file, "ramdisk": "memory"}.get(item.kind, "")
+            size = s.item_size(item)
+            yield help_line(f"  LUN {i}  {item.kind}/{item.name}  {where}  {human_size(size) if size else ''}".rstrip(),
+                            "setup-lun")
+
+    def pressed(self, s: SetupScreen, button_id: str) -> bool:
+        if button_id == "b-generate-target":
+            s.answers.target = suggested_iqn(s)
+            s.touched.add("target")
+            return True
+        return False
+
+
+# ---------------------------------------------------------------------------
+# 4 Portal
+# ---------------------------------------------------------------------------
+
+ADDRESS_NOTES = {"0.0.0.0": "every IPv4 address", "[::0]": "every IPv4 and IPv6 address",
+                 "127.0.0.1": "this host only", "[::1]": "this host only (IPv6)"}
+
+
+class PortalStep(Step):
+    key = "portal"
+    intro = "where the target listens for clients."
+
+    def compose(self, s: SetupScreen) -> ComposeResult:
+        choices = tuple(Choice(a, a, ADDRESS_NOTES.get(a, "")) for a in s.ctx.addresses)
+        yield from text_field("address", "Address", s.answers.address, choices=choices,
+                              help="IPv6 in brackets; a listener already there is shared")
+        yield from text_field("port", "Port", s.answers.port)
+        if s.ctx.rdma:
+            yield from flag_field("iser", "iSER (iSCSI over RDMA)", s.answers.iser,
+                                  help="an RDMA NIC was found; clients need one too")
+        else:
+            yield help_line("iSER: not offered — no RDMA-capable NIC here (/sys/class/infiniband is empty).",
+                            "setup-note")
+
+    def picked(self, s: SetupScreen, key: str, value: str) -> bool:
+        if key == "address":
+            s.answers.address = value
+            return True
+        return False
+
+
+# ---------------------------------------------------------------------------
+# 5 Access
+# ---------------------------------------------------------------------------
+
+
+def _user_for(client: Client, index: int) -> str:
+    base = client.label.strip() or (client.initiator.rsplit(":", 1)[-1] if client.initiator else "")
+    base = "".join(c for c in base if not c.isspace())
+    return base or f"client{index + 1}"
+
+
+class AccessStep(Step):
+    key = "access"
+    intro = "who may log in: an ACL per client's initiator name, CHAP if wanted."
+
+    def compose(self, s: SetupScreen) -> ComposeResult:
+        a = s.answers
+        yield from flag_field("demo_mode", "Demo mode: no ACLs, any initiator may log in", a.demo_mode)
+        if a.demo_mode:
+            yield from flag_field("demo_write_protect", "Read-only for them (demo_mode_write_protect)",
+                                  a.demo_write_protect)
+        for i, client in enumerate(a.clients):
+            k = f"clients.{i}."
+            remove = (button("remove", f"b-remove-client-{i}"),) if len(a.clients) > 1 else ()
+            title = f"Client {i + 1}" + (" (optional in demo mode: for the Client step's commands)"
+                                         if a.demo_mode else "")
+            yield from section(title, *remove)
+            yield from text_field(k + "label", "Label", client.label, placeholder="its host name, e.g. web01")
+            here = (button("this host", f"b-thishost-{i}"),) if s.ctx.this_initiator else ()
+            yield from text_field(k + "initiator", "Initiator name", client.initiator, placeholder="iqn.…",
+                                  buttons=(*here, button("generate", f"b-geninit-{i}")),
+                                  help="the client's /etc/iscsi/initiatorname.iscsi — one per host")
+            if a.chap and not a.demo_mode:
+                yield from text_field(k + "chap_user", "CHAP user", client.chap_user)
+                yield from text_field(k + "chap_secret", "CHAP secret", client.chap_secret, password=not s.show_secrets,
+                                      buttons=(button("generate", f"b-gensecret-{i}"),))
+        with Horizontal(classes="setup-actions"):
+            yield button("Add a client", "b-add-client")
+        if a.demo_mode:
+            return
+        yield from section("Authentication")
+        yield from flag_field("chap", "CHAP: clients log in with a user name and secret", a.chap)
+        if a.chap:
+            yield from flag_field("mutual", "Mutual CHAP: the target proves itself too", a.mutual)
+            if a.mutual:
+                yield from text_field("mutual_user", "Target user", a.mutual_user)
+                yield from text_field("mutual_secret", "Target secret", a.mutual_secret,
+                                      password=not s.show_secrets,
+                                      buttons=(button("generate", "b-gensecret-mutual"),))
+            yield from flag_field("show_secrets", "show secrets", s.show_secrets)
+            where = s.shown(s.state_path) if s.state_path else "memory only"
+            yield help_line(f"The secrets are kept with your answers in {where} (mode 0600) until the wizard is "
+                            "finished.", "setup-note")
+
+    def _secret(self, s: SetupScreen) -> str:
+        return generate_chap_secret(preset(s.answers.preset).secret_length)
+
+    def changed(self, s: SetupScreen, key: str) -> bool:
+        a = s.answers
+        if key == "chap" and a.chap:
+            for i, client in enumerate(a.clients):
+                client.chap_user = client.chap_user or _user_for(client, i)
+                client.chap_secret = client.chap_secret or self._secret(s)
+        if key == "mutual" and a.mutual:
+            a.mutual_user = a.mutual_user or (a.target.rsplit(":", 1)[-1] if ":" in a.target else "target")
+            a.mutual_secret = a.mutual_secret or self._secret(s)
+        return key in ("demo_mode", "chap", "mutual")
+
+    def pressed(self, s: SetupScreen, button_id: str) -> bool:
+        a = s.answers
+        if button_id == "b-add-client":
+            client = Client()
+            if a.chap:
+                client.chap_user, client.chap_secret = _user_for(client, len(a.clients)), self._secret(s)
+            a.clients.append(client)
+            return True
+        if button_id.startswith("b-remove-client-"):
+            index = int(button_id.rsplit("-", 1)[1])
+            if 0 <= index < len(a.clients) and len(a.clients) > 1:
+                del a.clients[index]
+                s.forget_touched("clients.")
+            return True
+        if button_id.startswith("b-thishost-"):
+            index = int(button_id.rsplit("-", 1)[1])
+            client = a.clients[index]
+            client.initiator = s.ctx.this_initiator or ""
+            client.label = client.label or s.ctx.host
+            s.touched.add(f"clients.{index}.initiator")
+            return True
+        if button_id.startswith("b-geninit-"):
+            index = int(button_id.rsplit("-", 1)[1])
+            client = a.clients[index]
+            label = "".join(c if c.isalnum() else "-" for c in client.label.strip().lower()) or f"client{index + 1}"
+            client.initiator = generate_iqn(label, hostname=s.ctx.host, today=s.ctx.day)
+            s.touched.add(f"clients.{index}.initiator")
+            return True
+        if button_id.startswith("b-gensecret-"):
+            which = button_id.rsplit("-", 1)[1]
+            if which == "mutual":
+                a.mutual_secret = self._secret(s)
+            else:
+                a.clients[int(which)].chap_secret = self._secret(s)
+            return True
+        return False
+
+
+# ---------------------------------------------------------------------------
+# 6 Preset
+# ---------------------------------------------------------------------------
+
+
+class PresetStep(Step):
+    key = "preset"
+    intro = "what the clients are: each preset sets what that system needs."
+
+    def compose(self, s: SetupScreen) -> ComposeResult:
+        a = s.answers
+        p = preset(a.preset)
+        yield from select_field("preset", "Clients", a.preset, [(PRESETS[k].label, k) for k in ORDER],
+                                help=p.summary)
+        yield from select_field("block_size", "Block size", a.block_size,
+                                [(f"{n} bytes", str(n)) for n in p.block_sizes])
+        yield from flag_field("thin", "Thin provisioning (UNMAP: freed blocks go back)", a.thin)
+        write_back = any(i.kind == "fileio" and i.write_back for i in a.storage)
+        yield from section("What it sets")
+        try:
+            size = int(a.block_size)
+        except ValueError:
+            size = p.default_block_size
+        for line in effects(p, block_size=size, thin=a.thin, write_back=write_back,
+                            chap=a.chap and not a.demo_mode):
+            yield help_line(f"  {line}", "setup-effect")
+        check = s.check
+        fixes = []
+        if any("write-through" in problem for problem in check.problems):
+            fixes.append(button("Use write-through", "b-fix-writethrough"))
+        if any("CHAP secrets of" in problem for problem in check.problems):
+            fixes.append(button(f"Generate {p.secret_length}-character secrets", "b-fix-secrets"))
+        if fixes:
+            with Horizontal(classes="setup-actions"):
+                yield from fixes
+        yield from section("Hints for the Client step")
+        for hint in p.hints:
+            yield help_line(f"• {hint}", "setup-hint")
+
+    def changed(self, s: SetupScreen, key: str) -> bool:
+        if key == "preset":
+            p = preset(s.answers.preset)
+            if s.answers.block_size not in {str(n) for n in p.block_sizes}:
+                s.answers.block_size = str(p.default_block_size)
+            return True
+        return key in ("block_size", "thin")
+
+    def pressed(self, s: SetupScreen, button_id: str) -> bool:
+        a = s.answers
+        if button_id == "b-fix-writethrough":
+            for item in a.storage:
+                if item.kind == "fileio":
+                    item.write_back = False
+            return True
+        if button_id == "b-fix-secrets":
+            length = preset(a.preset).secret_length
+            low, high = preset(a.preset).chap_length
+            for client in a.clients:
+                if not low <= len(client.chap_secret) <= high:
+                    client.chap_secret = generate_chap_secret(length)
+            if a.mutual and not low <= len(a.mutual_secret) <= high:
+                a.mutual_secret = generate_chap_secret(length)
+            return True
+        return False
+
+
+# ---------------------------------------------------------------------------
+# 7 Review
+# ---------------------------------------------------------------------------
+
+
+class ReviewStep(Step):
+    key = "review"
+    intro = "every operation Apply will do, and the same as targetcli commands."
+    next_label = "Apply"
+
+    def compose(self, s: SetupScreen) -> ComposeResult:
+        from sanctl.setup.answers import TITLES
+        from sanctl.setup.plan import Plan
+
+        left = s.unfinished()
+        if left:
+            yield help_line("Before applying, correct:", "setup-section")
+            for step, summary in left:
+                yield help_line(f"  {TITLES[step]}: {summary}", "setup-refusal")
+            return
+        plan = s.plan()
+        if not isinstance(plan, Plan):
+            yield help_line(f"No plan: {plan}", "setup-refusal")
+            return
+        for group in plan.groups:
+            yield help_line(group.title, "setup-section")
+            for change in group.changes:
+                yield help_line(f"  → {change.describe()}", "setup-op")
+        yield help_line("Then", "setup-section")
+        yield help_line(f"  → Save to {s.shown(s.ctx.save_path)} (the previous file kept as a backup)", "setup-op")
+        yield help_line(f"  → Enable {s.ctx.boot_unit} so the configuration comes back at boot", "setup-op")
+        yield help_line(f"  → Check the firewall for {plan.port}/tcp (it is changed only if you ask)", "setup-op")
+        with Horizontal(classes="setup-section-row"):
+            yield Static(Text("targetcli, for the record"), classes="setup-section")
+            yield button("copy", "b-copy-targetcli")
+        yield Static(Text("\n".join(plan.targetcli())), classes="setup-code", id="setup-targetcli")
+        reason = s.ctx.dry_run_reason
+        if reason:
+            yield help_line(f"Dry run: {reason}. Nothing can be applied here; the commands above are the record.",
+                            "setup-note")
+
+    def pressed(self, s: SetupScreen, button_id: str) -> bool:
+        if button_id == "b-copy-targetcli":
+            plan = s.plan()
+            if not isinstance(plan, str):
+                s.copy("\n".join(plan.targetcli()) + "\n", "targetcli commands")
+        return False
+
+
+# ---------------------------------------------------------------------------
+# 8 Apply
+# ---------------------------------------------------------------------------
+
+PHASE_GLYPHS = {"pending": "·", "running": "…", "done": "✓", "failed": "✖", "rolled back": "↺", "skipped": "-",
+                "warning": "!"}
+
+
+class ApplyStep(Step):
+    key = "apply"
+    intro = "one transaction (all of it, or all rolled back), then saved for boot."
+
+    def compose(self, s: SetupScreen) -> ComposeResult:
+        with Vertical(id="setup-phases"):
+            for phase in s.phases:
+                yield phase_line(phase)
+        if s.firewall_closed():
+            with Horizontal(classes="setup-actions"):
+                yield button(f"Open port {s.applied_port()}/tcp", "b-open-firewall")
+        if s.apply_message:
+            yield help_line(s.apply_message, "setup-note")
+
+    def pressed(self, s: SetupScreen, button_id: str) -> bool:
+        if button_id == "b-open-firewall":
+            s.open_firewall()
+        return False
+
+
+def phase_text(phase) -> Text:
+    text = Text()
+    text.append(f"{PHASE_GLYPHS.get(phase.status, '?')} ")
+    text.append(phase.title, style="bold")
+    text.append(f"  {phase.status}")
+    if phase.detail:
+        text.append(f": {phase.detail}")
+    return text
+
+
+def phase_line(phase) -> Static:
+    return Static(phase_text(phase), id=f"phase-{phase.key.replace(':', '-')}",
+                  classes=f"setup-phase -{phase.status.replace(' ', '-')}")
+
+
+# ---------------------------------------------------------------------------
+# 9 Client
+# ---------------------------------------------------------------------------
+
+
+class ClientStep(Step):
+    key = "client"
+    intro = "what each client runs to log in and mount the disk."
+    next_label = "Finish"
+
+    def compose(self, s: SetupScreen) -> ComposeResult:
+        from sanctl.setup.client import client_commands, client_name
+
+        a = s.answers
+        p = preset(a.preset)
+        applied = s.applied or {}
+        target, address, port = applied.get("target", a.target), applied.get("address", a.address), \
+            int(applied.get("port", a.port or 3260))
+        if s.can_login_here():
+            yield from section("This host is a client")
+            with Horizontal(classes="setup-actions"):
+                yield button("Log in from this host", "b-login-here", variant="primary",
+                             disabled=s.login_busy or bool(s.login_result and s.login_result.ok))
+                if s.login_result is not None and s.login_result.ok:
+                    yield button("Open the initiator tab", "b-open-initiator")
+            if s.login_busy:
+                yield help_line("Logging in through iscsiadm…", "setup-note")
+            if s.login_result is not None:
+                yield help_line(s.login_result.message, "setup-note" if s.login_result.ok else "setup-refusal")
+                if s.login_result.hint:
+                    yield help_line(s.login_result.hint, "setup-help")
+        clients = [c for c in a.clients if c.initiator.strip()] or ([Client()] if a.demo_mode else [])
+        for i, client in enumerate(clients):
+            with Horizontal(classes="setup-section-row"):
+                name = client_name(client, i)
+                yield Static(Text(f"{name}" + (f"  {client.initiator}" if client.initiator else "")),
+                             classes="setup-section")
+                yield button("copy", f"b-copy-client-{i}")
+            for block in client_commands(a, target, address, port, s.ctx.client_address, client, i,
+                                         secrets=s.show_secrets):
+                yield help_line(f"# {block.title}", "setup-comment")
+                yield Static(Text("\n".join(block.lines)), classes="setup-code")
+        if a.chap and not a.demo_mode:
+            yield from flag_field("show_secrets", "show secrets in the commands (copy always has them)",
+                                  s.show_secrets)
+        yield from section(f"Hints for {p.label}")
+        for hint in p.hints:
+            yield help_line(f"• {hint}", "setup-hint")
+
+    def changed(self, s: SetupScreen, key: str) -> bool:
+        return key == "show_secrets"
+
+    def pressed(self, s: SetupScreen, button_id: str) -> bool:
+        from sanctl.setup.client import as_text, client_commands
+
+        a = s.answers
+        if button_id.startswith("b-copy-client-"):
+            index = int(button_id.rsplit("-", 1)[1])
+            clients = [c for c in a.clients if c.initiator.strip()] or [Client()]
+            applied = s.applied or {}
+            blocks = client_commands(a, applied.get("target", a.target), applied.get("address", a.address),
+                                     int(applied.get("port", a.port or 3260)), s.ctx.client_address,
+                                     clients[index], index, secrets=True)
+            s.copy(as_text(blocks), "the client's commands")
+        elif button_id == "b-login-here":
+            s.login_here()
+        elif button_id == "b-open-initiator":
+            s.open_initiator_tab()
+        return False
+
+
+STEP_CLASSES = (ChecksStep, StorageStep, TargetStep, PortalStep, AccessStep, PresetStep, ReviewStep, ApplyStep,
+                ClientStep)
