@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_saveconfig_parsers(commands)  # save, diff, restore, backups; export --target
 
+    setup = commands.add_parser("setup", help="open the TUI on the guided first-time setup wizard")
+    setup.add_argument("--start-over", action="store_true", help="forget the answers of an unfinished setup")
+
     from sanctl.doctor.command import add_parser as add_doctor_parser  # no Textual either
 
     add_doctor_parser(commands)  # doctor
@@ -91,7 +94,16 @@ def cmd_export(args: argparse.Namespace, source: Source) -> int:
     return 0
 
 
-def cmd_tui(args: argparse.Namespace, source: Source) -> int:
+def cmd_setup(args: argparse.Namespace, source: Source) -> int:
+    """The TUI, opened on the setup wizard (resuming an unfinished setup unless --start-over)."""
+    if args.start_over:
+        from sanctl.setup.state import clear_state, state_path
+
+        clear_state(state_path(source.mode, source.root))
+    return cmd_tui(args, source, setup=True)
+
+
+def cmd_tui(args: argparse.Namespace, source: Source, *, setup: bool = False) -> int:
     from sanctl.ui.app import SanctlApp, UnknownThemeError
 
     try:
@@ -102,6 +114,7 @@ def cmd_tui(args: argparse.Namespace, source: Source) -> int:
             readonly_reason=source.readonly_reason,
             theme=args.theme,
             host=socket.gethostname(),
+            setup=setup,
         )
     except UnknownThemeError as exc:
         raise StartupError(str(exc), exit_code=2) from exc
@@ -145,6 +158,7 @@ def _saveconfig(name: str) -> Callable[[argparse.Namespace, Source], int]:
 COMMANDS: dict[str | None, Callable[[argparse.Namespace, Source], int]] = {
     None: cmd_tui,
     "show": cmd_show,
+    "setup": cmd_setup,
     "export": _saveconfig("cmd_export"),
     "discover": _initiator("cmd_discover"),
     "login": _initiator("cmd_login"),
