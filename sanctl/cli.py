@@ -178,6 +178,8 @@ DOCTOR_FAILED = 3
 
 #: Commands that work on a host without the LIO target (a pure initiator host).
 INITIATOR_ONLY = frozenset({"discover", "login", "logout", "sessions", "errors", "doctor"})
+#: ``setup`` starts without the kernel target too: its first step says how to load it (and offers to).
+NO_TARGET_NEEDED = INITIATOR_ONLY | {"setup"}
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -200,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         source = resolve_source(
             root=args.root, demo=args.demo, readonly=args.readonly,
-            need_target=args.command not in INITIATOR_ONLY,
+            need_target=args.command not in NO_TARGET_NEEDED,
         )
     except StartupError as exc:
         print(f"sanctl: {exc}", file=sys.stderr)
