@@ -30,6 +30,10 @@ HEADLESS = [
     "sanctl.sim.demo",
     "sanctl.host",
     "sanctl.ui.forms.spec", "sanctl.ui.forms.specs",  # the forms' fields and checks; the screen draws them
+    # the setup wizard's domain: answers, state, checks, presets, plan, apply, firewall, client commands
+    "sanctl.setup.answers", "sanctl.setup.state", "sanctl.setup.checks", "sanctl.setup.presets",
+    "sanctl.setup.validate", "sanctl.setup.plan", "sanctl.setup.apply", "sanctl.setup.firewall",
+    "sanctl.setup.client", "sanctl.setup.context", "sanctl.setup.login",
     "sanctl.initiator.iscsiadm", "sanctl.initiator.exit_codes", "sanctl.initiator.initiator_name", "sanctl.initiator.services", "sanctl.initiator.multipath", "sanctl.initiator.commands",
     # live panels' domain: sessions, counters, kernel log, sampler, demo
     "sanctl.iscsi_errors", "sanctl.kernel_log", "sanctl.target.live", "sanctl.initiator.sysfs",
