@@ -170,9 +170,9 @@ def target_service(mode: str) -> UnitState | None:
 def default_iscsiadm(root: str, mode: str) -> Iscsiadm | None:
     """The iscsiadm to ask: the demo's simulation, this host's, or none for a captured tree."""
     if mode == "demo":
-        from sanctl.sim.iscsiadm import demo_backend
+        from sanctl.sim.iscsiadm import DemoIscsiadm
 
-        return demo_backend(root, delay=0).iscsiadm
+        return DemoIscsiadm(root, delay=0)  # the demo host's records; nothing written under the root
     if mode == "captured":
         return None
     from sanctl.initiator.iscsiadm import Iscsiadm

@@ -546,7 +546,7 @@ def unsaved_configuration(config: SanConfig, live: LiveSnapshot | None, facts: H
             title="The configuration was never saved: it is lost at reboot",
             why=(f"{where} does not exist, so the boot service restores nothing: after a reboot the target "
                  "starts empty.",),
-            fix=fix)]
+            fix=fix, panel="config")]
     if status.differs and status.diff is not None:
         from sanctl.tree import find
 
@@ -562,7 +562,8 @@ def unsaved_configuration(config: SanConfig, live: LiveSnapshot | None, facts: H
             title=f"Unsaved changes: {status.diff.summary().split(': ', 1)[-1].rstrip('.')} — lost at reboot",
             why=(f"The running configuration differs from {where}, which the boot service restores: these "
                  "changes are lost at the next reboot.",),
-            fix=fix, objects=tuple(objects[:20]), details=tuple(e.line() for e in status.diff.entries))]
+            fix=fix, objects=tuple(objects[:20]), details=tuple(e.line() for e in status.diff.entries),
+            panel="config")]
     if status.differs is None and status.problem:
         return [Finding(
             rule="unsaved_configuration", severity=WARNING,

@@ -58,6 +58,8 @@ class LiveService:
         self._running = False
         self._hot: frozenset = frozenset()
         self.samples = 0
+        #: Called with every frame, on the UI thread (the doctor re-evaluates on each sample).
+        self.listeners: list[Callable[[LiveFrame], None]] = []
 
     # --- the panel on screen -----------------------------------------------------------------
 
@@ -161,6 +163,8 @@ class LiveService:
         self._running = False
         self.frame = frame
         self.samples += 1
+        for listener in self.listeners:
+            listener(frame)
         if self._panel is not None and not self.paused:
             self._panel.show_frame(frame)
         if self.autostart and not self.paused and self._panel is not None:

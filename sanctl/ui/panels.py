@@ -1,5 +1,5 @@
 """The app's panels by number — ``1`` configuration, ``2`` sessions, ``3`` errors, ``4`` initiator,
-``5`` connect (the initiator tab: discovery, login, favourites, the initiator name).
+``5`` connect (the initiator tab: discovery, login, favourites, the initiator name), ``6`` doctor.
 
 The live panels are installed once and switched between, so each keeps its
 cursor and scroll position; the configuration screen stays at the bottom of
@@ -27,6 +27,7 @@ PANELS = {
     "errors": ("3", "Errors", "sanctl.ui.screens.errors:ErrorsScreen"),
     "initiator": ("4", "Initiator", "sanctl.ui.screens.initiator_sessions:InitiatorScreen"),
     "connect": ("5", "Connect", "sanctl.ui.screens.initiator:InitiatorTargetsScreen"),
+    "doctor": ("6", "Doctor", "sanctl.ui.screens.doctor:DoctorScreen"),
 }
 
 #: Not in the footer: the header lists the panels as tabs (see StatusBar).
@@ -50,6 +51,9 @@ def configure(app: App, **options) -> LiveService:
     from sanctl.ui.live_service import LiveService
 
     service = LiveService(app, root=app.root, mode=app.mode, **options)  # type: ignore[attr-defined]
+    from sanctl.ui.doctor_service import frame_listener
+
+    service.listeners.append(frame_listener(app))  # the doctor looks at every sample
     app._sanctl_live = service  # type: ignore[attr-defined]
     return service
 

@@ -1,10 +1,11 @@
-"""The one-line header: host, real / captured / demo, read-only, the panels — and no clock.
+"""The one-line header: host, real / captured / demo, the doctor's badge, read-only, the panels — and no clock.
 
 One widget drawing one line of ``rich.text.Text`` (cheaper to start than a
 row of labels); colours come from component classes, so they follow the
 theme. Nothing in it changes with time, so it never repaints on its own (a
 ticking clock would cost bytes over SSH and break snapshots). States are
-words, not only colours: "demo", "read-only: …" read the same in NO_COLOR.
+words, not only colours: "demo", "read-only: …", "doctor: 1 error 3 warnings"
+read the same in NO_COLOR.
 
 The panels (``1`` Config … ) are listed at the right as tabs, the current one
 highlighted, instead of in the footer: there they pushed the screen's own keys
@@ -35,6 +36,9 @@ class StatusBar(Widget):
         "status-bar--unsaved",
         "status-bar--tab",
         "status-bar--tab-current",
+        "status-bar--doctor-error",
+        "status-bar--doctor-warning",
+        "status-bar--doctor-ok",
     }
 
     def __init__(
@@ -55,11 +59,33 @@ class StatusBar(Widget):
         self.root = root
         #: "unsaved changes", "never saved"… — set by the configuration screen; None: saved.
         self.save_state: str | None = None
+        #: ("doctor: 1 error 3 warnings", worst severity) — set by the doctor; None before its first look.
+        self.doctor: tuple[str, str | None] | None = None
+
+    def on_mount(self) -> None:
+        from sanctl.ui.doctor_service import service
+
+        self.doctor = getattr(self.app, "_sanctl_doctor_badge", None)
+        service(self.app).start()
 
     def set_save_state(self, text: str | None) -> None:
-        """Show (or clear, with None) the badge saying the running configuration is not the saved one."""
+        """Show (or clear, with None) the badge saying the running configuration is not the saved one.
+
+        The configuration screen says this after its first frame and after every write, save and
+        restore: the doctor looks again then (with the screen's save status, not computing it twice).
+        """
+        from sanctl.ui.doctor_service import service
+
+        writes = getattr(self.screen, "writes", None) if self.is_attached else None
+        service(self.app).save_state_checked(getattr(writes, "status", None))
         if text != self.save_state:
             self.save_state = text
+            self.refresh()
+
+    def set_doctor(self, text: str, worst: str | None) -> None:
+        """The doctor's badge: its counts in words ("doctor: 1 error 3 warnings"), coloured by the worst."""
+        if (text, worst) != self.doctor:
+            self.doctor = (text, worst)
             self.refresh()
 
     def parts(self) -> list[tuple[str, str]]:
@@ -69,6 +95,9 @@ class StatusBar(Widget):
         directory nobody needs to read).
         """
         parts = [("sanctl", "app"), (self.host, "host"), (self.mode, self.mode)]
+        if self.doctor is not None:
+            text, worst = self.doctor
+            parts.append((text, f"doctor-{worst}" if worst in ("error", "warning") else "doctor-ok"))
         if self.readonly:
             parts.append(("read-only" + (f": {self.readonly_reason}" if self.readonly_reason else ""), "readonly"))
         if self.save_state:

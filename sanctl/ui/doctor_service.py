@@ -1,0 +1,189 @@
+"""The TUI's doctor: one per app, evaluated in a thread worker, shown by the header badge and the panel.
+
+When it evaluates (never on the UI thread, never two at once — a request
+while one runs is remembered and runs after it):
+
+- when the save state was checked (:meth:`DoctorService.save_state_checked`):
+  after the first frame and after every write, save and restore — the
+  configuration is read again (in full, mapped LUNs included) and the host's
+  facts gathered again;
+- at every live sample (:meth:`DoctorService.live_frame`, from the live
+  service while a live panel or the doctor panel is on screen): only the rules
+  run again, over the kept configuration and facts (the facts are gathered
+  again when older than :data:`FACTS_TTL`);
+- when asked (``r`` on the doctor panel).
+
+The live state is not sampled for the doctor alone: until a live panel (or
+the doctor's) has been shown, the findings that need sessions, counters or
+logs are absent, and the panel says so.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from sanctl.doctor.findings import Report
+    from sanctl.live.sampler import LiveFrame
+
+#: Host facts older than this are gathered again at the next live sample (seconds).
+FACTS_TTL = 60.0
+_UNSET: Any = object()
+
+
+class DoctorService:
+    """The app's doctor: the last :class:`~sanctl.doctor.findings.Report` and how to get the next."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.root: str = app.root  # type: ignore[attr-defined]
+        self.mode: str = app.mode  # type: ignore[attr-defined]
+        self.report: Report | None = None
+        self.evaluations = 0
+        #: The doctor panel while it is on screen (it is told of every new report).
+        self.panel: Any = None
+        self._observer: Any = None
+        self._save_status: Any = _UNSET
+        self._config: Any = None
+        self._facts: Any = None
+        self._facts_at = 0.0
+        self._running = False
+        self._pending: bool | None = None  #: a request made while one ran: refresh or not
+
+    # --- what the app tells it ---------------------------------------------------------
+
+    def start(self) -> None:
+        """The first evaluation, when nothing else will ask for one (a captured tree saves nothing)."""
+        if self.mode == "captured" and self.report is None and not self._running:
+            self.request(refresh=True)
+
+    def save_state_checked(self, status: Any) -> None:
+        """The configuration screen checked whether the running configuration is saved: after its first
+        frame and after every write. ``status`` is its :class:`~sanctl.target.savefile.SaveStatus` (or None)."""
+        self._save_status = status
+        self.request(refresh=True)
+
+    def live_frame(self, frame: LiveFrame) -> None:
+        """A live sample: the sessions, counters and log findings it shows are looked at."""
+        self.observer.add(frame)
+        self.request(refresh=False)
+
+    def recheck(self) -> None:
+        self.request(refresh=True)
+
+    @property
+    def observer(self):
+        if self._observer is None:
+            from sanctl.doctor.observe import Observer
+
+            self._observer = Observer()
+        return self._observer
+
+    # --- evaluating ------------------------------------------------------------------------
+
+    def request(self, *, refresh: bool) -> None:
+        if self._running:
+            self._pending = bool(self._pending) or refresh
+            return
+        self._running = True
+        snapshot = self._observer.snapshot() if self._observer is not None else None  # immutable, made here
+        save_status = self._save_status
+
+        def work() -> None:
+            try:
+                report = self._evaluate(refresh, snapshot, save_status)
+            except Exception as exc:  # never a traceback: the panel says the doctor could not look
+                report = exc
+            self.app.call_from_thread(self._done, report)
+
+        self.app.run_worker(work, thread=True, group="doctor", exit_on_error=False, description="doctor")
+
+    def _iscsiadm(self) -> Any:
+        backend = getattr(self.app, "initiator_backend", None)
+        if backend is not None:
+            return backend.iscsiadm
+        adm = getattr(self.app, "iscsiadm", None)
+        return adm if adm is not None else _UNSET
+
+    def _evaluate(self, refresh: bool, snapshot: Any, save_status: Any) -> Report:
+        """In the worker thread: read, gather, run the rules."""
+        from dataclasses import replace
+
+        from sanctl.doctor import facts as F
+        from sanctl.doctor.rules import evaluate
+
+        if refresh or self._config is None:
+            from sanctl.model import SanConfig
+            from sanctl.target.configfs import ConfigfsNotFound, read_config
+
+            try:
+                self._config = read_config(self.root)
+            except ConfigfsNotFound:
+                self._config = SanConfig(root=self.root)
+        config = self._config
+        status = F._UNSET if save_status is _UNSET else save_status
+        if refresh or self._facts is None or time.monotonic() - self._facts_at > FACTS_TTL:
+            options: dict[str, Any] = {"mode": self.mode, "save_status": status}
+            adm = self._iscsiadm()
+            if adm is not _UNSET:
+                options["iscsiadm"] = adm
+            self._facts = F.gather(config, **options)
+            self._facts_at = time.monotonic()
+        elif status is not F._UNSET and self._facts.save_status is not status:
+            self._facts = replace(self._facts, save_status=status)
+        return evaluate(config, snapshot, self._facts)
+
+    def _done(self, report: Any) -> None:
+        self._running = False
+        from sanctl.doctor.findings import Report
+
+        if isinstance(report, Report):
+            self.report = report
+            self.evaluations += 1
+            self.app._sanctl_doctor_badge = (report.badge(), report.worst)  # type: ignore[attr-defined]
+            for bar in self._bars():
+                bar.set_doctor(report.badge(), report.worst)
+            if self.panel is not None:
+                self.panel.show_report(report)
+        elif self.panel is not None:
+            self.panel.show_problem(report)
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            self.request(refresh=pending)
+
+    def _bars(self) -> list[Any]:
+        """The header of every screen that has one: those on the stack and the installed panels."""
+        from sanctl.ui import panels
+        from sanctl.ui.widgets.status_bar import StatusBar
+
+        screens = list(self.app.screen_stack)
+        for name in panels.PANELS:
+            screen_name = f"panel-{name}"
+            if self.app.is_screen_installed(screen_name):
+                screen = self.app.get_screen(screen_name)
+                if screen not in screens:
+                    screens.append(screen)
+        bars = []
+        for screen in screens:
+            bars.extend(screen.query(StatusBar))
+        return bars
+
+
+def service(app: App) -> DoctorService:
+    """The app's doctor, made on first use."""
+    found = getattr(app, "_sanctl_doctor", None)
+    if found is None:
+        found = app._sanctl_doctor = DoctorService(app)  # type: ignore[attr-defined]
+    return found
+
+
+def frame_listener(app: App):
+    """What the live service calls with each frame: the app's doctor looks at it."""
+
+    def listen(frame: LiveFrame) -> None:
+        service(app).live_frame(frame)
+
+    return listen
