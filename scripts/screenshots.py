@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
-"""Render the configuration screen of the demo SAN into ``screenshots/*.svg``.
+"""Render screens of the demo SAN into ``screenshots/*.svg``.
 
 For each bundled theme (sanctl-dark, sanctl-light) and each size (120x40,
-80x24): build the demo SAN in a temporary directory, open the RAC target
-down to its LUNs, put the cursor on lun0 so the detail pane shows it, and
-save an SVG. Nothing on the screen depends on the time (no clock, no
-timestamps, animations off, the demo is seeded, the host name is fixed), so
-running it twice gives the same files.
+80x24), every screen in :data:`SCREENS`:
+
+- ``config``: build the demo SAN in a temporary directory, open the RAC
+  target down to its LUNs, put the cursor on lun0 so the detail pane shows it;
+- ``doctor``: the demo SAN made live at a fixed moment (2026-01-01 12:00 UTC),
+  the doctor panel (6) after four samples of fake clocks.
+
+Nothing on the screen depends on the time of the run (no clock, times in UTC
+from the fixed moment, animations off, the demo is seeded, the host name is
+fixed), so running it twice gives the same files.
 
 Usage: ``python scripts/screenshots.py [--out screenshots]``
 """
@@ -18,6 +23,7 @@ import asyncio
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -27,6 +33,8 @@ THEMES = ("sanctl-dark", "sanctl-light")
 SIZES = ((120, 40), (80, 24))
 HOST = "san01"
 CURSOR = "/iscsi/iqn.2024-01.storage.oracle:rac/tpg1/luns/lun0"
+#: The live demo's "now" for the doctor panel: 2026-01-01 12:00:00 UTC.
+LIVE_T0 = 1767268800.0
 
 
 async def _settle(pilot) -> None:
@@ -51,6 +59,38 @@ async def render(root: str, theme: str, size: tuple[int, int], out: Path) -> Pat
     return path
 
 
+async def render_doctor(tmp: str, theme: str, size: tuple[int, int], out: Path) -> Path:
+    """The doctor panel on the live demo SAN, its clocks fake and fixed."""
+    from sanctl.sim.demo import build_demo
+    from sanctl.sim.live import start_live_demo
+    from sanctl.ui import panels
+    from sanctl.ui.app import SanctlApp
+
+    root = os.path.join(tmp, f"live-{theme}-{size[0]}x{size[1]}")
+    build_demo(root)
+    start_live_demo(root, now=LIVE_T0)
+    clock = {"mono": 1000.0, "wall": LIVE_T0}
+    app = SanctlApp(root=root, mode="demo", readonly=False, readonly_reason=None, theme=theme, host=HOST,
+                    theme_dirs=[REPO / "themes"])
+    live = panels.configure(app, clock=lambda: clock["mono"], wall_clock=lambda: clock["wall"], autostart=False)
+    path = out / f"doctor-{theme}-{size[0]}x{size[1]}.svg"
+    async with app.run_test(size=size) as pilot:
+        await _settle(pilot)
+        await pilot.press("6")
+        for n in range(4):
+            if n:
+                clock["mono"] += 1.0
+                clock["wall"] += 1.0
+            live.request()
+            await _settle(pilot)
+        path.write_text(app.export_screenshot(title=f"sanctl doctor — {theme} {size[0]}×{size[1]}"), encoding="utf-8")
+    return path
+
+
+#: The screens rendered, by name.
+SCREENS = ("config", "doctor")
+
+
 async def main_async(out: Path) -> None:
     from sanctl.sim.demo import build_demo
 
@@ -61,6 +101,7 @@ async def main_async(out: Path) -> None:
         for theme in THEMES:
             for size in SIZES:
                 print(await render(root, theme, size, out))
+                print(await render_doctor(tmp, theme, size, out))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.pop("NO_COLOR", None)
     os.environ.setdefault("TEXTUAL_ANIMATIONS", "none")
+    os.environ["TZ"] = "UTC"  # the doctor panel's "live state of 12:00:03"
+    time.tzset()
     asyncio.run(main_async(args.out))
     return 0
 
