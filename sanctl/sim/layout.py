@@ -124,6 +124,10 @@ class Device:
     revision: str = ""
     exports: list[tuple[str, int, int]] = field(default_factory=list)  #: (wwn, tag, lun)
     rtpi_next: int = 1
+    #: ALUA group -> its LUNs in the kernel's list order (a LUN is in exactly one group).
+    members: dict[str, list[tuple[str, int, int]]] = field(default_factory=dict)
+    #: The fabric of each export that is not iSCSI (loopback LUNs).
+    export_fabric: dict[tuple[str, int, int], str] = field(default_factory=dict)
 
     @property
     def rel(self) -> str:
@@ -154,6 +158,8 @@ class SimKernel:
         self.uptime_cs = uptime_cs
         self.devices: dict[tuple[str, str], Device] = {}  # (prefix, name) -> Device
         self.targets: dict[str, _TargetState] = {}
+        #: Loopback (tcm_loop) targets: wwn -> the SCSI host number the kernel gave it.
+        self.loopback: dict[str, int] = {}
         self.acl_index: dict[tuple[str, int, str], int] = {}
         self.next_hba_id = 1  # 0 is the kernel's internal rd_mcp HBA for virtual LUN 0
         self.next_inst = 2  # SCSI_INST_INDEX 1 went to that internal HBA
@@ -254,18 +260,43 @@ class SimKernel:
                     continue
                 tag = int(tpgt[5:])
                 clock = max(clock, k._tpg_from_tree(wwn, tag, os.path.join(tdir, tpgt)))
+        loop = os.path.join(k.cfs, "loopback")
+        for wwn in sorted(os.listdir(loop)) if os.path.isdir(loop) else ():
+            tdir = os.path.join(loop, wwn)
+            if not os.path.isdir(tdir) or wwn == "discovery_auth":
+                continue
+            host = 0
+            for tpgt in sorted(os.listdir(tdir)):
+                if not tpgt.startswith("tpgt_"):
+                    continue
+                address = _read(os.path.join(tdir, tpgt, "address"))
+                host = int(address.split(":")[0]) if address[:1].isdigit() else host
+                clock = max(clock, k._tpg_from_tree(wwn, int(tpgt[5:]), os.path.join(tdir, tpgt),
+                                                    fabric="loopback"))
+            k.loopback[wwn] = host
         for key in k._unknown_acls:
             k.acl_index[key] = k.next_acl_index
             k.next_acl_index += 1
         k._unknown_acls.clear()
         k.lu_gp_members = _read_raw(
             os.path.join(core, "alua", "lu_gps", "default_lu_gp", "members")).splitlines(keepends=True)
-        # Order each backstore's exports as the kernel listed them in default_tg_pt_gp.
+        # Order each backstore's exports as the kernel listed them in its ALUA groups.
         for dev in k.devices.values():
-            members = os.path.join(k.cfs, dev.rel, "alua", "default_tg_pt_gp", "members")
-            order = _read_raw(members).replace("\0", "").split()
+            alua = os.path.join(k.cfs, dev.rel, "alua")
+            by_line = {_member_line(*e, fabric=dev.export_fabric.get(e, "iscsi")).strip(): e
+                       for e in dev.exports}
+            order: list[str] = []
+            for group in sorted(os.listdir(alua)) if os.path.isdir(alua) else ():
+                lines = _read_raw(os.path.join(alua, group, "members")).replace("\0", "").split()
+                order += lines
+                if dev.alua:
+                    dev.members[group] = [by_line[line] for line in lines if line in by_line]
             pos = {line: i for i, line in enumerate(order)}
-            dev.exports.sort(key=lambda e: pos.get(_member_line(*e).strip(), len(pos)))
+            dev.exports.sort(key=lambda e: pos.get(_member_line(*e, fabric=dev.export_fabric.get(e, "iscsi"))
+                                                   .strip(), len(pos)))
+            if dev.alua:
+                listed = {e for group in dev.members.values() for e in group}
+                dev.members.setdefault(DEFAULT_TG_PT_GP, []).extend(e for e in dev.exports if e not in listed)
         k.uptime_cs = clock + 1
         return k
 
@@ -295,7 +326,7 @@ class SimKernel:
         self.next_dev_index = max(self.next_dev_index, dev.index + 1)
         return dev
 
-    def _tpg_from_tree(self, wwn: str, tag: int, tpg: str) -> int:
+    def _tpg_from_tree(self, wwn: str, tag: int, tpg: str, *, fabric: str = "iscsi") -> int:
         clock = 0
         lun_root = os.path.join(tpg, "lun")
         for lun_dir in sorted(os.listdir(lun_root), key=_num_suffix):
@@ -305,7 +336,10 @@ class SimKernel:
                 continue
             rtpi = int(_read(os.path.join(path, "statistics", "scsi_port", "indx")))
             dev.rtpi_next = max(dev.rtpi_next, rtpi + 1)
-            dev.exports.append((wwn, tag, _num_suffix(lun_dir)))
+            export = (wwn, tag, _num_suffix(lun_dir))
+            dev.exports.append(export)
+            if fabric != "iscsi":
+                dev.export_fabric[export] = fabric
         acl_root = os.path.join(tpg, "acls")
         for init in sorted(os.listdir(acl_root)):
             acl = os.path.join(acl_root, init)
@@ -511,8 +545,14 @@ def _auth_spec() -> Spec:
     }
 
 
-def _member_line(wwn: str, tag: int, lun: int) -> str:
-    return f"{K.FABRIC_NAME}/{wwn}/tpgt_{tag}/lun_{lun}\n"
+#: The ALUA target port group the kernel gives every backstore.
+DEFAULT_TG_PT_GP = "default_tg_pt_gp"
+#: The name each fabric module gives itself (``fabric_name``): ALUA members, statistics.
+_FABRIC_NAMES = {"iscsi": K.FABRIC_NAME, "loopback": "loopback"}
+
+
+def _member_line(wwn: str, tag: int, lun: int, *, fabric: str = "iscsi") -> str:
+    return f"{_FABRIC_NAMES.get(fabric, fabric)}/{wwn}/tpgt_{tag}/lun_{lun}\n"
 
 
 # ---------------------------------------------------------------------------
@@ -712,6 +752,7 @@ def create_storage_object(
     k.hba_indexes.add(index)
     k.devices[(prefix, name)] = device
     if alua:
+        device.members[DEFAULT_TG_PT_GP] = []
         k.lu_gp_members.append(f"{hba}/{name}\n")
         _write_lu_gp_members(k)
     return device
@@ -773,8 +814,19 @@ def _write_export_state(k: SimKernel, dev: Device) -> None:
     k._rewrite(os.path.join(stats, "scsi_lu", "status"),
                "available\n" if exported else "notavailable\n", K.RO)
     if dev.alua:
-        members = "".join(_member_line(*e) + "\0" for e in dev.exports)
-        k._rewrite(os.path.join(so, "alua", "default_tg_pt_gp", "members"), members, K.RO)
+        _write_members(k, dev)
+
+
+def _write_members(k: SimKernel, dev: Device) -> None:
+    """Every ALUA group's ``members`` of a backstore (``fabric/wwn/tpgt_N/lun_M\\n\\0`` each)."""
+    groups = dict(dev.members)
+    groups.setdefault(DEFAULT_TG_PT_GP, [])
+    for group, exports in groups.items():
+        path = k.path(dev.rel, "alua", group, "members")
+        if not os.path.isfile(path):
+            continue
+        text = "".join(_member_line(*e, fabric=dev.export_fabric.get(e, "iscsi")) + "\0" for e in exports)
+        k._rewrite(path, text, K.RO)
 
 
 def set_storage_object_attribute(k: SimKernel, so: Device, attribute: str, value: int | str) -> None:
@@ -820,6 +872,9 @@ def delete_storage_object(k: SimKernel, so: Device) -> None:
     """rmdir the device and its HBA (rtslib-fb's order). EBUSY while a LUN uses it."""
     if so.exports:
         raise _kerr(errno.EBUSY, f"storage object {so.prefix}/{so.name} is exported by a LUN")
+    groups = [g for g in _alua_groups(k, so) if g != DEFAULT_TG_PT_GP]
+    if groups:
+        raise _kerr(errno.ENOTEMPTY, f"storage object {so.prefix}/{so.name} still has ALUA group {groups[0]}")
     k._remove_tree(k.path(so.rel))
     k._remove_tree(k.path("core", so.hba))
     del k.devices[(so.prefix, so.name)]
@@ -837,24 +892,97 @@ def delete_storage_object(k: SimKernel, so: Device) -> None:
 # ---------------------------------------------------------------------------
 
 
-def _target_path(k: SimKernel, wwn: str) -> str:
+def _target_path(k: SimKernel, wwn: str, fabric: str = "iscsi") -> str:
     check_name(wwn, "target name", max_len=K.IQN_MAX)
+    if fabric == "loopback":
+        path = k.path("loopback", wwn)
+        if wwn not in k.loopback or not os.path.isdir(path):
+            raise _kerr(errno.ENOENT, f"no loopback target {wwn}", path)
+        return path
+    _iscsi_only(fabric)
     path = k.path("iscsi", wwn)
     if wwn not in k.targets or not os.path.isdir(path):
         raise _kerr(errno.ENOENT, f"no iSCSI target {wwn}", path)
     return path
 
 
-def _tpg_path(k: SimKernel, wwn: str, tag: int) -> str:
+def _iscsi_only(fabric: str) -> None:
+    if fabric not in ("iscsi", "loopback"):
+        raise _kerr(errno.ENOENT, f"the {fabric} fabric is not loaded in this simulated kernel "
+                                  "(it has iscsi_target_mod and tcm_loop)")
+
+
+def _tpg_path(k: SimKernel, wwn: str, tag: int, fabric: str = "iscsi") -> str:
     _index(tag, "TPG tag", 1, 65535)
-    path = os.path.join(_target_path(k, wwn), f"tpgt_{tag}")
+    path = os.path.join(_target_path(k, wwn, fabric), f"tpgt_{tag}")
     if not os.path.isdir(path):
         raise _kerr(errno.ENOENT, f"no TPG {tag} in {wwn}", path)
     return path
 
 
-def create_target(k: SimKernel, wwn: str) -> str:
+# ---------------------------------------------------------------------------
+# The loopback fabric (tcm_loop): its LUNs become local SCSI disks
+# ---------------------------------------------------------------------------
+
+#: ``loopback/version`` as tcm_loop 6.1 shows it.
+LOOPBACK_VERSION = "TCM Loopback Fabric module v2.1-rc2\n"
+#: TL_TPGS_PER_HBA: a loopback TPG tag is below it.
+LOOPBACK_TPGS = 32
+
+
+def load_loopback(k: SimKernel) -> str:
+    """What ``modprobe tcm_loop`` and rtslib-fb's ``mkdir loopback`` show (idempotent)."""
+    path = k.path("loopback")
+    if not os.path.isdir(path):
+        k.write_tree(path, {"discovery_auth": {}, "version": (K.RO, LOOPBACK_VERSION)})
+    return path
+
+
+def _next_scsi_host(k: SimKernel) -> int:
+    """The SCSI host number a new tcm_loop HBA gets: above every host of the tree and every loopback target."""
+    used = set(k.loopback.values())
+    hosts = os.path.join(k.root, "sys", "class", "scsi_host")
+    for name in os.listdir(hosts) if os.path.isdir(hosts) else ():
+        m = re.fullmatch(r"host(\d+)", name)
+        if m:
+            used.add(int(m.group(1)))
+    return max(used) + 1 if used else 0
+
+
+def create_loopback_target(k: SimKernel, wwn: str) -> str:
+    """mkdir ``loopback/<naa>``: tcm_loop adds a SCSI host, ``fabric_statistics/`` and ``param/``."""
+    check_name(wwn, "target name", max_len=K.IQN_MAX)
+    if not re.fullmatch(r"naa\.[0-9a-f]{16}", wwn):
+        # tcm_loop_make_scsi_hba() takes naa., fc. or iqn.; rtslib-fb only writes naa.
+        raise _kerr(errno.EINVAL, f"loopback target name {wwn!r} is not naa.<16 hex digits>")
+    load_loopback(k)
+    path = k.path("loopback", wwn)
+    if os.path.lexists(path):
+        raise _kerr(errno.EEXIST, f"loopback target {wwn} exists", path)
+    k.write_tree(path, {"fabric_statistics": {}, "param": {n: (m, t) for n, m, t in K.TARGET_PARAM}})
+    k.loopback[wwn] = _next_scsi_host(k)
+    return path
+
+
+def set_loopback_nexus(k: SimKernel, wwn: str, tag: int, nexus: str | None) -> None:
+    """Write ``tpgt_N/nexus`` (the local initiator's naa. name); ``None`` drops it."""
+    path = os.path.join(_tpg_path(k, wwn, tag, "loopback"), "nexus")
+    current = _read(path)
+    if nexus is None or nexus == "NULL":
+        k._rewrite(path, "", K.RW)
+        return
+    if current:
+        raise _kerr(errno.EEXIST, f"the TPG's nexus is {current} already", path)
+    if not re.fullmatch(r"naa\.[0-9a-f]{16}", nexus):
+        raise _kerr(errno.EINVAL, f"nexus {nexus!r} is not naa.<16 hex digits> (the target's protocol is SAS)")
+    k._rewrite(path, nexus + "\n", K.RW)
+
+
+def create_target(k: SimKernel, wwn: str, fabric: str = "iscsi") -> str:
     """mkdir ``iscsi/<wwn>``: the kernel adds ``fabric_statistics/`` and ``param/``."""
+    if fabric == "loopback":
+        return create_loopback_target(k, wwn)
+    _iscsi_only(fabric)
     check_name(wwn, "target name", max_len=K.IQN_MAX)
     if any(ch.isspace() for ch in wwn):
         raise _kerr(errno.EINVAL, f"target name {wwn!r} contains whitespace")
@@ -900,22 +1028,37 @@ def create_target(k: SimKernel, wwn: str) -> str:
     return path
 
 
-def delete_target(k: SimKernel, wwn: str) -> None:
+def delete_target(k: SimKernel, wwn: str, fabric: str = "iscsi") -> None:
     """rmdir ``iscsi/<wwn>``; ENOTEMPTY while it has TPGs."""
-    path = _target_path(k, wwn)
+    path = _target_path(k, wwn, fabric)
     if any(name.startswith("tpgt_") for name in os.listdir(path)):
         raise _kerr(errno.ENOTEMPTY, f"target {wwn} still has TPGs", path)
     k._remove_tree(path)
-    del k.targets[wwn]
+    if fabric == "loopback":
+        del k.loopback[wwn]
+    else:
+        del k.targets[wwn]
 
 
-def create_tpg(k: SimKernel, wwn: str, tag: int = 1) -> str:
+def create_tpg(k: SimKernel, wwn: str, tag: int = 1, fabric: str = "iscsi") -> str:
     """mkdir ``tpgt_<tag>``, with the kernel's defaults (disabled, authentication=1).
 
     ``authentication=1`` is in force from the start, so AuthMethod reads
     ``CHAP`` (a TPG rtslib-fb created and left alone shows it on 6.1: the
-    capture's capture-b TPG, and the writer's differential test).
+    capture's capture-b TPG, and the writer's differential test). A
+    loopback TPG has no nexus yet (:func:`set_loopback_nexus`).
     """
+    if fabric == "loopback":
+        _index(tag, "TPG tag", 0, LOOPBACK_TPGS - 1)
+        path = os.path.join(_target_path(k, wwn, fabric), f"tpgt_{tag}")
+        if os.path.lexists(path):
+            raise _kerr(errno.EEXIST, f"TPG {tag} of {wwn} exists", path)
+        k.write_tree(path, {
+            "acls": {}, "address": (K.RO, f"{k.loopback[wwn]}:0:{tag}\n"),
+            "attrib": {"fabric_prot_type": (K.RW, "0\n")}, "auth": {}, "lun": {},
+            "nexus": (K.RW, ""), "np": {}, "param": {}, "transport_status": (K.RW, "online\n"),
+        })
+        return path
     _index(tag, "TPG tag", 1, 65535)
     path = os.path.join(_target_path(k, wwn), f"tpgt_{tag}")
     if os.path.lexists(path):
@@ -935,9 +1078,9 @@ def create_tpg(k: SimKernel, wwn: str, tag: int = 1) -> str:
     return path
 
 
-def delete_tpg(k: SimKernel, wwn: str, tag: int) -> None:
-    """rmdir ``tpgt_<tag>``; ENOTEMPTY while it has LUNs, ACLs or portals."""
-    path = _tpg_path(k, wwn, tag)
+def delete_tpg(k: SimKernel, wwn: str, tag: int, fabric: str = "iscsi") -> None:
+    """rmdir ``tpgt_<tag>``; ENOTEMPTY while it has LUNs, ACLs or portals (a loopback nexus just goes)."""
+    path = _tpg_path(k, wwn, tag, fabric)
     for sub in ("acls", "lun", "np"):
         if os.listdir(os.path.join(path, sub)):
             raise _kerr(errno.ENOTEMPTY, f"TPG {tag} of {wwn} still has {sub}", path)
@@ -972,15 +1115,25 @@ def set_tpg_enable(k: SimKernel, wwn: str, tag: int, enabled: bool = True) -> No
     k._rewrite(os.path.join(path, "enable"), f"{int(bool(enabled))}\n", K.RW)
 
 
-def set_tpg_attribute(k: SimKernel, wwn: str, tag: int, attribute: str, value: int) -> None:
+def set_tpg_attribute(k: SimKernel, wwn: str, tag: int, attribute: str, value: int,
+                      fabric: str = "iscsi") -> None:
     """Write ``tpgt_<tag>/attrib/<attribute>`` with the kernel's range checks and side effects.
 
     ``generate_node_acls=1`` also turns ``cache_dynamic_acls`` on, and
     ``cache_dynamic_acls=0`` is ignored while it is on; ``authentication``
     rewrites ``param/AuthMethod`` (1 removes ``None``, 0 adds it back).
+    A loopback TPG has only ``fabric_prot_type`` (0, 1 or 3).
     """
-    path = _tpg_path(k, wwn, tag)
+    path = _tpg_path(k, wwn, tag, fabric)
     check_name(attribute, "attribute")
+    if fabric == "loopback":
+        if attribute != "fabric_prot_type":
+            raise _kerr(errno.ENOENT, f"no loopback TPG attribute {attribute!r}")
+        number = _as_int(value)
+        if number not in (0, 1, 3):
+            raise _kerr(errno.EINVAL, "fabric_prot_type is 0, 1 or 3")
+        k._rewrite(os.path.join(path, "attrib", attribute), f"{number}\n", K.RW)
+        return
     bounds = K.TPG_ATTRIB_RANGE.get(attribute)
     if bounds is None:
         raise _kerr(errno.ENOENT, f"no TPG attribute {attribute!r}")
@@ -1137,13 +1290,14 @@ _LUN_FILES = frozenset({"alua_tg_pt_gp", "alua_tg_pt_offline", "alua_tg_pt_statu
 
 
 def create_lun(k: SimKernel, wwn: str, tag: int, lun: int, so: Device, *,
-               alias: str | None = None) -> str:
+               alias: str | None = None, fabric: str = "iscsi") -> str:
     """mkdir ``lun/lun_<lun>`` and link it to the backstore (rtslib-fb's ``LUN()``).
 
     The link is ``<alias> -> ../../../../../../target/core/<hba>/<name>``; the
-    backstore becomes ``ACTIVATED`` and gets this port in its ALUA members.
+    backstore becomes ``ACTIVATED`` and gets this port in its ALUA members
+    (``default_tg_pt_gp``).
     """
-    tpg = _tpg_path(k, wwn, tag)
+    tpg = _tpg_path(k, wwn, tag, fabric)
     _index(lun, "LUN", 0, 65535)
     if k.devices.get((so.prefix, so.name)) is not so:
         raise _kerr(errno.ENOENT, f"storage object {so.prefix}/{so.name} is not in this kernel")
@@ -1156,11 +1310,14 @@ def create_lun(k: SimKernel, wwn: str, tag: int, lun: int, so: Device, *,
         raise _kerr(errno.EEXIST, f"LUN {lun} exists", path)
     rtpi = so.rtpi_next
     so.rtpi_next += 1
-    tiqn = k.targets[wwn].index
+    # tpg_get_inst_index: the tiqn index for iSCSI, 1 for tcm_loop (which speaks SAS, protocol 6)
+    tiqn = k.targets[wwn].index if fabric == "iscsi" else 1
+    fname = _FABRIC_NAMES.get(fabric, fabric)
+    proto = K.ISCSI_PROTO_ID if fabric == "iscsi" else 6
     inst, dev, port = (K.RO, f"{so.inst}\n"), (K.RO, f"{so.index}\n"), (K.RO, f"{rtpi}\n")
     zero = (K.RO, "0\n")
     k.write_tree(path, {
-        "alua_tg_pt_gp": (K.RW, K.LUN_ALUA_TG_PT_GP_TEXT if so.alua else ""),
+        "alua_tg_pt_gp": (K.RW, _lun_alua_text(k, so, DEFAULT_TG_PT_GP) if so.alua else ""),
         "alua_tg_pt_offline": (K.RW, "0\n"),
         "alua_tg_pt_status": (K.RW, "0\n"),
         "alua_tg_pt_write_md": (K.RW, "0\n"),
@@ -1170,19 +1327,24 @@ def create_lun(k: SimKernel, wwn: str, tag: int, lun: int, so: Device, *,
                           "role": (K.RO, f"Device{so.index}\n")},
             "scsi_tgt_port": {
                 "dev": dev, "hs_in_cmds": zero, "in_cmds": zero, "indx": port, "inst": inst,
-                "name": (K.RO, f"{K.FABRIC_NAME}Port#{rtpi}\n"),
+                "name": (K.RO, f"{fname}Port#{rtpi}\n"),
                 "port_index": (K.RO, f"{wwn}+t+{tag}\n"),
                 "read_mbytes": zero, "write_mbytes": zero,
             },
             "scsi_transport": {
                 "dev_name": (K.RO, f"{wwn}+{so.serial or so.vendor}\n"),
-                "device": (K.RO, f"scsiTransport{K.FABRIC_NAME}\n"),
+                "device": (K.RO, f"scsiTransport{fname}\n"),
                 "indx": (K.RO, f"{tiqn}\n"), "inst": inst,
-                "proto_id": (K.RO, f"{K.ISCSI_PROTO_ID}\n"),
+                "proto_id": (K.RO, f"{proto}\n"),
             },
         },
     })
-    so.exports.append((wwn, tag, lun))
+    export = (wwn, tag, lun)
+    so.exports.append(export)
+    if fabric != "iscsi":
+        so.export_fabric[export] = fabric
+    if so.alua:
+        so.members.setdefault(DEFAULT_TG_PT_GP, []).append(export)
     _write_export_state(k, so)
     return path
 
@@ -1199,9 +1361,9 @@ def _lun_device(k: SimKernel, lun_path: str) -> Device | None:
     return None
 
 
-def delete_lun(k: SimKernel, wwn: str, tag: int, lun: int) -> None:
+def delete_lun(k: SimKernel, wwn: str, tag: int, lun: int, fabric: str = "iscsi") -> None:
     """Unlink and rmdir ``lun/lun_<lun>``; EBUSY while a mapped LUN points at it."""
-    tpg = _tpg_path(k, wwn, tag)
+    tpg = _tpg_path(k, wwn, tag, fabric)
     path = os.path.join(tpg, "lun", f"lun_{_index(lun, 'LUN', 0, 65535)}")
     if not os.path.isdir(path):
         raise _kerr(errno.ENOENT, f"no LUN {lun}", path)
@@ -1211,8 +1373,187 @@ def delete_lun(k: SimKernel, wwn: str, tag: int, lun: int) -> None:
     dev = _lun_device(k, path)
     k._remove_tree(path)
     if dev is not None:
-        dev.exports.remove((wwn, tag, lun))
+        export = (wwn, tag, lun)
+        dev.exports.remove(export)
+        dev.export_fabric.pop(export, None)
+        for members in dev.members.values():
+            if export in members:
+                members.remove(export)
         _write_export_state(k, dev)
+
+
+# ---------------------------------------------------------------------------
+# ALUA target port groups
+# ---------------------------------------------------------------------------
+
+#: alua_access_state -> what the LUN's ``alua_tg_pt_gp`` shows (core_alua_dump_state).
+_ALUA_STATE_NAMES = {0: "Active/Optimized", 1: "Active/NonOptimized", 2: "Standby", 3: "Unavailable",
+                     4: "LBA Dependent", 14: "Offline", 15: "Transitioning"}
+#: The support flag each state needs (tg_pt_gp_alua_supported_states).
+_ALUA_STATE_FLAG = {0: "alua_support_active_optimized", 1: "alua_support_active_nonoptimized",
+                    2: "alua_support_standby", 3: "alua_support_unavailable", 4: "alua_support_lba_dependent",
+                    14: "alua_support_offline", 15: "alua_support_transitioning"}
+_ALUA_TYPES = ("None", "Implicit", "Explicit", "Implicit and Explicit")
+_ALUA_STATUSES = ("None", "Altered by Explicit STPG", "Altered by Implicit ALUA")
+#: Numeric parameters and their largest value (ALUA_MAX_* in target_core_alua.h).
+_ALUA_MAX = {"nonop_delay_msecs": 10000, "trans_delay_msecs": 30000, "implicit_trans_secs": 255,
+             "preferred": 1, "alua_write_metadata": 1,
+             **{flag: 1 for flag in _ALUA_STATE_FLAG.values() if flag != "alua_support_lba_dependent"}}
+
+
+def _alua_groups(k: SimKernel, so: Device) -> list[str]:
+    path = k.path(so.rel, "alua")
+    return sorted(e.name for e in os.scandir(path) if e.is_dir()) if os.path.isdir(path) else []
+
+
+def _group_path(k: SimKernel, so: Device, group: str) -> str:
+    check_name(group, "ALUA group name")
+    path = k.path(so.rel, "alua", group)
+    if not os.path.isdir(path):
+        raise _kerr(errno.ENOENT, f"no ALUA group {group} in {so.prefix}/{so.name}", path)
+    return path
+
+
+def _group_valid(path: str) -> bool:
+    """tg_pt_gp_valid_id: the default group, or one whose id was written."""
+    return os.path.basename(path) == DEFAULT_TG_PT_GP or _read(os.path.join(path, "tg_pt_gp_id")) not in ("", "0")
+
+
+def _lun_alua_text(k: SimKernel, so: Device, group: str) -> str:
+    """A LUN's ``alua_tg_pt_gp`` in ``group`` (core_alua_show_tg_pt_gp_info)."""
+    path = k.path(so.rel, "alua", group)
+    if group == DEFAULT_TG_PT_GP and not os.path.isdir(path):
+        return K.LUN_ALUA_TG_PT_GP_TEXT
+    state = int(_read(os.path.join(path, "alua_access_state")) or 0)
+    return (f"TG Port Alias: {group}\n"
+            f"TG Port Group ID: {_read(os.path.join(path, 'tg_pt_gp_id')) or 0}\n"
+            f"TG Port Primary Access State: {_ALUA_STATE_NAMES.get(state, 'Unknown')}\n"
+            f"TG Port Primary Access Status: {_read(os.path.join(path, 'alua_access_status')) or 'None'}\n"
+            "TG Port Secondary Access State: None\n"
+            "TG Port Secondary Access Status: None\n")
+
+
+def _lun_dir(k: SimKernel, so: Device, export: tuple[str, int, int]) -> str:
+    wwn, tag, lun = export
+    fabric = so.export_fabric.get(export, "iscsi")
+    return k.path(fabric, wwn, f"tpgt_{tag}", "lun", f"lun_{lun}")
+
+
+def _rewrite_group_luns(k: SimKernel, so: Device, group: str) -> None:
+    """What each member LUN shows of its group (state, status, id) after the group changed."""
+    text = _lun_alua_text(k, so, group)
+    for export in so.members.get(group, ()):
+        k._rewrite(os.path.join(_lun_dir(k, so, export), "alua_tg_pt_gp"), text, K.RW)
+
+
+def create_alua_group(k: SimKernel, so: Device, group: str) -> str:
+    """mkdir ``core/<hba>/<so>/alua/<group>``: id 0 (not valid until written), the kernel's defaults."""
+    check_name(group, "ALUA group name")
+    if not so.alua:
+        raise _kerr(errno.ENODEV, f"{so.prefix}/{so.name} passes ALUA through: it has no ALUA groups")
+    path = k.path(so.rel, "alua", group)
+    if os.path.lexists(path):
+        raise _kerr(errno.EEXIST, f"ALUA group {group} exists", path)
+    k.write_tree(path, {**{n: (m, t) for n, m, t in K.TG_PT_GP_FILES}, "members": (K.RO, "")})
+    so.members[group] = []
+    return path
+
+
+def set_alua_group_id(k: SimKernel, so: Device, group: str, tg_pt_gp_id: int) -> None:
+    """Write ``tg_pt_gp_id`` once (core_alua_set_tg_pt_gp_id): unique in the device, 1-65535."""
+    path = _group_path(k, so, group)
+    number = _index(_as_int(tg_pt_gp_id), "tg_pt_gp_id", 0, 65535)
+    if _group_valid(path):
+        raise _kerr(errno.EINVAL, f"ALUA group {group} already has a valid id")
+    for other in _alua_groups(k, so):
+        if other != group and _read(k.path(so.rel, "alua", other, "tg_pt_gp_id")) == str(number):
+            raise _kerr(errno.EINVAL, f"ALUA group id {number} already exists in {so.prefix}/{so.name}")
+    if number == 0:
+        raise _kerr(errno.EINVAL, "tg_pt_gp_id 0 belongs to default_tg_pt_gp")
+    k._rewrite(os.path.join(path, "tg_pt_gp_id"), f"{number}\n", K.RW)
+
+
+def set_alua_group_param(k: SimKernel, so: Device, group: str, param: str, value: int | str) -> None:
+    """Write one parameter of an ALUA group with the kernel's checks.
+
+    ``alua_access_state`` needs a valid id, implicit ALUA in the access type
+    and the state's support flag; it is an implicit transition, so the
+    status becomes "Altered by Implicit ALUA". Type and status are written
+    as numbers and shown as words. Member LUNs show the new state.
+    """
+    path = _group_path(k, so, group)
+    number = _as_int(value)
+    target = os.path.join(path, param)
+    if param == "alua_access_state":
+        if not _group_valid(path):
+            raise _kerr(errno.EINVAL, "unable to do implicit ALUA on an invalid tg_pt_gp id")
+        access = _read(os.path.join(path, "alua_access_type"))
+        if access not in ("Implicit", "Implicit and Explicit"):
+            raise _kerr(errno.EINVAL, "implicit ALUA transitions need alua_access_type 1 or 3")
+        flag = _ALUA_STATE_FLAG.get(number)
+        if flag is None or _read(os.path.join(path, flag)) != "1":
+            raise _kerr(errno.EINVAL, f"ALUA state {number} is not supported by this group")
+        if int(_read(target) or 0) != number:
+            k._rewrite(target, f"{number}\n", K.RW)
+            k._rewrite(os.path.join(path, "alua_access_status"), _ALUA_STATUSES[2] + "\n", K.RW)
+        _rewrite_group_luns(k, so, group)
+        return
+    if param == "alua_access_status":
+        if not _group_valid(path):
+            raise _kerr(errno.EINVAL, "unable to set the status of an invalid tg_pt_gp id")
+        if number not in (0, 1, 2):
+            raise _kerr(errno.EINVAL, f"alua_access_status is 0, 1 or 2, not {number}")
+        k._rewrite(target, _ALUA_STATUSES[number] + "\n", K.RW)
+        _rewrite_group_luns(k, so, group)
+        return
+    if param == "alua_access_type":
+        if number not in (0, 1, 2, 3):
+            raise _kerr(errno.EINVAL, f"alua_access_type is 0 to 3, not {number}")
+        k._rewrite(target, _ALUA_TYPES[number] + "\n", K.RW)
+        return
+    if param == "tg_pt_gp_id":
+        set_alua_group_id(k, so, group, number)
+        return
+    high = _ALUA_MAX.get(param)
+    if high is None:
+        raise _kerr(errno.ENOENT if not os.path.exists(target) else errno.EACCES,
+                    f"ALUA group parameter {param!r} cannot be written", target)
+    _index(number, param, 0, high)
+    k._rewrite(target, f"{number}\n", K.RW)
+
+
+def delete_alua_group(k: SimKernel, so: Device, group: str) -> None:
+    """rmdir the group: its LUNs go back to ``default_tg_pt_gp`` (at the end of its list)."""
+    path = _group_path(k, so, group)
+    if group == DEFAULT_TG_PT_GP:
+        raise _kerr(errno.EPERM, "default_tg_pt_gp cannot be deleted", path)
+    moved = so.members.pop(group, [])
+    k._remove_tree(path)
+    if moved:
+        so.members.setdefault(DEFAULT_TG_PT_GP, []).extend(moved)
+        _rewrite_group_luns(k, so, DEFAULT_TG_PT_GP)
+        _write_members(k, so)
+
+
+def set_lun_alua_group(k: SimKernel, wwn: str, tag: int, lun: int, group: str, fabric: str = "iscsi") -> None:
+    """Write ``lun_N/alua_tg_pt_gp`` (core_alua_store_tg_pt_gp_info): ENODEV for a group without a valid id."""
+    path = os.path.join(_tpg_path(k, wwn, tag, fabric), "lun", f"lun_{_index(lun, 'LUN', 0, 65535)}")
+    if not os.path.isdir(path):
+        raise _kerr(errno.ENOENT, f"no LUN {lun}", path)
+    dev = _lun_device(k, path)
+    if dev is None or not dev.alua:
+        raise _kerr(errno.ENODEV, f"LUN {lun} has no ALUA-capable backstore", path)
+    name = DEFAULT_TG_PT_GP if group in ("", "NULL") else group
+    group_dir = k.path(dev.rel, "alua", name)
+    if not os.path.isdir(group_dir) or not _group_valid(group_dir):
+        raise _kerr(errno.ENODEV, f"unable to locate ALUA target port group {name}", path)
+    export = (wwn, tag, lun)
+    for members in dev.members.values():
+        if export in members:
+            members.remove(export)
+    dev.members.setdefault(name, []).append(export)
+    k._rewrite(os.path.join(path, "alua_tg_pt_gp"), _lun_alua_text(k, dev, name), K.RW)
+    _write_members(k, dev)
 
 
 def _mapped_luns_of(tpg: str) -> Iterable[tuple[str, tuple[int, int]]]:

@@ -10,8 +10,10 @@ range).
 What a real host has outside configfs is pretended under the root: a new
 block backstore's device gets a sysfs entry (10 GiB unless the tree already
 has it), a new fileio file is created under ``<root>/<path>`` (sparse, with
-its parent directories). The demo kernel loads only ``iscsi_target_mod``, so
-other fabrics are refused with a clear message.
+its parent directories). The demo kernel has ``iscsi_target_mod`` loaded and
+``tcm_loop`` available: the first loopback target loads it (``loopback/``
+appears, as rtslib-fb's ``FabricModule`` makes it); other fabrics are
+refused with a clear message.
 
 No Textual here.
 """
@@ -24,6 +26,7 @@ import os
 import random
 from collections.abc import Iterator, Mapping
 
+from sanctl.sim import kfiles as K
 from sanctl.sim import layout as L
 from sanctl.target import changes as C
 from sanctl.target import rebuild
@@ -73,6 +76,10 @@ class SimWriter(Writer):
             raise OSError(errno.EINVAL, f"{path} is outside the demo root")
         return full
 
+    def available_fabrics(self, config=None) -> tuple[str, ...]:
+        """iSCSI and loopback: the demo kernel has both modules (tcm_loop loads on first use)."""
+        return FABRICS
+
     def backing_file(self, path: str) -> tuple[str, int]:
         if _is_block_path(path):
             return "block", 0
@@ -112,9 +119,9 @@ class SimWriter(Writer):
         method = getattr(self, "_" + type(change).__name__, None)
         if method is None:
             raise OSError(errno.ENOSYS, f"the demo kernel cannot do {type(change).__name__}")
-        if hasattr(change, "fabric") and change.fabric != "iscsi":
-            raise OSError(errno.ENOENT, f"the {change.fabric} fabric is not loaded in the demo SAN "
-                                        "(its kernel has only iscsi_target_mod)")
+        if getattr(change, "fabric", "iscsi") not in FABRICS:
+            raise OSError(errno.ENOENT, f"the {change.fabric} fabric is not available in the demo SAN "
+                                        "(its kernel has iscsi_target_mod and tcm_loop)")
         method(k, change)
 
     def _CreateBackingFile(self, k: L.SimKernel, c: CreateBackingFile) -> None:
@@ -128,6 +135,10 @@ class SimWriter(Writer):
         os.unlink(self.host_path(c.file))
 
     def _CreateBlock(self, k: L.SimKernel, c: C.CreateBlock) -> None:
+        if not c.exclusive and _release(k) < C.SHARED_BLOCK_KERNEL:
+            # iblock before 6.17 ignores exclusive=0 and rtslib-fb then refuses (and removes the object)
+            raise OSError(errno.EINVAL, "Cannot configure StorageObject. exclusive=false not supported "
+                                        f"(the demo kernel is {K.KERNEL_RELEASE})")
         if c.exclusive:
             for dev in k.devices.values():
                 if dev.prefix == "iblock" and f"UDEV PATH: {c.dev} " in dev.info_tail:
@@ -159,23 +170,49 @@ class SimWriter(Writer):
     def _SetStorageObjectAttribute(self, k: L.SimKernel, c: C.SetStorageObjectAttribute) -> None:
         L.set_storage_object_attribute(k, k.device(c.plugin, c.name), c.attribute, c.value)
 
+    def _CreateAluaGroup(self, k: L.SimKernel, c: C.CreateAluaGroup) -> None:
+        # rtslib-fb's ALUATargetPortGroup(so, name, tag): mkdir, then the id (the group goes if it is refused)
+        so = k.device(c.plugin, c.name)
+        L.create_alua_group(k, so, c.group)
+        try:
+            L.set_alua_group_id(k, so, c.group, c.tg_pt_gp_id)
+        except OSError:
+            L.delete_alua_group(k, so, c.group)
+            raise
+
+    def _DeleteAluaGroup(self, k: L.SimKernel, c: C.DeleteAluaGroup) -> None:
+        L.delete_alua_group(k, k.device(c.plugin, c.name), c.group)
+
+    def _SetAluaGroupParameter(self, k: L.SimKernel, c: C.SetAluaGroupParameter) -> None:
+        L.set_alua_group_param(k, k.device(c.plugin, c.name), c.group, c.parameter, int(c.value))
+
+    def _SetLunAluaGroup(self, k: L.SimKernel, c: C.SetLunAluaGroup) -> None:
+        L.set_lun_alua_group(k, c.target, c.tpg, c.index, c.group, c.fabric)
+
     def _CreateTarget(self, k: L.SimKernel, c: C.CreateTarget) -> None:
-        L.create_target(k, c.target)
+        L.create_target(k, c.target, c.fabric)
 
     def _DeleteTarget(self, k: L.SimKernel, c: C.DeleteTarget) -> None:
-        L.delete_target(k, c.target)
+        L.delete_target(k, c.target, c.fabric)
 
     def _CreateTpg(self, k: L.SimKernel, c: C.CreateTpg) -> None:
-        L.create_tpg(k, c.target, c.tpg)
+        L.create_tpg(k, c.target, c.tpg, c.fabric)
+        if c.fabric in C.NEXUS_FABRICS:  # rtslib-fb gives a new TPG a generated nexus at once
+            L.set_loopback_nexus(k, c.target, c.tpg, self._naa(k))
 
     def _DeleteTpg(self, k: L.SimKernel, c: C.DeleteTpg) -> None:
-        L.delete_tpg(k, c.target, c.tpg)
+        L.delete_tpg(k, c.target, c.tpg, c.fabric)
+
+    @staticmethod
+    def _naa(k: L.SimKernel) -> str:
+        """A naa. name as rtslib-fb's generate_wwn('naa') makes it (from the kernel's seeded rng)."""
+        return "naa.5001405" + f"{k.rng.getrandbits(36):09x}"
 
     def _SetTpgEnabled(self, k: L.SimKernel, c: C.SetTpgEnabled) -> None:
         L.set_tpg_enable(k, c.target, c.tpg, c.enabled)
 
     def _SetTpgAttribute(self, k: L.SimKernel, c: C.SetTpgAttribute) -> None:
-        L.set_tpg_attribute(k, c.target, c.tpg, c.attribute, int(c.value))
+        L.set_tpg_attribute(k, c.target, c.tpg, c.attribute, int(c.value), c.fabric)
 
     def _SetTpgParameter(self, k: L.SimKernel, c: C.SetTpgParameter) -> None:
         L.set_tpg_parameter(k, c.target, c.tpg, c.parameter, c.value)
@@ -187,10 +224,10 @@ class SimWriter(Writer):
         L.set_discovery_auth(k, **_auth_kwargs(c.chap), enforce=c.enforce)
 
     def _CreateLun(self, k: L.SimKernel, c: C.CreateLun) -> None:
-        L.create_lun(k, c.target, c.tpg, c.index, k.device(*c.storage_object), alias=c.alias)
+        L.create_lun(k, c.target, c.tpg, c.index, k.device(*c.storage_object), alias=c.alias, fabric=c.fabric)
 
     def _DeleteLun(self, k: L.SimKernel, c: C.DeleteLun) -> None:
-        L.delete_lun(k, c.target, c.tpg, c.index)
+        L.delete_lun(k, c.target, c.tpg, c.index, c.fabric)
 
     def _CreateAcl(self, k: L.SimKernel, c: C.CreateAcl) -> None:
         L.create_acl(k, c.target, c.tpg, c.initiator)
@@ -270,6 +307,9 @@ class SimWriter(Writer):
         return errors
 
 
+#: The fabrics the demo kernel has: iscsi_target_mod loaded, tcm_loop loaded on first use.
+FABRICS = ("iscsi", "loopback")
+
 #: Directories under /dev that hold files, not block devices.
 _DEV_FILESYSTEMS = ("/dev/shm/", "/dev/pts/", "/dev/mqueue/", "/dev/hugepages/")
 
@@ -277,6 +317,14 @@ _DEV_FILESYSTEMS = ("/dev/shm/", "/dev/pts/", "/dev/mqueue/", "/dev/hugepages/")
 def _is_block_path(path: str) -> bool:
     """Whether the demo treats ``path`` as a block device (there is no /dev under its root)."""
     return path.startswith("/dev/") and not path.startswith(_DEV_FILESYSTEMS)
+
+
+def _release(k: L.SimKernel) -> tuple[int, int]:
+    """(major, minor) of the simulated kernel, from its ``target/version``."""
+    import re
+
+    m = re.search(r" on (\d+)\.(\d+)", _read(os.path.join(k.cfs, "version")))
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
 
 
 def _auth_kwargs(chap: C.Chap) -> dict[str, str]:

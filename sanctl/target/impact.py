@@ -43,6 +43,8 @@ class Impact:
     removes: tuple[Dependent, ...] = ()
     sessions: tuple[str, ...] = ()
     steps: tuple[C.Change, ...] = ()
+    #: What changes without being removed (LUNs going back to default_tg_pt_gp), for the confirmation.
+    notes: tuple[str, ...] = ()
 
     @property
     def keys(self) -> frozenset:
@@ -55,15 +57,18 @@ class Impact:
         """One sentence: what goes with it."""
         if not self.exists:
             return f"{self.change.subject} does not exist (already deleted?)."
-        if not self.removes:
+        groups = sum(1 for n in self.notes if n.startswith("its ALUA group "))
+        if not self.removes and not groups:
             extra = f"; {_plural(len(self.sessions), 'session')} affected" if self.sessions else ""
             return f"{self.change.describe()}: nothing else depends on it{extra}."
         parts = []
         for kind, word in (("target", "target"), ("tpg", "TPG"), ("lun", "LUN"), ("acl", "ACL"),
-                           ("mapped_lun", "mapped LUN"), ("portal", "portal")):
+                           ("mapped_lun", "mapped LUN"), ("portal", "portal"), ("alua_group", "ALUA group")):
             n = self.count(kind)
             if n:
                 parts.append(_plural(n, word))
+        if groups:
+            parts.append(_plural(groups, "ALUA group"))
         text = f"{self.change.describe()}: also removes {_join(parts)}"
         luns = [d for d in self.removes if d.kind == "lun"]
         targets = {d.key[2] for d in luns}
@@ -77,6 +82,7 @@ class Impact:
         """The confirmation's body: the summary, then every dependent and session."""
         out = [self.summary()]
         out.extend(f"  - {d.label}" for d in self.removes)
+        out.extend(f"  ~ {n}" for n in self.notes)
         out.extend(f"  ! {s}" for s in self.sessions)
         return out
 
@@ -182,7 +188,7 @@ class _Cascade:
         self.steps.append(C.DeletePortal(self.wwn, tpg.tag, ip, port, fabric=self.fabric))
 
     def tpg(self, tpg: Tpg, *, as_dependent: bool = True) -> None:
-        if tpg.enabled:
+        if tpg.enabled and self.fabric not in C.NEXUS_FABRICS:  # a loopback TPG has no enable switch
             self.steps.append(C.SetTpgEnabled(self.wwn, tpg.tag, False, fabric=self.fabric))
         for acl in tpg.acls:
             self.acl(tpg, acl)
@@ -266,6 +272,14 @@ def impact(config: SanConfig, change: C.Change, sessions: Iterable = ()) -> Impa
         keys = {(change.tpg, change.initiator)}
         found = _sessions(sessions, change.fabric, change.target, keys, f"loses LUN {change.index}")
         return Impact(change, True, (), tuple(found), (change,))
+    if isinstance(change, C.DeleteAluaGroup):
+        so = config.storage_object(change.key)
+        if so is None or (so.alua_groups is not None and not any(g.name == change.group for g in so.alua_groups)):
+            return Impact(change, False)
+        notes = tuple(f"LUN {lun.index} of {C._tpg_label(t.fabric, t.wwn, tpg.tag)} returns to "
+                      f"{C.DEFAULT_ALUA_GROUP}"
+                      for t, tpg, lun in config.users_of(change.key) if lun.alua_tg_pt_gp_name == change.group)
+        return Impact(change, True, (), (), (change,), notes)
     if isinstance(change, C.DeletePortal):
         tpg = find_tpg(config, change.fabric, change.target, change.tpg)
         if tpg is None or not any((p.ip_address, p.port) == (change.address, change.port) for p in tpg.portals):
@@ -296,5 +310,10 @@ def _storage_object(config: SanConfig, change: C.DeleteStorageObject, sessions: 
         steps.extend(cascade.steps)
         found.extend(_sessions(sessions, fabric, wwn, cascade.session_keys,
                                f"loses the disk {change.plugin}/{change.name}"))
+    so = config.storage_object(change.key)
+    groups = [g.name for g in (so.alua_groups or ()) if g.name != C.DEFAULT_ALUA_GROUP]
+    # its ALUA groups go with it (rtslib-fb deletes them first; configfs refuses the rmdir otherwise)
+    steps.extend(C.DeleteAluaGroup(change.plugin, change.name, g) for g in groups)
+    notes = tuple(f"its ALUA group {g}" for g in groups)
     steps.append(C.DeleteStorageObject(change.plugin, change.name))
-    return Impact(change, True, tuple(removes), tuple(found), tuple(steps))
+    return Impact(change, True, tuple(removes), tuple(found), tuple(steps), notes)

@@ -7,8 +7,9 @@ object's dump, taken just before it goes, recreates it with the same
 serial, aliases, attributes and CHAP).
 
 The order follows rtslib-fb's ``restore()``: a backstore, then its
-attributes; a TPG, its attributes and parameters, LUNs, portals, ACLs
+attributes and ALUA groups; a TPG, its attributes and parameters, LUNs, portals, ACLs
 (attributes, mapped LUNs, tag, CHAP), then ``enable`` and the TPG's CHAP.
+A LUN joins its ALUA group right after it is created.
 
 A malformed entry raises :class:`RebuildError` naming the object; a name
 the rules of :mod:`sanctl.names` refuse raises
@@ -26,7 +27,7 @@ from sanctl.names import InvalidValue
 from sanctl.target import changes as C
 
 #: The ALUA group the kernel gives every backstore (never created or restored).
-DEFAULT_ALUA_GROUP = "default_tg_pt_gp"
+DEFAULT_ALUA_GROUP = C.DEFAULT_ALUA_GROUP
 
 
 class RebuildError(ValueError):
@@ -81,8 +82,23 @@ def storage_object_key(d: Mapping) -> tuple[str, str]:
     return (str(d.get("plugin", "?")), str(d.get("name", "?")))
 
 
-def storage_object(d: Mapping, *, attributes: bool = True) -> list[C.Change]:
-    """The create (same serial) and attribute changes of one ``storage_objects[]`` entry."""
+def alua_group(plugin: str, name: str, g: Mapping) -> list[C.Change]:
+    """An ``alua_tpgs[]`` entry: the group with its id, then its parameters in rtslib-fb's order."""
+    what = f"an ALUA group of {plugin}/{name}"
+    group = _get(g, "name", what, str)
+    out: list[C.Change] = [C.CreateAluaGroup(plugin, name, group, _get(g, "tg_pt_gp_id", what, int))]
+    for param in C.ALUA_PARAMS:
+        value = g.get(param)
+        if value is not None:
+            out.append(C.SetAluaGroupParameter(plugin, name, group, param, value))
+    return out
+
+
+def storage_object(d: Mapping, *, attributes: bool = True, alua: bool = True) -> list[C.Change]:
+    """The create (same serial), attribute and ALUA group changes of one ``storage_objects[]`` entry.
+
+    ``default_tg_pt_gp`` is left as the kernel makes it, as rtslib-fb's restore does.
+    """
     plugin = _get(d, "plugin", "storage object", str)
     name = _get(d, "name", f"storage object of plugin {plugin}", str)
     what = f"storage object {plugin}/{name}"
@@ -110,16 +126,14 @@ def storage_object(d: Mapping, *, attributes: bool = True) -> list[C.Change]:
     out: list[C.Change] = [create]
     if attributes:
         out.extend(C.SetStorageObjectAttribute(plugin, name, key, value) for key, value in _attributes(d))
-    return out
-
-
-def _alua_warnings(d: Mapping) -> list[str]:
-    out = []
-    for group in d.get("alua_tpgs") or ():
-        name = group.get("name") if isinstance(group, Mapping) else None
-        if name and name != DEFAULT_ALUA_GROUP:
-            out.append(f"ALUA group {name} of {d.get('plugin')}/{d.get('name')} is not rebuilt "
-                       "(sanctl does not create ALUA groups yet)")
+    if alua:
+        groups = d.get("alua_tpgs") or ()
+        if not isinstance(groups, (list, tuple)):
+            raise RebuildError(f"{what}: 'alua_tpgs' is not a list")
+        for g in groups:
+            if isinstance(g, Mapping) and g.get("name") == DEFAULT_ALUA_GROUP:
+                continue
+            out.extend(alua_group(plugin, name, g))
     return out
 
 
@@ -178,7 +192,11 @@ def tpg(fabric: str, wwn: str, d: Mapping, *, children: bool = True, enable: boo
         raise RebuildError(f"TPG {wwn}/tpg{tag}: 'parameters' is not a table")
     out.extend(C.SetTpgParameter(wwn, tag, k, v, fabric=fabric) for k, v in sorted(params.items()))
     if children:
-        out.extend(lun(fabric, wwn, tag, x) for x in d.get("luns") or ())
+        for x in d.get("luns") or ():
+            out.append(lun(fabric, wwn, tag, x))
+            group = x.get("alua_tg_pt_gp_name")
+            if group and group != DEFAULT_ALUA_GROUP:
+                out.append(C.SetLunAluaGroup(wwn, tag, x["index"], group, fabric=fabric))
         out.extend(portal(fabric, wwn, tag, x) for x in d.get("portals") or ())
         for x in d.get("node_acls") or ():
             out.extend(acl(fabric, wwn, tag, x))
@@ -197,17 +215,6 @@ def target(d: Mapping, *, children: bool = True) -> list[C.Change]:
     if children:
         for x in d.get("tpgs") or ():
             out.extend(tpg(fabric, wwn, x))
-    return out
-
-
-def _lun_warnings(d: Mapping) -> list[str]:
-    out = []
-    for t in d.get("tpgs") or ():
-        for x in t.get("luns") or () if isinstance(t, Mapping) else ():
-            name = x.get("alua_tg_pt_gp_name") if isinstance(x, Mapping) else None
-            if name and name != DEFAULT_ALUA_GROUP:
-                out.append(f"LUN {x.get('index')} of {d.get('wwn')}/tpg{t.get('tag')} was in ALUA group "
-                           f"{name}; it is rebuilt in {DEFAULT_ALUA_GROUP}")
     return out
 
 
@@ -266,16 +273,14 @@ def plan(data: Mapping, *, target: str | None = None) -> list[Group]:
     groups = []
     for d in sos:
         key = storage_object_key(d) if isinstance(d, Mapping) else ("?", "?")
-        groups.append(_group("storage_object", key, f"backstore {key[0]}/{key[1]}", storage_object, d,
-                             _alua_warnings(d) if isinstance(d, Mapping) else ()))
+        groups.append(_group("storage_object", key, f"backstore {key[0]}/{key[1]}", storage_object, d))
     for d in fabrics:
         name = d.get("name", "?") if isinstance(d, Mapping) else "?"
         groups.append(_group("fabric", (name,), f"{name} discovery authentication", fabric, d))
     for d in targets:
         wwn = d.get("wwn", "?") if isinstance(d, Mapping) else "?"
         fab = d.get("fabric", "iscsi") if isinstance(d, Mapping) else "iscsi"
-        groups.append(_group("target", (fab, wwn), C._target_label(fab, wwn), target_changes, d,
-                             _lun_warnings(d) if isinstance(d, Mapping) else ()))
+        groups.append(_group("target", (fab, wwn), C._target_label(fab, wwn), target_changes, d))
     return groups
 
 

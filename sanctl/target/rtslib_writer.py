@@ -114,6 +114,23 @@ class RtslibWriter(Writer):
     def _SetStorageObjectAttribute(self, c: C.SetStorageObjectAttribute) -> None:
         self._so(c.plugin, c.name).set_attribute(c.attribute, c.value)
 
+    def _alua_group(self, c):
+        return self._rtslib.ALUATargetPortGroup(self._so(c.plugin, c.name), c.group)  # lookup
+
+    def _CreateAluaGroup(self, c: C.CreateAluaGroup) -> None:
+        self._rtslib.ALUATargetPortGroup(self._so(c.plugin, c.name), c.group, c.tg_pt_gp_id)
+
+    def _DeleteAluaGroup(self, c: C.DeleteAluaGroup) -> None:
+        self._alua_group(c).delete()
+
+    def _SetAluaGroupParameter(self, c: C.SetAluaGroupParameter) -> None:
+        setattr(self._alua_group(c), c.parameter, int(c.value))
+
+    def _SetLunAluaGroup(self, c: C.SetLunAluaGroup) -> None:
+        # LUN.alua_tg_pt_gp_name's setter swallows errors; write the file so a refusal is seen.
+        lun = self._rtslib.LUN(self._tpg(c), c.index)
+        self._rtslib.utils.fwrite(f"{lun.path}/alua_tg_pt_gp", c.group)
+
     def _CreateTarget(self, c: C.CreateTarget) -> None:
         self._rtslib.Target(self._rtslib.FabricModule(c.fabric), c.target, mode="create")
 

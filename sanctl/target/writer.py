@@ -40,7 +40,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sanctl.model import Auth, SanConfig, Settings, Tpg
+from sanctl.model import Auth, SanConfig, Settings, StorageObject, Tpg
 from sanctl.names import InvalidValue
 from sanctl.target import changes as C
 from sanctl.target import configfs as cf
@@ -439,15 +439,30 @@ class Planner:
                 parts.append(f"{gone} of the objects listed are gone")
             raise PreconditionFailed("changed meanwhile: " + "; ".join(parts)
                                      + ". Nothing was deleted: look again and confirm")
-        return [Planned(step, tuple(self.undo_of_delete(step))) for step in found.steps]
+        gone = frozenset((x.fabric, x.target, x.tpg, x.index) for x in found.steps if isinstance(x, C.DeleteLun))
+        return [Planned(step, tuple(self.undo_of_delete(step, gone))) for step in found.steps]
 
     _DeleteStorageObject = _DeleteTarget = _DeleteTpg = _DeleteLun = _DeleteAcl = _delete
-    _DeleteMappedLun = _DeletePortal = _delete
+    _DeleteMappedLun = _DeletePortal = _DeleteAluaGroup = _delete
 
-    def undo_of_delete(self, step: C.Change) -> list[C.Change]:
-        """The changes recreating what ``step`` removes, from the configuration read before."""
+    def undo_of_delete(self, step: C.Change, gone: frozenset = frozenset()) -> list[C.Change]:
+        """The changes recreating what ``step`` removes, from the configuration read before.
+
+        ``gone``: the ``(fabric, target, tpg, lun)`` of LUNs the same cascade
+        deletes (their own undo puts them back in their ALUA group).
+        """
         if isinstance(step, C.SetTpgEnabled):
             return [replace(step, enabled=not step.enabled)]
+        if isinstance(step, C.DeleteAluaGroup):
+            d = next((s for s in self.dump()["storage_objects"] if (s["plugin"], s["name"]) == step.key), None)
+            g = next((g for g in d.get("alua_tpgs") or () if g.get("name") == step.group), None) if d else None
+            if g is None:
+                return []
+            out = rebuild.alua_group(step.plugin, step.name, g)
+            for target, tpg, lun in self.config.users_of(step.key):
+                if lun.alua_tg_pt_gp_name == step.group and (target.fabric, target.wwn, tpg.tag, lun.index) not in gone:
+                    out.append(C.SetLunAluaGroup(target.wwn, tpg.tag, lun.index, step.group, fabric=target.fabric))
+            return out
         if isinstance(step, C.DeleteMappedLun):
             acl = find_acl(find_tpg(self.config, step.fabric, step.target, step.tpg), step.initiator)
             m = next((m for m in acl.mapped_luns if m.index == step.index), None) if acl else None
@@ -460,8 +475,12 @@ class Planner:
             lun = next((x for x in tpg.luns if x.index == step.index), None) if tpg else None
             if lun is None or lun.storage_object is None:
                 return []
-            return [C.CreateLun(step.target, step.tpg, lun.storage_object, lun.index, _safe_alias(lun.alias),
-                                map_to_acls=False, fabric=step.fabric)]
+            out = [C.CreateLun(step.target, step.tpg, lun.storage_object, lun.index, _safe_alias(lun.alias),
+                               map_to_acls=False, fabric=step.fabric)]
+            if lun.alua_tg_pt_gp_name not in (None, "", C.DEFAULT_ALUA_GROUP):
+                out.append(C.SetLunAluaGroup(step.target, step.tpg, lun.index, lun.alua_tg_pt_gp_name,
+                                             fabric=step.fabric))
+            return out
         if isinstance(step, C.DeleteAcl):
             t = self._tpg_dump(step.fabric, step.target, step.tpg)
             d = next((a for a in t["node_acls"] if a["node_wwn"] == step.initiator), None) if t else None
@@ -487,7 +506,7 @@ class Planner:
         if isinstance(step, C.DeleteStorageObject):
             d = next((s for s in self.dump()["storage_objects"]
                       if (s["plugin"], s["name"]) == step.key), None)
-            return rebuild.storage_object(d) if d else []
+            return rebuild.storage_object(d, alua=False) if d else []  # its groups: their own undo
         return []
 
     # -- targets and TPGs --------------------------------------------------
@@ -514,6 +533,10 @@ class Planner:
 
     def _SetTpgEnabled(self, change: C.SetTpgEnabled) -> list[Planned]:
         tpg = _need_tpg(self.config, change)
+        if change.fabric in C.NEXUS_FABRICS:
+            if change.enabled:
+                return [Planned(change, unchanged=True)]
+            raise PreconditionFailed(f"a {change.fabric} TPG cannot be disabled (it has no enable switch)")
         if tpg.enabled == change.enabled:
             return [Planned(change, unchanged=True)]
         return [Planned(change, (replace(change, enabled=not change.enabled),))]
@@ -574,6 +597,76 @@ class Planner:
                 out.append(Planned(m, (C.DeleteMappedLun(change.target, change.tpg, acl.node_wwn, index,
                                                          fabric=change.fabric),)))
         return out
+
+    def _SetLunAluaGroup(self, change: C.SetLunAluaGroup) -> list[Planned]:
+        tpg = _need_tpg(self.config, change)
+        lun = next((x for x in tpg.luns if x.index == change.index), None)
+        if lun is None:
+            raise PreconditionFailed(f"LUN {change.index} of {change.tpg_label} does not exist")
+        if lun.storage_object is None:
+            raise PreconditionFailed(f"LUN {change.index} of {change.tpg_label} has no backstore (broken link)")
+        # the LUN's group is read with its backstore's groups
+        config = self.writer.read(C.Scope(targets=frozenset({(change.fabric, change.target)}),
+                                          storage_objects=frozenset({lun.storage_object})))
+        lun = next(x for x in _need_tpg(config, change).luns if x.index == change.index)
+        so = config.storage_object(lun.storage_object)
+        if so is None or so.alua_groups is None or lun.alua_tg_pt_gp_name is None:
+            raise PreconditionFailed(f"backstore {'/'.join(lun.storage_object)} passes ALUA through: "
+                                     "its LUNs have no ALUA group")
+        group = next((g for g in so.alua_groups if g.name == change.group), None)
+        if group is None:
+            raise PreconditionFailed(f"backstore {'/'.join(lun.storage_object)} has no ALUA group {change.group}")
+        if change.group != C.DEFAULT_ALUA_GROUP and not group.tg_pt_gp_id:
+            raise PreconditionFailed(f"ALUA group {change.group} has no id yet: the kernel cannot use it")
+        current = lun.alua_tg_pt_gp_name
+        if change.expect is not None and change.expect != current:
+            raise PreconditionFailed(f"changed meanwhile: it was in {change.expect} when shown and is now in {current}")
+        if current == change.group:
+            return [Planned(change, unchanged=True)]
+        return [Planned(change, (replace(change, group=current, expect=None),))]
+
+    # -- ALUA groups ---------------------------------------------------------
+
+    def _alua_so(self, change) -> StorageObject:
+        so = self.config.storage_object(change.key)
+        if so is None:
+            raise PreconditionFailed(f"backstore {change.plugin}/{change.name} does not exist")
+        if so.alua_groups is None or not cf.alua_supported(so):
+            raise PreconditionFailed(f"backstore {change.plugin}/{change.name} passes ALUA through "
+                                     "(alua_support=0): it has no ALUA groups")
+        return so
+
+    def _CreateAluaGroup(self, change: C.CreateAluaGroup) -> list[Planned]:
+        so = self._alua_so(change)
+        for g in so.alua_groups or ():
+            if g.name == change.group:
+                raise PreconditionFailed(f"{change.group_label} already exists")
+            if g.tg_pt_gp_id == change.tg_pt_gp_id:
+                raise PreconditionFailed(f"ALUA group {g.name} of {change.plugin}/{change.name} has id "
+                                         f"{change.tg_pt_gp_id} already")
+        return [Planned(change, (C.DeleteAluaGroup(change.plugin, change.name, change.group),))]
+
+    def _SetAluaGroupParameter(self, change: C.SetAluaGroupParameter) -> list[Planned]:
+        so = self._alua_so(change)
+        group = next((g for g in so.alua_groups or () if g.name == change.group), None)
+        if group is None:
+            raise PreconditionFailed(f"{change.group_label} does not exist")
+        raw = group.settings.value(change.parameter)
+        if raw is None:
+            raise PreconditionFailed(f"{change.subject} cannot be read")
+        current = str(C.alua_number(change.parameter, raw))
+        if change.expect is not None and str(C.alua_number(change.parameter, change.expect)) != current:
+            raise PreconditionFailed(f"changed meanwhile: it was {change.expect} when shown and is now {raw}; "
+                                     "nothing was written")
+        if current == change.value:
+            return [Planned(change, unchanged=True)]
+        undo = [replace(change, value=current, expect=None)]
+        if change.parameter == "alua_access_state":  # an implicit transition also sets the status
+            status = group.settings.value("alua_access_status")
+            if status is not None:
+                undo.append(replace(change, parameter="alua_access_status",
+                                    value=str(C.alua_number("alua_access_status", status)), expect=None))
+        return [Planned(change, tuple(undo))]
 
     # -- ACLs and mapped LUNs ---------------------------------------------
 
@@ -834,6 +927,19 @@ class Writer:
         """``("missing"|"file"|"block"|"other", size)`` of a fileio path."""
         raise NotImplementedError
 
+    def available_fabrics(self, config: SanConfig | None = None) -> tuple[str, ...]:
+        """The fabrics a target can be created in: loaded, or whose module this kernel has.
+
+        rtslib-fb loads a fabric's module when its first target is created
+        (``FabricModule``), so a module on disk is enough.
+        """
+        loaded = [f.name for f in config.fabrics] if config is not None else []
+        out = list(loaded)
+        for fabric, module in FABRIC_MODULES.items():
+            if fabric not in out and kernel_has_module(self.root, module):
+                out.append(fabric)
+        return tuple(out)
+
     def dump(self) -> dict[str, Any]:
         """The running configuration as saveconfig.json holds it."""
         from sanctl.target.saveconfig import dump
@@ -843,6 +949,31 @@ class Writer:
     def restore(self, data: Mapping, *, target: str | None = None) -> list[str]:
         """Replace the running configuration (or one target) with ``data``; the errors, per object."""
         raise NotImplementedError
+
+
+#: The kernel module of each fabric rtslib-fb knows (the ones a form may create targets in first).
+FABRIC_MODULES = {"iscsi": "iscsi_target_mod", "loopback": "tcm_loop", "vhost": "vhost_scsi"}
+
+
+def kernel_has_module(root: str, module: str) -> bool:
+    """Whether ``module`` is loaded or installed for the running kernel (under ``root``)."""
+    if os.path.isdir(os.path.join(root, "sys", "module", module)):
+        return True
+    try:
+        release = os.uname().release if root in ("", "/") else None
+    except AttributeError:  # pragma: no cover - not POSIX
+        return False
+    if release is None:
+        return False
+    for name in ("modules.dep", "modules.builtin"):
+        try:
+            with open(os.path.join("/lib/modules", release, name), encoding="utf-8", errors="replace") as handle:
+                if any(line.split(":", 1)[0].rsplit("/", 1)[-1].split(".ko", 1)[0].replace("-", "_") == module
+                       for line in handle):
+                    return True
+        except OSError:
+            continue
+    return False
 
 
 def path_kind(path: str) -> tuple[str, int]:
@@ -897,6 +1028,9 @@ class _NoWriter(Writer):
     """A writer that never writes (captured trees)."""
 
     mode = "captured"
+
+    def available_fabrics(self, config: SanConfig | None = None) -> tuple[str, ...]:
+        return tuple(f.name for f in config.fabrics) if config is not None else ()
 
     def execute(self, change: C.Change) -> None:  # pragma: no cover - check_writable refuses first
         raise ReadOnlyError(self.readonly_reason)

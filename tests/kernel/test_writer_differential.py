@@ -2,8 +2,10 @@
 rtslib-fb (the real one): what sanctl's reader sees must be the same.
 
 Random by nature and so compared aside: LUN and mapped-LUN link names
-(aliases); the loopback nexus. Serials are given explicitly, so they are
-compared too.
+(aliases); the loopback nexus (not in the dump). Serials are given
+explicitly, so they are compared too. The list covers a loopback target
+(TPG with its nexus, LUNs), ALUA groups (state, status, preference,
+membership, delete) and fileio aio.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ def _strip(value):
     return value
 
 
+LOOP = "naa.5001405c0ffee123"
+
+
 def _batches(loop: str, file: str):
     from sanctl.target import changes as C
 
@@ -37,6 +42,12 @@ def _batches(loop: str, file: str):
             C.CreateRamdisk("d-ram", "8M", wwn="dramserial"),
             C.CreateRamdisk("d-null", "4M", nullio=True, wwn="dnullserial"),
             C.SetStorageObjectAttribute("fileio", "d-file", "emulate_tpu", 1),
+            C.CreateAluaGroup("ramdisk", "d-ram", "site_b", 2),
+            C.SetAluaGroupParameter("ramdisk", "d-ram", "site_b", "alua_access_state", "Standby"),
+            C.SetAluaGroupParameter("ramdisk", "d-ram", "site_b", "preferred", 1),
+            C.SetAluaGroupParameter("ramdisk", "d-ram", "site_b", "nonop_delay_msecs", 250),
+            C.CreateAluaGroup("ramdisk", "d-ram", "gone", 3),
+            C.CreateFileio("d-aio", file + ".aio", "4M", aio=True, wwn="daioserial"),
         ],
         [
             *C.targetcli_iscsi_target(T, portal=("127.0.0.1", 3260)),
@@ -46,6 +57,7 @@ def _batches(loop: str, file: str):
             C.CreateAcl(T, 1, HOST2),
             C.CreateLun(T, 1, ("ramdisk", "d-ram"), index=7),
             C.CreateMappedLun(T, 1, HOST2, 20, 7, write_protect=True),
+            C.SetLunAluaGroup(T, 1, 7, "site_b"),
             C.SetAclAuth(T, 1, HOST, chap),
             C.SetAclAttribute(T, 1, HOST, "nopin_timeout", 25),
             C.SetAclCmdsnDepth(T, 1, HOST2, 32),
@@ -64,14 +76,21 @@ def _batches(loop: str, file: str):
             *C.targetcli_iscsi_target(T2, portal=("127.0.0.1", 3262)),
             C.CreateLun(T2, 1, ("ramdisk", "d-ram")),
             C.SetDiscoveryAuth(C.Chap("disc", "disc-secret-123", "disc-t", "disc-t-secret-1"), enforce=True),
+            *C.loopback_target(LOOP),
+            C.CreateLun(LOOP, 1, ("ramdisk", "d-null"), index=0, fabric="loopback"),
+            C.CreateLun(LOOP, 1, ("fileio", "d-aio"), index=3, fabric="loopback"),
+            C.SetLunAluaGroup(T2, 1, 0, "gone"),
         ],
         [
             C.DeleteLun(T, 1, 1),
             C.DeleteAcl(T, 1, HOST2),
             C.SetMappedLunWriteProtect(T, 1, HOST, 0, True),
             C.SetTpgEnabled(T, 2, True),
+            C.SetAluaGroupParameter("ramdisk", "d-ram", "site_b", "alua_access_status", 0),
+            C.DeleteAluaGroup("ramdisk", "d-ram", "gone"),
+            C.DeleteLun(LOOP, 1, 3, fabric="loopback"),
         ],
-        [C.DeleteTarget(T2), C.DeleteStorageObject("fileio", "d-file")],
+        [C.DeleteTarget(T2), C.DeleteStorageObject("fileio", "d-file"), C.DeleteTarget(LOOP, "loopback")],
     ]
 
 
@@ -97,7 +116,6 @@ def test_sim_writer_and_kernel_end_up_the_same(lab, tmp_path, kernel_env):
             assert report.ok, f"batch {i} on {writer.mode}:\n" + "\n".join(report.lines())
         ours = canonical(_strip(json.loads(json.dumps(dump(read_config(str(sim_root), details=True))))))
         theirs = canonical(_strip(json.loads(json.dumps(dump(read_config("/", details=True))))))
-        theirs["targets"] = [t for t in theirs["targets"] if t["fabric"] == "iscsi"]
         differences = kernel_env.json_diff(theirs, ours)
         assert ours == theirs, f"after batch {i} (first = kernel, second = sim):\n" + "\n".join(differences)
 

@@ -47,6 +47,11 @@ VALID: dict[type, dict] = {
     C.CreatePortal: dict(target=T, tpg=1, address="192.168.1.10", port=3260, iser=True),
     C.DeletePortal: dict(target=T, tpg=1, address="192.168.1.10", port=3260),
     C.SetPortalFlag: dict(target=T, tpg=1, address="::1", port=3261, flag="offload", on=True),
+    C.CreateAluaGroup: dict(plugin="block", name="disk1", group="site_b", tg_pt_gp_id=2),
+    C.DeleteAluaGroup: dict(plugin="block", name="disk1", group="site_b"),
+    C.SetAluaGroupParameter: dict(plugin="block", name="disk1", group="site_b", parameter="alua_access_state",
+                                  value="Standby"),
+    C.SetLunAluaGroup: dict(target=T, tpg=1, index=0, group="site_b"),
 }
 
 
@@ -75,6 +80,9 @@ def test_values_are_normalised_when_built():
     assert C.CreatePortal(T, 1, "::").address == "[::0]"
     assert C.CreatePortal(T, 1, "0.0.0.0", "3261").port == 3261
     assert C.SetTpgAttribute(T, 1, "authentication", True).value == "1"
+    assert C.SetAluaGroupParameter("block", "d", "g", "alua_access_type", "Explicit").value == "2"
+    assert C.SetAluaGroupParameter("block", "d", "g", "alua_access_state", "standby").value == "2"
+    assert C.SetAluaGroupParameter("block", "d", "g", "alua_access_status", "Altered by Implicit ALUA").value == "2"
     assert C.CreateTarget(" iqn.2024-01.com.example:x ").target == "iqn.2024-01.com.example:x"
     assert C.CreateTarget(fabric="loopback").target.startswith("naa.5001405")
     generated = C.CreateTarget().target
@@ -114,6 +122,15 @@ def test_values_are_normalised_when_built():
     (lambda: C.CreatePortal(T, 1, "example.com"), "not an IPv4"),
     (lambda: C.CreatePortal(T, 1, "1.2.3.4", 0), "out of range"),
     (lambda: C.SetPortalFlag(T, 1, "1.2.3.4", 3260, "rdma"), "'iser' or 'offload'"),
+    (lambda: C.CreateAluaGroup("block", "d", "default_tg_pt_gp", 2), "kernel's own group"),
+    (lambda: C.CreateAluaGroup("block", "d", "../x", 2), "ALUA group name"),
+    (lambda: C.CreateAluaGroup("block", "d", "g", 0), "1 to 65535"),
+    (lambda: C.DeleteAluaGroup("block", "d", "default_tg_pt_gp"), "kernel's own group"),
+    (lambda: C.SetAluaGroupParameter("block", "d", "g", "alua_access_state", 5), "alua_access_state is"),
+    (lambda: C.SetAluaGroupParameter("block", "d", "g", "alua_access_type", 4), "between 0 and 3"),
+    (lambda: C.SetAluaGroupParameter("block", "d", "g", "members", "x"), "not an ALUA group parameter"),
+    (lambda: C.SetAluaGroupParameter("block", "d", "g", "nonop_delay_msecs", 20000), "between 0 and 10000"),
+    (lambda: C.SetLunAluaGroup(T, 1, 0, "a b"), "ALUA group name"),
     (lambda: C.Chap("user", ""), "both"),
     (lambda: C.Chap("", "", "m", "mutual-secret"), "one-way"),
     (lambda: C.Chap("user", "has space here"), "whitespace"),

@@ -38,6 +38,16 @@ def config(root):
     return read_config(str(root))
 
 
+async def iscsi_target_form(pilot):
+    """``a`` on /iscsi: the fabric chooser (iscsi preselected, loopback offered), then the target form."""
+    chooser = await open_form(pilot, "/iscsi")
+    assert chooser.spec.field("fabric").default == "iscsi"
+    await confirm(pilot)
+    form = pilot.app.screen
+    assert form is not chooser and form.spec.title == "Add an iscsi target"
+    return form
+
+
 def tpg(root, wwn, tag=1):
     return find_tpg(config(root), "iscsi", wwn, tag)
 
@@ -209,7 +219,7 @@ async def test_target_form_suggests_a_name_and_builds_like_targetcli(make_app, d
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         seen = record_notifications(app)
-        form = await open_form(pilot, "/iscsi")
+        form = await iscsi_target_form(pilot)
         suggested = form.query_one("#field-wwn").value
         assert suggested.startswith("iqn.2003-01.org.linux-iscsi.san01.") and ":sn." in suggested
         await pilot.click("#generate-wwn")
@@ -228,7 +238,7 @@ async def test_target_form_refuses_bad_and_existing_names(make_app, demo_root):
     app = make_app()
     before = saved_state(demo_root)
     async with app.run_test(size=SIZE) as pilot:
-        form = await open_form(pilot, "/iscsi")
+        form = await iscsi_target_form(pilot)
         for name, reason in (("iqn.bad", "Not an IQN"), ("IQN.2024-01.COM.X:Y", "lower case"),
                              ("iqn.2024-13.com.x:y", "Month 13"), (RAC_IQN, "exists already"),
                              ("eui.123", "16 hexadecimal"), ("", "required")):
@@ -420,6 +430,10 @@ async def test_edit_mapped_lun_portal_backstore_and_discovery(make_app, demo_roo
         await fill(pilot, form, offload=True)
         await confirm(pilot)
         form = await open_form(pilot, "/backstores/ramdisk/scratch", "e")
+        assert form.spec.confirm == "Next"  # attributes, or one of its ALUA groups
+        await fill(pilot, form, what="attributes")
+        await confirm(pilot)
+        form = app.screen
         await fill(pilot, form, queue_depth="abc")
         assert "whole number" in error_of(form, "queue_depth")
         await fill(pilot, form, queue_depth="64")
@@ -443,8 +457,7 @@ async def test_nothing_to_edit_or_add_says_why(make_app):
     async with app.run_test(size=SIZE) as pilot:
         seen = record_notifications(app)
         await settle(pilot)
-        for path, key, words in ((RAC, "e", "no rename"), (f"{RAC_TPG}/luns/lun0", "e", "nothing to edit"),
-                                 (f"{RAC_TPG}/luns/lun0", "a", "Nothing can be added")):
+        for path, key, words in ((RAC, "e", "no rename"), (f"{RAC_TPG}/luns/lun0", "a", "Nothing can be added")):
             assert app.screen.tree.select_path(path)
             await settle(pilot)
             await pilot.press(key)
@@ -537,7 +550,7 @@ async def test_a_failed_step_rolls_back_and_says_so(make_app, demo_root):
     before = saved_state(demo_root)
     async with app.run_test(size=SIZE) as pilot:
         seen = record_notifications(app)
-        form = await open_form(pilot, "/iscsi")
+        form = await iscsi_target_form(pilot)
         await fill(pilot, form, wwn=NEW_IQN)
         app.screen_stack[0].writes.writer.fail_at = (4, OSError(errno.EADDRINUSE, "Address already in use"))
         await confirm(pilot)

@@ -119,14 +119,17 @@ class Writes:
             return
         screen = self.screen
         config, root, host = screen.tree.config, screen.root, screen.host
-        backing = self.writer.backing_file
+        writer = self.writer
+        backing = writer.backing_file
+        fabrics = writer.available_fabrics(config) if node.kind in ("root", "fabric") else None
 
         def work():
             from sanctl.tree import complete
             from sanctl.ui.forms import specs
 
             full, whole_node = complete(config, node)  # mapped LUNs the first read left unread
-            ctx = specs.gather(root, full, whole_node, action, host=host, backing=backing)
+            ctx = specs.gather(root, full, whole_node, action, host=host, backing=backing,
+                                fabrics=fabrics)
             return specs.add_form(ctx, whole_node) if action == "add" else specs.edit_form(ctx, whole_node)
 
         self._thread(work, lambda result: self._open(result, f"{action} {node.name}"), group="form")
@@ -364,7 +367,8 @@ def _natural(text: str) -> list:
 def _ordered(lines: list[str]) -> list[str]:
     """The impact's summary, then what it removes and the sessions it drops, each in natural order
     (the reader lists directories in the filesystem's order, which differs between hosts)."""
-    head = [line for line in lines if not line.startswith(("  - ", "  ! "))]
+    head = [line for line in lines if not line.startswith(("  - ", "  ~ ", "  ! "))]
     removes = sorted((line for line in lines if line.startswith("  - ")), key=_natural)
+    notes = sorted((line for line in lines if line.startswith("  ~ ")), key=_natural)
     sessions = sorted((line for line in lines if line.startswith("  ! ")), key=_natural)
-    return head + removes + sessions
+    return head + removes + notes + sessions

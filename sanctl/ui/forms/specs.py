@@ -51,6 +51,10 @@ class Context:
     host: str | None = None
     #: ``path -> ("missing"|"file"|"block"|"other", size)``: the writer's view of a fileio path.
     backing: Callable[[str], tuple[str, int]] | None = None
+    #: The fabrics targets can be created in (loaded, or whose kernel module is there to load).
+    fabrics: tuple[str, ...] = ("iscsi",)
+    #: The kernel's (major, minor), from configfs's ``version`` (None: unknown).
+    kernel: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,11 +209,22 @@ def _chap_warnings(values: dict[str, Any]) -> list[str]:
 def add_form(ctx: Context, node: Node) -> FormSpec | str:
     """The form adding a child of ``node``, or why nothing can be added there."""
     kind = node.kind
+    if kind == "root":
+        return _fabric_chooser(ctx, node)
     if kind == "backstores":
         return _backstore_chooser(ctx, node)
+    if kind == "storage_object":
+        so = node.obj
+        if ctx.root and isinstance(so, StorageObject) and so.alua_groups is None:
+            from sanctl.target import configfs as cf
+
+            so = cf.read_storage_object_details(ctx.root, so)
+        return alua_group_form(ctx, so)  # type: ignore[arg-type]
     if kind == "plugin":
         return storage_object_form(ctx, str(node.obj), node.path)
     if kind == "fabric":
+        if node.name in CREATABLE_FABRICS and len([f for f in CREATABLE_FABRICS if f in ctx.fabrics]) > 1:
+            return _fabric_chooser(ctx, node, default=node.name)
         return target_form(ctx, node.name, node.path)
     w = where(ctx.config, node)
     if kind == "target" and w.target is not None:
@@ -224,9 +239,36 @@ def add_form(ctx: Context, node: Node) -> FormSpec | str:
         return portal_form(ctx, w.target, w.tpg, node.path)
     if kind == "acl" and w.target is not None and w.tpg is not None and w.acl is not None:
         return mapped_lun_form(ctx, w.target, w.tpg, w.acl, node.path)
-    what = {"storage_object": "a backstore", "lun": "a LUN", "mapped_lun": "a mapped LUN",
-            "portal": "a portal"}.get(kind, kind)
+    what = {"lun": "a LUN", "mapped_lun": "a mapped LUN", "portal": "a portal"}.get(kind, kind)
     return f"Nothing can be added under {what}: select its parent list (backstores, luns, acls, portals) to add one."
+
+
+#: What each fabric's target is, for the chooser on the root.
+_FABRIC_NOTES = {"iscsi": "iSCSI over TCP/IP (iscsi_target_mod)",
+                 "loopback": "local SCSI disks on this host (tcm_loop)"}
+#: The fabrics sanctl's forms create targets in (the others need hardware WWNs).
+CREATABLE_FABRICS = ("iscsi", "loopback")
+
+
+def _fabric_chooser(ctx: Context, node: Node, default: str | None = None) -> FormSpec | str:
+    """Which fabric a new target goes in (``a`` on a fabric node, or on the root)."""
+    available = [f for f in CREATABLE_FABRICS if f in ctx.fabrics]
+    if not available:
+        return "This kernel has no fabric module sanctl can create targets in (iscsi_target_mod, tcm_loop)."
+    loaded = {f.name for f in ctx.config.fabrics}
+    choices = tuple(Choice(f, f, _FABRIC_NOTES[f] + ("" if f in loaded else "; loaded on first use"))
+                    for f in available)
+
+    base = "/" if node.kind == "fabric" else node.path
+
+    def build(values: dict[str, Any]) -> FormSpec | str:
+        if values["fabric"] not in available:
+            return f"Targets cannot be created in '{values['fabric']}' here: choose {' or '.join(available)}."
+        return target_form(ctx, values["fabric"], _join(base, values["fabric"]))
+
+    first = default if default in available else available[0]
+    return FormSpec("Add a target", (Field("fabric", "Fabric", SELECT, default=first, choices=choices),),
+                    build, confirm="Next", intro="Which kind of target?")
 
 
 def _backstore_chooser(ctx: Context, node: Node) -> FormSpec:
@@ -255,11 +297,17 @@ def storage_object_form(ctx: Context, plugin: str, path: str) -> FormSpec | str:
             Field("dev", "Device", check=_device_check(ctx, "block device"), choices=_device_choices(ctx.devices),
                   placeholder="/dev/…, or pick one below", suggest=("name", _name_from_path)),
             Field("readonly", "Read-only", BOOL, default=False),
+            Field("exclusive", "Exclusive", BOOL, default=True,
+                  help="open the device exclusively (off: share it, Linux 6.17 or later)"),
             serial,
         )
 
         def build(v: dict[str, Any]) -> list[C.Change]:
-            return [C.CreateBlock(v["name"], v["dev"], readonly=v["readonly"], wwn=v["wwn"] or None)]
+            if not v["exclusive"] and ctx.kernel is not None and ctx.kernel < C.SHARED_BLOCK_KERNEL:
+                raise InvalidValue(f"This kernel ({ctx.kernel[0]}.{ctx.kernel[1]}) always opens a block device "
+                                   "exclusively: sharing it needs Linux 6.17 or later.")
+            return [C.CreateBlock(v["name"], v["dev"], readonly=v["readonly"], wwn=v["wwn"] or None,
+                                  exclusive=v["exclusive"])]
 
         return FormSpec("Add a block backstore", fields, build, expand=expand,
                         intro="Export a disk, partition or logical volume.")
@@ -272,6 +320,7 @@ def storage_object_form(ctx: Context, plugin: str, path: str) -> FormSpec | str:
             Field("write_back", "Write-back cache", BOOL, default=False,
                   help="faster, but acknowledged writes are lost if this host crashes"),
             Field("sparse", "Sparse file", BOOL, default=True, help="allocate space as it is written"),
+            Field("aio", "Async I/O", BOOL, default=False, help="submit I/O asynchronously (fd_async_io)"),
             serial,
         )
 
@@ -283,7 +332,7 @@ def storage_object_form(ctx: Context, plugin: str, path: str) -> FormSpec | str:
                 raise InvalidValue(f"{v['file']} does not exist yet: give a size to create it.")
             size = v["size"] if kind == "missing" else None
             return [C.CreateFileio(v["name"], v["file"], size, write_back=v["write_back"], sparse=v["sparse"],
-                                   wwn=v["wwn"] or None)]
+                                   wwn=v["wwn"] or None, aio=v["aio"])]
 
         def warnings(v: dict[str, Any]) -> list[str]:
             out = []
@@ -369,12 +418,14 @@ def target_form(ctx: Context, fabric: str, path: str) -> FormSpec:
     fields: list[Field] = [
         Field("wwn", "Target name" if fabric != "iscsi" else "Target IQN", default=generate(),
               check=_wwn_check(ctx.config, fabric), generate=generate,
-              help="iqn.YYYY-MM.reversed.domain:name (or eui./naa.)" if fabric == "iscsi" else ""),
+              help="iqn.YYYY-MM.reversed.domain:name (or eui./naa.)" if fabric == "iscsi"
+        else "naa. and 16 hexadecimal digits" if fabric in C.NEXUS_FABRICS else ""),
     ]
-    tpgs = fabric in C.TPGTS_FABRICS
+    tpgs = fabric in C.TPGTS_FABRICS or fabric in C.NEXUS_FABRICS
     if tpgs:
         fields.append(Field("tpg", "Create TPG 1", BOOL, default=True, section="As targetcli would",
-                            help="a target needs a TPG for LUNs, ACLs and portals"))
+                            help="a target needs a TPG for LUNs, ACLs and portals" if fabric in C.TPGTS_FABRICS
+                            else "with its nexus: the local initiator its LUNs appear to"))
     if fabric == "iscsi":
         fields += [
             Field("authentication", "Require CHAP", BOOL, default=False,
@@ -406,8 +457,9 @@ def target_form(ctx: Context, fabric: str, path: str) -> FormSpec:
             return [clash] if clash else []
         return []
 
+    intro = ("Its LUNs appear as SCSI disks of this host (lsblk shows them)." if fabric == "loopback" else "")
     return FormSpec(f"Add a{'n' if fabric == 'iscsi' else ''} {fabric} target", tuple(fields), build,
-                    warnings=warnings, expand=(path,))
+                    warnings=warnings, expand=(path,), intro=intro)
 
 
 def _listeners(config: SanConfig) -> set[tuple[str, int]]:
@@ -480,7 +532,9 @@ def tpg_form(ctx: Context, target: Target, path: str) -> FormSpec:
 def _tpg_chooser(ctx: Context, w: Where, path: str) -> FormSpec:
     target, tpg = w.target, w.tpg
     assert target is not None and tpg is not None
-    kinds = [Choice("luns", "LUN", "export a backstore"), Choice("acls", "ACL", "allow an initiator")]
+    kinds = [Choice("luns", "LUN", "export a backstore")]
+    if target.fabric in C.ACL_FABRICS:
+        kinds.append(Choice("acls", "ACL", "allow an initiator"))
     if target.fabric == "iscsi":
         kinds.append(Choice("portals", "portal", "listen on an address"))
 
@@ -496,8 +550,11 @@ def _tpg_chooser(ctx: Context, w: Where, path: str) -> FormSpec:
                     build, confirm="Next")
 
 
-def acl_form(ctx: Context, target: Target, tpg: Tpg, path: str) -> FormSpec:
+def acl_form(ctx: Context, target: Target, tpg: Tpg, path: str) -> FormSpec | str:
     fabric = target.fabric
+    if fabric not in C.ACL_FABRICS:
+        return (f"A {fabric} TPG has no ACLs: its nexus is its only initiator." if fabric in C.NEXUS_FABRICS
+                else f"A {fabric} TPG has no ACLs.")
     existing = {a.node_wwn for a in tpg.acls}
 
     def initiator(text: str) -> str:
@@ -580,6 +637,8 @@ def lun_form(ctx: Context, target: Target, tpg: Tpg, path: str) -> FormSpec | st
     fields: list[Field] = [
         Field("storage_object", "Backstore", SELECT, default=first, check=so, choices=choices),
         Field("index", "LUN number", check=index, required=False, placeholder=f"blank: lowest free ({free})"),
+        Field("alias", "Alias", check=lambda t: C._alias(t.strip(), "LUN alias"), required=False,
+              placeholder="generated if blank", help="the name of the LUN's link to its backstore"),
     ]
     acl_fabric = target.fabric in C.ACL_FABRICS
     if acl_fabric:
@@ -587,7 +646,7 @@ def lun_form(ctx: Context, target: Target, tpg: Tpg, path: str) -> FormSpec | st
                             help="every ACL of this TPG sees it (targetcli's auto_add_mapped_luns)"))
 
     def build(v: dict[str, Any]) -> list[C.Change]:
-        return [C.CreateLun(target.wwn, tpg.tag, v["storage_object"], v["index"],
+        return [C.CreateLun(target.wwn, tpg.tag, v["storage_object"], v["index"], alias=v["alias"],
                             map_to_acls=bool(v.get("map")) if acl_fabric else False, fabric=target.fabric)]
 
     return FormSpec(f"Add a LUN to tpg{tpg.tag}", tuple(fields), build, expand=(path,))
@@ -688,6 +747,8 @@ def edit_form(ctx: Context, node: Node) -> FormSpec | str:
     config, root = ctx.config, ctx.root
     if kind == "storage_object":
         so = cf.read_storage_object_details(root, node.obj)  # type: ignore[arg-type]
+        if cf.alua_supported(so) and so.alua_groups:
+            return _storage_object_chooser(ctx, so)
         return storage_object_edit(so)
     if kind == "fabric":
         if node.name != "iscsi":
@@ -703,10 +764,16 @@ def edit_form(ctx: Context, node: Node) -> FormSpec | str:
         return mapped_lun_edit(w.target, w.tpg, w.acl, node.obj)  # type: ignore[arg-type]
     if kind == "portal" and w.target is not None and w.tpg is not None:
         return portal_edit(w.target, w.tpg, node.obj)  # type: ignore[arg-type]
+    if kind == "lun" and w.target is not None and w.tpg is not None:
+        lun = node.obj
+        so = config.storage_object(lun.storage_object)  # type: ignore[attr-defined]
+        if so is not None:
+            so = cf.read_storage_object_details(root, so)
+            lun = cf.read_lun_details(root, lun, so)  # type: ignore[arg-type]
+        return lun_edit(w.target, w.tpg, lun, so)  # type: ignore[arg-type]
     return {
         "target": "A target has nothing to edit (there is no rename: delete it and create another); "
                   "edit its TPG.",
-        "lun": "A LUN has nothing to edit: to export another backstore, delete it and add a LUN.",
     }.get(kind, "Nothing to edit here: select a backstore, TPG, ACL, mapped LUN, portal or the iscsi fabric.")
 
 
@@ -763,6 +830,188 @@ def storage_object_edit(so: StorageObject) -> FormSpec | str:
     return FormSpec(f"Edit backstore {so.plugin}/{so.name}", fields, build, confirm="Apply",
                     intro="Attributes the kernel accepts only while the backstore is not exported "
                           "(block_size) are refused with the reason.")
+
+
+# ---------------------------------------------------------------------------
+# ALUA target port groups (a on a backstore adds one, e on it picks one)
+# ---------------------------------------------------------------------------
+
+
+def _alua_state_choices() -> tuple[Choice, ...]:
+    return tuple(Choice(str(n), f"{n} {name}") for n, name in C.ALUA_STATES.items())
+
+
+def _alua_summary(group) -> str:
+    state = group.settings.value("alua_access_state")
+    name = C.ALUA_STATES.get(int(state), "?") if state and state.isdigit() else "?"
+    return f"id {group.tg_pt_gp_id}, {name}"
+
+
+def alua_group_form(ctx: Context, so: StorageObject) -> FormSpec | str:
+    """``a`` on a backstore: a new ALUA target port group with its id, state and type."""
+    from sanctl.target import configfs as cf
+
+    if so.alua_groups is None or not cf.alua_supported(so):
+        return (f"Backstore {so.plugin}/{so.name} passes ALUA through to its device (alua_support=0): "
+                "it has no ALUA groups. Nothing else can be added under a backstore.")
+    names = {g.name for g in so.alua_groups}
+    ids = {g.tg_pt_gp_id for g in so.alua_groups if g.tg_pt_gp_id}
+    free = _lowest_free(ids, 1)
+
+    def name(text: str) -> str:
+        value = C.check_alua_group_name(text, new=True)
+        if value in names:
+            raise InvalidValue(f"{so.plugin}/{so.name} has an ALUA group {value} already.")
+        return value
+
+    def gid(text: str) -> int:
+        value = _int(text, "A group id", 1, 65535)
+        if value in ids:
+            raise InvalidValue(f"Another ALUA group of {so.plugin}/{so.name} has id {value}.")
+        return value
+
+    fields = (
+        Field("group", "Name", check=name, placeholder="e.g. site_b", help="letters, digits and _ . : -"),
+        Field("tg_pt_gp_id", "Group id", default=str(free), check=gid, help=f"1-65535; {free} is free"),
+        Field("alua_access_state", "Access state", SELECT, default="0", choices=_alua_state_choices()),
+        Field("alua_access_type", "Access type", SELECT, default="3",
+              choices=tuple(Choice(str(i), t) for i, t in enumerate(C.ALUA_TYPES))),
+        Field("preferred", "Preferred", BOOL, default=False, help="report this group as the preferred path"),
+    )
+
+    def build(v: dict[str, Any]) -> list[C.Change]:
+        out: list[C.Change] = [C.CreateAluaGroup(so.plugin, so.name, v["group"], v["tg_pt_gp_id"])]
+        if v["alua_access_state"] != "0":
+            out.append(C.SetAluaGroupParameter(so.plugin, so.name, v["group"], "alua_access_state",
+                                               v["alua_access_state"]))
+        if v["alua_access_type"] != "3":
+            out.append(C.SetAluaGroupParameter(so.plugin, so.name, v["group"], "alua_access_type",
+                                               v["alua_access_type"]))
+        if v["preferred"]:
+            out.append(C.SetAluaGroupParameter(so.plugin, so.name, v["group"], "preferred", 1))
+        return out
+
+    def warnings(v: dict[str, Any]) -> list[str]:
+        if v.get("alua_access_state") not in (None, "0") and v.get("alua_access_type") in ("0", "2"):
+            return ["The kernel changes the state only with implicit ALUA: the state is set before the type."]
+        return []
+
+    return FormSpec(f"Add an ALUA group to {so.plugin}/{so.name}", fields, build, warnings=warnings,
+                    intro="A target port group: LUNs of this backstore join it from their own edit form (e).")
+
+
+def _storage_object_chooser(ctx: Context, so: StorageObject) -> FormSpec:
+    choices = [Choice("attributes", "attributes", "the backstore's attrib/ settings")]
+    choices += [Choice(f"alua:{g.name}", f"ALUA group {g.name}", _alua_summary(g)) for g in so.alua_groups or ()]
+
+    def build(v: dict[str, Any]) -> FormSpec | str:
+        if v["what"] == "attributes":
+            return storage_object_edit(so)
+        group = next((g for g in so.alua_groups or () if f"alua:{g.name}" == v["what"]), None)
+        if group is None:
+            return f"{so.plugin}/{so.name} has no ALUA group '{v['what']}'."
+        return alua_group_edit(ctx, so, group)
+
+    return FormSpec(f"Edit backstore {so.plugin}/{so.name}",
+                    (Field("what", "Edit", SELECT, default="attributes", choices=tuple(choices)),),
+                    build, confirm="Next")
+
+
+def alua_group_edit(ctx: Context, so: StorageObject, group) -> FormSpec:
+    """An ALUA group's parameters; a group sanctl may delete has a 'Delete this group' switch."""
+    settings = group.settings
+
+    def original(param: str) -> str | None:
+        raw = settings.value(param)
+        if raw is None:
+            return None
+        try:
+            return str(C.alua_number(param, raw))
+        except InvalidValue:
+            return None
+
+    def make(param: str, value: Any, expect: str | None = None) -> C.Change:
+        return C.SetAluaGroupParameter(so.plugin, so.name, group.name, param, value, expect=expect)
+
+    fields: list[Field] = []
+    selects = {"alua_access_state": _alua_state_choices(),
+               "alua_access_type": tuple(Choice(str(i), t) for i, t in enumerate(C.ALUA_TYPES)),
+               "alua_access_status": tuple(Choice(str(i), t) for i, t in enumerate(C.ALUA_STATUSES))}
+    for param in C.ALUA_PARAMS:
+        value = original(param)
+        if value is None:
+            continue
+        section = "ALUA group" if not fields else ""
+        low, high = C.ALUA_PARAM_RANGE[param]
+        if param in selects:
+            fields.append(Field(param, param, SELECT, default=value, original=value, choices=selects[param],
+                                section=section))
+        elif (low, high) == _FLAG:
+            fields.append(Field(param, param, BOOL, default=value == "1", original=value == "1", section=section))
+        else:
+            fields.append(Field(param, param, default=value, original=value, section=section,
+                                check=lambda t, _p=param: str(make(_p, t.strip()).value)))
+    deletable = group.name != C.DEFAULT_ALUA_GROUP
+    if deletable:
+        fields.append(Field("delete", "Delete this group", BOOL, default=False, section="Delete",
+                            help=f"its LUNs return to {C.DEFAULT_ALUA_GROUP}"))
+    members = [f"{t.wwn}/tpg{tpg.tag}/lun{lun.index}" for t, tpg, lun in ctx.config.users_of(so.key)]
+
+    def build(v: dict[str, Any]) -> list[C.Change]:
+        if deletable and v.get("delete"):
+            return [C.DeleteAluaGroup(so.plugin, so.name, group.name)]
+        out = []
+        for f in fields:
+            if f.name == "delete":
+                continue
+            value = v.get(f.name)
+            if f.kind == BOOL:
+                if value != f.original:
+                    out.append(make(f.name, int(value), "1" if f.original else "0"))
+            elif value is not None and str(value) != str(f.original):
+                out.append(make(f.name, value, f.original))
+        # the state needs implicit ALUA: change the type last when it removes implicit
+        out.sort(key=lambda c: c.parameter == "alua_access_type" and c.value in ("0", "2"))
+        return out
+
+    def warnings(v: dict[str, Any]) -> list[str]:
+        out = []
+        if deletable and v.get("delete"):
+            out.append(f"Deleting {group.name}: every LUN in it returns to {C.DEFAULT_ALUA_GROUP}"
+                       + (f" (LUNs of this backstore: {', '.join(members)})." if members else "."))
+        if v.get("alua_access_state") in ("2", "3", "14") and members:
+            out.append("Initiators using the LUNs of this group lose access through it (standby, unavailable "
+                       "or offline).")
+        return out
+
+    return FormSpec(f"Edit ALUA group {group.name} of {so.plugin}/{so.name}", tuple(fields), build,
+                    confirm="Apply", warnings=warnings)
+
+
+def lun_edit(target: Target, tpg: Tpg, lun, so: StorageObject | None) -> FormSpec | str:
+    """A LUN's ALUA group: which target port group of its backstore it is in."""
+    from sanctl.target import configfs as cf
+
+    if so is None:
+        return "This LUN's link to its backstore is broken: delete it and add the LUN again."
+    if not cf.alua_supported(so) or lun.alua_tg_pt_gp_name is None:
+        return (f"A LUN has nothing else to edit: its backstore {so.plugin}/{so.name} passes ALUA through. "
+                "To export another backstore, delete it and add a LUN.")
+    groups = [g for g in so.alua_groups or () if g.name == C.DEFAULT_ALUA_GROUP or g.tg_pt_gp_id]
+    choices = tuple(Choice(g.name, g.name, _alua_summary(g)) for g in groups)
+    current = lun.alua_tg_pt_gp_name
+    field = Field("group", "ALUA group", SELECT, default=current, original=current, choices=choices,
+                  help=f"groups of {so.plugin}/{so.name}; a on the backstore adds one")
+
+    def build(v: dict[str, Any]) -> list[C.Change]:
+        if v["group"] == current:
+            return []
+        if v["group"] not in {g.name for g in groups}:
+            raise InvalidValue(f"{so.plugin}/{so.name} has no ALUA group '{v['group']}' with an id.")
+        return [C.SetLunAluaGroup(target.wwn, tpg.tag, lun.index, v["group"], fabric=target.fabric,
+                                  expect=current)]
+
+    return FormSpec(f"Edit LUN {lun.index} of {target.wwn}/tpg{tpg.tag}", (field,), build, confirm="Apply")
 
 
 #: Storage-object attributes that are on/off switches.
@@ -949,9 +1198,28 @@ def must_type_name(node: Node, sessions: int) -> str | None:
     return None
 
 
+def kernel_version(root: str) -> tuple[int, int] | None:
+    """The running kernel's (major, minor), from configfs's ``target/version`` (None: unknown)."""
+    import os
+    import re
+
+    try:
+        with open(os.path.join(root, "sys/kernel/config/target/version"), encoding="utf-8") as handle:
+            text = handle.read()
+    except OSError:
+        return None
+    m = re.search(r" on (\d+)\.(\d+)", text)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
 def gather(root: str, config: SanConfig, node: Node, action: str, *, host: str | None = None,
-           backing: Callable[[str], tuple[str, int]] | None = None) -> Context:
-    """The :class:`Context` a form on ``node`` needs (blocking: a worker thread calls it)."""
+           backing: Callable[[str], tuple[str, int]] | None = None,
+           fabrics: tuple[str, ...] | None = None) -> Context:
+    """The :class:`Context` a form on ``node`` needs (blocking: a worker thread calls it).
+
+    ``fabrics``: where targets can be created (the writer knows); by default
+    the loaded ones.
+    """
     devices: tuple[H.BlockDevice, ...] = ()
     addresses: tuple[str, ...] = ()
     tcmu = False
@@ -962,4 +1230,7 @@ def gather(root: str, config: SanConfig, node: Node, action: str, *, host: str |
             tcmu = H.has_tcmu(root, config)
         if node.kind in ("fabric", "tpg", "portals"):
             addresses = tuple(H.portal_addresses(root, config))
-    return Context(root, config, devices, addresses, tcmu, host, backing)
+    if fabrics is None:
+        fabrics = tuple(f.name for f in config.fabrics)
+    kernel = kernel_version(root) if action == "add" and node.kind in ("backstores", "plugin") else None
+    return Context(root, config, devices, addresses, tcmu, host, backing, tuple(fabrics), kernel)
