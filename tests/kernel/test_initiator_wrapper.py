@@ -15,34 +15,47 @@ def _adm():
     return Iscsiadm(timeouts=Timeouts(query=30, action=90, discovery=90))  # TCG is slow
 
 
-@pytest.fixture
-def writer_san(lab, kernel_env):
-    """The basic SAN's shape, built by sanctl's own writer in one transaction (not rtslib-fb directly)."""
+def build_writer_san(lab, kt, target: str = "iqn.2024-01.test.sanctl:wrapper", *, prefix: str = "wrapper",
+                     chap=None, portal_port: int | None = None, extra=()):
+    """Two LUNs (fileio, ramdisk) for this guest's initiator, mapped as LUN 0 and LUN 3 (write-protected),
+    on 127.0.0.1, built by sanctl's own writer in one transaction (not rtslib-fb directly).
+
+    ``chap`` (a :class:`sanctl.target.changes.Chap`) turns authentication on with that CHAP on the ACL;
+    ``extra`` changes go into the same transaction (a second target …)."""
     from types import SimpleNamespace
 
     from sanctl.target import changes as C
     from sanctl.target.rtslib_writer import RtslibWriter
 
-    kt = kernel_env
     lab.rtsroot()
-    image = lab.sparse("wrapper-file.img", 64 * kt.MiB)
-    target, initiator = "iqn.2024-01.test.sanctl:wrapper", kt.initiator_name()
-    report = RtslibWriter("/", lock_timeout=1.0).apply([
-        C.CreateFileio("wrapper-file", str(image), 64 * kt.MiB),
-        C.CreateRamdisk("wrapper-ram", 16 * kt.MiB),
+    image = lab.sparse(f"{prefix}-file.img", 64 * kt.MiB)
+    initiator = kt.initiator_name()
+    steps = [
+        C.CreateFileio(f"{prefix}-file", str(image), 64 * kt.MiB),
+        C.CreateRamdisk(f"{prefix}-ram", 16 * kt.MiB),
         C.CreateTarget(target),
         C.CreateTpg(target, 1),
-        C.SetTpgAttribute(target, 1, "authentication", 0),
-        C.CreateLun(target, 1, ("fileio", "wrapper-file"), index=0),
-        C.CreateLun(target, 1, ("ramdisk", "wrapper-ram"), index=1),
+        C.SetTpgAttribute(target, 1, "authentication", 1 if chap is not None else 0),
+        C.CreateLun(target, 1, ("fileio", f"{prefix}-file"), index=0),
+        C.CreateLun(target, 1, ("ramdisk", f"{prefix}-ram"), index=1),
         C.CreateAcl(target, 1, initiator, map_all_luns=False),
         C.CreateMappedLun(target, 1, initiator, 0, 0),
         C.CreateMappedLun(target, 1, initiator, 3, 1, write_protect=True),
-        C.CreatePortal(target, 1, kt.PORTAL_IP, kt.PORTAL_PORT),
-        C.SetTpgEnabled(target, 1, True),
-    ])
+    ]
+    if chap is not None:
+        steps.append(C.SetAclAuth(target, 1, initiator, chap))
+    steps += [C.CreatePortal(target, 1, kt.PORTAL_IP, portal_port or kt.PORTAL_PORT),
+              C.SetTpgEnabled(target, 1, True), *extra]
+    report = RtslibWriter("/", lock_timeout=1.0).apply(steps)
     assert report.ok, "\n".join(report.lines())
-    return SimpleNamespace(target_iqn=target, acl=initiator, mapped={0: (0, False), 3: (1, True)})
+    return SimpleNamespace(target_iqn=target, acl=initiator, mapped={0: (0, False), 3: (1, True)},
+                           sizes={0: 64 * kt.MiB, 3: 16 * kt.MiB})
+
+
+@pytest.fixture
+def writer_san(lab, kernel_env):
+    """The basic SAN's shape, built by sanctl's own writer in one transaction (not rtslib-fb directly)."""
+    return build_writer_san(lab, kernel_env)
 
 
 def test_discover_login_disks_logout_delete(writer_san, kernel_env):
