@@ -455,6 +455,40 @@ async def test_details_name_the_keys_of_a_logged_in_record(fake, app_with):
         assert "l log in · a CHAP · f favourite · k all keys · x delete" in details(app)
 
 
+# --- every record, every session (L, O) -------------------------------------------------------------------
+
+async def test_L_logs_in_to_every_record_not_logged_in(fake, app_with):
+    fake.rules([{"match": ["-m", "node", "--login"], "case": "login_no_acl"}, *listing_rules()])
+    app = app_with()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_tab(pilot)
+        await pilot.press("L")
+        await settle(pilot)
+        # the logged-in record is left alone; the other one is tried and refused (exit 24)
+        assert [argv for argv in fake.calls() if "--login" in argv] == [
+            ["-m", "node", "-T", NO_ACL, "-p", "127.0.0.1:3262", "--login"]]
+        assert status(app).startswith(f"✖ Login to {NO_ACL}:") and "(exit 24)" in status(app)
+
+
+async def test_O_lists_every_session_and_their_mounted_disks_before_logging_out(fake, app_with):
+    from sanctl.ui.screens.initiator_modals import ConfirmModal
+
+    fake.rules([{"match": ["-m", "node", "--logout"], "case": "logout"}, *listing_rules()])
+    app = app_with()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_tab(pilot)
+        select(app, NO_ACL_KEY)  # wherever the cursor is
+        await pilot.press("O")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal) and app.focused.id == "confirm-cancel"
+        body = text_of(app.screen.query_one("#confirm-body"))
+        assert f"Log out of {BASIC} at 127.0.0.1:3260." in body and "/dev/sda: /mnt/basic" in body
+        await pilot.press("y")
+        await settle(pilot)
+        assert [argv for argv in fake.calls() if "--logout" in argv] == [
+            ["-m", "node", "-T", BASIC, "-p", "127.0.0.1:3260", "--logout"]]
+
+
 # --- snapshots --------------------------------------------------------------------------------------------
 
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])

@@ -16,7 +16,8 @@ manual), rediscover (``D``), delete (``x``) and the name (``n``): ``d``
 discovers with options (an iface, discovery CHAP, pruning); ``a`` edits the
 selected record's session CHAP (or, on a portal, discovery CHAP); ``k``
 shows every key of a record; ``s`` a session's statistics; ``R`` rescans a
-session's LUNs; ``i`` lists open-iscsi's ifaces.
+session's LUNs; ``i`` lists open-iscsi's ifaces; ``L`` logs in to every
+record, ``O`` logs out of every session (after a list of them).
 
 Every iscsiadm call runs in a thread worker with the wrapper's deadline
 (:class:`~sanctl.initiator.iscsiadm.Timeouts`): a hung iscsiadm is killed
@@ -148,6 +149,8 @@ class InitiatorTargetsScreen(Screen[None]):
         Binding("s", "stats", "Session statistics", show=False, id="initiator.stats"),
         Binding("R", "rescan", "Rescan the session's LUNs", show=False, id="initiator.rescan"),
         Binding("i", "ifaces", "Ifaces", show=False, id="initiator.ifaces"),
+        Binding("L", "login_all", "Log in to every record", show=False, id="initiator.login_all"),
+        Binding("O", "logout_all", "Log out of every session", show=False, id="initiator.logout_all"),
         Binding("x", "delete", "Delete record", show=False, id="initiator.delete"),
         Binding("r", "refresh", "Refresh", show=False, id="initiator.refresh"),
         Binding("escape", "leave_field", "Back to the list", show=False, id="initiator.leave_field"),
@@ -760,6 +763,20 @@ class InitiatorTargetsScreen(Screen[None]):
         else:
             self.notify("Select a target or a portal to log in to.", severity="warning", timeout=4)
             return
+        self._login(entries)
+
+    def action_login_all(self) -> None:
+        """``L``: log in to every node record that is not logged in (every portal, every target)."""
+        if not self._writable("Logging in"):
+            return
+        overview = self.overview
+        entries = [t for t in overview.targets if t.state != LOGGED_IN and t.has_record] if overview else []
+        if not entries:
+            self.notify("Every node record is logged in already (or there is none: c or d discovers).", timeout=4)
+            return
+        self._login(entries)
+
+    def _login(self, entries: Sequence[TargetEntry]) -> None:
         adm = self.backend.iscsiadm
 
         def work(progress: Callable[[str], None]) -> list:
@@ -821,8 +838,22 @@ class InitiatorTargetsScreen(Screen[None]):
         if not entries:
             self.notify("No target of this portal is logged in.", timeout=4)
             return
+        self._confirm_logout(entries)
+
+    def action_logout_all(self) -> None:
+        """``O``: log out of every session of this host, after a list of them (Cancel focused)."""
+        if not self._writable("Logging out"):
+            return
+        overview = self.overview
+        entries = [t for t in overview.targets if t.session is not None] if overview else []
+        if not entries:
+            self.notify("No session to log out of.", timeout=4)
+            return
+        self._confirm_logout(entries, always=True)
+
+    def _confirm_logout(self, entries: Sequence[TargetEntry], *, always: bool = False) -> None:
         mounted = self._mounted(entries)
-        if mounted or len(entries) > 1:
+        if mounted or len(entries) > 1 or always:
             from sanctl.ui.screens.initiator_modals import ConfirmModal
 
             lines: list[str | Text] = [f"Log out of {len(entries)} sessions:" if len(entries) > 1 else
