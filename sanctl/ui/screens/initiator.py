@@ -1151,7 +1151,7 @@ class InitiatorTargetsScreen(Screen[None]):
             return
         adm = self.backend.iscsiadm
         sid = session.sid
-        self.app.push_screen(ReadingModal(f"Statistics of session {sid}", lambda: render_stats(adm.session_stats(sid)),
+        self.app.push_screen(ReadingModal(f"Statistics of session {sid}", lambda: render_stats(adm.session_stats(sid), sid),
                                           tall=True))
 
     def action_ifaces(self) -> None:

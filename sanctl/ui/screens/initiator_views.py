@@ -145,9 +145,10 @@ def render_record(records: Sequence[NodeSettings]) -> RenderableType:
     return Group(*parts)
 
 
-def render_stats(stats: SessionStats) -> RenderableType:
-    """``iscsiadm -m session -r SID -s``: SNMP counters (two pairs a row) and the transport's extras."""
-    head = Text(f"Session {stats.sid}", style="bold")
+def render_stats(stats: SessionStats, sid: int | None = None) -> RenderableType:
+    """``iscsiadm -m session -r SID -s``: SNMP counters (two pairs a row) and the transport's extras.
+    ``sid`` is the session asked for, shown when iscsiadm's header did not name it."""
+    head = Text(f"Session {stats.sid or sid or '?'}", style="bold")
     if stats.target:
         head.append(f"  {stats.target} at {stats.portal}", style="")
     parts: list[RenderableType] = [head, Text("")]
