@@ -19,6 +19,7 @@ offer shown on start when the host has no target yet.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,7 @@ class SetupScreen(Screen[None]):
         self._rendering = False
         self._state_problem_told = False
         self._finished = False
+        self._fresh: Answers | None = None
 
     # --- layout -------------------------------------------------------------------
 
@@ -213,13 +215,18 @@ class SetupScreen(Screen[None]):
         answers = Answers()
         self.answers = answers
         answers.storage = [default_storage(self)]
+        self._fresh = copy.deepcopy(answers)
         return answers
 
     def save(self) -> None:
         if self.state_path is None:
             return
+        state = WizardState(self.step, self.answers, self.applied)
+        if not state.started or (self.step == "checks" and self.applied is None and self.answers == self._fresh):
+            clear_state(self.state_path)  # nothing to resume
+            return
         try:
-            save_state(self.state_path, WizardState(self.step, self.answers, self.applied))
+            save_state(self.state_path, state)
         except OSError as exc:
             if not self._state_problem_told:
                 self._state_problem_told = True
