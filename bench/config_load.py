@@ -4,7 +4,9 @@
 Generates a demo tree with 10,000 LUNs, 2,000 storage objects and 1,000 ACLs
 (``sanctl.sim.scale``), then reports, each measured here and now:
 
-- ``read_config`` of the structure and summaries (what the tree needs);
+- ``read_config`` of the structure and summaries, as the TUI reads it at
+  start (``mapped_luns=False``: each ACL's mapped LUNs counted, read when the
+  ACL is opened), and with every mapped LUN read;
 - ``read_config(details=True)`` (every attribute: what export needs);
 - ``sanctl show`` and ``sanctl export`` wall time (fresh processes);
 - time to first paint of the TUI, in a pseudo-terminal, from process start to
@@ -34,24 +36,26 @@ sys.path.insert(0, os.path.dirname(HERE))
 _READ_SNIPPET = """
 import json, resource, sys, time
 from sanctl.target.configfs import read_config
-root, details, runs = sys.argv[1], sys.argv[2] == "1", int(sys.argv[3])
+root, mode, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+options = {"tui": {"mapped_luns": False}, "full": {}, "details": {"details": True}}[mode]
 times = []
 for _ in range(runs):
     start = time.perf_counter()
-    config = read_config(root, details=details)
+    config = read_config(root, **options)
     times.append(time.perf_counter() - start)
 luns = sum(len(t.luns) for tg in config.targets for t in tg.tpgs)
 acls = sum(len(t.acls) for tg in config.targets for t in tg.tpgs)
-mapped = sum(len(a.mapped_luns) for tg in config.targets for t in tg.tpgs for a in t.acls)
+mapped = sum(a.mapped_lun_count for tg in config.targets for t in tg.tpgs for a in t.acls)
 print(json.dumps({"times": times, "rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                   "luns": luns, "acls": acls, "mapped_luns": mapped,
                   "storage_objects": len(config.storage_objects)}))
 """
 
 
-def measure_read(root: str, details: bool, runs: int) -> dict:
+def measure_read(root: str, mode: str, runs: int) -> dict:
+    """``mode``: "tui" (mapped LUNs counted), "full" (and read), "details" (every attribute)."""
     out = subprocess.run(
-        [sys.executable, "-c", _READ_SNIPPET, root, "1" if details else "0", str(runs)],
+        [sys.executable, "-c", _READ_SNIPPET, root, mode, str(runs)],
         check=True, capture_output=True, text=True,
     ).stdout
     return json.loads(out)
@@ -70,12 +74,29 @@ FIRST_FRAME = b"Configuration"  # the tree pane's border title: the screen is dr
 TREE_SHOWN = b"backstores"  # the first tree line: the configuration is read and shown
 
 
-def measure_first_paint(root: str, timeout: float = 30.0) -> tuple[float, float, int]:
-    """(seconds to the first frame, seconds until the tree shows, peak RSS in KB) of the TUI."""
+#: The reference: a bare Textual app drawing the same two words, measured the same way.
+_BARE_APP = """
+from textual.app import App
+from textual.widgets import Static
+class Bare(App):
+    BINDINGS = [("q", "quit", "Quit")]
+    def compose(self):
+        yield Static("Configuration backstores")
+Bare().run(mouse=False)
+"""
+
+
+def measure_first_paint(root: str | None, timeout: float = 30.0) -> tuple[float, float, int]:
+    """(seconds to the first frame, seconds until the tree shows, peak RSS in KB) of the TUI.
+
+    ``root=None`` measures the bare Textual app instead.
+    """
     env = dict(os.environ, TERM="xterm-256color", COLUMNS="120", LINES="40")
+    argv = ([sys.executable, "-c", _BARE_APP] if root is None
+            else [sys.executable, "-m", "sanctl", "--demo", "--root", root, "--no-mouse"])
     pid, fd = pty.fork()
     if pid == 0:  # child
-        os.execvpe(sys.executable, [sys.executable, "-m", "sanctl", "--demo", "--root", root, "--no-mouse"], env)
+        os.execvpe(sys.executable, argv, env)
     start = time.perf_counter()
     seen = b""
     first_frame = None
@@ -141,22 +162,29 @@ def main() -> int:
         build_scale(root, luns=args.luns, storage_objects=args.storage_objects, acls=args.acls)
         print(f"built tree in {time.perf_counter() - start:.1f} s under {root}")
 
-    structure = measure_read(root, details=False, runs=args.runs)
-    details = measure_read(root, details=True, runs=max(1, args.runs // 2))
+    structure = measure_read(root, "tui", runs=args.runs)
+    full = measure_read(root, "full", runs=args.runs)
+    details = measure_read(root, "details", runs=max(1, args.runs // 2))
     show = measure_command(["--root", root, "show"], runs=3)
     export = measure_command(["--root", root, "export"], runs=1)
-    paints = [measure_first_paint(root) for _ in range(args.runs)]
+    paints = []
+    bare = []
+    for _ in range(args.runs):  # interleaved: both see the same load
+        paints.append(measure_first_paint(root))
+        bare.append(measure_first_paint(None)[0])
 
     print(f"tree: {structure['storage_objects']} storage objects, {structure['luns']} LUNs, "
           f"{structure['acls']} ACLs, {structure['mapped_luns']} mapped LUNs")
-    print(f"read_config (structure, median of {args.runs}): {statistics.median(structure['times']):.3f} s "
-          f"(budget 0.5 s); reader peak RSS {structure['rss_kb'] / 1024:.0f} MB")
+    print(f"read_config (structure, as the TUI starts, median of {args.runs}): "
+          f"{statistics.median(structure['times']):.3f} s (budget 0.5 s); reader peak RSS {structure['rss_kb'] / 1024:.0f} MB")
+    print(f"read_config (structure + every mapped LUN, median of {args.runs}): "
+          f"{statistics.median(full['times']):.3f} s")
     print(f"read_config (details=True, for export):      {statistics.median(details['times']):.3f} s; "
           f"peak RSS {details['rss_kb'] / 1024:.0f} MB")
     print(f"sanctl show (process, median of 3):           {show:.3f} s")
     print(f"sanctl export (process):                      {export:.3f} s")
     print(f"TUI first frame (median of {args.runs}):             {statistics.median(f for f, _, _ in paints):.3f} s "
-          f"(budget 0.3 s)")
+          f"(budget 0.3 s); a bare Textual app here and now: {statistics.median(bare):.3f} s")
     print(f"TUI tree shown (median of {args.runs}):              {statistics.median(p for _, p, _ in paints):.3f} s; "
           f"TUI peak RSS {max(r for _, _, r in paints) / 1024:.0f} MB (budget 120 MB)")
     print(f"load average during the run: {os.getloadavg()[0]:.2f} (2 cores; other work inflates every figure)")

@@ -651,6 +651,24 @@ def _storage_objects(root: str, cfs: str, problems: list[Problem], scope: Scope)
 # --- the whole configuration -----------------------------------------------
 
 
+def rough_size(root: str = "/") -> int:
+    """Storage objects plus targets, counted with a handful of directory listings.
+
+    Tells a big configuration from a small one before reading it (the TUI
+    reads a big one only after its first frame is drawn, rather than making
+    both wait on each other for the interpreter). 0 when there is no tree.
+    """
+    cfs = target_dir(root)
+    count = 0
+    for hba in _names(cfs + "/core"):
+        if "_" in hba:
+            count += sum(1 for name in _names(f"{cfs}/core/{hba}") if name not in ("hba_info", "hba_mode"))
+    for fabric in _names(cfs):
+        if fabric != "core" and os.path.isdir(f"{cfs}/{fabric}"):
+            count += sum(1 for name in _names(f"{cfs}/{fabric}") if name not in _FABRIC_NON_TARGETS)
+    return count
+
+
 #: A set of (fabric, wwn) targets or (plugin, name) storage objects to read; None = all.
 Scope = Collection[tuple[str, str]] | None
 

@@ -5,8 +5,11 @@ The configuration screen needs the model to draw its tree. On the demo SAN
 more. The read starts in a thread as soon as the screen object exists (it
 overlaps Textual's own start-up; ``scandir``/``read`` release the GIL); the
 screen waits briefly for it, and if it is not done draws itself anyway with a
-"reading configfs…" tree and fills the tree in when the thread finishes. No
-Textual here.
+"reading configfs…" tree and fills the tree in when the thread finishes.
+A big tree (:data:`BIG`, by :func:`~sanctl.target.configfs.rough_size`) is
+read only once the first frame is drawn: started together, the reader and
+Textual's start-up take turns on the interpreter and both finish later
+(measured by ``bench/config_load.py``). No Textual here.
 """
 
 from __future__ import annotations
@@ -17,16 +20,30 @@ from sanctl.model import SanConfig
 from sanctl.target.configfs import read_config
 
 
+#: Storage objects + targets from which the read waits for the first frame.
+BIG = 300
+
+
 class InitialRead:
     """``read_config(root)`` in a daemon thread; ``result(timeout)`` waits for it."""
 
-    def __init__(self, root: str, reader=read_config) -> None:
+    def __init__(self, root: str, reader=read_config, *, start: bool = True) -> None:
+        """``start=False``: :meth:`start` later (a big tree, read after the first frame)."""
         self.root = root
         self.config: SanConfig | None = None
         self.error: Exception | None = None
         self._reader = reader
         self._thread = threading.Thread(target=self._run, name="sanctl-initial-read", daemon=True)
-        self._thread.start()
+        if start:
+            self._thread.start()
+
+    @property
+    def started(self) -> bool:
+        return self._thread.ident is not None
+
+    def start(self) -> None:
+        if not self.started:
+            self._thread.start()
 
     def _run(self) -> None:
         try:
@@ -35,6 +52,8 @@ class InitialRead:
             self.error = exc
 
     def done(self, timeout: float | None = None) -> bool:
-        """Wait up to ``timeout`` seconds (``None``: until done); whether it is done."""
+        """Wait up to ``timeout`` seconds (``None``: until done); whether it is done (never, unstarted)."""
+        if not self.started:
+            return False
         self._thread.join(timeout)
         return not self._thread.is_alive()

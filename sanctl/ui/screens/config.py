@@ -24,9 +24,9 @@ if TYPE_CHECKING:
     from textual.widgets import Input
 
     from sanctl.ui.forms.controller import Writes
-from sanctl.target.configfs import ConfigfsNotFound, read_config
+from sanctl.target.configfs import ConfigfsNotFound, read_config, rough_size
 from sanctl.tree import Node
-from sanctl.ui.initial_read import InitialRead
+from sanctl.ui.initial_read import BIG, InitialRead
 from sanctl.ui.model_filter import FilterResult, ancestors, filter_nodes, flatten
 from sanctl.ui.widgets.config_tree import ConfigTree
 from sanctl.ui.widgets.detail import DetailPane
@@ -100,7 +100,8 @@ class ConfigScreen(Screen[None]):
         self._painted = False
         self._reading = False
         # started now, so it overlaps Textual's start-up; compose waits for it
-        self._initial = InitialRead(root, reader=lambda r: read_config(r, mapped_luns=False))
+        self._initial = InitialRead(root, reader=lambda r: read_config(r, mapped_luns=False),
+                                    start=rough_size(root) < BIG)
 
     # --- layout ---------------------------------------------------------------
 
@@ -137,10 +138,17 @@ class ConfigScreen(Screen[None]):
             initial = self._initial
 
             def wait() -> None:
+                initial.start()  # a big tree's read starts here, after the first frame
                 initial.done()
                 self.post_message(self.Reloaded(initial.config, initial.error, initial=True))
 
-            self.run_worker(wait, thread=True, group="initial-read", exit_on_error=False)
+            def start_waiting() -> None:
+                self.run_worker(wait, thread=True, group="initial-read", exit_on_error=False)
+
+            if initial.started:
+                start_waiting()
+            else:
+                self.call_after_refresh(start_waiting)
         else:
             self._update_hint(tree.config)
         # The first details are read after the first frame is on the screen:
