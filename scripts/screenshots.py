@@ -7,7 +7,10 @@ For each bundled theme (sanctl-dark, sanctl-light) and each size (120x40,
 - ``config``: build the demo SAN in a temporary directory, open the RAC
   target down to its LUNs, put the cursor on lun0 so the detail pane shows it;
 - ``doctor``: the demo SAN made live at a fixed moment (2026-01-01 12:00 UTC),
-  the doctor panel (6) after four samples of fake clocks.
+  the doctor panel (6) after four samples of fake clocks;
+- ``setup-<step>`` (sanctl-dark only): each step of the setup wizard on a
+  fresh demo SAN, answered as a newcomer would (a 10 GiB file, this host as
+  the client), the IQN's date fixed to 2026-01.
 
 Nothing on the screen depends on the time of the run (no clock, times in UTC
 from the fixed moment, animations off, the demo is seeded, the host name is
@@ -87,8 +90,43 @@ async def render_doctor(tmp: str, theme: str, size: tuple[int, int], out: Path) 
     return path
 
 
+#: The setup wizard's steps rendered (``setup-<step>-<theme>-<size>.svg``).
+SETUP_STEPS = ("checks", "storage", "target", "portal", "access", "preset", "review", "apply", "client")
+
+
+async def render_setup(tmp: str, step: str, theme: str, size: tuple[int, int], out: Path) -> Path:
+    """One step of the setup wizard on a fresh demo SAN (Apply changes it)."""
+    from datetime import date
+
+    import sanctl.setup.context as context
+    from sanctl.sim.demo import build_demo
+    from sanctl.ui.app import SanctlApp
+
+    context.today = lambda: date(2026, 1, 1)
+    root = os.path.join(tmp, f"setup-{step}-{theme}-{size[0]}x{size[1]}")
+    build_demo(root)
+    app = SanctlApp(root=root, mode="demo", readonly=False, readonly_reason=None, theme=theme, host=HOST,
+                    theme_dirs=[REPO / "themes"], setup=True)
+    path = out / f"setup-{step}-{theme}-{size[0]}x{size[1]}.svg"
+    async with app.run_test(size=size) as pilot:
+        await _settle(pilot)
+        screen = app.screen
+        while screen.step != step:
+            if screen.step == "access" and not screen.answers.clients[0].initiator:
+                screen.query_one("#b-thishost-0").press()
+                await _settle(pilot)
+            before = screen.step
+            await pilot.press("ctrl+n")
+            await _settle(pilot)
+            if screen.step == before:
+                raise SystemExit(f"the wizard stays at {before}: {screen.check}")
+        await _settle(pilot)
+        path.write_text(app.export_screenshot(title=f"sanctl setup — {step} {size[0]}×{size[1]}"), encoding="utf-8")
+    return path
+
+
 #: The screens rendered, by name.
-SCREENS = ("config", "doctor")
+SCREENS = ("config", "doctor", *(f"setup-{step}" for step in SETUP_STEPS))
 
 
 async def main_async(out: Path) -> None:
@@ -102,6 +140,9 @@ async def main_async(out: Path) -> None:
             for size in SIZES:
                 print(await render(root, theme, size, out))
                 print(await render_doctor(tmp, theme, size, out))
+                if theme == "sanctl-dark":
+                    for step in SETUP_STEPS:
+                        print(await render_setup(tmp, step, theme, size, out))
 
 
 def main(argv: list[str] | None = None) -> int:
