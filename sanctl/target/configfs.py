@@ -652,17 +652,16 @@ def _storage_objects(root: str, cfs: str, problems: list[Problem], scope: Scope)
 
 
 def rough_size(root: str = "/") -> int:
-    """Storage objects plus targets, counted with a handful of directory listings.
+    """Backstore HBAs plus targets, counted with a handful of directory listings.
 
     Tells a big configuration from a small one before reading it (the TUI
     reads a big one only after its first frame is drawn, rather than making
-    both wait on each other for the interpreter). 0 when there is no tree.
+    both wait on each other for the interpreter). rtslib-fb gives each
+    storage object its own HBA, so HBAs count storage objects without
+    listing each. 0 when there is no tree.
     """
     cfs = target_dir(root)
-    count = 0
-    for hba in _names(cfs + "/core"):
-        if "_" in hba:
-            count += sum(1 for name in _names(f"{cfs}/core/{hba}") if name not in ("hba_info", "hba_mode"))
+    count = sum(1 for hba in _names(cfs + "/core") if "_" in hba)
     for fabric in _names(cfs):
         if fabric != "core" and os.path.isdir(f"{cfs}/{fabric}"):
             count += sum(1 for name in _names(f"{cfs}/{fabric}") if name not in _FABRIC_NON_TARGETS)

@@ -11,11 +11,12 @@ from tests.ui.conftest import RAC
 from tests.ui.helpers import settle
 
 
-def test_rough_size_counts_storage_objects_and_targets(demo_root, tmp_path):
+def test_rough_size_counts_backstore_hbas_and_targets(demo_root, tmp_path):
     from sanctl.target.configfs import read_config
 
     config = read_config(str(demo_root))
-    assert rough_size(str(demo_root)) == len(config.storage_objects) + sum(1 for _ in config.targets)
+    hbas = {so.hba for so in config.storage_objects}
+    assert rough_size(str(demo_root)) == len(hbas) + sum(1 for _ in config.targets)
     assert rough_size(str(tmp_path / "nothing")) == 0
 
 
