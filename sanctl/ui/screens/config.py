@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static, Tree
+from textual.widgets import Static, Tree
 
 from sanctl.model import SanConfig
 
@@ -30,6 +30,7 @@ from sanctl.ui.initial_read import BIG, InitialRead
 from sanctl.ui.model_filter import FilterResult, ancestors, filter_nodes, flatten
 from sanctl.ui.widgets.config_tree import ConfigTree
 from sanctl.ui.widgets.detail import DetailPane
+from sanctl.ui.widgets.key_bar import KeyBar
 from sanctl.ui.widgets.status_bar import StatusBar
 
 EMPTY_HINT = "No target configured yet"
@@ -128,7 +129,7 @@ class ConfigScreen(Screen[None]):
                 # the filter's Input (#filter) is mounted here on the first "/"
             yield DetailPane(id="detail")
         yield Static(id="hint", markup=False)
-        yield Footer(show_command_palette=False)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         tree = self.tree

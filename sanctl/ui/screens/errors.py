@@ -13,13 +13,14 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from sanctl.live import format as fmt
 from sanctl.live.events import Incident
 from sanctl.live.sampler import LiveFrame
 from sanctl.ui.screens.live_base import LiveScreen, set_subtitle
 from sanctl.ui.widgets.live_grid import Line, LiveGrid
+from sanctl.ui.widgets.key_bar import KeyBar
 
 _STYLE = {"error": "bad", "warning": "warn", "info": "muted"}
 
@@ -41,7 +42,7 @@ class ErrorsScreen(LiveScreen):
             yield Static(id="findings")
         yield LiveGrid(header_left="TIME      WHERE            CODE / EVENT          LINE", id="incidents-grid")
         yield Static(id="incident-detail")
-        yield Footer(show_command_palette=False)
+        yield KeyBar()
 
     @property
     def grid(self) -> LiveGrid:

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from sanctl.initiator.sysfs import InitiatorConnection, InitiatorDisk, InitiatorSession
 from sanctl.live import format as fmt
 from sanctl.live.sampler import LiveFrame
 from sanctl.ui.screens.live_base import LiveScreen, set_subtitle
 from sanctl.ui.widgets.live_grid import Line, LiveGrid
+from sanctl.ui.widgets.key_bar import KeyBar
 
 NO_SESSIONS = "No iSCSI session on this host (open-iscsi not in use here, or not logged in)."
 
@@ -46,7 +47,7 @@ class InitiatorScreen(LiveScreen):
         yield self.status_bar()
         yield LiveGrid(header_left="SESSION / CONNECTION / DISK", id="initiator-grid")
         yield Static(id="initiator-hint")
-        yield Footer(show_command_palette=False)
+        yield KeyBar()
 
     @property
     def grid(self) -> LiveGrid:

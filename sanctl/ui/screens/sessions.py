@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from sanctl.iscsi_errors import login_fail_type
 from sanctl.live import format as fmt
@@ -29,6 +29,7 @@ from sanctl.live.sampler import LiveFrame
 from sanctl.target.live import TargetSession, transport_label
 from sanctl.ui.screens.live_base import WIDE, LiveScreen, set_subtitle
 from sanctl.ui.widgets.live_grid import Line, LiveGrid
+from sanctl.ui.widgets.key_bar import KeyBar
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +100,7 @@ class SessionsScreen(LiveScreen):
         yield LiveGrid(header_left="INITIATOR / CONNECTION", id="sessions-grid")
         yield LiveGrid(header_left="LUN  BACKSTORE  TARGET/TPG", id="luns-grid")
         yield Static(id="session-detail", markup=False)
-        yield Footer(show_command_palette=False)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#luns-grid", LiveGrid).border_title = "I/O per LUN (all initiators)"
