@@ -29,7 +29,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Input, OptionList, Select, Static
+from textual.widgets import Button, Checkbox, Input, OptionList, Select, Static
 
 from sanctl.setup.answers import INPUT_STEPS, STEPS, TITLES, Answers, StorageItem
 from sanctl.setup.apply import Phase
@@ -38,6 +38,7 @@ from sanctl.setup.validate import StepCheck, check_all, check_step, size_of
 from sanctl.ui.screens.setup_fields import get_answer, key_of, set_answer, widget_value
 from sanctl.ui.screens.setup_steps import STEP_CLASSES, default_storage, phase_text, suggested_iqn
 from sanctl.ui.widgets.status_bar import StatusBar
+from sanctl.ui.widgets.key_bar import KeyBar
 
 _UNSET = object()
 
@@ -109,7 +110,7 @@ class SetupScreen(Screen[None]):
             yield Button("Back", id="setup-back", compact=True)
             yield Button("Cancel", id="setup-cancel", compact=True)
             yield Button("Next", id="setup-next", variant="primary", compact=True)
-        yield Footer(show_command_palette=False)
+        yield KeyBar()
 
     def on_resize(self) -> None:
         self._heading()
