@@ -365,7 +365,7 @@ def gather(config: SanConfig, *, mode: str, iscsiadm: Iscsiadm | None | Any = _U
         iscsiadm = None if mode == "captured" else attempt("iscsiadm", lambda: default_iscsiadm(root, mode))
     if iscsiadm is None:
         notes.append("initiator records: " + ("a captured tree has none" if mode == "captured"
-                                              else "iscsiadm was not asked"))
+                                              else "not read yet (the doctor panel reads them)"))
     elif mode == "real" and os.geteuid() != 0:
         notes.append("initiator records: not root (open-iscsi's node database is root's)")
     else:

@@ -11,7 +11,9 @@ while one runs is remembered and runs after it):
   service while a live panel or the doctor panel is on screen): only the rules
   run again, over the kept configuration and facts (the facts are gathered
   again when older than :data:`FACTS_TTL`);
-- when asked (``r`` on the doctor panel).
+- when asked (``r`` on the doctor panel), and when the panel is first opened:
+  only from then on is iscsiadm asked for the node records (no process at
+  start-up, no calls in the initiator tab's way).
 
 The live state is not sampled for the doctor alone: until a live panel (or
 the doctor's) has been shown, the findings that need sessions, counters or
@@ -52,6 +54,9 @@ class DoctorService:
         self._facts_at = 0.0
         self._running = False
         self._pending: bool | None = None  #: a request made while one ran: refresh or not
+        #: iscsiadm is asked for the node records only once the doctor panel has been opened: no
+        #: process at start-up, and no calls in the initiator tab's way.
+        self.initiator_checks = False
 
     # --- what the app tells it ---------------------------------------------------------
 
@@ -73,6 +78,12 @@ class DoctorService:
 
     def recheck(self) -> None:
         self.request(refresh=True)
+
+    def panel_opened(self) -> None:
+        """The doctor panel is on screen: from now on the initiator's records are looked at too."""
+        if not self.initiator_checks:
+            self.initiator_checks = True
+            self.request(refresh=True)
 
     @property
     def observer(self):
@@ -102,6 +113,8 @@ class DoctorService:
         self.app.run_worker(work, thread=True, group="doctor", exit_on_error=False, description="doctor")
 
     def _iscsiadm(self) -> Any:
+        if not self.initiator_checks:
+            return None
         backend = getattr(self.app, "initiator_backend", None)
         if backend is not None:
             return backend.iscsiadm

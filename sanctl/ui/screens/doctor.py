@@ -92,6 +92,7 @@ class DoctorScreen(LiveScreen):
         super().on_screen_resume()
         doctor = self.doctor
         doctor.panel = self
+        doctor.panel_opened()
         if doctor.report is not None:
             self.show_report(doctor.report)
         else:
