@@ -22,7 +22,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from sanctl.doctor.findings import ERROR, INFO, WARNING, Finding, Report, plural
@@ -30,6 +30,7 @@ from sanctl.live import format as fmt
 from sanctl.live.sampler import LiveFrame
 from sanctl.ui.doctor_service import service as doctor_service
 from sanctl.ui.screens.live_base import LiveScreen, set_subtitle, set_title
+from sanctl.ui.widgets.key_bar import KeyBar
 
 _WORD = {ERROR: "ERROR", WARNING: "WARN", INFO: "INFO"}
 _STYLE = {ERROR: "doctor--error", WARNING: "doctor--warning", INFO: "doctor--info"}
@@ -69,7 +70,7 @@ class DoctorScreen(LiveScreen):
         yield OptionList(id="doctor-list")
         with VerticalScroll(id="doctor-detail-box"):
             yield Static(id="doctor-detail")
-        yield Footer(show_command_palette=False)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.findings_list.border_title = "Doctor"
