@@ -22,7 +22,7 @@ pytestmark = pytest.mark.kernel
 
 REPO = Path(__file__).resolve().parents[2]
 if str(REPO / "tests" / "ui") not in sys.path:
-    sys.path.insert(0, str(REPO / "tests" / "ui"))
+    sys.path.append(str(REPO / "tests" / "ui"))  # initiator_tab_helpers; appended, so it shadows nothing
 
 NAME_FILE = Path("/etc/iscsi/initiatorname.iscsi")
 ISCSID_SOCKET = "@ISCSIADM_ABSTRACT_NAMESPACE"
