@@ -665,6 +665,95 @@ def running(root: str = "/") -> dict[str, Any]:
     return dump(read_config(root, details=True))
 
 
+def touched_scope(report) -> Any:
+    """What an :class:`~sanctl.target.writer.ApplyReport` may have changed, as a
+    :class:`~sanctl.target.changes.Scope` — or ``None`` when only a full read can tell.
+
+    Each executed step names its target or backstore; a delete's cascade is
+    made of such steps. A rolled-back transaction changed nothing; one whose
+    undo failed, and the rare step touching every target (an ALUA group's
+    delete moves LUNs anywhere), need a full read.
+    """
+    from sanctl.target import changes as C
+    from sanctl.target.writer import COMPLETED, NOTHING_TO_DO, ROLLED_BACK_ALL
+
+    if report.outcome in (NOTHING_TO_DO, ROLLED_BACK_ALL):
+        return C.Scope()
+    if report.outcome != COMPLETED:
+        return None
+    scope = C.Scope()
+    for step in report.steps:
+        change = step.change
+        if isinstance(change, C.DeleteStorageObject):  # its LUNs are steps of their own
+            scope = scope | C.Scope(storage_objects=frozenset({change.key}))
+            continue
+        part = change.scope()
+        if part.all_targets or part.all_storage_objects:
+            return None
+        scope = scope | part
+    return scope
+
+
+class RunningCache:
+    """The running configuration as saveconfig.json, kept current cheaply after sanctl's own writes.
+
+    :meth:`full` reads everything (every attribute of every object: about
+    3 s on a 10,000-LUN tree); :meth:`touched` re-reads only the targets and
+    backstores a write touched (with the backstores those targets' LUNs use,
+    whose ALUA groups their LUNs name) and splices them into the last full
+    read. Thread-safe; a UI calls it from workers.
+    """
+
+    def __init__(self, root: str = "/") -> None:
+        import threading
+
+        self.root = root
+        self.data: dict[str, Any] | None = None
+        self._lock = threading.Lock()
+
+    def full(self) -> dict[str, Any]:
+        data = running(self.root)
+        with self._lock:
+            self.data = data
+        return data
+
+    def get(self) -> dict[str, Any]:
+        """The last known running configuration (a full read the first time)."""
+        with self._lock:
+            data = self.data
+        return data if data is not None else self.full()
+
+    def touched(self, scope) -> dict[str, Any]:
+        """Re-read ``scope`` (a Scope, or None for everything) and return the whole configuration."""
+        from sanctl.target.configfs import read_config
+        from sanctl.target.saveconfig import dump
+
+        with self._lock:
+            base = self.data
+        if base is None or scope is None or scope.all_targets or scope.all_storage_objects:
+            return self.full()
+        if not scope.targets and not scope.storage_objects:
+            # discovery auth only (or nothing): the fabrics are cheap to read again
+            part = dump(read_config(self.root, details=True, targets=(), storage_objects=()))
+            data = {**base, "fabric_modules": part.get("fabric_modules", [])}
+        else:
+            shallow = read_config(self.root, targets=scope.targets, storage_objects=())
+            used = {lun.storage_object for t in shallow.targets for tpg in t.tpgs for lun in tpg.luns
+                    if lun.storage_object is not None}
+            sos = frozenset(scope.storage_objects) | used
+            part = dump(read_config(self.root, details=True, targets=scope.targets, storage_objects=sos))
+            data = dict(base)
+            data["storage_objects"] = [d for d in base.get("storage_objects", ())
+                                       if (d.get("plugin"), d.get("name")) not in sos] + part["storage_objects"]
+            data["targets"] = [d for d in base.get("targets", ())
+                               if (d.get("fabric"), d.get("wwn")) not in scope.targets] + part["targets"]
+            data["fabric_modules"] = part.get("fabric_modules", [])
+        with self._lock:
+            if self.data is base:
+                self.data = data
+        return data
+
+
 @dataclass(frozen=True, slots=True)
 class SaveStatus:
     """For the header: is the running configuration the one that boots?"""

@@ -327,3 +327,57 @@ def test_a_dump_that_fails_is_a_sentence_and_saves_nothing(writer, demo, monkeyp
         S.save(writer, now=T0)
     assert "cannot read the running configuration" in str(info.value) and "nothing was saved" in str(info.value)
     assert not (demo / "etc/target/saveconfig.json").exists()
+
+
+# ---------------------------------------------------------------------------
+# The running configuration after a write: only what it touched is read again
+# ---------------------------------------------------------------------------
+
+
+def _canon_running(data):
+    import json as _json
+
+    def canon(v):
+        if isinstance(v, dict):
+            return {k: canon(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return sorted((canon(x) for x in v), key=lambda x: _json.dumps(x, sort_keys=True))
+        return v
+
+    return canon(_json.loads(_json.dumps(data)))
+
+
+def test_running_cache_after_writes_equals_a_full_read(writer, demo):
+    from sanctl.sim.demo import RAC_IQN, WEB_IQN
+    from sanctl.target import changes as C
+    from sanctl.target import savefile
+    from sanctl.target.configfs import read_config
+    from sanctl.target.impact import impact
+
+    root = str(demo)
+    cache = savefile.RunningCache(root)
+    cache.full()
+    loop = "naa.5001405c0ffee123"
+    batches = [
+        [C.CreateRamdisk("c1", "4M"), C.CreateLun(WEB_IQN, 1, ("ramdisk", "c1"))],
+        [C.SetDiscoveryAuth(C.Chap("disc", "disc-secret-123"), enforce=True)],
+        [*C.loopback_target(loop), C.CreateLun(loop, 1, ("ramdisk", "c1"), fabric="loopback")],
+        [C.CreateAluaGroup("ramdisk", "c1", "g2", 2), C.SetLunAluaGroup(WEB_IQN, 1, 1, "g2")],
+        [C.SetStorageObjectAttribute("ramdisk", "c1", "queue_depth", 64)],
+        [C.CreateLun(WEB_IQN, 1, ("ramdisk", "nosuch"))],  # rolled back: nothing to read
+        [C.DeleteAluaGroup("ramdisk", "c1", "g2")],  # moves LUNs anywhere: a full read
+    ]
+    for batch in batches:
+        report = writer.apply(batch)
+        scope = savefile.touched_scope(report)
+        assert _canon_running(cache.touched(scope)) == _canon_running(savefile.running(root)), batch
+    found = impact(read_config(root), C.DeleteStorageObject("ramdisk", "c1"))
+    report = writer.apply([C.confirmed(C.DeleteStorageObject("ramdisk", "c1"), found)])
+    scope = savefile.touched_scope(report)
+    assert scope is not None and not scope.all_targets  # the cascade's LUN steps name their targets
+    assert _canon_running(cache.touched(scope)) == _canon_running(savefile.running(root))
+    report = writer.apply([C.DeleteTarget(RAC_IQN)])
+    assert _canon_running(cache.touched(savefile.touched_scope(report))) == \
+        _canon_running(savefile.running(root))
+    status = savefile.status(root, running_config=cache.get())
+    assert status.differs

@@ -17,6 +17,16 @@ from .helpers import settle
 SIZES = pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 WEB_TPG = "/iscsi/iqn.2024-01.com.example:web/tpg1"
 
+def _choose(field: str, value: str):
+    """A step: pick ``value`` in a chooser's select and press Next."""
+    async def step(pilot) -> None:
+        pilot.app.screen.query_one(f"#field-{field}").value = value
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+
+    return step
+
+
 #: id -> (node path, key, what to do once it is open)
 FORMS = {
     "add-backstore": ("/backstores", "a", ()),
@@ -26,6 +36,9 @@ FORMS = {
     "add-pscsi": ("/backstores/pscsi", "a", ()),
     "add-user": ("/backstores/user", "a", ()),
     "add-target": ("/iscsi", "a", ()),
+    "add-iscsi-target": ("/iscsi", "a", (_choose("fabric", "iscsi"),)),
+    "add-loopback-target": ("/iscsi", "a", (_choose("fabric", "loopback"),)),
+    "add-alua-group": ("/backstores/fileio/web-data", "a", ()),
     "add-tpg": (RAC, "a", ()),
     "add-to-tpg": (RAC_TPG, "a", ()),
     "add-acl": (f"{WEB_TPG}/acls", "a", ()),
@@ -37,6 +50,9 @@ FORMS = {
     "edit-mapped-lun": (f"{WEB_ACL}/mapped_lun0", "e", ()),
     "edit-portal": (f"{WEB_TPG}/portals/0.0.0.0:3260", "e", ()),
     "edit-backstore": ("/backstores/fileio/web-data", "e", ()),
+    "edit-backstore-attributes": ("/backstores/fileio/web-data", "e", (_choose("what", "attributes"),)),
+    "edit-alua-group": ("/backstores/fileio/web-data", "e", (_choose("what", "alua:default_tg_pt_gp"),)),
+    "edit-lun": (f"{WEB_TPG}/luns/lun0", "e", ()),
     "edit-discovery": ("/iscsi", "e", ()),
     "delete-lun": (f"{RAC_TPG}/luns/lun0", "d", ()),
     "delete-target": (RAC, "d", ()),
@@ -120,4 +136,5 @@ async def _fail_the_portal(pilot) -> None:
 
 def test_rolled_back_notification(snap_compare, make_app):
     """A failed step: everything undone, and the notification says so, naming the object and the cause."""
-    assert snap_compare(make_app(), run_before=_run_before("/iscsi", "a", (_fail_the_portal,)), terminal_size=(80, 24))
+    assert snap_compare(make_app(), run_before=_run_before("/iscsi", "a", (_choose("fabric", "iscsi"), _fail_the_portal)),
+                        terminal_size=(80, 24))

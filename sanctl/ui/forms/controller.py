@@ -43,6 +43,9 @@ class Writes:
         self.last_save: Any = None
         self.status: Any = None
         self._status_seq = 0
+        #: The running configuration as last read (savefile.RunningCache), so that the save-state
+        #: badge after a write re-reads only what the write touched.
+        self._running: Any = None
 
     # --- plumbing -------------------------------------------------------------
 
@@ -246,7 +249,9 @@ class Writes:
             self.app.notify(f"{report.message()}\n{detail}", title="Rollback incomplete", severity="error",
                             timeout=60)
         self.screen.action_refresh(quiet=True, expand=tuple(expand))
-        self.refresh_status()
+        from sanctl.target.savefile import touched_scope
+
+        self.refresh_status(touched=touched_scope(report))
 
     # --- s / D / R --------------------------------------------------------------
 
@@ -271,27 +276,38 @@ class Writes:
             else:
                 self.last_save = result
                 self.app.notify(self.shown(result.message()), title="Saved", timeout=10)
-            self.refresh_status()
+            from sanctl.target.changes import Scope
+
+            self.refresh_status(touched=Scope())  # a save changes the file, not the running configuration
 
         self._thread(work, done, group="save")
 
-    def refresh_status(self) -> None:
-        """Ask, in a worker, whether the running configuration is the saved one; the header says."""
+    def refresh_status(self, touched: Any = None) -> None:
+        """Ask, in a worker, whether the running configuration is the saved one; the header says.
+
+        ``touched``: after sanctl's own write, the :class:`~sanctl.target.changes.Scope` it may
+        have changed — only that is read again (a full read of every attribute takes seconds on
+        a big target); ``None`` reads everything (start, ``r``, restore, or an unknown change).
+        """
         screen = self.screen
         if screen.mode == "captured":
             return
         if getattr(screen, "_reading", False):
             # the first read of a big configuration is still running: don't compete with it for the GIL
-            screen.set_timer(0.25, self.refresh_status)
+            screen.set_timer(0.25, lambda: self.refresh_status(touched))
             return
         root = screen.root
         self._status_seq += 1
         seq = self._status_seq
+        from sanctl.target import savefile
+
+        if self._running is None or self._running.root != root:
+            self._running = savefile.RunningCache(root)
+        cache = self._running
 
         def work():
-            from sanctl.target import savefile
-
-            return savefile.status(root)
+            current = cache.full() if touched is None else cache.touched(touched)
+            return savefile.status(root, running_config=current)
 
         def done(result: Any) -> None:
             if seq != self._status_seq or not screen.is_attached:
@@ -316,14 +332,19 @@ class Writes:
     def diff(self) -> None:
         root = self.screen.root
 
-        def work():
-            from sanctl.target import savefile
+        from sanctl.target import savefile
 
-            status = savefile.status(root)
+        if self._running is None or self._running.root != root:
+            self._running = savefile.RunningCache(root)
+        cache = self._running
+
+        def work():
+            current = cache.full()  # the diff view reads everything: someone else may have written
+            status = savefile.status(root, running_config=current)
             if status.diff is not None:
                 return status, status.diff
             if status.differs:  # never saved: everything running is new
-                return status, savefile.diff({}, savefile.running(root))
+                return status, savefile.diff({}, current)
             return status, None
 
         def done(result: Any) -> None:
