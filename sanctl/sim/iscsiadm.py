@@ -111,6 +111,31 @@ class _Session:
     portal: str
     tpgt: int
     disks: list[tuple[int, str, int]] = field(default_factory=list)  # (lun, sdX, bytes)
+    #: When it logged in (time.monotonic()): its statistics grow from there.
+    since: float = field(default_factory=time.monotonic)
+
+    @property
+    def header(self) -> str:
+        return f"[sid: {self.sid}, target: {self.target}, portal: {_comma(self.portal)}]"
+
+    def stats(self, now: float) -> str:
+        """``iscsiadm -m session -r SID -s`` as open-iscsi prints it, the counters growing with the
+        session's age (a steady trickle of 4 KiB reads and writes, like the live demo's LUNs)."""
+        commands = int((now - self.since) * 25) + 111
+        reads = commands * 9 // 10
+        counters = {
+            "txdata_octets": (commands - reads) * 4096 + 5824, "rxdata_octets": reads * 4096 + 45252,
+            "noptx_pdus": int((now - self.since) / 5), "scsicmd_pdus": commands, "tmfcmd_pdus": 0,
+            "login_pdus": 0, "text_pdus": 0, "dataout_pdus": commands - reads, "logout_pdus": 0,
+            "snack_pdus": 0, "noprx_pdus": int((now - self.since) / 5), "scsirsp_pdus": commands,
+            "tmfrsp_pdus": 0, "textrsp_pdus": 0, "datain_pdus": reads, "logoutrsp_pdus": 0,
+            "r2t_pdus": 0, "async_pdus": 0, "rjt_pdus": 0, "digest_err": 0, "timeout_err": 0,
+        }
+        lines = [f"Stats for session {self.header}\n", "iSCSI SNMP:\n"]
+        lines += [f"\t{name}: {value}\n" for name, value in counters.items()]
+        lines += ["iSCSI Extended:\n", "\ttx_sendpage_failures: 0\n", "\trx_discontiguous_hdr: 0\n",
+                  "\teh_abort_cnt: 0\n"]
+        return "".join(lines)
 
 
 @dataclass(frozen=True)
@@ -320,6 +345,11 @@ class DemoIscsiadm(Iscsiadm):
             return self._logout([(k[0], k[1]) for k in keys])
         if not keys:
             return 21, "", "iscsiadm: No records found\n", False
+        if "--rescan" in a or "-R" in a:
+            sessions = [self.sessions[(k[0], k[1])] for k in keys if (k[0], k[1]) in self.sessions]
+            if not sessions:
+                return 21, "", "iscsiadm: No active sessions.\n", False
+            return 0, "".join(f"Rescanning session {s.header}\n" for s in sessions), "", False
         if "update" in ops:
             key, value = _opt(a, "-n"), _opt(a, "-v")
             for k in keys:
@@ -412,8 +442,17 @@ class DemoIscsiadm(Iscsiadm):
         sessions = [s for s in self.sessions.values() if sid is None or str(s.sid) == sid]
         if "--logout" in a or "-u" in a:
             return self._logout([(s.target, s.portal) for s in sessions])
+        if sid is not None and not sessions and ("--rescan" in a or "-R" in a or "-s" in a or "--stats" in a):
+            return 22, "", (f"iscsiadm: could not read session targetname: 5\n"
+                            f"iscsiadm: Could not get session info for sid {sid}\n"), False
         if not sessions:
             return 21, "", "iscsiadm: No active sessions.\n", False
+        ordered = sorted(sessions, key=lambda s: s.sid)
+        if "--rescan" in a or "-R" in a:
+            return 0, "".join(f"Rescanning session {s.header}\n" for s in ordered), "", False
+        if "-s" in a or "--stats" in a:
+            now = time.monotonic()
+            return 0, "".join(s.stats(now) for s in ordered), "", False
         if _opt(a, "-P") is None:
             return 0, "".join(f"tcp: [{s.sid}] {s.portal},{s.tpgt} {s.target} (non-flash)\n"
                               for s in sorted(sessions, key=lambda s: s.sid)), "", False

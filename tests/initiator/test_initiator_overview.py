@@ -175,3 +175,26 @@ def test_demo_rediscovery_keeps_settings(demo):
     adm.discover("192.168.50.10")
     (settings,) = adm.node_settings(WEB_IQN, "192.168.50.10:3260")
     assert settings.startup == "automatic"
+
+
+def test_demo_statistics_grow_and_rescan_names_the_session(demo, monkeypatch):
+    from sanctl.sim import iscsiadm as sim
+    from sanctl.sim.demo import RAC_IQN
+
+    adm = demo.iscsiadm
+    (session,) = [s for s in adm.sessions.values() if s.target == RAC_IQN]
+    clock = [session.since + 10.0]
+    monkeypatch.setattr(sim.time, "monotonic", lambda: clock[0])
+    first = adm.session_stats(session.sid)
+    assert (first.sid, first.target, first.portal) == (session.sid, RAC_IQN, "192.168.50.10:3260")
+    assert first.counters["scsicmd_pdus"] == first.counters["scsirsp_pdus"] > 0
+    assert first.counters["datain_pdus"] + first.counters["dataout_pdus"] == first.counters["scsicmd_pdus"]
+    assert set(first.extended) == {"tx_sendpage_failures", "rx_discontiguous_hdr", "eh_abort_cnt"}
+    clock[0] += 60
+    later = adm.session_stats(session.sid)
+    assert later.counters["rxdata_octets"] > first.counters["rxdata_octets"]
+    rescanned = adm.rescan(session.sid)
+    assert [(r.target, r.portal) for r in rescanned] == [(RAC_IQN, "192.168.50.10:3260")]
+    with pytest.raises(IscsiadmError) as unknown:
+        adm.session_stats(999)
+    assert unknown.value.code == 22
