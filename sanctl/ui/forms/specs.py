@@ -21,7 +21,6 @@ from sanctl import host as H
 from sanctl.model import Auth, NodeAcl, SanConfig, Settings, StorageObject, Target, Tpg
 from sanctl.names import (
     InvalidValue,
-    check_iscsi_name,
     check_object_name,
     check_port,
     check_portal_address,
