@@ -159,3 +159,28 @@ async def test_lun_of_a_pass_through_backstore_says_why_there_is_nothing_to_edit
         await settle(pilot)
         assert app.screen is not app.screen_stack[0] or seen  # a form (ALUA group) or a reason
     assert RAC_IQN
+
+
+async def test_loopback_tpg_edit_has_no_enable_switch_and_acls_say_why(make_app, demo_root):
+    from sanctl.sim.writer import SimWriter
+    from sanctl.target import changes as C
+
+    from .form_helpers import record_notifications
+
+    assert SimWriter(str(demo_root)).apply(C.loopback_target(LOOP)).ok
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        seen = record_notifications(app)
+        form = await open_form(pilot, f"/loopback/{LOOP}/tpg1", "e")
+        names = {f.name for f in form.spec.fields}
+        assert "enabled" not in names and "fabric_prot_type" in names
+        await fill(pilot, form, fabric_prot_type="1")
+        await confirm(pilot)
+        await settle(pilot)
+        assert app.screen.tree.select_path(f"/loopback/{LOOP}/tpg1/acls")
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        assert "nexus is its only initiator" in seen[-1][2]
+    tpg = find_tpg(details(demo_root), "loopback", LOOP, 1)
+    assert tpg.attributes.value("fabric_prot_type") == "1"

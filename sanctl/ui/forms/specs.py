@@ -1040,15 +1040,18 @@ def tpg_edit(target: Target, tpg: Tpg) -> FormSpec:
     chap = _chap_fields(tpg.auth, section="TPG-wide CHAP (demo mode only)", edit=True) if (
         fabric == "iscsi" and tpg.auth is not None) else ()
 
+    switch = fabric not in C.NEXUS_FABRICS  # a loopback TPG has no enable switch
+    head = (enable,) if switch else ()
+
     def build(v: dict[str, Any]) -> list[C.Change]:
         out: list[C.Change] = []
-        if v["enabled"] is False and tpg.enabled:
+        if v.get("enabled") is False and tpg.enabled:
             out.append(C.SetTpgEnabled(wwn, tag, False, fabric=fabric))
         out += _changed_settings(attrs, v, attr)
         out += _changed_settings(params, v, param)
         if chap and _chap_changed(v, tpg.auth):
             out.append(C.SetTpgAuth(wwn, tag, _chap(v), fabric=fabric))
-        if v["enabled"] is True and not tpg.enabled:
+        if v.get("enabled") is True and not tpg.enabled:
             out.append(C.SetTpgEnabled(wwn, tag, True, fabric=fabric))
         return out
 
@@ -1060,7 +1063,7 @@ def tpg_edit(target: Target, tpg: Tpg) -> FormSpec:
             out.append("Disabling drops every session of this TPG now.")
         return out
 
-    return FormSpec(f"Edit {wwn}/tpg{tag}", (enable, *attrs, *params, *chap), build, confirm="Apply",
+    return FormSpec(f"Edit {wwn}/tpg{tag}", (*head, *attrs, *params, *chap), build, confirm="Apply",
                     warnings=warnings)
 
 
