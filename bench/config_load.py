@@ -5,8 +5,8 @@ Generates a demo tree with 10,000 LUNs, 2,000 storage objects and 1,000 ACLs
 (``sanctl.sim.scale``), then reports, each measured here and now:
 
 - ``read_config`` of the structure and summaries, as the TUI reads it at
-  start (``mapped_luns=False``: each ACL's mapped LUNs counted, read when the
-  ACL is opened), and with every mapped LUN read;
+  start (each ACL's mapped LUNs counted, read when the ACL is opened; of a
+  TPG's attributes only the labels'), and with every mapped LUN and attribute;
 - ``read_config(details=True)`` (every attribute: what export needs);
 - ``sanctl show`` and ``sanctl export`` wall time (fresh processes);
 - time to first paint of the TUI, in a pseudo-terminal, from process start to
@@ -37,7 +37,7 @@ _READ_SNIPPET = """
 import json, resource, sys, time
 from sanctl.target.configfs import read_config
 root, mode, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
-options = {"tui": {"mapped_luns": False}, "full": {}, "details": {"details": True}}[mode]
+options = {"tui": {"mapped_luns": False, "tpg_attributes": False}, "full": {}, "details": {"details": True}}[mode]
 times = []
 for _ in range(runs):
     start = time.perf_counter()

@@ -1,9 +1,10 @@
-"""Mapped LUNs left unread by the TUI's first read, and read when needed.
+"""What the TUI's first read leaves for later, and reading it when needed.
 
 ``read_config(mapped_luns=False)`` counts each ACL's mapped LUNs without
-reading them (they are most of a big configuration's files). Whatever reads
-them later — one ACL, the whole configuration, the details — must give
-exactly what the full read gives.
+reading them (they are most of a big configuration's files);
+``tpg_attributes=False`` reads only the TPG attributes the labels use.
+Whatever reads the rest later — one ACL, the whole configuration, the
+details — must give exactly what the full read gives.
 """
 
 from __future__ import annotations
@@ -15,7 +16,16 @@ import pytest
 from sanctl import tree
 from sanctl.model_json import to_jsonable
 from sanctl.sim.demo import build_demo
-from sanctl.target.configfs import fill_details, fill_mapped_luns, read_config, read_mapped_luns
+from sanctl.target.configfs import (
+    SUMMARY_TPG_ATTRIBUTES,
+    fill_details,
+    fill_mapped_luns,
+    read_config,
+    read_mapped_luns,
+)
+
+#: What the TUI reads at start.
+LIGHT = {"mapped_luns": False, "tpg_attributes": False}
 
 
 @pytest.fixture(params=["demo", "rac_live", "kernel_capture"])
@@ -32,7 +42,7 @@ def _acls(config):
 
 
 def test_the_lazy_read_counts_what_it_does_not_read(root):
-    full, lazy = read_config(root), read_config(root, mapped_luns=False)
+    full, lazy = read_config(root), read_config(root, **LIGHT)
     assert _acls(full), "the tree has ACLs"
     assert any(acl.mapped_luns for acl in _acls(full))
     for whole, counted in zip(_acls(full), _acls(lazy), strict=True):
@@ -47,10 +57,26 @@ def test_filling_gives_the_full_read(root):
     assert to_jsonable(fill_mapped_luns(lazy)) == to_jsonable(full)
     assert fill_mapped_luns(full) is full  # nothing to read: the same object
     assert to_jsonable(fill_details(lazy)) == to_jsonable(fill_details(full))
+    assert to_jsonable(fill_details(read_config(root, **LIGHT))) == to_jsonable(fill_details(full))
+
+
+def _tpgs(config):
+    return [tpg for fabric in config.fabrics for target in fabric.targets for tpg in target.tpgs]
+
+
+def test_the_light_read_keeps_the_tpg_attributes_the_labels_use(root):
+    full, light = read_config(root), read_config(root, **LIGHT)
+    assert _tpgs(full)
+    for whole, summary in zip(_tpgs(full), _tpgs(light), strict=True):
+        assert {s.name for s in summary.attributes} <= set(SUMMARY_TPG_ATTRIBUTES)
+        assert len(summary.attributes) < len(whole.attributes)
+        for name in SUMMARY_TPG_ATTRIBUTES:
+            assert summary.attributes.value(name) == whole.attributes.value(name)
+        assert (summary.demo_mode, summary.authentication) == (whole.demo_mode, whole.authentication)
 
 
 def test_the_tree_and_its_text_are_the_same_either_way(root):
-    full, lazy = read_config(root), read_config(root, mapped_luns=False)
+    full, lazy = read_config(root), read_config(root, **LIGHT)
     assert [(n.path, n.summary, n.expandable) for n in tree.walk(lazy)] == [
         (n.path, n.summary, n.expandable) for n in tree.walk(full)
     ]
@@ -58,7 +84,7 @@ def test_the_tree_and_its_text_are_the_same_either_way(root):
 
 
 def test_complete_refinds_the_node_with_its_mapped_luns(root):
-    lazy = read_config(root, mapped_luns=False)
+    lazy = read_config(root, **LIGHT)
     acl_node = next(n for n in tree.walk(lazy) if n.kind == "acl" and n.obj.mapped_lun_count)
     assert acl_node.obj.mapped_luns == ()
     full, node = tree.complete(lazy, acl_node)

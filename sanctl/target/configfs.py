@@ -493,7 +493,25 @@ def _portal(cfs: str, entry: os.DirEntry) -> Portal:
     )
 
 
-def _tpg(cfs: str, fabric: str, entry: os.DirEntry, read_mapped: bool = True) -> Tpg:
+#: The TPG attributes the tree's labels and the live panels use: all the light read takes.
+SUMMARY_TPG_ATTRIBUTES = ("authentication", "demo_mode_write_protect", "generate_node_acls")
+
+
+def _summary_settings(path: str, names: tuple[str, ...]) -> Settings:
+    """Just these settings, read without listing the directory or stat-ing each file.
+
+    Writability is not looked at (assumed writable): whatever edits a
+    setting reads the whole directory first (``read_tpg_details``).
+    """
+    items = []
+    for name in names:
+        value = _read_opt(f"{path}/{name}")
+        if value is not None:
+            items.append(Setting(name, value, True, True, None))
+    return Settings(tuple(items))
+
+
+def _tpg(cfs: str, fabric: str, entry: os.DirEntry, read_mapped: bool = True, all_attributes: bool = True) -> Tpg:
     tag = int(entry.name.split("_", 1)[1])
     tpg_rel = _rel(cfs, entry.path)
     luns: list[Lun] = []
@@ -524,18 +542,19 @@ def _tpg(cfs: str, fabric: str, entry: os.DirEntry, read_mapped: bool = True) ->
         luns=tuple(luns),
         acls=tuple(acls),
         portals=tuple(portals),
-        attributes=read_settings(entry.path + "/attrib"),
+        attributes=(read_settings(entry.path + "/attrib") if all_attributes
+                    else _summary_settings(entry.path + "/attrib", SUMMARY_TPG_ATTRIBUTES)),
         nexus=nexus or None,
     )
 
 
-def _target(cfs: str, fabric: str, entry: os.DirEntry, read_mapped: bool = True) -> Target:
+def _target(cfs: str, fabric: str, entry: os.DirEntry, read_mapped: bool = True, all_attributes: bool = True) -> Target:
     tpgs = []
     for sub in _subdirs(entry.path):
         if not sub.name.startswith("tpgt"):
             continue
         try:
-            tpgs.append(_tpg(cfs, fabric, sub, read_mapped))
+            tpgs.append(_tpg(cfs, fabric, sub, read_mapped, all_attributes))
         except ValueError:
             continue
     return Target(fabric=fabric, wwn=_fabric_wwn(fabric, entry.name), path=_rel(cfs, entry.path), tpgs=tuple(tpgs))
@@ -602,7 +621,7 @@ def read_target_details(root: str, target: Target) -> Target:
     return replace(target, parameters=read_settings(os.path.join(path, "param")))
 
 
-def _fabrics(cfs: str, targets: Scope, read_mapped: bool = True) -> list[Fabric]:
+def _fabrics(cfs: str, targets: Scope, read_mapped: bool = True, all_attributes: bool = True) -> list[Fabric]:
     present = {e.name: e for e in _subdirs(cfs) if e.name != "core"}
     fabrics = []
     known_dirs = set()
@@ -610,16 +629,17 @@ def _fabrics(cfs: str, targets: Scope, read_mapped: bool = True) -> list[Fabric]
         known_dirs.add(dirname)
         entry = present.get(dirname)
         if entry is not None:
-            fabrics.append(_fabric(cfs, name, entry, targets, read_mapped))
+            fabrics.append(_fabric(cfs, name, entry, targets, read_mapped, all_attributes))
     for dirname, entry in present.items():
         if dirname not in known_dirs:
-            fabrics.append(_fabric(cfs, dirname, entry, targets, read_mapped))
+            fabrics.append(_fabric(cfs, dirname, entry, targets, read_mapped, all_attributes))
     return fabrics
 
 
-def _fabric(cfs: str, name: str, entry: os.DirEntry, scope: Scope, read_mapped: bool = True) -> Fabric:
+def _fabric(cfs: str, name: str, entry: os.DirEntry, scope: Scope, read_mapped: bool = True,
+            all_attributes: bool = True) -> Fabric:
     targets = [
-        _target(cfs, name, sub, read_mapped)
+        _target(cfs, name, sub, read_mapped, all_attributes)
         for sub in _subdirs(entry.path)
         if sub.name not in _FABRIC_NON_TARGETS and (scope is None or (name, _fabric_wwn(name, sub.name)) in scope)
     ]
@@ -674,7 +694,7 @@ Scope = Collection[tuple[str, str]] | None
 
 def read_config(
     root: str = "/", *, details: bool = False, targets: Scope = None, storage_objects: Scope = None,
-    mapped_luns: bool = True,
+    mapped_luns: bool = True, tpg_attributes: bool = True,
 ) -> SanConfig:
     """Build the model of ``<root>/sys/kernel/config/target``.
 
@@ -685,7 +705,9 @@ def read_config(
     ``mapped_luns=False`` leaves each ACL's mapped LUNs unread, only counted
     (:attr:`NodeAcl.unread_mapped_luns`): the TUI's start, where they are
     most of the files; :func:`read_mapped_luns` and :func:`fill_mapped_luns`
-    read them later, and ``details`` reads them too.
+    read them later, and ``details`` reads them too. ``tpg_attributes=False``
+    reads only :data:`SUMMARY_TPG_ATTRIBUTES` of each TPG (the labels'); a
+    TPG's details (``read_tpg_details``) read them all.
     Raises :class:`ConfigfsNotFound` if there is no LIO tree under ``root``.
     """
     cfs = os.path.normpath(os.path.abspath(target_dir(root)))
@@ -695,7 +717,7 @@ def read_config(
     config = SanConfig(
         root=root,
         storage_objects=tuple(_storage_objects(root, cfs, problems, storage_objects)),
-        fabrics=tuple(_fabrics(cfs, targets, mapped_luns)),
+        fabrics=tuple(_fabrics(cfs, targets, mapped_luns, tpg_attributes)),
         problems=tuple(problems),
     )
     return fill_details(config) if details else config

@@ -34,6 +34,10 @@ from sanctl.ui.widgets.key_bar import KeyBar
 from sanctl.ui.widgets.status_bar import StatusBar
 
 EMPTY_HINT = "No target configured yet"
+#: What the tree reads: mapped LUNs only counted (read when an ACL is opened, or
+#: before a change is planned) and of a TPG's attributes only the labels' (its
+#: details read them all): most of a big configuration's files wait until asked for.
+TREE_READ = {"mapped_luns": False, "tpg_attributes": False}
 #: How long the screen waits for the first read before drawing without it (s).
 START_WAIT = 0.1
 #: Below this many columns the panes share the width equally and guides narrow.
@@ -101,7 +105,7 @@ class ConfigScreen(Screen[None]):
         self._painted = False
         self._reading = False
         # started now, so it overlaps Textual's start-up; compose waits for it
-        self._initial = InitialRead(root, reader=lambda r: read_config(r, mapped_luns=False),
+        self._initial = InitialRead(root, reader=lambda r: read_config(r, **TREE_READ),
                                     start=rough_size(root) < BIG)
 
     # --- layout ---------------------------------------------------------------
@@ -309,7 +313,7 @@ class ConfigScreen(Screen[None]):
 
         def work() -> None:
             try:
-                config = read_config(root, mapped_luns=False)  # read when an ACL is opened
+                config = read_config(root, **TREE_READ)
             except Exception as exc:  # ConfigfsNotFound, or the tree vanished mid-read
                 self.post_message(self.Reloaded(None, exc))
             else:
