@@ -8,6 +8,9 @@ For each bundled theme (sanctl-dark, sanctl-light) and each size (120x40,
   target down to its LUNs, put the cursor on lun0 so the detail pane shows it;
 - ``doctor``: the demo SAN made live at a fixed moment (2026-01-01 12:00 UTC),
   the doctor panel (6) after four samples of fake clocks;
+- the live panels, the initiator tab, help, forms, a delete confirmation and
+  the diff view (:data:`OTHER_SCREENS`, sanctl-dark only), on the live demo
+  at that moment;
 - ``setup-<step>`` (sanctl-dark only): each step of the setup wizard on a
   fresh demo SAN, answered as a newcomer would (a 10 GiB file, this host as
   the client), the IQN's date fixed to 2026-01.
@@ -90,6 +93,57 @@ async def render_doctor(tmp: str, theme: str, size: tuple[int, int], out: Path) 
     return path
 
 
+#: The other screens (sanctl-dark only), on the live demo at the fixed moment:
+#: name -> (path the cursor goes to first or None, keys pressed, then waited on).
+OTHER_SCREENS = {
+    "sessions": (None, ("2",)),
+    "errors": (None, ("3",)),
+    "initiator": (None, ("4",)),
+    "connect": (None, ("5",)),
+    "help": (None, ("question_mark",)),
+    "form-add-lun": ("/iscsi/iqn.2024-01.storage.oracle:rac/tpg1/luns", ("a",)),
+    "form-edit-acl": ("/iscsi/iqn.2024-01.storage.oracle:rac/tpg1/acls/iqn.2024-01.storage.oracle:client", ("e",)),
+    "confirm-delete-backstore": ("/backstores/block/ora-arch", ("d",)),
+    "diff": (None, ("D",)),
+}
+
+
+async def render_other(tmp: str, name: str, theme: str, size: tuple[int, int], out: Path) -> Path:
+    """One of :data:`OTHER_SCREENS` on the live demo SAN, its clocks fake and fixed."""
+    from sanctl.sim.demo import build_demo
+    from sanctl.sim.live import start_live_demo
+    from sanctl.ui import panels
+    from sanctl.ui.app import SanctlApp
+
+    cursor, keys = OTHER_SCREENS[name]
+    root = os.path.join(tmp, f"{name}-{theme}-{size[0]}x{size[1]}")
+    build_demo(root)
+    start_live_demo(root, now=LIVE_T0)
+    clock = {"mono": 1000.0, "wall": LIVE_T0}
+    app = SanctlApp(root=root, mode="demo", readonly=False, readonly_reason=None, theme=theme, host=HOST,
+                    theme_dirs=[REPO / "themes"])
+    live = panels.configure(app, clock=lambda: clock["mono"], wall_clock=lambda: clock["wall"], autostart=False)
+    path = out / f"{name}-{theme}-{size[0]}x{size[1]}.svg"
+    async with app.run_test(size=size) as pilot:
+        await _settle(pilot)
+        if cursor is not None:
+            if not app.screen.tree.select_path(cursor):
+                raise SystemExit(f"the demo SAN has no {cursor}")
+            await _settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await _settle(pilot)
+        for n in range(3):  # the live panels' rates need two samples
+            clock["mono"] += 1.0
+            clock["wall"] += 1.0
+            live.request()
+            await _settle(pilot)
+        await pilot.pause(0.6)  # the demo iscsiadm's answers (0.4 s) on the connect tab
+        await _settle(pilot)
+        path.write_text(app.export_screenshot(title=f"sanctl {name} — {theme} {size[0]}×{size[1]}"), encoding="utf-8")
+    return path
+
+
 #: The setup wizard's steps rendered (``setup-<step>-<theme>-<size>.svg``).
 SETUP_STEPS = ("checks", "storage", "target", "portal", "access", "preset", "review", "apply", "client")
 
@@ -126,7 +180,7 @@ async def render_setup(tmp: str, step: str, theme: str, size: tuple[int, int], o
 
 
 #: The screens rendered, by name.
-SCREENS = ("config", "doctor", *(f"setup-{step}" for step in SETUP_STEPS))
+SCREENS = ("config", "doctor", *OTHER_SCREENS, *(f"setup-{step}" for step in SETUP_STEPS))
 
 
 async def main_async(out: Path) -> None:
@@ -141,6 +195,8 @@ async def main_async(out: Path) -> None:
                 print(await render(root, theme, size, out))
                 print(await render_doctor(tmp, theme, size, out))
                 if theme == "sanctl-dark":
+                    for name in OTHER_SCREENS:
+                        print(await render_other(tmp, name, theme, size, out))
                     for step in SETUP_STEPS:
                         print(await render_setup(tmp, step, theme, size, out))
 
