@@ -44,3 +44,33 @@ def make_app(demo_root):
         return SanctlApp(**options)
 
     return make
+
+
+# --- the initiator tab through a fake iscsiadm (tests/ui/test_initiator_*.py) -----------------------
+
+
+@pytest.fixture
+def fake(tmp_path, monkeypatch):
+    """A fake ``iscsiadm`` on PATH replaying captured outputs (``initiator_tab_helpers``)."""
+    from .initiator_tab_helpers import FakeIscsiadm
+
+    return FakeIscsiadm(tmp_path, monkeypatch)
+
+
+@pytest.fixture
+def recorder():
+    from .initiator_tab_helpers import Recorder
+
+    return Recorder()
+
+
+@pytest.fixture
+def app_with(make_app, tmp_path, recorder):
+    """``app_with(app_options=None, **backend_options)``: the demo app whose initiator tab uses the fake."""
+    from .initiator_tab_helpers import host_root, make_backend, tab_app
+
+    def make(app_options=None, **backend_options):
+        backend = make_backend(host_root(tmp_path), recorder, **backend_options)
+        return tab_app(make_app, backend, **(app_options or {}))
+
+    return make

@@ -11,17 +11,13 @@ from .initiator_tab_helpers import (
     BASIC,
     NO_ACL,
     FakeIscsiadm,
-    Recorder,
     details,
-    host_root,
     listing_rules,
-    make_backend,
     open_tab,
     select,
     settle,
     status,
     tab,
-    tab_app,
     text_of,
 )
 
@@ -31,20 +27,6 @@ PORTAL_KEY = ("portal", "127.0.0.1:3262")
 SECRET = "in-secret-123"
 MUTUAL = "out-secret-456"
 AUTH_PREFIX = ["-o", "update", "-n"]
-
-
-@pytest.fixture
-def fake(tmp_path, monkeypatch) -> FakeIscsiadm:
-    return FakeIscsiadm(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def app_with(make_app, tmp_path):
-    def make(app_options=None, **backend_options):
-        backend = make_backend(host_root(tmp_path), Recorder(), **backend_options)
-        return tab_app(make_app, backend, **(app_options or {}))
-
-    return make
 
 
 def updates(fake: FakeIscsiadm) -> list[tuple[str, str]]:

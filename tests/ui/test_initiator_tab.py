@@ -20,8 +20,6 @@ from .initiator_tab_helpers import (
     NEW_NAME,
     NO_ACL,
     NOTICE,
-    FakeIscsiadm,
-    Recorder,
     all_records,
     details,
     host_root,
@@ -40,27 +38,6 @@ from .initiator_tab_helpers import (
 BASIC_KEY = ("target", (BASIC, "127.0.0.1:3260", "default"))
 NO_ACL_KEY = ("target", (NO_ACL, "127.0.0.1:3262", "default"))
 PORTAL_KEY = ("portal", "127.0.0.1:3262")
-
-
-@pytest.fixture
-def fake(tmp_path, monkeypatch) -> FakeIscsiadm:
-    return FakeIscsiadm(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
-
-
-@pytest.fixture
-def app_with(make_app, tmp_path, recorder):
-    """``app_with(**backend_options)``: the demo app whose initiator tab uses the fake."""
-
-    def make(app_options=None, **backend_options):
-        backend = make_backend(host_root(tmp_path), recorder, **backend_options)
-        return tab_app(make_app, backend, **(app_options or {}))
-
-    return make
 
 
 # --- the tab: portals, targets, states, details ------------------------------------------------
