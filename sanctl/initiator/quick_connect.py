@@ -51,12 +51,7 @@ def quick_connect(adm: Iscsiadm, portal: str, progress: Callable[[str], None] = 
     some of which this host may not reach). Exit 21 from discovery is "no
     target for this initiator", an answer rather than a failure.
     """
-    try:
-        found = adm.discover(portal)
-    except IscsiadmError as exc:
-        if exc.code != 21:
-            raise
-        found = []
+    found = adm.discover_offered(portal)
     address = portal.rpartition(":")[0]
     by_target: dict[str, list] = {}
     for item in found:

@@ -44,12 +44,7 @@ def login_here(adm: Iscsiadm, target: str, address: str, port: int, *, chap: Cha
     portal = local_portal(address, port)
     try:
         progress(f"Discovering targets at {portal}")
-        try:
-            found = adm.discover(portal)
-        except IscsiadmError as exc:
-            if exc.code != 21:
-                raise
-            found = []
+        found = adm.discover_offered(portal)
         mine = [f for f in found if f.target == target]
         if not mine:
             return LocalLogin(False, f"Discovery at {portal} does not offer {target}: is the TPG enabled and the "
