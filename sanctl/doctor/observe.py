@@ -163,6 +163,8 @@ class Observer:
         self.window = window
         self.frame: LiveFrame | None = None
         self.looks = 0
+        #: How many times a session was seen to change (log in, out, or be replaced): what can change findings.
+        self.changes = 0
         self._first_wall: float | None = None
         #: per ACL: (wall, seen) each time the session differed from the time before
         self._history: dict[AclKey, list[tuple[float, SeenSession | None]]] = {}
@@ -189,6 +191,7 @@ class Observer:
             history = self._history.setdefault(key, [])
             if not history or history[-1][1] != seen:
                 history.append((frame.wall, seen))
+                self.changes += 1
             cutoff = frame.wall - self.window
             while len(history) > 1 and history[1][0] < cutoff:
                 del history[0]  # the oldest entry still tells where the session was at the window's start

@@ -33,6 +33,12 @@ if TYPE_CHECKING:
 
 #: Host facts older than this are gathered again at the next live sample (seconds).
 FACTS_TTL = 60.0
+#: On live samples the rules run again at most this often (seconds of the live clock) while the
+#: doctor panel is not on screen — the badge need not follow every second — and every sample while
+#: it is, unless that would cost more than RULES_SHARE of one core.
+LIVE_EVERY = 10.0
+#: The share of one core the rules may take on live samples (their last run's time decides).
+RULES_SHARE = 0.02
 _UNSET: Any = object()
 
 
@@ -54,6 +60,10 @@ class DoctorService:
         self._facts_at = 0.0
         self._running = False
         self._pending: bool | None = None  #: a request made while one ran: refresh or not
+        #: The live clock's reading when a live sample last ran the rules; how long they took then.
+        self._live_at: float | None = None
+        self._changes_seen: tuple[int, int] = (0, 0)
+        self.rules_seconds = 0.0
         #: iscsiadm is asked for the node records only once the doctor panel has been opened: no
         #: process at start-up, and no calls in the initiator tab's way.
         self.initiator_checks = False
@@ -72,8 +82,24 @@ class DoctorService:
         self.request(refresh=True)
 
     def live_frame(self, frame: LiveFrame) -> None:
-        """A live sample: the sessions, counters and log findings it shows are looked at."""
-        self.observer.add(frame)
+        """A live sample: the sessions, counters and log findings it shows are looked at.
+
+        The observer takes every frame (it is what tells a flapping session);
+        the rules run again when a session changed (logged in, out, or was
+        replaced) or a connection error came, else every :data:`LIVE_EVERY`,
+        and never more than :data:`RULES_SHARE` allows: on 1,000 steady
+        sessions and 10,000 LUNs running them every second cost 13 % of a
+        core (``bench/live_load.py``).
+        """
+        observer = self.observer
+        observer.add(frame)
+        sessions_changed = (observer.changes, frame.incidents_version) != self._changes_seen
+        idle_wait = 0.0 if (self.panel is not None or sessions_changed) else LIVE_EVERY
+        wait = max(idle_wait, self.rules_seconds / RULES_SHARE)
+        if self._live_at is not None and frame.mono - self._live_at < wait:
+            return
+        self._live_at = frame.mono
+        self._changes_seen = (observer.changes, frame.incidents_version)
         self.request(refresh=False)
 
     def recheck(self) -> None:
@@ -147,7 +173,10 @@ class DoctorService:
             self._facts_at = time.monotonic()
         elif status is not F._UNSET and self._facts.save_status is not status:
             self._facts = replace(self._facts, save_status=status)
-        return evaluate(config, snapshot, self._facts)
+        started = time.perf_counter()
+        report = evaluate(config, snapshot, self._facts)
+        self.rules_seconds = time.perf_counter() - started
+        return report
 
     def _done(self, report: Any) -> None:
         self._running = False

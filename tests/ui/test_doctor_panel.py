@@ -17,7 +17,7 @@ import pytest
 from sanctl.target import changes as C
 
 from .helpers import settle
-from .live_helpers import Clocks, live_app, live_root, sample, utc  # noqa: F401  (utc is a fixture)
+from .live_helpers import T0, Clocks, live_app, live_root, sample, utc  # noqa: F401  (utc is a fixture)
 
 RAC = "iqn.2024-01.storage.oracle:rac"
 CLIENT = "iqn.2024-01.storage.oracle:client"
@@ -187,3 +187,35 @@ def test_doctor_panel(snap_compare, tmp_path, utc, size):
         await open_doctor(pilot, clocks)
 
     assert snap_compare(app, run_before=run_before, terminal_size=size)
+
+
+def test_live_samples_run_the_rules_when_sessions_change_else_every_ten_seconds():
+    """With nothing changing the badge need not follow every second (1,000 sessions made that 13 % of a core)."""
+    from types import SimpleNamespace
+
+    from sanctl.live.sampler import LiveFrame
+    from sanctl.ui.doctor_service import LIVE_EVERY, DoctorService
+
+    doctor = DoctorService(SimpleNamespace(root="/", mode="demo"))
+    asked: list[float] = []
+    doctor.request = lambda *, refresh: asked.append(frame.mono)  # type: ignore[method-assign]
+    for second in range(25):
+        frame = LiveFrame(seq=second, mono=1000.0 + second, wall=T0 + second)
+        doctor.live_frame(frame)
+    assert asked == [1000.0, 1000.0 + LIVE_EVERY, 1000.0 + 2 * LIVE_EVERY]
+    assert doctor.observer.looks == 25  # every frame is looked at all the same
+    # a connection error (the incidents moved on): at once
+    frame = LiveFrame(seq=25, mono=1025.0, wall=T0 + 25, incidents_version=1)
+    doctor.live_frame(frame)
+    assert asked[-1] == 1025.0
+    # the panel on screen: every sample, unless the rules are slow
+    doctor.panel = object()
+    for second in range(26, 29):
+        frame = LiveFrame(seq=second, mono=1000.0 + second, wall=T0 + second, incidents_version=1)
+        doctor.live_frame(frame)
+    assert asked[-3:] == [1026.0, 1027.0, 1028.0]
+    doctor.rules_seconds = 0.1  # 2 % of a core: once in 5 s
+    for second in range(29, 35):
+        frame = LiveFrame(seq=second, mono=1000.0 + second, wall=T0 + second, incidents_version=1)
+        doctor.live_frame(frame)
+    assert asked[-2:] == [1028.0, 1033.0]
