@@ -37,8 +37,8 @@ FACTS_TTL = 60.0
 #: doctor panel is not on screen — the badge need not follow every second — and every sample while
 #: it is, unless that would cost more than RULES_SHARE of one core.
 LIVE_EVERY = 10.0
-#: The share of one core the rules may take on live samples (their last run's time decides).
-RULES_SHARE = 0.02
+#: The share of one core the rules may take on live samples (their last run's time decides): half a percent.
+RULES_SHARE = 0.005
 _UNSET: Any = object()
 
 
