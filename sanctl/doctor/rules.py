@@ -28,7 +28,7 @@ from sanctl.doctor import paths
 from sanctl.doctor.facts import HostFacts, normal_address
 from sanctl.doctor.findings import ERROR, INFO, WARNING, Finding, Report
 from sanctl.doctor.observe import AclKey, LiveSnapshot
-from sanctl.model import Auth, NodeAcl, SanConfig, Target, Tpg
+from sanctl.model import Auth, SanConfig, Target, Tpg
 from sanctl.summary import human_size
 
 Rule = Callable[[SanConfig, "LiveSnapshot | None", HostFacts], list[Finding]]
