@@ -6,11 +6,10 @@ For each bundled theme (sanctl-dark, sanctl-light) and each size (120x40,
 
 - ``config``: build the demo SAN in a temporary directory, open the RAC
   target down to its LUNs, put the cursor on lun0 so the detail pane shows it;
-- ``doctor``: the demo SAN made live at a fixed moment (2026-01-01 12:00 UTC),
-  the doctor panel (6) after four samples of fake clocks;
-- the live panels, the initiator tab, help, forms, a delete confirmation and
-  the diff view (:data:`OTHER_SCREENS`, sanctl-dark only), on the live demo
-  at that moment;
+- the doctor panel, the live panels, the initiator tab, help, forms, a
+  delete confirmation and the diff view (:data:`OTHER_SCREENS`; sanctl-dark
+  only but for the doctor): the demo SAN made live at a fixed moment
+  (2026-01-01 12:00 UTC), sampled with fake clocks;
 - ``setup-<step>`` (sanctl-dark only): each step of the setup wizard on a
   fresh demo SAN, answered as a newcomer would (a 10 GiB file, this host as
   the client), the IQN's date fixed to 2026-01.
@@ -65,37 +64,10 @@ async def render(root: str, theme: str, size: tuple[int, int], out: Path) -> Pat
     return path
 
 
-async def render_doctor(tmp: str, theme: str, size: tuple[int, int], out: Path) -> Path:
-    """The doctor panel on the live demo SAN, its clocks fake and fixed."""
-    from sanctl.sim.demo import build_demo
-    from sanctl.sim.live import start_live_demo
-    from sanctl.ui import panels
-    from sanctl.ui.app import SanctlApp
-
-    root = os.path.join(tmp, f"live-{theme}-{size[0]}x{size[1]}")
-    build_demo(root)
-    start_live_demo(root, now=LIVE_T0)
-    clock = {"mono": 1000.0, "wall": LIVE_T0}
-    app = SanctlApp(root=root, mode="demo", readonly=False, readonly_reason=None, theme=theme, host=HOST,
-                    theme_dirs=[REPO / "themes"])
-    live = panels.configure(app, clock=lambda: clock["mono"], wall_clock=lambda: clock["wall"], autostart=False)
-    path = out / f"doctor-{theme}-{size[0]}x{size[1]}.svg"
-    async with app.run_test(size=size) as pilot:
-        await _settle(pilot)
-        await pilot.press("6")
-        for n in range(4):
-            if n:
-                clock["mono"] += 1.0
-                clock["wall"] += 1.0
-            live.request()
-            await _settle(pilot)
-        path.write_text(app.export_screenshot(title=f"sanctl doctor — {theme} {size[0]}×{size[1]}"), encoding="utf-8")
-    return path
-
-
-#: The other screens (sanctl-dark only), on the live demo at the fixed moment:
+#: The other screens (sanctl-dark only; the doctor in both themes), on the live demo at the fixed moment:
 #: name -> (path the cursor goes to first or None, keys pressed, then waited on).
 OTHER_SCREENS = {
+    "doctor": (None, ("6",)),
     "sessions": (None, ("2",)),
     "errors": (None, ("3",)),
     "initiator": (None, ("4",)),
@@ -133,9 +105,10 @@ async def render_other(tmp: str, name: str, theme: str, size: tuple[int, int], o
         for key in keys:
             await pilot.press(key)
             await _settle(pilot)
-        for n in range(3):  # the live panels' rates need two samples
-            clock["mono"] += 1.0
-            clock["wall"] += 1.0
+        for n in range(4):  # rates need two samples; the doctor tells the flapping client at the fourth
+            if n:
+                clock["mono"] += 1.0
+                clock["wall"] += 1.0
             live.request()
             await _settle(pilot)
         await pilot.pause(0.6)  # the demo iscsiadm's answers (0.4 s) on the connect tab
@@ -180,7 +153,7 @@ async def render_setup(tmp: str, step: str, theme: str, size: tuple[int, int], o
 
 
 #: The screens rendered, by name.
-SCREENS = ("config", "doctor", *OTHER_SCREENS, *(f"setup-{step}" for step in SETUP_STEPS))
+SCREENS = ("config", *OTHER_SCREENS, *(f"setup-{step}" for step in SETUP_STEPS))
 
 
 async def main_async(out: Path) -> None:
@@ -193,12 +166,13 @@ async def main_async(out: Path) -> None:
         for theme in THEMES:
             for size in SIZES:
                 print(await render(root, theme, size, out))
-                print(await render_doctor(tmp, theme, size, out))
-                if theme == "sanctl-dark":
-                    for name in OTHER_SCREENS:
-                        print(await render_other(tmp, name, theme, size, out))
-                    for step in SETUP_STEPS:
-                        print(await render_setup(tmp, step, theme, size, out))
+                if theme != "sanctl-dark":
+                    print(await render_other(tmp, "doctor", theme, size, out))
+                    continue
+                for name in OTHER_SCREENS:
+                    print(await render_other(tmp, name, theme, size, out))
+                for step in SETUP_STEPS:
+                    print(await render_setup(tmp, step, theme, size, out))
 
 
 def main(argv: list[str] | None = None) -> int:
