@@ -245,12 +245,10 @@ class Planned:
 
 
 @dataclass(frozen=True, slots=True)
-class CreateBackingFile(C.Change):
-    """Internal step: create the file of a new fileio backstore (like targetcli does)."""
+class _BackingFileStep(C.Change):
+    """A step on a fileio backstore's file: outside configfs, so no path and nothing to re-read."""
 
     file: str
-    size: int
-    sparse: bool = True
 
     @property
     def subject(self) -> str:
@@ -262,6 +260,14 @@ class CreateBackingFile(C.Change):
 
     def scope(self) -> C.Scope:
         return C.Scope()
+
+
+@dataclass(frozen=True, slots=True)
+class CreateBackingFile(_BackingFileStep):
+    """Internal step: create the file of a new fileio backstore (like targetcli does)."""
+
+    size: int = 0
+    sparse: bool = True
 
     def describe(self) -> str:
         how = "sparse" if self.sparse else "fully allocated"
@@ -272,21 +278,8 @@ class CreateBackingFile(C.Change):
 
 
 @dataclass(frozen=True, slots=True)
-class RemoveBackingFile(C.Change):
+class RemoveBackingFile(_BackingFileStep):
     """Internal undo step: remove a file this transaction created."""
-
-    file: str
-
-    @property
-    def subject(self) -> str:
-        return f"file {self.file}"
-
-    @property
-    def cfs_path(self) -> str:
-        return ""
-
-    def scope(self) -> C.Scope:
-        return C.Scope()
 
     def describe(self) -> str:
         return f"Remove the file {self.file} created for it"

@@ -75,15 +75,6 @@ class DiffScreen(ModalScreen[None]):
     #diff-body {
         height: auto;
     }
-    DiffScreen > .diff--added {
-        color: $text-success;
-    }
-    DiffScreen > .diff--removed {
-        color: $text-error;
-    }
-    DiffScreen > .diff--changed {
-        color: $text-warning;
-    }
     """
 
     BINDINGS = [

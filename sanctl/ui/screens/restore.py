@@ -94,15 +94,6 @@ class RestoreScreen(ModalScreen[None]):
         margin-left: 2;
         min-width: 10;
     }
-    RestoreScreen > .diff--added {
-        color: $text-success;
-    }
-    RestoreScreen > .diff--removed {
-        color: $text-error;
-    }
-    RestoreScreen > .diff--changed {
-        color: $text-warning;
-    }
     """
 
     BINDINGS = [
