@@ -86,11 +86,11 @@ def cmd_show(args: argparse.Namespace, source: Source) -> int:
 
 
 def cmd_export(args: argparse.Namespace, source: Source) -> int:
+    from sanctl.json_text import dumps
     from sanctl.target.saveconfig import dump
 
     config = _read(source, details=True)
-    json.dump(dump(config), sys.stdout, indent=2, sort_keys=True)
-    sys.stdout.write("\n")
+    sys.stdout.write(dumps(dump(config)) + "\n")  # one write, whatever PYTHONUNBUFFERED says
     return 0
 
 
