@@ -20,6 +20,7 @@ label or value comes from a CHAP setting. No Textual here.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections import Counter
@@ -85,9 +86,12 @@ class SanCollector(Collector):
             started = time.perf_counter()
             try:
                 return work()
-            except Exception as exc:  # a reader failing is a metric, never a failed scrape
+            except Exception as exc:  # a reader failing is a metric (and a log line), never a failed scrape
                 self.reader_errors[reader] += 1
-                self._last_problem[reader] = f"{type(exc).__name__}: {exc}"
+                problem = f"{type(exc).__name__}: {exc}"
+                if self._last_problem.get(reader) != problem:  # said once, not at every scrape
+                    self._last_problem[reader] = problem
+                    print(f"sanctl exporter: reader {reader} failed: {problem}", file=sys.stderr, flush=True)
                 return None
             finally:
                 durations[reader] = durations.get(reader, 0.0) + time.perf_counter() - started
