@@ -45,6 +45,8 @@ LOGIN_REASONS = (("authorize", "authorize_fails"), ("authenticate", "authenticat
 SESSION_ERRORS = (("digest", "digest_errors"), ("connection", "cxn_errors"), ("format", "format_errors"))
 ALUA_HELP = ("ALUA access state of the target port group a LUN is in: 0 Active/Optimized, 1 Active/NonOptimized, "
              "2 Standby, 3 Unavailable, 4 LBA Dependent, 14 Offline, 15 Transitioning")
+#: The doctor's rules run again at least this often (seconds), changes or not (counters move).
+DOCTOR_EVERY = 30.0
 MIB_NOTE = " (the kernel counts whole MiB: the value moves in steps of 1048576)"
 
 
@@ -53,7 +55,7 @@ class SanCollector(Collector):
 
     def __init__(self, reads: Any, *, mode: str, config_every: float = DEFAULT_EVERY,
                  clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time,
-                 since_start: bool = True, version: str = "") -> None:
+                 since_start: bool = True, version: str = "", mapped_luns: bool = True) -> None:
         from sanctl.doctor.observe import Observer
         from sanctl.live.events import EventLog
         from sanctl.live.flap import SessionChanges
@@ -63,6 +65,8 @@ class SanCollector(Collector):
         self.clock = clock
         self.wall_clock = wall_clock
         self.version = version
+        #: Series per initiator and mapped LUN (3 per mapped LUN: 60,000 on a 20,000-mapped-LUN target).
+        self.mapped_luns = mapped_luns
         self.cache = StructureCache(reads, every=config_every, clock=clock)
         self.started = wall_clock()
         #: Count connection errors only from the exporter's start (False: whatever the log still holds).
@@ -76,6 +80,20 @@ class SanCollector(Collector):
         self.reinstated: Counter[tuple[str, int, str]] = Counter()
         self.scrapes = 0
         self._info_cache: dict = {}
+        #: Each ACL's mapped-LUN counters as last read (read again while it has a session).
+        self._mapped: dict[tuple[str, int, str], tuple] = {}
+        #: Each TPG's LUN rows as last read: (LUN, backstore, commands, read MiB, write MiB).
+        self._luns: dict[tuple[str, int], list] = {}
+        #: TPGs and ACLs with a session at the last scrape; each target's (accepts, logouts) then.
+        self._busy_tpgs: set = set()
+        self._busy_acls: set = set()
+        self._login_stamps: dict[str, tuple] = {}
+        #: The configuration's series (backstores, ALUA, drift), built once per structure read.
+        self._static: tuple[Any, list] = (None, [])
+        #: The doctor's last report, and what it was made from (sessions seen changing, log, structure, when).
+        self._report: Any = None
+        self._report_stamp: tuple | None = None
+        self._report_at = 0.0
         self._lock = threading.Lock()
         self._last_problem: dict[str, str] = {}
 
@@ -193,10 +211,19 @@ class SanCollector(Collector):
         sessions = []
         target_stats: dict = {}
         acl_keys = []
+        mapped_seen: set = set()
+        luns_seen: set = set()
+        busy_now: set = set()
+        busy_acls: set = set()
+        moved: set = set()  #: targets whose logins or logouts moved since the last scrape
         for target in layout:
             stats = timed("target_stats", lambda: self.reads.target_stats(target.path))
             if stats is not None:
                 target_stats[target.iqn] = stats
+                stamp = (stats.accepts, stats.normal_logouts, stats.abnormal_logouts)
+                if self._login_stamps.get(target.iqn) != stamp:
+                    moved.add(target.iqn)
+                    self._login_stamps[target.iqn] = stamp
                 t = [target.iqn]
                 accepts.add_metric(t, stats.accepts or 0)
                 for reason, attr in LOGIN_REASONS:
@@ -241,29 +268,56 @@ class SanCollector(Collector):
                             acl_write.add_metric(a, s.rxdata_octs or 0)
                             acl_digest.add_metric(a, s.conn_digest_errors or 0)
                             acl_timeout.add_metric(a, s.conn_timeout_errors or 0)
-                    found = timed("mapped_lun_stats", lambda: self.reads.mapped_lun_stats(acl_path)) or ()
-                    for m in found:
-                        ml = [*a, str(m.mapped_lun)]
-                        m_cmds.add_metric(ml, m.num_cmds or 0)
-                        m_read.add_metric(ml, (m.read_mbytes or 0) * MiB)
-                        m_write.add_metric(ml, (m.write_mbytes or 0) * MiB)
+                    if not self.mapped_luns:
+                        continue
+                    # Without a session nothing moves the mapped LUNs' counters: the last reading stands.
+                    key = (target.iqn, tpg.tag, initiator)
+                    found = self._mapped.get(key) if session is None and key not in self._busy_acls \
+                        and target.iqn not in moved else None
+                    if session is not None:
+                        busy_acls.add(key)
+                    if found is None:
+                        found = timed("mapped_lun_stats", lambda: self.reads.mapped_lun_stats(acl_path)) or ()
+                        self._mapped[key] = found
+                    mapped_seen.add(key)
+                    for index, cmds, read_mib, write_mib in found:
+                        ml = [*a, str(index)]
+                        m_cmds.add_metric(ml, cmds or 0)
+                        m_read.add_metric(ml, (read_mib or 0) * MiB)
+                        m_write.add_metric(ml, (write_mib or 0) * MiB)
                 dynamic = timed("dynamic_sessions", lambda: self.reads.dynamic_sessions(tpg)) or ()
                 for session in dynamic:
                     sessions.append(session)
                     counts[("dynamic", session.state)] += 1
                 for (kind, state), n in sorted(counts.items()):
                     tpg_sessions.add_metric([*g, kind, state], n)
-                for lun in tpg.luns:
-                    path = tpg.lun_path(lun)
-                    stats = timed("lun_stats", lambda: self.reads.lun_stats(target.iqn, tpg.tag, lun, path))
-                    if stats is None:
-                        continue
-                    backstore = self._backstore(config, target.iqn, tpg.tag, lun, path, timed)
+                tpg_key = (target.iqn, tpg.tag)
+                busy = sum(counts.values()) > 0
+                # LUN counters move only while an initiator is logged in to the TPG: read them when one is,
+                # was at the last scrape, or logged in and out since (the target's login counters moved).
+                fresh = busy or tpg_key in self._busy_tpgs or target.iqn in moved or tpg_key not in self._luns
+                if busy:
+                    busy_now.add(tpg_key)
+                if fresh:
+                    rows = []
+                    for lun in tpg.luns:
+                        path = tpg.lun_path(lun)
+                        stats = timed("lun_stats", lambda: self.reads.lun_stats(path))
+                        if stats is not None:
+                            rows.append((lun, self._backstore(config, target.iqn, tpg.tag, lun, path, timed), *stats))
+                    self._luns[tpg_key] = rows
+                luns_seen.add(tpg_key)
+                for lun, backstore, cmds, read_mib, write_mib in self._luns[tpg_key]:
                     ll = [*g, str(lun), backstore or ""]
-                    l_cmds.add_metric(ll, stats.in_cmds or 0)
-                    l_read.add_metric(ll, (stats.read_mbytes or 0) * MiB)
-                    l_write.add_metric(ll, (stats.write_mbytes or 0) * MiB)
+                    l_cmds.add_metric(ll, cmds or 0)
+                    l_read.add_metric(ll, (read_mib or 0) * MiB)
+                    l_write.add_metric(ll, (write_mib or 0) * MiB)
         self.changes.forget(acl_keys)
+        for key in [k for k in self._mapped if k not in mapped_seen]:
+            del self._mapped[key]
+        for key in [k for k in self._luns if k not in luns_seen]:
+            del self._luns[key]
+        self._busy_tpgs, self._busy_acls = busy_now, busy_acls
         out.extend([enabled, auth, demo, demo_rw, luns_n, acls_n, tpg_sessions, acl_state, acl_cmds, acl_read,
                     acl_write, acl_digest, acl_timeout, reinstated, m_cmds, m_read, m_write, l_cmds, l_read, l_write,
                     accepts, fails, redirects, normal_out, abnormal_out, sess_err, fail_sess])
@@ -297,9 +351,18 @@ class SanCollector(Collector):
                                     "saved one the boot service restores (1: lost at reboot; never saved counts)")
         saved_at = GaugeMetricFamily("lio_config_saved_timestamp_seconds", "When saveconfig.json was last written")
         age = GaugeMetricFamily("lio_config_save_age_seconds", "Seconds since saveconfig.json was last written")
-        out.extend([info, size, cache, present, users, alua, unsaved, saved_at, age])
+        out.append(age)
+        status = structure.save_status if structure is not None else None
+        if status is not None and status.saved_at is not None:
+            age.add_metric([], max(0.0, self.wall_clock() - status.saved_at.timestamp()))
+        if structure is not None and self._static[0] is structure:
+            out.extend(self._static[1])  # the same structure: the same series, built once
+            return
+        static = [info, size, cache, present, users, alua, unsaved, saved_at]
+        out.extend(static)
         if structure is None:
             return
+        self._static = (structure, static)
         config = structure.config
         used: Counter[tuple[str, str]] = Counter()
         for target in config.targets:
@@ -334,13 +397,10 @@ class SanCollector(Collector):
             if fact is not None:
                 present.add_metric(b, 1 if fact.exists else 0)
             users.add_metric(b, used.get(so.key, 0))
-        status = structure.save_status
         if status is not None and status.differs is not None:
             unsaved.add_metric([], 1 if status.differs else 0)
         if status is not None and status.saved_at is not None:
-            stamp = status.saved_at.timestamp()
-            saved_at.add_metric([], stamp)
-            age.add_metric([], max(0.0, self.wall_clock() - stamp))
+            saved_at.add_metric([], status.saved_at.timestamp())
 
     # --- the initiator ---------------------------------------------------------------------------
 
@@ -439,6 +499,8 @@ class SanCollector(Collector):
             return
         report = timed("doctor", lambda: self._evaluate(structure, layout, sessions, target_stats, initiator,
                                                         wall, mono))
+        if report is None:
+            report = self._report
         found: Counter[tuple[str, str]] = Counter()
         if report is not None:
             for finding in report.findings:
@@ -464,7 +526,14 @@ class SanCollector(Collector):
             findings=tuple(shared + flaps), recoveries=MappingProxyType(dict(self.events.recoveries)),
             boot_wall=self.reads.boot_wall)
         self.observer.add(frame)
-        return evaluate(structure.config, self.observer.snapshot(), structure.facts)
+        # The rules cost ~0.1 s on a 10,000-LUN target: run them when a session changed, a log incident
+        # came or the structure was read again, else at most every DOCTOR_EVERY seconds.
+        stamp = (self.observer.changes, self.events.version, id(structure), id(structure.facts))
+        if self._report is not None and stamp == self._report_stamp and mono - self._report_at < DOCTOR_EVERY:
+            return self._report
+        self._report = evaluate(structure.config, self.observer.snapshot(), structure.facts)
+        self._report_stamp, self._report_at = stamp, mono
+        return self._report
 
     # --- the exporter itself --------------------------------------------------------------------------
 

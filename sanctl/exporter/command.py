@@ -45,6 +45,9 @@ def add_parser(commands: Any) -> None:
                           help="read the whole configuration again at least every S seconds (default 300; it is "
                                "read again at once when a target, TPG, ACL, LUN or backstore comes or goes, or "
                                "saveconfig.json changes)")
+    exporter.add_argument("--no-mapped-luns", action="store_true",
+                          help="leave out the series per initiator and mapped LUN (lio_mapped_lun_*): on a big "
+                               "target they are most of the scrape (LUN and session series stay)")
     exporter.add_argument("--tls-cert", metavar="FILE", help="serve HTTPS with this certificate (PEM)")
     exporter.add_argument("--tls-key", metavar="FILE", help="the certificate's private key (PEM)")
     exporter.add_argument("--tls-client-ca", metavar="FILE",
@@ -77,7 +80,7 @@ def parse_listen(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def _registry(source, *, once: bool, config_every: float):
+def _registry(source, *, once: bool, config_every: float, mapped_luns: bool = True):
     from prometheus_client.registry import CollectorRegistry
 
     from sanctl.exporter.collector import SanCollector
@@ -85,7 +88,7 @@ def _registry(source, *, once: bool, config_every: float):
 
     reads = ExporterReads(source.root, source.mode, once=once)
     collector = SanCollector(reads, mode=source.mode, config_every=config_every, since_start=not once,
-                             version=_version())
+                             version=_version(), mapped_luns=mapped_luns)
     registry = CollectorRegistry(support_collectors_without_names=True)
     registry.register(collector)
     return registry, reads
@@ -129,7 +132,8 @@ def cmd_exporter(args: argparse.Namespace, source) -> int:
         return 2
     from prometheus_client import generate_latest
 
-    registry, reads = _registry(source, once=args.once, config_every=args.config_every)
+    registry, reads = _registry(source, once=args.once, config_every=args.config_every,
+                                mapped_luns=not args.no_mapped_luns)
     try:
         if args.once and not args.textfile:
             sys.stdout.buffer.write(generate_latest(registry))

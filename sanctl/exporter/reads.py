@@ -92,10 +92,19 @@ class ExporterReads:
 
         return read_dynamic_sessions(tpg)
 
-    def lun_stats(self, target: str, tag: int, lun: int, lun_path: str):
-        from sanctl.target.live import read_lun_stats
+    def lun_stats(self, lun_path: str) -> tuple[int | None, int | None, int | None] | None:
+        """A TPG LUN's ``(commands, read MiB, write MiB)`` (``scsi_tgt_port``); None if the LUN is gone.
 
-        return read_lun_stats(target, tag, lun, lun_path)
+        The same files as :func:`sanctl.target.live.read_lun_stats`, without its dataclass and path
+        joins: 10,000 LUNs are 30,000 reads a scrape.
+        """
+        from sanctl.target.live import read_int
+
+        base = f"{lun_path}/statistics/scsi_tgt_port/"
+        values = (read_int(base + "in_cmds"), read_int(base + "read_mbytes"), read_int(base + "write_mbytes"))
+        if values == (None, None, None) and not os.path.isdir(lun_path):
+            return None
+        return values
 
     def lun_backstore(self, lun_path: str) -> str | None:
         from sanctl.target.live import lun_backstore
@@ -103,9 +112,23 @@ class ExporterReads:
         return lun_backstore(lun_path)
 
     def mapped_lun_stats(self, acl_path: str):
-        from sanctl.target.live import read_mapped_lun_stats
+        """``(mapped LUN, commands, read MiB, write MiB)`` of an ACL's mapped LUNs: the three counters only.
 
-        return read_mapped_lun_stats(acl_path)
+        :func:`sanctl.target.live.read_mapped_lun_stats` reads five files a mapped LUN (the attached
+        session's port and count too); on 20,000 mapped LUNs the two the metrics do not use cost a
+        second a scrape.
+        """
+        from sanctl.target.live import read_int
+
+        out = []
+        for name in _listdir(acl_path):
+            if not name.startswith("lun_") or not name[4:].isdigit():
+                continue
+            base = f"{acl_path}/{name}/statistics/scsi_auth_intr/"
+            out.append((int(name[4:]), read_int(base + "num_cmds"), read_int(base + "read_mbytes"),
+                        read_int(base + "write_mbytes")))
+        out.sort()
+        return tuple(out)
 
     # --- the target: the structure, when it changed ---------------------------------------
 

@@ -134,3 +134,33 @@ def test_connection_errors_by_code_are_bounded_and_counted_from_the_start(demo_t
     assert value(found, "openiscsi_connection_errors_total", code="other") == 1
     codes = {dict(labels)["code"] for name, labels in found if name == "openiscsi_connection_errors_total"}
     assert codes == {str(c) for c in range(1001, 1023)} | {"other"}
+
+
+def test_idle_tpgs_lun_counters_are_read_again_once_a_login_happened(rac_idle):
+    """No session on a TPG: its LUN counters cannot move, the last reading stands — until the target's
+    login counters show someone logged in (and perhaps out again) since the last scrape."""
+    clock = Clock(T0)
+    reads = ExporterReads(str(rac_idle), "captured", wall_clock=clock)
+    collector = SanCollector(reads, mode="captured", clock=clock, wall_clock=clock)
+    registry = CollectorRegistry(support_collectors_without_names=True)
+    registry.register(collector)
+
+    def scrape():
+        return samples(generate_latest(registry).decode())
+
+    target_dir = rac_idle / "sys/kernel/config/target/iscsi" / RAC
+    counter = target_dir / "tpgt_1/lun/lun_0/statistics/scsi_tgt_port/in_cmds"
+    accepts = target_dir / "fabric_statistics/iscsi_login_stats/accepts"
+    try:
+        before = value(scrape(), "lio_lun_commands_total", target=RAC, lun="0")
+        assert value(scrape(), "lio_tpg_sessions", target=RAC, kind="acl", state="LOGGED_IN") == 0
+        os.chmod(counter, 0o644)
+        counter.write_text(f"{int(before) + 1234}\n")
+        clock.now += 15
+        assert value(scrape(), "lio_lun_commands_total", target=RAC, lun="0") == before  # not read again
+        os.chmod(accepts, 0o644)
+        accepts.write_text(f"{int(accepts.read_text()) + 1}\n")
+        clock.now += 15
+        assert value(scrape(), "lio_lun_commands_total", target=RAC, lun="0") == before + 1234
+    finally:
+        reads.close()

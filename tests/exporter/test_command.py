@@ -223,3 +223,11 @@ def test_systemd_units_verify(tmp_path):
     assert done.returncode == 0 and not problems, done.stdout + done.stderr
     assert "--listen 127.0.0.1:13260" in (SYSTEMD / "sanctl-exporter.service").read_text()
     assert "--textfile" in (SYSTEMD / "sanctl-exporter-textfile.service").read_text()
+
+
+def test_no_mapped_luns_leaves_out_only_the_per_initiator_lun_series(demo_root):
+    done = sanctl("--demo", "--root", str(demo_root), "exporter", "--once", "--no-mapped-luns")
+    assert done.returncode == 0, done.stderr.decode()
+    names = {name for name, _ in samples(done.stdout.decode())}
+    assert not any(n.startswith("lio_mapped_lun_") for n in names)
+    assert {"lio_lun_read_bytes_total", "lio_acl_session_read_bytes_total", "lio_tpg_sessions"} <= names
