@@ -170,7 +170,8 @@ class SanCollector(Collector):
         acl_read = CounterMetricFamily("lio_acl_session_read_bytes", "Bytes the initiator read in the ACL's current "
                                        "session (iscsi_sess_stats txdata_octs)", labels=lab_acl)
         acl_write = CounterMetricFamily("lio_acl_session_write_bytes", "Bytes the initiator wrote in the ACL's current "
-                                        "session (iscsi_sess_stats rxdata_octs)", labels=lab_acl)
+                                        "session (iscsi_sess_stats rxdata_octs: Data-Out PDUs; the kernel leaves "
+                                        "out immediate data)", labels=lab_acl)
         acl_digest = CounterMetricFamily("lio_acl_session_digest_errors", "Digest errors of the ACL's session",
                                          labels=lab_acl)
         acl_timeout = CounterMetricFamily("lio_acl_session_timeout_errors", "Connection timeout errors of the ACL's "
