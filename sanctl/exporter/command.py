@@ -69,7 +69,7 @@ def parse_listen(text: str) -> tuple[str, int]:
         host, sep, port = text.rpartition(":")
         if not sep:
             raise UsageError(f"--listen {text}: expected ADDR:PORT, e.g. {DEFAULT_ADDRESS}:{DEFAULT_PORT}")
-    if not port.isdigit() or not 1 <= int(port) <= 65535:
+    if not (port.isascii() and port.isdigit()) or not 1 <= int(port) <= 65535:
         raise UsageError(f"--listen {text}: the port must be a number from 1 to 65535")
     host = host or "0.0.0.0"
     try:

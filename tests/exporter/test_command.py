@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import signal
@@ -12,6 +13,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sanctl.exporter.command import UsageError, parse_listen
 from sanctl.exporter.textfile import write_atomic
@@ -186,7 +189,7 @@ def test_parse_listen(text, expected):
     assert parse_listen(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "13260", "[::1]13260", "1.2.3.4:", "1.2.3.4:0", "1.2.3.4:x", "a b:1"])
+@pytest.mark.parametrize("text", ["", "13260", "[::1]13260", "1.2.3.4:", "1.2.3.4:0", "1.2.3.4:x", "a b:1", "1.2.3.4:\u00b2"])
 def test_parse_listen_refuses(text):
     with pytest.raises(UsageError):
         parse_listen(text)
@@ -231,3 +234,15 @@ def test_no_mapped_luns_leaves_out_only_the_per_initiator_lun_series(demo_root):
     names = {name for name, _ in samples(done.stdout.decode())}
     assert not any(n.startswith("lio_mapped_lun_") for n in names)
     assert {"lio_lun_read_bytes_total", "lio_acl_session_read_bytes_total", "lio_tpg_sessions"} <= names
+
+
+@given(st.text(max_size=200))
+@settings(max_examples=300, deadline=None)
+def test_parse_listen_never_crashes_and_gives_a_usable_address(text):
+    try:
+        host, port = parse_listen(text)
+    except UsageError as exc:
+        assert str(exc).startswith("--listen ")
+        return
+    assert 1 <= port <= 65535
+    assert host == "localhost" or ipaddress.ip_address(host)
