@@ -13,7 +13,7 @@ Per scrape: wall time of the HTTP request, the exporter's CPU (user+system,
 all threads, from psutil) during it, the bytes of the response and its
 number of samples; between scrapes, the exporter's CPU while idle. Usage::
 
-    python bench/exporter_scrape.py [--scrapes 10] [--every 5] [--keep DIR]
+    python bench/exporter_scrape.py [--scrapes 10] [--every 5] [--keep DIR] [--no-mapped-luns]
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ def main() -> int:
     parser.add_argument("--luns", type=int, default=10_000)
     parser.add_argument("--acls", type=int, default=1_000)
     parser.add_argument("--keep", metavar="DIR", help="build (or reuse) the tree in DIR and keep it")
+    parser.add_argument("--no-mapped-luns", action="store_true", help="pass --no-mapped-luns to the exporter")
     args = parser.parse_args()
 
     import psutil
@@ -86,7 +87,8 @@ def main() -> int:
     port = free_port()
     url = f"http://127.0.0.1:{port}/metrics"
     exporter = subprocess.Popen([sys.executable, "-m", "sanctl", "--root", root, "exporter",
-                                 "--listen", f"127.0.0.1:{port}"], stderr=subprocess.PIPE)
+                                 "--listen", f"127.0.0.1:{port}",
+                                 *(["--no-mapped-luns"] if args.no_mapped_luns else [])], stderr=subprocess.PIPE)
     try:
         line = exporter.stderr.readline().decode()
         if "serving" not in line:

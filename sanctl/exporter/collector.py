@@ -55,7 +55,8 @@ class SanCollector(Collector):
 
     def __init__(self, reads: Any, *, mode: str, config_every: float = DEFAULT_EVERY,
                  clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time,
-                 since_start: bool = True, version: str = "", mapped_luns: bool = True) -> None:
+                 since_start: bool = True, version: str = "", mapped_luns: bool = True,
+                 background: bool = False) -> None:
         from sanctl.doctor.observe import Observer
         from sanctl.live.events import EventLog
         from sanctl.live.flap import SessionChanges
@@ -67,7 +68,7 @@ class SanCollector(Collector):
         self.version = version
         #: Series per initiator and mapped LUN (3 per mapped LUN: 60,000 on a 20,000-mapped-LUN target).
         self.mapped_luns = mapped_luns
-        self.cache = StructureCache(reads, every=config_every, clock=clock)
+        self.cache = StructureCache(reads, every=config_every, clock=clock, background=background)
         self.started = wall_clock()
         #: Count connection errors only from the exporter's start (False: whatever the log still holds).
         self.since_start = since_start

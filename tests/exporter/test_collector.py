@@ -164,3 +164,23 @@ def test_idle_tpgs_lun_counters_are_read_again_once_a_login_happened(rac_idle):
         assert value(scrape(), "lio_lun_commands_total", target=RAC, lun="0") == before + 1234
     finally:
         reads.close()
+
+
+def test_a_running_exporter_reads_a_changed_structure_in_the_background(demo_tree):
+    """The scrape that notices the change answers with the last structure; the next one has the new."""
+    clock = Clock(T0)
+    reads, collector, scrape = exporter(demo_tree, clock, background=True)
+    try:
+        assert value(scrape(), "sanctl_exporter_structure_reads_total") == 1  # the first: read in the scrape
+        acls = demo_tree / "sys/kernel/config/target/iscsi" / RAC / "tpgt_1" / "acls"
+        os.mkdir(acls / "iqn.2024-01.storage.oracle:client3")
+        clock.now += 15
+        noticed = scrape()
+        collector.cache.wait(60)
+        clock.now += 15
+        after = scrape()
+    finally:
+        reads.close()
+    assert value(noticed, "sanctl_exporter_structure_age_seconds") == 15  # answered from the last structure
+    assert value(after, "sanctl_exporter_structure_reads_total") == 2
+    assert value(after, "sanctl_exporter_structure_age_seconds") == 15  # read at the scrape that noticed
