@@ -315,6 +315,9 @@ class SanCollector(Collector):
                     l_read.add_metric(ll, (read_mib or 0) * MiB)
                     l_write.add_metric(ll, (write_mib or 0) * MiB)
         self.changes.forget(acl_keys)
+        current = set(acl_keys)
+        for key in [k for k in self.reinstated if k not in current]:
+            del self.reinstated[key]  # an ACL deleted: its series goes, and so does its count
         for key in [k for k in self._mapped if k not in mapped_seen]:
             del self._mapped[key]
         for key in [k for k in self._luns if k not in luns_seen]:
