@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import signal
+import ssl
 import sys
 import threading
 import time
@@ -178,6 +179,10 @@ def _serve(listen: tuple[str, int], registry, args: argparse.Namespace) -> int:
             options.update(client_cafile=args.tls_client_ca, client_auth_required=True)
     try:
         server, thread = start_http_server(port, addr=address, registry=registry, **options)
+    except ssl.SSLError as exc:  # a bad certificate or key (prometheus-client says which file)
+        words = exc.args[0] if len(exc.args) == 1 else (exc.strerror or exc)
+        print(f"sanctl exporter: cannot serve TLS: {words}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"sanctl exporter: cannot listen on {address}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 1

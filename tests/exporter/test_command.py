@@ -246,3 +246,46 @@ def test_parse_listen_never_crashes_and_gives_a_usable_address(text):
         return
     assert 1 <= port <= 65535
     assert host == "localhost" or ipaddress.ip_address(host)
+
+
+def test_listen_with_tls_serves_https(demo_root, tmp_path):
+    import ssl
+
+    openssl = need_tool("openssl")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=120)
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "sanctl", "--demo", "--root", str(demo_root), "exporter",
+                             "--listen", f"127.0.0.1:{port}", "--tls-cert", str(cert), "--tls-key", str(key)],
+                            stderr=subprocess.PIPE)
+    context = ssl.create_default_context(cafile=str(cert))
+    try:
+        body = None
+        deadline = time.monotonic() + 60
+        while body is None and time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"https://127.0.0.1:{port}/metrics", timeout=30,
+                                            context=context) as response:
+                    body = response.read().decode()
+            except OSError:
+                time.sleep(0.1)
+        assert body is not None, "nothing served over TLS"
+        with pytest.raises(OSError):  # plain HTTP is not answered with metrics
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30).read()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert f"serving https://127.0.0.1:{port}/metrics" in proc.stderr.read().decode()
+    assert value(samples(body), "sanctl_exporter_info", mode="demo") == 1
+
+
+def test_a_bad_certificate_is_a_message_not_a_traceback(demo_root, tmp_path):
+    bad = tmp_path / "bad.pem"
+    bad.write_text("not a certificate\n")
+    done = sanctl("--demo", "--root", str(demo_root), "exporter", "--listen", f"127.0.0.1:{free_port()}",
+                  "--tls-cert", str(bad), "--tls-key", str(bad))
+    assert done.returncode == 1
+    err = done.stderr.decode()
+    assert "cannot serve TLS" in err and "Traceback" not in err
