@@ -59,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     from sanctl.doctor.command import add_parser as add_doctor_parser  # no Textual either
 
     add_doctor_parser(commands)  # doctor
+
+    from sanctl.exporter.command import add_parser as add_exporter_parser  # no Textual, prometheus-client lazily
+
+    add_exporter_parser(commands)  # exporter
     return parser
 
 
@@ -146,6 +150,12 @@ def cmd_doctor(args: argparse.Namespace, source: Source) -> int:
     return run(args, source)
 
 
+def cmd_exporter(args: argparse.Namespace, source: Source) -> int:
+    from sanctl.exporter.command import cmd_exporter as run
+
+    return run(args, source)
+
+
 def _saveconfig(name: str) -> Callable[[argparse.Namespace, Source], int]:
     def run(args: argparse.Namespace, source: Source) -> int:
         from sanctl.target import commands
@@ -170,6 +180,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace, Source], int]] = {
     "restore": _saveconfig("cmd_restore"),
     "backups": _saveconfig("cmd_backups"),
     "doctor": cmd_doctor,
+    "exporter": cmd_exporter,
 }
 
 
@@ -177,7 +188,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace, Source], int]] = {
 DOCTOR_FAILED = 3
 
 #: Commands that work on a host without the LIO target (a pure initiator host).
-INITIATOR_ONLY = frozenset({"discover", "login", "logout", "sessions", "errors", "doctor"})
+INITIATOR_ONLY = frozenset({"discover", "login", "logout", "sessions", "errors", "doctor", "exporter"})
 #: ``setup`` starts without the kernel target too: its first step says how to load it (and offers to).
 NO_TARGET_NEEDED = INITIATOR_ONLY | {"setup"}
 

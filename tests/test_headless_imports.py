@@ -42,6 +42,9 @@ HEADLESS = [
     # the doctor: findings, rules, facts, looks, the command
     "sanctl.doctor.findings", "sanctl.doctor.paths", "sanctl.doctor.observe", "sanctl.doctor.facts",
     "sanctl.doctor.rules", "sanctl.doctor.command",
+    # the Prometheus exporter: its reads, cached structure, collector, textfile writer, the command
+    "sanctl.exporter.reads", "sanctl.exporter.structure", "sanctl.exporter.collector", "sanctl.exporter.textfile",
+    "sanctl.exporter.command",
 ]
 
 

@@ -1,0 +1,13 @@
+"""``sanctl exporter``: Prometheus metrics and alerts for the LIO target and the open-iscsi initiator.
+
+- :mod:`sanctl.exporter.reads` — every read the exporter makes, one method per
+  reader (the seam a host abstraction can take over);
+- :mod:`sanctl.exporter.structure` — the configuration, cached and read again
+  only when configfs's layout or the saved file changes, or every few minutes;
+- :mod:`sanctl.exporter.collector` — the prometheus-client collector: one
+  scrape, from fresh cheap reads and the cached structure;
+- :mod:`sanctl.exporter.textfile` — node_exporter's textfile collector, written atomically;
+- :mod:`sanctl.exporter.command` — the command line: ``--listen``, ``--textfile``, ``--once``.
+
+No Textual here.
+"""
