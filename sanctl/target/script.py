@@ -54,7 +54,16 @@ class ScriptError(ValueError):
         self.line = line
         self.text = text
         self.reason = reason
-        super().__init__(f"line {line}: {reason} ({text.strip()[:120]})")
+        shown = _mask(text.strip())
+        super().__init__(f"line {line}: {reason} ({shown[:120]})" if shown else f"line {line}: {reason}")
+
+
+_SECRET = re.compile(r"((?:password|password_mutual|mutual_password)=)(\S+)")
+
+
+def _mask(text: str) -> str:
+    """A script line as an error message shows it: CHAP secrets replaced by ``<secret>``."""
+    return _SECRET.sub(r"\1<secret>", text)
 
 
 @dataclass
