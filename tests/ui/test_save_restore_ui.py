@@ -224,3 +224,45 @@ async def test_restore_with_nothing_saved_says_so(make_app):
         await pilot.press("R")
         await settle(pilot)
         assert "no saved configuration" in str(app.screen.query_one("#restore-intro").render())
+
+
+def _saved_without_scratch(demo_root) -> None:
+    """A saved file that differs from the demo: no scratch target, web's login_timeout 20."""
+    from sanctl.sim.demo import SCRATCH_IQN, WEB_IQN
+
+    location = savefile.locate(str(demo_root))
+    data = savefile.running(str(demo_root))
+    data["targets"] = [t for t in data["targets"] if t["wwn"] != SCRATCH_IQN]
+    next(t for t in data["targets"] if t["wwn"] == WEB_IQN)["tpgs"][0]["attributes"]["login_timeout"] = 20
+    (demo_root / "etc/target").mkdir(parents=True)
+    savefile.write_atomic(location.path, savefile.render(data))
+
+
+def test_restore_plan_snapshot(snap_compare, make_app, demo_root, monkeypatch):
+    """R: the plan of the saved file, the session its delete drops under the step."""
+    from sanctl.sim.demo import SCRATCH_IQN
+    from sanctl.target import apply as A
+    from sanctl.target.live import TargetSession
+
+    _saved_without_scratch(demo_root)
+    monkeypatch.setattr(A, "live_sessions", lambda writer: (
+        TargetSession(SCRATCH_IQN, 1, "iqn.1994-05.com.redhat:laptop", "dynamic"),))
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), run_before=run_before, terminal_size=SIZE)
+
+
+def test_diff_with_apply_snapshot(snap_compare, make_app, demo_root):
+    """D against a saved file: the differences, then what to apply and the Apply saved button."""
+    _saved_without_scratch(demo_root)
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("D")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), run_before=run_before, terminal_size=SIZE)

@@ -88,9 +88,13 @@ EVERYTHING = "*"
 
 
 def diff_targets(entries) -> list[str]:
-    """The WWNs of the targets that differ (a part the diff view can apply on its own)."""
+    """The WWNs of the saved targets that differ (a part the diff view can apply on its own);
+    a target only the running configuration has goes with "everything saved"."""
     out: list[str] = []
+    running_only = {e.key[0] for e in entries if e.kind == "target" and len(e.key) == 1 and e.status == "added"}
     for entry in entries:
+        if entry.key and entry.key[0] in running_only:
+            continue
         if entry.kind not in ("storage_object", "fabric") and entry.key and isinstance(entry.key[0], tuple):
             wwn = entry.key[0][1]
             if isinstance(wwn, str) and wwn not in out:
