@@ -45,12 +45,30 @@ def _dmesg() -> list[str]:
     return subprocess.run(["dmesg"], capture_output=True, text=True, check=True).stdout.splitlines()
 
 
-def _targetcli(*argv: str, home: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+@pytest.fixture(scope="module")
+def system_bus(tmp_path_factory):
+    """A D-Bus daemon for targetcli: it asks the system bus for tcmu-runner's handlers at start and
+    exits when there is no bus at all (the guest runs no dbus). No tcmu-runner answers on it."""
+    exe = shutil.which("dbus-daemon")
+    if exe is None:
+        pytest.fail("dbus-daemon is not installed (targetcli needs a bus to start)", pytrace=False)
+    folder = tmp_path_factory.mktemp("dbus")
+    proc = subprocess.Popen([exe, "--session", "--nofork", "--print-address=1",
+                             f"--address=unix:path={folder}/bus"], stdout=subprocess.PIPE, text=True)
+    address = proc.stdout.readline().strip()
+    assert address, "dbus-daemon did not start"
+    yield address
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _targetcli(*argv: str, home: Path, bus: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """Debian's targetcli-fb (system Python, its own python3-rtslib-fb), with a private prefs folder."""
     exe = shutil.which("targetcli")
     if exe is None:
         pytest.fail("targetcli is not installed: tests/kernel/setup-host installs targetcli-fb", pytrace=False)
-    env = {**os.environ, "HOME": str(home), "TARGETCLI_HOME": str(home / ".targetcli")}
+    env = {**os.environ, "HOME": str(home), "TARGETCLI_HOME": str(home / ".targetcli"),
+           "DBUS_SYSTEM_BUS_ADDRESS": bus}
     env.pop("PYTHONPATH", None)
     env.pop("VIRTUAL_ENV", None)
     return subprocess.run([exe, *argv], capture_output=True, text=True, timeout=timeout, env=env)
@@ -88,7 +106,7 @@ def _changed_file(basic_san, lab, tmp_path) -> Path:
 
 
 def test_apply_changing_target_b_keeps_target_as_session_and_restoreconfig_drops_it(
-        basic_san, logged_in, lab, writer, kernel_env, tmp_path):
+        basic_san, logged_in, lab, writer, kernel_env, tmp_path, system_bus):
     from sanctl.target import changes as C
 
     kt = kernel_env
@@ -127,7 +145,7 @@ def test_apply_changing_target_b_keeps_target_as_session_and_restoreconfig_drops
     ok(writer, [C.DeleteLun(B, 1, 1), C.DeleteStorageObject("ramdisk", "b-new"),
                 C.SetTpgAttribute(B, 1, "login_timeout", 15)])
     seen = len(_dmesg())
-    proc = _targetcli("restoreconfig", str(path), "clear_existing=true", home=tmp_path)
+    proc = _targetcli("restoreconfig", str(path), "clear_existing=true", home=tmp_path, bus=system_bus)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
     def dropped():
@@ -175,7 +193,7 @@ def _comparable(data: dict) -> dict:
     return canonical(data)
 
 
-def test_a_red_hat_course_script_builds_what_targetcli_builds(lab, writer, kernel_env, tmp_path):
+def test_a_red_hat_course_script_builds_what_targetcli_builds(lab, writer, kernel_env, tmp_path, system_bus):
     """Steps 3-7 of seeds/002 (Red Hat's iSCSI target module), with this VM's disks and address."""
     kt = kernel_env
     script = RED_HAT_SEED.format(block1=lab.loop("rh-1.img", 32 * MiB), block2=lab.loop("rh-2.img", 16 * MiB),
@@ -186,7 +204,7 @@ def test_a_red_hat_course_script_builds_what_targetcli_builds(lab, writer, kerne
             continue
         if words[0].endswith("/"):
             words[0] = "/iscsi/iqn.2014-06.com.example:remotedisk1/tpg1/" + words[0]
-        proc = _targetcli(*words, home=tmp_path)
+        proc = _targetcli(*words, home=tmp_path, bus=system_bus)
         assert proc.returncode == 0, (line, proc.stdout, proc.stderr)
     by_targetcli = _comparable(running_dump())
     from rtslib import RTSRoot

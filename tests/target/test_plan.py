@@ -435,3 +435,50 @@ def test_applying_needs_yes_without_a_terminal(demo, tmp_path, capsys, monkeypat
     assert _run(demo, "apply", str(path)) == 2
     assert "--yes" in capsys.readouterr().err
     assert changed_paths(cfs, snapshot(demo)) == []
+
+
+def test_alua_loopback_chap_discovery_and_settings_round_trip_through_the_plan(tmp_path, demo, writer):
+    """What the forms make elsewhere (ALUA group and membership, a loopback target, CHAP, discovery
+    authentication, attributes, parameters, tags, write-protect), applied here by the plan, and back."""
+    import random
+
+    from sanctl.sim.demo import build_demo
+    from sanctl.sim.writer import SimWriter
+
+    other = tmp_path / "other"
+    other.mkdir()
+    build_demo(other)
+    loop = "naa.5001405aabbccdd0"
+    made = SimWriter(str(other), rng=random.Random(3)).apply([
+        C.CreateAluaGroup("block", "ora-ocr-1", "site_b", 2),
+        C.SetAluaGroupParameter("block", "ora-ocr-1", "site_b", "alua_access_state", 2),
+        C.SetAluaGroupParameter("block", "ora-ocr-1", "site_b", "nonop_delay_msecs", 250),
+        C.SetLunAluaGroup(RAC_IQN, 1, 0, "site_b"),
+        *C.loopback_target(loop), C.CreateRamdisk("loop-disk", "4M"),
+        C.CreateLun(loop, 1, ("ramdisk", "loop-disk"), alias="loopdisk", fabric="loopback"),
+        C.SetDiscoveryAuth(C.Chap("disc", "discovery-secret-1"), enforce=True),
+        C.SetTpgAuth(SCRATCH_IQN, 1, C.Chap("tpguser", "tpg-secret-123")),
+        C.SetAclAuth(WEB_IQN, 1, WEB_CLIENT, C.Chap("web01", "another-secret-9")),
+        C.SetAclTag(RAC_IQN, 1, RAC_CLIENTS[0], "rac-nodes"),
+        C.SetMappedLunWriteProtect(RAC_IQN, 1, RAC_CLIENTS[1], 2, True),
+        C.SetTpgParameter(WEB_IQN, 1, "HeaderDigest", "CRC32C"),
+        C.SetStorageObjectAttribute("fileio", "web-data", "emulate_tpu", 1),
+        C.DeleteLun(RAC_IQN, 1, 5),
+        C.CreatePortal(WEB_IQN, 1, "192.168.7.1", 3260),
+    ])
+    assert made.ok, made.lines()
+    wanted = _export(other)
+    original = _export(demo)
+    found, report = A.execute(writer, wanted, prune=True)
+    assert report.outcome == COMPLETED, report.lines()
+    ops = {type(s.change).__name__ for s in found.steps}
+    assert {"CreateAluaGroup", "SetLunAluaGroup", "SetDiscoveryAuth", "SetTpgAuth", "SetAclAuth", "SetAclTag",
+            "SetMappedLunWriteProtect", "DeleteLun", "CreatePortal", "SetStorageObjectAttribute"} <= ops
+    assert "DeleteTarget" not in ops and "DeleteStorageObject" not in ops  # settings changed in place
+    assert canonical(_export(demo)) == canonical(wanted)
+    assert P.plan(wanted, _export(demo), prune=True).empty
+    # and back to the original, the same way
+    found, report = A.execute(writer, original, prune=True)
+    assert report.outcome == COMPLETED, report.lines()
+    assert canonical(_export(demo)) == canonical(original)
+    assert P.plan(original, _export(demo), prune=True).empty
