@@ -37,7 +37,10 @@ from sanctl.names import InvalidValue, check_port, check_portal_address, parse_s
 from sanctl.target import changes as C
 
 #: targetcli's preferences that change what a command creates, with their defaults.
-DEFAULT_PREFS = {"auto_add_default_portal": True, "auto_add_mapped_luns": True, "auto_enable_tpgt": True}
+DEFAULT_PREFS = {"auto_add_default_portal": True, "auto_add_mapped_luns": True, "auto_enable_tpgt": True,
+                 "export_backstore_name_as_model": True}
+#: The backstores targetcli gives ``emulate_model_alias=1`` (``export_backstore_name_as_model``).
+_MODEL_ALIAS_PLUGINS = frozenset({"block", "fileio", "ramdisk"})
 #: Lines that only look (or save, which sanctl leaves to ``sanctl save``).
 _HARMLESS = frozenset({"ls", "get", "pwd", "help", "exit", "status", "version", "bookmarks", "info"})
 _PLUGIN_ALIASES = {"iblock": "block", "block": "block", "fileio": "fileio", "ramdisk": "ramdisk",
@@ -316,6 +319,8 @@ class _Shell:
         if self.so(plugin, d["name"]) is not None:
             raise _Fail(f"backstore {plugin}/{d['name']} already exists")
         d["attributes"] = {}
+        if plugin in _MODEL_ALIAS_PLUGINS and self.prefs["export_backstore_name_as_model"]:
+            d["attributes"]["emulate_model_alias"] = 1  # the backstore's name as the SCSI model, as targetcli does
         d["alua_tpgs"] = []
         self.data["storage_objects"].append(d)
 
@@ -487,7 +492,7 @@ class _Shell:
                 if key in DEFAULT_PREFS:
                     self.prefs[key] = _bool(value)
                 elif key in ("auto_cd_after_create", "auto_save_on_exit", "auto_use_daemon", "loglevel_console",
-                             "loglevel_file", "color_mode", "max_backup_files", "export_backstore_name_as_model"):
+                             "loglevel_file", "color_mode", "max_backup_files"):
                     continue  # display, daemon and save preferences change nothing here
                 else:
                     raise _Fail(f"global preference '{key}' is not one sanctl applies")

@@ -157,9 +157,9 @@ def test_apply_changing_target_b_keeps_target_as_session_and_restoreconfig_drops
         return None
 
     lines, now, state = kt.wait_for(dropped, "targetcli restoreconfig to disturb the session", 60)
-    print(f"targetcli restoreconfig clear_existing=true: the session of {host} on {a} was dropped "
-          f"(initiator state {state}; target session {now.identity if now else 'none'} "
-          f"instead of {before.identity}); kernel log: {lines[:3]}")
+    print(f"targetcli restoreconfig clear_existing=true: the session of {host} on {a} was dropped: "
+          f"kernel log {lines[:3]}; initiator state then {state}; target session then "
+          f"{now.identity if now else 'none'} (it was {before.identity})")
 
 
 RED_HAT_SEED = """\

@@ -169,6 +169,7 @@ def test_apply_dry_run_json_of_a_four_line_targetcli_script_prints_its_plan(demo
     steps = [(s["op"], s["object"]) for s in out["plan"]]
     assert steps == [
         ("create", "/backstores/fileio/file1"),
+        ("set", "/backstores/fileio/file1"),  # emulate_model_alias=1, as targetcli sets it
         ("create", f"/iscsi/{iqn}"),
         ("create", f"/iscsi/{iqn}/tpg1"),
         ("set", f"/iscsi/{iqn}/tpg1"),  # authentication=0, as targetcli sets it
