@@ -72,12 +72,6 @@ class PlanStep:
     change: C.Change
     sessions: tuple[str, ...] = ()
 
-    @property
-    def target_key(self) -> tuple[str, str] | None:
-        """``(fabric, wwn)`` of the target the step is in, or None (backstores, discovery)."""
-        wwn = getattr(self.change, "target", None)
-        return (getattr(self.change, "fabric", "iscsi"), wwn) if wwn else None
-
     def targetcli(self) -> str:
         """The equivalent targetcli command (secrets shown as ``<secret>``)."""
         return self.change.targetcli()
@@ -120,11 +114,7 @@ class Plan:
         out: list[str] = []
         for step in self.steps:
             out.extend(s for s in step.sessions if s not in out)
-        return out and tuple(out) or ()
-
-    @property
-    def disturbs_sessions(self) -> bool:
-        return bool(self.sessions)
+        return tuple(out)
 
     def counts(self) -> dict[str, int]:
         return {op: sum(1 for s in self.steps if s.op == op) for op in (CREATE, DELETE, SET)}
