@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from sanctl.target.commands import add_parsers as add_saveconfig_parsers  # no Textual, rtslib-fb lazily
 
-    add_saveconfig_parsers(commands)  # save, diff, restore, backups; export --target
+    add_saveconfig_parsers(commands)  # save, diff, apply, restore, backups; export --target
 
     setup = commands.add_parser("setup", help="open the TUI on the guided first-time setup wizard")
     setup.add_argument("--start-over", action="store_true", help="forget the answers of an unfinished setup")
@@ -178,6 +178,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace, Source], int]] = {
     "save": _saveconfig("cmd_save"),
     "diff": _saveconfig("cmd_diff"),
     "restore": _saveconfig("cmd_restore"),
+    "apply": _saveconfig("cmd_apply"),
     "backups": _saveconfig("cmd_backups"),
     "doctor": cmd_doctor,
     "exporter": cmd_exporter,

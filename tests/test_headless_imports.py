@@ -26,6 +26,7 @@ HEADLESS = [
     "sanctl.target.saveconfig",
     "sanctl.target.changes", "sanctl.target.impact", "sanctl.target.rebuild", "sanctl.target.lock",
     "sanctl.target.writer", "sanctl.target.rtslib_writer", "sanctl.target.savefile", "sanctl.target.commands",
+    "sanctl.target.plan", "sanctl.target.script", "sanctl.target.apply",
     "sanctl.sim.writer",
     "sanctl.sim.demo",
     "sanctl.host",

@@ -29,8 +29,6 @@ from collections.abc import Iterator, Mapping
 from sanctl.sim import kfiles as K
 from sanctl.sim import layout as L
 from sanctl.target import changes as C
-from sanctl.target import rebuild
-from sanctl.target.impact import find_target
 from sanctl.target.writer import (
     CreateBackingFile,
     RemoveBackingFile,
@@ -272,39 +270,11 @@ class SimWriter(Writer):
     # -- restore -------------------------------------------------------------
 
     def restore(self, data: Mapping, *, target: str | None = None) -> list[str]:
-        """Clear, then rebuild each object of ``data`` as its own transaction.
+        """Make the running configuration (or one target) ``data``: validated whole, then only
+        what differs, as one transaction (:func:`sanctl.target.apply.restore_errors`)."""
+        from sanctl.target.apply import restore_errors
 
-        With ``target``: only that target is replaced; the backstores its
-        LUNs use are created when missing and kept when present.
-        """
-        errors: list[str] = []
-        with self.locked():
-            groups = rebuild.plan(data, target=target)
-            config = self.read()
-            if target is None:
-                clear: list[C.Change] = [C.DeleteTarget(t.wwn, t.fabric) for t in config.targets]
-                clear += [C.DeleteStorageObject(*so.key) for so in config.storage_objects]
-                if config.fabric("iscsi") is not None:
-                    clear.append(C.SetDiscoveryAuth(C.NO_CHAP, False))
-            else:
-                fabric = next((g.key[0] for g in groups if g.kind == "target"), "iscsi")
-                found = find_target(config, fabric, target)
-                clear = [C.DeleteTarget(target, fabric)] if found is not None else []
-            cleared = self.apply(clear)
-            if not cleared.ok:
-                return [f"could not clear the running configuration first, nothing restored: {cleared.error}"]
-            existing = {so.key for so in self.read(C.Scope(all_storage_objects=True)).storage_objects}
-            for group in groups:
-                errors.extend(f"{group.label}: warning: {w}" for w in group.warnings)
-                if group.error:
-                    errors.append(f"{group.label}: {group.error}")
-                    continue
-                if target is not None and group.kind == "storage_object" and group.key in existing:
-                    continue
-                report = self.apply(group.changes)
-                if not report.ok:
-                    errors.append(f"{group.label}: {report.error} ({report.outcome})")
-        return errors
+        return restore_errors(self, data, target=target)
 
 
 #: The fabrics the demo kernel has: iscsi_target_mod loaded, tcm_loop loaded on first use.

@@ -1,4 +1,4 @@
-"""``sanctl save``, ``diff``, ``restore``, ``backups`` and ``export --target``.
+"""``sanctl save``, ``diff``, ``apply``, ``restore``, ``backups`` and ``export --target``.
 
 Scriptable, never Textual. Exit codes: 0 ok, 1 failure (a write or read
 failed, read-only, targetcli's lock held, a partial restore), 2 bad input
@@ -31,12 +31,24 @@ def add_parsers(commands: Any) -> None:
     diff.add_argument("--json", action="store_true", help="print the differences as JSON")
     diff.add_argument("--exit-code", action="store_true", help="exit 1 when they differ")
 
+    apply = commands.add_parser(
+        "apply", help="make the running configuration what a saveconfig.json or a targetcli script says "
+                      "(validated whole, only what differs, previewed first)")
+    apply.add_argument("file", metavar="FILE", help="a saveconfig.json (the desired configuration) or a text file "
+                                                    "of targetcli commands")
+    apply.add_argument("--target", metavar="WWN", help="only this target (and the backstores it needs)")
+    apply.add_argument("--prune", action="store_true",
+                       help="also delete what the saveconfig file does not have (a script deletes with 'delete')")
+    apply.add_argument("--dry-run", action="store_true", help="only show the plan")
+    apply.add_argument("--yes", action="store_true", help="apply without asking (needed when not on a terminal)")
+    apply.add_argument("--json", action="store_true", help="print the plan and the result as JSON")
+
     restore = commands.add_parser("restore", help="restore a saved configuration or backup (previewed first)")
     restore.add_argument("file", metavar="FILE", help="a saveconfig file, or the name of a backup (see 'sanctl backups')")
     restore.add_argument("--target", metavar="WWN", help="restore only this target and the backstores it uses")
     restore.add_argument("--dry-run", action="store_true", help="only show what would change")
     restore.add_argument("--yes", action="store_true", help="apply without asking (needed when not on a terminal)")
-    restore.add_argument("--json", action="store_true", help="print the preview and the report as JSON")
+    restore.add_argument("--json", action="store_true", help="print the plan and the report as JSON")
 
     backups = commands.add_parser("backups", help="list the kept copies of saveconfig.json, newest first")
     backups.add_argument("--json", action="store_true", help="print the list as JSON")
@@ -162,8 +174,109 @@ def cmd_backups(args: argparse.Namespace, source) -> int:
     return OK
 
 
-def cmd_restore(args: argparse.Namespace, source) -> int:
+def _check_target(target: str | None, data: dict, path: str) -> str | None:
+    """``--target`` normalised; raises ValueError with the message when it is bad or not in the file."""
     from sanctl.names import InvalidValue, check_iscsi_name
+
+    if target is None:
+        return None
+    try:
+        target = check_iscsi_name(target) if target.lower().startswith(("iqn.", "eui.")) else target
+    except InvalidValue as exc:
+        raise ValueError(f"--target: {exc}") from None
+    if not any(isinstance(t, dict) and t.get("wwn") == target for t in data.get("targets") or ()):
+        raise ValueError(f"there is no target {target} in {path}")
+    return target
+
+
+def _plan_lines(found, heading: str) -> list[str]:
+    lines = [heading, *found.lines()]
+    if found.sessions:
+        lines.append(f"! {len(found.sessions)} live session{'s' if len(found.sessions) != 1 else ''} "
+                     "will be dropped or disturbed (listed under the steps).")
+    return lines
+
+
+def _confirm(args: argparse.Namespace, found, verb: str) -> str | None:
+    """None when confirmed; else the reason it is not (exit code chosen by the caller)."""
+    if args.yes:
+        return None
+    if not sys.stdin.isatty():
+        return f"{verb} changes the running configuration: add --yes to go ahead (or --dry-run to only look)"
+    word = verb if found.sessions else "yes"
+    prompt = (f"Sessions will be dropped or disturbed. Type '{word}' to go ahead: " if found.sessions
+              else f"{verb.capitalize()} these {len(found.steps)} steps? Type 'yes': ")
+    try:
+        answer = input(prompt)
+    except EOFError:
+        answer = ""
+    return None if answer.strip() == word else "not confirmed: nothing was changed"
+
+
+def _report_json(report) -> dict:
+    return {"outcome": report.outcome, "message": report.message(),
+            "steps": [{"status": st.status, "description": st.change.describe(), "targetcli": st.change.targetcli(),
+                       "error": st.error} for st in report.steps]}
+
+
+def cmd_apply(args: argparse.Namespace, source) -> int:
+    from sanctl.target import apply as A
+    from sanctl.target import savefile as S
+    from sanctl.target.writer import WriteRefused
+
+    path = args.file
+    if not os.path.exists(path):
+        return _out(args, BAD_INPUT, f"{path}: no such file")
+    writer = _writer(source)
+    try:
+        current = S.running(source.root)
+    except OSError as exc:
+        return _out(args, FAILED, f"cannot read the running configuration: {exc}")
+    try:
+        desired = A.read_desired(path, current)
+        target = _check_target(args.target, desired.data, path)
+    except S.SaveFileError as exc:
+        return _out(args, BAD_INPUT, str(exc))
+    except ValueError as exc:
+        return _out(args, BAD_INPUT, str(exc))
+    prune = args.prune or desired.prune
+    base = {"file": path, "kind": desired.kind, "target": target, "prune": prune, "dry_run": bool(args.dry_run),
+            "notes": desired.notes}
+    try:
+        found = A.preview(writer, desired.data, prune=prune, target=target)
+    except Exception as exc:
+        from sanctl.target.writer import explain
+
+        return _out(args, FAILED, f"cannot plan: {explain(exc)}")
+    payload = {**base, **found.as_json()}
+    if not found.ok:
+        return _out(args, BAD_INPUT, _plan_lines(found, f"{path} is refused: nothing was changed."), payload)
+    heading = f"Applying {path}{f' (target {target})' if target else ''}:"
+    lines = _plan_lines(found, heading) + [f"note: {n}" for n in desired.notes]
+    if args.dry_run or found.empty:
+        return _out(args, OK, lines, payload)
+    if not args.json:
+        print("\n".join(lines))
+    if writer.readonly:
+        return _out(args, FAILED, f"read-only ({writer.readonly_reason}): nothing was changed", payload)
+    refusal = _confirm(args, found, "apply")
+    if refusal is not None:
+        return _out(args, BAD_INPUT if not args.yes and not sys.stdin.isatty() else FAILED, refusal, payload)
+    try:
+        done, report = A.execute(writer, desired.data, prune=prune, target=target, expected=found)
+    except A.PlanRefused as exc:
+        return _out(args, BAD_INPUT, str(exc), payload)
+    except (WriteRefused, A.PlanChanged) as exc:
+        return _out(args, FAILED, str(exc), payload)
+    code = OK if report.ok else FAILED
+    payload = {**base, **done.as_json(), "result": _report_json(report)}
+    if args.json:
+        return _out(args, code, report.message(), payload)
+    return _out(args, code, report.lines())
+
+
+def cmd_restore(args: argparse.Namespace, source) -> int:
+    from sanctl.target import apply as A
     from sanctl.target import savefile as S
     from sanctl.target.writer import WriteRefused
 
@@ -171,59 +284,48 @@ def cmd_restore(args: argparse.Namespace, source) -> int:
     if path is None:
         return _out(args, BAD_INPUT, f"{args.file}: no such file or backup (see 'sanctl backups')")
     try:
-        data = S.load(path)
+        data = A.parse_saveconfig(S.load(path), path)
+        target = _check_target(args.target, data, path)
     except S.SaveFileError as exc:
         return _out(args, BAD_INPUT, str(exc))
-    target = args.target
-    if target is not None:
-        try:
-            target = check_iscsi_name(target) if target.lower().startswith(("iqn.", "eui.")) else target
-        except InvalidValue as exc:
-            return _out(args, BAD_INPUT, f"--target: {exc}")
-        if not any(t.get("wwn") == target for t in data.get("targets") or ()):
-            return _out(args, BAD_INPUT, f"there is no target {target} in {path}")
+    except ValueError as exc:
+        return _out(args, BAD_INPUT, str(exc))
+    writer = _writer(source)
     try:
-        current = S.running(source.root)
-    except OSError as exc:
-        return _out(args, FAILED, f"cannot read the running configuration: {exc}")
-    preview = S.preview(current, data, target=target)
+        found = A.preview(writer, data, prune=True, target=target)
+    except Exception as exc:
+        from sanctl.target.writer import explain
+
+        return _out(args, FAILED, f"cannot read the running configuration: {explain(exc)}")
     what = f"target {target}" if target else "the whole configuration"
-    if args.dry_run or not args.json:
-        lines = [f"Restoring {what} from {path} would change:"] if not preview.empty else \
-                [f"Restoring {what} from {path} changes nothing: it is already running."]
-        lines += [f"  {e.line()}" for e in preview.entries]
+    base = {"file": path, "target": target, "dry_run": bool(args.dry_run)}
+    payload = {**base, **found.as_json()}
+    if not found.ok:
+        return _out(args, BAD_INPUT, _plan_lines(found, f"{path} is refused: nothing was restored."), payload)
+    lines = _plan_lines(found, f"Restoring {what} from {path}:")
     if args.dry_run:
-        if args.json:
-            json.dump({"ok": True, "file": path, "target": target, "dry_run": True,
-                       "changes": _diff_json(preview)}, sys.stdout, indent=2)
-            sys.stdout.write("\n")
-        else:
-            print("\n".join(lines))
-        return OK
+        return _out(args, OK, lines, payload)
     if not args.json:
         print("\n".join(lines))
-    writer = _writer(source)
     if writer.readonly:
-        return _out(args, FAILED, f"read-only ({writer.readonly_reason}): nothing was restored")
-    if not args.yes:
-        if not sys.stdin.isatty():
-            return _out(args, BAD_INPUT, "restore replaces the running configuration: add --yes to go ahead "
-                                         "(or --dry-run to only look)")
-        answer = input("Replace the running configuration? Type 'yes': ")
-        if answer.strip() != "yes":
-            return _out(args, FAILED, "not restored (not confirmed)")
+        return _out(args, FAILED, f"read-only ({writer.readonly_reason}): nothing was restored", payload)
+    if not found.empty:
+        refusal = _confirm(args, found, "restore")
+        if refusal is not None:
+            return _out(args, BAD_INPUT if not args.yes and not sys.stdin.isatty() else FAILED, refusal, payload)
     try:
-        report = S.restore(writer, data, target=target, source=path)
-    except WriteRefused as exc:
-        return _out(args, FAILED, str(exc))
+        report = S.restore(writer, data, target=target, source=path, expected=found)
+    except A.PlanRefused as exc:
+        return _out(args, BAD_INPUT, str(exc), payload)
+    except (WriteRefused, A.PlanChanged) as exc:
+        return _out(args, FAILED, str(exc), payload)
     except S.SaveFileError as exc:
-        return _out(args, BAD_INPUT, str(exc))
+        return _out(args, BAD_INPUT, str(exc), payload)
     except Exception as exc:
-        return _out(args, FAILED, f"restore failed: {type(exc).__name__}: {exc}")
+        return _out(args, FAILED, f"restore failed: {type(exc).__name__}: {exc}", payload)
     code = OK if report.ok else FAILED
     if args.json:
-        json.dump({"ok": report.ok, "file": path, "target": target, "kept_running": report.kept_running,
-                   "changes": _diff_json(preview),
+        json.dump({"ok": report.ok, **payload, "kept_running": report.kept_running, "outcome": report.outcome,
                    "objects": [{"kind": r.kind, "label": r.label, "status": r.status, "messages": list(r.messages)}
                                for r in report.results],
                    "errors": list(report.errors)}, sys.stdout, indent=2)

@@ -1,10 +1,12 @@
 """Changes that rebuild objects from their saveconfig.json form.
 
-Two users: the sim writer's restore (a saved file becomes, per top-level
-object, a list of changes applied as one transaction, so a partial restore
-is reported object by object), and the writers' undo of a delete (the
-object's dump, taken just before it goes, recreates it with the same
-serial, aliases, attributes and CHAP).
+Two users: the plan of a restore or an apply (:mod:`sanctl.target.plan`
+builds each new object's changes — backstore, LUN, portal, discovery
+authentication — with these functions, so a file goes through the same
+rules as a form), and the writers' undo of a delete (the object's dump,
+taken just before it goes, recreates it with the same serial, aliases,
+attributes and CHAP). :func:`plan` lists a file's top-level objects with
+their changes or why they cannot be rebuilt.
 
 The order follows rtslib-fb's ``restore()``: a backstore, then its
 attributes and ALUA groups; a TPG, its attributes and parameters, LUNs, portals, ACLs

@@ -13,7 +13,6 @@ No Textual here.
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 import os
 from collections.abc import Iterator, Mapping
@@ -226,46 +225,12 @@ class RtslibWriter(Writer):
         return json.loads(json.dumps(rtslib.RTSRoot().dump()))
 
     def restore(self, data: Mapping, *, target: str | None = None) -> list[str]:
-        """``RTSRoot.restore`` with errors collected (``abort_on_error=False``).
-
-        Whole file: ``clear_existing=True``. One target: that target is
-        deleted and restored, the backstores its LUNs use are created when
-        missing and left alone when present, and discovery authentication
-        is not touched (rtslib-fb's own ``clear_existing(target=…)`` clears
-        it, which a per-target restore must not do).
+        """Make the running configuration (or one target) ``data``, never through
+        ``RTSRoot.restore``: the file is validated whole by sanctl's name and value
+        rules before rtslib-fb sees any of it (a name with ``../`` never reaches
+        configfs), and only what differs is changed, one rtslib-fb call per step,
+        as one transaction (:func:`sanctl.target.apply.restore_errors`).
         """
-        data = copy.deepcopy(dict(data))  # rtslib-fb's setup() pops keys from the dicts it is given
-        try:
-            with self.locked(), self.session():
-                return self._restore(data, target)
-        except self._rtslib_error() as exc:
-            return [f"restore refused: {exc}"]
+        from sanctl.target.apply import restore_errors
 
-    def _rtslib_error(self) -> type[Exception]:
-        import rtslib
-
-        return rtslib.RTSLibError
-
-    def _restore(self, data: dict, target: str | None) -> list[str]:
-        from sanctl.target import rebuild
-
-        rts = self._rts
-        if target is None:
-            return list(rts.restore(data, clear_existing=True, abort_on_error=False))
-        wanted = [t for t in data.get("targets") or () if isinstance(t, Mapping) and t.get("wwn") == target]
-        if not wanted:
-            return [f"target {target} is not in the file"]
-        errors: list[str] = []
-        fabric = wanted[0].get("fabric", "iscsi")
-        for t in rts.targets:
-            if t.wwn == target and t.fabric_module.name == fabric:
-                t.delete()
-        present = {(so.plugin, so.name) for so in rts.storage_objects}
-        keys = rebuild.used_storage_objects(wanted[0])
-        for so in data.get("storage_objects") or ():
-            key = rebuild.storage_object_key(so)
-            if key in keys and key not in present:
-                errors += rts.restore({"storage_objects": [so]}, storage_object=so["name"],
-                                      clear_existing=False, abort_on_error=False)
-        errors += rts.restore({"targets": wanted}, target=target, clear_existing=False, abort_on_error=False)
-        return list(errors)
+        return restore_errors(self, data, target=target)

@@ -852,6 +852,8 @@ class RestoreReport:
     errors: tuple[str, ...] = ()
     kept_running: str | None = None
     unmatched: tuple[str, ...] = field(default_factory=tuple)
+    plan: Any = None  #: the :class:`~sanctl.target.plan.Plan` that was applied
+    outcome: str | None = None  #: the transaction's outcome (completed, rolled back…)
 
     @property
     def ok(self) -> bool:
@@ -861,9 +863,17 @@ class RestoreReport:
         bad = [r for r in self.results if r.status not in ("restored", "kept")]
         what = f"target {self.target}" if self.target else "the configuration"
         keep = f" The running configuration before it is kept in {self.kept_running}." if self.kept_running else ""
+        if self.outcome == "rolled back":
+            return (f"Restore of {what} from {self.source} FAILED and was rolled back: nothing changed."
+                    f"{keep}")
         if not bad and not self.unmatched:
             n = len(self.results)
-            return f"Restored {what} from {self.source}: all {n} object{'s' if n != 1 else ''} restored.{keep}"
+            steps = ""
+            if self.plan is not None:
+                k = len(self.plan.steps)
+                steps = f" {k} step{'s' if k != 1 else ''} applied." if k else " Nothing had to change."
+            return (f"Restored {what} from {self.source}: all {n} object{'s' if n != 1 else ''} restored."
+                    f"{steps}{keep}")
         return (f"PARTIAL restore of {what} from {self.source}: {len(bad)} of {len(self.results)} objects "
                 f"not restored as saved.{keep}")
 
@@ -910,49 +920,61 @@ def _results(expected: Mapping, now: Mapping, errors: list[str]) -> tuple[list[O
 
 
 def restore(writer, data: Mapping, *, target: str | None = None, source: str = "file",
-            location: SaveLocation | None = None, now: datetime | None = None) -> RestoreReport:
+            location: SaveLocation | None = None, now: datetime | None = None, expected=None) -> RestoreReport:
     """Restore ``data`` (or its ``target`` with the backstores it uses) and report per object.
 
+    The file becomes a plan (:mod:`sanctl.target.plan`) with prune: it is
+    validated whole first — any problem refuses it (:class:`~sanctl.target.apply.PlanRefused`)
+    before anything is touched — and only what differs from the running
+    configuration is changed, as one transaction rolled back on failure.
+    Objects that do not differ are not touched, so their sessions stay.
     The running configuration is kept first as ``backup/prerestore-…-json.gz``
     (0600, the last 10). Each object of the file is then checked against
-    what configfs holds after the restore: restored, incomplete (present
-    but different — the differences and the errors naming it are listed),
-    or failed (absent).
+    what configfs holds: restored, incomplete or failed. ``expected`` is
+    the plan the operator confirmed: a different one now is refused.
     """
+    from sanctl.target import apply as A
+
     writer.check_writable()
     location = location or locate(writer.root)
     now = now or datetime.now()
     if target is not None and not any(isinstance(t, Mapping) and t.get("wwn") == target
                                       for t in data.get("targets") or ()):
         raise SaveFileError(f"there is no target {target} in {source}")
+    A.parse_saveconfig(data, source)
     with writer.locked():
+        found = A.preview(writer, data, prune=True, target=target)
+        if not found.ok:
+            raise A.PlanRefused(found, source)
+        if expected is not None and found.changes != expected.changes:
+            raise A.PlanChanged("the running configuration changed since the plan was shown; nothing was "
+                                "changed: look at the new plan and confirm again")
         before = running(writer.root)
         kept_path, _ = _keep_backup(location, render(before), "prerestore", list_prerestore(location),
                                     MAX_BACKUPS, now)
         if kept_path is None and list_prerestore(location):
             kept_path = list_prerestore(location)[0].path
         present = {(s.get("plugin"), s.get("name")) for s in before.get("storage_objects") or ()}
-        try:
-            errors = list(writer.restore(data, target=target))
-        except Exception as exc:  # reported with what did get restored, never a traceback
-            from sanctl.target.writer import explain
-
-            errors = [f"the restore stopped: {explain(exc)}"]
+        applied = writer.apply(found.changes)
+        errors = [] if applied.ok else [applied.message(), *(str(e) for e in applied.undo_errors)]
         now_running = running(writer.root)
-    expected = _part(data, target)
+    expected_part = _part(data, target)
     kept: set[tuple[str, str]] = set()
     if target is not None:
-        kept = {(s.get("plugin"), s.get("name")) for s in expected["storage_objects"]} & present
-        expected = dict(expected)
-        expected["storage_objects"] = [s for s in expected["storage_objects"]
-                                       if (s.get("plugin"), s.get("name")) not in kept]
+        kept = {(s.get("plugin"), s.get("name")) for s in expected_part["storage_objects"]} & present
+        expected_part = dict(expected_part)
+        expected_part["storage_objects"] = [s for s in expected_part["storage_objects"]
+                                            if (s.get("plugin"), s.get("name")) not in kept]
         now_part = _part(now_running, target)
         now_part["storage_objects"] = [s for s in now_running.get("storage_objects") or ()
                                        if (s.get("plugin"), s.get("name")) in
-                                       {(x.get("plugin"), x.get("name")) for x in expected["storage_objects"]}]
+                                       {(x.get("plugin"), x.get("name")) for x in expected_part["storage_objects"]}]
     else:
         now_part = _part(now_running, None)
-    results, unmatched = _results(expected, now_part, errors)
+    results, unmatched = _results(expected_part, now_part, errors)
+    if errors and not unmatched:
+        unmatched = [e for e in errors if e not in {m for r in results for m in r.messages}]
     results = [ObjectResult("storage_object", key, f"backstore {key[0]}/{key[1]}", "kept",
                             ("already present: kept as it is",)) for key in sorted(kept)] + results
-    return RestoreReport(source, target, tuple(results), tuple(errors), kept_path, tuple(unmatched))
+    return RestoreReport(source, target, tuple(results), tuple(errors), kept_path, tuple(unmatched), found,
+                         applied.outcome)

@@ -98,8 +98,8 @@ def _strip_dump(found):
 
 
 def test_restore_rebuilds_alua_groups_through_sanctl_and_rtslib(lab, writer, tmp_path):
-    """sanctl's saveconfig.json with ALUA groups: rtslib-fb's restore (targetctl's) and the sim's
-    rebuild plan bring back the same groups and LUN membership."""
+    """sanctl's saveconfig.json with ALUA groups: the writer's restore (the plan, one rtslib-fb call
+    per step) and the rebuild changes of each object bring back the same groups and LUN membership."""
     from sanctl.target import changes as C
     from sanctl.target import rebuild
     from sanctl.target.saveconfig import dump
@@ -115,7 +115,8 @@ def test_restore_rebuilds_alua_groups_through_sanctl_and_rtslib(lab, writer, tmp
     saved = json.loads(json.dumps(dump(config())))
     assert not any(g.error or g.warnings for g in rebuild.plan(saved))
     want = canonical(_strip_dump(config()))
-    # rtslib-fb's own restore (what targetctl does at boot)
+    # the writer's restore: the plan from an empty configuration
+    lab.rtsroot().clear_existing(confirm=True)
     errors = writer.restore(saved)
     assert errors == [], errors
     assert canonical(_strip_dump(config())) == want

@@ -140,7 +140,7 @@ def test_save_clear_restore_round_trip_with_a_report(lab, writer, location, kern
     assert report.kept_running and stat.S_IMODE(os.stat(report.kept_running).st_mode) == 0o600
 
 
-def test_a_partial_restore_on_the_kernel_says_what_failed(lab, writer, location, kernel_env):
+def test_a_restore_that_fails_on_the_kernel_is_rolled_back_whole(lab, writer, location, kernel_env):
     from sanctl.target import savefile as S
 
     _build(lab, writer, kernel_env)
@@ -150,13 +150,10 @@ def test_a_partial_restore_on_the_kernel_says_what_failed(lab, writer, location,
             so["dev"] = "/dev/sanctl-no-such-disk"
     _clear()
     report = S.restore(writer, data, source="edited.json", location=location)
-    assert not report.ok and report.message().startswith("PARTIAL restore")
-    by_label = {r.label: r for r in report.results}
-    assert by_label["backstore block/sr-block"].status == "failed"
-    assert any("sr-block" in m for m in by_label["backstore block/sr-block"].messages)
-    assert by_label[f"target {T}"].status == "incomplete"  # restored without the LUN of the missing disk
-    assert by_label[f"target {T2}"].status == "restored"
-    assert by_label["backstore ramdisk/sr-ram"].status == "restored"
+    assert not report.ok and report.outcome == "rolled back"
+    assert report.message().startswith("Restore of the configuration from edited.json FAILED and was rolled back")
+    assert any("sr-block" in e for e in report.errors), report.errors
+    assert not list(config(details=False).targets) and not config(details=False).storage_objects
 
 
 def test_per_target_export_and_restore_keep_the_rest(lab, writer, location, kernel_env, tmp_path):

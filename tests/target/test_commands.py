@@ -40,7 +40,7 @@ def test_save_then_diff_then_restore_a_backup(demo, capsys):
 
     assert _run(demo, "restore", name, "--dry-run") == 0
     out = capsys.readouterr().out
-    assert f"+ target {WEB_IQN}" in out
+    assert f"+ Create target {WEB_IQN}" in out
     assert _run(demo, "restore", name, "--yes") == 0
     out = capsys.readouterr().out
     assert "all 11 objects restored" in out and "[restored] target " + WEB_IQN in out
@@ -49,6 +49,7 @@ def test_save_then_diff_then_restore_a_backup(demo, capsys):
 
 def test_restore_needs_yes_when_not_on_a_terminal(demo, capsys, monkeypatch):
     _run(demo, "save")
+    SimWriter(str(demo)).apply([C.DeleteTarget(WEB_IQN)])
     capsys.readouterr()
     monkeypatch.setattr(sys.stdin, "isatty", lambda: False)
     assert _run(demo, "restore", str(demo / "etc/target/saveconfig.json")) == 2

@@ -12,6 +12,7 @@ import pytest
 
 from sanctl.sim.demo import RAC_IQN, WEB_CLIENT, WEB_IQN
 from sanctl.sim.writer import SimWriter
+from sanctl.target import apply as A
 from sanctl.target import changes as C
 from sanctl.target import savefile as S
 from sanctl.target.configfs import read_config
@@ -235,24 +236,20 @@ def test_restore_a_backup_with_preview_and_report(writer, demo):
     assert "ramdisk" in gzip.decompress(open(report.kept_running, "rb").read()).decode()
 
 
-def test_a_partial_restore_is_never_silent(writer, demo):
-    data = dump(read_config(str(demo), details=True))
-    data = json.loads(json.dumps(data))
+def test_a_file_with_problems_is_refused_whole_with_every_problem_listed(writer, demo):
+    before = canonical(dump(read_config(str(demo), details=True)))
+    data = json.loads(json.dumps(dump(read_config(str(demo), details=True))))
     web = next(t for t in data["targets"] if t["wwn"] == WEB_IQN)
     web["tpgs"][0]["luns"][0]["storage_object"] = "/backstores/fileio/missing"  # no such backstore in the file
     scratch = next(t for t in data["targets"] if t["wwn"] != WEB_IQN and t["wwn"] != RAC_IQN)
     scratch["wwn"] = "iqn.2024-01.com.example:Bad Name"
-    report = S.restore(writer, data, source="broken.json")
-    assert not report.ok
-    assert report.message().startswith("PARTIAL restore of the configuration from broken.json: 2 of 11")
-    by_label = {r.label: r for r in report.results}
-    assert by_label[f"target {WEB_IQN}"].status == "failed"
-    assert "fileio/missing does not exist" in " ".join(by_label[f"target {WEB_IQN}"].messages)
-    assert by_label["target iqn.2024-01.com.example:Bad Name"].status == "failed"
-    assert by_label[f"target {RAC_IQN}"].status == "restored"
-    assert by_label["backstore fileio/web-data"].status == "restored"
-    config = read_config(str(demo))
-    assert find_target(config, "iscsi", RAC_IQN) is not None and find_target(config, "iscsi", WEB_IQN) is None
+    with pytest.raises(A.PlanRefused) as refused:
+        S.restore(writer, data, source="broken.json")
+    paths = [p.path for p in refused.value.problems]
+    assert paths == ["/iscsi/iqn.2024-01.com.example:Bad Name", f"/iscsi/{WEB_IQN}/tpg1/luns/lun0"], paths
+    assert "fileio/missing" in str(refused.value) and "nothing was changed" in str(refused.value)
+    assert canonical(dump(read_config(str(demo), details=True))) == before
+    assert S.list_prerestore(S.locate(str(demo))) == []  # refused before anything, the backup too
 
 
 def test_export_and_restore_one_target_leaves_the_others_alone(writer, demo):

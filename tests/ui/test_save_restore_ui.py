@@ -112,18 +112,18 @@ async def test_restore_a_backup_with_preview_and_report(make_app, demo_root):
         assert isinstance(screen, RestoreScreen)
         assert [s.label.split()[0] for s in screen.sources] == ["saved", "backup"]
         # the saved file is what runs: nothing to restore
-        assert screen.diff is not None and screen.diff.empty
+        assert screen.plan is not None and screen.plan.ok and screen.plan.empty
         assert screen.query_one("#restore-go").disabled
         sources = screen.query_one("#restore-sources")
         sources.focus()
         await pilot.press("down")
         await settle(pilot)
-        assert [e.line() for e in screen.diff.entries] == ["- backstore ramdisk/rd1"]
+        assert [s.line() for s in screen.plan.steps] == ["- Delete backstore ramdisk/rd1 and every LUN using it"]
         await pilot.click("#restore-go")
         await settle(pilot)
         ask = app.screen
         assert isinstance(ask, ConfirmScreen) and ask.word == "restore"
-        assert "- backstore ramdisk/rd1" in "\n".join(ask.lines)
+        assert "- Delete backstore ramdisk/rd1 and every LUN using it" in "\n".join(ask.lines)
         ask.query_one("#confirm-word").focus()
         await pilot.press(*"restore", "enter")
         await settle(pilot, rounds=6)
@@ -137,7 +137,7 @@ async def test_restore_a_backup_with_preview_and_report(make_app, demo_root):
     assert read_config(str(demo_root)).storage_object(("ramdisk", "rd1")) is None
 
 
-async def test_a_partial_restore_is_reported_object_by_object(make_app, demo_root):
+async def test_a_file_with_a_problem_is_refused_in_the_plan_and_cannot_be_restored(make_app, demo_root):
     location = savefile.locate(str(demo_root))
     data = savefile.running(str(demo_root))
     data["storage_objects"].append({"plugin": "block", "name": "ghost", "dev": "relative/path", "attributes": {}})
@@ -145,21 +145,76 @@ async def test_a_partial_restore_is_reported_object_by_object(make_app, demo_roo
     savefile.write_atomic(location.path, savefile.render(data))
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
         await settle(pilot)
         await pilot.press("R")
         await settle(pilot)
         screen = app.screen
-        assert [e.line() for e in screen.diff.entries] == ["+ backstore block/ghost"]
+        assert not screen.plan.ok and [p.path for p in screen.plan.problems] == ["/backstores/block/ghost"]
+        assert screen.query_one("#restore-go").disabled
+        body = str(screen.query_one("#restore-body").render())
+        assert "Refused: 1 problem" in body and "/backstores/block/ghost" in body
         await pilot.click("#restore-go")
         await settle(pilot)
+        assert app.screen is screen and screen.report is None
+
+
+async def test_the_restore_plan_names_the_sessions_it_drops(make_app, demo_root, monkeypatch):
+    from sanctl.sim.demo import RAC_CLIENTS, RAC_IQN
+    from sanctl.target import apply as A
+    from sanctl.target.live import TargetSession
+
+    location = savefile.locate(str(demo_root))
+    data = savefile.running(str(demo_root))
+    data["targets"] = [t for t in data["targets"] if t["wwn"] != RAC_IQN]
+    (demo_root / "etc/target").mkdir(parents=True)
+    savefile.write_atomic(location.path, savefile.render(data))
+    monkeypatch.setattr(A, "live_sessions", lambda writer: (TargetSession(RAC_IQN, 1, RAC_CLIENTS[0], "acl"),))
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        screen = app.screen
+        body = str(screen.query_one("#restore-body").render())
+        assert f"! session of {RAC_CLIENTS[0]} on {RAC_IQN}/tpg1 drops" in body
+        await pilot.click("#restore-go")
+        await settle(pilot)
+        assert app.screen.word == "restore"
+
+
+async def test_the_diff_view_applies_one_targets_part(make_app, demo_root):
+    from sanctl.sim.demo import RAC_IQN, WEB_IQN
+    from sanctl.sim.writer import SimWriter
+    from sanctl.target import changes as C
+    from sanctl.ui.screens.diff import DiffScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        seen = record_notifications(app)
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        SimWriter(str(demo_root)).apply([C.SetTpgAttribute(RAC_IQN, 1, "login_timeout", 20),
+                                         C.SetTpgAttribute(WEB_IQN, 1, "login_timeout", 25)])
+        await pilot.press("D")
+        await settle(pilot)
+        view = app.screen
+        assert isinstance(view, DiffScreen) and view.can_apply
+        part = view.query_one("#diff-part")
+        part.value = WEB_IQN
+        await settle(pilot)
+        await pilot.click("#diff-apply")
+        await settle(pilot)
+        ask = app.screen
+        assert ask.word is None  # one setting changed in place: nothing removed, no session drops
+        assert [s.path for s in view.plan.steps] == [f"/iscsi/{WEB_IQN}/tpg1"]
         await pilot.press("y")
         await settle(pilot, rounds=6)
-        report = screen.report
-        assert report is not None and not report.ok
-        assert seen[-1][1] == "PARTIAL restore" and seen[-1][0] == "warning"
-        body = str(screen.query_one("#restore-body").render())
-        assert "[failed] backstore block/ghost" in body
+        assert seen[-1][1] == "Applied"
+    config = read_config(str(demo_root), details=True)
+    tpgs = {t.wwn: t.tpgs[0] for t in config.targets}
+    assert tpgs[WEB_IQN].attributes.value("login_timeout") == "15"  # as saved
+    assert tpgs[RAC_IQN].attributes.value("login_timeout") == "20"  # the other target's difference stays
 
 
 async def test_restore_with_nothing_saved_says_so(make_app):
@@ -169,3 +224,45 @@ async def test_restore_with_nothing_saved_says_so(make_app):
         await pilot.press("R")
         await settle(pilot)
         assert "no saved configuration" in str(app.screen.query_one("#restore-intro").render())
+
+
+def _saved_without_scratch(demo_root) -> None:
+    """A saved file that differs from the demo: no scratch target, web's login_timeout 20."""
+    from sanctl.sim.demo import SCRATCH_IQN, WEB_IQN
+
+    location = savefile.locate(str(demo_root))
+    data = savefile.running(str(demo_root))
+    data["targets"] = [t for t in data["targets"] if t["wwn"] != SCRATCH_IQN]
+    next(t for t in data["targets"] if t["wwn"] == WEB_IQN)["tpgs"][0]["attributes"]["login_timeout"] = 20
+    (demo_root / "etc/target").mkdir(parents=True)
+    savefile.write_atomic(location.path, savefile.render(data))
+
+
+def test_restore_plan_snapshot(snap_compare, make_app, demo_root, monkeypatch):
+    """R: the plan of the saved file, the session its delete drops under the step."""
+    from sanctl.sim.demo import SCRATCH_IQN
+    from sanctl.target import apply as A
+    from sanctl.target.live import TargetSession
+
+    _saved_without_scratch(demo_root)
+    monkeypatch.setattr(A, "live_sessions", lambda writer: (
+        TargetSession(SCRATCH_IQN, 1, "iqn.1994-05.com.redhat:laptop", "dynamic"),))
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), run_before=run_before, terminal_size=SIZE)
+
+
+def test_diff_with_apply_snapshot(snap_compare, make_app, demo_root):
+    """D against a saved file: the differences, then what to apply and the Apply saved button."""
+    _saved_without_scratch(demo_root)
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("D")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), run_before=run_before, terminal_size=SIZE)

@@ -360,8 +360,18 @@ class Writes:
                 screen = DiffScreen(f"Running vs {path}", summary)
             else:
                 summary = found.summary() if status.problem is None else self.shown(status.problem)
+                saved = status.location.path if status.problem is None and not self.writer.readonly else None
+
+                def after(_report: Any) -> None:
+                    self.screen.action_refresh(quiet=True)
+                    self.refresh_status()
+
                 screen = DiffScreen(f"Running vs {path}", summary, found.entries,
-                                    note="s saves the running configuration (the previous file is kept as a backup).")
+                                    note="s saves the running configuration (the previous file is kept as a backup)."
+                                    + (" Apply saved makes the running configuration (or one target) as saved."
+                                       if saved else ""),
+                                    source=saved, writer_factory=(lambda: self.writer) if saved else None,
+                                    after=after, shown=self.shown)
             self.app.push_screen(screen)
 
         self._thread(work, done, group="diff")

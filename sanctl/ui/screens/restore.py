@@ -1,15 +1,16 @@
-"""Restore a saved configuration: pick the file or a backup, see what changes, then a per-object report.
+"""Restore a saved configuration: pick the file or a backup, see its plan, then a per-object report.
 
 The sources are the saved file and every backup in its ``backup/``
 directory (targetcli's ``saveconfig-…-json.gz`` and sanctl's
 ``prerestore-…`` copies of the running configuration), newest first. The
-highlighted one is previewed against the running configuration
-(:func:`sanctl.target.savefile.preview`): what restoring it adds, removes
-and changes — the whole configuration or just one of its targets. Restore
-asks first (typing ``restore`` when objects would be removed), then shows
-the :class:`~sanctl.target.savefile.RestoreReport` object by object: a
-partial restore is never silent. Every read and the restore run in thread
-workers.
+highlighted one is planned against a fresh read of the running
+configuration (:func:`sanctl.target.apply.preview`, the same plan as
+``sanctl restore``): the file validated whole (a problem refuses it, every
+one listed), then only the steps that differ, each with the live sessions
+it drops — the whole configuration or just one of its targets. Restore
+asks first (typing ``restore`` when objects would be removed or sessions
+dropped), then shows the :class:`~sanctl.target.savefile.RestoreReport`
+object by object. Every read and the restore run in thread workers.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from sanctl.ui.screens.diff import diff_text
+from sanctl.ui.screens.diff import plan_text
 
 EVERYTHING = "*"
 
@@ -108,12 +109,12 @@ class RestoreScreen(ModalScreen[None]):
             self.error = error
 
     class Previewed(Message):
-        def __init__(self, seq: int, path: str, targets: list[str], diff: Any, error: str | None) -> None:
+        def __init__(self, seq: int, path: str, targets: list[str], plan: Any, error: str | None) -> None:
             super().__init__()
             self.seq = seq
             self.path = path
             self.targets = targets
-            self.diff = diff
+            self.plan = plan
             self.error = error
 
     class Restored(Message):
@@ -132,7 +133,7 @@ class RestoreScreen(ModalScreen[None]):
         self.after = after
         self.sources: list[Source] = []
         self.current: dict | None = None
-        self.diff = None
+        self.plan = None
         self.report = None
         self._seq = 0
         self._data: dict[str, dict] = {}
@@ -190,7 +191,8 @@ class RestoreScreen(ModalScreen[None]):
         if not self.sources:
             intro.update(Text("There is no saved configuration and no backup to restore (s saves one)."))
             return
-        intro.update(Text("Choose what to restore; the preview shows what it changes in the running configuration."))
+        intro.update(Text("Choose what to restore; its plan shows what changes in the running configuration "
+                          "and which sessions drop."))
         sources = self.query_one("#restore-sources", OptionList)
         sources.add_options([Option(Text(self.shown(s.label)), id=s.path) for s in self.sources])
         sources.highlighted = 0
@@ -223,20 +225,23 @@ class RestoreScreen(ModalScreen[None]):
     def _preview(self, path: str, *, scope_reset: bool) -> None:
         self._seq += 1
         seq = self._seq
-        current = self.current or {}
         target = None if scope_reset else self.scope
         cache = self._data
+        factory = self.writer_factory
 
         def work() -> None:
+            from sanctl.target import apply as A
             from sanctl.target import savefile
+            from sanctl.target.writer import explain
 
             try:
-                data = cache.get(path) or savefile.load(path)
+                data = cache.get(path) or A.parse_saveconfig(savefile.load(path), path)
                 cache[path] = data
                 targets = [t.get("wwn") for t in data.get("targets") or () if isinstance(t, dict) and t.get("wwn")]
-                found = savefile.preview(current, data, target=target if target in targets else None)
+                found = A.preview(factory(), data, prune=True, target=target if target in targets else None)
             except Exception as exc:
-                self.post_message(self.Previewed(seq, path, [], None, str(exc)))
+                self.post_message(self.Previewed(seq, path, [], None, str(exc) if isinstance(
+                    exc, savefile.SaveFileError) else explain(exc)))
                 return
             self.post_message(self.Previewed(seq, path, targets, found, None))
 
@@ -248,7 +253,7 @@ class RestoreScreen(ModalScreen[None]):
             return
         body = self.query_one("#restore-body", Static)
         if message.error is not None:
-            self.diff = None
+            self.plan = None
             body.update(Text(self.shown(f"Cannot read it: {message.error}")))
             return
         scope = self.query_one("#restore-scope", Select)
@@ -258,11 +263,10 @@ class RestoreScreen(ModalScreen[None]):
         with scope.prevent(Select.Changed):
             scope.set_options(options)
             scope.value = keep if keep in message.targets else EVERYTHING
-        self.diff = message.diff
+        self.plan = message.plan
         empty = "Restoring it changes nothing: the running configuration is the same."
-        body.update(diff_text(self, f"Restoring {self.shown(message.path)}:",
-                              message.diff.entries if message.diff else (), empty=empty))
-        self.query_one("#restore-go", Button).disabled = self.diff is None or self.diff.empty
+        body.update(plan_text(self, self.shown(f"Restoring {message.path}:"), message.plan, empty=empty))
+        self.query_one("#restore-go", Button).disabled = self.plan is None or not self.plan.ok or self.plan.empty
 
     # --- restoring ------------------------------------------------------------
 
@@ -275,27 +279,27 @@ class RestoreScreen(ModalScreen[None]):
             self.action_close()
 
     def action_restore(self) -> None:
-        path, diff = self.selected_path, self.diff
-        if path is None or diff is None or self._busy or self.report is not None:
+        path, found = self.selected_path, self.plan
+        if path is None or found is None or not found.ok or found.empty or self._busy or self.report is not None:
             return
         from sanctl.ui.screens.confirm import ConfirmScreen
 
         target = self.scope
         what = f"target {target}" if target else "the whole configuration"
-        removed = diff.of_kind("removed")
-        lines = [f"Restore {what} from {self.shown(path)}?", *diff.lines()]
-        if removed:
-            lines.append(f"! {len(removed)} object{'s' if len(removed) != 1 else ''} of the running configuration "
-                         "will be removed, with their sessions.")
-        word = "restore" if removed else None
+        deletes = [s for s in found.steps if s.op == "delete"]
+        lines = [f"Restore {what} from {self.shown(path)}?", *found.lines()]
+        if deletes:
+            lines.append(f"! {len(deletes)} object{'s' if len(deletes) != 1 else ''} of the running configuration "
+                         "will be removed.")
+        word = "restore" if deletes or found.sessions else None
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self._restore(path, target)
+                self._restore(path, target, found)
 
         self.app.push_screen(ConfirmScreen("Restore", lines, confirm="Restore", word=word), answered)
 
-    def _restore(self, path: str, target: str | None) -> None:
+    def _restore(self, path: str, target: str | None, found: Any) -> None:
         self._busy = True
         self.query_one("#restore-go", Button).disabled = True
         self.query_one("#restore-body", Static).update(Text(f"Restoring {self.shown(path)}…"))
@@ -303,13 +307,14 @@ class RestoreScreen(ModalScreen[None]):
         factory = self.writer_factory
 
         def work() -> None:
+            from sanctl.target import apply as A
             from sanctl.target import savefile
             from sanctl.target.writer import WriteRefused, explain
 
             try:
                 loaded = data if data is not None else savefile.load(path)
-                report = savefile.restore(factory(), loaded, target=target, source=path)
-            except (savefile.SaveFileError, WriteRefused) as exc:
+                report = savefile.restore(factory(), loaded, target=target, source=path, expected=found)
+            except (savefile.SaveFileError, WriteRefused, A.PlanChanged) as exc:
                 self.post_message(self.Restored(None, str(exc)))
                 return
             except Exception as exc:
