@@ -547,6 +547,18 @@ def unsaved_configuration(config: SanConfig, live: LiveSnapshot | None, facts: H
             why=(f"{where} does not exist, so the boot service restores nothing: after a reboot the target "
                  "starts empty.",),
             fix=fix, panel="config")]
+    if status.differs and status.diff is not None and config.empty and status.diff.of_kind("removed"):
+        lost = status.diff.of_kind("removed")
+        return [Finding(
+            rule="unsaved_configuration", severity=ERROR,
+            title=f"The running configuration is empty; {where} holds {len(lost)} object"
+                  f"{'s' if len(lost) != 1 else ''} — restore it, do not save",
+            why=(f"The kernel target has nothing configured while {where} holds a configuration (a reboot "
+                 "without the boot service's restore?). Saving now would replace that file with an empty one.",),
+            fix=(f"Restore it: sanctl restore {status.location.path} (it shows what it will create first), or R on "
+                 "the configuration panel; then check why the boot service did not (systemctl status "
+                 "target.service or rtslib-fb-targetctl.service). Do not save before that."),
+            details=tuple(e.line() for e in lost), panel="config")]
     if status.differs and status.diff is not None:
         from sanctl.tree import find
 

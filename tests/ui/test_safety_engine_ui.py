@@ -1,0 +1,51 @@
+"""Issue 12, the engine half on screen: the save guard asks, stale forms are refused, the journal is offered."""
+
+from __future__ import annotations
+
+from sanctl.sim.writer import SimWriter
+from sanctl.target import changes as C
+from sanctl.target import savefile
+from sanctl.target.configfs import read_config
+
+from .form_helpers import record_notifications
+from .helpers import settle
+
+SIZE = (120, 40)
+
+
+def _empty_the_kernel(root) -> None:
+    writer = SimWriter(str(root))
+    config = read_config(str(root))
+    assert writer.apply([C.DeleteTarget(t.wwn, t.fabric) for t in config.targets]).ok
+    config = read_config(str(root))
+    assert writer.apply([C.DeleteStorageObject(so.plugin, so.name) for so in config.storage_objects]).ok
+
+
+async def test_s_over_a_fuller_saved_file_asks_before_saving(make_app, demo_root):
+    from sanctl.ui.screens.confirm import ConfirmScreen
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        seen = record_notifications(app)
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        path = demo_root / "etc/target/saveconfig.json"
+        before = path.read_bytes()
+        _empty_the_kernel(demo_root)
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "the running configuration is empty" in " ".join(app.screen.lines)
+        await pilot.press("n")
+        await settle(pilot)
+        assert path.read_bytes() == before
+        assert seen[-1][1] == "Not saved"
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await settle(pilot)
+        assert seen[-1][1] == "Saved"
+        assert savefile.count_objects(savefile.load(str(path))) == 0
+        assert len(savefile.list_backups(savefile.locate(str(demo_root)))) == 1
