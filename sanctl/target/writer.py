@@ -329,6 +329,24 @@ def _auth_chap(auth: Auth | None) -> C.Chap:
     return chap
 
 
+def _onoff(flag: bool | None) -> str:
+    return "on" if flag else "off"
+
+
+def _changed_meanwhile(change, shown, now, say=str) -> None:
+    """Refuse ``change`` when what its form showed (``shown``; None: not known) is not ``now``."""
+    if shown is not None and shown != now:
+        raise PreconditionFailed(f"changed meanwhile: it was {say(shown)} when shown and is now {say(now)}; "
+                                 "nothing was written: look again")
+
+
+def _chap_changed_meanwhile(change, now: C.Chap) -> None:
+    shown = getattr(change, "expect", None)
+    if shown is not None and shown != now:
+        raise PreconditionFailed(f"changed meanwhile: {C.chap_difference(shown, now)} since the form showed it "
+                                 "(secrets not shown); nothing was written: look again")
+
+
 def _setting_change(change, current: str | None, what: str, make_undo) -> list[Planned]:
     if current is None:
         raise PreconditionFailed(f"{what} does not exist here")
@@ -530,9 +548,10 @@ class Planner:
             if change.enabled:
                 return [Planned(change, unchanged=True)]
             raise PreconditionFailed(f"a {change.fabric} TPG cannot be disabled (it has no enable switch)")
+        _changed_meanwhile(change, change.expect, tpg.enabled, lambda v: "enabled" if v else "disabled")
         if tpg.enabled == change.enabled:
             return [Planned(change, unchanged=True)]
-        return [Planned(change, (replace(change, enabled=not change.enabled),))]
+        return [Planned(change, (replace(change, enabled=not change.enabled, expect=None),))]
 
     def _SetTpgAttribute(self, change: C.SetTpgAttribute) -> list[Planned]:
         tpg = _need_tpg(self.config, change)
@@ -549,16 +568,20 @@ class Planner:
         return self._auth(change, _auth_chap(tpg.auth))
 
     def _auth(self, change, old: C.Chap) -> list[Planned]:
+        _chap_changed_meanwhile(change, old)
         if old == change.chap:
             return [Planned(change, unchanged=True)]
-        return [Planned(change, (replace(change, chap=old),))]
+        return [Planned(change, (replace(change, chap=old, expect=None),))]
 
     def _SetDiscoveryAuth(self, change: C.SetDiscoveryAuth) -> list[Planned]:
         fabric = self.config.fabric("iscsi")
         if fabric is None or fabric.discovery_auth is None:
             raise PreconditionFailed("the iSCSI fabric is not loaded")
-        old = replace(change, chap=_auth_chap(fabric.discovery_auth), enforce=bool(fabric.discovery_auth.enforce))
-        if old == change:
+        old = replace(change, chap=_auth_chap(fabric.discovery_auth), enforce=bool(fabric.discovery_auth.enforce),
+                      expect=None, expect_enforce=None)
+        _chap_changed_meanwhile(change, old.chap)
+        _changed_meanwhile(change, change.expect_enforce, old.enforce, lambda v: "enforced" if v else "not enforced")
+        if old == replace(change, expect=None, expect_enforce=None):
             return [Planned(change, unchanged=True)]
         return [Planned(change, (old,))]
 
@@ -682,9 +705,10 @@ class Planner:
 
     def _SetAclTag(self, change: C.SetAclTag) -> list[Planned]:
         acl = _need_acl(self.config, change)
+        _changed_meanwhile(change, change.expect, acl.tag or "", lambda v: repr(v) if v else "no tag")
         if (acl.tag or None) == change.acl_tag:
             return [Planned(change, unchanged=True)]
-        return [Planned(change, (replace(change, acl_tag=acl.tag or None),))]
+        return [Planned(change, (replace(change, acl_tag=acl.tag or None, expect=None),))]
 
     def _SetAclAttribute(self, change: C.SetAclAttribute) -> list[Planned]:
         acl = _need_acl(self.config, change)
@@ -695,7 +719,8 @@ class Planner:
         acl = _need_acl(self.config, change)
         current = acl.cmdsn_depth
         if change.expect is not None and current != change.expect:
-            raise PreconditionFailed(f"changed meanwhile: it was {change.expect} when shown and is now {current}")
+            raise PreconditionFailed(f"changed meanwhile: it was {change.expect} when shown and is now {current}; "
+                                     "nothing was written")
         if current == change.depth:
             return [Planned(change, unchanged=True)]
         undo = (replace(change, depth=current, expect=None),) if current else ()
@@ -723,9 +748,10 @@ class Planner:
         m = next((m for m in acl.mapped_luns if m.index == change.index), None)
         if m is None:
             raise PreconditionFailed(f"{change.subject} does not exist")
+        _changed_meanwhile(change, change.expect, m.write_protect, lambda v: "read-only" if v else "read-write")
         if m.write_protect == change.write_protect:
             return [Planned(change, unchanged=True)]
-        return [Planned(change, (replace(change, write_protect=m.write_protect),))]
+        return [Planned(change, (replace(change, write_protect=m.write_protect, expect=None),))]
 
     # -- portals -------------------------------------------------------------
 
@@ -747,9 +773,10 @@ class Planner:
         if p is None:
             raise PreconditionFailed(f"{change.subject} does not exist")
         current = p.iser if change.flag == "iser" else p.offload
+        _changed_meanwhile(change, change.expect, bool(current), lambda v: f"{change.flag} {_onoff(v)}")
         if current == change.on:
             return [Planned(change, unchanged=True)]
-        return [Planned(change, (replace(change, on=current),))]
+        return [Planned(change, (replace(change, on=current, expect=None),))]
 
 
 def _safe_alias(alias: str | None) -> str | None:

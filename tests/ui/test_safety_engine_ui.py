@@ -49,3 +49,30 @@ async def test_s_over_a_fuller_saved_file_asks_before_saving(make_app, demo_root
         assert seen[-1][1] == "Saved"
         assert savefile.count_objects(savefile.load(str(path))) == 0
         assert len(savefile.list_backups(savefile.locate(str(demo_root)))) == 1
+
+
+async def test_a_chap_form_opened_before_another_writer_changed_it_is_refused(make_app, demo_root):
+    """The form showed web01's CHAP; another admin changes it; the form's Apply must not undo that."""
+    from sanctl.sim.demo import WEB_CLIENT, WEB_IQN
+
+    from .conftest import WEB_ACL
+    from .form_helpers import confirm, fill, open_form
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        seen = record_notifications(app)
+        form = await open_form(pilot, WEB_ACL, key="e")
+        other = C.Chap("other-admin", "other-admin-secret", "web-target", "target-chap-secret")
+        assert SimWriter(str(demo_root)).apply([C.SetAclAuth(WEB_IQN, 1, WEB_CLIENT, other)]).ok
+        await fill(pilot, form, userid="web01", password="my-new-secret-12")
+        await confirm(pilot)
+        severity, title, message = seen[-1]
+        assert severity == "error" and "changed meanwhile" in message, seen
+        assert "user name web01 -> other-admin" in message and "secret changed" in message
+        assert "other-admin-secret" not in message and "my-new-secret-12" not in message
+        acl = next(a for t in read_config(str(demo_root), details=True).targets if t.wwn == WEB_IQN
+                   for tpg in t.tpgs for a in tpg.acls if a.node_wwn == WEB_CLIENT)
+        from sanctl.target import configfs as cf
+
+        acl = cf.read_acl_details(str(demo_root), acl)
+        assert acl.auth.userid == "other-admin" and acl.auth.password.reveal() == "other-admin-secret"
