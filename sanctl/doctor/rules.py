@@ -586,6 +586,28 @@ def unsaved_configuration(config: SanConfig, live: LiveSnapshot | None, facts: H
     return []
 
 
+def unfinished_change(config: SanConfig, live: LiveSnapshot | None, facts: HostFacts) -> list[Finding]:
+    """A multi-step change sanctl was killed in the middle of (its journal is there) — error."""
+    found = facts.unfinished
+    if found is None:
+        return []
+    if isinstance(found, str):
+        return [Finding(
+            rule="unfinished_change", severity=ERROR,
+            title="The journal of an interrupted change cannot be read",
+            why=(facts.shown(found), "A change of several steps may have been left half applied."),
+            fix="Check the configuration (sanctl diff against the saved file); remove the journal once it is "
+                "as it should be.")]
+    steps = [f"{s.state}: {s.change.describe()}" for s in found.steps]
+    return [Finding(
+        rule="unfinished_change", severity=ERROR,
+        title="A change was interrupted half-way: the configuration is partly changed",
+        why=(found.summary(), f"Its journal: {facts.shown(found.path)}."),
+        fix=("Start sanctl: it offers to finish the change or undo what was done (both all or nothing, through "
+             "the writer). Do not save before that."),
+        details=tuple(steps[:40]), panel="config")]
+
+
 def boot_service_disabled(config: SanConfig, live: LiveSnapshot | None, facts: HostFacts) -> list[Finding]:
     """target.service (Debian: rtslib-fb-targetctl.service) not enabled — warning."""
     from sanctl.initiator.services import ENABLED_STATES
@@ -959,6 +981,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("node_database_unreadable", node_database_unreadable),
     ("recurring_connection_errors", recurring_connection_errors),
     ("login_failures", login_failures),
+    ("unfinished_change", unfinished_change),
     ("unsaved_configuration", unsaved_configuration),
     ("boot_service_disabled", boot_service_disabled),
     ("open_portal_without_auth", open_portal_without_auth),

@@ -44,6 +44,7 @@ from sanctl.model import Auth, SanConfig, Settings, StorageObject, Tpg
 from sanctl.names import InvalidValue
 from sanctl.target import changes as C
 from sanctl.target import configfs as cf
+from sanctl.target import journal as J
 from sanctl.target import rebuild
 from sanctl.target.impact import find_acl, find_target, find_tpg, impact
 from sanctl.target.lock import DEFAULT_TIMEOUT, LockBusy, targetcli_lock
@@ -790,6 +791,68 @@ def _safe_alias(alias: str | None) -> str | None:
 
 
 # ---------------------------------------------------------------------------
+# One transaction's progress
+# ---------------------------------------------------------------------------
+
+
+class _Run:
+    """The steps done so far, their undo, and the journal they are written to."""
+
+    def __init__(self, writer: Writer, changes: tuple[C.Change, ...]) -> None:
+        self.writer = writer
+        self.changes = changes
+        self.steps: list[Step] = []
+        #: (index in steps, undo actions, index in the journal or None, uncertain)
+        self.undo: list[tuple[int, tuple[C.Change, ...], int | None, bool]] = []
+        self.journal: J.Journal | None = None
+        self.error: WriteError | None = None
+        self.failed_change: int | None = None
+
+    def fail(self, parent: int, error: WriteError) -> None:
+        self.error = error
+        self.failed_change = parent
+
+    def kept(self, js: J.JournalStep, slot: int) -> None:
+        """A step done before an interruption: reported, and undone if the rest fails."""
+        self.steps.append(Step(js.change, js.parent, DONE, note="done before the interruption"))
+        self.undo.append((len(self.steps) - 1, js.undo, slot, False))
+
+    def execute(self, change: C.Change, parent: int, undo: tuple[C.Change, ...], slot: int | None,
+                note: str | None = None, *, uncertain: bool = False) -> bool:
+        """Run one step (journaled: started, then done); False, with the error recorded, when it fails.
+
+        ``uncertain``: the step was being executed when sanctl was killed; if
+        it fails now, it is taken as done then (the kernel says it exists or
+        is gone already).
+        """
+        journal = self.journal
+        try:
+            if journal is not None and slot is not None:
+                journal.mark(slot, J.STARTED)
+            try:
+                self.writer.execute(change)
+            except Exception as exc:
+                if not uncertain:
+                    raise
+                note = f"already done before the interruption ({explain(exc)})"
+            if journal is not None and slot is not None:
+                journal.mark(slot, J.DONE)
+        except J.JournalError as exc:
+            self.steps.append(Step(change, parent, FAILED, str(exc), note))
+            self.undo.append((len(self.steps) - 1, undo, slot, True))  # it may have run: undo it, tolerantly
+            self.fail(parent, WriteError(change.subject, str(exc)))
+            return False
+        except Exception as exc:
+            self.error = WriteError(change.subject, explain(exc))
+            self.steps.append(Step(change, parent, FAILED, str(self.error.cause), note))
+            self.failed_change = parent
+            return False
+        self.steps.append(Step(change, parent, DONE, note=note))
+        self.undo.append((len(self.steps) - 1, undo, slot, False))
+        return True
+
+
+# ---------------------------------------------------------------------------
 # The writer
 # ---------------------------------------------------------------------------
 
@@ -877,45 +940,75 @@ class Writer:
             finally:
                 session.__exit__(None, None, None)
 
-    def _transaction(self, changes: tuple[C.Change, ...]) -> ApplyReport:
-        steps: list[Step] = []
-        undo: list[tuple[int, tuple[C.Change, ...]]] = []
-        error: WriteError | None = None
-        failed_change = None
-        for i, change in enumerate(changes):
+    def _transaction(self, changes: tuple[C.Change, ...], resume: J.Unfinished | None = None) -> ApplyReport:
+        """Plan and execute each change; journaled when it takes more than one step (see :mod:`.journal`).
+
+        ``resume``: an interrupted transaction's journal — its done steps are
+        kept (and undone on failure), its planned steps run first, then the
+        changes after the one it was in.
+        """
+        run = _Run(self, changes)
+        start = 0
+        if resume is not None:
+            run.journal = J.Journal.resume(self.root, resume)
+            start = resume.planned
+            leftover = []
+            for index, js in enumerate(resume.steps):
+                if js.state == J.DONE:
+                    run.kept(js, index)
+                elif js.state in (J.PENDING, J.STARTED):
+                    leftover.append((index, js))
+            for index, js in leftover:
+                if not run.execute(js.change, js.parent, js.undo, index, None,
+                                   uncertain=js.state == J.STARTED):
+                    break
+        for i in range(start, len(changes)):
+            if run.error is not None:
+                break
+            change = changes[i]
             try:
                 planned = Planner(self, self.read(change.scope())).plan(change)
+                todo = [p for p in planned if not p.unchanged]
+                if run.journal is None and (len(changes) > 1 or len(todo) > 1):
+                    run.journal = J.Journal.begin(self.root, changes)
+                slots = iter(run.journal.plan(i, [(p.change, p.undo) for p in todo]) if run.journal else ())
             except (PreconditionFailed, InvalidValue, rebuild.RebuildError) as exc:
-                error = WriteError(change.subject, str(exc), conflict=isinstance(exc, PreconditionFailed))
+                run.fail(i, WriteError(change.subject, str(exc), conflict=isinstance(exc, PreconditionFailed)))
+                break
+            except J.JournalError as exc:
+                run.fail(i, WriteError(change.subject, f"{exc}; nothing of it was done"))
+                break
             except Exception as exc:  # reading configfs, planning: never a traceback
-                error = WriteError(change.subject, explain(exc))
-            if error is not None:
-                failed_change = i
+                run.fail(i, WriteError(change.subject, explain(exc)))
                 break
             for p in planned:
                 if p.unchanged:
-                    steps.append(Step(p.change, i, UNCHANGED, note=p.note))
-                    continue
-                try:
-                    self.execute(p.change)
-                except Exception as exc:
-                    error = WriteError(p.change.subject, explain(exc))
-                    steps.append(Step(p.change, i, FAILED, str(error.cause), p.note))
+                    run.steps.append(Step(p.change, i, UNCHANGED, note=p.note))
+                elif not run.execute(p.change, i, p.undo, next(slots, None), p.note):
                     break
-                steps.append(Step(p.change, i, DONE, note=p.note))
-                undo.append((len(steps) - 1, p.undo))
-            if error is not None:
-                failed_change = i
-                break
-        if error is None:
-            return ApplyReport(changes, tuple(steps), COMPLETED)
-        undo_errors = self._rollback(steps, undo)
+        if run.error is None:
+            if run.journal is not None:
+                run.journal.close()
+            return ApplyReport(changes, tuple(run.steps), COMPLETED)
+        undo_errors = self._rollback(run.steps, run.undo, run.journal)
         outcome = ROLLBACK_INCOMPLETE if undo_errors else ROLLED_BACK_ALL
-        return ApplyReport(changes, tuple(steps), outcome, error, tuple(undo_errors), failed_change)
+        return ApplyReport(changes, tuple(run.steps), outcome, run.error, tuple(undo_errors), run.failed_change)
 
-    def _rollback(self, steps: list[Step], undo: list[tuple[int, tuple[C.Change, ...]]]) -> list[WriteError]:
+    def _rollback(self, steps: list[Step], undo: list[tuple], journal: J.Journal | None = None) -> list[WriteError]:
+        """Undo the done steps, newest first. ``undo`` holds (step index, undo actions[, journal index, uncertain]).
+
+        An uncertain step (sanctl was killed while executing it) whose undo
+        fails is taken as never done. The journal goes when all is undone,
+        and stays (with what is left) when an undo fails.
+        """
         errors: list[WriteError] = []
-        for index, actions in reversed(undo):
+        if journal is not None and undo:
+            with contextlib.suppress(J.JournalError):
+                journal.rolling_back()
+        for entry in reversed(undo):
+            index, actions = entry[0], entry[1]
+            slot = entry[2] if len(entry) > 2 else None
+            uncertain = entry[3] if len(entry) > 3 else False
             failed = None
             if not actions:
                 failed = WriteError(steps[index].change.subject, "cannot be undone (no record of it)")
@@ -925,12 +1018,72 @@ class Writer:
                 except Exception as exc:
                     failed = WriteError(action.subject, explain(exc))
                     break
+            if failed is not None and uncertain:
+                failed = None
+                steps[index] = replace(steps[index], note="it had not been done before the interruption")
             if failed is None:
                 steps[index] = replace(steps[index], status=ROLLED_BACK)
+                if journal is not None and slot is not None:
+                    with contextlib.suppress(J.JournalError):
+                        journal.mark(slot, J.UNDONE)
             else:
                 errors.append(failed)
                 steps[index] = replace(steps[index], status=UNDO_FAILED, error=failed.cause)
+        if journal is not None and not errors:
+            journal.close()
         return errors
+
+    # -- an interrupted transaction (its journal) ----------------------------
+
+    def unfinished(self) -> J.Unfinished | None:
+        """The transaction a killed sanctl left half done here, or None (:class:`~.journal.JournalError`: unreadable)."""
+        return J.read(self.root)
+
+    def finish(self, record: J.Unfinished) -> ApplyReport:
+        """Complete an interrupted transaction: its planned steps, then the changes after; all undone on failure."""
+        self.check_writable()
+        if record.rolling_back:
+            raise WriteRefused("It was interrupted while being rolled back: it can only be undone. Nothing was changed.")
+        return self._recover(record, lambda: self._transaction(record.changes, resume=record))
+
+    def undo(self, record: J.Unfinished) -> ApplyReport:
+        """Undo what an interrupted transaction did, newest step first; the journal goes when all is undone."""
+        self.check_writable()
+
+        def work() -> ApplyReport:
+            steps: list[Step] = []
+            undo: list[tuple] = []
+            for index, js in enumerate(record.steps):
+                if js.state in (J.DONE, J.STARTED):
+                    steps.append(Step(js.change, js.parent, DONE))
+                    undo.append((len(steps) - 1, js.undo, index, js.state == J.STARTED))
+            journal = J.Journal.resume(self.root, record)
+            if not undo:
+                journal.close()
+                return ApplyReport(record.changes, (), NOTHING_TO_DO)
+            errors = self._rollback(steps, undo, journal)
+            outcome = ROLLBACK_INCOMPLETE if errors else ROLLED_BACK_ALL
+            error = WriteError("the interrupted change", "undone on request")
+            return ApplyReport(record.changes, tuple(steps), outcome, error, tuple(errors), record.current)
+
+        return self._recover(record, work)
+
+    def _recover(self, record: J.Unfinished, work) -> ApplyReport:
+        with self.locked():
+            current = J.read(self.root)
+            if current is None or current.to_json() != record.to_json():
+                raise WriteRefused("The interrupted change's journal changed or is gone (finished or undone "
+                                   "meanwhile?). Nothing was changed.")
+            session = self.session()
+            try:
+                session.__enter__()
+            except Exception as exc:
+                error = WriteError("the LIO target", f"cannot open it: {explain(exc)}")
+                return ApplyReport(record.changes, (), ROLLED_BACK_ALL, error, (), 0)
+            try:
+                return work()
+            finally:
+                session.__exit__(None, None, None)
 
     # -- what subclasses provide -------------------------------------------
 

@@ -76,3 +76,99 @@ async def test_a_chap_form_opened_before_another_writer_changed_it_is_refused(ma
 
         acl = cf.read_acl_details(str(demo_root), acl)
         assert acl.auth.userid == "other-admin" and acl.auth.password.reveal() == "other-admin-secret"
+
+
+_KILLED = """
+import os, signal, sys
+from sanctl.sim.writer import SimWriter
+from sanctl.target import changes as C
+
+class Killed(SimWriter):
+    def execute(self, change):
+        self.n = getattr(self, "n", 0) + 1
+        if self.n == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().execute(change)
+
+Killed(sys.argv[1]).apply([C.DeleteTarget(sys.argv[2])])
+"""
+
+
+def _kill_a_delete_half_way(root) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from sanctl.sim.demo import WEB_IQN
+
+    done = subprocess.run([sys.executable, "-c", _KILLED, str(root), WEB_IQN], capture_output=True, timeout=120)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+
+
+def _state(root):
+    import json
+
+    from sanctl.target.saveconfig import dump
+
+    def canonical(value):  # lists sorted: the kernel lists directories in creation order
+        if isinstance(value, dict):
+            return {k: canonical(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return sorted((canonical(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
+        return value
+
+    return canonical(dump(read_config(str(root), details=True)))
+
+
+async def test_start_offers_an_interrupted_change_and_undo_restores_it(make_app, demo_root):
+    from sanctl.target import journal
+    from sanctl.ui.screens.journal import UnfinishedScreen
+
+    before = _state(demo_root)
+    _kill_a_delete_half_way(demo_root)
+    assert _state(demo_root) != before
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        seen = record_notifications(app)
+        await settle(pilot)
+        assert isinstance(app.screen, UnfinishedScreen)
+        body = str(app.screen.query_one("#unfinished-body").render())
+        assert "interrupted at its one change" in body and "[done]" in body and "[started]" in body
+        await pilot.press("u")
+        await settle(pilot)
+        assert not isinstance(app.screen, UnfinishedScreen)
+        assert any(t == "Interrupted change" and m.startswith("Undone:") for _, t, m in seen), seen
+    assert _state(demo_root) == before
+    assert journal.read(str(demo_root)) is None
+
+
+async def test_finish_completes_the_interrupted_change(make_app, demo_root):
+    from sanctl.sim.demo import WEB_IQN
+    from sanctl.target import journal
+    from sanctl.ui.screens.journal import UnfinishedScreen
+
+    _kill_a_delete_half_way(demo_root)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        seen = record_notifications(app)
+        await settle(pilot)
+        assert isinstance(app.screen, UnfinishedScreen)
+        await pilot.click("#unfinished-finish")
+        await settle(pilot)
+        assert any(m.startswith("Finished: Done") for _, _, m in seen), seen
+    assert all(t.wwn != WEB_IQN for t in read_config(str(demo_root)).targets)
+    assert journal.read(str(demo_root)) is None
+
+
+async def test_read_only_shows_the_interrupted_change_without_acting(make_app, demo_root):
+    from sanctl.ui.screens.journal import UnfinishedScreen
+
+    _kill_a_delete_half_way(demo_root)
+    app = make_app(readonly=True, readonly_reason="--read-only")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, UnfinishedScreen)
+        assert app.screen.query_one("#unfinished-finish").disabled
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, UnfinishedScreen)
