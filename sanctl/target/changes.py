@@ -64,7 +64,7 @@ _SETTING_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _ACL_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_:@+-]{0,63}$")
 _HANDLER = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _FREE_WWN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,222}$")
-_NAA = re.compile(r"^naa\.[0-9a-f]{16}$")
+_NAA = re.compile(r"^naa\.[125c-f][0-9a-f]{15}$")  #: rtslib-fb's rule: 16 digits, a known NAA type first
 
 
 # ---------------------------------------------------------------------------
@@ -141,7 +141,8 @@ def check_wwn(fabric: str, wwn: str) -> str:
     lowered = text.lower()
     if fabric in ("loopback", "vhost", "xen-pvscsi", "qla2xxx", "efct", "tcm_fc"):
         if not _NAA.match(lowered):
-            raise InvalidValue(f"A {fabric} WWN is 'naa.' followed by 16 hexadecimal digits, e.g. naa.5001405abcdef012.")
+            raise InvalidValue(f"A {fabric} WWN is 'naa.' followed by 16 hexadecimal digits (the first 1, 2, 5 "
+                               "or c-f), e.g. naa.5001405abcdef012.")
         return lowered
     if not text or not _FREE_WWN.match(text) or ".." in text:
         raise InvalidValue(f"A {fabric} WWN uses letters, digits and . : _ - only (at most 223).")
