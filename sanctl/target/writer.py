@@ -819,7 +819,7 @@ class _Run:
 
     def execute(self, change: C.Change, parent: int, undo: tuple[C.Change, ...], slot: int | None,
                 note: str | None = None, *, uncertain: bool = False) -> bool:
-        """Run one step (journaled: started, then done); False, with the error recorded, when it fails.
+        """Run one step (journaled as done once it ran); False, with the error recorded, when it fails.
 
         ``uncertain``: the step was being executed when sanctl was killed; if
         it fails now, it is taken as done then (the kernel says it exists or
@@ -827,8 +827,6 @@ class _Run:
         """
         journal = self.journal
         try:
-            if journal is not None and slot is not None:
-                journal.mark(slot, J.STARTED)
             try:
                 self.writer.execute(change)
             except Exception as exc:
@@ -1053,10 +1051,13 @@ class Writer:
         def work() -> ApplyReport:
             steps: list[Step] = []
             undo: list[tuple] = []
+            done = [i for i, js in enumerate(record.steps) if js.state == J.DONE]
+            # killed while rolling back: the newest step not yet marked undone may be undone already
+            midway = done[-1] if record.rolling_back and done else None
             for index, js in enumerate(record.steps):
                 if js.state in (J.DONE, J.STARTED):
                     steps.append(Step(js.change, js.parent, DONE))
-                    undo.append((len(steps) - 1, js.undo, index, js.state == J.STARTED))
+                    undo.append((len(steps) - 1, js.undo, index, js.state == J.STARTED or index == midway))
             journal = J.Journal.resume(self.root, record)
             if not undo:
                 journal.close()
@@ -1071,7 +1072,7 @@ class Writer:
     def _recover(self, record: J.Unfinished, work) -> ApplyReport:
         with self.locked():
             current = J.read(self.root)
-            if current is None or current.to_json() != record.to_json():
+            if current is None or current.raw != record.raw:
                 raise WriteRefused("The interrupted change's journal changed or is gone (finished or undone "
                                    "meanwhile?). Nothing was changed.")
             session = self.session()

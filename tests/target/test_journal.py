@@ -159,3 +159,61 @@ def test_a_journal_that_cannot_be_written_refuses_the_change_before_its_first_st
     report = writer.apply(TRANSACTION)
     assert report.outcome == ROLLED_BACK_ALL and "cannot write the journal" in report.message()
     assert _state(demo) == before
+
+
+def test_a_line_torn_by_the_crash_is_ignored(demo):
+    before = _state(demo)
+    _killed_at(demo, 4)
+    path = J.journal_path(str(demo))
+    with open(path, "ab") as handle:
+        handle.write(b'{"done": 3')  # what a power cut can leave of the last append
+    record = J.read(str(demo))
+    assert [s.state for s in record.steps][:4] == [J.DONE, J.DONE, J.DONE, J.STARTED]
+    assert SimWriter(str(demo)).undo(record).outcome == ROLLED_BACK_ALL
+    assert _state(demo) == before
+
+
+def test_a_damaged_line_before_the_last_is_refused(demo):
+    _killed_at(demo, 4)
+    path = J.journal_path(str(demo))
+    lines = open(path, "rb").read().split(b"\n")
+    lines[1] = b'{"done": 999}'
+    with open(path, "wb") as handle:
+        handle.write(b"\n".join(lines))
+    with pytest.raises(J.JournalError, match="damaged"):
+        J.read(str(demo))
+
+
+_KILLED_IN_ROLLBACK = textwrap.dedent("""
+    import os, signal, sys
+    from sanctl.sim.writer import SimWriter
+    from sanctl.target import journal as J
+
+    class FailsThenKilled(SimWriter):
+        def execute(self, change):
+            self.n = getattr(self, "n", 0) + 1
+            if self.n == 6:
+                raise OSError(5, "Input/output error")  # a step fails: the rollback begins
+            if self.n == 8:
+                os.kill(os.getpid(), signal.SIGKILL)  # killed during the rollback
+            return super().execute(change)
+
+    changes = [J.decode_change(c) for c in __import__("json").loads(sys.stdin.read())]
+    FailsThenKilled(sys.argv[1]).apply(changes)
+""")
+
+
+def test_killed_while_rolling_back_then_undone(demo):
+    before = _state(demo)
+    payload = json.dumps([J.encode_change(c) for c in TRANSACTION])
+    child = subprocess.run([sys.executable, "-c", _KILLED_IN_ROLLBACK, str(demo)], input=payload, text=True,
+                           capture_output=True, timeout=120)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    record = J.read(str(demo))
+    assert record.rolling_back and J.UNDONE in [s.state for s in record.steps]
+    with pytest.raises(WriteRefused, match="only be undone"):
+        SimWriter(str(demo)).finish(record)
+    report = SimWriter(str(demo)).undo(record)
+    assert report.outcome == ROLLED_BACK_ALL, "\n".join(report.lines())
+    assert _state(demo) == before
+    assert J.read(str(demo)) is None
