@@ -144,7 +144,8 @@ class JournalStep:
     state: str = PENDING
 
     def line(self) -> str:
-        return f"[{self.state}] {self.change.describe()}"
+        shown = "interrupted: done or not" if self.state == STARTED else self.state
+        return f"[{shown}] {self.change.describe()}"
 
 
 @dataclass

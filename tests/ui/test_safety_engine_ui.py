@@ -133,7 +133,7 @@ async def test_start_offers_an_interrupted_change_and_undo_restores_it(make_app,
         await settle(pilot)
         assert isinstance(app.screen, UnfinishedScreen)
         body = str(app.screen.query_one("#unfinished-body").render())
-        assert "interrupted at its one change" in body and "[done]" in body and "[started]" in body
+        assert "interrupted at its one change" in body and "[done]" in body and "[interrupted: done or not]" in body
         await pilot.press("u")
         await settle(pilot)
         assert not isinstance(app.screen, UnfinishedScreen)
@@ -172,3 +172,26 @@ async def test_read_only_shows_the_interrupted_change_without_acting(make_app, d
         await pilot.press("u")
         await settle(pilot)
         assert isinstance(app.screen, UnfinishedScreen)
+
+
+def test_snapshot_the_interrupted_change(snap_compare, make_app, demo_root):
+    """The start-up offer, from a journal written with a fixed date (a cascade delete, three steps done)."""
+    from datetime import datetime
+
+    from sanctl.sim.demo import WEB_IQN
+    from sanctl.target import journal
+
+    plan = SimWriter(str(demo_root))
+    from sanctl.target.writer import Planner
+
+    change = C.DeleteTarget(WEB_IQN)
+    planned = Planner(plan, plan.read(change.scope())).plan(change)
+    record = journal.Journal.begin(str(demo_root), (change,), now=datetime(2024, 3, 1, 12, 0, 0))
+    record.plan(0, [(p.change, p.undo) for p in planned])
+    for index in range(3):
+        record.mark(index, journal.DONE)
+
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+
+    assert snap_compare(make_app(), run_before=run_before, terminal_size=(100, 30))

@@ -74,6 +74,7 @@ class UnfinishedScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="unfinished") as box:
             box.border_title = "An interrupted change"
+            box.border_subtitle = "f finish · u undo · esc later"
             with VerticalScroll(id="unfinished-scroll"):
                 yield Static(Text("\n".join(self.record.lines())), id="unfinished-body")
             if self.readonly_reason:
@@ -84,10 +85,10 @@ class UnfinishedScreen(ModalScreen[str | None]):
                 ask = "Finish it (the rest of the change) or undo what was done? Either is all or nothing."
             yield Static(Text(ask), id="unfinished-ask")
             with Horizontal(id="unfinished-buttons"):
-                yield Button("Later", id="unfinished-later")
-                yield Button("Undo it", id="unfinished-undo", variant="warning",
+                yield Button("Later", id="unfinished-later", compact=True)
+                yield Button("Undo it", id="unfinished-undo", variant="warning", compact=True,
                              disabled=bool(self.readonly_reason))
-                yield Button("Finish it", id="unfinished-finish", variant="primary",
+                yield Button("Finish it", id="unfinished-finish", variant="primary", compact=True,
                              disabled=bool(self.readonly_reason or self.record.rolling_back))
 
     def on_mount(self) -> None:
