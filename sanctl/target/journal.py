@@ -125,7 +125,7 @@ def decode_change(data: Any, types: dict[str, type] | None = None) -> C.Change:
     values = {k: _decode_value(v) for k, v in data["fields"].items() if k in known}
     try:
         return cls(**values)
-    except (InvalidValue, TypeError) as exc:
+    except (InvalidValue, TypeError, ValueError, AttributeError) as exc:  # whatever a damaged field makes of it
         raise JournalError(f"the journal holds an invalid {cls.__name__}: {exc}") from None
 
 
@@ -212,7 +212,7 @@ def parse(raw: bytes, path: str) -> Unfinished:
     torn = not raw.endswith(b"\n")
     try:
         head = json.loads(lines[0].decode("utf-8")) if lines else None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise JournalError(f"{path}: not a sanctl journal ({exc})") from None
     if not isinstance(head, dict) or head.get("version") != VERSION:
         raise JournalError(f"{path}: not a sanctl journal of this version")
@@ -228,7 +228,7 @@ def parse(raw: bytes, path: str) -> Unfinished:
             if not isinstance(event, dict):
                 raise ValueError("not an object")
             _replay(record, event, types)
-        except (UnicodeDecodeError, ValueError) as exc:
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             if torn and number == len(events) - 1:
                 break  # the line a crash cut short
             raise JournalError(f"{path}: the journal is damaged (line {number + 2}: {exc})") from None

@@ -217,3 +217,40 @@ def test_killed_while_rolling_back_then_undone(demo):
     assert report.outcome == ROLLED_BACK_ALL, "\n".join(report.lines())
     assert _state(demo) == before
     assert J.read(str(demo)) is None
+
+
+from hypothesis import example, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_HEAD = json.dumps({"version": 1, "started": "", "pid": 1,
+                    "changes": [J.encode_change(C.DeleteTarget(WEB_IQN))]}).encode() + b"\n"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.binary(), st.builds(lambda tail: _HEAD + tail, st.binary()),
+                 st.builds(lambda tail: _HEAD + tail.encode(), st.text())))
+@example(b"[" * 100_000)
+@example(_HEAD + b"[" * 100_000 + b"\n")
+def test_any_bytes_are_a_journal_or_a_sentence(raw):
+    try:
+        record = J.parse(raw, "journal.json")
+    except J.JournalError as exc:
+        assert str(exc).startswith("journal.json: ") or "journal" in str(exc)
+        return
+    assert record.changes and all(s.state in (J.PENDING, J.STARTED, J.DONE, J.UNDONE) for s in record.steps)
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
+                     lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner), max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(sorted(J._change_types())), st.dictionaries(st.sampled_from(
+    ["target", "tpg", "initiator", "chap", "expect", "value", "attribute", "index", "plugin", "name", "fabric",
+     "enabled", "flag", "on", "address", "port", "acl_tag", "storage_object", "file", "size"]), _JSON))
+def test_any_recorded_change_is_a_change_or_a_sentence(kind, values):
+    try:
+        change = J.decode_change({"type": kind, "fields": values})
+    except J.JournalError:
+        return
+    assert isinstance(change, C.Change) and change.cfs_path is not None
