@@ -22,11 +22,19 @@ class InvalidValue(ValueError):
 
 
 # --- iSCSI names and other WWNs (RFC 3720 §3.2.6, SPC-4 NAA/EUI-64) --------
+#
+# No weaker than what has to accept the name later: rtslib-fb's normalize_wwn
+# (targetcli, and ``targetctl restore`` at boot) refuses an IQN with '_' or
+# without a '.' after its date, and takes only 16-digit NAA names whose first
+# digit is an NAA type it knows (1, 2, 5, c-f) — a 32-digit one is refused at
+# boot; the kernel refuses a target or initiator name of 224 bytes or more
+# (ISCSI_IQN_LEN). tests/test_names_differential.py checks this against
+# rtslib-fb, tests/kernel against the kernel.
 
 _LABEL = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
-_IQN = re.compile(rf"^iqn\.(\d{{4}})-(\d{{2}})\.{_LABEL}(?:\.{_LABEL})*(?::[a-z0-9.:_-]+)?$")
+_IQN = re.compile(rf"^iqn\.(\d{{4}})-(\d{{2}})\.{_LABEL}(?:\.{_LABEL})*(?::[a-z0-9.:-]+)?$")
 _EUI = re.compile(r"^eui\.[0-9a-f]{16}$")
-_NAA = re.compile(r"^naa\.(?:[0-9a-f]{16}|[0-9a-f]{32})$")
+_NAA = re.compile(r"^naa\.[125c-f][0-9a-f]{15}$")
 MAX_ISCSI_NAME = 223
 
 
@@ -41,6 +49,9 @@ def check_iqn(text: str) -> str:
         raise InvalidValue("Use lower case: iSCSI names are compared case-insensitively and LIO stores them lower case.")
     if not name.startswith("iqn."):
         raise InvalidValue("An IQN starts with 'iqn.', e.g. iqn.2024-01.com.example:storage.")
+    if "_" in name:
+        raise InvalidValue("An IQN cannot contain '_': rtslib-fb refuses it, so targetcli and the boot-time "
+                           "restore would fail; use '-' instead.")
     match = _IQN.match(name)
     if not match:
         raise InvalidValue(
@@ -52,6 +63,9 @@ def check_iqn(text: str) -> str:
         raise InvalidValue(f"Month {month:02d} in the IQN's date is not a month (01-12).")
     if year < 1970:
         raise InvalidValue("The IQN's date is the year and month the naming authority owned the domain; it is after 1970.")
+    if "." not in name[len("iqn.2024-01."):]:
+        raise InvalidValue("The naming authority of an IQN is a reversed domain name with a '.', e.g. com.example "
+                           "(rtslib-fb refuses one without).")
     return name
 
 
@@ -65,7 +79,8 @@ def check_iscsi_name(text: str) -> str:
         return lowered
     if lowered.startswith("naa."):
         if not _NAA.match(lowered):
-            raise InvalidValue("An NAA name is 'naa.' followed by 16 or 32 hexadecimal digits.")
+            raise InvalidValue("An NAA name is 'naa.' followed by 16 hexadecimal digits, the first 1, 2, 5 or c-f "
+                               "(rtslib-fb refuses others, 32-digit ones too).")
         return lowered
     return check_iqn(name)
 
@@ -83,7 +98,8 @@ def generate_iqn(name: str = "", *, hostname: str | None = None, today: date | N
         arch = re.sub(r"[^a-z0-9]", "", platform.machine().lower()) or "unknown"
         return f"iqn.2003-01.org.linux-iscsi.{labels[0] if labels else 'host'}.{arch}:sn.{secrets.token_hex(6)}"
     today = today or date.today()
-    authority = ".".join(reversed(labels)) if len(labels) > 1 else (labels[0] if labels else "localhost")
+    # a host without a domain: targetcli's authority with the host name (rtslib-fb wants a '.' in it)
+    authority = ".".join(reversed(labels)) if len(labels) > 1 else f"org.linux-iscsi.{labels[0] if labels else 'localhost'}"
     unique = re.sub(r"[^a-z0-9.:-]", "-", name.lower()).strip("-") or "storage"
     return check_iqn(f"iqn.{today.year:04d}-{today.month:02d}.{authority}:{unique}")
 

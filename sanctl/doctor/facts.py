@@ -111,6 +111,9 @@ class HostFacts:
     #: a TPG, or ``iscsi/discovery_auth``.
     auth: Mapping[str, Auth] = field(default_factory=_empty)
     not_checked: tuple[str, ...] = ()
+    #: A multi-step change sanctl was killed in the middle of (:class:`sanctl.target.journal.Unfinished`),
+    #: or why its journal cannot be read (text); None: there is none (or not looked).
+    unfinished: Any = None
 
     def has_address(self, address: str) -> bool | None:
         """Whether ``address`` (LIO's or iscsiadm's spelling) is one of this host's; None: unknown."""
@@ -388,8 +391,19 @@ def gather(config: SanConfig, *, mode: str, iscsiadm: Iscsiadm | None | Any = _U
             notes.append("fileio backstores: free space is not checked" +
                          (" for a captured tree" if mode == "captured" else ""))
     auth = attempt("CHAP settings", lambda: chap_settings(config)) or _empty()
+    unfinished = None if mode == "captured" else unfinished_change(root)
     return HostFacts(
         root=root, mode=mode, addresses=addresses, target_service=target_service_state, save_status=save_status,
         initiator_name=name, node_records=records, node_db=problem, devices=devices, files=files, auth=auth,
-        not_checked=tuple(notes),
+        not_checked=tuple(notes), unfinished=unfinished,
     )
+
+
+def unfinished_change(root: str) -> Any:
+    """The journal an interrupted transaction left under ``root``: its record, why it is unreadable, or None."""
+    from sanctl.target import journal
+
+    try:
+        return journal.read(root)
+    except journal.JournalError as exc:
+        return str(exc)

@@ -547,6 +547,18 @@ def unsaved_configuration(config: SanConfig, live: LiveSnapshot | None, facts: H
             why=(f"{where} does not exist, so the boot service restores nothing: after a reboot the target "
                  "starts empty.",),
             fix=fix, panel="config")]
+    if status.differs and status.diff is not None and config.empty and status.diff.of_kind("removed"):
+        lost = status.diff.of_kind("removed")
+        return [Finding(
+            rule="unsaved_configuration", severity=ERROR,
+            title=f"The running configuration is empty; {where} holds {len(lost)} object"
+                  f"{'s' if len(lost) != 1 else ''} — restore it, do not save",
+            why=(f"The kernel target has nothing configured while {where} holds a configuration (a reboot "
+                 "without the boot service's restore?). Saving now would replace that file with an empty one.",),
+            fix=(f"Restore it: sanctl restore {status.location.path} (it shows what it will create first), or R on "
+                 "the configuration panel; then check why the boot service did not (systemctl status "
+                 "target.service or rtslib-fb-targetctl.service). Do not save before that."),
+            details=tuple(e.line() for e in lost), panel="config")]
     if status.differs and status.diff is not None:
         from sanctl.tree import find
 
@@ -572,6 +584,28 @@ def unsaved_configuration(config: SanConfig, live: LiveSnapshot | None, facts: H
                                               "empty after a reboot."),
             fix="Look at the file (sanctl diff says what is wrong with it); save again to replace it.")]
     return []
+
+
+def unfinished_change(config: SanConfig, live: LiveSnapshot | None, facts: HostFacts) -> list[Finding]:
+    """A multi-step change sanctl was killed in the middle of (its journal is there) — error."""
+    found = facts.unfinished
+    if found is None:
+        return []
+    if isinstance(found, str):
+        return [Finding(
+            rule="unfinished_change", severity=ERROR,
+            title="The journal of an interrupted change cannot be read",
+            why=(facts.shown(found), "A change of several steps may have been left half applied."),
+            fix="Check the configuration (sanctl diff against the saved file); remove the journal once it is "
+                "as it should be.")]
+    steps = [f"{s.state}: {s.change.describe()}" for s in found.steps]
+    return [Finding(
+        rule="unfinished_change", severity=ERROR,
+        title="A change was interrupted half-way: the configuration is partly changed",
+        why=(found.summary(), f"Its journal: {facts.shown(found.path)}."),
+        fix=("Start sanctl: it offers to finish the change or undo what was done (both all or nothing, through "
+             "the writer). Do not save before that."),
+        details=tuple(steps[:40]), panel="config")]
 
 
 def boot_service_disabled(config: SanConfig, live: LiveSnapshot | None, facts: HostFacts) -> list[Finding]:
@@ -947,6 +981,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("node_database_unreadable", node_database_unreadable),
     ("recurring_connection_errors", recurring_connection_errors),
     ("login_failures", login_failures),
+    ("unfinished_change", unfinished_change),
     ("unsaved_configuration", unsaved_configuration),
     ("boot_service_disabled", boot_service_disabled),
     ("open_portal_without_auth", open_portal_without_auth),

@@ -64,7 +64,7 @@ _SETTING_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 _ACL_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_:@+-]{0,63}$")
 _HANDLER = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _FREE_WWN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,222}$")
-_NAA = re.compile(r"^naa\.[0-9a-f]{16}$")
+_NAA = re.compile(r"^naa\.[125c-f][0-9a-f]{15}$")  #: rtslib-fb's rule: 16 digits, a known NAA type first
 
 
 # ---------------------------------------------------------------------------
@@ -115,8 +115,10 @@ def _name(value: object, what: str) -> str:
 def _bools(obj: object) -> None:
     """Every ``bool`` field of a change is a real bool (0 and 1 accepted)."""
     for f in fields(obj):  # type: ignore[arg-type]
-        if f.type in ("bool", bool):
+        if f.type in ("bool", bool, "bool | None"):
             value = getattr(obj, f.name)
+            if value is None and f.type == "bool | None":
+                continue
             if isinstance(value, bool):
                 continue
             if isinstance(value, int) and value in (0, 1):
@@ -139,7 +141,8 @@ def check_wwn(fabric: str, wwn: str) -> str:
     lowered = text.lower()
     if fabric in ("loopback", "vhost", "xen-pvscsi", "qla2xxx", "efct", "tcm_fc"):
         if not _NAA.match(lowered):
-            raise InvalidValue(f"A {fabric} WWN is 'naa.' followed by 16 hexadecimal digits, e.g. naa.5001405abcdef012.")
+            raise InvalidValue(f"A {fabric} WWN is 'naa.' followed by 16 hexadecimal digits (the first 1, 2, 5 "
+                               "or c-f), e.g. naa.5001405abcdef012.")
         return lowered
     if not text or not _FREE_WWN.match(text) or ".." in text:
         raise InvalidValue(f"A {fabric} WWN uses letters, digits and . : _ - only (at most 223).")
@@ -346,6 +349,46 @@ class Chap:
 
 
 NO_CHAP = Chap()
+
+
+def chap_of(auth) -> Chap:
+    """The credentials a :class:`~sanctl.model.Auth` holds as a Chap (not re-validated: they exist already).
+
+    What a form showed, for its change's ``expect``; ``None`` is "no CHAP".
+    """
+    if auth is None:
+        return NO_CHAP
+    chap = object.__new__(Chap)
+    for name, value in (("userid", auth.userid or ""), ("password", _reveal(auth.password)),
+                        ("mutual_userid", auth.mutual_userid or ""),
+                        ("mutual_password", _reveal(auth.mutual_password))):
+        object.__setattr__(chap, name, value)
+    return chap
+
+
+def _reveal(secret) -> str:
+    if secret is None:
+        return ""
+    return secret.reveal() if hasattr(secret, "reveal") else str(secret)
+
+
+def _check_expect_chap(expect) -> None:
+    if expect is not None and not isinstance(expect, Chap):
+        raise InvalidValue("The credentials shown must be CHAP credentials.")
+
+
+def chap_difference(shown: Chap, now: Chap) -> str:
+    """What differs between two sets of credentials, secrets never written out."""
+    parts = []
+    for name, label in (("userid", "user name"), ("mutual_userid", "mutual user name")):
+        a, b = getattr(shown, name), getattr(now, name)
+        if a != b:
+            parts.append(f"{label} {a or '(none)'} -> {b or '(none)'}")
+    for name, label in (("password", "secret"), ("mutual_password", "mutual secret")):
+        a, b = getattr(shown, name), getattr(now, name)
+        if a != b:
+            parts.append(f"{label} {'changed' if a and b else ('set' if b else 'cleared')}")
+    return ", ".join(parts) or "nothing"
 
 
 # ---------------------------------------------------------------------------
@@ -1058,6 +1101,7 @@ class SetTpgEnabled(_InTpg):
     tpg: int
     enabled: bool = True
     fabric: str = "iscsi"
+    expect: bool | None = None  #: whether the form showed it enabled
 
     def __post_init__(self) -> None:
         _bools(self)
@@ -1198,6 +1242,7 @@ class SetTpgAuth(_InTpg):
     tpg: int
     chap: Chap = NO_CHAP
     fabric: str = "iscsi"
+    expect: Chap | None = field(default=None, repr=False)  #: the credentials the form showed
 
     def __post_init__(self) -> None:
         _bools(self)
@@ -1206,6 +1251,7 @@ class SetTpgAuth(_InTpg):
             raise InvalidValue(f"The {self.fabric} fabric has no CHAP.")
         if not isinstance(self.chap, Chap):
             raise InvalidValue("CHAP credentials are required.")
+        _check_expect_chap(self.expect)
 
     @property
     def subject(self) -> str:
@@ -1228,11 +1274,14 @@ class SetDiscoveryAuth(Change):
 
     chap: Chap = NO_CHAP
     enforce: bool = False
+    expect: Chap | None = field(default=None, repr=False)  #: the credentials the form showed
+    expect_enforce: bool | None = None  #: whether the form showed it enforced
 
     def __post_init__(self) -> None:
         _bools(self)
         if not isinstance(self.chap, Chap):
             raise InvalidValue("CHAP credentials are required.")
+        _check_expect_chap(self.expect)
         if self.enforce and not self.chap.enabled:
             raise InvalidValue("Enforcing discovery authentication needs a CHAP user name and secret.")
 
@@ -1491,11 +1540,14 @@ class SetAclTag(_InAcl):
     initiator: str
     acl_tag: str | None = None
     fabric: str = "iscsi"
+    expect: str | None = None  #: the tag the form showed ('' for none)
 
     def __post_init__(self) -> None:
         _bools(self)
         self._check_acl()
         object.__setattr__(self, "acl_tag", _check_acl_tag(self.acl_tag))
+        if self.expect is not None and not isinstance(self.expect, str):
+            raise InvalidValue("The tag shown must be text.")
 
     @property
     def subject(self) -> str:
@@ -1592,6 +1644,7 @@ class SetAclAuth(_InAcl):
     initiator: str
     chap: Chap = NO_CHAP
     fabric: str = "iscsi"
+    expect: Chap | None = field(default=None, repr=False)  #: the credentials the form showed
 
     def __post_init__(self) -> None:
         _bools(self)
@@ -1600,6 +1653,7 @@ class SetAclAuth(_InAcl):
             raise InvalidValue(f"The {self.fabric} fabric has no CHAP.")
         if not isinstance(self.chap, Chap):
             raise InvalidValue("CHAP credentials are required.")
+        _check_expect_chap(self.expect)
 
     @property
     def subject(self) -> str:
@@ -1692,6 +1746,7 @@ class SetMappedLunWriteProtect(_InAcl):
     index: int
     write_protect: bool = True
     fabric: str = "iscsi"
+    expect: bool | None = None  #: whether the form showed it write-protected
 
     def __post_init__(self) -> None:
         _bools(self)
@@ -1801,6 +1856,7 @@ class SetPortalFlag(_PortalChange):
     flag: str
     on: bool = True
     fabric: str = "iscsi"
+    expect: bool | None = None  #: whether the form showed the flag on
 
     def __post_init__(self) -> None:
         _bools(self)

@@ -24,6 +24,9 @@ def add_parsers(commands: Any) -> None:
     """Add ``save``, ``diff``, ``restore`` and ``backups`` to an argparse subparsers object."""
     save = commands.add_parser("save", help="make the running configuration the boot configuration (saveconfig.json)")
     save.add_argument("--json", action="store_true", help="print the result as JSON")
+    save.add_argument("--force", action="store_true",
+                      help="save even an empty configuration (or one with fewer than half the objects) "
+                           "over a fuller saved one")
 
     diff = commands.add_parser("diff", help="what differs between the running and the saved configuration")
     diff.add_argument("file", nargs="?", metavar="FILE",
@@ -106,7 +109,7 @@ def cmd_save(args: argparse.Namespace, source) -> int:
 
     writer = _writer(source)
     try:
-        result = S.save(writer)
+        result = S.save(writer, force=getattr(args, "force", False))
     except (WriteRefused, S.SaveFileError) as exc:
         return _out(args, FAILED, str(exc))
     except Exception as exc:  # rtslib-fb's dump or anything else: a sentence, not a traceback

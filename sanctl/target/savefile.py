@@ -12,8 +12,11 @@ files, targetcli-fb #85).
   demo saves to ``<root>/etc/target/…``.
 * :func:`save` writes it atomically (temp file, fsync, rename, mode 0600),
   first keeping the previous file as ``backup/saveconfig-YYYYMMDD-HH:MM:SS-json.gz``
-  like targetcli (only if it differs from the newest backup; the last 10
-  kept, or ``max_backup_files`` of targetcli.conf if larger).
+  like targetcli (only if no backup holds that configuration yet; the last
+  10 kept, or ``max_backup_files`` of targetcli.conf if larger; one dated in
+  the future neither counts nor is pruned). A file that already holds the
+  configuration is not written at all, and an empty (or less than half as
+  big) configuration does not replace a fuller one unless forced.
 * :func:`diff` compares two configurations object by object (secrets
   masked); :func:`status` says whether the running configuration differs
   from the saved one.
@@ -385,16 +388,37 @@ def _read_backup(path: str) -> bytes | None:
         return None
 
 
+def _content_key(raw: bytes | None) -> bytes | None:
+    """What two backups are compared by: the configuration, not the bytes (whitespace, key order)."""
+    if raw is None:
+        return None
+    try:
+        return render(json.loads(raw.decode("utf-8")))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return raw
+
+
 def _keep_backup(location: SaveLocation, payload: bytes, prefix: str, existing: list[Backup], keep: int,
-                 now: datetime) -> tuple[str | None, tuple[str, ...]]:
+                 now: datetime, *, against_all: bool = False) -> tuple[str | None, tuple[str, ...]]:
+    """Keep ``payload`` as a backup unless one holds the same configuration; prune the oldest.
+
+    With ``against_all`` (saves), identical content is never kept twice,
+    whatever the dates say; otherwise only the newest is compared. Pruning
+    keeps the ``keep`` newest backups dated up to ``now``; a backup dated
+    later (clock skew, a copied file) is neither counted nor pruned, so it
+    cannot push out the others — it is the only copy of its configuration.
+    """
     _ensure_dir(location.backup_dir)
-    if existing and _read_backup(existing[0].path) == payload:
+    key = _content_key(payload)
+    compared = existing if against_all else existing[:1]
+    if any(_content_key(_read_backup(b.path)) == key for b in compared):
         return None, ()
     name = _free_name(location.backup_dir, prefix, now, "-json.gz")
     path = os.path.join(location.backup_dir, name)
     write_atomic(path, _gzip(payload))
+    dated = [b for b in existing if b.when is None or b.when <= now]
     removed = []
-    for old in ([Backup(path, name, now, 0)] + existing)[keep:]:
+    for old in ([Backup(path, name, now, 0)] + dated)[keep:]:
         with contextlib.suppress(OSError):
             os.unlink(old.path)
             removed.append(old.path)
@@ -417,7 +441,7 @@ class SaveResult:
     def message(self) -> str:
         text = f"Configuration saved to {self.path}"
         if self.unchanged:
-            text += " (it already held this configuration)"
+            text += " (it already held this configuration: nothing was written)"
         if self.backup:
             text += f"; the previous file is kept as {self.backup}"
         text += "."
@@ -426,12 +450,74 @@ class SaveResult:
         return text
 
 
-def save(writer, location: SaveLocation | None = None, *, now: datetime | None = None) -> SaveResult:
+class SaveRefused(SaveFileError):
+    """The save would replace a saved configuration by a much smaller one; ``force`` overrides it."""
+
+    def __init__(self, reason: str, running: int, saved: int) -> None:
+        self.reason = reason
+        self.running = running
+        self.saved = saved
+        super().__init__(reason)
+
+
+def count_objects(data: Mapping) -> int:
+    """Backstores, targets, TPGs, LUNs, portals, ACLs and mapped LUNs in a saveconfig dictionary."""
+    total = 0
+    for so in data.get("storage_objects") or ():
+        total += isinstance(so, Mapping)
+    for target in data.get("targets") or ():
+        if not isinstance(target, Mapping):
+            continue
+        total += 1
+        for tpg in target.get("tpgs") or ():
+            if not isinstance(tpg, Mapping):
+                continue
+            total += 1 + len(tpg.get("luns") or ()) + len(tpg.get("portals") or ())
+            for acl in tpg.get("node_acls") or ():
+                if isinstance(acl, Mapping):
+                    total += 1 + len(acl.get("mapped_luns") or ())
+    return total
+
+
+def save_guard(running: Mapping, saved_raw: bytes | None, path: str) -> SaveRefused | None:
+    """Why saving ``running`` over the file holding ``saved_raw`` needs ``force``, or None.
+
+    An empty running configuration over a non-empty saved one is what a
+    reboot without restore followed by a save does (targetcli's auto-save
+    wiping a configuration); fewer than half the saved objects is nearly as
+    bad. A file that cannot be parsed is no reason to refuse.
+    """
+    if saved_raw is None:
+        return None
+    try:
+        saved = json.loads(saved_raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not isinstance(saved, Mapping):
+        return None
+    have, had = count_objects(running), count_objects(saved)
+    if had == 0 or have * 2 >= had:
+        return None
+    if have == 0:
+        what = "the running configuration is empty"
+    else:
+        what = f"the running configuration has {have} object{'s' if have != 1 else ''}, fewer than half"
+    return SaveRefused(f"not saved: {what} and {path} holds {had} object{'s' if had != 1 else ''} "
+                       "(after a reboot without restore?); the saved file is unchanged. Restore it (sanctl "
+                       "restore), or save anyway (sanctl save --force)", have, had)
+
+
+def save(writer, location: SaveLocation | None = None, *, now: datetime | None = None,
+         force: bool = False) -> SaveResult:
     """Make the running configuration the boot configuration.
 
     Under targetcli's lock: dump (rtslib-fb's ``RTSRoot().dump()`` on the real
     kernel, sanctl's equal dump on the demo), keep the previous file as a
-    backup, write the new one atomically at 0600. Refused in read-only mode.
+    backup, write the new one atomically at 0600. Refused in read-only mode,
+    and (:class:`SaveRefused`, unless ``force``) when it would replace the
+    saved configuration by an empty one or one with fewer than half its
+    objects. A file that already holds this configuration is left alone:
+    nothing is written, no backup made.
     """
     writer.check_writable()
     location = location or locate(writer.root)
@@ -448,18 +534,24 @@ def save(writer, location: SaveLocation | None = None, *, now: datetime | None =
         removed: tuple[str, ...] = ()
         previous = None
         try:
-            _ensure_dir(location.directory)
             if os.path.isfile(location.path):
                 with open(location.path, "rb") as handle:
                     previous = handle.read()
+            if previous is not None and _content_key(previous) == payload:
+                return SaveResult(location.path, None, (), True, tuple(notes))
+            refused = None if force else save_guard(data, previous, location.path)
+            if refused is not None:
+                raise refused
+            _ensure_dir(location.directory)
+            if previous is not None:
                 backup, removed = _keep_backup(location, previous, "saveconfig", list_backups(location),
-                                               max_backups(location), now)
+                                               max_backups(location), now, against_all=True)
             write_atomic(location.path, payload)
         except OSError as exc:
             where = exc.filename or location.path
             raise SaveFileError(f"cannot write {where}: {exc.strerror or exc}; "
                                 f"the previous {FILE_NAME} is unchanged") from exc
-    return SaveResult(location.path, backup, removed, previous == payload, tuple(notes))
+    return SaveResult(location.path, backup, removed, False, tuple(notes))
 
 
 def export_target(data: Mapping, wwn: str) -> dict[str, Any]:

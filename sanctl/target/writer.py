@@ -44,6 +44,7 @@ from sanctl.model import Auth, SanConfig, Settings, StorageObject, Tpg
 from sanctl.names import InvalidValue
 from sanctl.target import changes as C
 from sanctl.target import configfs as cf
+from sanctl.target import journal as J
 from sanctl.target import rebuild
 from sanctl.target.impact import find_acl, find_target, find_tpg, impact
 from sanctl.target.lock import DEFAULT_TIMEOUT, LockBusy, targetcli_lock
@@ -329,6 +330,24 @@ def _auth_chap(auth: Auth | None) -> C.Chap:
     return chap
 
 
+def _onoff(flag: bool | None) -> str:
+    return "on" if flag else "off"
+
+
+def _changed_meanwhile(change, shown, now, say=str) -> None:
+    """Refuse ``change`` when what its form showed (``shown``; None: not known) is not ``now``."""
+    if shown is not None and shown != now:
+        raise PreconditionFailed(f"changed meanwhile: it was {say(shown)} when shown and is now {say(now)}; "
+                                 "nothing was written: look again")
+
+
+def _chap_changed_meanwhile(change, now: C.Chap) -> None:
+    shown = getattr(change, "expect", None)
+    if shown is not None and shown != now:
+        raise PreconditionFailed(f"changed meanwhile: {C.chap_difference(shown, now)} since the form showed it "
+                                 "(secrets not shown); nothing was written: look again")
+
+
 def _setting_change(change, current: str | None, what: str, make_undo) -> list[Planned]:
     if current is None:
         raise PreconditionFailed(f"{what} does not exist here")
@@ -530,9 +549,10 @@ class Planner:
             if change.enabled:
                 return [Planned(change, unchanged=True)]
             raise PreconditionFailed(f"a {change.fabric} TPG cannot be disabled (it has no enable switch)")
+        _changed_meanwhile(change, change.expect, tpg.enabled, lambda v: "enabled" if v else "disabled")
         if tpg.enabled == change.enabled:
             return [Planned(change, unchanged=True)]
-        return [Planned(change, (replace(change, enabled=not change.enabled),))]
+        return [Planned(change, (replace(change, enabled=not change.enabled, expect=None),))]
 
     def _SetTpgAttribute(self, change: C.SetTpgAttribute) -> list[Planned]:
         tpg = _need_tpg(self.config, change)
@@ -549,16 +569,20 @@ class Planner:
         return self._auth(change, _auth_chap(tpg.auth))
 
     def _auth(self, change, old: C.Chap) -> list[Planned]:
+        _chap_changed_meanwhile(change, old)
         if old == change.chap:
             return [Planned(change, unchanged=True)]
-        return [Planned(change, (replace(change, chap=old),))]
+        return [Planned(change, (replace(change, chap=old, expect=None),))]
 
     def _SetDiscoveryAuth(self, change: C.SetDiscoveryAuth) -> list[Planned]:
         fabric = self.config.fabric("iscsi")
         if fabric is None or fabric.discovery_auth is None:
             raise PreconditionFailed("the iSCSI fabric is not loaded")
-        old = replace(change, chap=_auth_chap(fabric.discovery_auth), enforce=bool(fabric.discovery_auth.enforce))
-        if old == change:
+        old = replace(change, chap=_auth_chap(fabric.discovery_auth), enforce=bool(fabric.discovery_auth.enforce),
+                      expect=None, expect_enforce=None)
+        _chap_changed_meanwhile(change, old.chap)
+        _changed_meanwhile(change, change.expect_enforce, old.enforce, lambda v: "enforced" if v else "not enforced")
+        if old == replace(change, expect=None, expect_enforce=None):
             return [Planned(change, unchanged=True)]
         return [Planned(change, (old,))]
 
@@ -682,9 +706,10 @@ class Planner:
 
     def _SetAclTag(self, change: C.SetAclTag) -> list[Planned]:
         acl = _need_acl(self.config, change)
+        _changed_meanwhile(change, change.expect, acl.tag or "", lambda v: repr(v) if v else "no tag")
         if (acl.tag or None) == change.acl_tag:
             return [Planned(change, unchanged=True)]
-        return [Planned(change, (replace(change, acl_tag=acl.tag or None),))]
+        return [Planned(change, (replace(change, acl_tag=acl.tag or None, expect=None),))]
 
     def _SetAclAttribute(self, change: C.SetAclAttribute) -> list[Planned]:
         acl = _need_acl(self.config, change)
@@ -695,7 +720,8 @@ class Planner:
         acl = _need_acl(self.config, change)
         current = acl.cmdsn_depth
         if change.expect is not None and current != change.expect:
-            raise PreconditionFailed(f"changed meanwhile: it was {change.expect} when shown and is now {current}")
+            raise PreconditionFailed(f"changed meanwhile: it was {change.expect} when shown and is now {current}; "
+                                     "nothing was written")
         if current == change.depth:
             return [Planned(change, unchanged=True)]
         undo = (replace(change, depth=current, expect=None),) if current else ()
@@ -723,9 +749,10 @@ class Planner:
         m = next((m for m in acl.mapped_luns if m.index == change.index), None)
         if m is None:
             raise PreconditionFailed(f"{change.subject} does not exist")
+        _changed_meanwhile(change, change.expect, m.write_protect, lambda v: "read-only" if v else "read-write")
         if m.write_protect == change.write_protect:
             return [Planned(change, unchanged=True)]
-        return [Planned(change, (replace(change, write_protect=m.write_protect),))]
+        return [Planned(change, (replace(change, write_protect=m.write_protect, expect=None),))]
 
     # -- portals -------------------------------------------------------------
 
@@ -747,9 +774,10 @@ class Planner:
         if p is None:
             raise PreconditionFailed(f"{change.subject} does not exist")
         current = p.iser if change.flag == "iser" else p.offload
+        _changed_meanwhile(change, change.expect, bool(current), lambda v: f"{change.flag} {_onoff(v)}")
         if current == change.on:
             return [Planned(change, unchanged=True)]
-        return [Planned(change, (replace(change, on=current),))]
+        return [Planned(change, (replace(change, on=current, expect=None),))]
 
 
 def _safe_alias(alias: str | None) -> str | None:
@@ -760,6 +788,66 @@ def _safe_alias(alias: str | None) -> str | None:
         return C._alias(alias, "alias")
     except InvalidValue:
         return None
+
+
+# ---------------------------------------------------------------------------
+# One transaction's progress
+# ---------------------------------------------------------------------------
+
+
+class _Run:
+    """The steps done so far, their undo, and the journal they are written to."""
+
+    def __init__(self, writer: Writer, changes: tuple[C.Change, ...]) -> None:
+        self.writer = writer
+        self.changes = changes
+        self.steps: list[Step] = []
+        #: (index in steps, undo actions, index in the journal or None, uncertain)
+        self.undo: list[tuple[int, tuple[C.Change, ...], int | None, bool]] = []
+        self.journal: J.Journal | None = None
+        self.error: WriteError | None = None
+        self.failed_change: int | None = None
+
+    def fail(self, parent: int, error: WriteError) -> None:
+        self.error = error
+        self.failed_change = parent
+
+    def kept(self, js: J.JournalStep, slot: int) -> None:
+        """A step done before an interruption: reported, and undone if the rest fails."""
+        self.steps.append(Step(js.change, js.parent, DONE, note="done before the interruption"))
+        self.undo.append((len(self.steps) - 1, js.undo, slot, False))
+
+    def execute(self, change: C.Change, parent: int, undo: tuple[C.Change, ...], slot: int | None,
+                note: str | None = None, *, uncertain: bool = False) -> bool:
+        """Run one step (journaled as done once it ran); False, with the error recorded, when it fails.
+
+        ``uncertain``: the step was being executed when sanctl was killed; if
+        it fails now, it is taken as done then (the kernel says it exists or
+        is gone already).
+        """
+        journal = self.journal
+        try:
+            try:
+                self.writer.execute(change)
+            except Exception as exc:
+                if not uncertain:
+                    raise
+                note = f"already done before the interruption ({explain(exc)})"
+            if journal is not None and slot is not None:
+                journal.mark(slot, J.DONE)
+        except J.JournalError as exc:
+            self.steps.append(Step(change, parent, FAILED, str(exc), note))
+            self.undo.append((len(self.steps) - 1, undo, slot, True))  # it may have run: undo it, tolerantly
+            self.fail(parent, WriteError(change.subject, str(exc)))
+            return False
+        except Exception as exc:
+            self.error = WriteError(change.subject, explain(exc))
+            self.steps.append(Step(change, parent, FAILED, str(self.error.cause), note))
+            self.failed_change = parent
+            return False
+        self.steps.append(Step(change, parent, DONE, note=note))
+        self.undo.append((len(self.steps) - 1, undo, slot, False))
+        return True
 
 
 # ---------------------------------------------------------------------------
@@ -850,45 +938,75 @@ class Writer:
             finally:
                 session.__exit__(None, None, None)
 
-    def _transaction(self, changes: tuple[C.Change, ...]) -> ApplyReport:
-        steps: list[Step] = []
-        undo: list[tuple[int, tuple[C.Change, ...]]] = []
-        error: WriteError | None = None
-        failed_change = None
-        for i, change in enumerate(changes):
+    def _transaction(self, changes: tuple[C.Change, ...], resume: J.Unfinished | None = None) -> ApplyReport:
+        """Plan and execute each change; journaled when it takes more than one step (see :mod:`.journal`).
+
+        ``resume``: an interrupted transaction's journal — its done steps are
+        kept (and undone on failure), its planned steps run first, then the
+        changes after the one it was in.
+        """
+        run = _Run(self, changes)
+        start = 0
+        if resume is not None:
+            run.journal = J.Journal.resume(self.root, resume)
+            start = resume.planned
+            leftover = []
+            for index, js in enumerate(resume.steps):
+                if js.state == J.DONE:
+                    run.kept(js, index)
+                elif js.state in (J.PENDING, J.STARTED):
+                    leftover.append((index, js))
+            for index, js in leftover:
+                if not run.execute(js.change, js.parent, js.undo, index, None,
+                                   uncertain=js.state == J.STARTED):
+                    break
+        for i in range(start, len(changes)):
+            if run.error is not None:
+                break
+            change = changes[i]
             try:
                 planned = Planner(self, self.read(change.scope())).plan(change)
+                todo = [p for p in planned if not p.unchanged]
+                if run.journal is None and (len(changes) > 1 or len(todo) > 1):
+                    run.journal = J.Journal.begin(self.root, changes)
+                slots = iter(run.journal.plan(i, [(p.change, p.undo) for p in todo]) if run.journal else ())
             except (PreconditionFailed, InvalidValue, rebuild.RebuildError) as exc:
-                error = WriteError(change.subject, str(exc), conflict=isinstance(exc, PreconditionFailed))
+                run.fail(i, WriteError(change.subject, str(exc), conflict=isinstance(exc, PreconditionFailed)))
+                break
+            except J.JournalError as exc:
+                run.fail(i, WriteError(change.subject, f"{exc}; nothing of it was done"))
+                break
             except Exception as exc:  # reading configfs, planning: never a traceback
-                error = WriteError(change.subject, explain(exc))
-            if error is not None:
-                failed_change = i
+                run.fail(i, WriteError(change.subject, explain(exc)))
                 break
             for p in planned:
                 if p.unchanged:
-                    steps.append(Step(p.change, i, UNCHANGED, note=p.note))
-                    continue
-                try:
-                    self.execute(p.change)
-                except Exception as exc:
-                    error = WriteError(p.change.subject, explain(exc))
-                    steps.append(Step(p.change, i, FAILED, str(error.cause), p.note))
+                    run.steps.append(Step(p.change, i, UNCHANGED, note=p.note))
+                elif not run.execute(p.change, i, p.undo, next(slots, None), p.note):
                     break
-                steps.append(Step(p.change, i, DONE, note=p.note))
-                undo.append((len(steps) - 1, p.undo))
-            if error is not None:
-                failed_change = i
-                break
-        if error is None:
-            return ApplyReport(changes, tuple(steps), COMPLETED)
-        undo_errors = self._rollback(steps, undo)
+        if run.error is None:
+            if run.journal is not None:
+                run.journal.close()
+            return ApplyReport(changes, tuple(run.steps), COMPLETED)
+        undo_errors = self._rollback(run.steps, run.undo, run.journal)
         outcome = ROLLBACK_INCOMPLETE if undo_errors else ROLLED_BACK_ALL
-        return ApplyReport(changes, tuple(steps), outcome, error, tuple(undo_errors), failed_change)
+        return ApplyReport(changes, tuple(run.steps), outcome, run.error, tuple(undo_errors), run.failed_change)
 
-    def _rollback(self, steps: list[Step], undo: list[tuple[int, tuple[C.Change, ...]]]) -> list[WriteError]:
+    def _rollback(self, steps: list[Step], undo: list[tuple], journal: J.Journal | None = None) -> list[WriteError]:
+        """Undo the done steps, newest first. ``undo`` holds (step index, undo actions[, journal index, uncertain]).
+
+        An uncertain step (sanctl was killed while executing it) whose undo
+        fails is taken as never done. The journal goes when all is undone,
+        and stays (with what is left) when an undo fails.
+        """
         errors: list[WriteError] = []
-        for index, actions in reversed(undo):
+        if journal is not None and undo:
+            with contextlib.suppress(J.JournalError):
+                journal.rolling_back()
+        for entry in reversed(undo):
+            index, actions = entry[0], entry[1]
+            slot = entry[2] if len(entry) > 2 else None
+            uncertain = entry[3] if len(entry) > 3 else False
             failed = None
             if not actions:
                 failed = WriteError(steps[index].change.subject, "cannot be undone (no record of it)")
@@ -898,12 +1016,75 @@ class Writer:
                 except Exception as exc:
                     failed = WriteError(action.subject, explain(exc))
                     break
+            if failed is not None and uncertain:
+                failed = None
+                steps[index] = replace(steps[index], note="it had not been done before the interruption")
             if failed is None:
                 steps[index] = replace(steps[index], status=ROLLED_BACK)
+                if journal is not None and slot is not None:
+                    with contextlib.suppress(J.JournalError):
+                        journal.mark(slot, J.UNDONE)
             else:
                 errors.append(failed)
                 steps[index] = replace(steps[index], status=UNDO_FAILED, error=failed.cause)
+        if journal is not None and not errors:
+            journal.close()
         return errors
+
+    # -- an interrupted transaction (its journal) ----------------------------
+
+    def unfinished(self) -> J.Unfinished | None:
+        """The transaction a killed sanctl left half done here, or None (:class:`~.journal.JournalError`: unreadable)."""
+        return J.read(self.root)
+
+    def finish(self, record: J.Unfinished) -> ApplyReport:
+        """Complete an interrupted transaction: its planned steps, then the changes after; all undone on failure."""
+        self.check_writable()
+        if record.rolling_back:
+            raise WriteRefused("It was interrupted while being rolled back: it can only be undone. Nothing was changed.")
+        return self._recover(record, lambda: self._transaction(record.changes, resume=record))
+
+    def undo(self, record: J.Unfinished) -> ApplyReport:
+        """Undo what an interrupted transaction did, newest step first; the journal goes when all is undone."""
+        self.check_writable()
+
+        def work() -> ApplyReport:
+            steps: list[Step] = []
+            undo: list[tuple] = []
+            done = [i for i, js in enumerate(record.steps) if js.state == J.DONE]
+            # killed while rolling back: the newest step not yet marked undone may be undone already
+            midway = done[-1] if record.rolling_back and done else None
+            for index, js in enumerate(record.steps):
+                if js.state in (J.DONE, J.STARTED):
+                    steps.append(Step(js.change, js.parent, DONE))
+                    undo.append((len(steps) - 1, js.undo, index, js.state == J.STARTED or index == midway))
+            journal = J.Journal.resume(self.root, record)
+            if not undo:
+                journal.close()
+                return ApplyReport(record.changes, (), NOTHING_TO_DO)
+            errors = self._rollback(steps, undo, journal)
+            outcome = ROLLBACK_INCOMPLETE if errors else ROLLED_BACK_ALL
+            error = WriteError("the interrupted change", "undone on request")
+            return ApplyReport(record.changes, tuple(steps), outcome, error, tuple(errors), record.current)
+
+        return self._recover(record, work)
+
+    def _recover(self, record: J.Unfinished, work) -> ApplyReport:
+        with self.locked():
+            current = J.read(self.root)
+            if current is None or current.raw != record.raw:
+                raise WriteRefused("The interrupted change's journal changed or is gone (finished or undone "
+                                   "meanwhile?). Nothing was changed.")
+            session = self.session()
+            try:
+                session.__enter__()
+            except Exception as exc:
+                error = WriteError("the LIO target", f"cannot open it: {explain(exc)}")
+                return ApplyReport(record.changes, (), ROLLED_BACK_ALL, error, (), 0)
+            try:
+                return work()
+            finally:
+                session.__exit__(None, None, None)
 
     # -- what subclasses provide -------------------------------------------
 

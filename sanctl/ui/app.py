@@ -125,6 +125,9 @@ class SanctlApp(App[None]):
             self.notify(str(problem), title="Theme", severity="warning", timeout=10)
         if self.start_setup:
             self.action_setup()
+        from sanctl.ui.screens.journal import offer_unfinished  # a change killed half-way: finish or undo
+
+        offer_unfinished(self)
 
     def action_setup(self) -> None:
         """Open the setup wizard (``sanctl setup``, the command palette, the offer on an empty host)."""

@@ -11,7 +11,7 @@ from sanctl.setup.plan import build_plan
 
 from .conftest import export
 
-T = "iqn.2024-05.san01:disk1"
+T = "iqn.2024-05.org.linux-iscsi.san01:disk1"
 
 
 def _answers() -> Answers:

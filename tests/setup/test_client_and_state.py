@@ -10,7 +10,7 @@ from sanctl.setup.answers import Answers, Client, StorageItem
 from sanctl.setup.client import as_text, client_commands
 from sanctl.setup.state import WizardState, clear_state, load_state, save_state, state_path
 
-T = "iqn.2024-05.san01:disk1"
+T = "iqn.2024-05.org.linux-iscsi.san01:disk1"
 
 
 def _answers(preset: str = "linux", **kw) -> Answers:
@@ -99,5 +99,5 @@ def test_this_host_logs_in_through_the_demo_wrapper(demo_root, demo_ctx, demo_wr
     result = login_here(adm, T, "0.0.0.0", 3260, expect_disks=1, wait=0)
     assert result.ok and result.portal == "127.0.0.1:3260" and len(result.disks) == 1, result
     assert adm.records[(T, "127.0.0.1:3260", "default")]["node.startup"] == "automatic"
-    other = login_here(adm, "iqn.2024-05.san01:nothing", "0.0.0.0", 3260, wait=0)
+    other = login_here(adm, "iqn.2024-05.org.linux-iscsi.san01:nothing", "0.0.0.0", 3260, wait=0)
     assert not other.ok and "does not offer" in other.message

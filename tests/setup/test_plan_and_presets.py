@@ -9,7 +9,7 @@ from sanctl.setup.plan import build_plan
 from sanctl.setup.validate import check_all, check_preset
 from sanctl.target import changes as C
 
-IQN = "iqn.2024-05.san01:disk1"
+IQN = "iqn.2024-05.org.linux-iscsi.san01:disk1"
 THIS = "iqn.2024-01.storage.oracle:client"
 
 

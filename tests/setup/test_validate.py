@@ -49,7 +49,7 @@ def test_bad_and_existing_iqns(demo_ctx):
     assert "Use lower case" in check_target(demo_ctx, Answers(target="iqn.2024-01.COM.x:y")).errors["target"]
     assert "Not an IQN" in check_target(demo_ctx, Answers(target="iqn.2024-01.x y")).errors["target"]
     assert "exists already" in check_target(demo_ctx, Answers(target="iqn.2024-01.com.example:web")).errors["target"]
-    assert check_target(demo_ctx, Answers(target="iqn.2024-05.san01:disk1")).ok
+    assert check_target(demo_ctx, Answers(target="iqn.2024-05.org.linux-iscsi.san01:disk1")).ok
 
 
 def test_duplicate_initiator_names_are_the_1020_case(demo_ctx):

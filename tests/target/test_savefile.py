@@ -93,12 +93,11 @@ def test_each_save_keeps_the_previous_file_as_a_gzipped_backup_like_targetcli(wr
     assert result.backup == str(demo / "etc/target/backup/saveconfig-20240301-12:00:05-json.gz")
     assert gzip.decompress((demo / "etc/target/backup/saveconfig-20240301-12:00:05-json.gz").read_bytes()) == first
     assert _mode(result.backup) == 0o600
-    # Saving again without a change: the previous file equals the newest backup, so no new backup.
+    # Saving again without a change writes nothing and keeps no backup.
     again = S.save(writer, now=T0 + timedelta(seconds=9))
-    assert again.unchanged
+    assert again.unchanged and again.backup is None
     S.save(writer, now=T0 + timedelta(seconds=12))
-    assert [b.name for b in S.list_backups(S.locate(str(demo)))] == [
-        "saveconfig-20240301-12:00:09-json.gz", "saveconfig-20240301-12:00:05-json.gz"]
+    assert [b.name for b in S.list_backups(S.locate(str(demo)))] == ["saveconfig-20240301-12:00:05-json.gz"]
 
 
 def test_only_the_last_ten_backups_are_kept(writer, demo):

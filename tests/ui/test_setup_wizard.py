@@ -19,7 +19,7 @@ import pytest
 from .conftest import HOST
 from .helpers import settle
 
-T = "iqn.2024-05.san01:disk1"
+T = "iqn.2024-05.org.linux-iscsi.san01:disk1"
 STEP_ORDER = ("checks", "storage", "target", "portal", "access", "preset", "review")
 
 
@@ -221,7 +221,7 @@ async def test_a_bad_iqn_is_refused(make_app):
         await settle(pilot)
         screen = await open_wizard(pilot)
         await to_step(pilot, "target")
-        assert screen.answers.target == "iqn.2024-05.san01:disk1"  # suggested
+        assert screen.answers.target == "iqn.2024-05.org.linux-iscsi.san01:disk1"  # suggested
         await put(pilot, "target", "iqn.2024-13.Example:Disk")
         assert "Use lower case" in error(pilot.app, "target")
         await put(pilot, "target", "iqn.2024-01.com.example:web")
@@ -246,7 +246,7 @@ async def test_two_clients_with_one_initiator_name_are_refused(make_app):
         await next_step(pilot)
         assert screen.step == "access"
         await click(pilot, "b-geninit-1")
-        assert screen.answers.clients[1].initiator == "iqn.2024-05.san01:san01"  # from its label
+        assert screen.answers.clients[1].initiator == "iqn.2024-05.org.linux-iscsi.san01:san01"  # from its label
         await next_step(pilot)
         assert screen.step == "preset"
 

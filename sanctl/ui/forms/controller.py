@@ -255,7 +255,8 @@ class Writes:
 
     # --- s / D / R --------------------------------------------------------------
 
-    def save(self) -> None:
+    def save(self, *, force: bool = False) -> None:
+        """``s``: save; a save that would empty or halve the saved file asks first (then forces)."""
         if self.refused():
             return
         writer = self.writer
@@ -263,12 +264,15 @@ class Writes:
         def work():
             from sanctl.target import savefile
 
-            return savefile.save(writer)
+            return savefile.save(writer, force=force)
 
         def done(result: Any) -> None:
-            from sanctl.target.savefile import SaveFileError
+            from sanctl.target.savefile import SaveFileError, SaveRefused
             from sanctl.target.writer import WriteRefused
 
+            if isinstance(result, SaveRefused):
+                self._ask_force_save(result)
+                return
             if isinstance(result, (SaveFileError, WriteRefused)):
                 self.app.notify(self.shown(str(result)), title="Not saved", severity="error", timeout=15)
             elif isinstance(result, Exception):
@@ -281,6 +285,21 @@ class Writes:
             self.refresh_status(touched=Scope())  # a save changes the file, not the running configuration
 
         self._thread(work, done, group="save")
+
+    def _ask_force_save(self, refused: Any) -> None:
+        from sanctl.ui.screens.confirm import ConfirmScreen
+
+        lines = [self.shown(refused.reason),
+                 "Saving replaces it (the current file is kept as a backup). R restores it instead."]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.save(force=True)
+            else:
+                self.app.notify("Nothing was saved.", title="Not saved", timeout=6)
+
+        self.app.push_screen(ConfirmScreen("Save over a fuller saved configuration?", lines,
+                                           confirm="Save anyway"), answered)
 
     def refresh_status(self, touched: Any = None) -> None:
         """Ask, in a worker, whether the running configuration is the saved one; the header says.

@@ -1046,13 +1046,13 @@ def tpg_edit(target: Target, tpg: Tpg) -> FormSpec:
     def build(v: dict[str, Any]) -> list[C.Change]:
         out: list[C.Change] = []
         if v.get("enabled") is False and tpg.enabled:
-            out.append(C.SetTpgEnabled(wwn, tag, False, fabric=fabric))
+            out.append(C.SetTpgEnabled(wwn, tag, False, fabric=fabric, expect=tpg.enabled))
         out += _changed_settings(attrs, v, attr)
         out += _changed_settings(params, v, param)
         if chap and _chap_changed(v, tpg.auth):
-            out.append(C.SetTpgAuth(wwn, tag, _chap(v), fabric=fabric))
+            out.append(C.SetTpgAuth(wwn, tag, _chap(v), fabric=fabric, expect=C.chap_of(tpg.auth)))
         if v.get("enabled") is True and not tpg.enabled:
-            out.append(C.SetTpgEnabled(wwn, tag, True, fabric=fabric))
+            out.append(C.SetTpgEnabled(wwn, tag, True, fabric=fabric, expect=tpg.enabled))
         return out
 
     def warnings(v: dict[str, Any]) -> list[str]:
@@ -1092,12 +1092,12 @@ def acl_edit(target: Target, tpg: Tpg, acl: NodeAcl) -> FormSpec:
     def build(v: dict[str, Any]) -> list[C.Change]:
         out: list[C.Change] = []
         if (v["acl_tag"] or None) != (acl.tag or None):
-            out.append(C.SetAclTag(wwn, tag, init, v["acl_tag"], fabric=fabric))
+            out.append(C.SetAclTag(wwn, tag, init, v["acl_tag"], fabric=fabric, expect=acl.tag or ""))
         if "cmdsn_depth" in v and v["cmdsn_depth"] is not None and v["cmdsn_depth"] != acl.cmdsn_depth:
             out.append(C.SetAclCmdsnDepth(wwn, tag, init, v["cmdsn_depth"], fabric=fabric, expect=acl.cmdsn_depth))
         out += _changed_settings(attrs, v, attr)
         if chap and _chap_changed(v, acl.auth):
-            out.append(C.SetAclAuth(wwn, tag, init, _chap(v), fabric=fabric))
+            out.append(C.SetAclAuth(wwn, tag, init, _chap(v), fabric=fabric, expect=C.chap_of(acl.auth)))
         return out
 
     def warnings(v: dict[str, Any]) -> list[str]:
@@ -1117,7 +1117,7 @@ def mapped_lun_edit(target: Target, tpg: Tpg, acl: NodeAcl, mlun) -> FormSpec:
         if v["write_protect"] == mlun.write_protect:
             return []
         return [C.SetMappedLunWriteProtect(target.wwn, tpg.tag, acl.node_wwn, mlun.index, v["write_protect"],
-                                           fabric=target.fabric)]
+                                           fabric=target.fabric, expect=mlun.write_protect)]
 
     return FormSpec(f"Edit mapped LUN {mlun.index} of {acl.node_wwn}", (field,), build, confirm="Apply")
 
@@ -1134,7 +1134,7 @@ def portal_edit(target: Target, tpg: Tpg, portal) -> FormSpec:
         for flag in ("iser", "offload"):
             if v[flag] != getattr(portal, flag):
                 out.append(C.SetPortalFlag(target.wwn, tpg.tag, portal.ip_address, portal.port, flag, v[flag],
-                                           fabric=target.fabric))
+                                           fabric=target.fabric, expect=bool(getattr(portal, flag))))
         return out
 
     return FormSpec(f"Edit portal {portal.label}", fields, build, confirm="Apply")
@@ -1151,7 +1151,7 @@ def discovery_edit(auth: Auth | None) -> FormSpec:
     def build(v: dict[str, Any]) -> list[C.Change]:
         if v["enforce"] == enforce and not _chap_changed(v, auth):
             return []
-        return [C.SetDiscoveryAuth(_chap(v), v["enforce"])]
+        return [C.SetDiscoveryAuth(_chap(v), v["enforce"], expect=C.chap_of(auth), expect_enforce=enforce)]
 
     def warnings(v: dict[str, Any]) -> list[str]:
         return _chap_warnings(v) if _chap_changed(v, auth) else []
