@@ -66,9 +66,18 @@ def _read(source: Source, *, details: bool):
     from sanctl.target.configfs import ConfigfsNotFound, read_config
 
     try:
-        return read_config(source.root, details=details)
+        config = read_config(source.root, details=details)
     except ConfigfsNotFound as exc:
         raise StartupError(f"No LIO configfs under {exc.path}.", exit_code=2) from exc
+    for problem in config.problems:  # what could not be read is said, not silently missing
+        print(f"sanctl: skipped {_printable(problem.path)}: {_printable(problem.message)}", file=sys.stderr)
+    return config
+
+
+def _printable(text: str) -> str:
+    """Text from a file or the kernel, with undecodable bytes and control characters escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text.encode("utf-8", "surrogateescape")
+                   .decode("utf-8", "backslashreplace"))
 
 
 def cmd_show(args: argparse.Namespace, source: Source) -> int:
