@@ -27,7 +27,6 @@ same parsers. No Textual here.
 from __future__ import annotations
 
 import errno
-import json
 import os
 import queue
 import re

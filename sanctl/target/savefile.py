@@ -282,16 +282,16 @@ def check_shape(data: Any) -> None:
                 raise SaveFileError(f"not a saveconfig file: '{key}' of {where} is a {type(value).__name__}, "
                                     "not a name or number")
         of = f" of {where}" if where else ""
-        for field, child_kind in children:
-            items = item.get(field)
+        for name, child_kind in children:
+            items = item.get(name)
             if items is None:
                 continue
             if not isinstance(items, list):
-                raise SaveFileError(f"not a saveconfig file: '{field}'{of} is not a list")
+                raise SaveFileError(f"not a saveconfig file: '{name}'{of} is not a list")
             for n, child in enumerate(items):
                 if not isinstance(child, dict):
-                    raise SaveFileError(f"not a saveconfig file: item {n} of '{field}'{of} is not an object")
-                stack.append((child_kind, child, f"{where} > {field}[{n}]" if where else f"{field}[{n}]"))
+                    raise SaveFileError(f"not a saveconfig file: item {n} of '{name}'{of} is not an object")
+                stack.append((child_kind, child, f"{where} > {name}[{n}]" if where else f"{name}[{n}]"))
 
 
 def _inflate(raw: bytes, limit: int) -> bytes:
