@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import sys
 from collections.abc import Callable, Sequence
 
+from sanctl.bounded import invalid_argument
 from sanctl.startup import Source, StartupError, resolve_source
 
 
@@ -39,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="print the configuration tree (like targetcli ls)")
     show.add_argument("--json", action="store_true", help="print sanctl's model as JSON")
 
-    commands.add_parser("export", help="print the configuration as saveconfig.json (targetctl's format)")
+    export = commands.add_parser("export", help="print the configuration as saveconfig.json (targetctl's format)")
+    export.add_argument("-o", "--output", metavar="FILE",
+                        help="write it to FILE instead (mode 0600, atomically: it holds the CHAP secrets)")
 
     from sanctl.initiator.commands import add_parsers as add_initiator_parsers  # stdlib-only module
 
@@ -98,8 +102,23 @@ def cmd_export(args: argparse.Namespace, source: Source) -> int:
     from sanctl.target.saveconfig import dump
 
     config = _read(source, details=True)
-    json.dump(dump(config), sys.stdout, indent=2, sort_keys=True)
-    sys.stdout.write("\n")
+    return write_document(args, dump(config))
+
+
+def write_document(args: argparse.Namespace, document: object) -> int:
+    """Print a saveconfig document, or with ``-o FILE`` write it 0600, atomically (it holds secrets)."""
+    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
+    output = getattr(args, "output", None)
+    if not output:
+        sys.stdout.write(text)
+        return 0
+    from sanctl.target.savefile import write_atomic
+
+    try:
+        write_atomic(os.path.abspath(output), text.encode(), 0o600)
+    except OSError as exc:
+        raise StartupError(f"cannot write {_printable(output)}: {exc.strerror or exc}; nothing was written",
+                           exit_code=1) from exc
     return 0
 
 
@@ -207,6 +226,11 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    bad = invalid_argument(argv)
+    if bad is not None:  # bytes that are not UTF-8 (decoded with surrogateescape): refused, not a traceback
+        print(f"sanctl: an argument is not valid UTF-8: {bad}", file=sys.stderr)
+        return DOCTOR_FAILED if "doctor" in argv else 2
     args = _parse(argv)
     try:
         source = resolve_source(

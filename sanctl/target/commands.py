@@ -249,6 +249,6 @@ def cmd_export(args: argparse.Namespace, source) -> int:
     except S.SaveFileError as exc:
         print(f"sanctl: {exc}", file=sys.stderr)
         return BAD_INPUT
-    json.dump(part, sys.stdout, indent=2, sort_keys=True)
-    sys.stdout.write("\n")
-    return OK
+    from sanctl.cli import write_document
+
+    return write_document(args, part)
