@@ -20,10 +20,14 @@ from typing import Any
 OK, FAILED, BAD_INPUT = 0, 1, 2
 
 
+_FORCE_HELP = "write even when targetcli's lock is held by a process that is not root's (any user can hold it)"
+
+
 def add_parsers(commands: Any) -> None:
     """Add ``save``, ``diff``, ``restore`` and ``backups`` to an argparse subparsers object."""
     save = commands.add_parser("save", help="make the running configuration the boot configuration (saveconfig.json)")
     save.add_argument("--json", action="store_true", help="print the result as JSON")
+    save.add_argument("--force", action="store_true", help=_FORCE_HELP)
 
     diff = commands.add_parser("diff", help="what differs between the running and the saved configuration")
     diff.add_argument("file", nargs="?", metavar="FILE",
@@ -37,6 +41,7 @@ def add_parsers(commands: Any) -> None:
     restore.add_argument("--dry-run", action="store_true", help="only show what would change")
     restore.add_argument("--yes", action="store_true", help="apply without asking (needed when not on a terminal)")
     restore.add_argument("--json", action="store_true", help="print the preview and the report as JSON")
+    restore.add_argument("--force", action="store_true", help=_FORCE_HELP)
 
     backups = commands.add_parser("backups", help="list the kept copies of saveconfig.json, newest first")
     backups.add_argument("--json", action="store_true", help="print the list as JSON")
@@ -63,10 +68,12 @@ def _out(args: argparse.Namespace, code: int, text: str | list[str], payload: di
     return code
 
 
-def _writer(source):
+def _writer(source, args: argparse.Namespace | None = None):
     from sanctl.target.writer import writer_for
 
-    return writer_for(source)
+    writer = writer_for(source)
+    writer.ignore_user_locks = bool(getattr(args, "force", False))
+    return writer
 
 
 def _resolve(name: str, source) -> str | None:
@@ -92,7 +99,7 @@ def cmd_save(args: argparse.Namespace, source) -> int:
     from sanctl.target import savefile as S
     from sanctl.target.writer import WriteRefused
 
-    writer = _writer(source)
+    writer = _writer(source, args)
     try:
         result = S.save(writer)
     except (WriteRefused, S.SaveFileError) as exc:
@@ -202,7 +209,7 @@ def cmd_restore(args: argparse.Namespace, source) -> int:
         return OK
     if not args.json:
         print("\n".join(lines))
-    writer = _writer(source)
+    writer = _writer(source, args)
     if writer.readonly:
         return _out(args, FAILED, f"read-only ({writer.readonly_reason}): nothing was restored")
     if not args.yes:

@@ -255,7 +255,8 @@ class Writes:
 
     # --- s / D / R --------------------------------------------------------------
 
-    def save(self) -> None:
+    def save(self, *, force: bool = False) -> None:
+        """``s``: save for boot. ``force``: the operator confirmed writing past a lock no root process holds."""
         if self.refused():
             return
         writer = self.writer
@@ -263,13 +264,19 @@ class Writes:
         def work():
             from sanctl.target import savefile
 
-            return savefile.save(writer)
+            writer.ignore_user_locks = force
+            try:
+                return savefile.save(writer)
+            finally:
+                writer.ignore_user_locks = False
 
         def done(result: Any) -> None:
             from sanctl.target.savefile import SaveFileError
-            from sanctl.target.writer import WriteRefused
+            from sanctl.target.writer import LockedError, WriteRefused
 
-            if isinstance(result, (SaveFileError, WriteRefused)):
+            if isinstance(result, LockedError) and result.by_user and not force:
+                self._confirm_past_user_lock(result, lambda: self.save(force=True))
+            elif isinstance(result, (SaveFileError, WriteRefused)):
                 self.app.notify(self.shown(str(result)), title="Not saved", severity="error", timeout=15)
             elif isinstance(result, Exception):
                 self._problem("Nothing was saved", result)
@@ -281,6 +288,24 @@ class Writes:
             self.refresh_status(touched=Scope())  # a save changes the file, not the running configuration
 
         self._thread(work, done, group="save")
+
+    def _confirm_past_user_lock(self, refused: Any, again: Any) -> None:
+        """targetcli's lock is held by a user's process: say who (as text), and go ahead only if confirmed."""
+        from sanctl.ui.screens.confirm import ConfirmScreen
+
+        lines = ["targetcli's lock is held by a process that is not root's",
+                 *(f"  {holder}" for holder in refused.holders),
+                 "",
+                 "Any user can take this lock (the file is readable by all), so sanctl does not wait on it.",
+                 "! Go ahead only if nothing else is changing the configuration now."]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                again()
+            else:
+                self.app.notify("Nothing was saved.", title="Not saved", timeout=6)
+
+        self.app.push_screen(ConfirmScreen("Lock held by another user", lines, confirm="Go ahead"), answered)
 
     def refresh_status(self, touched: Any = None) -> None:
         """Ask, in a worker, whether the running configuration is the saved one; the header says.
