@@ -89,7 +89,10 @@ class SanctlApp(App[None]):
         if theme is None:
             theme = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
         elif theme not in self.available_themes:
-            raise UnknownThemeError(theme, sorted(self.available_themes))
+            if not any(problem.path.stem == theme for problem in self.theme_problems):
+                raise UnknownThemeError(theme, sorted(self.available_themes))
+            # the theme's file was skipped (its problem is shown at start): the default theme instead
+            theme = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
         self._take_theme(theme)
 
     def _take_theme(self, name: str) -> None:
