@@ -31,12 +31,12 @@ class DamagedState(Exception):
     """A state file that is there but cannot be used; ``str()`` says why."""
 
 
-def read_json(path: str) -> Any | None:
-    """The file's JSON; None when there is no file. Raises DamagedState."""
+def read_json(path: str) -> Any:
+    """The file's JSON. Raises FileNotFoundError when there is none, DamagedState when it cannot be used."""
     try:
         raw = safe_io.read_bytes(path, MAX_BYTES, follow=True)
     except FileNotFoundError:
-        return None
+        raise
     except OSError as exc:
         raise DamagedState(safe_io.describe(exc)) from None
     try:

@@ -128,13 +128,13 @@ def load_last_look(path: str | None, notes: list[str] | None = None) -> LastLook
         return None
     try:
         data = read_json(path)
+    except FileNotFoundError:
+        return None
     except DamagedState as exc:
         data, reason = None, str(exc)
     else:
-        if data is None:
-            return None
         reason = "not a last look"
-    look = LastLook.from_json(data) if data is not None else None
+    look = LastLook.from_json(data)
     if look is None:
         aside = set_aside(path)
         if notes is not None:

@@ -88,10 +88,10 @@ def load_state(path: str | None, notes: list[str] | None = None) -> WizardState 
         return None
     try:
         data = read_json(path)
+    except FileNotFoundError:
+        return None
     except DamagedState as exc:
         return _set_aside(path, str(exc), notes)
-    if data is None:
-        return None
     if not isinstance(data, dict) or data.get("version") != VERSION:
         return _set_aside(path, "not the wizard's progress", notes)
     try:

@@ -29,7 +29,7 @@ def _demo(tmp_path):
                 "__REALTIME_TIMESTAMP": HUGE}),
     '{"MESSAGE": ' + "[" * 50_000 + "]" * 50_000 + "}",
     f"[ 1.0] Detected NON_EXISTENT_LUN Access for 0x{'f' * 5000}",
-])
+], ids=["dmesg-sid", "kmsg-seq", "iscsid-code", "journal-time", "journal-nested", "hex-lun"])
 def test_errors_log_with_a_hostile_line_is_read_without_a_traceback(tmp_path, line):
     root = _demo(tmp_path)
     log = tmp_path / "hostile.log"
