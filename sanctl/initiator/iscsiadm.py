@@ -153,7 +153,7 @@ def _join_portal(address: str, port: int) -> str:
 
 def _split_address_port(text: str) -> tuple[str, int]:
     address, _, port = text.rpartition(":")
-    return address, int(port)
+    return address, parse_int(port)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +228,7 @@ class NodeSettings:
     @property
     def tpgt(self) -> int | None:
         value = self.text("node.tpgt")
-        return int(value) if re.fullmatch(r"-?\d+", value) else None
+        return int_or_none(value) if re.fullmatch(r"-?\d+", value) else None
 
     @property
     def portal(self) -> str:
