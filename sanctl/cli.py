@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import socket
 import sys
 from collections.abc import Callable, Sequence
 
+from sanctl.bounded import invalid_argument
 from sanctl.startup import Source, StartupError, resolve_source
 
 
@@ -39,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", help="print the configuration tree (like targetcli ls)")
     show.add_argument("--json", action="store_true", help="print sanctl's model as JSON")
 
-    commands.add_parser("export", help="print the configuration as saveconfig.json (targetctl's format)")
+    export = commands.add_parser("export", help="print the configuration as saveconfig.json (targetctl's format)")
+    export.add_argument("-o", "--output", metavar="FILE",
+                        help="write it to FILE instead (mode 0600, atomically: it holds the CHAP secrets)")
 
     from sanctl.initiator.commands import add_parsers as add_initiator_parsers  # stdlib-only module
 
@@ -70,9 +74,18 @@ def _read(source: Source, *, details: bool):
     from sanctl.target.configfs import ConfigfsNotFound, read_config
 
     try:
-        return read_config(source.root, details=details)
+        config = read_config(source.root, details=details)
     except ConfigfsNotFound as exc:
         raise StartupError(f"No LIO configfs under {exc.path}.", exit_code=2) from exc
+    for problem in config.problems:  # what could not be read is said, not silently missing
+        print(f"sanctl: skipped {_printable(problem.path)}: {_printable(problem.message)}", file=sys.stderr)
+    return config
+
+
+def _printable(text: str) -> str:
+    """Text from a file or the kernel, with undecodable bytes and control characters escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text.encode("utf-8", "surrogateescape")
+                   .decode("utf-8", "backslashreplace"))
 
 
 def cmd_show(args: argparse.Namespace, source: Source) -> int:
@@ -90,11 +103,29 @@ def cmd_show(args: argparse.Namespace, source: Source) -> int:
 
 
 def cmd_export(args: argparse.Namespace, source: Source) -> int:
-    from sanctl.json_text import dumps
     from sanctl.target.saveconfig import dump
 
     config = _read(source, details=True)
-    sys.stdout.write(dumps(dump(config)) + "\n")  # one write, whatever PYTHONUNBUFFERED says
+    return write_document(args, dump(config))
+
+
+def write_document(args: argparse.Namespace, document: object) -> int:
+    """Print a saveconfig document (one write, whatever PYTHONUNBUFFERED says), or with ``-o FILE``
+    write it 0600, atomically (it holds secrets)."""
+    from sanctl.json_text import dumps
+
+    text = dumps(document) + "\n"
+    output = getattr(args, "output", None)
+    if not output:
+        sys.stdout.write(text)
+        return 0
+    from sanctl.target.savefile import write_atomic
+
+    try:
+        write_atomic(os.path.abspath(output), text.encode(), 0o600)
+    except OSError as exc:
+        raise StartupError(f"cannot write {_printable(output)}: {exc.strerror or exc}; nothing was written",
+                           exit_code=1) from exc
     return 0
 
 
@@ -210,6 +241,11 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    bad = invalid_argument(argv)
+    if bad is not None:  # bytes that are not UTF-8 (decoded with surrogateescape): refused, not a traceback
+        print(f"sanctl: an argument is not valid UTF-8: {bad}", file=sys.stderr)
+        return DOCTOR_FAILED if "doctor" in argv else 2
     args = _parse(argv)
     try:
         source = resolve_source(

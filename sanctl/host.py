@@ -28,6 +28,8 @@ import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from sanctl import safe_io
+from sanctl.bounded import int_or_none
 from sanctl.model import SanConfig
 from sanctl.summary import human_size
 
@@ -88,12 +90,9 @@ class BlockDevice:
         return f"{self.path}  {human_size(self.size)}  {self.kind}{model}"
 
 
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read().strip()
-    except OSError:
-        return None
+def _read(path: str, limit: int = safe_io.ATTRIBUTE_LIMIT) -> str | None:
+    """A sysfs or proc file, stripped; None if missing or not a file (read through :mod:`sanctl.safe_io`)."""
+    return safe_io.read_optional(path, limit)
 
 
 def _listdir(path: str) -> list[str]:
@@ -132,7 +131,8 @@ def _mounts(root: str) -> dict[str, list[str]]:
             return out
         except Exception:  # psutil missing or /proc unreadable: fall back to the file
             pass
-    text = _read(os.path.join(root, "proc", "self", "mounts")) or _read(os.path.join(root, "proc", "mounts")) or ""
+    text = _read(os.path.join(root, "proc", "self", "mounts"), safe_io.TABLE_LIMIT) or \
+        _read(os.path.join(root, "proc", "mounts"), safe_io.TABLE_LIMIT) or ""
     for line in text.splitlines():
         fields = line.split()
         if len(fields) >= 2 and fields[0].startswith("/dev/"):
@@ -141,7 +141,7 @@ def _mounts(root: str) -> dict[str, list[str]]:
 
 
 def _swaps(root: str) -> set[str]:
-    text = _read(os.path.join(root, "proc", "swaps")) or ""
+    text = _read(os.path.join(root, "proc", "swaps"), safe_io.TABLE_LIMIT) or ""
     return {line.split()[0] for line in text.splitlines()[1:] if line.split() and line.startswith("/dev/")}
 
 
@@ -171,7 +171,7 @@ def block_devices(root: str = "/", config: SanConfig | None = None, *,
         entry = os.path.join(base, kname)
         sectors = _read(os.path.join(entry, "size"))
         try:
-            size = int(sectors or 0) * 512
+            size = (int_or_none(sectors) or 0) * 512
         except ValueError:
             continue
         if size <= 0:

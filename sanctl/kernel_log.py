@@ -27,7 +27,6 @@ same parsers. No Textual here.
 from __future__ import annotations
 
 import errno
-import json
 import os
 import queue
 import re
@@ -37,6 +36,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+
+from sanctl import safe_io
+from sanctl.bounded import OutsideDataError, load_json, parse_int
 
 #: Where the demo SAN writes its kernel log (kmsg records) and iscsid's (journal JSON).
 DEMO_LOG_DIR = "var/log/sanctl-demo"
@@ -88,26 +90,26 @@ def _rule(kind: str, source: str, pattern: str, fields: Callable[[re.Match[str]]
 
 
 def _conn(m: re.Match[str]) -> dict:
-    return {"sid": int(m.group(1)), "cid": int(m.group(2))}
+    return {"sid": parse_int(m.group(1)), "cid": parse_int(m.group(2))}
 
 
 def _nexus(m: re.Match[str], base: int) -> dict:
     return {"initiator": m.group(base), "detail": f"ISID 0x{m.group(base + 1)}",
-            "target": m.group(base + 2), "tpgt": int(m.group(base + 3), 16)}
+            "target": m.group(base + 2), "tpgt": parse_int(m.group(base + 3), 16)}
 
 
 _RULES: tuple[_Rule, ...] = (
     # --- initiator, kernel (scsi_transport_iscsi / libiscsi)
     _rule("conn_error", "kernel", r"^\s*connection(\d+):(\d+): detected conn error \((\d+)\)",
-          lambda m: {**_conn(m), "code": int(m.group(3))}),
+          lambda m: {**_conn(m), "code": parse_int(m.group(3))}),
     _rule("ping_timeout", "kernel", r"^\s*connection(\d+):(\d+): ping timeout of (\d+) secs expired",
           lambda m: {**_conn(m), "detail": f"{m.group(3)} s"}),
     _rule("recovery_timeout", "kernel", r"^\s*session(\d+): session recovery timed out after (\d+) secs",
-          lambda m: {"sid": int(m.group(1)), "detail": f"after {m.group(2)} s"}),
+          lambda m: {"sid": parse_int(m.group(1)), "detail": f"after {m.group(2)} s"}),
     # --- initiator, iscsid
     _rule("conn_error", "iscsid",
           r"Kernel reported iSCSI connection (\d+):(\d+) error \((\d+) - (\w+): (.*)\) state \((\d+)\)",
-          lambda m: {**_conn(m), "code": int(m.group(3)), "detail": f"iscsid connection state {m.group(6)}"}),
+          lambda m: {**_conn(m), "code": parse_int(m.group(3)), "detail": f"iscsid connection state {m.group(6)}"}),
     _rule("recovered", "iscsid", r"connection(\d+):(\d+) is operational after recovery \((\d+) attempts?\)",
           lambda m: {**_conn(m), "detail": f"{m.group(3)} attempt" + ("" if m.group(3) == "1" else "s")}),
     _rule("operational", "iscsid",
@@ -115,8 +117,8 @@ _RULES: tuple[_Rule, ...] = (
           lambda m: {**_conn(m), "target": m.group(3), "portal": _portal(m.group(4), m.group(5)),
                      "detail": f"iface {m.group(6)}"}),
     _rule("login_rejected", "iscsid", r"(?:connection(\d+):(\d+)|conn (\d+):(\d+)|session (\d+)) login rejected: (.*)$",
-          lambda m: {"sid": int(m.group(1) or m.group(3) or m.group(5)),
-                     "cid": int(m.group(2) or m.group(4)) if (m.group(2) or m.group(4)) else None,
+          lambda m: {"sid": parse_int(m.group(1) or m.group(3) or m.group(5)),
+                     "cid": parse_int(m.group(2) or m.group(4)) if (m.group(2) or m.group(4)) else None,
                      "detail": m.group(6).strip()}),
     _rule("login_auth_failed", "iscsid", r"Login failed to authenticate with target (\S+)",
           lambda m: {"target": m.group(1)}),
@@ -125,7 +127,7 @@ _RULES: tuple[_Rule, ...] = (
     # --- target (LIO)
     _rule("target_not_authorized", "kernel",
           r"iSCSI Initiator Node: (\S+) is not authorized to access iSCSI target portal group: (\d+)",
-          lambda m: {"initiator": m.group(1), "tpgt": int(m.group(2))}),
+          lambda m: {"initiator": m.group(1), "tpgt": parse_int(m.group(2))}),
     _rule("target_negotiation_failed", "kernel", r"iSCSI Login negotiation failed", lambda m: {}),
     _rule("target_auth_required", "kernel",
           r"(?:has not been successfully authenticated, and the Target is enforcing|CHAP user or password not set)",
@@ -139,7 +141,7 @@ _RULES: tuple[_Rule, ...] = (
     _rule("target_nopin_timeout", "kernel",
           r"Did not receive response to NOPIN on CID: (\d+), failing connection for I_T Nexus "
           r"([^,]+),i,0x([0-9a-fA-F]+),([^,]+),t,0x([0-9a-fA-F]+)",
-          lambda m: {"cid": int(m.group(1)), **_nexus(m, 2)}),
+          lambda m: {"cid": parse_int(m.group(1)), **_nexus(m, 2)}),
     _rule("target_dataout_timeout", "kernel",
           r"Unable to recover from DataOut timeout while in ERL=0, closing iSCSI connection for I_T Nexus "
           r"([^,]+),i,0x([0-9a-fA-F]+),([^,]+),t,0x([0-9a-fA-F]+)",
@@ -147,9 +149,9 @@ _RULES: tuple[_Rule, ...] = (
     _rule("target_time2retain", "kernel", r"Time2Retain timer expired for SID: (\d+)",
           lambda m: {"detail": f"SID {m.group(1)}"}),
     _rule("target_non_existent_lun", "kernel", r"Detected NON_EXISTENT_LUN Access for 0x([0-9a-fA-F]+)(?: from (\S+))?",
-          lambda m: {"detail": f"LUN {int(m.group(1), 16)}", "initiator": m.group(2)}),
+          lambda m: {"detail": f"LUN {parse_int(m.group(1), 16)}", "initiator": m.group(2)}),
     _rule("target_write_protected", "kernel", r"Detected WRITE_PROTECTED LUN Access for 0x([0-9a-fA-F]+)",
-          lambda m: {"detail": f"LUN {int(m.group(1), 16)}"}),
+          lambda m: {"detail": f"LUN {parse_int(m.group(1), 16)}"}),
     _rule("target_abort_task", "kernel", r"ABORT_TASK: Found referenced iSCSI task_tag: (\d+)",
           lambda m: {"detail": f"task {m.group(1)}"}),
 )
@@ -180,8 +182,12 @@ def parse_message(message: str, *, source: str | None = None, uptime: float | No
             continue
         match = pattern.search(text)
         if match:
+            try:
+                found = fields(match)
+            except OutsideDataError:  # a number no kernel prints (thousands of digits): not an event
+                return None
             return LogEvent(kind=kind, source=rule_source, message=text.strip(), uptime=uptime,
-                            wall=wall, seq=seq, **fields(match))
+                            wall=wall, seq=seq, **found)
     return None
 
 
@@ -201,11 +207,15 @@ def parse_kmsg_record(line: str, *, boot_wall: float | None = None) -> LogEvent 
     match = _KMSG.match(line.rstrip("\n"))
     if not match:
         return None
-    facility = int(match.group(1)) >> 3
-    uptime = int(match.group(3)) / 1e6
+    try:
+        facility = parse_int(match.group(1)) >> 3
+        uptime = parse_int(match.group(3)) / 1e6
+        seq = parse_int(match.group(2))
+    except OutsideDataError:
+        return None
     wall = boot_wall + uptime if boot_wall is not None else None
     return parse_message(match.group(5), source="kernel" if facility == 0 else None,
-                         uptime=uptime, wall=wall, seq=int(match.group(2)))
+                         uptime=uptime, wall=wall, seq=seq)
 
 
 def parse_dmesg_line(line: str, *, boot_wall: float | None = None) -> LogEvent | None:
@@ -224,10 +234,30 @@ def parse_dmesg_line(line: str, *, boot_wall: float | None = None) -> LogEvent |
     return None
 
 
+#: The kind of the stand-in for an event claimed by a journal entry its trusted fields do not back.
+UNTRUSTED = "untrusted"
+
+
+def trusted_source(entry: dict) -> str | None:
+    """``"kernel"`` or ``"iscsid"`` when the journal's trusted fields say so, else None.
+
+    ``SYSLOG_IDENTIFIER`` is whatever the sender wrote (``logger -t iscsid``);
+    the fields with a leading ``_`` are added by journald and cannot be
+    forged: the kernel transport, or iscsid's process name or unit run as root.
+    """
+    if entry.get("_TRANSPORT") == "kernel":
+        return "kernel"
+    if str(entry.get("_UID")) == "0" and (entry.get("_COMM") == "iscsid"
+                                           or entry.get("_SYSTEMD_UNIT") == "iscsid.service"):
+        return "iscsid"
+    return None
+
+
 def parse_journal_json(line: str) -> LogEvent | None:
+    """One ``journalctl -o json`` entry; an iSCSI event its trusted fields do not back is ``UNTRUSTED``."""
     try:
-        entry = json.loads(line)
-    except ValueError:
+        entry = load_json(line)
+    except OutsideDataError:
         return None
     if not isinstance(entry, dict):
         return None
@@ -236,18 +266,20 @@ def parse_journal_json(line: str) -> LogEvent | None:
         message = bytes(b & 0xFF for b in message if isinstance(b, int)).decode("utf-8", "replace")
     if not isinstance(message, str):
         return None
-    ident = entry.get("SYSLOG_IDENTIFIER") or entry.get("_COMM")
-    kernel = entry.get("_TRANSPORT") == "kernel" or ident == "kernel"
-    source = "kernel" if kernel else ("iscsid" if ident == "iscsid" else None)
+    source = trusted_source(entry)
+    kernel = source == "kernel"
     wall = _micro(entry.get("__REALTIME_TIMESTAMP"))
     uptime = _micro(entry.get("_SOURCE_MONOTONIC_TIMESTAMP")) if kernel else None
-    return parse_message(message, source=source, uptime=uptime, wall=wall)
+    event = parse_message(message, source=source, uptime=uptime, wall=wall)
+    if event is not None and source is None:  # claims to be iscsid or the kernel: counted, not believed
+        return LogEvent(kind=UNTRUSTED, source="journal", message=event.message, wall=wall)
+    return event
 
 
 def _micro(value: object) -> float | None:
     try:
-        return int(str(value)) / 1e6
-    except ValueError:
+        return parse_int(str(value)) / 1e6
+    except OutsideDataError:
         return None
 
 
@@ -303,10 +335,10 @@ def boot_wall_time(root: str = "/") -> float | None:
         except (AttributeError, OSError):
             pass
     try:
-        with open(os.path.join(root, "proc", "stat"), encoding="ascii", errors="replace") as handle:
-            for line in handle:
-                if line.startswith("btime "):
-                    return float(line.split()[1])
+        text = safe_io.read_text(os.path.join(root, "proc", "stat"), safe_io.TABLE_LIMIT)
+        for line in text.splitlines():
+            if line.startswith("btime "):
+                return float(parse_int(line.split()[1]))
     except (OSError, ValueError, IndexError):
         pass
     return None
@@ -315,6 +347,11 @@ def boot_wall_time(root: str = "/") -> float | None:
 # ---------------------------------------------------------------------------
 # sources
 # ---------------------------------------------------------------------------
+
+
+#: How much of a log file one read takes, and the longest line kept waiting for its end.
+_CHUNK = 8 << 20
+_MAX_LINE = 1 << 20
 
 
 class KmsgSource:
@@ -396,15 +433,30 @@ class FileTailSource:
         if st.st_size == self._offset:
             return []
         try:
-            with open(self.path, "rb") as handle:
-                handle.seek(self._offset)
-                data = handle.read()
+            fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)  # a FIFO cannot hold it
         except OSError:
             return []
-        self._offset += len(data)
+        out: list[LogEvent] = []
+        try:
+            os.lseek(fd, self._offset, os.SEEK_SET)
+            while self._offset < st.st_size:
+                data = os.read(fd, _CHUNK)  # a chunk at a time: memory bounded however big the file
+                if not data:
+                    break
+                self._offset += len(data)
+                out.extend(self._events(data))
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+        return out
+
+    def _events(self, data: bytes) -> list[LogEvent]:
         data = self._partial + data
         lines = data.split(b"\n")
         self._partial = lines.pop()
+        if len(self._partial) > _MAX_LINE:  # no log line is this long: dropped rather than held
+            self._partial = b""
         out = []
         for raw in lines:
             if raw.startswith(b" "):  # kmsg continuation (KEY=value)

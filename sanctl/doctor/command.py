@@ -110,7 +110,7 @@ def run(source, *, observe: float = DEFAULT_OBSERVE, clock: Callable[[], float] 
     from sanctl.live.setup import make_sampler
 
     path = state_path(source.root, source.mode) if keep else None
-    observer = Observer(load_last_look(path))
+    observer = Observer(load_last_look(path, notes))
     sampler = make_sampler(source.root, source.mode, clock=clock, wall_clock=wall_clock, follow=False,
                            config=LiveConfig(all_hot_below=10**9))
     try:

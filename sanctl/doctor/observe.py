@@ -27,6 +27,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from sanctl.bounded import parse_int
+from sanctl.state_files import DamagedState, read_json, set_aside, write_private
+
 if TYPE_CHECKING:
     from sanctl.live.sampler import LiveFrame
     from sanctl.target.live import TargetStats
@@ -91,11 +94,11 @@ class LastLook:
         try:
             if not isinstance(data, dict) or data.get("version") != 1:
                 return None
-            counters = {str(t): LoginCounters(*(int(x) for x in v)) for t, v in data.get("counters", {}).items()}
-            sessions = {(str(t), int(g), str(i)): SeenSession(a, s, h)
+            counters = {str(t): LoginCounters(*(_number(x) for x in v)) for t, v in data.get("counters", {}).items()}
+            sessions = {(str(t), _number(g), str(i)): SeenSession(a, s, h)
                         for t, g, i, a, s, h in data.get("sessions", [])}
             return cls(float(data["wall"]), MappingProxyType(counters), MappingProxyType(sessions))
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, AttributeError):  # wrong shape ("counters": [])
             return None
 
 
@@ -113,23 +116,36 @@ def state_path(root: str, mode: str) -> str | None:
     return os.path.join(base, "sanctl", STATE_FILE)
 
 
-def load_last_look(path: str | None) -> LastLook | None:
+def _number(value: Any) -> int:
+    """A whole number from the file (an int, or digits: never thousands of them)."""
+    return value if isinstance(value, int) else parse_int(str(value))
+
+
+def load_last_look(path: str | None, notes: list[str] | None = None) -> LastLook | None:
+    """The last run's look; None when there is none. A damaged file is moved aside
+    (``<name>.damaged-<time>``), said in ``notes``, and the count starts afresh."""
     if path is None:
         return None
     try:
-        with open(path, encoding="utf-8") as handle:
-            return LastLook.from_json(json.load(handle))
-    except (OSError, ValueError):
+        data = read_json(path)
+    except FileNotFoundError:
         return None
+    except DamagedState as exc:
+        data, reason = None, str(exc)
+    else:
+        reason = "not a last look"
+    look = LastLook.from_json(data)
+    if look is None:
+        aside = set_aside(path)
+        if notes is not None:
+            where = f"moved to {aside}" if aside else "removed"
+            notes.append(f"last look: {path} was damaged ({reason}), {where}; a fresh one is started")
+    return look
 
 
 def save_last_look(path: str, look: LastLook) -> None:
-    """Write atomically (temporary file, rename). Raises OSError."""
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(look.to_json(), handle)
-    os.replace(tmp, path)
+    """Write atomically at 0600, fsynced; nothing left behind on failure. Raises OSError."""
+    write_private(path, json.dumps(look.to_json()).encode())
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 
+from sanctl import safe_io
 from sanctl.names import InvalidValue, check_iqn, check_iscsi_name
 
 INITIATORNAME_FILE = "etc/iscsi/initiatorname.iscsi"
@@ -77,8 +78,7 @@ def read_initiator_name(root: str = "/") -> InitiatorName | None:
     """
     path = name_path(root)
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read()
+        text = safe_io.read_text(path, safe_io.INFO_LIMIT, follow=True)  # a FIFO or /dev/zero cannot hold it
     except FileNotFoundError:
         return None
     except PermissionError:

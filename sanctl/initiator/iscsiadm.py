@@ -36,6 +36,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
+from sanctl.bounded import OutsideDataError, int_or_none, parse_int
 from sanctl.initiator.exit_codes import explain
 from sanctl.model import MASK, Secret
 from sanctl.names import (
@@ -152,7 +153,7 @@ def _join_portal(address: str, port: int) -> str:
 
 def _split_address_port(text: str) -> tuple[str, int]:
     address, _, port = text.rpartition(":")
-    return address, int(port)
+    return address, parse_int(port)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +228,7 @@ class NodeSettings:
     @property
     def tpgt(self) -> int | None:
         value = self.text("node.tpgt")
-        return int(value) if re.fullmatch(r"-?\d+", value) else None
+        return int_or_none(value) if re.fullmatch(r"-?\d+", value) else None
 
     @property
     def portal(self) -> str:
@@ -632,7 +633,7 @@ def _portal_from_print(address: str, port: str) -> str:
     # dot-quad comes unbracketed: bracket any address with a colon.
     if ":" in address and not address.startswith("["):
         address = f"[{address}]"
-    return f"{address}:{int(port)}"
+    return f"{address}:{parse_int(port)}"
 
 
 def parse_discovery(text: str) -> list[DiscoveredTarget]:
@@ -649,7 +650,10 @@ def parse_discovery(text: str) -> list[DiscoveredTarget]:
         if not match:
             continue
         address, port, tpgt, target = match.groups()
-        item = DiscoveredTarget(target, _portal_from_print(address, port), int(tpgt))
+        try:
+            item = DiscoveredTarget(target, _portal_from_print(address, port), parse_int(tpgt))
+        except OutsideDataError:  # a number no iscsiadm prints: not a record
+            continue
         if item not in seen:
             seen.add(item)
             found.append(item)
@@ -669,7 +673,10 @@ def parse_nodes(text: str) -> list[NodeRecord]:
             elif line.startswith("Portal: "):
                 match = _PORTAL_TPGT.match(line.split(": ", 1)[1].strip())
                 if match:
-                    portal, tpgt = _portal_from_print(match.group(1), match.group(2)), int(match.group(3))
+                    try:
+                        portal, tpgt = _portal_from_print(match.group(1), match.group(2)), parse_int(match.group(3))
+                    except OutsideDataError:
+                        portal = ""
             elif line.startswith("Iface Name: ") and target and portal:
                 records.append(NodeRecord(target, portal, tpgt, line.split(": ", 1)[1].strip()))
         return records
@@ -715,7 +722,10 @@ def parse_discoverydb(text: str) -> list[DiscoveryRecord]:
     for line in text.splitlines():
         match = re.match(r"^(\[[^\]]+\]|[^\s\[\]]+):(\d+) via (\S+)$", line.strip())
         if match:
-            records.append(DiscoveryRecord(_portal_from_print(match.group(1), match.group(2)), match.group(3)))
+            try:
+                records.append(DiscoveryRecord(_portal_from_print(match.group(1), match.group(2)), match.group(3)))
+            except OutsideDataError:
+                continue
     return records
 
 
@@ -726,8 +736,11 @@ def parse_sessions(text: str) -> list[SessionSummary]:
         match = _SESSION_LINE.match(line.strip())
         if match:
             transport, sid, address, port, tpgt, target, flash = match.groups()
-            sessions.append(SessionSummary(transport, int(sid), _portal_from_print(address, port), int(tpgt),
-                                           target, flash == "flash"))
+            try:
+                sessions.append(SessionSummary(transport, parse_int(sid), _portal_from_print(address, port),
+                                               parse_int(tpgt), target, flash == "flash"))
+            except OutsideDataError:
+                continue
     return sessions
 
 
@@ -749,20 +762,26 @@ def parse_session_details(text: str) -> list[Session]:
     info: dict | None = None
 
     def finish() -> None:
+        try:
+            add()
+        except OutsideDataError:  # a session whose numbers no iscsiadm prints: left out
+            pass
+
+    def add() -> None:
         if info is None:
             return
         portal_match = _PORTAL_TPGT.match(info["persistent"] or info["current"])
         portal, tpgt = ("", None)
         if portal_match:
             portal = _portal_from_print(portal_match.group(1), portal_match.group(2))
-            tpgt = int(portal_match.group(3))
+            tpgt = parse_int(portal_match.group(3))
         current_match = _PORTAL_TPGT.match(info["current"])
         current = _portal_from_print(current_match.group(1), current_match.group(2)) if current_match else ""
         fields = info["fields"]
         connection = Connection(current, portal, fields.get("Iface IPaddress", ""),
                                 fields.get("iSCSI Connection State", ""))
         sessions.append(Session(
-            sid=int(fields.get("SID", "0") or 0),
+            sid=parse_int(fields.get("SID", "0") or "0"),
             target=info["target"],
             portal=portal,
             tpgt=tpgt,
@@ -816,11 +835,13 @@ def parse_session_details(text: str) -> list[Session]:
             continue  # the "iSCSI Transport Class version" / "version" header
         host = re.match(r"^Host Number: (\d+)\s+State: (.*)$", line)
         if host:
-            info["host"], info["host_state"] = int(host.group(1)), host.group(2).strip()
+            info["host"], info["host_state"] = int_or_none(host.group(1)), host.group(2).strip()
             continue
         lun = re.match(r"^scsi(\d+) Channel (\d+) Id (\d+) Lun: (\d+)$", line)
         if lun:
-            info["disks"].append(Disk(*(int(g) for g in lun.groups())))
+            numbers = [int_or_none(g) for g in lun.groups()]
+            if None not in numbers:
+                info["disks"].append(Disk(*numbers))
             continue
         disk = re.match(r"^Attached scsi disk (\S+)\s+State: (.*)$", line)
         if disk and info["disks"]:
@@ -845,9 +866,11 @@ def parse_stats(text: str) -> SessionStats:
     header = re.search(r"Stats for session \[sid: (\d+), target: ([^,\]]+), portal: ([^\]]+)\]", text)
     sid, target, portal = 0, "", ""
     if header:
-        sid, target = int(header.group(1)), header.group(2).strip()
+        sid, target = int_or_none(header.group(1)) or 0, header.group(2).strip()
         address, _, port = header.group(3).strip().rpartition(",")
-        portal = _portal_from_print(address, port) if port.isdigit() else header.group(3).strip()
+        portal = header.group(3).strip()
+        if int_or_none(port) is not None:
+            portal = _portal_from_print(address, port)
     counters: dict[str, int] = {}
     extended: dict[str, int] = {}
     into = counters
@@ -857,8 +880,8 @@ def parse_stats(text: str) -> SessionStats:
         elif line.startswith("iSCSI SNMP"):
             into = counters
         match = re.match(r"^\s+(\w+): (\d+)\s*$", line)
-        if match:
-            into[match.group(1)] = int(match.group(2))
+        if match and int_or_none(match.group(2)) is not None:
+            into[match.group(1)] = parse_int(match.group(2))
     return SessionStats(sid, target, portal, MappingProxyType(counters), MappingProxyType(extended))
 
 
@@ -889,8 +912,9 @@ def parse_portal_tuples(text: str, verb: str) -> list[PortalLogin]:
         sid, iface, target, portal = match.groups()
         address, _, port = portal.strip().rpartition(",")
         found.append(PortalLogin((iface or "").strip(), target.strip(),
-                                 _portal_from_print(address, port) if port.isdigit() else portal.strip(),
-                                 int(sid) if sid else None))
+                                 _portal_from_print(address, port) if int_or_none(port) is not None
+                                 else portal.strip(),
+                                 int_or_none(sid) if sid else None))
     return found
 
 
@@ -909,12 +933,13 @@ def parse_login_failures(stderr: str) -> list[tuple[PortalLogin, int]]:
             if pending is not None:
                 failures.append((pending, 1))
             address, _, port = failed.group(3).strip().rpartition(",")
-            portal = _portal_from_print(address, port) if port.isdigit() else failed.group(3).strip()
+            portal = (_portal_from_print(address, port) if int_or_none(port) is not None
+                      else failed.group(3).strip())
             pending = PortalLogin(failed.group(1).strip(), failed.group(2).strip(), portal)
             continue
         reported = _REPORTED.search(line)
         if reported and pending is not None:
-            failures.append((pending, int(reported.group(1))))
+            failures.append((pending, int_or_none(reported.group(1)) or 1))
             pending = None
     if pending is not None:
         failures.append((pending, 1))

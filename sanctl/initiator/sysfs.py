@@ -20,12 +20,15 @@ import os
 import re
 from dataclasses import dataclass
 
+from sanctl import safe_io
+from sanctl.bounded import parse_int
 from sanctl.target.live import read_int, read_word
 
-_SESSION_DIR = re.compile(r"^session(\d+)$")
-_CONN_DIR = re.compile(r"^connection(\d+):(\d+)$")
-_HOST_IN_PATH = re.compile(r"/host(\d+)/")
-_HCTL = re.compile(r"^(\d+):(\d+):(\d+):(\d+)$")
+# Numbers as ASCII digits of sane length: every one goes through ``parse_int``, which cannot fail on these.
+_SESSION_DIR = re.compile(r"^session([0-9]{1,10})$")
+_CONN_DIR = re.compile(r"^connection([0-9]{1,10}):([0-9]{1,10})$")
+_HOST_IN_PATH = re.compile(r"/host([0-9]{1,10})/")
+_HCTL = re.compile(r"^([0-9]{1,10}):([0-9]{1,10}):([0-9]{1,10}):([0-9]{1,20})$")
 
 #: sysfs prints this for a string attribute nobody set.
 _NULL = "(null)"
@@ -134,10 +137,7 @@ def _class_dir(root: str, name: str) -> str:
 
 
 def _listdir(path: str) -> list[str]:
-    try:
-        return os.listdir(path)
-    except OSError:
-        return []
+    return safe_io.list_names(path)
 
 
 def read_connection(root: str, sid: int, cid: int) -> InitiatorConnection | None:
@@ -163,7 +163,7 @@ def _host_of(session_path: str) -> int | None:
     except OSError:
         return None
     match = _HOST_IN_PATH.search(real + "/")
-    return int(match.group(1)) if match else None
+    return parse_int(match.group(1)) if match else None
 
 
 def read_disks(session_path: str) -> tuple[InitiatorDisk, ...]:
@@ -183,7 +183,7 @@ def read_disks(session_path: str) -> tuple[InitiatorDisk, ...]:
             name = sorted(blocks)[0] if blocks else None
             sectors = read_int(os.path.join(ddir, "block", name, "size")) if name else None
             disks.append(InitiatorDisk(
-                lun=int(match.group(4)),
+                lun=parse_int(match.group(4)),
                 hctl=hctl,
                 name=name,
                 size=None if sectors is None else sectors * 512,
@@ -230,7 +230,7 @@ def _connection_ids(root: str) -> dict[int, list[int]]:
     for name in _listdir(_class_dir(root, "iscsi_connection")):
         match = _CONN_DIR.match(name)
         if match:
-            found.setdefault(int(match.group(1)), []).append(int(match.group(2)))
+            found.setdefault(parse_int(match.group(1)), []).append(parse_int(match.group(2)))
     for cids in found.values():
         cids.sort()
     return found
@@ -241,16 +241,16 @@ def session_ids(root: str = "/") -> list[int]:
     for name in _listdir(_class_dir(root, "iscsi_session")):
         match = _SESSION_DIR.match(name)
         if match:
-            ids.append(int(match.group(1)))
+            ids.append(parse_int(match.group(1)))
     return sorted(ids)
 
 
 def read_hosts(root: str = "/") -> tuple[InitiatorHost, ...]:
     hosts = []
     for name in _listdir(_class_dir(root, "iscsi_host")):
-        if not name.startswith("host") or not name[4:].isdigit():
+        if not name.startswith("host") or not name[4:].isascii() or not name[4:].isdigit() or len(name) > 14:
             continue
-        number = int(name[4:])
+        number = parse_int(name[4:])
         path = os.path.join(_class_dir(root, "iscsi_host"), name)
         scsi_state = _word(os.path.join(path, "device", "scsi_host", name, "state"))
         if scsi_state is None:

@@ -168,6 +168,7 @@ def errors_json(frame: LiveFrame, root: str, incidents: list[Incident] | None = 
         "counts": {"by_connection": dict(frame.by_connection), "by_target": dict(frame.by_target),
                    "window_seconds": 300},
         "problems": list(frame.problems),
+        "untrusted": frame.untrusted,
     }
 
 

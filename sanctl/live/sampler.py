@@ -33,7 +33,7 @@ from types import MappingProxyType
 
 from sanctl.initiator.sysfs import InitiatorLive, read_initiator
 from sanctl.iscsi_errors import login_fail_type
-from sanctl.kernel_log import boot_wall_time
+from sanctl.kernel_log import UNTRUSTED, boot_wall_time
 from sanctl.live.events import EventLog, Incident
 from sanctl.live.flap import Finding, SessionChanges, connection_flaps, shared_name_findings
 from sanctl.live.history import History
@@ -107,6 +107,7 @@ class LiveFrame:
     problems: tuple[str, ...] = ()
     boot_wall: float | None = None
     items_read: int = 0
+    untrusted: int = 0  #: journal entries claiming an iSCSI event their trusted fields do not back
 
 
 def item_keys(row_key: tuple) -> tuple[tuple, ...]:
@@ -138,6 +139,7 @@ class Sampler:
         self.before_sample = before_sample
         self.backfill = backfill
         self.problems = list(problems)
+        self.untrusted = 0
         self.boot_wall = boot_wall_time(root)
         self._hot_rows: frozenset = frozenset()
         self._hot_items: frozenset = frozenset()
@@ -405,6 +407,9 @@ class Sampler:
                 message = f"{getattr(source, 'name', 'log')}: {exc.strerror or exc}"
                 if message not in self.problems:
                     self.problems.append(message)
+        if any(event.kind == UNTRUSTED for event in events):  # forged (logger -t iscsid): counted, not believed
+            self.untrusted += sum(1 for event in events if event.kind == UNTRUSTED)
+            events = [event for event in events if event.kind != UNTRUSTED]
         if events:
             self.events.add(events)
         findings = self._update_findings(wall)
@@ -499,7 +504,8 @@ class Sampler:
             idle_acls=MappingProxyType(dict(self._idle)), initiator=initiator,
             incidents=incidents, incidents_version=version, findings=findings,
             by_connection=by_connection, by_target=by_target, histories=MappingProxyType(histories),
-            recoveries=recoveries, problems=tuple(self.problems), boot_wall=self.boot_wall, items_read=read)
+            recoveries=recoveries, problems=tuple(self.problems), boot_wall=self.boot_wall, items_read=read,
+            untrusted=self.untrusted)
 
     def close(self) -> None:
         for source in self.sources:

@@ -20,12 +20,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sanctl.setup.answers import STEPS, Answers
+from sanctl.state_files import DamagedState, read_json, set_aside, write_private
 
 FILE_NAME = "setup.json"
 MODE = 0o600
@@ -77,18 +77,35 @@ def state_path(mode: str, root: str = "/", *, environ: dict[str, str] | None = N
     return os.path.join(base, "sanctl", FILE_NAME)
 
 
-def load_state(path: str | None) -> WizardState | None:
-    """The saved progress, or None when there is none (or it cannot be read: it is then ignored)."""
+def load_state(path: str | None, notes: list[str] | None = None) -> WizardState | None:
+    """The saved progress, or None when there is none.
+
+    A file that cannot be used (damaged, nested a thousand deep, of another
+    shape) is moved aside as ``setup.json.damaged-<time>``, said in ``notes``,
+    and the wizard starts afresh: it never waits on it.
+    """
     if not path:
         return None
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
+        data = read_json(path)
+    except FileNotFoundError:
         return None
+    except DamagedState as exc:
+        return _set_aside(path, str(exc), notes)
     if not isinstance(data, dict) or data.get("version") != VERSION:
-        return None
-    return WizardState.from_dict(data)
+        return _set_aside(path, "not the wizard's progress", notes)
+    try:
+        return WizardState.from_dict(data)
+    except (TypeError, ValueError, AttributeError, KeyError) as exc:
+        return _set_aside(path, f"not the wizard's progress ({type(exc).__name__})", notes)
+
+
+def _set_aside(path: str, reason: str, notes: list[str] | None) -> None:
+    aside = set_aside(path)
+    if notes is not None:
+        notes.append(f"{path} was damaged ({reason}); " + (f"moved to {aside}" if aside else "removed")
+                     + ": the wizard starts afresh")
+    return None
 
 
 def save_state(path: str | None, state: WizardState, *, now: datetime | None = None) -> None:
@@ -96,21 +113,8 @@ def save_state(path: str | None, state: WizardState, *, now: datetime | None = N
     if not path:
         return
     state.saved_at = (now or datetime.now()).isoformat(timespec="seconds")
-    directory = os.path.dirname(path)
-    os.makedirs(directory, mode=DIR_MODE, exist_ok=True)
     payload = json.dumps(state.to_dict(), indent=2, sort_keys=True).encode() + b"\n"
-    fd, tmp = tempfile.mkstemp(prefix=".setup-", dir=directory)
-    try:
-        os.fchmod(fd, MODE)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_private(path, payload)
 
 
 def clear_state(path: str | None) -> None:

@@ -277,6 +277,7 @@ def journal_entry(wall: float, message: str, *, ident: str = "iscsid", pid: int 
         "SYSLOG_FACILITY": "3",
         "SYSLOG_IDENTIFIER": ident,
         "_PID": str(pid),
+        "_UID": "0",
         "_COMM": ident,
         "_TRANSPORT": "syslog",
         "MESSAGE": message,

@@ -26,6 +26,8 @@ import os
 import random
 from collections.abc import Iterator, Mapping
 
+from sanctl import safe_io
+from sanctl.bounded import int_or_none
 from sanctl.sim import kfiles as K
 from sanctl.sim import layout as L
 from sanctl.target import changes as C
@@ -68,11 +70,21 @@ class SimWriter(Writer):
     # -- outside configfs --------------------------------------------------
 
     def host_path(self, path: str) -> str:
-        """``path`` (absolute, validated) under the demo root; never outside it."""
+        """``path`` (absolute, validated) under the demo root; never outside it, not even through a link.
+
+        Every link on the way is resolved (``<root>/srv/link -> /elsewhere``
+        would otherwise make ``/srv/link/x.img`` a file outside the demo):
+        the resolved path must still be under the (resolved) root, and it is
+        what is returned, so the file is created where it was checked.
+        """
         full = os.path.normpath(os.path.join(self.root, path.lstrip("/")))
         if os.path.commonpath([full, self.root]) != self.root:
             raise OSError(errno.EINVAL, f"{path} is outside the demo root")
-        return full
+        root = os.path.realpath(self.root)
+        resolved = os.path.realpath(full)
+        if os.path.commonpath([resolved, root]) != root:
+            raise OSError(errno.EXDEV, f"{path} leads outside the demo root through a link; nothing was created")
+        return resolved
 
     def available_fabrics(self, config=None) -> tuple[str, ...]:
         """iSCSI and loopback: the demo kernel has both modules (tcm_loop loads on first use)."""
@@ -100,8 +112,8 @@ class SimWriter(Writer):
                 name = _read(os.path.join(entry, "dm", "name")) or kname
                 if name == want_dm or kname == os.path.basename(dev):
                     major, _, minor = (_read(os.path.join(entry, "dev")) or "0:0").partition(":")
-                    size = int(_read(os.path.join(entry, "size")) or 0) * 512
-                    return kname, int(major), int(minor), size
+                    size = (int_or_none(_read(os.path.join(entry, "size"))) or 0) * 512
+                    return kname, int_or_none(major) or 0, int_or_none(minor) or 0, size
         kname, major, minor = create_block_device(k, dev, DEFAULT_BLOCK_SIZE)
         return kname, major, minor, DEFAULT_BLOCK_SIZE
 
@@ -303,8 +315,4 @@ def _auth_kwargs(chap: C.Chap) -> dict[str, str]:
 
 
 def _read(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read().strip()
-    except OSError:
-        return ""
+    return safe_io.read_optional(path, safe_io.INFO_LIMIT) or ""

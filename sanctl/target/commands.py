@@ -20,13 +20,16 @@ from typing import Any
 OK, FAILED, BAD_INPUT = 0, 1, 2
 
 
+_FORCE_HELP = "write even when targetcli's lock is held by a process that is not root's (any user can hold it)"
+
+
 def add_parsers(commands: Any) -> None:
     """Add ``save``, ``diff``, ``restore`` and ``backups`` to an argparse subparsers object."""
     save = commands.add_parser("save", help="make the running configuration the boot configuration (saveconfig.json)")
     save.add_argument("--json", action="store_true", help="print the result as JSON")
     save.add_argument("--force", action="store_true",
                       help="save even an empty configuration (or one with fewer than half the objects) "
-                           "over a fuller saved one")
+                           "over a fuller saved one; and " + _FORCE_HELP)
 
     diff = commands.add_parser("diff", help="what differs between the running and the saved configuration")
     diff.add_argument("file", nargs="?", metavar="FILE",
@@ -45,6 +48,7 @@ def add_parsers(commands: Any) -> None:
     apply.add_argument("--dry-run", action="store_true", help="only show the plan")
     apply.add_argument("--yes", action="store_true", help="apply without asking (needed when not on a terminal)")
     apply.add_argument("--json", action="store_true", help="print the plan and the result as JSON")
+    apply.add_argument("--force", action="store_true", help=_FORCE_HELP)
 
     restore = commands.add_parser("restore", help="restore a saved configuration or backup (previewed first)")
     restore.add_argument("file", metavar="FILE", help="a saveconfig file, or the name of a backup (see 'sanctl backups')")
@@ -52,6 +56,7 @@ def add_parsers(commands: Any) -> None:
     restore.add_argument("--dry-run", action="store_true", help="only show what would change")
     restore.add_argument("--yes", action="store_true", help="apply without asking (needed when not on a terminal)")
     restore.add_argument("--json", action="store_true", help="print the plan and the report as JSON")
+    restore.add_argument("--force", action="store_true", help=_FORCE_HELP)
 
     backups = commands.add_parser("backups", help="list the kept copies of saveconfig.json, newest first")
     backups.add_argument("--json", action="store_true", help="print the list as JSON")
@@ -78,10 +83,12 @@ def _out(args: argparse.Namespace, code: int, text: str | list[str], payload: di
     return code
 
 
-def _writer(source):
+def _writer(source, args: argparse.Namespace | None = None):
     from sanctl.target.writer import writer_for
 
-    return writer_for(source)
+    writer = writer_for(source)
+    writer.ignore_user_locks = bool(getattr(args, "force", False))
+    return writer
 
 
 def _resolve(name: str, source) -> str | None:
@@ -107,7 +114,7 @@ def cmd_save(args: argparse.Namespace, source) -> int:
     from sanctl.target import savefile as S
     from sanctl.target.writer import WriteRefused
 
-    writer = _writer(source)
+    writer = _writer(source, args)
     try:
         result = S.save(writer, force=getattr(args, "force", False))
     except (WriteRefused, S.SaveFileError) as exc:
@@ -230,7 +237,7 @@ def cmd_apply(args: argparse.Namespace, source) -> int:
     path = args.file
     if not os.path.exists(path):
         return _out(args, BAD_INPUT, f"{path}: no such file")
-    writer = _writer(source)
+    writer = _writer(source, args)
     try:
         current = S.running(source.root)
     except OSError as exc:
@@ -293,7 +300,7 @@ def cmd_restore(args: argparse.Namespace, source) -> int:
         return _out(args, BAD_INPUT, str(exc))
     except ValueError as exc:
         return _out(args, BAD_INPUT, str(exc))
-    writer = _writer(source)
+    writer = _writer(source, args)
     try:
         found = A.preview(writer, data, prune=True, target=target)
     except Exception as exc:
@@ -354,7 +361,6 @@ def cmd_export(args: argparse.Namespace, source) -> int:
     except S.SaveFileError as exc:
         print(f"sanctl: {exc}", file=sys.stderr)
         return BAD_INPUT
-    from sanctl.json_text import dumps
+    from sanctl.cli import write_document
 
-    sys.stdout.write(dumps(part) + "\n")
-    return OK
+    return write_document(args, part)

@@ -19,9 +19,12 @@ import errno
 import os
 import stat
 from collections.abc import Collection, Iterable
+from contextvars import ContextVar
 from dataclasses import replace
 from types import MappingProxyType
 
+from sanctl import safe_io
+from sanctl.bounded import parse_int
 from sanctl.model import (
     FABRIC_DIRS,
     PLUGIN_BY_DIR_PREFIX,
@@ -43,6 +46,10 @@ from sanctl.model import (
 )
 
 CONFIGFS_TARGET = "sys/kernel/config/target"
+
+#: Bytes read of an attribute (a page, as configfs never shows more) and of an ``info`` file.
+ATTRIBUTE_LIMIT = safe_io.ATTRIBUTE_LIMIT
+INFO_LIMIT = safe_io.INFO_LIMIT
 
 #: Entries of a fabric directory that are not targets.
 _FABRIC_NON_TARGETS = frozenset({"lio_version", "version", "discovery_auth", "cpus_allowed_list"})
@@ -71,39 +78,51 @@ def target_dir(root: str = "/") -> str:
 def _read(path: str) -> str:
     """A configfs file's content, stripped. Raises OSError.
 
-    ``os.open``/``os.read`` rather than ``open()``: no buffered text wrapper
-    per file, which is most of the cost when reading tens of thousands of
-    one-line files.
+    Through :mod:`sanctl.safe_io` (``os.open``/``os.read``, no buffered text
+    wrapper per file — most of the cost when reading tens of thousands of
+    one-line files): a FIFO, a device or a link in place of a file is
+    refused, and no more than a page (an ``info`` file: a few) is read.
     """
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        chunks = []
-        while True:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            if len(chunk) < 4096:
-                break
-    finally:
-        os.close(fd)
-    return b"".join(chunks).decode("utf-8", "replace").strip()
+    limit = INFO_LIMIT if path.endswith("/info") else ATTRIBUTE_LIMIT
+    return safe_io.read_bytes(path, limit).decode("utf-8", "replace").strip()
 
 
 def _read_opt(path: str) -> str | None:
-    """A file's content, or None if it is missing or unreadable."""
+    """A file's content, or None if it is missing or unreadable (noted when it is not a file at all)."""
     try:
         return _read(path)
-    except OSError:
+    except (safe_io.NotRegularFile, safe_io.FileTooLarge) as exc:
+        _note(path, exc)
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            _note(path, exc)
         return None
 
 
+#: Notes of the read in progress: directories skipped because they could not be listed.
+_notes: ContextVar[list[Problem] | None] = ContextVar("configfs_notes", default=None)
+
+
+def _note(path: str, exc: OSError) -> None:
+    notes = _notes.get()
+    if notes is not None:
+        notes.append(Problem(path, safe_io.describe(exc)))
+
+
 def _scandir(path: str) -> list[os.DirEntry]:
-    """The entries of a directory in the kernel's order; raises _Vanished."""
+    """The entries of a directory in the kernel's order; raises _Vanished.
+
+    One that cannot be listed (unreadable, a link loop) is noted and skipped
+    like one that vanished.
+    """
     try:
         with os.scandir(path) as entries:
             return list(entries)
     except (FileNotFoundError, NotADirectoryError) as exc:
+        raise _Vanished(path) from exc
+    except OSError as exc:
+        _note(path, exc)
         raise _Vanished(path) from exc
 
 
@@ -115,10 +134,13 @@ def _subdirs(path: str) -> list[os.DirEntry]:
 
 
 def _names(path: str) -> list[str]:
-    """Names in a directory, or none if it is gone."""
+    """Names in a directory, or none if it is gone (or cannot be listed: noted)."""
     try:
         return os.listdir(path)
     except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError as exc:
+        _note(path, exc)
         return []
 
 
@@ -127,14 +149,14 @@ def _flag(path: str) -> bool | None:
     if raw is None:
         return None
     try:
-        return bool(int(raw))
+        return bool(parse_int(raw))
     except ValueError:
         return None
 
 
 def _int(raw: str | None) -> int | None:
     try:
-        return int(raw) if raw is not None else None
+        return parse_int(raw) if raw is not None else None
     except ValueError:
         return None
 
@@ -248,7 +270,8 @@ def _storage_object(root: str, cfs: str, hba: str, entry: os.DirEntry) -> Storag
         info_text = _read(os.path.join(path, "info"))
     except FileNotFoundError as exc:
         raise _Vanished(path) from exc
-    except OSError:
+    except OSError as exc:
+        _note(os.path.join(path, "info"), exc)
         info_text = ""
     info = parse_info(info_text)
     enabled = _flag(os.path.join(path, "enable"))
@@ -279,8 +302,9 @@ def _storage_object(root: str, cfs: str, hba: str, entry: os.DirEntry) -> Storag
         aio = info.get("Async") == "1"
     elif plugin == "ramdisk":
         pages, _, page_size = info.get("PAGES/PAGE_SIZE", "").partition("*")
-        if pages.isdigit() and page_size.isdigit():
-            size = int(pages) * int(page_size)
+        pages_n, page_size_n = _int(pages), _int(page_size)
+        if pages_n is not None and page_size_n is not None:
+            size = pages_n * page_size_n
         nullio = info.get("nullio") == "1"
     elif plugin == "user":
         size = _int(info.get("Size"))
@@ -357,6 +381,9 @@ def _listdir(path: str) -> list[str]:
         return os.listdir(path)
     except (FileNotFoundError, NotADirectoryError) as exc:
         raise _Vanished(path) from exc
+    except OSError as exc:
+        _note(path, exc)
+        raise _Vanished(path) from exc
 
 
 def _find_link(path: str, cfs: str) -> tuple[str | None, str | None]:
@@ -371,7 +398,7 @@ def _find_link(path: str, cfs: str) -> tuple[str | None, str | None]:
 
 
 def _lun(cfs: str, path: str, name: str) -> Lun:
-    index = int(name[4:])
+    index = parse_int(name[4:])
     alias, dest = _find_link(path, cfs)
     so_key = None
     if dest:
@@ -383,7 +410,7 @@ def _lun(cfs: str, path: str, name: str) -> Lun:
 
 
 def _mapped_lun(cfs: str, lun_dir: str, path: str, name: str) -> MappedLun:
-    index = int(name[4:])
+    index = parse_int(name[4:])
     alias, dest = _find_link(path, cfs)
     tpg_lun = None
     if dest:
@@ -486,7 +513,7 @@ def _portal(cfs: str, entry: os.DirEntry) -> Portal:
     ip, _, port = entry.name.rpartition(":")
     return Portal(
         ip_address=ip,
-        port=int(port),
+        port=parse_int(port),
         path=_rel(cfs, entry.path),
         iser=_flag(os.path.join(entry.path, "iser")) or False,
         offload=_flag(os.path.join(entry.path, "cxgbit")) or False,
@@ -512,7 +539,9 @@ def _summary_settings(path: str, names: tuple[str, ...]) -> Settings:
 
 
 def _tpg(cfs: str, fabric: str, entry: os.DirEntry, read_mapped: bool = True, all_attributes: bool = True) -> Tpg:
-    tag = int(entry.name.split("_", 1)[1])
+    if not entry.name.startswith("tpgt_"):
+        raise ValueError(f"{entry.name}: not a TPG")
+    tag = parse_int(entry.name[5:])
     tpg_rel = _rel(cfs, entry.path)
     luns: list[Lun] = []
     acls: list[NodeAcl] = []
@@ -714,17 +743,43 @@ def read_config(
     if not os.path.isdir(cfs):
         raise ConfigfsNotFound(root, cfs)
     problems: list[Problem] = []
-    config = SanConfig(
-        root=root,
-        storage_objects=tuple(_storage_objects(root, cfs, problems, storage_objects)),
-        fabrics=tuple(_fabrics(cfs, targets, mapped_luns, tpg_attributes)),
-        problems=tuple(problems),
-    )
+    token = _notes.set(problems)
+    try:
+        config = SanConfig(
+            root=root,
+            storage_objects=tuple(_storage_objects(root, cfs, problems, storage_objects)),
+            fabrics=tuple(_fabrics(cfs, targets, mapped_luns, tpg_attributes)),
+        )
+    finally:
+        _notes.reset(token)
+    config = replace(config, problems=tuple(_relative(cfs, problems)))
     return fill_details(config) if details else config
+
+
+def _relative(cfs: str, problems: list[Problem]) -> list[Problem]:
+    """Notes with paths relative to the target root, each once."""
+    out: dict[str, Problem] = {}
+    for problem in problems:
+        path = _rel(cfs, problem.path) if problem.path.startswith(cfs + "/") else problem.path
+        out.setdefault(path, Problem(path, problem.message))
+    return list(out.values())
 
 
 def fill_details(config: SanConfig) -> SanConfig:
     """The configuration with every object's details read."""
+    problems: list[Problem] = []
+    token = _notes.set(problems)
+    try:
+        config = _fill_details(config)
+    finally:
+        _notes.reset(token)
+    if not problems:
+        return config
+    cfs = os.path.normpath(os.path.abspath(target_dir(config.root)))
+    return replace(config, problems=tuple(_relative(cfs, list(config.problems) + problems)))
+
+
+def _fill_details(config: SanConfig) -> SanConfig:
     root = config.root
     sos = tuple(read_storage_object_details(root, so) for so in config.storage_objects)
     by_key = {so.key: so for so in sos}

@@ -33,6 +33,8 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from sanctl import safe_io
+from sanctl.bounded import int_or_none
 from sanctl.model import PLUGIN_BY_DIR_PREFIX
 from sanctl.target.configfs import target_dir
 
@@ -48,26 +50,16 @@ _HEX = re.compile(r"0x[0-9a-fA-F]+")
 # ---------------------------------------------------------------------------
 
 
-def read_bytes(path: str) -> bytes | None:
-    """A configfs/sysfs file's bytes; ``None`` if it is gone, unreadable or ``-ENODEV``."""
+def read_bytes(path: str, limit: int = safe_io.INFO_LIMIT) -> bytes | None:
+    """A configfs/sysfs file's bytes; ``None`` if it is gone, unreadable, ``-ENODEV``, not a file or too long.
+
+    Read through :mod:`sanctl.safe_io`: a FIFO or a link in its place cannot
+    hold or flood the sampler.
+    """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        return safe_io.read_bytes(path, limit)
     except OSError:
         return None
-    try:
-        chunks = []
-        while True:
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            if len(chunk) < 4096:
-                break
-        return b"".join(chunks)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
 
 
 def read_text(path: str) -> str | None:
@@ -77,18 +69,15 @@ def read_text(path: str) -> str | None:
 
 def read_int(path: str) -> int | None:
     """An integer file; ``None`` for a missing file or an empty (0-byte, no session) read."""
-    data = read_bytes(path)
+    data = read_bytes(path, safe_io.ATTRIBUTE_LIMIT)
     if not data:
         return None
-    try:
-        return int(data)
-    except ValueError:
-        return None
+    return int_or_none(data)
 
 
 def read_word(path: str) -> str | None:
     """A one-line text file, stripped; ``None`` if missing or empty."""
-    data = read_bytes(path)
+    data = read_bytes(path, safe_io.ATTRIBUTE_LIMIT)
     if data is None:
         return None
     text = data.decode("utf-8", "replace").strip()
@@ -105,10 +94,7 @@ def _listdir(path: str) -> list[str]:
 def _suffix(name: str, prefix: str) -> int | None:
     if not name.startswith(prefix):
         return None
-    try:
-        return int(name[len(prefix):])
-    except ValueError:
-        return None
+    return int_or_none(name[len(prefix):])
 
 
 # ---------------------------------------------------------------------------
@@ -206,13 +192,17 @@ def parse_acl_info(text: str) -> AclSession | None:
         elif section == "values":
             found = _HEX.findall(line)
             if len(found) >= 6 and not numbers:
-                numbers = [int(value, 16) for value in found[:6]]
+                parsed = [int_or_none(value, 16) for value in found[:6]]
+                numbers = [n for n in parsed if n is not None]
+                numbers = numbers if len(numbers) == 6 else []
         else:
             match = _CID_LINE.match(line)
             if match:
                 if pending is not None:
                     connections.append(_connection(pending, None))
-                pending = (int(match.group(1)), match.group(2).strip())
+                cid = int_or_none(match.group(1))
+                if cid is not None:
+                    pending = (cid, match.group(2).strip())
                 continue
             match = _ADDRESS_LINE.match(line)
             if match and pending is not None:
@@ -250,15 +240,12 @@ def _connection(head: tuple[int, str], address: re.Match[str] | None) -> TargetC
         state_raw=state_raw,
         address=address.group(1) if address else None,
         transport=address.group(2) if address else None,
-        statsn=int(address.group(3), 16) if address and address.group(3) else None,
+        statsn=int_or_none(address.group(3), 16) if address and address.group(3) else None,
     )
 
 
 def _int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw is not None else None
-    except ValueError:
-        return None
+    return int_or_none(raw)
 
 
 def transport_label(transport: str | None, offload_portal: bool) -> str | None:

@@ -4,9 +4,12 @@ targetcli takes ``flock(LOCK_EX)`` on that file for its whole run (an idle
 interactive shell blocks every other targetcli, targetcli-fb #199). sanctl
 takes the same lock, so it never writes while targetcli does, but only for
 the duration of one change or save, and never waits long: it tries without
-blocking for a short, bounded time, then says who holds the lock — the pid
-and command line, from ``/proc/locks`` or, failing that, from the open
-files in ``/proc/*/fd`` — instead of hanging.
+blocking for a short, bounded time, then says who holds the lock — the pid,
+user and program name (never the arguments: they can hold a password), from
+``/proc/locks`` or, failing that, from the open files in ``/proc/*/fd`` —
+instead of hanging. The lock file is 0644 and ``flock`` works on a
+read-only descriptor, so any user can hold it: a holder that is not root is
+not waited on at all (:class:`LockHeldByUser`).
 
 Everything is relative to a filesystem ``root``: the demo SAN uses
 ``<root>/var/run/targetcli.lock``, so two sanctl processes on the same demo
@@ -21,9 +24,13 @@ import contextlib
 import errno
 import fcntl
 import os
+import pwd
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+from sanctl import safe_io
+from sanctl.bounded import int_or_none
 
 #: The lock file, relative to the root (targetcli's ``lock_file``).
 LOCK_FILE = "var/run/targetcli.lock"
@@ -34,16 +41,25 @@ _INTERVAL = 0.05
 
 @dataclass(frozen=True, slots=True)
 class Holder:
-    """A process holding (or waiting for) the lock."""
+    """A process holding (or waiting for) the lock: who, never what it was told.
+
+    Only the pid, the user and the program's name are kept — never its
+    arguments, which can hold a secret (``targetcli … password=…``).
+    """
 
     pid: int
-    command: str
+    user: str = ""
+    program: str = ""
+    uid: int | None = None
+
+    @property
+    def root(self) -> bool:
+        return self.uid == 0
 
     def __str__(self) -> str:
-        if not self.command:
-            return f"pid {self.pid}"
-        shown = self.command if len(self.command) <= 160 else self.command[:159] + "…"
-        return f"pid {self.pid} ({shown})"
+        about = ", ".join(part for part in (f"user {self.user}" if self.user else "",
+                                             f"program {self.program}" if self.program else "") if part)
+        return f"pid {self.pid} ({about})" if about else f"pid {self.pid}"
 
 
 class LockBusy(Exception):
@@ -60,32 +76,54 @@ class LockBusy(Exception):
         if self.holders:
             who = ", ".join(str(h) for h in self.holders)
             hint = ""
-            if any("targetcli" in os.path.basename(h.command.split(" ")[0]) or " /usr/bin/targetcli" in h.command
-                   for h in self.holders):
+            if any(h.program.startswith("targetcli") for h in self.holders):
                 hint = " An idle targetcli shell holds it until it exits."
             return f"targetcli's lock {self.path} is held by {who}; nothing was changed.{hint}"
         return (f"targetcli's lock {self.path} is held by another process (not visible from here); "
                 "nothing was changed.")
 
 
+class LockHeldByUser(LockBusy):
+    """The lock is held by processes none of which is root's: not waited on.
+
+    targetcli's lock file is 0644 and ``flock`` works on a read-only
+    descriptor, so any local user can hold it and block root's writes for
+    good. sanctl does not wait on such a holder: it says who it is, and
+    writes without the lock only when told to (``--force``, or a
+    confirmation in the TUI).
+    """
+
+    @property
+    def message(self) -> str:
+        who = ", ".join(str(h) for h in self.holders)
+        return (f"targetcli's lock {self.path} is held by {who}, not by root: any user can take this lock, "
+                "so sanctl does not wait on it; nothing was changed. Go ahead without the lock only if "
+                "nothing else is writing the configuration (--force).")
+
+
 def lock_path(root: str = "/") -> str:
     return os.path.join(root, LOCK_FILE)
 
 
-def _command(pid: int, proc: str) -> str:
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
+def _holder(pid: int, proc: str) -> Holder:
+    """pid, user and program name (``/proc/<pid>/comm``: never the command line)."""
+    base = os.path.join(proc, str(pid))
+    program = safe_io.read_optional(os.path.join(base, "comm")) or ""
     try:
-        with open(os.path.join(proc, str(pid), "cmdline"), "rb") as handle:
-            raw = handle.read(4096)
+        uid: int | None = os.stat(base).st_uid
     except OSError:
-        raw = b""
-    text = " ".join(" ".join(part.decode("utf-8", "replace").split()) for part in raw.split(b"\0") if part)
-    if not text:
+        uid = None
+    user = ""
+    if uid is not None:
         try:
-            with open(os.path.join(proc, str(pid), "comm"), encoding="utf-8", errors="replace") as handle:
-                text = f"[{handle.read().strip()}]"
-        except OSError:
-            text = ""
-    return text[:1000]
+            user = pwd.getpwuid(uid).pw_name
+        except KeyError:
+            user = str(uid)
+    return Holder(pid, _printable(user)[:64], _printable(program)[:64], uid)
 
 
 def _from_proc_locks(st: os.stat_result, proc: str) -> list[int]:
@@ -93,8 +131,7 @@ def _from_proc_locks(st: os.stat_result, proc: str) -> list[int]:
     want = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
     pids = []
     try:
-        with open(os.path.join(proc, "locks"), encoding="ascii", errors="replace") as handle:
-            lines = handle.readlines()
+        lines = safe_io.read_text(os.path.join(proc, "locks"), safe_io.TABLE_LIMIT).splitlines()
     except OSError:
         return []
     for line in lines:
@@ -103,9 +140,8 @@ def _from_proc_locks(st: os.stat_result, proc: str) -> list[int]:
         if len(parts) < 6 or parts[1] == "->":
             continue
         if parts[5] == want:
-            try:
-                pid = int(parts[4])
-            except ValueError:
+            pid = int_or_none(parts[4])
+            if pid is None:
                 continue
             if pid > 0 and pid not in pids:
                 pids.append(pid)
@@ -148,7 +184,7 @@ def holders(path: str, *, proc: str = "/proc") -> tuple[Holder, ...]:
     pids = [p for p in _from_proc_locks(st, proc) if p != me]
     if not pids:
         pids = _from_fds(path, st, proc, me)
-    return tuple(Holder(pid, _command(pid, proc)) for pid in pids)
+    return tuple(_holder(pid, proc) for pid in pids)
 
 
 def probe(root: str = "/") -> tuple[Holder, ...] | None:
@@ -178,11 +214,14 @@ def probe(root: str = "/") -> tuple[Holder, ...] | None:
 
 
 @contextlib.contextmanager
-def targetcli_lock(root: str = "/", *, timeout: float = DEFAULT_TIMEOUT, proc: str = "/proc") -> Iterator[str]:
+def targetcli_lock(root: str = "/", *, timeout: float = DEFAULT_TIMEOUT, proc: str = "/proc",
+                   force: bool = False) -> Iterator[str]:
     """Hold targetcli's lock for the ``with`` block; raise :class:`LockBusy` after ``timeout``.
 
     Non-blocking tries every 50 ms, so a lock released a moment later is
-    still taken, and a lock someone keeps is reported, not waited on.
+    still taken, and a lock someone keeps is reported, not waited on. A lock
+    held only by processes that are not root's raises :class:`LockHeldByUser`
+    at once — or, with ``force``, the block runs without the lock.
     """
     path = lock_path(root)
     directory = os.path.dirname(path)
@@ -198,6 +237,12 @@ def targetcli_lock(root: str = "/", *, timeout: float = DEFAULT_TIMEOUT, proc: s
             except OSError as exc:
                 if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
                     raise
+            found = holders(path, proc=proc)
+            if found and not any(h.root or h.uid is None for h in found):
+                if not force:
+                    raise LockHeldByUser(path, found, time.monotonic() - start)
+                yield path  # told to go ahead: the holder is no writer of root's
+                return
             waited = time.monotonic() - start
             if waited >= timeout:
                 raise LockBusy(path, holders(path, proc=proc), waited)

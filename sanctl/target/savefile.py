@@ -32,13 +32,18 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import io
 import json
 import os
 import re
+import stat
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from sanctl.bounded import OutsideDataError, load_json
 
 FILE_NAME = "saveconfig.json"
 REDHAT_DIR = "etc/target"
@@ -238,34 +243,113 @@ def max_backups(location: SaveLocation) -> int:
 # ---------------------------------------------------------------------------
 
 
-def load(path: str) -> dict[str, Any]:
-    """A saveconfig file (plain JSON or targetcli's gzipped backups) as a dictionary."""
+#: The largest saveconfig file (or inflated backup) read: 10,000 LUNs with two ACLs each are about 20 MB.
+MAX_FILE_BYTES = 64 << 20
+#: How deep a saveconfig file nests (rtslib-fb's is 7: targets > tpgs > node_acls > mapped_luns > …).
+MAX_DEPTH = 32
+
+#: The lists of objects a saveconfig file holds, and the identity keys of each (scalars only: they are
+#: matched and hashed), for every level: top level, then each kind's children.
+_SHAPE: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = {
+    "top": ((), (("storage_objects", "storage_object"), ("targets", "target"), ("fabric_modules", "fabric"))),
+    "storage_object": (("plugin", "name"), (("alua_tpgs", "alua_group"),)),
+    "alua_group": (("name",), ()),
+    "fabric": (("name",), ()),
+    "target": (("fabric", "wwn"), (("tpgs", "tpg"),)),
+    "tpg": (("tag",), (("luns", "lun"), ("portals", "portal"), ("node_acls", "acl"))),
+    "lun": (("index", "storage_object"), ()),
+    "portal": (("ip_address", "port"), ()),
+    "acl": (("node_wwn",), (("mapped_luns", "mapped_lun"),)),
+    "mapped_lun": (("index", "tpg_lun"), ()),
+}
+
+
+def check_shape(data: Any) -> None:
+    """Raise SaveFileError unless ``data`` has the shape of a saveconfig file.
+
+    What every reader of the file relies on: objects where objects belong,
+    lists where lists belong, and identity keys (names, WWNs, numbers) that
+    are scalars, so matching and hashing them cannot fail.
+    """
+    if not isinstance(data, dict):
+        raise SaveFileError("not a saveconfig file: the top level is not an object")
+    if not any(key in data for key in ("storage_objects", "targets", "fabric_modules")):
+        raise SaveFileError("not a saveconfig file: no storage_objects, targets or fabric_modules")
+    stack: list[tuple[str, Mapping, str]] = [("top", data, "")]
+    while stack:
+        kind, item, where = stack.pop()
+        keys, children = _SHAPE[kind]
+        for key in keys:
+            value = item.get(key)
+            if value is not None and not isinstance(value, (str, int, float)):
+                raise SaveFileError(f"not a saveconfig file: '{key}' of {where} is a {type(value).__name__}, "
+                                    "not a name or number")
+        of = f" of {where}" if where else ""
+        for name, child_kind in children:
+            items = item.get(name)
+            if items is None:
+                continue
+            if not isinstance(items, list):
+                raise SaveFileError(f"not a saveconfig file: '{name}'{of} is not a list")
+            for n, child in enumerate(items):
+                if not isinstance(child, dict):
+                    raise SaveFileError(f"not a saveconfig file: item {n} of '{name}'{of} is not an object")
+                stack.append((child_kind, child, f"{where} > {name}[{n}]" if where else f"{name}[{n}]"))
+
+
+def _inflate(raw: bytes, limit: int) -> bytes:
+    """A gzip file's content, no more than ``limit`` bytes of it (a small file can inflate to gigabytes)."""
+    with gzip.GzipFile(fileobj=io.BytesIO(raw)) as stream:
+        return stream.read(limit + 1)
+
+
+def load_saveconfig(path: str, *, limit: int = MAX_FILE_BYTES) -> dict[str, Any]:
+    """A saveconfig file (plain JSON or targetcli's gzipped backups) from outside, as a dictionary.
+
+    Everything about it is checked before anyone uses it: its size (and its
+    inflated size), its JSON (nesting depth included) and its shape
+    (:func:`check_shape`). Raises SaveFileError with ``<path>: <reason>``.
+    """
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
         raise SaveFileError(f"{path}: no such file") from None
     except OSError as exc:
         raise SaveFileError(f"{path}: cannot read it ({exc.strerror})") from None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise SaveFileError(f"{path}: not a saveconfig file: not a regular file")
+        if st.st_size > limit:
+            raise SaveFileError(f"{path}: not a saveconfig file: {st.st_size} bytes, more than the "
+                                f"{limit >> 20} MB a saveconfig file can be")
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            raw = handle.read(limit + 1)
+    except OSError as exc:
+        raise SaveFileError(f"{path}: cannot read it ({exc.strerror})") from None
+    finally:
+        os.close(fd)
     if raw[:2] == b"\x1f\x8b":
         try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
+            raw = _inflate(raw, limit)
+        except (OSError, EOFError, zlib.error) as exc:
             raise SaveFileError(f"{path}: a damaged gzip file ({exc})") from None
+    if len(raw) > limit:
+        raise SaveFileError(f"{path}: not a saveconfig file: more than the {limit >> 20} MB "
+                            "a saveconfig file can be")
     try:
-        data = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise SaveFileError(f"{path}: not text (not a saveconfig file)") from None
-    except json.JSONDecodeError as exc:
-        raise SaveFileError(f"{path}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    if not isinstance(data, dict):
-        raise SaveFileError(f"{path}: not a saveconfig file (the top level is not an object)")
-    for key in ("storage_objects", "targets", "fabric_modules"):
-        if key in data and not isinstance(data[key], list):
-            raise SaveFileError(f"{path}: not a saveconfig file ('{key}' is not a list)")
-    if not any(key in data for key in ("storage_objects", "targets", "fabric_modules")):
-        raise SaveFileError(f"{path}: not a saveconfig file (no storage_objects, targets or fabric_modules)")
+        data = load_json(raw, max_bytes=limit, max_depth=MAX_DEPTH)
+    except OutsideDataError as exc:
+        raise SaveFileError(f"{path}: not a saveconfig file: {exc}") from None
+    try:
+        check_shape(data)
+    except SaveFileError as exc:
+        raise SaveFileError(f"{path}: {exc}") from None
     return data
+
+
+#: The name callers have used all along.
+load = load_saveconfig
 
 
 def render(data: Mapping) -> bytes:
@@ -379,12 +463,13 @@ def _gzip(payload: bytes) -> bytes:
     return gzip.compress(payload, mtime=0)
 
 
-def _read_backup(path: str) -> bytes | None:
+def _read_backup(path: str, limit: int) -> bytes | None:
+    """A kept backup's content, no more than ``limit`` bytes of it (it is only compared)."""
     try:
         with open(path, "rb") as handle:
-            raw = handle.read()
-        return gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
-    except (OSError, EOFError):
+            raw = handle.read(limit + 1)
+        return _inflate(raw, limit) if raw[:2] == b"\x1f\x8b" else raw
+    except (OSError, EOFError, zlib.error):
         return None
 
 
@@ -393,8 +478,8 @@ def _content_key(raw: bytes | None) -> bytes | None:
     if raw is None:
         return None
     try:
-        return render(json.loads(raw.decode("utf-8")))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        return render(load_json(raw, max_bytes=MAX_FILE_BYTES, max_depth=MAX_DEPTH))
+    except (ValueError, TypeError):  # not JSON, too deep, an odd shape: compared as bytes
         return raw
 
 
@@ -411,7 +496,7 @@ def _keep_backup(location: SaveLocation, payload: bytes, prefix: str, existing: 
     _ensure_dir(location.backup_dir)
     key = _content_key(payload)
     compared = existing if against_all else existing[:1]
-    if any(_content_key(_read_backup(b.path)) == key for b in compared):
+    if any(_content_key(_read_backup(b.path, MAX_FILE_BYTES)) == key for b in compared):
         return None, ()
     name = _free_name(location.backup_dir, prefix, now, "-json.gz")
     path = os.path.join(location.backup_dir, name)

@@ -47,7 +47,7 @@ from sanctl.target import configfs as cf
 from sanctl.target import journal as J
 from sanctl.target import rebuild
 from sanctl.target.impact import find_acl, find_target, find_tpg, impact
-from sanctl.target.lock import DEFAULT_TIMEOUT, LockBusy, targetcli_lock
+from sanctl.target.lock import DEFAULT_TIMEOUT, LockBusy, LockHeldByUser, targetcli_lock
 
 # ---------------------------------------------------------------------------
 # Errors and refusals
@@ -70,6 +70,8 @@ class LockedError(WriteRefused):
     def __init__(self, busy: LockBusy) -> None:
         self.holders = busy.holders
         self.path = busy.path
+        #: Held by no process of root's: the operator may go ahead without it (``ignore_user_locks``).
+        self.by_user = isinstance(busy, LockHeldByUser)
         super().__init__(busy.message)
 
 
@@ -873,6 +875,8 @@ class Writer:
         self.root = root
         self.readonly_reason = readonly_reason
         self.lock_timeout = lock_timeout
+        #: Write even when targetcli's lock is held by a process that is not root's (--force, or confirmed).
+        self.ignore_user_locks = False
         self._lock_depth = 0
         #: One transaction at a time per writer (threads of this process wait their turn).
         self._mutex = threading.RLock()
@@ -900,7 +904,7 @@ class Writer:
                     self._lock_depth -= 1
                 return
             try:
-                lock = targetcli_lock(self.root, timeout=self.lock_timeout)
+                lock = targetcli_lock(self.root, timeout=self.lock_timeout, force=self.ignore_user_locks)
                 lock.__enter__()
             except LockBusy as busy:
                 raise LockedError(busy) from None

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
@@ -88,7 +89,10 @@ class SanctlApp(App[None]):
         if theme is None:
             theme = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
         elif theme not in self.available_themes:
-            raise UnknownThemeError(theme, sorted(self.available_themes))
+            if not any(problem.path.stem == theme for problem in self.theme_problems):
+                raise UnknownThemeError(theme, sorted(self.available_themes))
+            # the theme's file was skipped (its problem is shown at start): the default theme instead
+            theme = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
         self._take_theme(theme)
 
     def _take_theme(self, name: str) -> None:
@@ -119,6 +123,12 @@ class SanctlApp(App[None]):
             readonly=self.readonly,
             readonly_reason=self.readonly_reason,
         )
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None,
+               markup: bool = True) -> None:
+        """Every notification as text, never markup: they carry names, paths and messages from files,
+        the kernel and other processes (a ``[/]`` in one would end the app with a MarkupError)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def on_mount(self) -> None:
         for problem in self.theme_problems:

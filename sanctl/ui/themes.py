@@ -22,12 +22,15 @@ skipped, never a crash.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
+
+from sanctl import safe_io
 
 DEFAULT_THEME = "sanctl-dark"
 
@@ -78,10 +81,14 @@ def _color(path: Path, key: str, value: object) -> str:
     return value
 
 
+#: A theme file is a few dozen lines.
+_MAX_THEME_BYTES = 256 << 10
+
+
 def load_theme(path: Path) -> Theme:
     """One theme file; raises :class:`ThemeFileError` naming the file."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    try:  # a FIFO or /dev/zero in the themes directory cannot hold or flood the start
+        data = tomllib.loads(safe_io.read_bytes(str(path), _MAX_THEME_BYTES, follow=True).decode("utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ThemeFileError(f"{path.name}: cannot read ({exc})") from None
     except tomllib.TOMLDecodeError as exc:
@@ -106,19 +113,35 @@ def load_theme(path: Path) -> Theme:
     name = fields.get("name") or path.stem
     if not isinstance(name, str) or not name.strip():
         raise ThemeFileError(f"{path.name}: name must not be empty")
+    if not _VARIABLE_NAME.fullmatch(name):
+        raise ThemeFileError(f"{path.name}: name {name!r} must be letters, digits, '-' and '_' (it is a CSS class)")
     fields["name"] = name
     if "primary" not in fields:
         raise ThemeFileError(f"{path.name}: primary colour missing")
     return Theme(**fields)  # type: ignore[arg-type]
 
 
+#: A variable's name, and a value that is not a colour: plain words and numbers only. Variables go into
+#: the stylesheet as they are, so anything else ("[/]", "red; x: y") would break it when the theme is used.
+_VARIABLE_NAME = re.compile(r"[A-Za-z0-9_-]+")
+_PLAIN_VALUE = re.compile(r"[A-Za-z][A-Za-z0-9 _-]*|-?[0-9]+(\.[0-9]+)?(%|fr|w|h|vw|vh)?")
+
+
 def _variable(path: Path, key: str, value: object) -> str:
-    """Variables that look like colours must be colours; others pass as text."""
+    """Variables that look like colours must be colours; others must be plain words or numbers."""
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-        raise ThemeFileError(f"{path.name}: variable {key} must be a string or number, not {value!r}")
+        raise ThemeFileError(f"{path.name}: variable {key!r} must be a string or number, not {value!r}")
+    if not _VARIABLE_NAME.fullmatch(key):
+        raise ThemeFileError(f"{path.name}: {key!r} is not a variable name (letters, digits, '-' and '_')")
     text = str(value)
     if text.startswith("#") or text.startswith(("rgb", "hsl", "ansi_")):
         _color(path, f"variable {key}", text)
+    elif not _PLAIN_VALUE.fullmatch(text):
+        try:
+            Color.parse(text)
+        except ColorParseError:
+            raise ThemeFileError(f"{path.name}: variable {key} = {text!r} is neither a colour nor a plain "
+                                 "word or number") from None
     return text
 
 

@@ -58,7 +58,8 @@ def test_kmsg_records():
 
 def test_journal_json_with_a_byte_array_message():
     line = json.dumps({"MESSAGE": list(b"connection2:0 is operational after recovery (3 attempts)"),
-                       "SYSLOG_IDENTIFIER": "iscsid", "__REALTIME_TIMESTAMP": "1700000000500000"})
+                       "SYSLOG_IDENTIFIER": "iscsid", "_COMM": "iscsid", "_UID": "0",
+                       "__REALTIME_TIMESTAMP": "1700000000500000"})
     event = parse_journal_json(line)
     assert (event.kind, event.connection, event.detail, event.wall) == ("recovered", "2:0", "3 attempts", 1700000000.5)
     kernel = json.dumps({"MESSAGE": " session3: session recovery timed out after 120 secs", "_TRANSPORT": "kernel",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pwd
 
 import pytest
 
@@ -63,10 +64,11 @@ def test_nothing_to_remove_and_already_gone(demo):
 # ---------------------------------------------------------------------------
 
 
-def _fake_proc(tmp_path, lock, pid, cmdline: bytes, *, in_locks=True):
+def _fake_proc(tmp_path, lock, pid, cmdline: bytes, *, in_locks=True, comm: str = "targetcli"):
     proc = tmp_path / "proc"
     (proc / str(pid)).mkdir(parents=True)
     (proc / str(pid) / "cmdline").write_bytes(cmdline)
+    (proc / str(pid) / "comm").write_text(comm + "\n")
     st = os.stat(lock)
     dev = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
     lines = [f"1: FLOCK  ADVISORY  WRITE {pid} {dev} 0 EOF",
@@ -79,11 +81,13 @@ def _fake_proc(tmp_path, lock, pid, cmdline: bytes, *, in_locks=True):
 def test_the_holder_is_read_from_proc_locks_without_waiters(tmp_path):
     lock = tmp_path / "targetcli.lock"
     lock.write_text("")
-    proc = _fake_proc(tmp_path, lock, 999999, b"/usr/bin/python3\0/usr/bin/targetcli\0")
+    proc = _fake_proc(tmp_path, lock, 999999, b"/usr/bin/python3\0/usr/bin/targetcli\0password=s3cret\0")
     found = holders(str(lock), proc=proc)
-    assert found == (Holder(999999, "/usr/bin/python3 /usr/bin/targetcli"),)
+    me = pwd.getpwuid(os.getuid()).pw_name
+    assert found == (Holder(999999, me, "targetcli", os.getuid()),)
     message = LockBusy(str(lock), found, 2.0).message
-    assert "pid 999999 (/usr/bin/python3 /usr/bin/targetcli)" in message
+    assert f"pid 999999 (user {me}, program targetcli)" in message
+    assert "s3cret" not in message  # the program's name only: never its arguments
     assert "An idle targetcli shell holds it until it exits." in message
 
 
@@ -93,7 +97,8 @@ def test_the_holder_is_found_from_open_files_when_proc_locks_hides_it(tmp_path):
     proc = _fake_proc(tmp_path, lock, 123456, b"targetcli\0", in_locks=False)
     (tmp_path / "proc/123456/fd").mkdir()
     os.symlink(lock, tmp_path / "proc/123456/fd/3")
-    assert holders(str(lock), proc=proc) == (Holder(123456, "targetcli"),)
+    assert holders(str(lock), proc=proc) == (Holder(123456, pwd.getpwuid(os.getuid()).pw_name, "targetcli",
+                                                     os.getuid()),)
     assert "not visible from here" in LockBusy(str(lock), (), 2.0).message
 
 

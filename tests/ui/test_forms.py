@@ -587,7 +587,7 @@ async def test_the_lock_holder_is_named(make_app, demo_root):
         writer = app.screen_stack[0].writes.writer
 
         def locked(changes):
-            raise LockedError(LockBusy("/var/run/targetcli.lock", (Holder(4242, "/usr/bin/targetcli"),), 0.3))
+            raise LockedError(LockBusy("/var/run/targetcli.lock", (Holder(4242, "root", "targetcli", 0),), 0.3))
 
         writer.apply = locked
         await confirm(pilot)

@@ -255,8 +255,9 @@ class Writes:
 
     # --- s / D / R --------------------------------------------------------------
 
-    def save(self, *, force: bool = False) -> None:
-        """``s``: save; a save that would empty or halve the saved file asks first (then forces)."""
+    def save(self, *, force: bool = False, past_lock: bool = False) -> None:
+        """``s``: save for boot. A save that would empty or halve the saved file asks first (then
+        ``force``s); ``past_lock``: the operator confirmed writing past a lock no root process holds."""
         if self.refused():
             return
         writer = self.writer
@@ -264,16 +265,21 @@ class Writes:
         def work():
             from sanctl.target import savefile
 
-            return savefile.save(writer, force=force)
+            writer.ignore_user_locks = past_lock
+            try:
+                return savefile.save(writer, force=force)
+            finally:
+                writer.ignore_user_locks = False
 
         def done(result: Any) -> None:
             from sanctl.target.savefile import SaveFileError, SaveRefused
-            from sanctl.target.writer import WriteRefused
+            from sanctl.target.writer import LockedError, WriteRefused
 
             if isinstance(result, SaveRefused):
-                self._ask_force_save(result)
-                return
-            if isinstance(result, (SaveFileError, WriteRefused)):
+                self._ask_force_save(result, past_lock)
+            elif isinstance(result, LockedError) and result.by_user and not past_lock:
+                self._confirm_past_user_lock(result, lambda: self.save(force=force, past_lock=True))
+            elif isinstance(result, (SaveFileError, WriteRefused)):
                 self.app.notify(self.shown(str(result)), title="Not saved", severity="error", timeout=15)
             elif isinstance(result, Exception):
                 self._problem("Nothing was saved", result)
@@ -286,7 +292,7 @@ class Writes:
 
         self._thread(work, done, group="save")
 
-    def _ask_force_save(self, refused: Any) -> None:
+    def _ask_force_save(self, refused: Any, past_lock: bool) -> None:
         from sanctl.ui.screens.confirm import ConfirmScreen
 
         lines = [self.shown(refused.reason),
@@ -294,12 +300,30 @@ class Writes:
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.save(force=True)
+                self.save(force=True, past_lock=past_lock)
             else:
                 self.app.notify("Nothing was saved.", title="Not saved", timeout=6)
 
         self.app.push_screen(ConfirmScreen("Save over a fuller saved configuration?", lines,
                                            confirm="Save anyway"), answered)
+
+    def _confirm_past_user_lock(self, refused: Any, again: Any) -> None:
+        """targetcli's lock is held by a user's process: say who (as text), and go ahead only if confirmed."""
+        from sanctl.ui.screens.confirm import ConfirmScreen
+
+        lines = ["targetcli's lock is held by a process that is not root's",
+                 *(f"  {holder}" for holder in refused.holders),
+                 "",
+                 "Any user can take this lock (the file is readable by all), so sanctl does not wait on it.",
+                 "! Go ahead only if nothing else is changing the configuration now."]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                again()
+            else:
+                self.app.notify("Nothing was saved.", title="Not saved", timeout=6)
+
+        self.app.push_screen(ConfirmScreen("Lock held by another user", lines, confirm="Go ahead"), answered)
 
     def refresh_status(self, touched: Any = None) -> None:
         """Ask, in a worker, whether the running configuration is the saved one; the header says.

@@ -200,7 +200,10 @@ class SetupScreen(Screen[None]):
     # --- state ------------------------------------------------------------------
 
     def _restore(self) -> None:
-        state = load_state(self.state_path)
+        notes: list[str] = []
+        state = load_state(self.state_path, notes)
+        for note in notes:  # a damaged setup.json: said (as text, never markup), then a fresh start
+            self.notify(note, severity="warning", timeout=10, markup=False)
         if state is not None and state.started:
             self.answers = state.answers
             self.step = state.step
