@@ -241,6 +241,9 @@ def sessions_text(frame: LiveFrame) -> str:
 
 def _session_lines(session: TargetSession, frame: LiveFrame) -> list[str]:
     info = session.info
+    tpg = next((t for target in frame.layout if target.iqn == session.target for t in target.tpgs
+                if t.tag == session.tpg), None)
+    offload = tpg.offload_portal if tpg is not None else False  # the kernel says "SCTP" for iSER
     if info is None:
         rate = _rate_text(frame.rates.get(session.key))
         return [f"  {session.initiator}  dynamic (demo mode)" + (f"  [{rate}, the TPG's LUNs]" if rate else "")]
@@ -249,7 +252,8 @@ def _session_lines(session: TargetSession, frame: LiveFrame) -> list[str]:
              f"isid {info.isid}  {info.session_type}"]
     for c in info.connections:
         port = local_port(frame.initiator, session, c.address)
-        lines.append(f"    cid {c.cid}  {c.address}{':' + str(port) if port else ''}  {c.state}  {c.transport}")
+        lines.append(f"    cid {c.cid}  {c.address}{':' + str(port) if port else ''}  {c.state}  "
+                     f"{transport_label(c.transport, offload)}")
     s = session.stats
     if s is not None and not s.empty:
         lines.append(f"    counters: {s.cmd_pdus} cmd PDUs, {fmt.size(s.txdata_octs)} read, {fmt.size(s.rxdata_octs)} "
