@@ -597,6 +597,32 @@ def boot_service_disabled(config: SanConfig, live: LiveSnapshot | None, facts: H
         fix=f"systemctl enable {state.unit}")]
 
 
+def dbroot_folders_missing(config: SanConfig, live: LiveSnapshot | None, facts: HostFacts) -> list[Finding]:
+    """``<dbroot>/pr`` missing: persistent reservations with APTPL cannot persist — warning
+    (``alua`` alone: information)."""
+    if facts.dbroot is None or not facts.dbroot_missing or not config.storage_objects:
+        return []
+    dbroot = facts.dbroot.rstrip("/") or "/"
+    fix = (f"mkdir -p {' '.join(f'{dbroot}/{sub}' for sub in facts.dbroot_missing)} "
+           "(sanctl's next change to the target creates them too).")
+    if "pr" in facts.dbroot_missing:
+        return [Finding(
+            rule="dbroot_folders_missing", severity=WARNING,
+            title=f"{dbroot}/pr is missing: persistent reservations with APTPL cannot persist",
+            why=(f"The kernel keeps each LUN's reservations registered with APTPL (persist through power loss) in "
+                 f"{dbroot}/pr/aptpl_<wwn> and never creates that folder: such a PERSISTENT RESERVE OUT fails, so "
+                 "clusters that fence with SCSI reservations (Windows failover clustering, pacemaker's fence_scsi) "
+                 "cannot register, and libiscsi's conformance tests of persistent reservations fail.",)
+            + ((f"{dbroot}/alua is missing too: ALUA state changes are not kept.",)
+               if "alua" in facts.dbroot_missing else ()),
+            fix=fix)]
+    return [Finding(
+        rule="dbroot_folders_missing", severity=INFO,
+        title=f"{dbroot}/alua is missing: ALUA state changes are not kept",
+        why=(f"The kernel writes ALUA metadata under {dbroot}/alua and does not create the folder.",),
+        fix=fix)]
+
+
 # ---------------------------------------------------------------------------
 # 7. CHAP on one side only
 # ---------------------------------------------------------------------------
@@ -949,6 +975,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("login_failures", login_failures),
     ("unsaved_configuration", unsaved_configuration),
     ("boot_service_disabled", boot_service_disabled),
+    ("dbroot_folders_missing", dbroot_folders_missing),
     ("open_portal_without_auth", open_portal_without_auth),
     ("chap_one_side", chap_one_side),
     ("shared_lun", shared_luns),

@@ -603,3 +603,35 @@ def test_objects_of_every_finding_are_in_the_tree(tree, request):
     config = config_of(root)
     for finding in R.evaluate(config, None, facts(config)).findings:
         assert_findable(config, finding)
+
+
+# ---------------------------------------------------------------------------
+# the kernel's dbroot folders
+# ---------------------------------------------------------------------------
+
+
+def test_missing_pr_folder_is_reported_with_its_consequence(demo):
+    """Stock Debian: dbroot /etc/rtslib-fb-target exists, pr/ does not — APTPL reservations fail."""
+    from sanctl.doctor import facts as F
+
+    cfs = demo / "sys/kernel/config/target"
+    (cfs / "dbroot").write_text("/etc/rtslib-fb-target\n")
+    (demo / "etc/rtslib-fb-target").mkdir(parents=True, exist_ok=True)
+    config = config_of(demo)
+    found = F.gather(config, mode="real", iscsiadm=None, save_status=None, target_service_state=None,
+                     addresses=frozenset())
+    assert found.dbroot == "/etc/rtslib-fb-target" and found.dbroot_missing == ("pr", "alua")
+    (finding,) = R.dbroot_folders_missing(config, None, found)
+    assert finding.severity == WARNING
+    assert finding.title == "/etc/rtslib-fb-target/pr is missing: persistent reservations with APTPL cannot persist"
+    assert "APTPL" in finding.why[0] and "alua" in finding.why[1]
+    assert finding.fix.startswith("mkdir -p /etc/rtslib-fb-target/pr /etc/rtslib-fb-target/alua")
+    (demo / "etc/rtslib-fb-target/pr").mkdir()
+    found = F.gather(config, mode="real", iscsiadm=None, save_status=None, target_service_state=None,
+                     addresses=frozenset())
+    (finding,) = R.dbroot_folders_missing(config, None, found)
+    assert finding.severity == INFO and "alua" in finding.title
+    (demo / "etc/rtslib-fb-target/alua").mkdir()
+    found = F.gather(config, mode="real", iscsiadm=None, save_status=None, target_service_state=None,
+                     addresses=frozenset())
+    assert R.dbroot_folders_missing(config, None, found) == []
