@@ -187,14 +187,22 @@ class RtslibWriter(Writer):
         kwargs: dict[str, Any] = {"dev": c.dev, "wwn": c.wwn, "readonly": c.readonly}
         if not c.exclusive:
             kwargs["exclusive"] = False
-        self._rtslib.BlockStorageObject(c.name, **kwargs)
+        self._model_alias(self._rtslib.BlockStorageObject(c.name, **kwargs))
 
     def _CreateFileio(self, c: C.CreateFileio) -> None:
-        self._rtslib.FileIOStorageObject(c.name, dev=c.file, size=c.size, wwn=c.wwn,
-                                         write_back=c.write_back, aio=c.aio)
+        self._model_alias(self._rtslib.FileIOStorageObject(c.name, dev=c.file, size=c.size, wwn=c.wwn,
+                                                           write_back=c.write_back, aio=c.aio))
 
     def _CreateRamdisk(self, c: C.CreateRamdisk) -> None:
-        self._rtslib.RDMCPStorageObject(c.name, size=c.size, wwn=c.wwn, nullio=c.nullio)
+        self._model_alias(self._rtslib.RDMCPStorageObject(c.name, size=c.size, wwn=c.wwn, nullio=c.nullio))
+
+    def _model_alias(self, so) -> None:
+        """targetcli's default for block, fileio and ramdisk (``export_backstore_name_as_model``): the
+        backstore's name is the SCSI product id, which multipath and Windows match on."""
+        try:
+            so.set_attribute("emulate_model_alias", 1)
+        except self._rtslib.RTSLibError:
+            pass  # a kernel without the attribute: the product id stays the plugin's, as with targetcli
 
     def _CreatePscsi(self, c: C.CreatePscsi) -> None:
         self._rtslib.PSCSIStorageObject(c.name, dev=c.dev)
