@@ -28,6 +28,7 @@ from sanctl.doctor import paths
 from sanctl.doctor.facts import HostFacts, normal_address
 from sanctl.doctor.findings import ERROR, INFO, WARNING, Finding, Report
 from sanctl.doctor.observe import AclKey, LiveSnapshot
+from sanctl.live.fail_time import failure_wall
 from sanctl.model import Auth, SanConfig, Target, Tpg
 from sanctl.summary import human_size
 
@@ -858,8 +859,9 @@ def login_failures(config: SanConfig, live: LiveSnapshot | None, facts: HostFact
     for wwn, stats in sorted(frame.target_stats.items()):
         before = live.baseline.get(wwn) if live.baseline is not None else None
         last_ago = None
-        if stats.last_fail_time and frame.boot_wall is not None:
-            last_ago = max(0.0, frame.wall - (frame.boot_wall + stats.last_fail_time / 100))
+        failed_at = failure_wall(stats.last_fail_time, frame)
+        if failed_at is not None:
+            last_ago = max(0.0, frame.wall - failed_at)
         last_type = login_fail_type(stats.last_fail_type)
         local = _find_tpg(config, wwn)
         objects = (paths.target(local[0]),) if local else ()

@@ -35,6 +35,7 @@ from sanctl.initiator.sysfs import InitiatorLive, read_initiator
 from sanctl.iscsi_errors import login_fail_type
 from sanctl.kernel_log import boot_wall_time
 from sanctl.live.events import EventLog, Incident
+from sanctl.live.fail_time import kernel_hz, seconds_since_boot
 from sanctl.live.flap import Finding, SessionChanges, connection_flaps, shared_name_findings
 from sanctl.live.history import History
 from sanctl.live.rates import UNKNOWN, Rate, RateTracker
@@ -106,6 +107,10 @@ class LiveFrame:
     recoveries: Mapping[str, str] = field(default_factory=_empty)
     problems: tuple[str, ...] = ()
     boot_wall: float | None = None
+    #: The kernel's HZ (how ``last_fail_time`` is counted); None: unknown.
+    hz: int | None = None
+    #: A simulated kernel (the demo): ``last_fail_time`` is plain hundredths of a second.
+    simulated: bool = False
     items_read: int = 0
 
 
@@ -139,6 +144,8 @@ class Sampler:
         self.backfill = backfill
         self.problems = list(problems)
         self.boot_wall = boot_wall_time(root)
+        self.simulated = os.path.abspath(root) != "/"
+        self.hz = None if self.simulated else kernel_hz(root)
         self._hot_rows: frozenset = frozenset()
         self._hot_items: frozenset = frozenset()
         self._seq = 0
@@ -364,7 +371,9 @@ class Sampler:
         kind = login_fail_type(stats.last_fail_type)
         when = wall
         if stats.last_fail_time and self.boot_wall is not None:
-            when = min(wall, self.boot_wall + stats.last_fail_time / 100)
+            seconds = seconds_since_boot(stats.last_fail_time, self.hz, wall - self.boot_wall, plain=self.simulated)
+            if seconds is not None:
+                when = min(wall, self.boot_wall + seconds)
         who = stats.fail_intr_name or "an initiator"
         where = f" from {stats.fail_intr_addr}" if stats.fail_intr_addr else ""
         count = f"{fails - before} more" if before is not None else f"{fails} since the module was loaded"
@@ -499,7 +508,8 @@ class Sampler:
             idle_acls=MappingProxyType(dict(self._idle)), initiator=initiator,
             incidents=incidents, incidents_version=version, findings=findings,
             by_connection=by_connection, by_target=by_target, histories=MappingProxyType(histories),
-            recoveries=recoveries, problems=tuple(self.problems), boot_wall=self.boot_wall, items_read=read)
+            recoveries=recoveries, problems=tuple(self.problems), boot_wall=self.boot_wall, hz=self.hz,
+            simulated=self.simulated, items_read=read)
 
     def close(self) -> None:
         for source in self.sources:

@@ -14,6 +14,7 @@ import pytest
 from sanctl.doctor import rules as R
 from sanctl.doctor.findings import ERROR, INFO, WARNING
 from sanctl.doctor.observe import LoginCounters, SeenSession, SessionTrail
+from sanctl.live.fail_time import _shown
 from sanctl.model import Auth, SanConfig, Secret
 from sanctl.target import changes as C
 from sanctl.target.live import TargetStats
@@ -508,13 +509,13 @@ class TestLoginFailures:
     BOOT = T0 - 4000.0
 
     def _live(self, stats, *, baseline=None, baseline_wall=None):
-        return snapshot(frame(target_stats={RAC: stats}, boot_wall=self.BOOT), baseline=baseline,
+        return snapshot(frame(target_stats={RAC: stats}, boot_wall=self.BOOT, hz=250), baseline=baseline,
                         baseline_wall=baseline_wall)
 
     def test_no_acl_versus_wrong_chap(self, demo):
         config = config_of(demo)
         stats = _stats(authorize_fails=5, authenticate_fails=2, login_fails=7, last_fail_type=4,
-                       last_fail_time=int((T0 - 120 - self.BOOT) * 100),
+                       last_fail_time=_shown(int((T0 - 120 - self.BOOT) * 250), 250),
                        fail_intr_name="iqn.1991-05.com.microsoft:fileserver", fail_intr_addr="192.168.50.30")
         found = R.login_failures(config, self._live(stats), facts(config))
         assert [f.title for f in found] == [
@@ -527,7 +528,7 @@ class TestLoginFailures:
     def test_since_the_last_look(self, demo):
         config = config_of(demo)
         stats = _stats(authorize_fails=9, authenticate_fails=2, login_fails=11, last_fail_type=4,
-                       last_fail_time=int((T0 - 30 - self.BOOT) * 100))
+                       last_fail_time=_shown(int((T0 - 30 - self.BOOT) * 250), 250))
         before = MappingProxyType({RAC: LoginCounters(authorize=6, authenticate=2, total=8)})
         found = R.login_failures(config, self._live(stats, baseline=before, baseline_wall=T0 - 300), facts(config))
         assert [f.title for f in found] == [
