@@ -651,6 +651,11 @@ def _record_chap(record) -> tuple[bool, str, bool, bool]:
     return on, user, user_in, secret_in
 
 
+def _record_initiator(record) -> str:
+    """The initiator name a node record logs in with when its iface has its own (``iface.initiatorname``)."""
+    return record.text("iface.initiatorname")
+
+
 def chap_one_side(config: SanConfig, live: LiveSnapshot | None, facts: HostFacts) -> list[Finding]:
     """CHAP set on one side only: half-set credentials on the target or in a node record, a TPG that
     requires CHAP with an ACL that has none, and — when this host is both target and initiator — the
@@ -706,17 +711,28 @@ def chap_one_side(config: SanConfig, live: LiveSnapshot | None, facts: HostFacts
                      "secret for the target, and one-way CHAP first): its login fails.",),
                 fix="Set node.session.auth.username_in and password_in together, with one-way CHAP on — or clear "
                     "both (the Connect panel, 5).", panel="connect"))
-    name = facts.initiator_name
-    if name and facts.node_records is not None:
+    default_name = facts.initiator_name
+    if facts.node_records is not None:
+        seen: set[tuple] = set()
         for target, tpg in _tpgs(config, "iscsi"):
-            acl = next((a for a in tpg.acls if a.node_wwn == name), None)
-            auth = by_path.get(acl.path) if acl is not None else None
-            if acl is None or auth is None or not tpg.enabled:
+            if not tpg.enabled:
                 continue
-            mine = [r for r in records if r.target == target.wwn]
             requires = tpg.attributes.value("authentication") == "1"
-            for record in mine:
+            for record in records:
+                if record.target != target.wwn:
+                    continue
+                # A record through an iface with its own initiator name logs in as that name: its ACL is
+                # that name's. Records of one target through several ifaces are one client, said once.
+                name = _record_initiator(record) or default_name
+                acl = next((a for a in tpg.acls if a.node_wwn == name), None) if name else None
+                auth = by_path.get(acl.path) if acl is not None else None
+                if acl is None or auth is None:
+                    continue
                 on, user, user_in, secret_in = _record_chap(record)
+                client = (target.wwn, tpg.tag, name, record.portal, on, user, user_in, secret_in)
+                if client in seen:
+                    continue
+                seen.add(client)
                 path = paths.acl(target, tpg, acl)
                 fix = (f"Put the ACL's CHAP user and secret in this host's node record: iscsiadm -m node -T {target.wwn} "
                        f"-p {record.portal} -o update -n node.session.auth.authmethod -v CHAP, then "

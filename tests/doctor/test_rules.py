@@ -438,6 +438,32 @@ class TestChap:
                                                       node_records=_records(other)))
         assert found.title == f"CHAP user names differ: {WEB}"
 
+    def test_one_target_through_two_ifaces_is_one_client(self, demo, writer):
+        """iscsiadm records of WEB through iface0 and iface1, each iface logging in as web02 (its own
+        initiator name, its own ACL and CHAP user): no "sends 'web02'", no "mutual CHAP on the target only"."""
+        web02 = "iqn.2024-01.com.example:web02"
+        apply(writer, C.CreateAcl(WEB, 1, web02), C.SetAclAuth(WEB, 1, web02, C.Chap("web02", "web02-secret-12")))
+        config = config_of(demo)
+        auth = self._auth(demo)
+
+        def through(iface: str, initiator: str, **chap: str) -> dict[str, str]:
+            record = _record(WEB, **chap)
+            record.update({"iface.iscsi_ifacename": iface, "iface.initiatorname": initiator or "<empty>",
+                           "iface.net_ifacename": f"eth{iface[-1]}" if iface != "default" else "<empty>"})
+            return record
+
+        web02_chap = {"authmethod": "CHAP", "username": "web02", "password": "********"}
+        web01_chap = {"authmethod": "CHAP", "username": "web01", "password": "********",
+                      "username_in": "web-target", "password_in": "********"}
+        records = _records(through("default", "", **web01_chap), through("iface0", web02, **web02_chap),
+                           through("iface1", web02, **web02_chap))
+        assert R.chap_one_side(config, None, facts(config, auth=auth, initiator_name=WEB01, node_records=records)) == []
+        # a real problem through both ifaces is said once, naming the iface's own initiator
+        wrong = {**web02_chap, "username": "someone"}
+        records = _records(through("iface0", web02, **wrong), through("iface1", web02, **wrong))
+        [found] = R.chap_one_side(config, None, facts(config, auth=auth, initiator_name=WEB01, node_records=records))
+        assert found.title == f"CHAP user names differ: {WEB}" and "'web02'" in found.why[0]
+
     def test_mutual_half_set_in_a_node_record(self, demo):
         config = config_of(demo)
         record = _record(RAC, authmethod="CHAP", username="u", password="********", username_in="t")
