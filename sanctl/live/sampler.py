@@ -363,7 +363,7 @@ class Sampler:
         return history
 
     def _watch_login_failures(self, target: str, stats: TargetStats, wall: float) -> None:
-        fails = stats.login_fails or 0
+        fails = refused_logins(stats)
         before = self._login_fails.get(target)
         self._login_fails[target] = fails
         if fails == 0 or (before is not None and fails <= before):
@@ -517,6 +517,22 @@ class Sampler:
                 source.close()
             except OSError:
                 pass
+
+
+def refused_logins(stats: TargetStats) -> int:
+    """How many logins LIO refused: one per attempt.
+
+    ``login_fails`` is the sum of LIO's failure classes, and a refused login
+    steps two of them — ``negotiate_fails`` always, plus ``authorize_fails``
+    (no ACL) or ``authenticate_fails`` (CHAP) when that was the cause — so it
+    counts most attempts twice. ``negotiate_fails`` steps once per attempt;
+    a kernel that counts otherwise gets the larger of it and the other classes.
+    """
+    negotiate = stats.negotiate_fails or 0
+    others = (stats.authorize_fails or 0) + (stats.authenticate_fails or 0) + (stats.other_fails or 0)
+    if not negotiate:
+        return stats.login_fails or 0
+    return max(negotiate, others)
 
 
 def _sum(rates: Iterable[Rate]) -> Rate:
