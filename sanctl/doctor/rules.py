@@ -127,7 +127,8 @@ def shared_names(config: SanConfig, live: LiveSnapshot | None, facts: HostFacts)
     1. the sampler's own detector (:func:`sanctl.live.flap.shared_name_findings`):
        the ACL's session replaced three times or more within five minutes;
     2. the doctor's looks: the session replaced from one address by another
-       and back (two switches) — a few seconds of watching while it flaps;
+       and back (two switches), or once while this host's connection to that
+       target fails with 1020 — a few seconds of watching while it flaps;
     3. one look, when both sides are this host: this host's initiator is
        logged in (or recovering) under the name while the target's ACL holds
        a session from an address this host does not have.
@@ -140,8 +141,9 @@ def shared_names(config: SanConfig, live: LiveSnapshot | None, facts: HostFacts)
         if finding.kind == "shared_initiator_name" and finding.target and finding.initiator:
             key = (finding.target, finding.tpg or 0, finding.initiator)
             out[key] = SharedName(key, finding.addresses, finding.lines, finding.active, finding.title)
+    failing = {f.target for f in frame.findings if f.kind == "connection_flap" and 1020 in f.codes and f.active}
     for key, trail in sorted(live.trails.items()):
-        if key in out or len(trail.addresses) < 2 or trail.switches < 2:
+        if key in out or len(trail.addresses) < 2 or trail.switches < (1 if key[0] in failing else 2):
             continue
         lines = (f"While sanctl watched, LIO replaced the session of {key[2]} on {key[0]} (TPG {key[1]}) "
                  f"{trail.replaced} times; it came from {' and '.join(trail.addresses)} in turn.",)

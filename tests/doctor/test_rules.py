@@ -93,6 +93,20 @@ class TestSharedInitiatorName:
                              last=SeenSession("192.168.50.99", 9, 5))
         assert R.shared_initiator_name(config, snapshot(trails={(RAC, 1, CLIENT): trail}), facts(config)) == []
 
+    def test_one_move_while_this_host_gets_1020_is_enough(self, demo):
+        """While this host's connection to the target fails with 1020, one replacement from another
+        address names the shared name at once."""
+        from sanctl.live.flap import Finding
+
+        config = config_of(demo)
+        trail = SessionTrail(("192.168.50.10", "192.168.50.99"), replaced=1, switches=1,
+                             last=SeenSession("192.168.50.99", 9, 5))
+        flap = Finding(kind="connection_flap", key=("flap", "1:0"), title="", lines=(), fix="", count=3,
+                       first=T0 - 20, last=T0 - 2, active=True, connection="1:0", target=RAC, codes=(1020,))
+        found = R.shared_initiator_name(config, snapshot(frame(findings=(flap,)), trails={(RAC, 1, CLIENT): trail}),
+                                        facts(config))
+        assert [(f.rule, f.severity) for f in found] == [("shared_initiator_name", ERROR)]
+
     def test_one_look_when_both_sides_are_this_host(self, demo):
         """This host is logged in as the client while the ACL's session is another address's."""
         config = config_of(demo)
