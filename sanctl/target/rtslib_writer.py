@@ -109,17 +109,24 @@ def ensure_dbroot_dirs(dbroot: str, root: str = "/") -> list[str]:
 
 
 def rtsroot(root: str = "/"):
-    """``rtslib.RTSRoot()`` that keeps the kernel's dbroot (see :func:`chosen_dbroot`)."""
+    """``rtslib.RTSRoot()`` that keeps the kernel's dbroot (see :func:`chosen_dbroot`).
+
+    rtslib-fb makes its own ``RTSRoot()`` inside storage-object calls (the
+    APTPL file of a new backstore, a delete), so the preference is the
+    class's own: set on ``rtslib.root.RTSRoot`` for this process, which
+    writes to this kernel only.
+    """
     import rtslib
+    import rtslib.root
 
     dbroot = chosen_dbroot(root)
     if kernel_dbroot(root) != dbroot:
         os.makedirs(os.path.join(root, dbroot.lstrip("/")), mode=0o755, exist_ok=True)
-    cls = type("RTSRoot", (rtslib.RTSRoot,), {"_preferred_dbroot": dbroot})
+    rtslib.root.RTSRoot._preferred_dbroot = dbroot
     with warnings.catch_warnings():
         # A kernel with fabric modules loaded keeps its dbroot; rtslib-fb warns on stderr (the screen).
         warnings.simplefilter("ignore")
-        rts = cls()
+        rts = rtslib.root.RTSRoot()
     ensure_dbroot_dirs(rts.dbroot, root)
     return rts
 
@@ -257,10 +264,13 @@ class RtslibWriter(Writer):
 
     @staticmethod
     def _set_chap(obj, chap: C.Chap, prefix: str = "chap_") -> None:
-        setattr(obj, prefix + "userid", chap.userid)
-        setattr(obj, prefix + "password", chap.password)
-        setattr(obj, prefix + "mutual_userid", chap.mutual_userid)
-        setattr(obj, prefix + "mutual_password", chap.mutual_password)
+        for name, value in (("userid", chap.userid), ("password", chap.password),
+                            ("mutual_userid", chap.mutual_userid), ("mutual_password", chap.mutual_password)):
+            if not value and getattr(obj, prefix + name) in ("", "NULL", None):
+                # Leave an unset credential unset: rtslib-fb writes "NULL" for "", where targetcli
+                # (and the kernel's own default) leave the file empty.
+                continue
+            setattr(obj, prefix + name, value)
 
     def _SetTpgAuth(self, c: C.SetTpgAuth) -> None:
         self._set_chap(self._tpg(c), c.chap)
