@@ -58,6 +58,22 @@ def _iscsid() -> list[str]:
         return []
 
 
+def _bare_attempt(target: str) -> dict:
+    """One login, once (tests/kernel/rogue_login.py): iscsid retries a refused login it thinks the target may
+    accept later (TPG disabled, unknown target) eight times, which the tier's time cannot afford."""
+    import ktools
+    import rogue_login
+
+    seen = len(_dmesg())
+    try:
+        rogue_login.login(target, ktools.initiator_name(), "00023d000009", source="127.0.0.1").close()
+        refused = ""
+    except (OSError, ConnectionError) as exc:
+        refused = str(exc)
+    lines = ktools.wait_for(lambda: _dmesg()[seen:] or None, "kernel lines for the refused login", 15)
+    return {"rc": None, "iscsiadm": refused, "dmesg": lines, "iscsid": []}
+
+
 def _attempt(target: str) -> dict:
     import ktools
 
@@ -130,8 +146,11 @@ def test_each_refused_login_is_named_by_its_cause_once(lab, tmp_path):
         ktools.logout_all()
         _setup(lab, writer, **setup)
         before = _stats()
-        _node(target, **node)
-        found = _attempt(target)
+        if cause in ("tpg_disabled", "unknown_target"):
+            found = _bare_attempt(target)
+        else:
+            _node(target, **node)
+            found = _attempt(target)
         found["stats_before"], found["stats_after"] = before, _stats()
         captured[cause] = found
     if RESULTS.is_dir():
@@ -142,7 +161,11 @@ def test_each_refused_login_is_named_by_its_cause_once(lab, tmp_path):
     for cause, found in captured.items():
         verdicts = classify(found["dmesg"] + found["iscsid"], found["stats_before"], found["stats_after"])
         tries = sum("iSCSI Login negotiation failed." in line for line in found["dmesg"])
-        if not tries or [v.cause for v in verdicts] != [cause] * tries:
+        causes = [v.cause for v in verdicts]
+        # iscsid may try the mutual-CHAP login twice; only the attempt it explains is that cause
+        expected = causes == [cause] * tries or (cause == "mutual_secret_wrong" and len(causes) == tries
+                                                 and cause in causes and set(causes) <= {cause, "negotiation_failed"})
+        if not tries or not expected:
             wrong[cause] = ([v.cause for v in verdicts], found["dmesg"], found["iscsid"], found["iscsiadm"])
     assert not wrong, json.dumps(wrong, indent=1)
     os.sync()
