@@ -122,6 +122,9 @@ _RULES: tuple[_Rule, ...] = (
                      "detail": m.group(6).strip()}),
     _rule("login_auth_failed", "iscsid", r"Login failed to authenticate with target (\S+)",
           lambda m: {"target": m.group(1)}),
+    # the initiator checked the target's answer to its challenge (mutual CHAP) and it was wrong
+    _rule("login_mutual_failed", "iscsid", r"received incorrect CHAP response from target (\S+)",
+          lambda m: {"target": m.group(1)}),
     _rule("bind_failed", "iscsid", r"can't bind conn (\d+):(\d+) to session (\d+)",
           lambda m: {**_conn(m)}),
     # --- target (LIO)
@@ -130,8 +133,10 @@ _RULES: tuple[_Rule, ...] = (
           lambda m: {"initiator": m.group(1), "tpgt": parse_int(m.group(2))}),
     _rule("target_negotiation_failed", "kernel", r"iSCSI Login negotiation failed", lambda m: {}),
     _rule("target_auth_required", "kernel",
-          r"(?:has not been successfully authenticated, and the Target is enforcing|CHAP user or password not set)",
-          lambda m: {}),
+          r"has not been successfully authenticated, and the Target is enforcing", lambda m: {}),
+    _rule("target_chap_not_set", "kernel", r"CHAP user or password not set for Initiator ACL", lambda m: {}),
+    _rule("target_chap_user_mismatch", "kernel", r"CHAP_N values do not match", lambda m: {}),
+    _rule("target_security_failed", "kernel", r"^\s*Security negotiation failed", lambda m: {}),
     _rule("target_no_tpg", "kernel", r"Unable to locate Target Portal Group on (\S+)",
           lambda m: {"target": m.group(1)}),
     _rule("target_not_found", "kernel", r"Unable to locate Target IQN: (\S+) in Storage Node",
@@ -158,7 +163,8 @@ _RULES: tuple[_Rule, ...] = (
 
 #: Cheap substring pre-filter: a line without any of these is not an iSCSI event.
 _HINTS = ("connection", "Connection", "session", "iSCSI", "Initiator", "Target", "NOPIN", "DataOut",
-          "Time2Retain", "NON_EXISTENT_LUN", "WRITE_PROTECTED", "ABORT_TASK", "Login", "conn ")
+          "Time2Retain", "NON_EXISTENT_LUN", "WRITE_PROTECTED", "ABORT_TASK", "Login", "conn ", "CHAP",
+          "Security negotiation")
 
 
 def _portal(address: str, port: str) -> str:

@@ -110,6 +110,10 @@ class HostFacts:
     #: CHAP settings by configfs path (relative to the target directory) of an ACL,
     #: a TPG, or ``iscsi/discovery_auth``.
     auth: Mapping[str, Auth] = field(default_factory=_empty)
+    #: The kernel's dbroot (configfs ``dbroot``); None: unknown (no LIO, the demo, a captured tree).
+    dbroot: str | None = None
+    #: Its subfolders the kernel writes to but that do not exist (``pr``, ``alua``).
+    dbroot_missing: tuple[str, ...] = ()
     not_checked: tuple[str, ...] = ()
     #: A multi-step change sanctl was killed in the middle of (:class:`sanctl.target.journal.Unfinished`),
     #: or why its journal cannot be read (text); None: there is none (or not looked).
@@ -321,6 +325,17 @@ def initiator_name(root: str, mode: str) -> str | None:
 _UNSET: Any = object()
 
 
+def dbroot_folders(root: str) -> tuple[str | None, tuple[str, ...]]:
+    """``(dbroot, missing subfolders)``: where the kernel keeps APTPL reservations and ALUA state."""
+    from sanctl.target.rtslib_writer import DBROOT_SUBDIRS, kernel_dbroot
+
+    dbroot = kernel_dbroot(root)
+    if dbroot is None:
+        return None, ()
+    base = os.path.join(root, dbroot.lstrip("/"))
+    return dbroot, tuple(sub for sub in DBROOT_SUBDIRS if not os.path.isdir(os.path.join(base, sub)))
+
+
 def gather(config: SanConfig, *, mode: str, iscsiadm: Iscsiadm | None | Any = _UNSET,
            save_status: SaveStatus | None | Any = _UNSET, target_service_state: UnitState | None | Any = _UNSET,
            addresses: frozenset[str] | None | Any = _UNSET) -> HostFacts:
@@ -392,10 +407,12 @@ def gather(config: SanConfig, *, mode: str, iscsiadm: Iscsiadm | None | Any = _U
                          (" for a captured tree" if mode == "captured" else ""))
     auth = attempt("CHAP settings", lambda: chap_settings(config)) or _empty()
     unfinished = None if mode == "captured" else unfinished_change(root)
+    found_dbroot = attempt("the kernel's dbroot", lambda: dbroot_folders(root)) if mode == "real" else None
+    dbroot, dbroot_missing = found_dbroot or (None, ())
     return HostFacts(
         root=root, mode=mode, addresses=addresses, target_service=target_service_state, save_status=save_status,
         initiator_name=name, node_records=records, node_db=problem, devices=devices, files=files, auth=auth,
-        not_checked=tuple(notes), unfinished=unfinished,
+        dbroot=dbroot, dbroot_missing=dbroot_missing, not_checked=tuple(notes), unfinished=unfinished,
     )
 
 

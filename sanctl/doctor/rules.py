@@ -28,6 +28,7 @@ from sanctl.doctor import paths
 from sanctl.doctor.facts import HostFacts, normal_address
 from sanctl.doctor.findings import ERROR, INFO, WARNING, Finding, Report
 from sanctl.doctor.observe import AclKey, LiveSnapshot
+from sanctl.live.fail_time import failure_wall
 from sanctl.model import Auth, SanConfig, Target, Tpg
 from sanctl.summary import human_size
 
@@ -126,7 +127,8 @@ def shared_names(config: SanConfig, live: LiveSnapshot | None, facts: HostFacts)
     1. the sampler's own detector (:func:`sanctl.live.flap.shared_name_findings`):
        the ACL's session replaced three times or more within five minutes;
     2. the doctor's looks: the session replaced from one address by another
-       and back (two switches) — a few seconds of watching while it flaps;
+       and back (two switches), or once while this host's connection to that
+       target fails with 1020 — a few seconds of watching while it flaps;
     3. one look, when both sides are this host: this host's initiator is
        logged in (or recovering) under the name while the target's ACL holds
        a session from an address this host does not have.
@@ -139,8 +141,9 @@ def shared_names(config: SanConfig, live: LiveSnapshot | None, facts: HostFacts)
         if finding.kind == "shared_initiator_name" and finding.target and finding.initiator:
             key = (finding.target, finding.tpg or 0, finding.initiator)
             out[key] = SharedName(key, finding.addresses, finding.lines, finding.active, finding.title)
+    failing = {f.target for f in frame.findings if f.kind == "connection_flap" and 1020 in f.codes and f.active}
     for key, trail in sorted(live.trails.items()):
-        if key in out or len(trail.addresses) < 2 or trail.switches < 2:
+        if key in out or len(trail.addresses) < 2 or trail.switches < (1 if key[0] in failing else 2):
             continue
         lines = (f"While sanctl watched, LIO replaced the session of {key[2]} on {key[0]} (TPG {key[1]}) "
                  f"{trail.replaced} times; it came from {' and '.join(trail.addresses)} in turn.",)
@@ -631,6 +634,32 @@ def boot_service_disabled(config: SanConfig, live: LiveSnapshot | None, facts: H
         fix=f"systemctl enable {state.unit}")]
 
 
+def dbroot_folders_missing(config: SanConfig, live: LiveSnapshot | None, facts: HostFacts) -> list[Finding]:
+    """``<dbroot>/pr`` missing: persistent reservations with APTPL cannot persist — warning
+    (``alua`` alone: information)."""
+    if facts.dbroot is None or not facts.dbroot_missing or not config.storage_objects:
+        return []
+    dbroot = facts.dbroot.rstrip("/") or "/"
+    fix = (f"mkdir -p {' '.join(f'{dbroot}/{sub}' for sub in facts.dbroot_missing)} "
+           "(sanctl's next change to the target creates them too).")
+    if "pr" in facts.dbroot_missing:
+        return [Finding(
+            rule="dbroot_folders_missing", severity=WARNING,
+            title=f"{dbroot}/pr is missing: persistent reservations with APTPL cannot persist",
+            why=(f"The kernel keeps each LUN's reservations registered with APTPL (persist through power loss) in "
+                 f"{dbroot}/pr/aptpl_<wwn> and never creates that folder: such a PERSISTENT RESERVE OUT fails, so "
+                 "clusters that fence with SCSI reservations (Windows failover clustering, pacemaker's fence_scsi) "
+                 "cannot register, and libiscsi's conformance tests of persistent reservations fail.",)
+            + ((f"{dbroot}/alua is missing too: ALUA state changes are not kept.",)
+               if "alua" in facts.dbroot_missing else ()),
+            fix=fix)]
+    return [Finding(
+        rule="dbroot_folders_missing", severity=INFO,
+        title=f"{dbroot}/alua is missing: ALUA state changes are not kept",
+        why=(f"The kernel writes ALUA metadata under {dbroot}/alua and does not create the folder.",),
+        fix=fix)]
+
+
 # ---------------------------------------------------------------------------
 # 7. CHAP on one side only
 # ---------------------------------------------------------------------------
@@ -656,6 +685,11 @@ def _record_chap(record) -> tuple[bool, str, bool, bool]:
     user_in = bool(record.text("node.session.auth.username_in"))
     secret_in = bool(record.get("node.session.auth.password_in"))  # a Secret: set, even when masked
     return on, user, user_in, secret_in
+
+
+def _record_initiator(record) -> str:
+    """The initiator name a node record logs in with when its iface has its own (``iface.initiatorname``)."""
+    return record.text("iface.initiatorname")
 
 
 def chap_one_side(config: SanConfig, live: LiveSnapshot | None, facts: HostFacts) -> list[Finding]:
@@ -713,17 +747,28 @@ def chap_one_side(config: SanConfig, live: LiveSnapshot | None, facts: HostFacts
                      "secret for the target, and one-way CHAP first): its login fails.",),
                 fix="Set node.session.auth.username_in and password_in together, with one-way CHAP on — or clear "
                     "both (the Connect panel, 5).", panel="connect"))
-    name = facts.initiator_name
-    if name and facts.node_records is not None:
+    default_name = facts.initiator_name
+    if facts.node_records is not None:
+        seen: set[tuple] = set()
         for target, tpg in _tpgs(config, "iscsi"):
-            acl = next((a for a in tpg.acls if a.node_wwn == name), None)
-            auth = by_path.get(acl.path) if acl is not None else None
-            if acl is None or auth is None or not tpg.enabled:
+            if not tpg.enabled:
                 continue
-            mine = [r for r in records if r.target == target.wwn]
             requires = tpg.attributes.value("authentication") == "1"
-            for record in mine:
+            for record in records:
+                if record.target != target.wwn:
+                    continue
+                # A record through an iface with its own initiator name logs in as that name: its ACL is
+                # that name's. Records of one target through several ifaces are one client, said once.
+                name = _record_initiator(record) or default_name
+                acl = next((a for a in tpg.acls if a.node_wwn == name), None) if name else None
+                auth = by_path.get(acl.path) if acl is not None else None
+                if acl is None or auth is None:
+                    continue
                 on, user, user_in, secret_in = _record_chap(record)
+                client = (target.wwn, tpg.tag, name, record.portal, on, user, user_in, secret_in)
+                if client in seen:
+                    continue
+                seen.add(client)
                 path = paths.acl(target, tpg, acl)
                 fix = (f"Put the ACL's CHAP user and secret in this host's node record: iscsiadm -m node -T {target.wwn} "
                        f"-p {record.portal} -o update -n node.session.auth.authmethod -v CHAP, then "
@@ -866,8 +911,9 @@ def login_failures(config: SanConfig, live: LiveSnapshot | None, facts: HostFact
     for wwn, stats in sorted(frame.target_stats.items()):
         before = live.baseline.get(wwn) if live.baseline is not None else None
         last_ago = None
-        if stats.last_fail_time and frame.boot_wall is not None:
-            last_ago = max(0.0, frame.wall - (frame.boot_wall + stats.last_fail_time / 100))
+        failed_at = failure_wall(stats.last_fail_time, frame)
+        if failed_at is not None:
+            last_ago = max(0.0, frame.wall - failed_at)
         last_type = login_fail_type(stats.last_fail_type)
         local = _find_tpg(config, wwn)
         objects = (paths.target(local[0]),) if local else ()
@@ -984,6 +1030,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("unfinished_change", unfinished_change),
     ("unsaved_configuration", unsaved_configuration),
     ("boot_service_disabled", boot_service_disabled),
+    ("dbroot_folders_missing", dbroot_folders_missing),
     ("open_portal_without_auth", open_portal_without_auth),
     ("chap_one_side", chap_one_side),
     ("shared_lun", shared_luns),

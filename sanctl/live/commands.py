@@ -35,6 +35,39 @@ def add_arguments(commands: argparse._SubParsersAction) -> None:
                         help="read this saved log (dmesg, journalctl -o json, kmsg or iscsid lines) instead of the system's")
     errors.add_argument("--interval", type=float, default=1.0, metavar="SECONDS", help="polling interval (default 1)")
     errors.add_argument("--count", type=int, default=0, metavar="N", help="with --follow: stop after N polls")
+    errors.add_argument("--observe", type=float, default=OBSERVE, metavar="SECONDS",
+                        help="one-shot: when a 1020 is current, watch the sessions up to this long to name a shared "
+                             f"initiator name (default {OBSERVE:g}; 0: one look)")
+
+
+#: How long the one-shot ``errors`` watches the sessions when a 1020 is current (as the doctor does).
+OBSERVE = 10.0
+#: A 1020 (or a replaced session) this recent is going on now.
+FLAPPING_NOW = 30.0
+
+
+def flapping_now(frame) -> bool:
+    """A connection failing with 1020, or a session replaced, in the last half minute."""
+    return any(f.kind == "connection_flap" and 1020 in f.codes and f.last is not None
+               and frame.wall - f.last <= FLAPPING_NOW for f in frame.findings) or any(
+        i.kind == "target_session_reinstated" and i.time is not None and frame.wall - i.time <= FLAPPING_NOW
+        for i in frame.incidents)
+
+
+def observe(sampler: Sampler, frame, seconds: float, *, clock: Callable[[], float] = time.monotonic,
+            sleep: Callable[[float], None] = time.sleep, interval: float = 0.5):
+    """Look again for up to ``seconds`` while a 1020 is current, until a shared initiator name is named.
+
+    One look shows each ACL's current session only; a session replaced from
+    another address — two hosts with one name — shows over a few looks.
+    """
+    if seconds <= 0 or not flapping_now(frame):
+        return frame
+    end = clock() + seconds
+    while not any(f.kind == "shared_initiator_name" and f.active for f in frame.findings) and clock() < end:
+        sleep(interval)
+        frame = sampler.sample()
+    return frame
 
 
 def _sampler(source, *, follow: bool, logs: list[str] | None = None) -> Sampler:
@@ -97,6 +130,8 @@ def cmd_errors(args: argparse.Namespace, source) -> int:
     try:
         frame = sampler.sample()
         if not args.follow:
+            if not args.log:
+                frame = observe(sampler, frame, args.observe)
             if args.json:
                 json.dump(errors_json(frame, source.root), sys.stdout, indent=2)
                 sys.stdout.write("\n")

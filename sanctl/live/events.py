@@ -28,6 +28,18 @@ INFO_KINDS = frozenset({"operational", "recovered"})
 CONN_MERGE = 3.0
 #: Merge a counter-derived login failure with LIO's log line when this close.
 LOGIN_MERGE = 15.0
+#: LIO's lines of one refused login come within this (seconds): the cause, then "iSCSI Login negotiation failed."
+ATTEMPT = 1.0
+
+#: LIO's lines that name why it refused a login (each one attempt, with its cause).
+LOGIN_CAUSE_KINDS = frozenset({
+    "target_not_authorized", "target_auth_required", "target_chap_not_set", "target_chap_user_mismatch",
+    "target_security_failed", "target_no_tpg", "target_not_found"})
+#: Every incident that is one refused login (the cause, or LIO's bare "negotiation failed", or this
+#: host's iscsid seeing the target's CHAP answer wrong).
+LOGIN_KINDS = LOGIN_CAUSE_KINDS | {"target_negotiation_failed", "login_mutual_failed"}
+#: iscsid's words for a refused login of this host: the same attempt as LIO's lines, seen from here.
+ISCSID_LOGIN_KINDS = frozenset({"login_auth_failed", "login_rejected", "login_mutual_failed"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,15 +212,70 @@ def _merged(old: Incident, new: Incident) -> Incident | None:
         return replace(old, sources=old.sources + new.sources,
                        time=old.time if kernel_first or old.time is not None else new.time,
                        detail=old.detail or new.detail, message=old.message if kernel_first else new.message)
-    if new.kind == "target_negotiation_failed" and old.side == "target" and old.kind in (
-            "target_not_authorized", "target_no_tpg", "target_auth_required", "target_not_found") \
-            and _close(old.time, new.time, 1.0) and "negotiation" not in (old.detail or ""):
-        return replace(old, detail=(old.detail + "; " if old.detail else "") + "login negotiation failed")
+    login = _merged_login(old, new)
+    if login is not None:
+        return login
     pair = {old.kind, new.kind}
-    if pair == {"target_login_failure", "target_not_authorized"} and old.initiator == new.initiator \
-            and new.sources[0] not in old.sources and _close(old.time, new.time, LOGIN_MERGE):
-        base, extra = (old, new) if old.kind == "target_not_authorized" else (new, old)
+    if "target_login_failure" in pair and pair & LOGIN_KINDS and len(pair) == 2 \
+            and (old.initiator == new.initiator or _unnamed(old.initiator) or _unnamed(new.initiator)) \
+            and "configfs" not in old.sources and new.sources[0] not in old.sources \
+            and _close(old.time, new.time, LOGIN_MERGE):
+        # LIO's counters and its log line tell of the same refused login: one incident, the line's cause
+        base, extra = (old, new) if old.kind != "target_login_failure" else (new, old)
         return replace(old, kind=base.kind, message=base.message, sources=old.sources + new.sources,
-                       target=old.target or new.target, address=old.address or new.address,
-                       tpgt=old.tpgt or new.tpgt, detail=base.detail or extra.detail)
+                       target=old.target or new.target, initiator=old.initiator or new.initiator,
+                       address=old.address or new.address, tpgt=old.tpgt or new.tpgt,
+                       detail=base.detail or extra.detail)
+    return None
+
+
+def _unnamed(initiator: str | None) -> bool:
+    """LIO's ``fail_intr_name`` says "Unknown" (or "None") when it refused before reading the name."""
+    return initiator in (None, "", "Unknown", "None")
+
+
+def _open_attempt(incident: Incident) -> bool:
+    """A refused login whose closing "negotiation failed" line has not come yet."""
+    return "login negotiation failed" not in (incident.detail or "")
+
+
+def _with_detail(incident: Incident, more: str) -> str:
+    return (incident.detail + "; " if incident.detail else "") + more
+
+
+def _merged_login(old: Incident, new: Incident) -> Incident | None:
+    """One refused login, however many lines tell it: LIO's cause, its "Security negotiation failed.",
+    its closing "iSCSI Login negotiation failed.", iscsid's words here, and the 1020 that ends it."""
+    if old.kind in LOGIN_CAUSE_KINDS and _open_attempt(old) and _close(old.time, new.time, ATTEMPT):
+        if new.kind == "target_security_failed" and old.kind in (
+                "target_chap_not_set", "target_chap_user_mismatch", "target_auth_required"):
+            return replace(old, detail=_with_detail(old, "security negotiation failed"))
+        if new.kind == "target_negotiation_failed":
+            return replace(old, detail=_with_detail(old, "login negotiation failed"))
+    if new.code == 1020 and old.kind in LOGIN_KINDS and old.side == "target" and not _open_attempt(old) \
+            and _close(old.time, new.time, ATTEMPT):
+        if "1020" in (old.detail or ""):
+            return old if old.connection == new.connection else None  # iscsid repeating the same 1020
+        return replace(old, sources=old.sources + tuple(s for s in new.sources if s not in old.sources),
+                       connection=old.connection or new.connection,
+                       detail=_with_detail(old, f"the initiator saw error 1020 on connection {new.connection}"))
+    if new.kind in ISCSID_LOGIN_KINDS and old.kind in LOGIN_KINDS and "iscsid" not in old.sources \
+            and _close(old.time, new.time, CONN_MERGE):
+        kind = "login_mutual_failed" if new.kind == "login_mutual_failed" and old.kind == \
+            "target_negotiation_failed" else old.kind
+        message = new.message if kind != old.kind else old.message
+        return replace(old, kind=kind, message=message, sources=old.sources + ("iscsid",),
+                       target=old.target or new.target, detail=_with_detail(old, f"iscsid: {new.message}"))
+    if new.kind in ISCSID_LOGIN_KINDS and old.kind in ISCSID_LOGIN_KINDS and old.side == "initiator" \
+            and _close(old.time, new.time, CONN_MERGE) and old.target in (None, new.target) \
+            and (old.sid is None or new.sid is None or old.sid == new.sid):
+        kind = "login_mutual_failed" if "login_mutual_failed" in (old.kind, new.kind) else old.kind
+        return replace(old, kind=kind, target=old.target or new.target, sid=old.sid or new.sid,
+                       detail=_with_detail(old, new.message))
+    if new.kind in LOGIN_KINDS and new.side == "target" and old.kind in ISCSID_LOGIN_KINDS \
+            and old.side == "initiator" and _close(old.time, new.time, CONN_MERGE):
+        kind = "login_mutual_failed" if old.kind == "login_mutual_failed" and \
+            new.kind == "target_negotiation_failed" else new.kind
+        return replace(new, seq=old.seq, kind=kind, sources=new.sources + ("iscsid",),
+                       detail=_with_detail(new, f"iscsid: {old.message}"))
     return None

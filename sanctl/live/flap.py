@@ -14,8 +14,13 @@ Two detectors, both pure over what was seen:
   host, which sees error 1020 and logs in again. The finding names the
   addresses seen and the fix: give each host its own initiator name and ACL.
 
-Findings stay listed (inactive) for an hour after the last change, so a
-flap that stopped is still explained.
+A finding is active while it goes on; once the sessions have been stable
+for a minute (:data:`STABLE`: no error, no replacement) it is stopped — and
+stays listed, inactive, for an hour after the last change, so a flap that
+stopped is still explained. A shared initiator name is named as soon as it
+shows: the session replaced from one address by another and back, or once
+while this host's connection to that target fails with 1020 — a host whose
+address changed moves once and stays.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from sanctl.target.live import TargetSession
 WINDOW = 300.0
 THRESHOLD = 3
 KEEP = 3600.0
+#: Seconds without a new error or replacement after which a finding is no longer active.
+STABLE = 60.0
 #: A session that disappears and is back within this many seconds was replaced, not logged out.
 GAP = 30.0
 
@@ -70,7 +77,7 @@ def _in_window(times: Sequence[float | None], end: float | None, window: float) 
 
 
 def connection_flaps(incidents: Iterable[Incident], now: float | None, *, window: float = WINDOW,
-                     threshold: int = THRESHOLD, keep: float = KEEP,
+                     threshold: int = THRESHOLD, keep: float = KEEP, stable: float = STABLE,
                      recoveries: dict[str, str] | None = None) -> list[Finding]:
     """A finding per initiator connection with ``threshold`` errors or more within ``window`` seconds."""
     by_conn: dict[str, list[Incident]] = {}
@@ -88,7 +95,7 @@ def connection_flaps(incidents: Iterable[Incident], now: float | None, *, window
         recent = [i for i in items if last is None or i.time is None or i.time >= last - window]
         codes = tuple(sorted({i.code for i in recent if i.code is not None}))
         first = min((i.time for i in recent if i.time is not None), default=None)
-        active = now is None or last is None or now - last <= window
+        active = now is None or last is None or now - last <= stable
         target = next((i.target for i in reversed(items) if i.target), None)
         portal = next((i.portal for i in reversed(items) if i.portal), None)
         label = ", ".join(conn_error(c).label for c in codes)
@@ -166,9 +173,10 @@ class SessionChanges:
 
 
 def shared_name_findings(changes: Iterable[SessionChange], now: float | None, *, window: float = WINDOW,
-                         threshold: int = THRESHOLD, keep: float = KEEP,
+                         threshold: int = THRESHOLD, keep: float = KEEP, stable: float = STABLE,
                          flaps: Sequence[Finding] = ()) -> list[Finding]:
-    """A finding per ACL whose session was replaced ``threshold`` times or more within ``window``."""
+    """A finding per ACL whose session was replaced ``threshold`` times or more within ``window``, or
+    came from another address twice, or once while a connection to that target fails with 1020."""
     by_acl: dict[tuple[str, int, str], list[SessionChange]] = {}
     for change in changes:
         by_acl.setdefault((change.target, change.tpg, change.initiator), []).append(change)
@@ -176,7 +184,10 @@ def shared_name_findings(changes: Iterable[SessionChange], now: float | None, *,
     for (target, tpg, initiator), items in sorted(by_acl.items()):
         last = items[-1].time
         recent = [c for c in items if c.time >= last - window]
-        if len(recent) < threshold:
+        moves = sum(1 for c in recent if c.old_address and c.new_address and c.old_address != c.new_address)
+        failing = any(f.kind == "connection_flap" and f.target == target and 1020 in f.codes and f.active
+                      for f in flaps)
+        if len(recent) < threshold and moves < 2 and not (moves and failing):
             continue
         if now is not None and now - last > keep:
             continue
@@ -186,9 +197,10 @@ def shared_name_findings(changes: Iterable[SessionChange], now: float | None, *,
                 if address and address not in addresses:
                     addresses.append(address)
         first = recent[0].time
-        active = now is None or now - last <= window
+        active = now is None or now - last <= stable
         sids = f"session id {recent[0].old[0]} → {recent[-1].new[0]}"
-        lines = [f"LIO replaced the session of {initiator} on {target} (TPG {tpg}) {len(recent)} times"
+        lines = [f"LIO replaced the session of {initiator} on {target} (TPG {tpg}) "
+                 f"{len(recent)} time{'' if len(recent) == 1 else 's'}"
                  f"{_span(first, last)} ({sids})."]
         if len(addresses) > 1:
             lines.append(f"It came from {' and '.join(addresses)} in turn: two hosts use this one initiator name "

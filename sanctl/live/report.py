@@ -17,6 +17,7 @@ from sanctl.iscsi_errors import conn_error, login_fail_type
 from sanctl.live import format as fmt
 from sanctl.live.events import Incident
 from sanctl.live.flap import Finding
+from sanctl.live.fail_time import failure_wall
 from sanctl.live.rates import Rate
 from sanctl.live.sampler import LiveFrame
 from sanctl.target.live import TargetSession, TargetStats, transport_label
@@ -92,16 +93,17 @@ def target_json(iqn: str, frame: LiveFrame) -> dict[str, Any]:
                   "rates": _rate(frame.rates.get(("tpg", iqn, t.tag)))}
                  for t in (layout.tpgs if layout else ())],
         "stats": asdict(stats) if stats else None,
-        "last_login_failure": last_failure(stats, frame.boot_wall) if stats else None,
+        "last_login_failure": last_failure(stats, frame) if stats else None,
     }
     return out
 
 
-def last_failure(stats: TargetStats, boot_wall: float | None) -> dict[str, Any] | None:
+def last_failure(stats: TargetStats, frame: LiveFrame) -> dict[str, Any] | None:
+    """The target's last failed login; its time as the kernel counts it (jiffies), or None when unknown."""
     if not stats.login_fails:
         return None
     kind = login_fail_type(stats.last_fail_type)
-    wall = boot_wall + stats.last_fail_time / 100 if boot_wall is not None and stats.last_fail_time else None
+    wall = failure_wall(stats.last_fail_time, frame)
     return {"initiator": stats.fail_intr_name, "address": stats.fail_intr_addr,
             "address_type": stats.fail_intr_addr_type, "type": kind.name if kind else None,
             "meaning": kind.meaning if kind else None, "fix": kind.fix if kind else None,
@@ -209,10 +211,10 @@ def sessions_text(frame: LiveFrame) -> str:
                          f"(authorize {stats.authorize_fails or 0}, authenticate {stats.authenticate_fails or 0}, "
                          f"negotiate {stats.negotiate_fails or 0}, other {stats.other_fails or 0}); "
                          f"logouts: {stats.normal_logouts or 0} normal, {stats.abnormal_logouts or 0} abnormal")
-            failure = last_failure(stats, frame.boot_wall)
+            failure = last_failure(stats, frame)
             if failure:
                 lines.append(f"  last failed login: {failure['initiator'] or '?'} from {failure['address'] or '?'} "
-                             f"({failure['type']}) {failure['time'] or ''}".rstrip())
+                             f"({failure['type']}) {failure['time'] or 'at an unknown time'}")
             if stats.digest_errors or stats.cxn_errors or stats.format_errors:
                 lines.append(f"  session errors: digest {stats.digest_errors}, timeout {stats.cxn_errors}, "
                              f"format {stats.format_errors}")
@@ -242,6 +244,9 @@ def sessions_text(frame: LiveFrame) -> str:
 
 def _session_lines(session: TargetSession, frame: LiveFrame) -> list[str]:
     info = session.info
+    tpg = next((t for target in frame.layout if target.iqn == session.target for t in target.tpgs
+                if t.tag == session.tpg), None)
+    offload = tpg.offload_portal if tpg is not None else False  # the kernel says "SCTP" for iSER
     if info is None:
         rate = _rate_text(frame.rates.get(session.key))
         return [f"  {session.initiator}  dynamic (demo mode)" + (f"  [{rate}, the TPG's LUNs]" if rate else "")]
@@ -250,7 +255,8 @@ def _session_lines(session: TargetSession, frame: LiveFrame) -> list[str]:
              f"isid {info.isid}  {info.session_type}"]
     for c in info.connections:
         port = local_port(frame.initiator, session, c.address)
-        lines.append(f"    cid {c.cid}  {c.address}{':' + str(port) if port else ''}  {c.state}  {c.transport}")
+        lines.append(f"    cid {c.cid}  {c.address}{':' + str(port) if port else ''}  {c.state}  "
+                     f"{transport_label(c.transport, offload)}")
     s = session.stats
     if s is not None and not s.empty:
         lines.append(f"    counters: {s.cmd_pdus} cmd PDUs, {fmt.size(s.txdata_octs)} read, {fmt.size(s.rxdata_octs)} "

@@ -35,6 +35,7 @@ from sanctl.initiator.sysfs import InitiatorLive, read_initiator
 from sanctl.iscsi_errors import login_fail_type
 from sanctl.kernel_log import UNTRUSTED, boot_wall_time
 from sanctl.live.events import EventLog, Incident
+from sanctl.live.fail_time import kernel_hz, seconds_since_boot
 from sanctl.live.flap import Finding, SessionChanges, connection_flaps, shared_name_findings
 from sanctl.live.history import History
 from sanctl.live.rates import UNKNOWN, Rate, RateTracker
@@ -106,6 +107,10 @@ class LiveFrame:
     recoveries: Mapping[str, str] = field(default_factory=_empty)
     problems: tuple[str, ...] = ()
     boot_wall: float | None = None
+    #: The kernel's HZ (how ``last_fail_time`` is counted); None: unknown.
+    hz: int | None = None
+    #: A simulated kernel (the demo): ``last_fail_time`` is plain hundredths of a second.
+    simulated: bool = False
     items_read: int = 0
     untrusted: int = 0  #: journal entries claiming an iSCSI event their trusted fields do not back
 
@@ -141,6 +146,8 @@ class Sampler:
         self.problems = list(problems)
         self.untrusted = 0
         self.boot_wall = boot_wall_time(root)
+        self.simulated = os.path.abspath(root) != "/"
+        self.hz = None if self.simulated else kernel_hz(root)
         self._hot_rows: frozenset = frozenset()
         self._hot_items: frozenset = frozenset()
         self._seq = 0
@@ -358,7 +365,7 @@ class Sampler:
         return history
 
     def _watch_login_failures(self, target: str, stats: TargetStats, wall: float) -> None:
-        fails = stats.login_fails or 0
+        fails = refused_logins(stats)
         before = self._login_fails.get(target)
         self._login_fails[target] = fails
         if fails == 0 or (before is not None and fails <= before):
@@ -366,7 +373,9 @@ class Sampler:
         kind = login_fail_type(stats.last_fail_type)
         when = wall
         if stats.last_fail_time and self.boot_wall is not None:
-            when = min(wall, self.boot_wall + stats.last_fail_time / 100)
+            seconds = seconds_since_boot(stats.last_fail_time, self.hz, wall - self.boot_wall, plain=self.simulated)
+            if seconds is not None:
+                when = min(wall, self.boot_wall + seconds)
         who = stats.fail_intr_name or "an initiator"
         where = f" from {stats.fail_intr_addr}" if stats.fail_intr_addr else ""
         count = f"{fails - before} more" if before is not None else f"{fails} since the module was loaded"
@@ -504,8 +513,8 @@ class Sampler:
             idle_acls=MappingProxyType(dict(self._idle)), initiator=initiator,
             incidents=incidents, incidents_version=version, findings=findings,
             by_connection=by_connection, by_target=by_target, histories=MappingProxyType(histories),
-            recoveries=recoveries, problems=tuple(self.problems), boot_wall=self.boot_wall, items_read=read,
-            untrusted=self.untrusted)
+            recoveries=recoveries, problems=tuple(self.problems), boot_wall=self.boot_wall, hz=self.hz,
+            simulated=self.simulated, items_read=read, untrusted=self.untrusted)
 
     def close(self) -> None:
         for source in self.sources:
@@ -513,6 +522,22 @@ class Sampler:
                 source.close()
             except OSError:
                 pass
+
+
+def refused_logins(stats: TargetStats) -> int:
+    """How many logins LIO refused: one per attempt.
+
+    ``login_fails`` is the sum of LIO's failure classes, and a refused login
+    steps two of them — ``negotiate_fails`` always, plus ``authorize_fails``
+    (no ACL) or ``authenticate_fails`` (CHAP) when that was the cause — so it
+    counts most attempts twice. ``negotiate_fails`` steps once per attempt;
+    a kernel that counts otherwise gets the larger of it and the other classes.
+    """
+    negotiate = stats.negotiate_fails or 0
+    others = (stats.authorize_fails or 0) + (stats.authenticate_fails or 0) + (stats.other_fails or 0)
+    if not negotiate:
+        return stats.login_fails or 0
+    return max(negotiate, others)
 
 
 def _sum(rates: Iterable[Rate]) -> Rate:

@@ -376,6 +376,12 @@ def run_checks(probe: HostProbe, *, readonly_reason: str | None = None, targets:
                                                              "after a reboot. Apply enables it.",
                          f"systemctl enable {unit}"))
 
+    # the kernel's dbroot and where the configuration is saved (Debian's layout or upstream's)
+    if not demo:
+        dbroot_check = _dbroot_check(probe)
+        if dbroot_check is not None:
+            out.append(dbroot_check)
+
     # open-iscsi
     adm = probe.iscsiadm()
     name = probe.initiator_name()
@@ -398,6 +404,29 @@ def run_checks(probe: HostProbe, *, readonly_reason: str | None = None, targets:
     else:
         out.append(Check("existing", "Configuration", INFO, "No target yet: the wizard creates the first one."))
     return out
+
+
+def _dbroot_check(probe: HostProbe) -> Check | None:
+    """The kernel's dbroot (Debian: ``/etc/rtslib-fb-target``, set by targetctl at boot; upstream:
+    ``/etc/target``), its ``pr``/``alua`` folders, and the saved file of this distribution."""
+    from sanctl.target import savefile
+    from sanctl.target.rtslib_writer import DBROOT_SUBDIRS, kernel_dbroot
+
+    dbroot = kernel_dbroot(probe.root)
+    if dbroot is None:
+        return None  # target_core_mod not loaded: the writer picks the distribution's folder when it loads it
+    location = savefile.locate(probe.root)
+    saved = "/" + os.path.relpath(location.path, os.path.abspath(probe.root))
+    base = os.path.join(probe.root, dbroot.lstrip("/"))
+    missing = [sub for sub in DBROOT_SUBDIRS if not os.path.isdir(os.path.join(base, sub))]
+    kept = f"The kernel's dbroot is {dbroot} (sanctl keeps it); the configuration is saved to {saved}"
+    kept += f" ({location.why})." if location.why else "."
+    if "pr" in missing:
+        return Check("dbroot", "Reservations folder", WARN,
+                     f"{kept} {dbroot}/pr is missing: persistent reservations with APTPL cannot persist "
+                     "(clusters that fence with SCSI reservations fail to register).",
+                     f"mkdir -p {' '.join(f'{dbroot}/{sub}' for sub in missing)} (Apply creates them too)")
+    return Check("dbroot", "Reservations folder", OK, kept)
 
 
 def blocking(checks: Sequence[Check]) -> list[Check]:

@@ -154,18 +154,20 @@ class SimWriter(Writer):
                 if dev.prefix == "iblock" and f"UDEV PATH: {c.dev} " in dev.info_tail:
                     raise OSError(errno.EBUSY, f"Device {c.dev} is already in use (backstore block/{dev.name})")
         kname, major, minor, _size = self._block_device(k, c.dev)
-        L.create_storage_object(k, "block", c.name, dev=c.dev, wwn=c.wwn, readonly=c.readonly,
-                                kname=kname, major=major, minor=minor)
+        so = L.create_storage_object(k, "block", c.name, dev=c.dev, wwn=c.wwn, readonly=c.readonly,
+                                     kname=kname, major=major, minor=minor)
+        _model_alias(k, so)
 
     def _CreateFileio(self, k: L.SimKernel, c: C.CreateFileio) -> None:
         size = c.size
         if _is_block_path(c.file):
             size = self._block_device(k, c.file)[3]
-        L.create_storage_object(k, "fileio", c.name, dev=c.file, size=size, wwn=c.wwn,
-                                write_back=c.write_back, aio=c.aio)
+        so = L.create_storage_object(k, "fileio", c.name, dev=c.file, size=size, wwn=c.wwn,
+                                     write_back=c.write_back, aio=c.aio)
+        _model_alias(k, so)
 
     def _CreateRamdisk(self, k: L.SimKernel, c: C.CreateRamdisk) -> None:
-        L.create_storage_object(k, "ramdisk", c.name, size=c.size, nullio=c.nullio, wwn=c.wwn)
+        _model_alias(k, L.create_storage_object(k, "ramdisk", c.name, size=c.size, nullio=c.nullio, wwn=c.wwn))
 
     def _CreatePscsi(self, k: L.SimKernel, c: C.CreatePscsi) -> None:
         L.create_storage_object(k, "pscsi", c.name, dev=c.dev)
@@ -316,3 +318,8 @@ def _auth_kwargs(chap: C.Chap) -> dict[str, str]:
 
 def _read(path: str) -> str:
     return safe_io.read_optional(path, safe_io.INFO_LIMIT) or ""
+
+
+def _model_alias(k: L.SimKernel, so) -> None:
+    """targetcli's default for block, fileio and ramdisk: the backstore's name is the SCSI product id."""
+    L.set_storage_object_attribute(k, so, "emulate_model_alias", 1)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -26,6 +27,107 @@ from sanctl.target.writer import (
     create_backing_file,
     path_kind,
 )
+
+
+#: Where the kernel shows its dbroot (the folder for APTPL reservations and ALUA metadata).
+CONFIGFS_DBROOT = "sys/kernel/config/target/dbroot"
+#: The kernel's own default, kept when ``/etc/target`` did not exist as target_core_mod loaded.
+KERNEL_DEFAULT_DBROOT = "/var/target"
+#: The subfolders the kernel writes to and never creates (``pr/aptpl_<wwn>``, ``alua/…``).
+DBROOT_SUBDIRS = ("pr", "alua")
+
+
+def kernel_dbroot(root: str = "/") -> str | None:
+    """The dbroot of the running kernel, or None when target_core_mod is not loaded."""
+    try:
+        with open(os.path.join(root, CONFIGFS_DBROOT), encoding="utf-8", errors="replace") as handle:
+            value = handle.read().strip()
+    except OSError:
+        return None
+    return value or None
+
+
+def configuration_loaded(root: str = "/") -> bool:
+    """Whether the kernel holds a configuration: a backstore, or a fabric (iscsi, loopback...) in use.
+
+    Once a fabric module is loaded the kernel refuses a new dbroot anyway
+    ("db_root: cannot be changed: target drivers registered").
+    """
+    top = os.path.join(root, "sys/kernel/config/target")
+    try:
+        names = os.listdir(top)
+    except OSError:
+        return False
+    if any(os.path.isdir(os.path.join(top, n)) and n != "core" for n in names):
+        return True
+    try:
+        hbas = os.listdir(os.path.join(top, "core"))
+    except OSError:
+        return False
+    for hba in hbas:
+        try:
+            if any(os.path.isdir(os.path.join(top, "core", hba, d)) for d in os.listdir(os.path.join(top, "core", hba))):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+def chosen_dbroot(root: str = "/") -> str:
+    """The dbroot sanctl's rtslib-fb must use: the running one, never a new one over a loaded configuration.
+
+    rtslib-fb writes its preferred dbroot (``/etc/target`` from PyPI,
+    ``/etc/rtslib-fb-target`` in Debian's python3-rtslib-fb) whenever the
+    kernel's differs, and fails ("Cannot set dbroot to /etc/target") where
+    that folder does not exist — every write on a stock Debian host, where
+    targetctl set ``/etc/rtslib-fb-target`` at boot. sanctl takes what the
+    kernel has; only a kernel with no configuration and its built-in default
+    gets the distribution's folder (where the saved configuration lives).
+    """
+    from sanctl.target import savefile
+
+    running = kernel_dbroot(root)
+    if running is not None and (running != KERNEL_DEFAULT_DBROOT or configuration_loaded(root)):
+        return running
+    location = savefile.locate(root)
+    return "/" + os.path.relpath(location.directory, os.path.abspath(root))
+
+
+def ensure_dbroot_dirs(dbroot: str, root: str = "/") -> list[str]:
+    """Create ``<dbroot>/pr`` and ``<dbroot>/alua`` when missing (as targetctl's unit does); the ones made."""
+    made = []
+    for sub in DBROOT_SUBDIRS:
+        path = os.path.join(root, dbroot.lstrip("/"), sub)
+        if not os.path.isdir(path):
+            try:
+                os.makedirs(path, mode=0o755, exist_ok=True)
+            except OSError:
+                continue  # a read-only /etc: the doctor reports the missing folder and what it costs
+            made.append(path)
+    return made
+
+
+def rtsroot(root: str = "/"):
+    """``rtslib.RTSRoot()`` that keeps the kernel's dbroot (see :func:`chosen_dbroot`).
+
+    rtslib-fb makes its own ``RTSRoot()`` inside storage-object calls (the
+    APTPL file of a new backstore, a delete), so the preference is the
+    class's own: set on ``rtslib.root.RTSRoot`` for this process, which
+    writes to this kernel only.
+    """
+    import rtslib
+    import rtslib.root
+
+    dbroot = chosen_dbroot(root)
+    if kernel_dbroot(root) != dbroot:
+        os.makedirs(os.path.join(root, dbroot.lstrip("/")), mode=0o755, exist_ok=True)
+    rtslib.root.RTSRoot._preferred_dbroot = dbroot
+    with warnings.catch_warnings():
+        # A kernel with fabric modules loaded keeps its dbroot; rtslib-fb warns on stderr (the screen).
+        warnings.simplefilter("ignore")
+        rts = rtslib.root.RTSRoot()
+    ensure_dbroot_dirs(rts.dbroot, root)
+    return rts
 
 
 class RtslibWriter(Writer):
@@ -45,7 +147,7 @@ class RtslibWriter(Writer):
         import rtslib
 
         self._rtslib = rtslib
-        self._rts = rtslib.RTSRoot()  # mounts configfs, loads target_core_mod if needed
+        self._rts = rtsroot(self.root)  # mounts configfs, loads target_core_mod if needed
         self._rts.invalidate_caches()  # other processes may have changed backstores
         try:
             yield
@@ -91,14 +193,22 @@ class RtslibWriter(Writer):
         kwargs: dict[str, Any] = {"dev": c.dev, "wwn": c.wwn, "readonly": c.readonly}
         if not c.exclusive:
             kwargs["exclusive"] = False
-        self._rtslib.BlockStorageObject(c.name, **kwargs)
+        self._model_alias(self._rtslib.BlockStorageObject(c.name, **kwargs))
 
     def _CreateFileio(self, c: C.CreateFileio) -> None:
-        self._rtslib.FileIOStorageObject(c.name, dev=c.file, size=c.size, wwn=c.wwn,
-                                         write_back=c.write_back, aio=c.aio)
+        self._model_alias(self._rtslib.FileIOStorageObject(c.name, dev=c.file, size=c.size, wwn=c.wwn,
+                                                           write_back=c.write_back, aio=c.aio))
 
     def _CreateRamdisk(self, c: C.CreateRamdisk) -> None:
-        self._rtslib.RDMCPStorageObject(c.name, size=c.size, wwn=c.wwn, nullio=c.nullio)
+        self._model_alias(self._rtslib.RDMCPStorageObject(c.name, size=c.size, wwn=c.wwn, nullio=c.nullio))
+
+    def _model_alias(self, so) -> None:
+        """targetcli's default for block, fileio and ramdisk (``export_backstore_name_as_model``): the
+        backstore's name is the SCSI product id, which multipath and Windows match on."""
+        try:
+            so.set_attribute("emulate_model_alias", 1)
+        except self._rtslib.RTSLibError:
+            pass  # a kernel without the attribute: the product id stays the plugin's, as with targetcli
 
     def _CreatePscsi(self, c: C.CreatePscsi) -> None:
         self._rtslib.PSCSIStorageObject(c.name, dev=c.dev)
@@ -153,10 +263,13 @@ class RtslibWriter(Writer):
 
     @staticmethod
     def _set_chap(obj, chap: C.Chap, prefix: str = "chap_") -> None:
-        setattr(obj, prefix + "userid", chap.userid)
-        setattr(obj, prefix + "password", chap.password)
-        setattr(obj, prefix + "mutual_userid", chap.mutual_userid)
-        setattr(obj, prefix + "mutual_password", chap.mutual_password)
+        for name, value in (("userid", chap.userid), ("password", chap.password),
+                            ("mutual_userid", chap.mutual_userid), ("mutual_password", chap.mutual_password)):
+            if not value and getattr(obj, prefix + name) in ("", "NULL", None):
+                # Leave an unset credential unset: rtslib-fb writes "NULL" for "", where targetcli
+                # (and the kernel's own default) leave the file empty.
+                continue
+            setattr(obj, prefix + name, value)
 
     def _SetTpgAuth(self, c: C.SetTpgAuth) -> None:
         self._set_chap(self._tpg(c), c.chap)
@@ -220,9 +333,7 @@ class RtslibWriter(Writer):
 
     def dump(self) -> dict[str, Any]:
         """``RTSRoot().dump()``, as saveconfig.json would hold it (JSON types)."""
-        import rtslib
-
-        return json.loads(json.dumps(rtslib.RTSRoot().dump()))
+        return json.loads(json.dumps(rtsroot(self.root).dump()))
 
     def restore(self, data: Mapping, *, target: str | None = None) -> list[str]:
         """Make the running configuration (or one target) ``data``, never through

@@ -14,6 +14,7 @@ import pytest
 from sanctl.doctor import rules as R
 from sanctl.doctor.findings import ERROR, INFO, WARNING
 from sanctl.doctor.observe import LoginCounters, SeenSession, SessionTrail
+from sanctl.live.fail_time import _shown
 from sanctl.model import Auth, SanConfig, Secret
 from sanctl.target import changes as C
 from sanctl.target.live import TargetStats
@@ -91,6 +92,20 @@ class TestSharedInitiatorName:
         trail = SessionTrail(("192.168.50.10", "192.168.50.99"), replaced=1, switches=1,
                              last=SeenSession("192.168.50.99", 9, 5))
         assert R.shared_initiator_name(config, snapshot(trails={(RAC, 1, CLIENT): trail}), facts(config)) == []
+
+    def test_one_move_while_this_host_gets_1020_is_enough(self, demo):
+        """While this host's connection to the target fails with 1020, one replacement from another
+        address names the shared name at once."""
+        from sanctl.live.flap import Finding
+
+        config = config_of(demo)
+        trail = SessionTrail(("192.168.50.10", "192.168.50.99"), replaced=1, switches=1,
+                             last=SeenSession("192.168.50.99", 9, 5))
+        flap = Finding(kind="connection_flap", key=("flap", "1:0"), title="", lines=(), fix="", count=3,
+                       first=T0 - 20, last=T0 - 2, active=True, connection="1:0", target=RAC, codes=(1020,))
+        found = R.shared_initiator_name(config, snapshot(frame(findings=(flap,)), trails={(RAC, 1, CLIENT): trail}),
+                                        facts(config))
+        assert [(f.rule, f.severity) for f in found] == [("shared_initiator_name", ERROR)]
 
     def test_one_look_when_both_sides_are_this_host(self, demo):
         """This host is logged in as the client while the ACL's session is another address's."""
@@ -437,6 +452,32 @@ class TestChap:
                                                       node_records=_records(other)))
         assert found.title == f"CHAP user names differ: {WEB}"
 
+    def test_one_target_through_two_ifaces_is_one_client(self, demo, writer):
+        """iscsiadm records of WEB through iface0 and iface1, each iface logging in as web02 (its own
+        initiator name, its own ACL and CHAP user): no "sends 'web02'", no "mutual CHAP on the target only"."""
+        web02 = "iqn.2024-01.com.example:web02"
+        apply(writer, C.CreateAcl(WEB, 1, web02), C.SetAclAuth(WEB, 1, web02, C.Chap("web02", "web02-secret-12")))
+        config = config_of(demo)
+        auth = self._auth(demo)
+
+        def through(iface: str, initiator: str, **chap: str) -> dict[str, str]:
+            record = _record(WEB, **chap)
+            record.update({"iface.iscsi_ifacename": iface, "iface.initiatorname": initiator or "<empty>",
+                           "iface.net_ifacename": f"eth{iface[-1]}" if iface != "default" else "<empty>"})
+            return record
+
+        web02_chap = {"authmethod": "CHAP", "username": "web02", "password": "********"}
+        web01_chap = {"authmethod": "CHAP", "username": "web01", "password": "********",
+                      "username_in": "web-target", "password_in": "********"}
+        records = _records(through("default", "", **web01_chap), through("iface0", web02, **web02_chap),
+                           through("iface1", web02, **web02_chap))
+        assert R.chap_one_side(config, None, facts(config, auth=auth, initiator_name=WEB01, node_records=records)) == []
+        # a real problem through both ifaces is said once, naming the iface's own initiator
+        wrong = {**web02_chap, "username": "someone"}
+        records = _records(through("iface0", web02, **wrong), through("iface1", web02, **wrong))
+        [found] = R.chap_one_side(config, None, facts(config, auth=auth, initiator_name=WEB01, node_records=records))
+        assert found.title == f"CHAP user names differ: {WEB}" and "'web02'" in found.why[0]
+
     def test_mutual_half_set_in_a_node_record(self, demo):
         config = config_of(demo)
         record = _record(RAC, authmethod="CHAP", username="u", password="********", username_in="t")
@@ -508,13 +549,13 @@ class TestLoginFailures:
     BOOT = T0 - 4000.0
 
     def _live(self, stats, *, baseline=None, baseline_wall=None):
-        return snapshot(frame(target_stats={RAC: stats}, boot_wall=self.BOOT), baseline=baseline,
+        return snapshot(frame(target_stats={RAC: stats}, boot_wall=self.BOOT, hz=250), baseline=baseline,
                         baseline_wall=baseline_wall)
 
     def test_no_acl_versus_wrong_chap(self, demo):
         config = config_of(demo)
         stats = _stats(authorize_fails=5, authenticate_fails=2, login_fails=7, last_fail_type=4,
-                       last_fail_time=int((T0 - 120 - self.BOOT) * 100),
+                       last_fail_time=_shown(int((T0 - 120 - self.BOOT) * 250), 250),
                        fail_intr_name="iqn.1991-05.com.microsoft:fileserver", fail_intr_addr="192.168.50.30")
         found = R.login_failures(config, self._live(stats), facts(config))
         assert [f.title for f in found] == [
@@ -527,7 +568,7 @@ class TestLoginFailures:
     def test_since_the_last_look(self, demo):
         config = config_of(demo)
         stats = _stats(authorize_fails=9, authenticate_fails=2, login_fails=11, last_fail_type=4,
-                       last_fail_time=int((T0 - 30 - self.BOOT) * 100))
+                       last_fail_time=_shown(int((T0 - 30 - self.BOOT) * 250), 250))
         before = MappingProxyType({RAC: LoginCounters(authorize=6, authenticate=2, total=8)})
         found = R.login_failures(config, self._live(stats, baseline=before, baseline_wall=T0 - 300), facts(config))
         assert [f.title for f in found] == [
@@ -603,3 +644,35 @@ def test_objects_of_every_finding_are_in_the_tree(tree, request):
     config = config_of(root)
     for finding in R.evaluate(config, None, facts(config)).findings:
         assert_findable(config, finding)
+
+
+# ---------------------------------------------------------------------------
+# the kernel's dbroot folders
+# ---------------------------------------------------------------------------
+
+
+def test_missing_pr_folder_is_reported_with_its_consequence(demo):
+    """Stock Debian: dbroot /etc/rtslib-fb-target exists, pr/ does not — APTPL reservations fail."""
+    from sanctl.doctor import facts as F
+
+    cfs = demo / "sys/kernel/config/target"
+    (cfs / "dbroot").write_text("/etc/rtslib-fb-target\n")
+    (demo / "etc/rtslib-fb-target").mkdir(parents=True, exist_ok=True)
+    config = config_of(demo)
+    found = F.gather(config, mode="real", iscsiadm=None, save_status=None, target_service_state=None,
+                     addresses=frozenset())
+    assert found.dbroot == "/etc/rtslib-fb-target" and found.dbroot_missing == ("pr", "alua")
+    (finding,) = R.dbroot_folders_missing(config, None, found)
+    assert finding.severity == WARNING
+    assert finding.title == "/etc/rtslib-fb-target/pr is missing: persistent reservations with APTPL cannot persist"
+    assert "APTPL" in finding.why[0] and "alua" in finding.why[1]
+    assert finding.fix.startswith("mkdir -p /etc/rtslib-fb-target/pr /etc/rtslib-fb-target/alua")
+    (demo / "etc/rtslib-fb-target/pr").mkdir()
+    found = F.gather(config, mode="real", iscsiadm=None, save_status=None, target_service_state=None,
+                     addresses=frozenset())
+    (finding,) = R.dbroot_folders_missing(config, None, found)
+    assert finding.severity == INFO and "alua" in finding.title
+    (demo / "etc/rtslib-fb-target/alua").mkdir()
+    found = F.gather(config, mode="real", iscsiadm=None, save_status=None, target_service_state=None,
+                     addresses=frozenset())
+    assert R.dbroot_folders_missing(config, None, found) == []

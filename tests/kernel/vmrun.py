@@ -16,7 +16,7 @@ reuses).
     python vmrun.py run [options] [pytest args]
         --capture         run tests/kernel/capture.py instead of pytest and
                           store its files in tests/fixtures/kernel/
-        --timeout=SECS    kill a hung guest after SECS (default 1500,
+        --timeout=SECS    kill a hung guest after SECS (default 2700,
                           env SANCTL_VM_TIMEOUT)
         --accel=auto|tcg|kvm   (default auto: KVM only if a quick probe boots)
         --console         stream the guest's console while it runs
@@ -55,7 +55,7 @@ BUSYBOX_CANDIDATES = ("/bin/busybox", "/usr/bin/busybox")
 # Needed before the root is mounted; their dependencies come from modprobe.
 EARLY_MODULES = ("virtio_pci", "9pnet_virtio", "9p", "overlay")
 INITIATOR_NAME = "iqn.2024-01.test.sanctl:vm-initiator"
-DEFAULT_TIMEOUT = 1500  # the whole tier under TCG: about 10 minutes with the UI tests
+DEFAULT_TIMEOUT = 2700  # the whole tier under TCG: about 25 minutes with real clients (libiscsi, iSER, two hosts)
 
 
 class SetupError(RuntimeError):

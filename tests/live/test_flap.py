@@ -135,3 +135,47 @@ def test_findings_serialise():
     (finding,) = connection_flaps(log.incidents, 30.0)
     data = finding_json(finding)
     assert json.loads(json.dumps(data))["connection"] == "1:0"
+
+
+# ---------------------------------------------------------------------------
+# named early, cleared early (fake clocks)
+# ---------------------------------------------------------------------------
+
+
+def _change(t: float, old: str, new: str, n: int) -> "SessionChange":
+    from sanctl.live.flap import SessionChange
+
+    return SessionChange(t, "iqn.t", 1, "iqn.i", (n, n), (n + 1, n + 1), old, new)
+
+
+def _flap_1020(last: float) -> "Finding":
+    from sanctl.live.flap import Finding
+
+    return Finding(kind="connection_flap", key=("flap", "1:0"), title="", lines=(), fix="", count=3, first=last - 10,
+                   last=last, active=True, connection="1:0", target="iqn.t", codes=(1020,))
+
+
+def test_a_shared_name_is_named_at_the_first_move_while_1020_is_current():
+    from sanctl.live.flap import shared_name_findings
+
+    moved = [_change(100.0, "127.0.0.1", "10.99.0.2", 1)]
+    assert shared_name_findings(moved, 101.0) == []  # one move alone: a host whose address changed
+    (found,) = shared_name_findings(moved, 101.0, flaps=[_flap_1020(100.0)])
+    assert found.addresses == ("127.0.0.1", "10.99.0.2") and found.active
+    back = moved + [_change(104.0, "10.99.0.2", "127.0.0.1", 2)]
+    (found,) = shared_name_findings(back, 105.0)  # there and back: two hosts
+    assert "replaced the session of iqn.i on iqn.t (TPG 1) 2 times" in found.lines[0]
+
+
+def test_findings_clear_after_a_stable_minute():
+    from sanctl.live.events import Incident
+    from sanctl.live.flap import connection_flaps, shared_name_findings
+
+    errors = [Incident(seq=n, kind="conn_error", time=100.0 + 5 * n, side="initiator", message="", sources=("kernel",),
+                       connection="1:0", sid=1, code=1020, target="iqn.t") for n in range(4)]
+    last = 115.0
+    assert [f.active for f in connection_flaps(errors, last + 59)] == [True]
+    assert [f.active for f in connection_flaps(errors, last + 61)] == [False]
+    changes = [_change(100.0 + 5 * n, *(("a", "b") if n % 2 else ("b", "a")), n) for n in range(3)]
+    assert [f.active for f in shared_name_findings(changes, 110.0 + 59)] == [True]
+    assert [f.active for f in shared_name_findings(changes, 110.0 + 61)] == [False]

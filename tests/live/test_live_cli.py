@@ -102,3 +102,20 @@ def test_the_commands_never_import_textual(rac_live_shared):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_sessions_text_calls_an_iser_connection_iser_not_sctp(capsys, kernel_tree, tmp_path):
+    """The kernel writes "SCTP" for every non-TCP connection; on a TPG with an iSER portal it is iSER."""
+    import shutil
+
+    root = tmp_path / "root"
+    shutil.copytree(kernel_tree, root, symlinks=True)
+    info = next(root.glob("sys/kernel/config/target/iscsi/*capture-a/tpgt_1/acls/*vm-initiator/info"))
+    info.write_text(info.read_text().replace("127.0.0.1 TCP", "127.0.0.1 SCTP"))
+    code, out = _run(capsys, "--root", str(root), "sessions")
+    assert code == 0
+    line = next(line for line in out.splitlines() if "cid 0" in line and "127.0.0.1" in line)
+    assert "iSER" in line and "SCTP" not in line
+    code, data = _run(capsys, "--root", str(root), "sessions", "--json")
+    conn = next(s for s in json.loads(data)["target"]["sessions"] if s["kind"] == "acl")["connections"][0]
+    assert conn["transport"] == "SCTP" and "iSER" in conn["transport_label"]

@@ -111,3 +111,25 @@ def test_on_a_large_tree_only_what_is_shown_is_read_every_tick(tmp_path):
     assert frame.rates[("lun", first_target, 1, 5)].cmds == 0.0  # ... and those shown have rates (idle LUNs)
     assert len(frame.sessions) == 0  # no one logged in: every ACL's info was looked at, none has a session
     assert sum(frame.idle_acls.values()) == 120
+
+
+def test_one_shot_errors_names_the_shared_name_after_a_short_look(live_demo):
+    """The demo's RAC client flaps with 1020; one look cannot see the session being replaced, a few can."""
+    from sanctl.live.commands import flapping_now, observe
+
+    root, _demo = live_demo
+    clocks = Clocks()
+    sampler = make_sampler(str(root), "demo", clock=lambda: clocks.mono, wall_clock=lambda: clocks.wall)
+    first = sampler.sample()
+    assert flapping_now(first) and not any(f.kind == "shared_initiator_name" for f in first.findings)
+    looks = []
+
+    def sleep(seconds: float) -> None:
+        looks.append(seconds)
+        clocks.step(seconds)
+
+    frame = observe(sampler, first, 10.0, clock=lambda: clocks.mono, sleep=sleep)
+    shared = [f for f in frame.findings if f.kind == "shared_initiator_name"]
+    assert shared and set(shared[0].addresses) == {"192.168.50.10", "192.168.50.12"}
+    assert sum(looks) < 10.0  # it stopped as soon as it knew
+    sampler.close()

@@ -102,3 +102,30 @@ def test_readonly_is_a_dry_run(demo_ctx, demo_root):
     ctx = gather(demo_root, "demo", host="san01", readonly_reason="--readonly")
     assert ctx.dry_run_reason == "read-only: --readonly"
     assert demo_ctx.dry_run_reason is None
+
+
+def test_dbroot_of_stock_debian_and_its_pr_folder(tmp_path):
+    """Debian's layout: targetctl set dbroot /etc/rtslib-fb-target; without pr/ APTPL reservations fail."""
+    root = _root(tmp_path, units=["rtslib-fb-targetctl.service"], enabled=["rtslib-fb-targetctl.service"])
+    cfs = os.path.join(root, "sys/kernel/config/target")
+    with open(os.path.join(cfs, "dbroot"), "w") as handle:
+        handle.write("/etc/rtslib-fb-target\n")
+    os.makedirs(os.path.join(root, "etc/rtslib-fb-target"))
+    check = _by_key(K.run_checks(K.HostProbe(root, euid=0)))["dbroot"]
+    assert check.status == K.WARN and "/etc/rtslib-fb-target/pr is missing" in check.detail
+    assert "/etc/rtslib-fb-target/saveconfig.json" in check.detail
+    assert check.fix.startswith("mkdir -p /etc/rtslib-fb-target/pr /etc/rtslib-fb-target/alua")
+    for sub in ("pr", "alua"):
+        os.makedirs(os.path.join(root, "etc/rtslib-fb-target", sub))
+    check = _by_key(K.run_checks(K.HostProbe(root, euid=0)))["dbroot"]
+    assert check.status == K.OK and check.detail.startswith("The kernel's dbroot is /etc/rtslib-fb-target")
+
+
+def test_dbroot_of_an_upstream_layout(tmp_path):
+    root = _root(tmp_path, os_id="fedora", units=["target.service"], enabled=["target.service"])
+    with open(os.path.join(root, "sys/kernel/config/target/dbroot"), "w") as handle:
+        handle.write("/etc/target\n")
+    for sub in ("pr", "alua"):
+        os.makedirs(os.path.join(root, "etc/target", sub))
+    check = _by_key(K.run_checks(K.HostProbe(root, euid=0)))["dbroot"]
+    assert check.status == K.OK and "saved to /etc/target/saveconfig.json" in check.detail

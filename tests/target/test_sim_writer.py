@@ -473,3 +473,20 @@ def test_concurrent_applies_in_one_process_take_turns(writer, demo):
     assert results == [COMPLETED] * 6
     config = read_config(str(demo))
     assert all(config.storage_object(("ramdisk", f"t{i}")) for i in range(6))
+
+
+def test_new_backstores_export_their_name_as_the_model_like_targetcli(writer, demo):
+    """targetcli sets emulate_model_alias=1 on block, fileio and ramdisk: the product id is the name."""
+    _ok(writer, [
+        C.CreateBlock("lv9", "/dev/vg_san/lv9"),
+        C.CreateFileio("f1", "/srv/new/f1.img", "64M"),
+        C.CreateRamdisk("r1", "32M"),
+        C.CreateUser("rbd1", "rbd", "pool/img", "2G"),
+    ])
+    config = read_config(str(demo), details=True)
+    for plugin, name in (("block", "lv9"), ("fileio", "f1"), ("ramdisk", "r1")):
+        so = config.storage_object((plugin, name))
+        assert so.attributes.value("emulate_model_alias") == "1", plugin
+        product = next(demo.glob(f"sys/kernel/config/target/core/*/{name}/wwn/product_id"))
+        assert product.read_text().strip() == name
+    assert config.storage_object(("user", "rbd1")).attributes.value("emulate_model_alias") != "1"

@@ -632,3 +632,26 @@ async def test_deleting_anything_with_a_live_session_needs_its_name(make_app, de
         assert isinstance(modal, ConfirmScreen) and modal.word == "mapped_lun0"
         assert f"  ! session of {WEB_CLIENT} from 192.0.2.50 on {WEB_IQN}/tpg1 loses LUN 0" in modal.lines
         assert modal.focused.id == "confirm-cancel"
+
+
+async def test_enter_in_the_lun_form_confirms_it(make_app, demo_root):
+    """The backstore list is the first field: enter confirms the form, space opens the list."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        form = await open_form(pilot, f"{WEB_TPG}/luns")
+        select = form.query_one("#field-storage_object")
+        assert app.focused is select
+        await pilot.press("space")
+        await settle(pilot)
+        assert select.expanded
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not select.expanded and app.screen is form
+        await fill(pilot, form, storage_object="ramdisk/scratch")
+        select.focus()
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is not form and not select.expanded
+    web = tpg(demo_root, WEB_IQN)
+    assert any(lun.storage_object == ("ramdisk", "scratch") for lun in web.luns)

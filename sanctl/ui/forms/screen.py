@@ -31,6 +31,24 @@ from sanctl.ui.forms.spec import BOOL, NOTHING_CHANGED, SECRET, SELECT, Evaluati
 PREVIEW_LINES = 4
 
 
+
+class FormSelect(Select):
+    """A choice in a form: space and the arrows open its list; enter confirms the form, as in every field.
+
+    (Textual's Select opens its list on enter too: the LUN form, whose first
+    field is the backstore, then never confirmed on enter.)
+    """
+
+    BINDINGS = [
+        Binding("down,space,up", "show_overlay", "Show menu", show=False),
+        Binding("enter", "confirm_form", "Confirm", show=False),
+    ]
+
+    def action_confirm_form(self) -> None:
+        confirm = getattr(self.screen, "action_confirm", None)
+        if confirm is not None:
+            confirm()
+
 class Flag(Checkbox):
     """A compact checkbox whose mark is a character, not only a colour: ``X`` on, blank off."""
 
@@ -204,7 +222,7 @@ class FormScreen(ModalScreen[Any]):
                 options = [(Text(c.label + (f"  ({c.note})" if c.note else "")), c.value) for c in f.choices]
                 values = {c.value for c in f.choices}
                 value = f.default if f.default in values else Select.NULL
-                yield Select(options, value=value, allow_blank=not f.required or value is Select.NULL,
+                yield FormSelect(options, value=value, allow_blank=not f.required or value is Select.NULL,
                              compact=True, id=f"field-{f.name}", prompt=f"choose {f.label.lower()}")
             else:
                 field = Input(str(f.default if f.default is not None else ""), placeholder=f.placeholder,

@@ -22,6 +22,7 @@ from textual.widgets import Static
 
 from sanctl.iscsi_errors import login_fail_type
 from sanctl.live import format as fmt
+from sanctl.live.fail_time import failure_wall
 from sanctl.live.history import sparkline
 from sanctl.live.report import local_port
 from sanctl.live.rates import UNKNOWN, Rate
@@ -204,8 +205,9 @@ class SessionsScreen(LiveScreen):
             stats = frame.target_stats.get(row.target)
             kind_ = login_fail_type(stats.last_fail_type) if stats else None
             when = ""
-            if stats and stats.last_fail_time and frame.boot_wall is not None:
-                when = " at " + fmt.clock(frame.boot_wall + stats.last_fail_time / 100)
+            failed_at = failure_wall(stats.last_fail_time, frame) if stats else None
+            if failed_at is not None:
+                when = " at " + fmt.clock(failed_at)
             text = ""
             if stats is not None:
                 classes = ", ".join(f"{name} {value}" for name, value in (
