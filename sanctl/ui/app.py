@@ -36,6 +36,16 @@ def _setup_commands():
     return SetupCommands
 
 
+def _sanctl_commands():
+    """The palette's entries: every action of this screen and of every panel, imported when it first opens."""
+    from sanctl.ui.palette import SanctlCommands
+
+    return SanctlCommands
+
+
+#: Seconds after start-up before the doctor's first look at the live state (past the first frame).
+LIVE_CHECKS_DELAY = 1.0
+
 #: "real": this host's kernel; "captured": a tree read from --root; "demo": the demo SAN.
 MODES = ("real", "captured", "demo")
 
@@ -45,7 +55,7 @@ class SanctlApp(App[None]):
 
     CSS_PATH = Path(__file__).with_name("sanctl.tcss")  # absolute: subclasses elsewhere still find it
     TITLE = "sanctl"
-    COMMANDS = App.COMMANDS | {_setup_commands}
+    COMMANDS = App.COMMANDS | {_sanctl_commands, _setup_commands}
 
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -65,10 +75,13 @@ class SanctlApp(App[None]):
         host: str | None = None,
         theme_dirs: list[Path] | None = None,
         setup: bool = False,
+        live_checks: bool = True,
     ) -> None:
-        """``theme_dirs`` replaces the theme search path (tests); ``setup`` opens the setup wizard at once."""
+        """``theme_dirs`` replaces the theme search path (tests); ``setup`` opens the setup wizard at once;
+        ``live_checks=False``: the doctor looks at the live state only once a live panel opens (tests)."""
         super().__init__()
         self.start_setup = setup
+        self.live_checks = live_checks
         if "TEXTUAL_ANIMATIONS" not in os.environ:
             self.animation_level = "none"  # smooth scrolling costs frames over SSH
         if mode not in MODES:
@@ -125,6 +138,13 @@ class SanctlApp(App[None]):
             self.notify(str(problem), title="Theme", severity="warning", timeout=10)
         if self.start_setup:
             self.action_setup()
+        if self.live_checks and self.mode != "captured":
+            # the doctor's live checks (sessions, login counters, logs) start well after the first frame
+            self.set_timer(LIVE_CHECKS_DELAY, self._start_live_checks, name="live-checks")
+
+    def _start_live_checks(self) -> None:
+        """One live sample for the doctor, so the header's count matches ``sanctl doctor`` from the start."""
+        panels.service(self).prime()
 
     def action_setup(self) -> None:
         """Open the setup wizard (``sanctl setup``, the command palette, the offer on an empty host)."""
@@ -146,4 +166,8 @@ class SanctlApp(App[None]):
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss()
             return
-        self.push_screen(HelpScreen(self.screen.active_bindings, self.get_key_display))
+        screen = self.screen
+        tree = getattr(screen, "tree", None) if panels.panel_of(screen) == "config" else None
+        node = getattr(getattr(tree, "cursor_node", None), "data", None)
+        self.push_screen(HelpScreen(screen.active_bindings, self.get_key_display, panel=panels.panel_of(screen),
+                                    node_kind=getattr(node, "kind", None), node_name=getattr(node, "name", None)))

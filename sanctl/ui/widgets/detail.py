@@ -38,6 +38,31 @@ def load_details(config: SanConfig, node: Node) -> Details:
     return load(config, node)
 
 
+#: Where a long value may break: after these (a path's "/", an IQN's ":", a list's ","), else after
+#: the weaker ones (a file's ".", a UUID's "-", "_").
+SEPARATORS = "/:,;= "
+WEAK_SEPARATORS = ".-_"
+
+
+def wrap_value(text: str, width: int) -> str:
+    """``text`` with line breaks so no line is longer than ``width``, each after a separator when one
+    is in reach (a path breaks after a "/", not inside a name); only a separator-less run is cut.
+    Nothing is dropped: removing the added line breaks gives ``text`` back."""
+    if width < 8 or len(text) <= width:
+        return text
+    out = []
+    for line in text.split("\n"):
+        while len(line) > width:
+            cut = max(line.rfind(sep, 0, width) for sep in SEPARATORS)
+            if cut < width // 3:  # a separator this early would waste the line: a weaker one, or cut
+                cut = max(line.rfind(sep, 0, width) for sep in WEAK_SEPARATORS)
+            end = cut + 1 if cut >= width // 3 else width
+            out.append(line[:end])
+            line = line[end:]
+        out.append(line)
+    return "\n".join(out)
+
+
 def _title(node: Node) -> str:
     from sanctl.details import title_of
 
@@ -199,10 +224,14 @@ class DetailPane(VerticalScroll):
             has_notes = any(row.note for row in section.rows)
             if has_notes:
                 grid.add_column(no_wrap=True)
+            # values wrap at their separators (a path at "/", a list at ","), not mid-token
+            keys = min(key_width, max(len(row.key) + 1 for row in section.rows))
+            notes = max(len(row.note or "") for row in section.rows) + 2 if has_notes else 0
+            value_width = (self.scrollable_content_region.width or 80) - keys - 2 - notes
             for row in section.rows:
                 cells = [
                     Text(f" {row.key}"),
-                    Text(row.value, style=states.get(row.state or "", Style())),
+                    Text(wrap_value(row.value, value_width), style=states.get(row.state or "", Style())),
                 ]
                 if has_notes:
                     cells.append(Text(row.note, style=note_style))
