@@ -195,7 +195,8 @@ class DetailPane(VerticalScroll):
     def _style(self, component: str) -> Style:
         return component_fg(self, component)
 
-    def render_details(self, details: Details) -> RenderableType:
+    def render_details(self, details: Details, width: int | None = None) -> RenderableType:
+        """``details`` drawn for the pane's width (or ``width`` columns: what the tests read whole)."""
         from rich.table import Table  # not needed for the first paint
 
         states = {
@@ -209,7 +210,8 @@ class DetailPane(VerticalScroll):
         note_style = self._style("detail--note")
         # Keys (attribute names) stay on one line up to 60 % of the pane;
         # values fold onto more lines.
-        key_width = max(12, (self.scrollable_content_region.width or 80) * 3 // 5)
+        pane = width or self.scrollable_content_region.width or 80
+        key_width = max(12, pane * 3 // 5)
         parts: list[RenderableType] = []
         for index, section in enumerate(details.sections):
             if index:
@@ -227,7 +229,7 @@ class DetailPane(VerticalScroll):
             # values wrap at their separators (a path at "/", a list at ","), not mid-token
             keys = min(key_width, max(len(row.key) + 1 for row in section.rows))
             notes = max(len(row.note or "") for row in section.rows) + 2 if has_notes else 0
-            value_width = (self.scrollable_content_region.width or 80) - keys - 2 - notes
+            value_width = pane - keys - 2 - notes
             for row in section.rows:
                 cells = [
                     Text(f" {row.key}"),
