@@ -10,6 +10,7 @@ binding shows up by itself.
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -121,18 +122,23 @@ class HelpScreen(ModalScreen[None]):
         self.next_steps = next_steps(panel, node_kind, node_name)
 
     def compose(self) -> ComposeResult:
+        parts: list[Table | Text] = [Text("What next", style="bold underline")]
+        steps = Table.grid(padding=(0, 1))
+        steps.add_column(no_wrap=True, style="bold")
+        steps.add_column()
+        for step in self.next_steps:
+            steps.add_row(Text("→"), Text(step))
+        parts += [steps, Text("")]
+        if self.panel == "config":
+            kinds = Table.grid(padding=(0, 2))
+            kinds.add_column(no_wrap=True, style="bold")
+            kinds.add_column()
+            for kind, meaning in NODE_KINDS:
+                kinds.add_row(Text(kind), Text(meaning))
+            parts += [Text("What is what", style="bold underline"), kinds, Text("")]
         table = Table.grid(padding=(0, 2))
         table.add_column(no_wrap=True, style="bold")
         table.add_column()
-        table.add_row(Text("What next", style="bold underline"), "")
-        for step in self.next_steps:
-            table.add_row(Text("→"), Text(step))
-        table.add_row("", "")
-        if self.panel == "config":
-            table.add_row(Text("What is what", style="bold underline"), "")
-            for kind, meaning in NODE_KINDS:
-                table.add_row(Text(kind), Text(meaning))
-            table.add_row("", "")
         section = None
         for row_section, keys, description in self.rows:
             if row_section != section:
@@ -146,10 +152,11 @@ class HelpScreen(ModalScreen[None]):
         table.add_row(Text("1 … 6"), Text("the panels: configuration, target sessions, errors, initiator sessions, "
                                           "connect (the initiator tab), doctor"))
         table.add_row(Text("ctrl+p"), Text("every action by name: type save, delete, log in, restore, doctor…"))
+        parts.append(table)
         with VerticalScroll(id="help") as scroll:
             scroll.border_title = "Help"
             scroll.border_subtitle = "esc closes"
-            yield Static(table, id="help-body")
+            yield Static(Group(*parts), id="help-body")
 
     def action_close(self) -> None:
         self.dismiss()
