@@ -256,14 +256,23 @@ async def test_every_confirmation_is_one_widget_with_one_footer(make_app):
 # --- the doctor's count from the start --------------------------------------------------------
 
 
-async def test_the_first_screens_doctor_count_is_sanctl_doctors(make_app, demo_root, monkeypatch):
+async def test_the_first_screens_doctor_count_is_sanctl_doctors(tmp_path, monkeypatch):
     from sanctl.doctor.command import run
     from sanctl.startup import Source
     from sanctl.ui import app as app_module
+    from sanctl.ui import panels
+    from sanctl.ui.app import SanctlApp
 
-    expected = run(Source(str(demo_root), "demo", False, None), observe=0, keep=False).badge()
+    from .live_helpers import T0, live_root
+
+    # the live demo at one fixed moment (flapping), twice: `sanctl doctor` looks at one, the app at the other
+    twin = live_root(tmp_path / "twin")
+    expected = run(Source(str(twin), "demo", False, None), observe=0, keep=False,
+                   clock=lambda: 1000.0, wall_clock=lambda: T0).badge()
+    assert expected != "doctor: 2 warnings"  # what the configuration alone gives: the live state adds findings
     monkeypatch.setattr(app_module, "LIVE_CHECKS_DELAY", 0.01)
-    app = make_app(live_checks=True)
+    app = SanctlApp(root=str(live_root(tmp_path / "app")), mode="demo", host="san01", theme=None)
+    panels.configure(app, clock=lambda: 1000.0, wall_clock=lambda: T0)  # sampling as in real use, on these clocks
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         from sanctl.ui.doctor_service import service
@@ -273,5 +282,5 @@ async def test_the_first_screens_doctor_count_is_sanctl_doctors(make_app, demo_r
             await settle(pilot, rounds=1)
             if doctor.report is not None and doctor.report.live and not doctor._running:
                 break
-        assert app.screen.screen is app.screen_stack[0]  # no live panel was opened
+        assert app.screen is app.screen_stack[0]  # no live panel was opened
         assert expected in app.screen.query_one("#status-bar").text
