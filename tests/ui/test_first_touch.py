@@ -284,3 +284,16 @@ async def test_the_first_screens_doctor_count_is_sanctl_doctors(tmp_path, monkey
                 break
         assert app.screen is app.screen_stack[0]  # no live panel was opened
         assert expected in app.screen.query_one("#status-bar").text
+
+
+def test_the_loopback_node_needs_tcm_loop_on_a_real_host(tmp_path):
+    from sanctl.model import SanConfig
+    from sanctl.ui.screens.config import unloaded_fabrics
+
+    config = SanConfig(root=str(tmp_path))
+    assert unloaded_fabrics(str(tmp_path), "real", config) == ()
+    (tmp_path / "sys" / "module" / "tcm_loop").mkdir(parents=True)
+    (tmp_path / "sys" / "module" / "iscsi_target_mod").mkdir(parents=True)
+    assert unloaded_fabrics(str(tmp_path), "real", config, quick=True) == ("iscsi", "loopback")
+    assert unloaded_fabrics(str(tmp_path), "real", config) == ("iscsi", "loopback")
+    assert unloaded_fabrics(str(tmp_path), "captured", config) == ()  # a captured tree has no kernel to load into

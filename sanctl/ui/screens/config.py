@@ -50,8 +50,12 @@ MIN_DETAIL = (36, 30)
 TREE_FABRICS = ("iscsi", "loopback")
 
 
-def unloaded_fabrics(root: str, mode: str, config: SanConfig) -> tuple[str, ...]:
-    """The fabrics of :data:`TREE_FABRICS` this kernel has a module for but has not loaded yet."""
+def unloaded_fabrics(root: str, mode: str, config: SanConfig, *, quick: bool = False) -> tuple[str, ...]:
+    """The fabrics of :data:`TREE_FABRICS` this kernel has a module for but has not loaded yet.
+
+    ``quick``: only modules the kernel has loaded (``/sys/module``), not the installed ones (reading
+    ``modules.dep`` is for after the first frame).
+    """
     loaded = {fabric.name for fabric in config.fabrics}
     missing = [name for name in TREE_FABRICS if name not in loaded]
     if not missing or mode == "captured":
@@ -59,9 +63,17 @@ def unloaded_fabrics(root: str, mode: str, config: SanConfig) -> tuple[str, ...]
     if mode == "demo":
         from sanctl.sim.writer import FABRICS as available
     else:
+        import os
+
         from sanctl.target.writer import FABRIC_MODULES, kernel_has_module
 
-        available = tuple(name for name in missing if kernel_has_module(root, FABRIC_MODULES[name]))
+        def has(name: str) -> bool:
+            module = FABRIC_MODULES[name]
+            if quick:
+                return os.path.isdir(os.path.join(root, "sys", "module", module))
+            return kernel_has_module(root, module)
+
+        available = tuple(name for name in missing if has(name))
     return tuple(name for name in missing if name in available)
 
 
@@ -131,13 +143,32 @@ class ConfigScreen(Screen[None]):
         #: Fabric modules the kernel has but has not loaded (the tree shows them empty).
         self.fabrics: tuple[str, ...] = ()
         # started now, so it overlaps Textual's start-up; compose waits for it
-        self._initial = InitialRead(root, reader=self._read_tree, start=rough_size(root) < BIG)
+        self._initial = InitialRead(root, reader=lambda r: self._read_tree(r, quick=True), start=rough_size(root) < BIG)
 
-    def _read_tree(self, root: str) -> SanConfig:
-        """What the tree shows (in a worker thread): the configuration, and the fabrics not loaded yet."""
+    def _read_tree(self, root: str, *, quick: bool = False) -> SanConfig:
+        """What the tree shows (in a worker thread): the configuration, and the fabrics not loaded yet
+        (``quick``: the loaded modules only; the first frame's read — :meth:`_check_fabrics` completes it)."""
         config = read_config(root, **TREE_READ)
-        self.fabrics = unloaded_fabrics(root, self.mode, config)
+        self.fabrics = unloaded_fabrics(root, self.mode, config, quick=quick)
         return config
+
+    def _check_fabrics(self) -> None:
+        """After the first frame: the fabrics whose module is installed but not loaded get their node too."""
+        root, mode, config = self.root, self.mode, self.tree.config
+
+        def work() -> None:
+            found = unloaded_fabrics(root, mode, config)
+            self.app.call_from_thread(self._fabrics_found, config, found)
+
+        if mode == "real" and self._startup_error is None:
+            self.run_worker(work, thread=True, group="fabrics", exit_on_error=False)
+
+    def _fabrics_found(self, config: SanConfig, found: tuple[str, ...]) -> None:
+        tree = self.tree
+        if config is not tree.config or found == tree.fabrics or self.filtering:
+            return
+        self.fabrics = found
+        tree.rebuild(config, expanded=tree.expanded_paths(), cursor=tree.cursor_path, fabrics=found)
 
     # --- layout ---------------------------------------------------------------
 
@@ -196,6 +227,8 @@ class ConfigScreen(Screen[None]):
         self._painted = True
         self._show_cursor_details()
         self.writes.refresh_status()
+        if not self._reading:
+            self._check_fabrics()
 
     def on_resize(self, event: events.Resize) -> None:
         narrow = event.size.width < NARROW
@@ -432,6 +465,7 @@ class ConfigScreen(Screen[None]):
             return
         tree.rebuild(message.config, expanded=None, fabrics=self.fabrics)
         self._update_hint(message.config)
+        self._check_fabrics()
         if self._painted:
             self._show_cursor_details()
 
