@@ -143,8 +143,12 @@ class SanctlApp(App[None]):
             self.set_timer(LIVE_CHECKS_DELAY, self._start_live_checks, name="live-checks")
 
     def _start_live_checks(self) -> None:
-        """One live sample for the doctor, so the header's count matches ``sanctl doctor`` from the start."""
-        panels.service(self).prime()
+        """One live sample for the doctor, so the header's count matches ``sanctl doctor`` from the start.
+
+        Not on a big configuration (its first read waits for the first frame): there the live state is
+        looked at once a live panel opens, and the doctor panel says so."""
+        if not getattr(self.screen_stack[0], "big", False):
+            panels.service(self).prime()
 
     def action_setup(self) -> None:
         """Open the setup wizard (``sanctl setup``, the command palette, the offer on an empty host)."""

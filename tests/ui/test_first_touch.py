@@ -297,3 +297,21 @@ def test_the_loopback_node_needs_tcm_loop_on_a_real_host(tmp_path):
     assert unloaded_fabrics(str(tmp_path), "real", config, quick=True) == ("iscsi", "loopback")
     assert unloaded_fabrics(str(tmp_path), "real", config) == ("iscsi", "loopback")
     assert unloaded_fabrics(str(tmp_path), "captured", config) == ()  # a captured tree has no kernel to load into
+
+
+async def test_a_big_configuration_leaves_the_live_checks_to_the_live_panels(make_app, monkeypatch):
+    from sanctl.ui import app as app_module
+    from sanctl.ui.doctor_service import service
+    from sanctl.ui.screens import config as config_screen
+
+    monkeypatch.setattr(config_screen, "BIG", 0)  # the demo counts as big: read after the first frame
+    monkeypatch.setattr(app_module, "LIVE_CHECKS_DELAY", 0.01)
+    app = make_app(live_checks=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.05)
+        await settle(pilot)
+        assert app.screen_stack[0].big
+        assert getattr(app, "_sanctl_live", None) is None or app._sanctl_live.frame is None
+        report = service(app).report
+        assert report is None or not report.live

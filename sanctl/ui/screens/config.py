@@ -143,7 +143,10 @@ class ConfigScreen(Screen[None]):
         #: Fabric modules the kernel has but has not loaded (the tree shows them empty).
         self.fabrics: tuple[str, ...] = ()
         # started now, so it overlaps Textual's start-up; compose waits for it
-        self._initial = InitialRead(root, reader=lambda r: self._read_tree(r, quick=True), start=rough_size(root) < BIG)
+        #: A big configuration (by the two-listing probe): read after the first frame, and the doctor's
+        #: live checks wait for a live panel (sampling thousands of LUNs at start costs memory and time).
+        self.big = rough_size(root) >= BIG
+        self._initial = InitialRead(root, reader=lambda r: self._read_tree(r, quick=True), start=not self.big)
 
     def _read_tree(self, root: str, *, quick: bool = False) -> SanConfig:
         """What the tree shows (in a worker thread): the configuration, and the fabrics not loaded yet
