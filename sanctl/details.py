@@ -248,6 +248,8 @@ def _storage_object(config: SanConfig, node: Node) -> Iterable[Section]:
 def _fabric(config: SanConfig, node: Node) -> Iterable[Section]:
     fabric: Fabric = node.obj  # type: ignore[assignment]
     rows = [Row("name", fabric.name), Row("targets", str(len(fabric.targets))), _opt("version", fabric.version)]
+    if config.fabric(fabric.name) is None:
+        rows.append(Row("module", "not loaded yet: it loads when its first target is added (a)", MUTED))
     yield Section("General", tuple(rows))
     if fabric.discovery_auth is not None:
         yield Section("Discovery auth", auth_rows(fabric.discovery_auth))
@@ -269,16 +271,19 @@ def _target(config: SanConfig, node: Node) -> Iterable[Section]:
 def _tpg(config: SanConfig, node: Node) -> Iterable[Section]:
     tpg: Tpg = configfs.read_tpg_details(config.root, node.obj)  # type: ignore[arg-type]
     target: Target | None = node.parent_obj  # type: ignore[assignment]
-    rows = [
-        _opt("target", target.wwn if target else None),
-        Row("tag", str(tpg.tag)),
-        _flag_row("enabled", tpg.enabled, good=True),
-        Row("demo mode", _yes_no(tpg.demo_mode)),
-        Row("authentication", _yes_no(tpg.authentication)),
-        Row("LUNs", str(len(tpg.luns))),
-        Row("ACLs", str(len(tpg.acls))),
-        Row("portals", str(len(tpg.portals))),
-    ]
+    have = summary.features(target.fabric if target else "iscsi")
+    rows = [_opt("target", target.wwn if target else None), Row("tag", str(tpg.tag))]
+    if "nexus" not in have:  # a loopback TPG has no enable switch, no ACLs, no CHAP, no portals
+        rows.append(_flag_row("enabled", tpg.enabled, good=True))
+    if "acls" in have:
+        rows.append(Row("demo mode", _yes_no(tpg.demo_mode)))
+    if "auth" in have:
+        rows.append(Row("authentication", _yes_no(tpg.authentication)))
+    rows.append(Row("LUNs", str(len(tpg.luns))))
+    if "acls" in have:
+        rows.append(Row("ACLs", str(len(tpg.acls))))
+    if "nps" in have:
+        rows.append(Row("portals", str(len(tpg.portals))))
     if tpg.nexus:
         rows.append(Row("nexus", tpg.nexus))
     rows.append(Row("configfs", tpg.path, MUTED))
@@ -286,7 +291,7 @@ def _tpg(config: SanConfig, node: Node) -> Iterable[Section]:
     yield Section("Attributes", settings_rows(tpg.attributes), "none")
     if tpg.parameters is not None:
         yield Section("Parameters", settings_rows(tpg.parameters), "none")
-    if tpg.auth is not None:
+    if tpg.auth is not None and "auth" in have:
         yield Section("Auth (demo mode)", auth_rows(tpg.auth))
 
 

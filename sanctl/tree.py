@@ -10,10 +10,10 @@ so the filter, the doctor and tests can name it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sanctl import summary
-from sanctl.model import PLUGIN_BY_DIR_PREFIX, Fabric, NodeAcl, SanConfig, StorageObject, Target, Tpg
+from sanctl.model import FABRIC_DIRS, PLUGIN_BY_DIR_PREFIX, Fabric, Lun, NodeAcl, SanConfig, StorageObject, Target, Tpg
 
 #: Backstore plugins in targetcli's order.
 PLUGINS = ("block", "fileio", "pscsi", "ramdisk", "user")
@@ -36,8 +36,10 @@ class Node:
         return 0 if self.path == "/" else self.path.count("/")
 
 
-def root_node(config: SanConfig) -> Node:
-    return Node("root", "/", "", "/", config, None, True)
+def root_node(config: SanConfig, fabrics: tuple[str, ...] = ()) -> Node:
+    """The root; ``fabrics``: fabric modules this kernel has but has not loaded yet (``loopback``),
+    shown as empty fabric nodes as targetcli shows them, so a target is added from its own fabric."""
+    return Node("root", "/", "", "/", config, tuple(fabrics), True)
 
 
 def children(config: SanConfig, node: Node) -> list[Node]:
@@ -60,7 +62,11 @@ def _join(parent: str, name: str) -> str:
 
 def _root(config: SanConfig, node: Node) -> list[Node]:
     out = [Node("backstores", "backstores", "", "/backstores", None, None, True)]
-    for fabric in config.fabrics:
+    loaded = {fabric.name for fabric in config.fabrics}
+    unloaded = [Fabric(name, FABRIC_DIRS.get(name, name)) for name in (node.parent_obj or ()) if name not in loaded]
+    order = list(FABRIC_DIRS)
+    fabrics = sorted([*config.fabrics, *unloaded], key=lambda f: order.index(f.name) if f.name in order else len(order))
+    for fabric in fabrics:
         out.append(
             Node("fabric", fabric.name, summary.fabric_summary(fabric), _join("/", fabric.name), fabric, None, bool(fabric.targets))
         )
@@ -99,18 +105,48 @@ def _fabric(config: SanConfig, node: Node) -> list[Node]:
 def _target(config: SanConfig, node: Node) -> list[Node]:
     target: Target = node.obj  # type: ignore[assignment]
     return [
-        Node("tpg", f"tpg{t.tag}", summary.tpg_summary(t), _join(node.path, f"tpg{t.tag}"), t, target, True)
+        Node("tpg", f"tpg{t.tag}", summary.tpg_summary(_with_tpg_auth(config, t), target.fabric),
+             _join(node.path, f"tpg{t.tag}"), t, target, True)
         for t in sorted(target.tpgs, key=lambda t: t.tag)
     ]
 
 
+def _read_auth(config: SanConfig, path: str):
+    """The ``auth/`` of the object at configfs ``path``, read now (the tree's first read leaves it)."""
+    import os
+
+    from sanctl.target.configfs import read_auth, target_dir
+
+    directory = os.path.join(target_dir(config.root), path, "auth")
+    return read_auth(directory) if os.path.isdir(directory) else None
+
+
+def _with_tpg_auth(config: SanConfig, tpg: Tpg) -> Tpg:
+    """``tpg`` with its CHAP read when its label names it (demo mode with authentication)."""
+    if tpg.auth is None and tpg.demo_mode and tpg.authentication and config.root:
+        auth = _read_auth(config, tpg.path)
+        if auth is not None:
+            return replace(tpg, auth=auth)
+    return tpg
+
+
+def _with_acl_auth(config: SanConfig, tpg: Tpg, acl: NodeAcl) -> NodeAcl:
+    """``acl`` with its CHAP read when its label names it (the TPG requires CHAP per ACL)."""
+    if acl.auth is None and tpg.authentication and not tpg.demo_mode and config.root:
+        auth = _read_auth(config, acl.path)
+        if auth is not None:
+            return replace(acl, auth=auth)
+    return acl
+
+
 def _tpg(config: SanConfig, node: Node) -> list[Node]:
     tpg: Tpg = node.obj  # type: ignore[assignment]
-    out = [
-        Node("acls", "acls", summary.plural(len(tpg.acls), "ACLs"), _join(node.path, "acls"), tpg, node.parent_obj, bool(tpg.acls)),
-        Node("luns", "luns", summary.plural(len(tpg.luns), "LUNs"), _join(node.path, "luns"), tpg, node.parent_obj, bool(tpg.luns)),
-    ]
-    if node.parent_obj is not None and getattr(node.parent_obj, "fabric", "") == "iscsi":
+    have = summary.features(getattr(node.parent_obj, "fabric", "iscsi"))
+    out = []
+    if "acls" in have or tpg.acls:  # a loopback TPG has none: tcm_loop's nexus is its one initiator
+        out.append(Node("acls", "acls", summary.plural(len(tpg.acls), "ACLs"), _join(node.path, "acls"), tpg, node.parent_obj, bool(tpg.acls)))
+    out.append(Node("luns", "luns", summary.plural(len(tpg.luns), "LUNs"), _join(node.path, "luns"), tpg, node.parent_obj, bool(tpg.luns)))
+    if node.parent_obj is not None and "nps" in have:
         out.append(
             Node("portals", "portals", summary.plural(len(tpg.portals), "Portals"), _join(node.path, "portals"), tpg, node.parent_obj, bool(tpg.portals))
         )
@@ -120,7 +156,8 @@ def _tpg(config: SanConfig, node: Node) -> list[Node]:
 def _acls(config: SanConfig, node: Node) -> list[Node]:
     tpg: Tpg = node.obj  # type: ignore[assignment]
     return [
-        Node("acl", a.node_wwn, summary.acl_summary(a), _join(node.path, a.node_wwn), a, tpg, bool(a.mapped_lun_count))
+        Node("acl", a.node_wwn, summary.acl_summary(_with_acl_auth(config, tpg, a), tpg), _join(node.path, a.node_wwn), a, tpg,
+             bool(a.mapped_lun_count))
         for a in sorted(tpg.acls, key=lambda a: a.node_wwn)
     ]
 
@@ -141,9 +178,19 @@ def _acl(config: SanConfig, node: Node) -> list[Node]:
 def _luns(config: SanConfig, node: Node) -> list[Node]:
     tpg: Tpg = node.obj  # type: ignore[assignment]
     return [
-        Node("lun", f"lun{lun.index}", summary.lun_summary(config, lun), _join(node.path, f"lun{lun.index}"), lun, tpg)
+        Node("lun", f"lun{lun.index}", summary.lun_summary(config, _with_alua_group(config, lun)), _join(node.path, f"lun{lun.index}"),
+             lun, tpg)
         for lun in sorted(tpg.luns, key=lambda lun: lun.index)
     ]
+
+
+def _with_alua_group(config: SanConfig, lun: Lun) -> Lun:
+    """``lun`` with its ALUA group read (targetcli 3 names it on the label), when the first read left it."""
+    if lun.alua_tg_pt_gp_name is not None or lun.storage_object is None or not config.root:
+        return lun
+    from sanctl.target.configfs import read_lun_details
+
+    return read_lun_details(config.root, lun, config.storage_object(lun.storage_object))
 
 
 def _portals(config: SanConfig, node: Node) -> list[Node]:
@@ -168,9 +215,9 @@ _BUILDERS = {
 }
 
 
-def find(config: SanConfig, path: str) -> list[Node]:
-    """The chain of nodes from the root to ``path`` (empty if it does not exist)."""
-    chain = [root_node(config)]
+def find(config: SanConfig, path: str, fabrics: tuple[str, ...] = ()) -> list[Node]:
+    """The chain of nodes from the root to ``path`` (empty if it does not exist); ``fabrics`` as for :func:`root_node`."""
+    chain = [root_node(config, fabrics)]
     if path in ("", "/"):
         return chain
     remaining = path.strip("/")
@@ -190,10 +237,10 @@ def find(config: SanConfig, path: str) -> list[Node]:
     return chain
 
 
-def render_text(config: SanConfig, *, width: int = 100) -> str:
-    """The whole tree as text, like ``targetcli ls``."""
+def render_text(config: SanConfig, *, width: int = 100, fabrics: tuple[str, ...] = ()) -> str:
+    """The whole tree as text, like ``targetcli ls``; ``fabrics`` as for :func:`root_node`."""
     lines = []
-    for node in walk(config):
+    for node in walk(config, root_node(config, fabrics)):
         indent = "  " * node.depth
         head = f"{indent}o- {node.name} "
         tail = f" [{node.summary}]" if node.summary else ""

@@ -37,6 +37,16 @@ def _setup_commands():
     return SetupCommands
 
 
+def _sanctl_commands():
+    """The palette's entries: every action of this screen and of every panel, imported when it first opens."""
+    from sanctl.ui.palette import SanctlCommands
+
+    return SanctlCommands
+
+
+#: Seconds after start-up before the doctor's first look at the live state (past the first frame).
+LIVE_CHECKS_DELAY = 1.0
+
 #: "real": this host's kernel; "captured": a tree read from --root; "demo": the demo SAN.
 MODES = ("real", "captured", "demo")
 
@@ -46,7 +56,7 @@ class SanctlApp(App[None]):
 
     CSS_PATH = Path(__file__).with_name("sanctl.tcss")  # absolute: subclasses elsewhere still find it
     TITLE = "sanctl"
-    COMMANDS = App.COMMANDS | {_setup_commands}
+    COMMANDS = App.COMMANDS | {_sanctl_commands, _setup_commands}
 
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -66,10 +76,13 @@ class SanctlApp(App[None]):
         host: str | None = None,
         theme_dirs: list[Path] | None = None,
         setup: bool = False,
+        live_checks: bool = True,
     ) -> None:
-        """``theme_dirs`` replaces the theme search path (tests); ``setup`` opens the setup wizard at once."""
+        """``theme_dirs`` replaces the theme search path (tests); ``setup`` opens the setup wizard at once;
+        ``live_checks=False``: the doctor looks at the live state only once a live panel opens (tests)."""
         super().__init__()
         self.start_setup = setup
+        self.live_checks = live_checks
         if "TEXTUAL_ANIMATIONS" not in os.environ:
             self.animation_level = "none"  # smooth scrolling costs frames over SSH
         if mode not in MODES:
@@ -138,6 +151,17 @@ class SanctlApp(App[None]):
         from sanctl.ui.screens.journal import offer_unfinished  # a change killed half-way: finish or undo
 
         offer_unfinished(self)
+        if self.live_checks and self.mode != "captured":
+            # the doctor's live checks (sessions, login counters, logs) start well after the first frame
+            self.set_timer(LIVE_CHECKS_DELAY, self._start_live_checks, name="live-checks")
+
+    def _start_live_checks(self) -> None:
+        """One live sample for the doctor, so the header's count matches ``sanctl doctor`` from the start.
+
+        Not on a big configuration (its first read waits for the first frame): there the live state is
+        looked at once a live panel opens, and the doctor panel says so."""
+        if not getattr(self.screen_stack[0], "big", False):
+            panels.service(self).prime()
 
     def action_setup(self) -> None:
         """Open the setup wizard (``sanctl setup``, the command palette, the offer on an empty host)."""
@@ -159,4 +183,8 @@ class SanctlApp(App[None]):
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss()
             return
-        self.push_screen(HelpScreen(self.screen.active_bindings, self.get_key_display))
+        screen = self.screen
+        tree = getattr(screen, "tree", None) if panels.panel_of(screen) == "config" else None
+        node = getattr(getattr(tree, "cursor_node", None), "data", None)
+        self.push_screen(HelpScreen(screen.active_bindings, self.get_key_display, panel=panels.panel_of(screen),
+                                    node_kind=getattr(node, "kind", None), node_name=getattr(node, "name", None)))

@@ -132,6 +132,16 @@ class LiveService:
         self.app.run_worker(self._work, thread=True, group="live", exclusive=True, exit_on_error=False,
                             description="live sample")
 
+    def prime(self) -> None:
+        """One sample with no panel on screen, for its listeners (the doctor's live checks at start-up,
+        so the header's count is the one ``sanctl doctor`` gives). Not when the panels sample on their own
+        only when told (``autostart=False``: tests), nor once a frame exists."""
+        if self.frame is not None or self._running or not self.autostart:
+            return
+        self._running = True
+        self.app.run_worker(self._work, thread=True, group="live", exclusive=True, exit_on_error=False,
+                            description="live sample (start-up)")
+
     def sampler(self) -> Sampler:
         if self._sampler is None:
             if self._factory is not None:

@@ -39,7 +39,9 @@ def make_app(demo_root):
     from sanctl.ui.app import SanctlApp
 
     def make(**overrides):
-        options = {"root": str(demo_root), "mode": "demo", "readonly": False, "readonly_reason": None, "theme": None, "host": HOST}
+        # live_checks=False: the live demo moves with the wall clock; only the tests of the start-up checks want it
+        options = {"root": str(demo_root), "mode": "demo", "readonly": False, "readonly_reason": None, "theme": None, "host": HOST,
+                   "live_checks": False}
         options.update(overrides)
         return SanctlApp(**options)
 

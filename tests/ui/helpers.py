@@ -49,5 +49,8 @@ def renderable_text(renderable, width: int = 200) -> str:
 
 
 def detail_text(screen) -> str:
-    """Everything the detail pane holds, scrolled or not, as plain text."""
-    return renderable_text(screen.detail.body.content)
+    """Everything the detail pane holds, scrolled or not, as plain text (values unwrapped: drawn 200 wide)."""
+    pane = screen.detail
+    if pane.details is not None and not pane.pending:
+        return renderable_text(pane.render_details(pane.details, width=200))
+    return renderable_text(pane.body.content)

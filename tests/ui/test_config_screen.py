@@ -13,14 +13,18 @@ from .helpers import detail_text, settle, visible_paths
 SIZE = (120, 40)
 
 
-async def test_opens_on_the_top_level_with_header(make_app):
+async def test_opens_expanded_as_targetcli_ls_with_header(make_app):
     app = make_app(readonly=True, readonly_reason="not root")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ConfigScreen)
         tree = screen.tree
-        assert visible_paths(tree)[:2] == ["/backstores", "/iscsi"]
+        # a small configuration opens whole, as `targetcli ls` prints it; nothing pressed
+        paths = visible_paths(tree)
+        assert paths[:3] == ["/backstores", "/backstores/block", "/backstores/block/ora-arch"]
+        assert "/backstores/block/ora-ocr-1" in paths and f"{RAC_TPG}/luns/lun5" in paths
+        assert f"{WEB_ACL}/mapped_lun0" in paths and paths[-1] == "/loopback"
         assert tree.cursor_path == "/backstores"
         assert tree.has_focus
         bar = screen.query_one("#status-bar").text
@@ -50,11 +54,11 @@ async def test_j_k_and_arrows_move(make_app):
         await settle(pilot)
         tree = app.screen.tree
         await pilot.press("j")
-        assert tree.cursor_path == "/iscsi"
+        assert tree.cursor_path == "/backstores/block"
         await pilot.press("k")
         assert tree.cursor_path == "/backstores"
         await pilot.press("down")
-        assert tree.cursor_path == "/iscsi"
+        assert tree.cursor_path == "/backstores/block"
         await pilot.press("up")
         assert tree.cursor_path == "/backstores"
 
@@ -64,6 +68,8 @@ async def test_expand_a_target_down_to_a_lun_with_keys(make_app):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         tree = app.screen.tree
+        await pilot.press("minus")  # collapse all: the top level only
+        assert visible_paths(tree) == ["/backstores", "/iscsi", "/loopback"]
         await pilot.press("j", "enter")  # open iscsi: scratch, web, rac (sorted by IQN)
         assert visible_paths(tree)[2:5] == [
             "/iscsi/iqn.2024-01.com.example:scratch",
@@ -338,9 +344,10 @@ async def test_empty_configuration_shows_groups_and_a_hint(tmp_path):
         hint = app.screen.query_one("#hint")
         assert hint.display and str(hint.content) == EMPTY_HINT
         tree = app.screen.tree
-        assert visible_paths(tree) == ["/backstores", "/iscsi"]
+        plugins = [f"/backstores/{p}" for p in ("block", "fileio", "pscsi", "ramdisk", "user")]
+        assert visible_paths(tree) == ["/backstores", *plugins, "/iscsi"]  # small: open
         await pilot.press("enter")
-        assert visible_paths(tree)[1:6] == [f"/backstores/{p}" for p in ("block", "fileio", "pscsi", "ramdisk", "user")]
+        assert visible_paths(tree) == ["/backstores", "/iscsi"]
 
 
 async def test_missing_configfs_starts_with_a_hint(tmp_path):
@@ -413,7 +420,8 @@ async def test_a_slow_first_read_paints_first_and_fills_the_tree_later(make_app,
         assert tree.border_subtitle == "reading configfs…"
         release.set()
         await settle(pilot)
-        assert visible_paths(tree)[:2] == ["/backstores", "/iscsi"]
+        assert visible_paths(tree)[:2] == ["/backstores", "/backstores/block"]
+        assert f"{RAC_TPG}/luns/lun0" in visible_paths(tree)  # opened expanded once read
         assert tree.border_subtitle == ""
         assert tree.cursor_path == "/backstores"
         assert app.screen.detail.details.title == "Backstores"

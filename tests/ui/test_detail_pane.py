@@ -48,6 +48,7 @@ async def test_a_racing_cursor_loads_only_where_it_rests(make_app, monkeypatch):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        await pilot.press("minus")  # the demo opens expanded: start from the top level
         app.screen.tree.select_path(f"{RAC_TPG}/luns")
         await settle(pilot)
         loaded.clear()

@@ -39,12 +39,9 @@ def config(root):
 
 
 async def iscsi_target_form(pilot):
-    """``a`` on /iscsi: the fabric chooser (iscsi preselected, loopback offered), then the target form."""
-    chooser = await open_form(pilot, "/iscsi")
-    assert chooser.spec.field("fabric").default == "iscsi"
-    await confirm(pilot)
-    form = pilot.app.screen
-    assert form is not chooser and form.spec.title == "Add an iscsi target"
+    """``a`` on /iscsi: the iSCSI target form at once (loopback targets are added from /loopback)."""
+    form = await open_form(pilot, "/iscsi")
+    assert form.spec.title == "Add an iscsi target"
     return form
 
 

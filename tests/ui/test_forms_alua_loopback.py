@@ -20,17 +20,17 @@ def details(root):
     return read_config(str(root), details=True)
 
 
-async def test_root_offers_iscsi_and_loopback_and_makes_a_loopback_target(make_app, demo_root):
+async def test_each_fabric_node_adds_its_own_targets_and_loopback_has_its_node(make_app, demo_root):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, "/iscsi")
-        assert form.spec.field("fabric").default == "iscsi"
-        values = [c.value for c in form.spec.field("fabric").choices]
-        assert values == ["iscsi", "loopback"]
-        assert "loaded on first use" in form.spec.field("fabric").choices[1].note
-        await fill(pilot, form, fabric="loopback")
-        await confirm(pilot)
-        form = app.screen
+        assert form.spec.title == "Add an iscsi target"  # no chooser: the iscsi node adds iSCSI targets
+        await pilot.press("escape")
+        await settle(pilot)
+        # tcm_loop is not loaded yet, but the tree shows its fabric node, as targetcli lists it
+        assert app.screen.tree.node_at("/loopback") is not None
+        assert read_config(str(demo_root)).fabric("loopback") is None  # not loaded yet
+        form = await open_form(pilot, "/loopback")
         assert form.spec.title == "Add a loopback target"
         assert form.query_one("#field-wwn").value.startswith("naa.5001405")
         await fill(pilot, form, wwn="naa.123")
@@ -38,8 +38,11 @@ async def test_root_offers_iscsi_and_loopback_and_makes_a_loopback_target(make_a
         await fill(pilot, form, wwn=LOOP)
         await confirm(pilot)
         assert app.screen is app.screen_stack[0]
-        # the loopback fabric is in the tree now; its TPG takes LUNs but not ACLs
+        # the loopback fabric is in the tree now; its TPG takes LUNs but not ACLs, and has no acls node
         assert app.screen.tree.select_path(f"/loopback/{LOOP}/tpg1")
+        await pilot.press("right")
+        await settle(pilot)
+        assert [c.data.name for c in app.screen.tree.node_at(f"/loopback/{LOOP}/tpg1").children] == ["luns"]
         form = await open_form(pilot, f"/loopback/{LOOP}/tpg1")
         assert [c.value for c in form.spec.field("what").choices] == ["luns"]
         await fill(pilot, form, what="luns")
@@ -177,10 +180,8 @@ async def test_loopback_tpg_edit_has_no_enable_switch_and_acls_say_why(make_app,
         await fill(pilot, form, fabric_prot_type="1")
         await confirm(pilot)
         await settle(pilot)
-        assert app.screen.tree.select_path(f"/loopback/{LOOP}/tpg1/acls")
-        await settle(pilot)
-        await pilot.press("a")
-        await settle(pilot)
-        assert "nexus is its only initiator" in seen[-1][2]
+        # targetcli draws no acls under a loopback TPG, and neither does the tree
+        assert not app.screen.tree.select_path(f"/loopback/{LOOP}/tpg1/acls")
+        assert not seen or "nexus is its only initiator" not in seen[-1][2]
     tpg = find_tpg(details(demo_root), "loopback", LOOP, 1)
     assert tpg.attributes.value("fabric_prot_type") == "1"

@@ -133,7 +133,7 @@ async def test_an_empty_kernel_is_offered_the_wizard_and_ends_logged_in(tmp_path
 
     root = tmp_path / "empty"
     SimKernel.boot(root)
-    app = SanctlApp(root=str(root), mode="demo", host=HOST)
+    app = SanctlApp(root=str(root), mode="demo", host=HOST, live_checks=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, SetupOffer)
@@ -159,7 +159,7 @@ async def test_the_offer_is_not_made_when_targets_exist_or_read_only(make_app, t
         assert type(pilot.app.screen).__name__ == "ConfigScreen"
     root = tmp_path / "empty"
     SimKernel.boot(root)
-    app = SanctlApp(root=str(root), mode="demo", host=HOST, readonly=True, readonly_reason="--readonly")
+    app = SanctlApp(root=str(root), mode="demo", host=HOST, readonly=True, readonly_reason="--readonly", live_checks=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert type(pilot.app.screen).__name__ == "ConfigScreen"
@@ -168,7 +168,7 @@ async def test_the_offer_is_not_made_when_targets_exist_or_read_only(make_app, t
 async def test_sanctl_setup_opens_the_wizard_and_the_palette_has_it(demo_root):
     from sanctl.ui.app import SanctlApp
 
-    app = SanctlApp(root=str(demo_root), mode="demo", host=HOST, setup=True)
+    app = SanctlApp(root=str(demo_root), mode="demo", host=HOST, setup=True, live_checks=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         wizard(app)
@@ -447,5 +447,5 @@ def test_snapshot_offer_on_an_empty_host(snap_compare, tmp_path):
 
     root = tmp_path / "empty"
     SimKernel.boot(root)
-    app = SanctlApp(root=str(root), mode="demo", host=HOST)
+    app = SanctlApp(root=str(root), mode="demo", host=HOST, live_checks=False)
     assert snap_compare(app, run_before=settle, terminal_size=(80, 24))

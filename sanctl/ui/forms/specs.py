@@ -221,9 +221,7 @@ def add_form(ctx: Context, node: Node) -> FormSpec | str:
         return alua_group_form(ctx, so)  # type: ignore[arg-type]
     if kind == "plugin":
         return storage_object_form(ctx, str(node.obj), node.path)
-    if kind == "fabric":
-        if node.name in CREATABLE_FABRICS and len([f for f in CREATABLE_FABRICS if f in ctx.fabrics]) > 1:
-            return _fabric_chooser(ctx, node, default=node.name)
+    if kind == "fabric":  # each fabric adds its own kind of target (the loopback node: loopback ones), as targetcli
         return target_form(ctx, node.name, node.path)
     w = where(ctx.config, node)
     if kind == "target" and w.target is not None:

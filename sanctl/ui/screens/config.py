@@ -42,6 +42,39 @@ TREE_READ = {"mapped_luns": False, "tpg_attributes": False}
 START_WAIT = 0.1
 #: Below this many columns the panes share the width equally and guides narrow.
 NARROW = 100
+#: The detail pane keeps at least this many columns when the tree widens to fit its labels (wide, narrow).
+MIN_DETAIL = (36, 30)
+
+
+#: Fabrics a target can be added in from the tree, shown even before their module is loaded (targetcli lists them).
+TREE_FABRICS = ("iscsi", "loopback")
+
+
+def unloaded_fabrics(root: str, mode: str, config: SanConfig, *, quick: bool = False) -> tuple[str, ...]:
+    """The fabrics of :data:`TREE_FABRICS` this kernel has a module for but has not loaded yet.
+
+    ``quick``: only modules the kernel has loaded (``/sys/module``), not the installed ones (reading
+    ``modules.dep`` is for after the first frame).
+    """
+    loaded = {fabric.name for fabric in config.fabrics}
+    missing = [name for name in TREE_FABRICS if name not in loaded]
+    if not missing or mode == "captured":
+        return ()
+    if mode == "demo":
+        from sanctl.sim.writer import FABRICS as available
+    else:
+        import os
+
+        from sanctl.target.writer import FABRIC_MODULES, kernel_has_module
+
+        def has(name: str) -> bool:
+            module = FABRIC_MODULES[name]
+            if quick:
+                return os.path.isdir(os.path.join(root, "sys", "module", module))
+            return kernel_has_module(root, module)
+
+        available = tuple(name for name in missing if has(name))
+    return tuple(name for name in missing if name in available)
 
 
 def _no_configfs_hint(exc: Exception) -> str:
@@ -64,6 +97,7 @@ class ConfigScreen(Screen[None]):
         Binding("s", "save", "Save", id="config.save"),
         Binding("D", "diff", "Diff", id="config.diff"),
         Binding("R", "restore", "Restore", show=False, id="config.restore"),
+        Binding("w", "widen", "Widen tree", show=False, id="config.widen"),
     ]
 
     class Reloaded(Message):
@@ -104,9 +138,40 @@ class ConfigScreen(Screen[None]):
         self._filter_field: Input | None = None
         self._painted = False
         self._reading = False
+        #: ``w``: the tree takes the whole width (the detail pane hidden) until pressed again.
+        self.wide = False
+        #: Fabric modules the kernel has but has not loaded (the tree shows them empty).
+        self.fabrics: tuple[str, ...] = ()
         # started now, so it overlaps Textual's start-up; compose waits for it
-        self._initial = InitialRead(root, reader=lambda r: read_config(r, **TREE_READ),
-                                    start=rough_size(root) < BIG)
+        #: A big configuration (by the two-listing probe): read after the first frame, and the doctor's
+        #: live checks wait for a live panel (sampling thousands of LUNs at start costs memory and time).
+        self.big = rough_size(root) >= BIG
+        self._initial = InitialRead(root, reader=lambda r: self._read_tree(r, quick=True), start=not self.big)
+
+    def _read_tree(self, root: str, *, quick: bool = False) -> SanConfig:
+        """What the tree shows (in a worker thread): the configuration, and the fabrics not loaded yet
+        (``quick``: the loaded modules only; the first frame's read — :meth:`_check_fabrics` completes it)."""
+        config = read_config(root, **TREE_READ)
+        self.fabrics = unloaded_fabrics(root, self.mode, config, quick=quick)
+        return config
+
+    def _check_fabrics(self) -> None:
+        """After the first frame: the fabrics whose module is installed but not loaded get their node too."""
+        root, mode, config = self.root, self.mode, self.tree.config
+
+        def work() -> None:
+            found = unloaded_fabrics(root, mode, config)
+            self.app.call_from_thread(self._fabrics_found, config, found)
+
+        if mode == "real" and self._startup_error is None:
+            self.run_worker(work, thread=True, group="fabrics", exit_on_error=False)
+
+    def _fabrics_found(self, config: SanConfig, found: tuple[str, ...]) -> None:
+        tree = self.tree
+        if config is not tree.config or found == tree.fabrics or self.filtering:
+            return
+        self.fabrics = found
+        tree.rebuild(config, expanded=tree.expanded_paths(), cursor=tree.cursor_path, fabrics=found)
 
     # --- layout ---------------------------------------------------------------
 
@@ -129,7 +194,7 @@ class ConfigScreen(Screen[None]):
         )
         with Horizontal(id="main"):
             with Vertical(id="tree-pane"):
-                yield ConfigTree(config, id="config-tree", populate=not reading)
+                yield ConfigTree(config, id="config-tree", populate=not reading, fabrics=self.fabrics)
                 # the filter's Input (#filter) is mounted here on the first "/"
             yield DetailPane(id="detail")
         yield Static(id="hint", markup=False)
@@ -138,6 +203,7 @@ class ConfigScreen(Screen[None]):
     def on_mount(self) -> None:
         tree = self.tree
         tree.border_title = "Configuration"
+        self.watch(tree, "virtual_size", lambda _size: self._fit_panes(), init=False)
         if self._reading:
             tree.border_subtitle = "reading configfs…"
             initial = self._initial
@@ -164,11 +230,42 @@ class ConfigScreen(Screen[None]):
         self._painted = True
         self._show_cursor_details()
         self.writes.refresh_status()
+        if not self._reading:
+            self._check_fabrics()
 
     def on_resize(self, event: events.Resize) -> None:
         narrow = event.size.width < NARROW
         self.set_class(narrow, "-narrow")
         self.tree.guide_depth = 2 if narrow else 3
+        self._fit_panes()
+
+    def tree_width(self) -> int:
+        """The tree pane's width: what its longest label needs, between its share (3/5, half
+        when narrow) and what leaves the detail pane :data:`MIN_DETAIL` columns; everything with ``w``."""
+        total = self.size.width
+        if self.wide:
+            return total
+        narrow = total < NARROW
+        share = total // 2 if narrow else total * 3 // 5
+        needed = self.tree.virtual_size.width + 3  # the borders and the scrollbar
+        room = total - MIN_DETAIL[1 if narrow else 0]
+        return max(share, min(needed, room))
+
+    def _fit_panes(self) -> None:
+        if not self.is_attached or not self.size.width:
+            return
+        pane = self.query_one("#tree-pane")
+        width = self.tree_width()
+        if pane.styles.width is None or pane.styles.width.cells != width:
+            pane.styles.width = width
+        self.detail.display = not self.wide
+
+    def action_widen(self) -> None:
+        """``w``: the tree at the whole width (long labels whole), or back beside the details."""
+        self.wide = not self.wide
+        self._fit_panes()
+        if not self.wide:
+            self._show_cursor_details()
 
     @property
     def tree(self) -> ConfigTree:
@@ -313,7 +410,7 @@ class ConfigScreen(Screen[None]):
 
         def work() -> None:
             try:
-                config = read_config(root, **TREE_READ)
+                config = self._read_tree(root)
             except Exception as exc:  # ConfigfsNotFound, or the tree vanished mid-read
                 self.post_message(self.Reloaded(None, exc))
             else:
@@ -338,14 +435,14 @@ class ConfigScreen(Screen[None]):
             return
         config = message.config
         self._startup_error = None
-        changed = config != tree.config
+        changed = config != tree.config or self.fabrics != tree.fabrics
         if changed:
             expanded = self._saved_expanded if self.filtering else tree.expanded_paths()
             cursor = tree.cursor_path
             expanded = set(expanded) | set(message.expand)
             if cursor:
                 expanded = set(expanded) | set(ancestors(cursor))
-            tree.rebuild(config, expanded=expanded, cursor=cursor)
+            tree.rebuild(config, expanded=expanded, cursor=cursor, fabrics=self.fabrics)
             if self.filtering:
                 self.filtering = False
                 tree.border_subtitle = ""
@@ -369,8 +466,9 @@ class ConfigScreen(Screen[None]):
             self._startup_error = exc
             self._update_hint(tree.config)
             return
-        tree.rebuild(message.config)
+        tree.rebuild(message.config, expanded=None, fabrics=self.fabrics)
         self._update_hint(message.config)
+        self._check_fabrics()
         if self._painted:
             self._show_cursor_details()
 

@@ -1,14 +1,22 @@
-"""Confirmation before anything is removed or replaced: what goes, Cancel focused first.
+"""The one confirmation dialog: what happens, Cancel focused first, one footer.
 
-``ConfirmScreen(title, lines, confirm="Delete", word=None)`` dismisses with
-``True`` only when the operator presses the confirm button (or ``y``). The
-body lists everything the action takes with it (the impact's lines). With
-``word`` the confirm button stays disabled until that word — the object's
-name — is typed: deleting a target, a TPG or anything with live sessions.
-``esc`` and ``n`` cancel.
+``ConfirmScreen(title, lines, confirm="Delete", word=None, cancel="Cancel", danger=True)``
+dismisses with ``True`` only when the operator presses the confirm button
+(or ``y``). The body lists everything the action takes with it (the impact's
+lines; ``str`` or ``rich.text.Text``, never markup). With ``word`` the confirm
+button stays disabled until that word — the object's name — is typed:
+deleting a target, a TPG or anything with live sessions. ``esc`` and ``n``
+cancel. ``danger=False`` (a login, a restart) draws it without the red.
+
+Every confirmation of the app is this widget — the configuration's deletes,
+the restore, the doctor's fixes and the initiator tab's (its
+:class:`~sanctl.ui.screens.initiator_modals.ConfirmModal` is this class) — so
+each says the same thing at the bottom: :func:`footer`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from rich.text import Text
 from textual import on
@@ -17,6 +25,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
+
+
+def footer(word: str | None = None) -> str:
+    """The dialog's bottom line, in the shape every dialog's is ("… confirms · esc cancels")."""
+    if word is not None:
+        return "type the name, enter confirms · esc cancels"
+    return "y confirms · esc cancels"
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -34,6 +49,10 @@ class ConfirmScreen(ModalScreen[bool]):
         border: round $error;
         border-title-color: $text-error;
         border-title-style: bold;
+    }
+    ConfirmScreen.-safe #confirm {
+        border: round $border;
+        border-title-color: $text;
         border-subtitle-color: $text-muted;
         background: $surface;
         padding: 0 1;
@@ -69,17 +88,21 @@ class ConfirmScreen(ModalScreen[bool]):
         Binding("y", "confirm", "Yes", show=False, id="confirm.yes"),
     ]
 
-    def __init__(self, title: str, lines: list[str], *, confirm: str = "Delete", word: str | None = None) -> None:
+    def __init__(self, title: str, lines: Sequence[str | Text], *, confirm: str = "Delete", word: str | None = None,
+                 cancel: str = "Cancel", danger: bool = True) -> None:
         super().__init__()
         self.title_text = title
         self.lines = list(lines)
         self.confirm_label = confirm
+        self.cancel_label = cancel
+        self.danger = danger
         self.word = word
+        self.set_class(not danger, "-safe")
 
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm") as box:
             box.border_title = self.title_text
-            box.border_subtitle = "esc cancels"
+            box.border_subtitle = footer(self.word)
             with VerticalScroll(id="confirm-scroll"):
                 yield Static(self._body(), id="confirm-body")
             if self.word is not None:
@@ -88,15 +111,18 @@ class ConfirmScreen(ModalScreen[bool]):
                 field.cursor_blink = False
                 yield field
             with Horizontal(id="confirm-buttons"):
-                yield Button("Cancel", id="confirm-cancel", compact=True)
-                yield Button(self.confirm_label, id="confirm-ok", variant="error", compact=True,
-                             disabled=self.word is not None)
+                yield Button(self.cancel_label, id="confirm-cancel", compact=True)
+                yield Button(self.confirm_label, id="confirm-ok", variant="error" if self.danger else "primary",
+                             compact=True, disabled=self.word is not None)
 
     def _body(self) -> Text:
         text = Text()
         for i, line in enumerate(self.lines):
             if i:
                 text.append("\n")
+            if isinstance(line, Text):
+                text.append_text(line)
+                continue
             style = "bold" if i == 0 else ("bold" if line.lstrip().startswith("!") else "")
             text.append(line, style)
         return text

@@ -1,8 +1,9 @@
 """The initiator tab's dialogs: a yes/no confirmation and the initiator name editor.
 
-:class:`ConfirmModal` returns a bool: it says what will change, Cancel is
-focused first (k9s's rule: Enter on a dialog that just opened must not
-destroy anything), ``y`` confirms, ``n`` and ``esc`` cancel.
+:class:`ConfirmModal` returns a bool: it is the app's one confirmation dialog
+(:class:`~sanctl.ui.screens.confirm.ConfirmScreen`): it says what will change,
+Cancel is focused first (k9s's rule: Enter on a dialog that just opened must
+not destroy anything), ``y`` confirms, ``n`` and ``esc`` cancel.
 
 :class:`NameModal` returns the new name (or None): it shows the current
 name and what changing it means — every target ACL must follow, iscsid must
@@ -23,6 +24,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from sanctl.names import InvalidValue, check_iscsi_name
+from sanctl.ui.screens.confirm import ConfirmScreen
 
 
 def _lines(lines: Sequence[str | Text]) -> Text:
@@ -34,46 +36,13 @@ def _lines(lines: Sequence[str | Text]) -> Text:
     return text
 
 
-class ConfirmModal(ModalScreen[bool]):
-    """``#confirm``: a title, what will happen, Cancel (focused) and the action's button."""
-
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="confirm.cancel"),
-        Binding("n", "cancel", "No", show=False),
-        Binding("y", "confirm", "Yes", id="confirm.yes"),
-    ]
+class ConfirmModal(ConfirmScreen):
+    """The initiator tab's yes/no question: the app's one confirmation dialog
+    (:class:`~sanctl.ui.screens.confirm.ConfirmScreen`), not red unless ``danger``."""
 
     def __init__(self, title: str, lines: Sequence[str | Text], *, confirm: str = "Yes",
                  cancel: str = "Cancel", danger: bool = False) -> None:
-        super().__init__()
-        self.title_text = title
-        self.lines = list(lines)
-        self.confirm_label = confirm
-        self.cancel_label = cancel
-        self.danger = danger
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="confirm", classes="initiator-dialog") as box:
-            box.border_title = self.title_text
-            box.border_subtitle = "y confirms · n/esc cancels"
-            yield Static(_lines(self.lines), id="confirm-body", markup=False)
-            with Horizontal(classes="dialog-buttons"):
-                yield Button(self.cancel_label, id="confirm-cancel", compact=True)
-                yield Button(self.confirm_label, id="confirm-ok", compact=True,
-                             variant="error" if self.danger else "primary")
-
-    def on_mount(self) -> None:
-        self.query_one("#confirm-cancel", Button).focus()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.dismiss(event.button.id == "confirm-ok")
-
-    def action_cancel(self) -> None:
-        self.dismiss(False)
-
-    def action_confirm(self) -> None:
-        self.dismiss(True)
+        super().__init__(title, lines, confirm=confirm, cancel=cancel, danger=danger)
 
 
 #: What changing the name means, shown before anything is written.

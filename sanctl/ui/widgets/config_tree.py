@@ -33,6 +33,8 @@ from sanctl.ui.model_filter import FilterResult, ancestors, parent_path
 
 #: Children added per chunk before yielding to the event loop.
 BATCH = 250
+#: A configuration of at most this many tree lines opens expanded, as ``targetcli ls`` shows it whole.
+EXPAND_ALL_LIMIT = 300
 #: Above this many children, compute them (labels, summaries) in a thread.
 THREAD_THRESHOLD = 1000
 
@@ -57,6 +59,9 @@ class ConfigTree(Tree[Node]):
         Binding("k", "cursor_up", "Up", show=False, id="tree.up"),
         Binding("right,l", "open", "Open", show=False, id="tree.open"),
         Binding("left,h", "close_or_parent", "Close, or go to parent", show=False, id="tree.close"),
+        # + and - reach every terminal (shift+space does not): the whole tree, loaded in the background
+        Binding("plus", "expand_everything", "Expand all", show=False, id="tree.expand_all"),
+        Binding("minus", "collapse_everything", "Collapse all", show=False, id="tree.collapse_all"),
     ]
 
     COMPONENT_CLASSES = {
@@ -68,9 +73,15 @@ class ConfigTree(Tree[Node]):
         "config-tree--loading",
     }
 
-    def __init__(self, config: SanConfig, *, populate: bool = True, id: str | None = None, classes: str | None = None) -> None:
-        """``populate=False``: start empty (the configuration is still being read)."""
-        super().__init__("/", data=domain.root_node(config), id=id, classes=classes)
+    def __init__(self, config: SanConfig, *, populate: bool = True, fabrics: tuple[str, ...] = (),
+                 id: str | None = None, classes: str | None = None) -> None:
+        """``populate=False``: start empty (the configuration is still being read).
+
+        ``fabrics``: fabric modules the kernel has but has not loaded (shown as empty fabric nodes).
+        A configuration small enough (:data:`EXPAND_ALL_LIMIT` lines) opens expanded.
+        """
+        self.fabrics = tuple(fabrics)
+        super().__init__("/", data=domain.root_node(config, self.fabrics), id=id, classes=classes)
         self.config = config
         self.filter: FilterResult | None = None
         self._loaded: set[int] = set()
@@ -81,10 +92,14 @@ class ConfigTree(Tree[Node]):
         self._populating = 0
         #: Nodes whose children are being added: id -> open them when done.
         self._building: dict[int, bool] = {}
+        #: "Expand all" in progress: the nodes it has gone through so far — the border says it.
+        self.expanding: int | None = None
         self.show_root = False
         self.guide_depth = 3
         self._reset(config)
         if populate:
+            if line_count(config) <= EXPAND_ALL_LIMIT:
+                self._want_expanded = expandable_paths(config, self.fabrics)
             self._load(self.root)
 
     def on_mount(self) -> None:
@@ -130,17 +145,23 @@ class ConfigTree(Tree[Node]):
         self._building.clear()
         self._want_expanded = set()
         self._pending_cursor = None
-        self.root.data = domain.root_node(config)
+        self.root.data = domain.root_node(config, self.fabrics)
         self._by_path["/"] = self.root
 
-    def rebuild(self, config: SanConfig, *, expanded: set[str] | frozenset[str] = frozenset(), cursor: str | None = None) -> None:
+    def rebuild(self, config: SanConfig, *, expanded: set[str] | frozenset[str] | None = frozenset(), cursor: str | None = None,
+                fabrics: tuple[str, ...] | None = None) -> None:
         """Show ``config`` whole, with ``expanded`` paths open and the cursor on ``cursor``.
 
-        A cursor path that no longer exists lands on its nearest surviving ancestor.
+        ``expanded=None``: as at start — everything open if the configuration is small, else
+        nothing. A cursor path that no longer exists lands on its nearest surviving ancestor.
         """
         self.filter = None
+        if fabrics is not None:
+            self.fabrics = tuple(fabrics)
         self._reset(config)
         target = self._surviving(config, cursor) if cursor else None
+        if expanded is None:
+            expanded = expandable_paths(config, self.fabrics) if line_count(config) <= EXPAND_ALL_LIMIT else set()
         self._want_expanded = set(expanded)
         if target:
             self._want_expanded.update(ancestors(target))
@@ -175,7 +196,7 @@ class ConfigTree(Tree[Node]):
         cursor moves as soon as the node is built (at once unless its parent
         has thousands of children still being added).
         """
-        chain = domain.find(self.config, path)
+        chain = domain.find(self.config, path, self.fabrics)
         if not chain:
             return False
         for node in chain[1:-1]:
@@ -194,10 +215,9 @@ class ConfigTree(Tree[Node]):
             self._pending_cursor = chain[-1].path
         return True
 
-    @staticmethod
-    def _surviving(config: SanConfig, path: str) -> str | None:
+    def _surviving(self, config: SanConfig, path: str) -> str | None:
         while path and path != "/":
-            if domain.find(config, path):
+            if domain.find(config, path, self.fabrics):
                 return path
             path = parent_path(path)
         return None
@@ -316,6 +336,66 @@ class ConfigTree(Tree[Node]):
         elif node.parent is not None and node.parent is not self.root:
             self.move_cursor(node.parent)
 
+    def action_expand_everything(self) -> None:
+        """Open every node, level by level in the background (a big list loads in chunks); the border counts."""
+        if self.expanding is not None:
+            return
+        generation = self._generation
+        self.expanding = 0
+        self._show_progress()
+
+        async def expand() -> None:
+            queue = [self.root]
+            try:
+                while queue:
+                    tnode = queue.pop(0)
+                    while tnode.id in self._building:  # its children are still being added
+                        if generation != self._generation:
+                            return
+                        await asyncio.sleep(0.02)
+                    for child in list(tnode.children):
+                        if generation != self._generation:
+                            return
+                        self.expanding = (self.expanding or 0) + 1
+                        if self.expanding % BATCH == 0:
+                            self._show_progress()
+                            await asyncio.sleep(0)
+                        if not child.allow_expand:
+                            continue
+                        if child.id not in self._loaded:
+                            self._load(child)
+                        if not child.is_expanded and child.id not in self._building:
+                            child.expand()
+                        elif child.id in self._building:
+                            self._building[child.id] = True  # open it when its children are there
+                        queue.append(child)
+            finally:
+                self.expanding = None
+                self._show_progress()
+
+        self.run_worker(expand(), group="expand-all", exclusive=True, description="expand all")
+
+    def _show_progress(self) -> None:
+        if self.expanding is None:
+            if str(self.border_subtitle).startswith("expanding"):
+                self.border_subtitle = ""
+        else:
+            self.border_subtitle = f"expanding… {self.expanding:,} nodes"
+
+    def action_collapse_everything(self) -> None:
+        """Close every node; the cursor goes to the top-level node it was under."""
+        self.workers.cancel_group(self, "expand-all")
+        cursor = self.cursor_node
+        while cursor is not None and cursor.parent is not None and cursor.parent is not self.root:
+            cursor = cursor.parent
+        for child in self.root.children:
+            child.collapse_all()
+        for tnode_id in self._building:
+            self._building[tnode_id] = False
+        self.expanding = None
+        self._show_progress()
+        self._place_cursor(cursor if cursor is not None and cursor is not self.root else None)
+
     # --- drawing --------------------------------------------------------------
 
     def render_label(self, node: TreeNode[Node], base_style: Style, style: Style) -> Text:
@@ -355,6 +435,24 @@ class ConfigTree(Tree[Node]):
         if data.summary:
             width += _width(data.summary) + 4
         return width
+
+
+def line_count(config: SanConfig) -> int:
+    """How many lines the whole tree has, counted from the model (nothing read)."""
+    lines = 2 + len(config.storage_objects) + 5  # backstores, its plugins, the fabrics
+    for fabric in config.fabrics:
+        lines += 1
+        for target in fabric.targets:
+            lines += 1
+            for tpg in target.tpgs:
+                lines += 4 + len(tpg.luns) + len(tpg.portals)
+                lines += sum(1 + acl.mapped_lun_count for acl in tpg.acls)
+    return lines
+
+
+def expandable_paths(config: SanConfig, fabrics: tuple[str, ...] = ()) -> set[str]:
+    """The path of every node that has children: all of them open, as ``targetcli ls`` shows the tree."""
+    return {node.path for node in domain.walk(config, domain.root_node(config, fabrics)) if node.expandable and node.path != "/"}
 
 
 def _width(text: str) -> int:

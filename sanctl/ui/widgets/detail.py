@@ -38,6 +38,31 @@ def load_details(config: SanConfig, node: Node) -> Details:
     return load(config, node)
 
 
+#: Where a long value may break: after these (a path's "/", an IQN's ":", a list's ","), else after
+#: the weaker ones (a file's ".", a UUID's "-", "_").
+SEPARATORS = "/:,;= "
+WEAK_SEPARATORS = ".-_"
+
+
+def wrap_value(text: str, width: int) -> str:
+    """``text`` with line breaks so no line is longer than ``width``, each after a separator when one
+    is in reach (a path breaks after a "/", not inside a name); only a separator-less run is cut.
+    Nothing is dropped: removing the added line breaks gives ``text`` back."""
+    if width < 8 or len(text) <= width:
+        return text
+    out = []
+    for line in text.split("\n"):
+        while len(line) > width:
+            cut = max(line.rfind(sep, 0, width) for sep in SEPARATORS)
+            if cut < width // 3:  # a separator this early would waste the line: a weaker one, or cut
+                cut = max(line.rfind(sep, 0, width) for sep in WEAK_SEPARATORS)
+            end = cut + 1 if cut >= width // 3 else width
+            out.append(line[:end])
+            line = line[end:]
+        out.append(line)
+    return "\n".join(out)
+
+
 def _title(node: Node) -> str:
     from sanctl.details import title_of
 
@@ -170,7 +195,8 @@ class DetailPane(VerticalScroll):
     def _style(self, component: str) -> Style:
         return component_fg(self, component)
 
-    def render_details(self, details: Details) -> RenderableType:
+    def render_details(self, details: Details, width: int | None = None) -> RenderableType:
+        """``details`` drawn for the pane's width (or ``width`` columns: what the tests read whole)."""
         from rich.table import Table  # not needed for the first paint
 
         states = {
@@ -184,7 +210,8 @@ class DetailPane(VerticalScroll):
         note_style = self._style("detail--note")
         # Keys (attribute names) stay on one line up to 60 % of the pane;
         # values fold onto more lines.
-        key_width = max(12, (self.scrollable_content_region.width or 80) * 3 // 5)
+        pane = width or self.scrollable_content_region.width or 80
+        key_width = max(12, pane * 3 // 5)
         parts: list[RenderableType] = []
         for index, section in enumerate(details.sections):
             if index:
@@ -199,10 +226,14 @@ class DetailPane(VerticalScroll):
             has_notes = any(row.note for row in section.rows)
             if has_notes:
                 grid.add_column(no_wrap=True)
+            # values wrap at their separators (a path at "/", a list at ","), not mid-token
+            keys = min(key_width, max(len(row.key) + 1 for row in section.rows))
+            notes = max(len(row.note or "") for row in section.rows) + 2 if has_notes else 0
+            value_width = pane - keys - 2 - notes
             for row in section.rows:
                 cells = [
                     Text(f" {row.key}"),
-                    Text(row.value, style=states.get(row.state or "", Style())),
+                    Text(wrap_value(row.value, value_width), style=states.get(row.state or "", Style())),
                 ]
                 if has_notes:
                     cells.append(Text(row.note, style=note_style))

@@ -18,6 +18,10 @@ from textual.widget import Widget
 from sanctl.ui.widgets.styling import component_fg
 
 
+#: Keys never dropped from a narrow bar: how to leave and how to learn the rest.
+PINNED_KEYS = frozenset({"q", "question_mark"})
+
+
 class KeyBar(Widget):
     """``KeyBar``: docked at the bottom of a screen."""
 
@@ -69,6 +73,22 @@ class KeyBar(Widget):
             keys.append((binding.key, self.app.get_key_display(binding), binding.description, enabled))
         return keys
 
+    def fitting(self, width: int) -> list[tuple[str, str, str, bool]]:
+        """The keys that fit in ``width`` columns: the screen's own are dropped from the right
+        first, so ``q Quit`` and ``? Help`` stay on a 60-column terminal."""
+        keys = self.keys()
+
+        def cells(entry: tuple[str, str, str, bool]) -> int:
+            return len(entry[1]) + 2 + (len(entry[2]) + 1 if entry[2] else 0)
+
+        total = sum(cells(entry) for entry in keys)
+        while total > width:
+            droppable = [i for i, entry in enumerate(keys) if entry[0] not in PINNED_KEYS]
+            if not droppable:
+                break
+            total -= cells(keys.pop(droppable[-1]))
+        return keys
+
     @property
     def text(self) -> str:
         """What the bar says, as plain text (for tests)."""
@@ -81,7 +101,7 @@ class KeyBar(Widget):
         dim = self.get_component_rich_style("key-bar--disabled")
         line = Text(no_wrap=True, overflow="crop")
         spans = []
-        for key, shown, description, enabled in self.keys():
+        for key, shown, description, enabled in self.fitting(self.size.width or 10_000):
             start = line.cell_len
             line.append(f" {shown} ", key_style if enabled else key_style + dim)
             if description:

@@ -22,6 +22,18 @@ from textual.widget import Widget
 from sanctl.ui.widgets.styling import component_fg
 
 
+#: The save state's words at 80 columns.
+SHORT_SAVE_STATES = {"unsaved changes": "unsaved", "never saved": "unsaved", "save state unknown": "save?"}
+
+
+def short_doctor(text: str) -> str:
+    """``doctor: 1 error 3 warnings 2 notes`` -> ``doctor: 1 err 3 warn 2 notes``: still words, fewer columns."""
+    import re
+
+    text = re.sub(r"\berrors?\b", "err", text)
+    return re.sub(r"\bwarnings?\b", "warn", text)
+
+
 class StatusBar(Widget):
     """``#status-bar``. Its plain text is :attr:`text`."""
 
@@ -66,6 +78,7 @@ class StatusBar(Widget):
         from sanctl.ui.doctor_service import service
 
         self.doctor = getattr(self.app, "_sanctl_doctor_badge", None)
+        self.save_state = getattr(self.app, "_sanctl_save_state", None)  # every panel's header says it
         service(self.app).start()
 
     def set_save_state(self, text: str | None) -> None:
@@ -73,11 +86,18 @@ class StatusBar(Widget):
 
         The configuration screen says this after its first frame and after every write, save and
         restore: the doctor looks again then (with the screen's save status, not computing it twice).
+        Every panel's header shows it (the app keeps it for headers made later).
         """
         from sanctl.ui.doctor_service import service
 
         writes = getattr(self.screen, "writes", None) if self.is_attached else None
         service(self.app).save_state_checked(getattr(writes, "status", None))
+        self.app._sanctl_save_state = text  # type: ignore[attr-defined]
+        bars = service(self.app)._bars() if self.is_attached else [self]
+        for bar in bars if self in bars else [self, *bars]:
+            bar.show_save_state(text)
+
+    def show_save_state(self, text: str | None) -> None:
         if text != self.save_state:
             self.save_state = text
             self.refresh()
@@ -88,8 +108,9 @@ class StatusBar(Widget):
             self.doctor = (text, worst)
             self.refresh()
 
-    def parts(self) -> list[tuple[str, str]]:
-        """``(text, component)`` pieces, left to right.
+    def parts(self, *, short: bool = False) -> list[tuple[str, str]]:
+        """``(text, component)`` pieces, left to right; ``short``: the forms an 80-column line has room
+        for (``unsaved``, ``doctor: 1 err 3 warn``, ``read-only`` without its reason).
 
         The root is shown unless it is ``/`` or the demo's (a temporary
         directory nobody needs to read).
@@ -97,11 +118,12 @@ class StatusBar(Widget):
         parts = [("sanctl", "app"), (self.host, "host"), (self.mode, self.mode)]
         if self.doctor is not None:
             text, worst = self.doctor
-            parts.append((text, f"doctor-{worst}" if worst in ("error", "warning") else "doctor-ok"))
+            parts.append((short_doctor(text) if short else text, f"doctor-{worst}" if worst in ("error", "warning") else "doctor-ok"))
         if self.readonly:
-            parts.append(("read-only" + (f": {self.readonly_reason}" if self.readonly_reason else ""), "readonly"))
+            reason = f": {self.readonly_reason}" if self.readonly_reason and not short else ""
+            parts.append(("read-only" + reason, "readonly"))
         if self.save_state:
-            parts.append((self.save_state, "unsaved"))
+            parts.append((SHORT_SAVE_STATES.get(self.save_state, self.save_state) if short else self.save_state, "unsaved"))
         if self.mode != "demo" and self.root not in ("", "/"):
             parts.append((f"root {self.root}", "root"))
         return parts
@@ -173,6 +195,9 @@ class StatusBar(Widget):
         self._compact = left.cell_len + 1 + self._width(tabs) > width
         if self._compact:
             tabs = self.tabs(compact=True)
+            if left.cell_len + 1 + self._width(tabs) > width:  # still too long: the short forms
+                left = Text(no_wrap=True, overflow="ellipsis")
+                self._append(left, self.parts(short=True))
         right = Text(no_wrap=True)
         self._append(right, tabs)
         room = max(width - right.cell_len - 1, 0)
