@@ -111,6 +111,8 @@ class HostFacts:
     #: a TPG, or ``iscsi/discovery_auth``.
     auth: Mapping[str, Auth] = field(default_factory=_empty)
     not_checked: tuple[str, ...] = ()
+    #: Whether a NIC does RDMA (iSER needs one); None: not looked at.
+    rdma: bool | None = None
 
     def has_address(self, address: str) -> bool | None:
         """Whether ``address`` (LIO's or iscsiadm's spelling) is one of this host's; None: unknown."""
@@ -391,5 +393,13 @@ def gather(config: SanConfig, *, mode: str, iscsiadm: Iscsiadm | None | Any = _U
     return HostFacts(
         root=root, mode=mode, addresses=addresses, target_service=target_service_state, save_status=save_status,
         initiator_name=name, node_records=records, node_db=problem, devices=devices, files=files, auth=auth,
-        not_checked=tuple(notes),
+        not_checked=tuple(notes), rdma=_rdma(root, mode),
     )
+
+
+def _rdma(root: str, mode: str) -> bool | None:
+    if mode == "captured":
+        return None  # a captured tree says nothing about this host's NICs
+    from sanctl.host import has_rdma
+
+    return has_rdma(root)
