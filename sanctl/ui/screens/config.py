@@ -7,6 +7,7 @@ behind the filter — runs in a thread worker and comes back as a message.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -44,6 +45,19 @@ START_WAIT = 0.1
 NARROW = 100
 
 
+@dataclass(frozen=True, slots=True)
+class Follow:
+    """The object a form or a confirmation was opened on, by identity (its tree path).
+
+    After the write the tree selects it again, wherever a filter or a re-read put the cursor;
+    when it is gone, the nearest object still there is selected and — unless it was deleted on
+    purpose (``gone_expected``) — a notification says so.
+    """
+
+    path: str
+    gone_expected: bool = False
+
+
 def _no_configfs_hint(exc: Exception) -> str:
     if isinstance(exc, ConfigfsNotFound):
         return f"No LIO configfs at {exc.path}: is the target_core_mod module loaded? (r re-reads)"
@@ -70,12 +84,14 @@ class ConfigScreen(Screen[None]):
         """A refresh's result: the new configuration, or why there is none."""
 
         def __init__(self, config: SanConfig | None, error: Exception | None = None, *, initial: bool = False,
-                     quiet: bool = False, expand: tuple[str, ...] = ()) -> None:
+                     quiet: bool = False, expand: tuple[str, ...] = (), follow: Follow | None = None) -> None:
             super().__init__()
             self.config = config
             #: After a write: no "re-read" notification; open these paths (the new object's parent).
             self.quiet = quiet
             self.expand = expand
+            #: After a write: the object whose form or confirmation it came from, to select again.
+            self.follow = follow
             self.error = error
             #: The start-up read that took longer than the first frame.
             self.initial = initial
@@ -104,6 +120,8 @@ class ConfigScreen(Screen[None]):
         self._filter_field: Input | None = None
         self._painted = False
         self._reading = False
+        #: The object to select once the filter has been computed again after a write.
+        self._follow_filtered: str | None = None
         # started now, so it overlaps Textual's start-up; compose waits for it
         self._initial = InitialRead(root, reader=lambda r: read_config(r, **TREE_READ),
                                     start=rough_size(root) < BIG)
@@ -266,6 +284,9 @@ class ConfigScreen(Screen[None]):
         result = message.result
         tree = self.tree
         tree.show_filter(result)
+        follow, self._follow_filtered = self._follow_filtered, None
+        if follow is not None and tree.node_at(follow) is not None:
+            tree.select_path(follow)  # the object written, not the first match
         if result.total == 0:
             tree.border_subtitle = "no matches"
         elif result.truncated:
@@ -306,7 +327,8 @@ class ConfigScreen(Screen[None]):
 
     # --- refresh --------------------------------------------------------------
 
-    def action_refresh(self, quiet: bool = False, expand: tuple[str, ...] = ()) -> None:
+    def action_refresh(self, quiet: bool = False, expand: tuple[str, ...] = (), follow: Follow | None = None) -> None:
+        """Re-read configfs; ``follow``: after a write, the object to select again by its path."""
         root = self.root
         if not quiet:
             self.writes.refresh_status()
@@ -317,7 +339,7 @@ class ConfigScreen(Screen[None]):
             except Exception as exc:  # ConfigfsNotFound, or the tree vanished mid-read
                 self.post_message(self.Reloaded(None, exc))
             else:
-                self.post_message(self.Reloaded(config, quiet=quiet, expand=expand))
+                self.post_message(self.Reloaded(config, quiet=quiet, expand=expand, follow=follow))
 
         self.run_worker(work, thread=True, exclusive=True, group="refresh", exit_on_error=False)
 
@@ -339,9 +361,12 @@ class ConfigScreen(Screen[None]):
         config = message.config
         self._startup_error = None
         changed = config != tree.config
+        follow = message.follow
+        if follow is not None:
+            follow = self._followed(config, follow)
         if changed:
             expanded = self._saved_expanded if self.filtering else tree.expanded_paths()
-            cursor = tree.cursor_path
+            cursor = follow or tree.cursor_path
             expanded = set(expanded) | set(message.expand)
             if cursor:
                 expanded = set(expanded) | set(ancestors(cursor))
@@ -351,14 +376,32 @@ class ConfigScreen(Screen[None]):
                 tree.border_subtitle = ""
                 query = self._filter_field.value.strip() if self._filter_field is not None else ""
                 if query:
+                    self._follow_filtered = cursor
                     self._filter_seq += 1
                     self._start_filter(query)
             if not message.quiet:
                 self.notify("configuration re-read", timeout=3)
         elif not message.quiet:
             self.notify("configuration re-read: no change", timeout=3)
+        if not changed and follow is not None and tree.cursor_path != follow and tree.node_at(follow) is not None:
+            tree.select_path(follow)
         self._update_hint(config)
         self._show_cursor_details()
+
+    def _followed(self, config: SanConfig, follow: Follow) -> str:
+        """The path to select after a write: ``follow``'s object, or its nearest surviving parent."""
+        from sanctl.tree import find
+
+        if find(config, follow.path):
+            return follow.path
+        path = follow.path
+        while path not in ("", "/") and not find(config, path):
+            path = path.rsplit("/", 1)[0] or "/"
+        if not follow.gone_expected:
+            name = follow.path.rsplit("/", 1)[-1]
+            self.notify(f"{name} ({follow.path}) is gone: someone else removed it meanwhile.",
+                        title="Gone", severity="warning", timeout=10)
+        return path if path not in ("", "/") else follow.path
 
     def _initial_read_done(self, message: Reloaded) -> None:
         tree = self.tree
