@@ -41,19 +41,23 @@ HELD_WHILE_TYPING = ("quit", "help", "panel")
 
 
 #: Widgets that take keys as input, by class name (no import of widgets the first screen does not use).
-INPUT_WIDGETS = frozenset({"Input", "Checkbox", "Select", "OptionList", "SelectionList", "RadioSet", "RadioButton",
+INPUT_WIDGETS = frozenset({"Input", "Checkbox", "Select", "SelectOverlay", "SelectionList", "RadioSet", "RadioButton",
                            "TextArea"})
 
 
 def typing_in_field(app: App) -> bool:
-    """Whether the focused widget takes keys as input (a form's or the wizard's field, a typed name)."""
+    """Whether the focused widget takes keys as input: a form's or the wizard's field, a typed name,
+    the wizard's pickers (a list elsewhere, like the doctor's findings, is for moving, and keeps the keys)."""
     try:
         focused = app.focused
     except Exception:  # no screen yet
         return False
     if focused is None:
         return False
-    return any(cls.__name__ in INPUT_WIDGETS for cls in type(focused).__mro__)
+    names = {cls.__name__ for cls in type(focused).__mro__}
+    if names & INPUT_WIDGETS:
+        return True
+    return "OptionList" in names and type(focused.screen).__name__ == "SetupScreen"
 
 
 #: "real": this host's kernel; "captured": a tree read from --root; "demo": the demo SAN.

@@ -369,3 +369,18 @@ async def test_an_empty_kernel_with_a_saved_file_is_offered_a_restore(tmp_path, 
         await settle(pilot, rounds=5)
         assert isinstance(app.screen, RestoreScreen)
     assert open(saved, "rb").read() == before
+
+
+async def test_panel_keys_still_work_on_a_list_that_is_not_a_field(make_app):
+    """The doctor's findings list moves the cursor; it takes no text: 1 goes back to the configuration."""
+    from sanctl.ui.screens.config import ConfigScreen
+
+    app = pinned(make_app())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("6")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "DoctorScreen"
+        await pilot.press("1")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfigScreen)
