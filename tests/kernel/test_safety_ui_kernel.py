@@ -28,6 +28,7 @@ async def test_delete_with_a_live_session_names_it_and_asks_for_the_name(logged_
         await _settle(pilot)
         await _delete(pilot, "/backstores/fileio/disk-file")
         modal = app.screen
+        await _until(pilot, lambda: bool(modal.query("#confirm-word")), "the confirmation to be composed")
         body = "\n".join(modal.lines)
         assert (f"session of {initiator} from {kernel_env.PORTAL_IP} on {basic_san.target_iqn}/tpg1 "
                 "loses the disk fileio/disk-file") in body, body
@@ -40,6 +41,7 @@ async def test_delete_with_a_live_session_names_it_and_asks_for_the_name(logged_
 
         await _delete(pilot, "/backstores/fileio/disk-file")
         modal = app.screen
+        await _until(pilot, lambda: bool(modal.query("#confirm-word")), "the confirmation to be composed")
         word = modal.query_one("#confirm-word")
         word.focus()
         word.value = "disk-file"
