@@ -6,7 +6,9 @@
   ``<root>/proc/mounts`` under another root), swap, holders (an LV on a
   partition, a partition of a disk) and the backstore already using them
   (from a :class:`~sanctl.model.SanConfig`). A device that is mounted, swap,
-  held or exported already is not :attr:`BlockDevice.free`, and says why.
+  held or exported already is not :attr:`BlockDevice.free`, and says why;
+  :func:`refusal` adds a whole disk with a partition in use — the one
+  refusal list of the forms, the setup wizard and the doctor.
 * :func:`device_exists` — whether a path names a block device: ``stat`` on
   the real host; under another root (the demo SAN) one of the devices its
   simulated sysfs lists.
@@ -240,6 +242,38 @@ def block_devices(root: str = "/", config: SanConfig | None = None, *,
     out.sort(key=lambda dev: (order.get(dev.kind, 9), raw[dev.kname]["parent"] or dev.kname, dev.kind == "part",
                               dev.path))
     return out
+
+
+def refusal(dev: BlockDevice, devices: Iterable[BlockDevice]) -> str | None:
+    """Why ``dev`` must not be exported, or None: the one list the forms, the wizard and the doctor share.
+
+    Exported already, mounted, swap, held (LVM, md, dm) — and, for a whole disk, any of its
+    partitions being so: exporting the disk would hand that partition's data to a client.
+    """
+    problem = dev.problem()
+    if problem:
+        return problem
+    for part in dev.partitions:
+        found = find_device(devices, part)
+        if found is not None and found.problem():
+            return (f"{dev.path} has partition {part} in use ({found.note()}): exporting the whole disk would "
+                    "corrupt it.")
+    return None
+
+
+def note(dev: BlockDevice, devices: Iterable[BlockDevice]) -> str:
+    """What a device picker prints after the size: :meth:`BlockDevice.note`, or that a partition is in use."""
+    if dev.free and refusal(dev, devices):
+        return "a partition is in use"
+    return dev.note()
+
+
+def has_rdma(root: str = "/") -> bool:
+    """Whether a NIC does RDMA (an InfiniBand, RoCE or iWARP device under /sys/class/infiniband): iSER needs one."""
+    try:
+        return bool(os.listdir(os.path.join(root, "sys/class/infiniband")))
+    except OSError:
+        return False
 
 
 def find_device(devices: Iterable[BlockDevice], path: str) -> BlockDevice | None:

@@ -118,6 +118,8 @@ class HostFacts:
     #: A multi-step change sanctl was killed in the middle of (:class:`sanctl.target.journal.Unfinished`),
     #: or why its journal cannot be read (text); None: there is none (or not looked).
     unfinished: Any = None
+    #: Whether a NIC does RDMA (iSER needs one); None: not looked at.
+    rdma: bool | None = None
 
     def has_address(self, address: str) -> bool | None:
         """Whether ``address`` (LIO's or iscsiadm's spelling) is one of this host's; None: unknown."""
@@ -413,6 +415,7 @@ def gather(config: SanConfig, *, mode: str, iscsiadm: Iscsiadm | None | Any = _U
         root=root, mode=mode, addresses=addresses, target_service=target_service_state, save_status=save_status,
         initiator_name=name, node_records=records, node_db=problem, devices=devices, files=files, auth=auth,
         dbroot=dbroot, dbroot_missing=dbroot_missing, not_checked=tuple(notes), unfinished=unfinished,
+        rdma=_rdma(root, mode),
     )
 
 
@@ -424,3 +427,11 @@ def unfinished_change(root: str) -> Any:
         return journal.read(root)
     except journal.JournalError as exc:
         return str(exc)
+
+
+def _rdma(root: str, mode: str) -> bool | None:
+    if mode == "captured":
+        return None  # a captured tree says nothing about this host's NICs
+    from sanctl.host import has_rdma
+
+    return has_rdma(root)

@@ -506,6 +506,25 @@ def portal_address_missing(config: SanConfig, live: LiveSnapshot | None, facts: 
     return found
 
 
+def iser_without_rdma(config: SanConfig, live: LiveSnapshot | None, facts: HostFacts) -> list[Finding]:
+    """A portal with iSER on a host without an RDMA device — warning."""
+    if facts.rdma is not False:
+        return []
+    found = []
+    for target, tpg in _tpgs(config, "iscsi"):
+        for portal in sorted(tpg.portals, key=lambda p: (p.ip_address, p.port)):
+            if not portal.iser:
+                continue
+            found.append(Finding(
+                rule="iser_without_rdma", severity=WARNING,
+                title=f"iSER on portal {portal.label} of {_label(target, tpg)}, but this host has no RDMA device",
+                why=("iSER carries iSCSI over RDMA; /sys/class/infiniband is empty, so no initiator can use "
+                     "it here, and restoring the portal's iSER listener (at boot, or from a saved file) can fail.",),
+                fix="Turn iSER off on the portal (e on it), or install and set up the RDMA NIC first.",
+                objects=(paths.portal(target, tpg, portal),)))
+    return found
+
+
 # ---------------------------------------------------------------------------
 # 6. lost at reboot
 # ---------------------------------------------------------------------------
@@ -1036,6 +1055,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("shared_lun", shared_luns),
     ("tpg_unreachable", tpg_unreachable),
     ("portal_address_missing", portal_address_missing),
+    ("iser_without_rdma", iser_without_rdma),
     ("acl_without_luns", acl_without_luns),
     ("unmapped_lun", unmapped_luns),
     ("fileio_space", fileio_space),

@@ -7,6 +7,12 @@ record when there are any, the login, ``node.startup automatic`` so it
 logs in at boot, and the ``/etc/fstab`` line with ``_netdev``. For ESXi the
 ``esxcli`` equivalents, for Windows the PowerShell ones.
 
+When several clients are given the LUNs (every client's ACL maps every LUN)
+nobody gets a ``mkfs``, a mount or an fstab line: two hosts mounting one
+ordinary filesystem corrupt it. Their commands stop at discovery and login,
+and say that a cluster filesystem or clusterware (Oracle ASM, GFS2, OCFS2;
+Failover Clustering on Windows) must own the disks.
+
 Secrets appear in the commands only when asked (``secrets=True``);
 otherwise as ``<secret>``, like the targetcli record.
 
@@ -46,7 +52,21 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "'\\''") + "'"
 
 
-def _linux(target: str, portal: str, client: Client, answers: Answers, secret, mount: str) -> list[CommandBlock]:
+def sharing_clients(answers: Answers) -> list[str]:
+    """The clients that get the same LUNs (each client's ACL maps every LUN): more than one means shared."""
+    return [client_name(c, i) for i, c in enumerate(answers.clients) if c.initiator.strip() or c.label.strip()]
+
+
+def _shared_note(names: list[str]) -> tuple[str, ...]:
+    return (
+        f"# Every LUN is shared by {len(names)} clients ({', '.join(names)}): a cluster filesystem or",
+        "# clusterware must own it (Oracle ASM, GFS2, OCFS2). Do not format or mount it on each",
+        "# client: two hosts mounting one ordinary filesystem corrupt it.",
+    )
+
+
+def _linux(target: str, portal: str, client: Client, answers: Answers, secret, mount: str,
+           shared: list[str] | None = None) -> list[CommandBlock]:
     node = f"iscsiadm -m node -T {target} -p {portal}"
     blocks = []
     if client.initiator:
@@ -72,6 +92,12 @@ def _linux(target: str, portal: str, client: Client, answers: Answers, secret, m
         "systemctl enable iscsid iscsi        # RHEL, Fedora, SUSE",
         "systemctl enable iscsid open-iscsi   # Debian, Ubuntu",
     )))
+    if shared:
+        blocks.append(CommandBlock("The shared disks: for the cluster, not for a filesystem of this host", (
+            f"ls -l /dev/disk/by-path/*{target}*",
+            *_shared_note(shared),
+        )))
+        return blocks
     blocks.append(CommandBlock("The new disk, a filesystem, and /etc/fstab with _netdev", (
         f"ls -l /dev/disk/by-path/*{target}*",
         "mkfs.xfs /dev/disk/by-path/<that link>       # a new, empty disk only",
@@ -132,7 +158,8 @@ def _esxi(target: str, portal: str, client: Client, answers: Answers, secret) ->
     return [CommandBlock("ESXi shell (or vSphere: Storage > Adapters > Software iSCSI)", tuple(lines))]
 
 
-def _windows(target: str, portal: str, client: Client, answers: Answers, secret) -> list[CommandBlock]:
+def _windows(target: str, portal: str, client: Client, answers: Answers, secret,
+             shared: list[str] | None = None) -> list[CommandBlock]:
     address, _, port = portal.rpartition(":")
     lines = ["Set-Service -Name MSiSCSI -StartupType Automatic; Start-Service MSiSCSI"]
     if client.initiator:
@@ -146,7 +173,11 @@ def _windows(target: str, portal: str, client: Client, answers: Answers, secret)
             lines.append(f"Set-IscsiChapSecret -ChapSecret '{secret(answers.mutual_secret)}'")
         connect += (f" -AuthenticationType {kind} -ChapUsername '{client.chap_user}' "
                     f"-ChapSecret '{secret(client.chap_secret)}'")
-    lines += [connect, "Get-Disk | Where-Object BusType -eq iSCSI | Initialize-Disk -PartitionStyle GPT"]
+    if shared:
+        lines += [connect, f"# Every LUN is shared by {len(shared)} clients ({', '.join(shared)}): Failover "
+                  "Clustering (Cluster Shared Volumes) must own the disks; do not initialize or format them here."]
+    else:
+        lines += [connect, "Get-Disk | Where-Object BusType -eq iSCSI | Initialize-Disk -PartitionStyle GPT"]
     return [CommandBlock("PowerShell, as Administrator", tuple(lines))]
 
 
@@ -160,13 +191,15 @@ def client_commands(answers: Answers, target: str, address: str, port: int, clie
         return value if secrets else HIDDEN
 
     first = answers.storage[0].name if answers.storage and answers.storage[0].name else "iscsi"
-    if p.commands == "esxi":
+    sharing = sharing_clients(answers)
+    shared = sharing if len(sharing) > 1 else None
+    if p.commands == "esxi":  # VMFS is itself a cluster filesystem: no mkfs to leave out
         return _esxi(target, portal, client, answers, secret)
     if p.commands == "windows":
-        return _windows(target, portal, client, answers, secret)
-    if p.commands == "proxmox":
+        return _windows(target, portal, client, answers, secret, shared)
+    if p.commands == "proxmox":  # shared LVM, created once for the whole cluster
         return _proxmox(target, portal, client, answers, secret, first)
-    return _linux(target, portal, client, answers, secret, f"/mnt/{first}")
+    return _linux(target, portal, client, answers, secret, f"/mnt/{first}", shared)
 
 
 def as_text(blocks: list[CommandBlock]) -> str:

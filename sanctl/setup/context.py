@@ -117,11 +117,8 @@ def _read(path: str) -> str | None:
 
 
 def has_rdma(root: str = "/") -> bool:
-    """Whether a NIC does RDMA (an InfiniBand, RoCE or iWARP device under /sys/class/infiniband)."""
-    try:
-        return bool(os.listdir(os.path.join(root, "sys/class/infiniband")))
-    except OSError:
-        return False
+    """:func:`sanctl.host.has_rdma` (the forms and the doctor ask the same)."""
+    return H.has_rdma(root)
 
 
 def client_address(root: str, mode: str) -> str:

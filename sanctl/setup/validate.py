@@ -96,15 +96,8 @@ def size_of(text: str) -> int | None:
 
 
 def _device_refusal(ctx: SetupContext, dev: H.BlockDevice) -> str | None:
-    problem = dev.problem()
-    if problem:
-        return problem
-    for part in dev.partitions:
-        found = ctx.device(part)
-        if found is not None and found.problem():
-            return (f"{dev.path} has partition {part} in use ({found.note()}): exporting the whole disk would "
-                    "corrupt it.")
-    return None
+    """:func:`sanctl.host.refusal`: the forms' list, not a copy of it."""
+    return H.refusal(dev, ctx.devices)
 
 
 def _check_block(ctx: SetupContext, item: StorageItem, key: str, out: StepCheck, seen: dict) -> None:

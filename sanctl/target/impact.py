@@ -13,7 +13,16 @@ disk, and gives the writer the same cascade as primitive steps
 (:func:`sanctl.target.changes.confirmed`) so the writer can refuse when
 configfs changed between the confirmation and the write.
 
-No Textual here; nothing is read from disk (the caller passes the config).
+Changes that remove nothing can still hurt an initiator — disabling a TPG,
+turning demo mode off, write-protecting a mapped LUN, deleting a portal or
+its iSER listener: :func:`impact` names their sessions too, and
+:func:`touches_initiators` says which changes are worth asking about.
+
+What the operator confirms is judged against the system, not the screen:
+:func:`read_impact` reads configfs and the live sessions (ACL ``info``,
+``dynamic_sessions``) afresh, when the confirmation opens. :func:`impact`
+itself reads nothing (the caller passes the config and the sessions). No
+Textual here.
 """
 
 from __future__ import annotations
@@ -58,6 +67,9 @@ class Impact:
         if not self.exists:
             return f"{self.change.subject} does not exist (already deleted?)."
         groups = sum(1 for n in self.notes if n.startswith("its ALUA group "))
+        if not self.removes and not groups and not _deletes(self.change):
+            extra = f": {_plural(len(self.sessions), 'live session')} affected" if self.sessions else ""
+            return f"{self.change.describe()}{extra}."
         if not self.removes and not groups:
             extra = f"; {_plural(len(self.sessions), 'session')} affected" if self.sessions else ""
             return f"{self.change.describe()}: nothing else depends on it{extra}."
@@ -85,6 +97,10 @@ class Impact:
         out.extend(f"  ~ {n}" for n in self.notes)
         out.extend(f"  ! {s}" for s in self.sessions)
         return out
+
+
+def _deletes(change: C.Change) -> bool:
+    return type(change).__name__.startswith("Delete")
 
 
 def _plural(n: int, word: str) -> str:
@@ -284,8 +300,101 @@ def impact(config: SanConfig, change: C.Change, sessions: Iterable = ()) -> Impa
         tpg = find_tpg(config, change.fabric, change.target, change.tpg)
         if tpg is None or not any((p.ip_address, p.port) == (change.address, change.port) for p in tpg.portals):
             return Impact(change, False)
+        verb = (f"may drop: {change.address}:{change.port} is its TPG's only portal" if len(tpg.portals) == 1
+                else f"cannot log in again through {change.address}:{change.port}")
+        found = _sessions(sessions, change.fabric, change.target, {(change.tpg, None)}, verb)
+        return Impact(change, True, (), tuple(found), (change,))
+    return _setting(config, change, sessions)
+
+
+#: The settings whose change reaches initiators already logged in (see :func:`_setting`).
+_TOUCHING = (C.SetTpgEnabled, C.SetTpgAttribute, C.SetMappedLunWriteProtect, C.SetPortalFlag, C.DeletePortal)
+
+
+def touches_initiators(change: C.Change) -> bool:
+    """Whether ``change`` can drop a session or take a disk (or its writes) from one.
+
+    Deletes always can; of the settings: disabling a TPG, demo mode off (its
+    dynamic sessions go) or read-only, a mapped LUN made read-only, an iSER or
+    offload listener turned off. Other settings (CHAP, parameters) apply at the
+    next login.
+    """
+    if _deletes(change):
+        return True
+    if isinstance(change, C.SetTpgEnabled):
+        return not change.enabled
+    if isinstance(change, C.SetTpgAttribute):
+        return (change.attribute, str(change.value)) in (("generate_node_acls", "0"),
+                                                         ("demo_mode_write_protect", "1"))
+    if isinstance(change, C.SetMappedLunWriteProtect):
+        return change.write_protect
+    if isinstance(change, C.SetPortalFlag):
+        return not change.on
+    return False
+
+
+def _setting(config: SanConfig, change: C.Change, sessions: tuple) -> Impact:
+    """A change that removes nothing: which sessions it drops or takes a disk's writes from."""
+    if not touches_initiators(change):
         return Impact(change, True, (), (), (change,))
-    return Impact(change, True, (), (), (change,))
+    fabric, wwn, tag = change.fabric, change.target, change.tpg  # type: ignore[attr-defined]
+    tpg = find_tpg(config, fabric, wwn, tag)
+    if tpg is None:
+        return Impact(change, False)
+    if isinstance(change, C.SetTpgEnabled):
+        keys, verb = {(tag, None)}, "drops"
+    elif isinstance(change, C.SetTpgAttribute) and change.attribute == "generate_node_acls":
+        keys, verb = {(tag, None)}, "drops (demo mode off)"
+        sessions = tuple(s for s in sessions if getattr(s, "kind", "") == "dynamic")
+    elif isinstance(change, C.SetTpgAttribute):
+        keys, verb = {(tag, None)}, "can no longer write (demo mode read-only)"
+        sessions = tuple(s for s in sessions if getattr(s, "kind", "") == "dynamic")
+    elif isinstance(change, C.SetMappedLunWriteProtect):
+        acl = find_acl(tpg, change.initiator)
+        if acl is None or not any(m.index == change.index for m in acl.mapped_luns):
+            return Impact(change, False)
+        keys, verb = {(tag, change.initiator)}, f"can no longer write to LUN {change.index}"
+    else:  # SetPortalFlag off: its connections over iSER / offload drop
+        if not any((p.ip_address, p.port) == (change.address, change.port) for p in tpg.portals):
+            return Impact(change, False)
+        keys, verb = {(tag, None)}, f"drops if connected over {change.flag} to {change.address}:{change.port}"
+        sessions = tuple(s for s in sessions if getattr(s, "kind", "") != "acl" or _not_tcp(s))
+    found = _sessions(sessions, fabric, wwn, keys, verb)
+    return Impact(change, True, (), tuple(found), (change,))
+
+
+def _not_tcp(session) -> bool:
+    info = getattr(session, "info", None)
+    return info is None or any(c.transport not in (None, "TCP") for c in info.connections)
+
+
+def read_impact(root: str, change: C.Change, *, live: bool = True) -> Impact:
+    """:func:`impact` on a fresh read of configfs and of the live sessions (blocking: call it in a worker).
+
+    ``live=False`` (a captured tree) reads no sessions.
+    """
+    from sanctl.target.configfs import read_config
+
+    config = read_config(root)
+    sessions: tuple = ()
+    if live:
+        from sanctl.target.live import read_target_live
+
+        sessions = read_target_live(root, luns=False).sessions
+    return impact(config, change, sessions)
+
+
+def read_impacts(root: str, changes: Iterable[C.Change], *, live: bool = True) -> tuple[Impact, ...]:
+    """:func:`read_impact` for several changes, on one read."""
+    from sanctl.target.configfs import read_config
+
+    config = read_config(root)
+    sessions: tuple = ()
+    if live:
+        from sanctl.target.live import read_target_live
+
+        sessions = read_target_live(root, luns=False).sessions
+    return tuple(impact(config, change, sessions) for change in changes)
 
 
 def _done(change: C.Change, cascade: _Cascade, sessions: tuple, verb: str) -> Impact:

@@ -47,6 +47,31 @@ def _sanctl_commands():
 #: Seconds after start-up before the doctor's first look at the live state (past the first frame).
 LIVE_CHECKS_DELAY = 1.0
 
+
+#: The app's single-key actions: held back while a text field, checkbox, select or list has focus.
+HELD_WHILE_TYPING = ("quit", "help", "panel")
+
+
+#: Widgets that take keys as input, by class name (no import of widgets the first screen does not use).
+INPUT_WIDGETS = frozenset({"Input", "Checkbox", "Select", "SelectOverlay", "SelectionList", "RadioSet", "RadioButton",
+                           "TextArea"})
+
+
+def typing_in_field(app: App) -> bool:
+    """Whether the focused widget takes keys as input: a form's or the wizard's field, a typed name,
+    the wizard's pickers (a list elsewhere, like the doctor's findings, is for moving, and keeps the keys)."""
+    try:
+        focused = app.focused
+    except Exception:  # no screen yet
+        return False
+    if focused is None:
+        return False
+    names = {cls.__name__ for cls in type(focused).__mro__}
+    if names & INPUT_WIDGETS:
+        return True
+    return "OptionList" in names and type(focused.screen).__name__ == "SetupScreen"
+
+
 #: "real": this host's kernel; "captured": a tree read from --root; "demo": the demo SAN.
 MODES = ("real", "captured", "demo")
 
@@ -168,6 +193,25 @@ class SanctlApp(App[None]):
         from sanctl.ui.screens.setup import open_setup
 
         open_setup(self)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """No key does anything once the app is exiting (``q`` then ``2`` would mount a panel on the way
+        out); the single-key actions wait while a field has focus (a digit in a label, a ``q`` in an IQN)."""
+        if self._exit:
+            return False
+        if action in HELD_WHILE_TYPING and typing_in_field(self):
+            return None
+        return True
+
+    async def action_quit(self) -> None:
+        """``q``: at once when everything is saved; otherwise ask save and quit / quit anyway / cancel."""
+        from sanctl.ui.screens.config import ConfigScreen
+
+        bottom = self.screen_stack[0] if self.screen_stack else None
+        if isinstance(bottom, ConfigScreen):
+            bottom.writes.quit()
+        else:  # pragma: no cover - the configuration screen is always at the bottom
+            self.exit()
 
     def action_panel(self, name: str) -> None:
         panels.show_panel(self, name)

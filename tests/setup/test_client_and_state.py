@@ -38,6 +38,24 @@ def test_linux_commands():
     assert lines.index(next(x for x in lines if "authmethod" in x)) < lines.index(next(x for x in lines if "--login" in x))
 
 
+def test_a_lun_shared_by_two_clients_gets_no_filesystem():
+    """Issue 12 item 9: two clients on one LUN were each told to mkfs.xfs and mount it."""
+    rac1 = Client("rac1", "iqn.2024-01.com.example:rac1")
+    rac2 = Client("rac2", "iqn.2024-01.com.example:rac2")
+    a = _answers(clients=[rac1, rac2])
+    for client in (rac1, rac2):
+        text = _text(a, client)
+        assert "mkfs" not in text and "fstab" not in text and "mount /mnt" not in text and "_netdev" not in text
+        assert "shared by 2 clients (rac1, rac2)" in text
+        assert "Oracle ASM, GFS2, OCFS2" in text
+        assert "iscsiadm -m discovery -t st -p 192.168.1.5:3260" in text
+        assert f"iscsiadm -m node -T {T} -p 192.168.1.5:3260 --login" in text
+    win = _text(_answers("windows", clients=[rac1, rac2]), rac1)
+    assert "Initialize-Disk" not in win and "Failover Clustering" in win
+    # one client alone still gets its filesystem
+    assert "mkfs.xfs" in _text(_answers(clients=[rac1]), rac1)
+
+
 def test_a_specific_portal_address_is_kept():
     assert "-p 10.0.0.9:3260" in _text(_answers(), Client("c", "iqn.2024-01.com.example:c"), address="10.0.0.9")
 

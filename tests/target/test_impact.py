@@ -78,6 +78,39 @@ def _fake_proc(tmp_path, lock, pid, cmdline: bytes, *, in_locks=True, comm: str 
     return str(proc)
 
 
+def test_a_portal_delete_names_the_sessions_that_came_through_the_tpg(demo):
+    """Issue 12: the RAC portal's delete said "nothing else depends on it" with a node logged in."""
+    config = read_config(str(demo))
+    found = impact(config, C.DeletePortal(WEB_IQN, 1, "0.0.0.0"), [_session(WEB_IQN, WEB_CLIENT),
+                                                                    _session(RAC_IQN, RAC_CLIENTS[0])])
+    assert found.summary() == (f"Stop listening on 0.0.0.0:3260 for {WEB_IQN}/tpg1: nothing else depends on it; "
+                               "1 session affected.")
+    assert found.sessions == (f"session of {WEB_CLIENT} on {WEB_IQN}/tpg1 may drop: 0.0.0.0:3260 is its TPG's "
+                              "only portal",)
+
+
+def test_settings_that_reach_logged_in_initiators(demo):
+    from sanctl.target.impact import touches_initiators
+
+    config = read_config(str(demo))
+    rac = [_session(RAC_IQN, RAC_CLIENTS[0]), _session(RAC_IQN, RAC_CLIENTS[1])]
+    off = impact(config, C.SetTpgEnabled(RAC_IQN, 1, False), rac)
+    assert off.summary() == f"Disable TPG {RAC_IQN}/tpg1: 2 live sessions affected."
+    assert f"session of {RAC_CLIENTS[1]} on {RAC_IQN}/tpg1 drops" in off.sessions
+    wp = impact(config, C.SetMappedLunWriteProtect(RAC_IQN, 1, RAC_CLIENTS[0], 3, True), rac)
+    assert wp.sessions == (f"session of {RAC_CLIENTS[0]} on {RAC_IQN}/tpg1 can no longer write to LUN 3",)
+    scratch = [_session(SCRATCH_IQN, "iqn.1991-05.com.microsoft:pc", "dynamic")]
+    demo_off = impact(config, C.SetTpgAttribute(SCRATCH_IQN, 1, "generate_node_acls", 0), scratch)
+    assert len(demo_off.sessions) == 1 and "drops (demo mode off)" in demo_off.sessions[0]
+    assert touches_initiators(C.SetTpgEnabled(RAC_IQN, 1, False))
+    assert not touches_initiators(C.SetTpgEnabled(RAC_IQN, 1, True))
+    assert not touches_initiators(C.SetTpgAttribute(RAC_IQN, 1, "login_timeout", 20))
+    assert not touches_initiators(C.SetMappedLunWriteProtect(RAC_IQN, 1, RAC_CLIENTS[0], 3, False))
+    assert not touches_initiators(C.SetPortalFlag(RAC_IQN, 1, "0.0.0.0", 3260, "iser", True))
+    assert touches_initiators(C.SetPortalFlag(RAC_IQN, 1, "0.0.0.0", 3260, "iser", False))
+    assert impact(config, C.SetTpgAttribute(RAC_IQN, 1, "login_timeout", 20), rac).sessions == ()
+
+
 def test_the_holder_is_read_from_proc_locks_without_waiters(tmp_path):
     lock = tmp_path / "targetcli.lock"
     lock.write_text("")

@@ -318,9 +318,12 @@ async def test_help_lists_the_keys_and_closes(make_app):
 
 
 async def test_q_quits(make_app):
+    """With everything saved ``q`` quits at once (unsaved: tests/ui/test_safety_ui.py)."""
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot, rounds=5)
         await pilot.press("q")
         await pilot.pause()
     assert not app.is_running

@@ -84,11 +84,23 @@ def _run_before(path: str, key: str, then=()):
     return run_before
 
 
+def _pinned_clock(app):
+    """A delete's confirmation reads the live demo brought to "now": make now a fixed moment."""
+    from sanctl.ui import panels
+
+    from .live_helpers import Clocks
+
+    clocks = Clocks()
+    panels.configure(app, clock=lambda: clocks.mono, wall_clock=lambda: clocks.wall, autostart=False)
+    return app
+
+
 @SIZES
 @pytest.mark.parametrize("name", list(FORMS))
 def test_form(snap_compare, make_app, name, size):
     path, key, then = FORMS[name]
-    assert snap_compare(make_app(), run_before=_run_before(path, key, then), terminal_size=size)
+    app = _pinned_clock(make_app()) if key == "d" else make_app()
+    assert snap_compare(app, run_before=_run_before(path, key, then), terminal_size=size)
 
 
 async def _bad_block_values(pilot) -> None:

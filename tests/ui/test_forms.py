@@ -160,7 +160,14 @@ async def test_pscsi_form(make_app, demo_root):
         assert picker.option_count == 1  # only whole disks pass through
         await fill(pilot, form, name="tape", dev="relative")
         assert "absolute" in error_of(form, "dev")
-        await fill(pilot, form, dev="/dev/vdb")
+        await fill(pilot, form, dev="/dev/vdb")  # its partition is mounted on /srv: the one refusal list
+        assert "partition /dev/vdb1 in use" in (error_of(form, "dev") or "")
+        await pilot.press("escape")
+        await settle(pilot)
+        mounts = demo_root / "proc/mounts"
+        mounts.write_text("".join(line for line in mounts.read_text().splitlines(True) if " /srv " not in line))
+        form = await open_form(pilot, "/backstores/pscsi")  # /srv unmounted: the disk is free
+        await fill(pilot, form, name="tape", dev="/dev/vdb")
         await confirm(pilot)
     assert config(demo_root).storage_object(("pscsi", "tape")).dev == "/dev/vdb"
 
@@ -393,6 +400,7 @@ async def test_edit_tpg(make_app, demo_root):
         await fill(pilot, form, HeaderDigest="CRC32C", generate_node_acls=True, enabled=False)
         assert "Disabling drops every session" in warnings_of(form)
         await confirm(pilot)
+        await _type_to_confirm(pilot, "tpg1")  # the RAC node's session drops: its name is asked for
     rac = read_tpg_details(str(demo_root), tpg(demo_root, RAC_IQN))
     assert not rac.enabled
     assert rac.attributes.value("login_timeout") == "20"
@@ -418,11 +426,12 @@ async def test_edit_acl(make_app, demo_root):
 
 
 async def test_edit_mapped_lun_portal_backstore_and_discovery(make_app, demo_root):
-    app = make_app()
+    app = _pinned_clock(make_app())
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, f"{WEB_ACL}/mapped_lun0", "e")
         await fill(pilot, form, write_protect=True)
         await confirm(pilot)
+        await _type_to_confirm(pilot, "mapped_lun0")  # web01, logged in, can no longer write to it
         form = await open_form(pilot, f"{WEB_TPG}/portals/0.0.0.0:3260", "e")
         await fill(pilot, form, offload=True)
         await confirm(pilot)
@@ -468,10 +477,34 @@ async def test_nothing_to_edit_or_add_says_why(make_app):
 # ---------------------------------------------------------------------------
 
 
+async def _type_to_confirm(pilot, word: str) -> None:
+    """The confirmation of a change that drops a session or takes a disk's writes: type the name, enter."""
+    from sanctl.ui.screens.confirm import ConfirmScreen
+
+    modal = pilot.app.screen
+    assert isinstance(modal, ConfirmScreen) and modal.word == word, modal
+    modal.query_one("#confirm-word").value = word
+    await pilot.pause()
+    modal.query_one("#confirm-word").focus()
+    await pilot.press("enter")
+    await settle(pilot, rounds=5)
+
+
+def _pinned_clock(app):
+    """The confirmation reads the live demo brought to "now": make now the live tests' fixed moment."""
+    from sanctl.ui import panels
+
+    from .live_helpers import Clocks
+
+    clocks = Clocks()
+    panels.configure(app, clock=lambda: clocks.mono, wall_clock=lambda: clocks.wall, autostart=False)
+    return app
+
+
 async def test_delete_lists_the_impact_with_cancel_focused(make_app, demo_root):
     from sanctl.ui.screens.confirm import ConfirmScreen
 
-    app = make_app()
+    app = _pinned_clock(make_app())
     before = saved_state(demo_root)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -490,7 +523,11 @@ async def test_delete_lists_the_impact_with_cancel_focused(make_app, demo_root):
         assert saved_state(demo_root) == before
         await pilot.press("delete")
         await settle(pilot)
-        await pilot.press("y")
+        await pilot.press("y")  # not enough: this host's session loses the disk, the name must be typed
+        await settle(pilot)
+        assert app.screen is not app.screen_stack[0]
+        app.screen.query_one("#confirm-word").focus()
+        await pilot.press(*"ora-ocr-1", "enter")
         await settle(pilot, rounds=5)
     cfg = config(demo_root)
     assert cfg.storage_object(("block", "ora-ocr-1")) is None
@@ -615,10 +652,15 @@ async def test_deleting_anything_with_a_live_session_needs_its_name(make_app, de
     from sanctl.sim.live_files import acl_info
     from sanctl.ui.screens.confirm import ConfirmScreen
 
+    from sanctl.sim.live import start_live_demo
+
+    from .live_helpers import T0
+
+    start_live_demo(demo_root, now=T0)  # the demo is live already: the confirmation reads what is there now
     info = demo_root / "sys/kernel/config/target/iscsi" / WEB_IQN / "tpgt_1/acls" / WEB_CLIENT / "info"
     info.chmod(0o644)
     info.write_text(acl_info(WEB_CLIENT, sid=3, tsih=1, connections=((1, "LOGGED_IN", "192.0.2.50", "TCP", 7),)))
-    app = make_app()
+    app = _pinned_clock(make_app())
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.screen.tree.select_path(f"{WEB_ACL}/mapped_lun0")

@@ -10,9 +10,17 @@ and does the work behind its keys, so the screen only binds them:
 * ``d`` — compute the delete's impact (with the live sessions it drops) in a
   worker, confirm it listing everything removed (Cancel focused; typing the
   name for a target, a TPG or anything with sessions), apply it carrying
-  what was confirmed (:func:`~sanctl.target.changes.confirmed`);
+  what was confirmed (:func:`~sanctl.target.changes.confirmed`). A form's
+  change that drops sessions or takes a disk (or its writes) from one is
+  confirmed the same way. What is listed comes from a fresh read of configfs
+  and of the live sessions when the confirmation opens
+  (:func:`~sanctl.target.impact.read_impacts`), never from the tree or a
+  panel's last sample;
+* after a write the object the form or confirmation was opened on is
+  selected again by its path (:class:`~sanctl.ui.screens.config.Follow`);
 * ``s`` — save with a backup; ``D`` — the running vs saved diff;
-  ``R`` — the restore screen.
+  ``R`` — the restore screen; ``q`` — quit, asking first when the running
+  configuration is not the saved one.
 
 Every write runs in a thread worker through the source's writer
 (:func:`sanctl.target.writer.writer_for`); its
@@ -43,6 +51,8 @@ class Writes:
         self.last_save: Any = None
         self.status: Any = None
         self._status_seq = 0
+        #: A save-state question is under way: ``status`` may be out of date.
+        self._status_pending = False
         #: The running configuration as last read (savefile.RunningCache), so that the save-state
         #: badge after a write re-reads only what the write touched.
         self._running: Any = None
@@ -133,11 +143,13 @@ class Writes:
             full, whole_node = complete(config, node)  # mapped LUNs the first read left unread
             ctx = specs.gather(root, full, whole_node, action, host=host, backing=backing,
                                 fabrics=fabrics)
-            return specs.add_form(ctx, whole_node) if action == "add" else specs.edit_form(ctx, whole_node)
+            spec = specs.add_form(ctx, whole_node) if action == "add" else specs.edit_form(ctx, whole_node)
+            return specs.with_doctor(ctx, spec) if isinstance(spec, specs.FormSpec) else spec
 
-        self._thread(work, lambda result: self._open(result, f"{action} {node.name}"), group="form")
+        self._thread(work, lambda result: self._open(result, f"{action} {node.name}", node), group="form")
 
-    def _open(self, result: Any, what: str) -> None:
+    def _open(self, result: Any, what: str, node) -> None:
+        """Show the form; what it returns is applied to the object it was opened on (``node``'s identity)."""
         from sanctl.ui.forms.spec import FormSpec
 
         if isinstance(result, Exception):
@@ -154,11 +166,11 @@ class Writes:
 
         def answered(value: Any) -> None:
             if isinstance(value, FormSpec):
-                self._open(value, what)
+                self._open(value, what, node)
             elif isinstance(value, str):
                 self.app.notify(value, severity="warning", timeout=8)
             elif value:
-                self.apply(list(value), expand=spec.expand)
+                self._apply_checked(list(value), node, spec.expand)
 
         self.app.push_screen(FormScreen(spec), answered)
 
@@ -172,27 +184,47 @@ class Writes:
             return
         from sanctl.ui.forms import specs
 
-        config, root = self.screen.tree.config, self.screen.root
+        config = self.screen.tree.config
         change = specs.delete_change(config, node)
         if isinstance(change, str):
             self.app.notify(change, severity="warning", timeout=8)
             return
+        read = self._fresh_impacts()
+        self._thread(lambda: read([change])[0], lambda found: self._confirm_delete(node, change, found),
+                     group="impact")
 
-        def work():
-            from sanctl.target.configfs import fill_mapped_luns
-            from sanctl.target.impact import impact
+    def _fresh_impacts(self) -> Callable[[list], tuple]:
+        """A function for a worker: the impacts of some changes on the system as it is now.
 
-            sessions = ()
-            if self.screen.mode != "captured":
-                try:
-                    from sanctl.target.live import read_target_live
+        configfs and the live sessions are read again (never the tree's or a panel's sample);
+        the demo's simulated kernel is first brought to the present, as the live panels do
+        before each sample — it moves only when told, so right after start it would show the
+        sessions of the moment the demo was built.
+        """
+        from sanctl.target.impact import read_impacts
 
-                    sessions = read_target_live(root, luns=False).sessions
-                except Exception:  # no session data: the impact still lists every object
-                    sessions = ()
-            return impact(fill_mapped_luns(config), change, sessions)
+        screen = self.screen
+        root, live = screen.root, screen.mode != "captured"
+        advance = self._demo_clock() if screen.mode == "demo" else None
 
-        self._thread(work, lambda found: self._confirm_delete(node, change, found), group="impact")
+        def read(changes: list) -> tuple:
+            if advance is not None:
+                advance()
+            return read_impacts(root, changes, live=live)
+
+        return read
+
+    def _demo_clock(self) -> Callable[[], None]:
+        from sanctl.ui import panels
+
+        service = panels.service(self.app)
+
+        def advance() -> None:
+            sampler = service.sampler()  # makes the idle demo live, as opening panel 2 does
+            if sampler.before_sample is not None:
+                sampler.before_sample(service.wall_clock())
+
+        return advance
 
     def _confirm_delete(self, node, change, found) -> None:
         if isinstance(found, Exception):
@@ -209,14 +241,57 @@ class Writes:
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.apply([confirmed(change, found)])
+                self.apply([confirmed(change, found)], follow=self._follow(node, gone_expected=True))
 
         self.app.push_screen(ConfirmScreen(f"Delete {node.name}", _ordered(found.lines()), word=word), answered)
 
     # --- applying -------------------------------------------------------------
 
-    def apply(self, changes: list, *, expand: tuple[str, ...] = ()) -> None:
-        """Apply ``changes`` as one transaction in a thread worker, then tell and re-read."""
+    def _follow(self, node, *, gone_expected: bool = False):
+        from sanctl.ui.screens.config import Follow
+
+        return Follow(node.path, gone_expected)
+
+    def _apply_checked(self, changes: list, node, expand: tuple[str, ...]) -> None:
+        """A form's changes: applied at once, unless one of them drops sessions or takes a disk (or its
+        writes) from one — then, read fresh from the system, a confirmation names them and asks for
+        the object's name, as a delete does."""
+        from sanctl.target.impact import touches_initiators
+
+        follow = self._follow(node)
+        touching = [c for c in changes if touches_initiators(c)]
+        if not touching:
+            self.apply(changes, expand=expand, follow=follow)
+            return
+        read = self._fresh_impacts()
+
+        def done(found: Any) -> None:
+            if isinstance(found, Exception):
+                self._problem(f"Cannot tell whom changing {node.name} affects", found)
+                return
+            sessions = [line for impact in found for line in impact.lines()[1:] if line.startswith("  ! ")]
+            if not sessions:
+                self.apply(changes, expand=expand, follow=follow)
+                return
+            from sanctl.ui.screens.confirm import ConfirmScreen
+
+            head = [impact.summary() for impact in found if impact.sessions]
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self.apply(changes, expand=expand, follow=follow)
+
+            self.app.push_screen(ConfirmScreen(f"Change {node.name}", _ordered(head + sessions), confirm="Apply",
+                                               word=node.name), answered)
+
+        self._thread(lambda: read(touching), done, group="impact")
+
+    def apply(self, changes: list, *, expand: tuple[str, ...] = (), follow: Any = None) -> None:
+        """Apply ``changes`` as one transaction in a thread worker, then tell and re-read.
+
+        ``follow``: the :class:`~sanctl.ui.screens.config.Follow` of the object the form or the
+        confirmation was opened on, selected again after the re-read.
+        """
         writer = self.writer
         subject = changes[0].subject if changes else "the configuration"
         tree = self.screen.tree
@@ -226,11 +301,11 @@ class Writes:
         def done(report: Any) -> None:
             if tree.border_subtitle.startswith("writing "):
                 tree.border_subtitle = before
-            self._applied(report, subject, expand)
+            self._applied(report, subject, expand, follow)
 
         self._thread(lambda: writer.apply(changes), done, group="write")
 
-    def _applied(self, report: Any, subject: str, expand: tuple[str, ...]) -> None:
+    def _applied(self, report: Any, subject: str, expand: tuple[str, ...], follow: Any = None) -> None:
         from sanctl.target.writer import COMPLETED, NOTHING_TO_DO, ROLLED_BACK_ALL, WriteRefused
 
         if isinstance(report, WriteRefused):
@@ -248,16 +323,17 @@ class Writes:
             detail = "\n".join(report.lines()[1:6])
             self.app.notify(f"{report.message()}\n{detail}", title="Rollback incomplete", severity="error",
                             timeout=60)
-        self.screen.action_refresh(quiet=True, expand=tuple(expand))
+        self.screen.action_refresh(quiet=True, expand=tuple(expand), follow=follow)
         from sanctl.target.savefile import touched_scope
 
         self.refresh_status(touched=touched_scope(report))
 
     # --- s / D / R --------------------------------------------------------------
 
-    def save(self, *, force: bool = False, past_lock: bool = False) -> None:
+    def save(self, *, force: bool = False, past_lock: bool = False, then_quit: bool = False) -> None:
         """``s``: save for boot. A save that would empty or halve the saved file asks first (then
-        ``force``s); ``past_lock``: the operator confirmed writing past a lock no root process holds."""
+        ``force``s); ``past_lock``: the operator confirmed writing past a lock no root process holds;
+        ``then_quit`` (from the quit question): the app exits once the file is written."""
         if self.refused():
             return
         writer = self.writer
@@ -276,9 +352,10 @@ class Writes:
             from sanctl.target.writer import LockedError, WriteRefused
 
             if isinstance(result, SaveRefused):
-                self._ask_force_save(result, past_lock)
+                self._ask_force_save(result, past_lock, then_quit)
             elif isinstance(result, LockedError) and result.by_user and not past_lock:
-                self._confirm_past_user_lock(result, lambda: self.save(force=force, past_lock=True))
+                self._confirm_past_user_lock(
+                    result, lambda: self.save(force=force, past_lock=True, then_quit=then_quit))
             elif isinstance(result, (SaveFileError, WriteRefused)):
                 self.app.notify(self.shown(str(result)), title="Not saved", severity="error", timeout=15)
             elif isinstance(result, Exception):
@@ -286,13 +363,16 @@ class Writes:
             else:
                 self.last_save = result
                 self.app.notify(self.shown(result.message()), title="Saved", timeout=10)
+                if then_quit:
+                    self.app.exit()
+                    return
             from sanctl.target.changes import Scope
 
             self.refresh_status(touched=Scope())  # a save changes the file, not the running configuration
 
         self._thread(work, done, group="save")
 
-    def _ask_force_save(self, refused: Any, past_lock: bool) -> None:
+    def _ask_force_save(self, refused: Any, past_lock: bool, then_quit: bool) -> None:
         from sanctl.ui.screens.confirm import ConfirmScreen
 
         lines = [self.shown(refused.reason),
@@ -300,7 +380,7 @@ class Writes:
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.save(force=True, past_lock=past_lock)
+                self.save(force=True, past_lock=past_lock, then_quit=then_quit)
             else:
                 self.app.notify("Nothing was saved.", title="Not saved", timeout=6)
 
@@ -325,6 +405,56 @@ class Writes:
 
         self.app.push_screen(ConfirmScreen("Lock held by another user", lines, confirm="Go ahead"), answered)
 
+    # --- q --------------------------------------------------------------------
+
+    def quit(self) -> None:
+        """Quit at once when the running configuration is the saved one; otherwise ask first.
+
+        The header's last answer is used when no re-read is under way; else (right after start,
+        or just after a write) the question is asked of the files in a worker.
+        """
+        screen = self.screen
+        if screen.mode == "captured" or screen.readonly:
+            self.app.exit()  # nothing sanctl could save
+            return
+        if self.status is not None and not self._status_pending:
+            self._quit_or_ask(self.status)
+            return
+        root = screen.root
+
+        def work():
+            from sanctl.target import savefile
+
+            return savefile.status(root)
+
+        self._thread(work, self._quit_or_ask, group="quit")
+
+    def _quit_or_ask(self, status: Any) -> None:
+        from sanctl.ui.screens.quit import QuitScreen
+
+        if any(isinstance(s, QuitScreen) for s in self.app.screen_stack):
+            return
+        if isinstance(status, Exception):
+            lines = [f"Cannot tell whether the configuration is saved: {status}"]
+        elif status.differs is False:
+            self.app.exit()
+            return
+        elif status.problem:
+            lines = [self.shown(status.problem)]
+        else:
+            lines = [self.shown(status.message())]
+            if status.diff is not None:
+                lines.append(status.diff.summary())
+        lines.append("Save it for boot before quitting?")
+
+        def answered(choice: str | None) -> None:
+            if choice == "quit":
+                self.app.exit()
+            elif choice == "save":
+                self.save(then_quit=True)
+
+        self.app.push_screen(QuitScreen(lines), answered)
+
     def refresh_status(self, touched: Any = None) -> None:
         """Ask, in a worker, whether the running configuration is the saved one; the header says.
 
@@ -342,6 +472,7 @@ class Writes:
         root = screen.root
         self._status_seq += 1
         seq = self._status_seq
+        self._status_pending = True
         from sanctl.target import savefile
 
         if self._running is None or self._running.root != root:
@@ -355,6 +486,7 @@ class Writes:
         def done(result: Any) -> None:
             if seq != self._status_seq or not screen.is_attached:
                 return
+            self._status_pending = False
             bar = screen.query_one("#status-bar")
             if isinstance(result, Exception):
                 self.status = None

@@ -137,8 +137,10 @@ def _name_from_path(path: str) -> str:
     return name.replace("..", ".")[:64]
 
 
-def _device_choices(devices: Iterable[H.BlockDevice]) -> tuple[Choice, ...]:
-    return tuple(Choice(d.path, d.label(), d.note(), d.free) for d in devices)
+def _device_choices(devices: tuple[H.BlockDevice, ...], kind: str | None = None) -> tuple[Choice, ...]:
+    """The picker's entries (of ``kind`` only, if given), refused ones dimmed with why (:func:`sanctl.host.refusal`)."""
+    return tuple(Choice(d.path, d.label(), H.note(d, devices), H.refusal(d, devices) is None)
+                 for d in devices if kind is None or d.kind == kind)
 
 
 def _device_check(ctx: Context, what: str) -> Callable[[str], str]:
@@ -148,8 +150,9 @@ def _device_check(ctx: Context, what: str) -> Callable[[str], str]:
         if dev is None and not H.device_exists(ctx.root, path, ctx.devices):
             where = "on this host" if ctx.root in ("", "/") else "here (the devices listed are the ones there are)"
             raise InvalidValue(f"There is no block device {path} {where}.")
-        if dev is not None and dev.problem():
-            raise InvalidValue(dev.problem())  # type: ignore[arg-type]
+        refused = H.refusal(dev, ctx.devices) if dev is not None else None
+        if refused:  # the wizard's and the doctor's list: mounted, swap, held, a partition in use
+            raise InvalidValue(refused)
         return path
 
     return check
@@ -360,7 +363,7 @@ def storage_object_form(ctx: Context, plugin: str, path: str) -> FormSpec | str:
         fields = (
             name,
             Field("dev", "SCSI device", check=_device_check(ctx, "SCSI device"),
-                  choices=_device_choices(d for d in ctx.devices if d.kind == "disk"), placeholder="/dev/sdX"),
+                  choices=_device_choices(ctx.devices, "disk"), placeholder="/dev/sdX"),
         )
 
         def build(v: dict[str, Any]) -> list[C.Change]:
@@ -1189,6 +1192,39 @@ def delete_change(config: SanConfig, node: Node) -> C.Change | str:
         p = node.obj
         return C.DeletePortal(t.wwn, w.tpg.tag, p.ip_address, p.port, fabric=t.fabric)  # type: ignore[attr-defined]
     return f"{node.name} is a list, not an object: select one of its entries to delete it."
+
+
+def with_doctor(ctx: Context, spec: FormSpec, facts=None) -> FormSpec:
+    """``spec`` whose warnings also say what the doctor would newly warn about once it is applied.
+
+    Demo mode with write access, iSER without an RDMA device, one backstore written through two
+    targets: :func:`sanctl.doctor.before_commit.warnings` runs the doctor's own rules on the
+    configuration the form's changes make. A chooser's next form gets the same.
+    """
+    from dataclasses import replace
+
+    from sanctl.doctor import before_commit
+    from sanctl.doctor.facts import HostFacts
+
+    if facts is None:
+        facts = HostFacts(root=ctx.root, rdma=H.has_rdma(ctx.root) if ctx.root else None)
+    own_warnings, own_build = spec.warnings, spec.build
+
+    def build(values: dict[str, Any]) -> Any:
+        result = own_build(values)
+        return with_doctor(ctx, result, facts) if isinstance(result, FormSpec) else result
+
+    def warnings(values: dict[str, Any]) -> list[str]:
+        out = list(own_warnings(values)) if own_warnings is not None else []
+        try:
+            changes = own_build(values)
+        except InvalidValue:
+            return out
+        if isinstance(changes, (list, tuple)) and changes:
+            out.extend(w for w in before_commit.warnings(ctx.config, changes, facts) if w not in out)
+        return out
+
+    return replace(spec, build=build, warnings=warnings)
 
 
 def must_type_name(node: Node, sessions: int) -> str | None:

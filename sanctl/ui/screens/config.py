@@ -7,6 +7,7 @@ behind the filter — runs in a thread worker and comes back as a message.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -77,6 +78,19 @@ def unloaded_fabrics(root: str, mode: str, config: SanConfig, *, quick: bool = F
     return tuple(name for name in missing if name in available)
 
 
+@dataclass(frozen=True, slots=True)
+class Follow:
+    """The object a form or a confirmation was opened on, by identity (its tree path).
+
+    After the write the tree selects it again, wherever a filter or a re-read put the cursor;
+    when it is gone, the nearest object still there is selected and — unless it was deleted on
+    purpose (``gone_expected``) — a notification says so.
+    """
+
+    path: str
+    gone_expected: bool = False
+
+
 def _no_configfs_hint(exc: Exception) -> str:
     if isinstance(exc, ConfigfsNotFound):
         return f"No LIO configfs at {exc.path}: is the target_core_mod module loaded? (r re-reads)"
@@ -104,12 +118,14 @@ class ConfigScreen(Screen[None]):
         """A refresh's result: the new configuration, or why there is none."""
 
         def __init__(self, config: SanConfig | None, error: Exception | None = None, *, initial: bool = False,
-                     quiet: bool = False, expand: tuple[str, ...] = ()) -> None:
+                     quiet: bool = False, expand: tuple[str, ...] = (), follow: Follow | None = None) -> None:
             super().__init__()
             self.config = config
             #: After a write: no "re-read" notification; open these paths (the new object's parent).
             self.quiet = quiet
             self.expand = expand
+            #: After a write: the object whose form or confirmation it came from, to select again.
+            self.follow = follow
             self.error = error
             #: The start-up read that took longer than the first frame.
             self.initial = initial
@@ -142,6 +158,8 @@ class ConfigScreen(Screen[None]):
         self.wide = False
         #: Fabric modules the kernel has but has not loaded (the tree shows them empty).
         self.fabrics: tuple[str, ...] = ()
+        #: The object to select once the filter has been computed again after a write.
+        self._follow_filtered: str | None = None
         # started now, so it overlaps Textual's start-up; compose waits for it
         #: A big configuration (by the two-listing probe): read after the first frame, and the doctor's
         #: live checks wait for a live panel (sampling thousands of LUNs at start costs memory and time).
@@ -363,6 +381,9 @@ class ConfigScreen(Screen[None]):
         result = message.result
         tree = self.tree
         tree.show_filter(result)
+        follow, self._follow_filtered = self._follow_filtered, None
+        if follow is not None and tree.node_at(follow) is not None:
+            tree.select_path(follow)  # the object written, not the first match
         if result.total == 0:
             tree.border_subtitle = "no matches"
         elif result.truncated:
@@ -403,7 +424,8 @@ class ConfigScreen(Screen[None]):
 
     # --- refresh --------------------------------------------------------------
 
-    def action_refresh(self, quiet: bool = False, expand: tuple[str, ...] = ()) -> None:
+    def action_refresh(self, quiet: bool = False, expand: tuple[str, ...] = (), follow: Follow | None = None) -> None:
+        """Re-read configfs; ``follow``: after a write, the object to select again by its path."""
         root = self.root
         if not quiet:
             self.writes.refresh_status()
@@ -414,7 +436,7 @@ class ConfigScreen(Screen[None]):
             except Exception as exc:  # ConfigfsNotFound, or the tree vanished mid-read
                 self.post_message(self.Reloaded(None, exc))
             else:
-                self.post_message(self.Reloaded(config, quiet=quiet, expand=expand))
+                self.post_message(self.Reloaded(config, quiet=quiet, expand=expand, follow=follow))
 
         self.run_worker(work, thread=True, exclusive=True, group="refresh", exit_on_error=False)
 
@@ -436,9 +458,12 @@ class ConfigScreen(Screen[None]):
         config = message.config
         self._startup_error = None
         changed = config != tree.config or self.fabrics != tree.fabrics
+        follow = message.follow
+        if follow is not None:
+            follow = self._followed(config, follow)
         if changed:
             expanded = self._saved_expanded if self.filtering else tree.expanded_paths()
-            cursor = tree.cursor_path
+            cursor = follow or tree.cursor_path
             expanded = set(expanded) | set(message.expand)
             if cursor:
                 expanded = set(expanded) | set(ancestors(cursor))
@@ -448,14 +473,32 @@ class ConfigScreen(Screen[None]):
                 tree.border_subtitle = ""
                 query = self._filter_field.value.strip() if self._filter_field is not None else ""
                 if query:
+                    self._follow_filtered = cursor
                     self._filter_seq += 1
                     self._start_filter(query)
             if not message.quiet:
                 self.notify("configuration re-read", timeout=3)
         elif not message.quiet:
             self.notify("configuration re-read: no change", timeout=3)
+        if not changed and follow is not None and tree.cursor_path != follow and tree.node_at(follow) is not None:
+            tree.select_path(follow)
         self._update_hint(config)
         self._show_cursor_details()
+
+    def _followed(self, config: SanConfig, follow: Follow) -> str:
+        """The path to select after a write: ``follow``'s object, or its nearest surviving parent."""
+        from sanctl.tree import find
+
+        if find(config, follow.path):
+            return follow.path
+        path = follow.path
+        while path not in ("", "/") and not find(config, path):
+            path = path.rsplit("/", 1)[0] or "/"
+        if not follow.gone_expected:
+            name = follow.path.rsplit("/", 1)[-1]
+            self.notify(f"{name} ({follow.path}) is gone: someone else removed it meanwhile.",
+                        title="Gone", severity="warning", timeout=10)
+        return path if path not in ("", "/") else follow.path
 
     def _initial_read_done(self, message: Reloaded) -> None:
         tree = self.tree

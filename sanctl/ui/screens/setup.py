@@ -259,14 +259,18 @@ class SetupScreen(Screen[None]):
             heading.append(f" — {self.view.intro}")
         self.query_one("#setup-heading", Static).update(heading)
 
-    def render_step(self) -> None:
-        """Compose the current step again (its shape changed), keeping focus and scroll where they were."""
+    def render_step(self, *, first_field: bool = False) -> None:
+        """Compose the current step again (its shape changed), keeping focus and scroll where they were.
+
+        ``first_field``: a new step — focus its first field, so that what is typed goes there and not
+        to the keys of the screen behind it (a step without fields: its scrollable body).
+        """
         if self.ctx is None:
             return
         self.check = check_step(self.step, self.ctx, self.answers) if self.step in INPUT_STEPS else StepCheck()
         focused = self.focused.id if self.focused is not None else None
         body = self.body
-        scroll = body.scroll_y
+        scroll = 0.0 if first_field else body.scroll_y
         self._heading()
 
         async def again() -> None:
@@ -277,9 +281,11 @@ class SetupScreen(Screen[None]):
                 self._rendering = False
             self._validate()
             target = None
-            if focused:
+            if focused and not first_field:
                 found = self.query(f"#{focused}")
                 target = found.first() if found else None
+            if first_field:  # a step without fields keeps the focus on its (scrollable) body
+                target = next(iter(body.query("Input, Select")), None) or body
             if target is None and focused in (None, "setup-next", "setup-back"):
                 target = next(iter(body.query("Input, Select, Checkbox, Button")), None)
             if target is not None and target.focusable:
@@ -355,17 +361,14 @@ class SetupScreen(Screen[None]):
         self.touched = {k for k in self.touched if not k.startswith(prefix)}
 
     def device_note(self, dev) -> str:
-        from sanctl.setup.validate import _device_refusal
+        from sanctl.host import note
 
-        refusal = _device_refusal(self.ctx, dev)
-        if refusal and dev.free:
-            return "a partition is in use"
-        return dev.note()
+        return note(dev, self.ctx.devices)
 
     def device_ok(self, dev) -> bool:
-        from sanctl.setup.validate import _device_refusal
+        from sanctl.host import refusal
 
-        return _device_refusal(self.ctx, dev) is None
+        return refusal(dev, self.ctx.devices) is None
 
     def item_size(self, item: StorageItem) -> int | None:
         if item.kind == "block":
@@ -484,7 +487,7 @@ class SetupScreen(Screen[None]):
         if step == "target" and not self.answers.target.strip():
             self.answers.target = suggested_iqn(self)
         self.save()
-        self.render_step()
+        self.render_step(first_field=True)
 
     def action_next(self) -> None:
         if self.ctx is None or self.applying:

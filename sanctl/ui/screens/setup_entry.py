@@ -4,7 +4,11 @@
   (the app lists it through a function, so start-up does not import this);
 - :func:`offer_setup` — on start, when the host has no target yet, a small
   dialog offering the wizard (:class:`SetupOffer`). Not in read-only mode,
-  not on a captured tree, not when the wizard is open already.
+  not on a captured tree, not when the wizard is open already. When the
+  saved file still holds a configuration (a reboot without the boot-time
+  restore), a restore is offered instead (:class:`RestoreOffer`), previewed
+  through the restore screen: the wizard would build a new configuration
+  next to the operator's data, and a save would overwrite it.
 """
 
 from __future__ import annotations
@@ -101,8 +105,57 @@ class SetupOffer(ModalScreen[bool]):
         self.dismiss(False)
 
 
+class RestoreOffer(ModalScreen[bool]):
+    """``#restore-offer``: the kernel is empty but the saved file is not; ``#restore-offer-preview`` focused."""
+
+    DEFAULT_CSS = SetupOffer.DEFAULT_CSS.replace("SetupOffer", "RestoreOffer").replace("setup-offer",
+                                                                                         "restore-offer")
+
+    BINDINGS = [Binding("escape", "later", "Not now", id="restore_offer.later")]
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="restore-offer") as box:
+            box.border_title = "The kernel has no configuration"
+            yield Static(Text(self.text), id="restore-offer-text")
+            with Horizontal(id="restore-offer-buttons"):
+                yield Button("Not now", id="restore-offer-later", compact=True)
+                yield Button("Preview the restore", id="restore-offer-preview", variant="primary", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#restore-offer-preview", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "restore-offer-preview")
+
+    def action_later(self) -> None:
+        self.dismiss(False)
+
+
+def saved_contents(root: str) -> tuple[str, int, int] | None:
+    """``(path, targets, backstores)`` of the saved file when it holds a configuration; None otherwise."""
+    from sanctl.target import savefile
+
+    location = savefile.locate(root)
+    try:
+        data = savefile.load(location.path)
+    except (savefile.SaveFileError, OSError):
+        return None
+    targets = len(data.get("targets") or ())
+    backstores = len(data.get("storage_objects") or ())
+    if not targets and not backstores:
+        return None
+    return location.path, targets, backstores
+
+
 def offer_setup(screen) -> None:
-    """Offer the wizard over the configuration screen (its first read found no target)."""
+    """Offer the wizard over the configuration screen (its first read found no target) — or, when the
+    saved file still holds a configuration, its restore."""
     app = screen.app
     if getattr(app, "start_setup", False) or screen.readonly or screen.mode == "captured":
         return
@@ -110,9 +163,28 @@ def offer_setup(screen) -> None:
 
     if any(isinstance(s, SetupScreen) for s in app.screen_stack):
         return
+    root = screen.root
 
-    def answered(start: bool | None) -> None:
-        if start:
-            _open(app)
+    def work() -> None:
+        try:
+            found = saved_contents(root)
+        except Exception:  # an unreadable file: the wizard is offered, the doctor says the rest
+            found = None
+        app.call_from_thread(offer, found)
 
-    app.push_screen(SetupOffer(), answered)
+    def offer(found: tuple[str, int, int] | None) -> None:
+        if any(isinstance(s, (SetupScreen, SetupOffer, RestoreOffer)) for s in app.screen_stack):
+            return
+        if found is None:
+            app.push_screen(SetupOffer(), lambda start: _open(app) if start else None)
+            return
+        path, targets, backstores = found
+        shown = screen.writes.shown(path)
+        text = (f"The running configuration is empty, but {shown} holds {targets} target"
+                f"{'s' if targets != 1 else ''} and {backstores} backstore{'s' if backstores != 1 else ''}: "
+                "the boot-time restore did not run, or the configuration was cleared.\n\n"
+                "Restore it? The restore screen shows what it would create before anything is written. "
+                "Saving now would overwrite that file with the empty configuration.")
+        app.push_screen(RestoreOffer(text), lambda yes: screen.writes.restore() if yes else None)
+
+    screen.run_worker(work, thread=True, group="setup-offer", exit_on_error=False)
