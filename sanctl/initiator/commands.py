@@ -2,8 +2,13 @@
 
 Exit codes: 0 done (including "already logged in" / "not logged in"), 1 the
 operation failed (the plain message, what to do and iscsiadm's own words on
-stderr), 2 bad input or a mode in which these commands cannot run (the demo
-SAN, a captured tree, read-only).
+stderr), 2 bad input or a mode in which these commands cannot run (a captured
+tree, read-only).
+
+With ``--demo`` they run against the demo SAN's simulated iscsiadm
+(:mod:`sanctl.sim.iscsiadm`), as the TUI's initiator tab does: it answers from
+the demo's configfs tree, and starts each run as the live demo's host (a
+session to the RAC target); nothing on this host changes.
 
 CHAP secrets are never taken from the command line (other users see it in
 ``ps``): they come from ``$SANCTL_CHAP_SECRET`` / ``$SANCTL_CHAP_MUTUAL_SECRET``
@@ -31,7 +36,8 @@ MUTUAL_SECRET_ENV = "SANCTL_CHAP_MUTUAL_SECRET"
 
 def add_parsers(commands: Any) -> None:
     """Add ``discover``, ``login`` and ``logout`` to an argparse subparsers object."""
-    discover = commands.add_parser("discover", help="find the targets a portal offers (SendTargets discovery)")
+    discover = commands.add_parser("discover", help="find the targets a portal offers (SendTargets discovery)",
+                                   epilog="With --demo: the demo SAN's simulated iscsiadm (try 127.0.0.1).")
     discover.add_argument("portal", metavar="PORTAL", help="address[:port] of the target, e.g. 192.168.1.10:3260")
     discover.add_argument("--json", action="store_true", help="print the targets as JSON")
     discover.add_argument("--iface", metavar="NAME", help="open-iscsi iface to discover through")
@@ -56,10 +62,7 @@ def add_parsers(commands: Any) -> None:
 def _refuse(args: argparse.Namespace, source: Source | None, verb: str) -> int | None:
     """Exit code 2 with a sentence when this mode cannot reach a real initiator."""
     mode = getattr(source, "mode", "real")
-    if mode == "demo":
-        message = (f"sanctl --demo {verb}: the demo SAN is simulated; it has no network portal open-iscsi could "
-                   f"reach. Run 'sanctl {verb}' without --demo on a host with open-iscsi.")
-    elif mode == "captured":
+    if mode == "captured":
         message = (f"sanctl --root … {verb}: --root reads a captured tree; {verb} works on this host's "
                    "real initiator. Run it without --root.")
     elif getattr(source, "readonly", False):
@@ -85,7 +88,7 @@ def _emit_error(args: argparse.Namespace, exit_code: int, message: str, error: A
             print(f"iscsiadm: {line}", file=sys.stderr)
 
 
-def _adm(args: argparse.Namespace, default: str) -> Iscsiadm:
+def _adm(args: argparse.Namespace, default: str, source: Source | None = None) -> Iscsiadm:
     from sanctl.initiator.iscsiadm import Iscsiadm, Timeouts
 
     timeout = getattr(args, "timeout", None)
@@ -97,6 +100,12 @@ def _adm(args: argparse.Namespace, default: str) -> Iscsiadm:
     if timeout is not None:
         timeouts = Timeouts(query=timeouts.query, action=timeout if default == "action" else timeouts.action,
                             discovery=timeout if default == "discovery" else timeouts.discovery)
+    if getattr(source, "mode", "real") == "demo":
+        from sanctl.sim.iscsiadm import DemoIscsiadm, ensure_initiator_name
+
+        assert source is not None
+        ensure_initiator_name(source.root)
+        return DemoIscsiadm(source.root, delay=0, timeouts=timeouts)
     return Iscsiadm(timeouts=timeouts)
 
 
@@ -151,7 +160,7 @@ def cmd_discover(args: argparse.Namespace, source: Source | None) -> int:
             from sanctl.names import InvalidValue
 
             raise InvalidValue("--mutual-user needs --chap-user: mutual CHAP comes on top of one-way CHAP.")
-        found = _adm(args, "discovery").discover(
+        found = _adm(args, "discovery", source).discover(
             portal, iface=getattr(args, "iface", None), chap=chap,
             reset_auth=bool(getattr(args, "no_chap", False)), prune=bool(getattr(args, "prune", False)))
         if args.json:
@@ -173,7 +182,7 @@ def cmd_login(args: argparse.Namespace, source: Source | None) -> int:
     """``sanctl login TARGET [--portal P]``: already logged in is success."""
 
     def body() -> int:
-        adm = _adm(args, "action")
+        adm = _adm(args, "action", source)
         result = adm.login(args.target, getattr(args, "portal", None))
         where = f" on {args.portal}" if getattr(args, "portal", None) else ""
         if args.json:
@@ -195,7 +204,7 @@ def cmd_logout(args: argparse.Namespace, source: Source | None) -> int:
     """``sanctl logout TARGET [--portal P]``: not logged in is success."""
 
     def body() -> int:
-        adm = _adm(args, "action")
+        adm = _adm(args, "action", source)
         result = adm.logout(args.target, getattr(args, "portal", None))
         where = f" on {args.portal}" if getattr(args, "portal", None) else ""
         if args.json:
