@@ -78,3 +78,11 @@ def test_demo_discover_of_an_address_that_is_not_there(demo_root):
 def test_demo_readonly_refuses_login(demo_root):
     done = sanctl("--demo", "--root", demo_root, "--readonly", "login", RAC_IQN)
     assert done.returncode == 2 and "read-only" in done.stderr
+
+
+def test_demo_isns_discovery_asks_port_3205_and_says_why_it_failed(demo_root):
+    done = sanctl("--demo", "--root", demo_root, "discover", "--isns", "127.0.0.1")
+    assert done.returncode == 1
+    assert "iSNS query failed" in done.stderr and "Traceback" not in done.stderr
+    refused = sanctl("--demo", "--root", demo_root, "discover", "--isns", "--prune", "127.0.0.1")
+    assert refused.returncode == 2 and "SendTargets options" in refused.stderr

@@ -49,6 +49,8 @@ def add_parsers(commands: Any) -> None:
     discover.add_argument("--prune", action="store_true",
                           help="also delete node records of portals the target no longer offers")
     discover.add_argument("--timeout", type=float, metavar="SECONDS", help="give up after this long (default 45)")
+    discover.add_argument("--isns", action="store_true",
+                          help="PORTAL is an iSNS server (port 3205 unless given): list the targets registered there")
 
     for verb, what in (("login", "log in to a target"), ("logout", "log out of a target")):
         sub = commands.add_parser(verb, help=f"{what} (every portal of its node records unless --portal)")
@@ -147,6 +149,14 @@ def cmd_discover(args: argparse.Namespace, source: Source | None) -> int:
         from sanctl.initiator.iscsiadm import Chap, portal_arg
         from sanctl.model import Secret
 
+        if getattr(args, "isns", False):
+            if getattr(args, "chap_user", None) or getattr(args, "no_chap", False) or getattr(args, "prune", False):
+                from sanctl.names import InvalidValue
+
+                raise InvalidValue("--isns asks an iSNS server: discovery CHAP and --prune are SendTargets options.")
+            portal = portal_arg(args.portal, default_port=3205)
+            found = _adm(args, "discovery", source).discover_isns(portal, iface=getattr(args, "iface", None))
+            return _print_found(args, portal, found)
         portal = portal_arg(args.portal)
         chap = None
         if getattr(args, "chap_user", None):
@@ -163,19 +173,24 @@ def cmd_discover(args: argparse.Namespace, source: Source | None) -> int:
         found = _adm(args, "discovery", source).discover(
             portal, iface=getattr(args, "iface", None), chap=chap,
             reset_auth=bool(getattr(args, "no_chap", False)), prune=bool(getattr(args, "prune", False)))
-        if args.json:
-            json.dump({"ok": True, "portal": portal, "targets": [
-                {"target": t.target, "portal": t.portal, "address": t.address, "port": t.port, "tpgt": t.tpgt}
-                for t in found]}, sys.stdout, indent=2)
-            sys.stdout.write("\n")
-        else:
-            for t in found:
-                print(f"{t.portal},{t.tpgt} {t.target}")
-            if not found:
-                print(f"sanctl: {portal} offered no targets.", file=sys.stderr)
-        return 0
+        return _print_found(args, portal, found)
 
     return _run(args, source, "discover", body)
+
+
+def _print_found(args: argparse.Namespace, portal: str, found) -> int:
+    """Discovered targets, one ``address:port,tpgt iqn`` line each (or JSON)."""
+    if args.json:
+        json.dump({"ok": True, "portal": portal, "targets": [
+            {"target": t.target, "portal": t.portal, "address": t.address, "port": t.port, "tpgt": t.tpgt}
+            for t in found]}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for t in found:
+            print(f"{t.portal},{t.tpgt} {t.target}")
+        if not found:
+            print(f"sanctl: {portal} offered no targets.", file=sys.stderr)
+    return 0
 
 
 def cmd_login(args: argparse.Namespace, source: Source | None) -> int:

@@ -677,6 +677,47 @@ def ensure_initiator_name(root: str) -> None:
             handle.write(f"InitiatorName={RAC_CLIENTS[0]}\n")
 
 
+#: The demo host's iscsid.conf: Debian's, trimmed to its settings (comments dropped).
+DEMO_ISCSID_CONF = """\
+# /etc/iscsi/iscsid.conf of the demo host (Debian's open-iscsi 2.1.8, its settings only)
+iscsid.startup = /bin/systemctl start iscsid.socket
+node.startup = manual
+node.leading_login = No
+node.session.timeo.replacement_timeout = 120
+node.conn[0].timeo.login_timeout = 15
+node.conn[0].timeo.logout_timeout = 15
+node.conn[0].timeo.noop_out_interval = 5
+node.conn[0].timeo.noop_out_timeout = 5
+node.session.err_timeo.abort_timeout = 15
+node.session.err_timeo.lu_reset_timeout = 30
+node.session.err_timeo.tgt_reset_timeout = 30
+node.session.initial_login_retry_max = 8
+node.session.cmds_max = 128
+node.session.queue_depth = 32
+node.session.xmit_thread_priority = -20
+node.session.iscsi.InitialR2T = No
+node.session.iscsi.ImmediateData = Yes
+node.session.iscsi.FirstBurstLength = 262144
+node.session.iscsi.MaxBurstLength = 16776192
+node.conn[0].iscsi.MaxRecvDataSegmentLength = 262144
+node.conn[0].iscsi.MaxXmitDataSegmentLength = 0
+discovery.sendtargets.iscsi.MaxRecvDataSegmentLength = 32768
+node.session.nr_sessions = 1
+node.session.reopen_max = 0
+node.session.iscsi.FastAbort = Yes
+node.session.scan = auto
+"""
+
+
+def ensure_iscsid_conf(root: str) -> None:
+    """The demo host's /etc/iscsi/iscsid.conf, written once (the ``I`` view reads it)."""
+    path = os.path.join(root, "etc", "iscsi", "iscsid.conf")
+    if not os.path.exists(path):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(DEMO_ISCSID_CONF)
+
+
 def demo_backend(root: str, *, delay: float = 0.4):
     """The initiator tab's backend on the demo SAN: the simulation, sizes from it, no multipath,
     a boot-time login service that is enabled, an iscsid restart that only says so."""
@@ -684,6 +725,7 @@ def demo_backend(root: str, *, delay: float = 0.4):
     from sanctl.initiator.services import ServiceResult, UnitState
 
     ensure_initiator_name(root)
+    ensure_iscsid_conf(root)
     adm = DemoIscsiadm(root, delay=delay)
 
     def disks(devices: Sequence[str]) -> dict[str, DiskFacts]:
