@@ -86,3 +86,18 @@ def test_demo_isns_discovery_asks_port_3205_and_says_why_it_failed(demo_root):
     assert "iSNS query failed" in done.stderr and "Traceback" not in done.stderr
     refused = sanctl("--demo", "--root", demo_root, "discover", "--isns", "--prune", "127.0.0.1")
     assert refused.returncode == 2 and "SendTargets options" in refused.stderr
+
+
+def test_demo_initiator_state_carries_over_on_a_kept_root(tmp_path):
+    root = str(tmp_path / "kept")
+    first = sanctl("--demo", "--root", root, "logout", RAC_IQN)
+    assert first.returncode == 0 and first.stdout.startswith("Logged out of")
+    again = sanctl("--demo", "--root", root, "logout", RAC_IQN)
+    assert again.returncode == 0 and again.stdout.startswith(f"Not logged in to {RAC_IQN}")
+    back = sanctl("--demo", "--root", root, "login", RAC_IQN)
+    assert back.returncode == 0 and back.stdout.startswith(f"Logged in to {RAC_IQN}")
+    import os
+    import stat
+
+    state = os.path.join(root, "var/lib/iscsi/sanctl-demo-initiator.json")
+    assert stat.S_IMODE(os.stat(state).st_mode) == 0o600

@@ -7,8 +7,9 @@ tree, read-only).
 
 With ``--demo`` they run against the demo SAN's simulated iscsiadm
 (:mod:`sanctl.sim.iscsiadm`), as the TUI's initiator tab does: it answers from
-the demo's configfs tree, and starts each run as the live demo's host (a
-session to the RAC target); nothing on this host changes.
+the demo's configfs tree and starts as the live demo's host (a session to the
+RAC target); on a demo root kept with ``--root`` its records and sessions carry
+over to the next run. Nothing on this host changes.
 
 CHAP secrets are never taken from the command line (other users see it in
 ``ps``): they come from ``$SANCTL_CHAP_SECRET`` / ``$SANCTL_CHAP_MUTUAL_SECRET``
@@ -107,7 +108,8 @@ def _adm(args: argparse.Namespace, default: str, source: Source | None = None) -
 
         assert source is not None
         ensure_initiator_name(source.root)
-        return DemoIscsiadm(source.root, delay=0, timeouts=timeouts)
+        # a demo root kept with --root remembers the simulated initiator between runs
+        return DemoIscsiadm(source.root, delay=0, timeouts=timeouts, persist=not source.temporary)
     return Iscsiadm(timeouts=timeouts)
 
 

@@ -199,8 +199,11 @@ class DemoIscsiadm(Iscsiadm):
     """The demo SAN's iscsiadm (see the module's docstring). ``delay`` makes discovery and login take
     that long, so the tab's progress line can be seen; tests pass 0."""
 
+    #: Where a persisting simulation keeps its node database and sessions between runs (under the root).
+    STATE = "var/lib/iscsi/sanctl-demo-initiator.json"
+
     def __init__(self, root: str, *, delay: float = 0.4, seed_sessions: bool = True,
-                 timeouts: Timeouts | None = None) -> None:
+                 timeouts: Timeouts | None = None, persist: bool = False) -> None:
         super().__init__("iscsiadm", timeouts=timeouts)
         self.root = root
         self.delay = delay
@@ -212,6 +215,10 @@ class DemoIscsiadm(Iscsiadm):
         self._next_sid = 1
         self._next_disk = 7  # sda..sdg are the live demo's; new logins get sdh, sdi, …
         self.calls: list[list[str]] = []
+        #: ``sanctl --demo --root R login …`` then ``… logout …``: the second run sees the first's session.
+        self.persist = persist
+        if persist and self._load():
+            return
         if seed_sessions:
             self._seed()
 
@@ -228,6 +235,56 @@ class DemoIscsiadm(Iscsiadm):
         if tpg is not None:
             self._login_session(RAC_IQN, discovery, 1, self._luns_for(tpg, self.initiator_name()),
                                 names=[f"sd{c}" for c in "abcdef"])
+
+    # --- between runs (the CLI on a kept demo root) --------------------------------------------
+    def _state_path(self) -> str:
+        return os.path.join(self.root, self.STATE)
+
+    def _save(self) -> None:
+        """The node database and sessions as JSON, written atomically (0600: records may hold CHAP secrets)."""
+        import json
+        import tempfile
+
+        state = {
+            "discovery": self.discovery, "discovery_keys": self.discovery_keys,
+            "records": [[list(key), record] for key, record in self.records.items()],
+            "sessions": [[s.sid, s.target, s.portal, s.tpgt, [list(d) for d in s.disks]]
+                         for s in self.sessions.values()],
+            "next_sid": self._next_sid, "next_disk": self._next_disk,
+        }
+        path = self._state_path()
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".sanctl-demo-", dir=os.path.dirname(path))
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(state, handle)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+
+    def _load(self) -> bool:
+        """The state a previous run saved; False (start as the live demo's host) when there is none or it
+        cannot be read."""
+        import json
+
+        try:
+            with open(self._state_path(), encoding="utf-8") as handle:
+                state = json.load(handle)
+            self.discovery = {str(k): str(v) for k, v in state["discovery"].items()}
+            self.discovery_keys = {str(k): dict(v) for k, v in state["discovery_keys"].items()}
+            self.records = {(str(k[0]), str(k[1]), str(k[2])): dict(r) for k, r in state["records"]}
+            self.sessions = {}
+            for sid, target, portal, tpgt, disks in state["sessions"]:
+                session = _Session(int(sid), str(target), str(portal), int(tpgt),
+                                   [(int(lun), str(name), int(size)) for lun, name, size in disks])
+                self.sessions[(session.target, session.portal)] = session
+            self._next_sid, self._next_disk = int(state["next_sid"]), int(state["next_disk"])
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            self.discovery, self.discovery_keys, self.records, self.sessions = {}, {}, {}, {}
+            self._next_sid, self._next_disk = 1, 7
+            return False
+        return True
 
     # --- the target side, from the demo's configfs ----------------------------------------
     def _tpgs(self) -> dict[str, _Tpg]:
@@ -315,6 +372,8 @@ class DemoIscsiadm(Iscsiadm):
         with self._lock:
             self.calls.append(argv)
             rc, stdout, stderr, wait = self._answer(argv)
+            if self.persist:
+                self._save()
         if wait and self.delay:
             time.sleep(self.delay)
         done = Completed(tuple(argv), rc, stdout, stderr, time.monotonic() - start)
