@@ -1,6 +1,7 @@
 """``sanctl [global options] [command]``: the TUI, or a scriptable command.
 
-Global options come before the command and mean the same for every command.
+Global options mean the same for every command and may come before or after it
+(``sanctl --demo show`` and ``sanctl show --demo`` are the same).
 Commands that print (``show``, ``export``, ``sessions``, ``errors``, ``doctor``) never import Textual, so they stay
 fast in scripts and cron jobs.
 """
@@ -18,18 +19,37 @@ from sanctl.bounded import invalid_argument
 from sanctl.startup import Source, StartupError, resolve_source
 
 
+def version() -> str:
+    """The installed package's version (pyproject.toml's)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("sanctl")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, default: object = None) -> None:
+    """The options every command shares. On a command's own parser they default to SUPPRESS,
+    so ``sanctl show --demo`` sets ``demo`` and ``sanctl --demo show`` is not undone."""
+    flag = {} if default is None else {"default": default}
+    parser.add_argument("--demo", action="store_true", help="run on the demo SAN (no kernel target needed)", **flag)
+    parser.add_argument("--root", metavar="DIR", help="filesystem root to read (a captured tree, or where the demo SAN lives)", **flag)
+    parser.add_argument("--readonly", action="store_true", help="never change anything", **flag)
+    parser.add_argument("--no-mouse", action="store_true", help="do not capture the mouse (cheaper over slow SSH links)", **flag)
+    parser.add_argument("--theme", metavar="NAME", help="colour theme (bundled: sanctl-dark, sanctl-light)", **flag)
+
+
 def _global_parser(*, add_help: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sanctl",
         description="A terminal UI for Linux iSCSI storage (LIO target, open-iscsi initiator).",
-        epilog="Without a command, sanctl opens the TUI.",
+        epilog="Without a command, sanctl opens the TUI. Global options may also follow the command.",
         add_help=add_help,
     )
-    parser.add_argument("--demo", action="store_true", help="run on the demo SAN (no kernel target needed)")
-    parser.add_argument("--root", metavar="DIR", help="filesystem root to read (a captured tree, or where the demo SAN lives)")
-    parser.add_argument("--readonly", action="store_true", help="never change anything")
-    parser.add_argument("--no-mouse", action="store_true", help="do not capture the mouse (cheaper over slow SSH links)")
-    parser.add_argument("--theme", metavar="NAME", help="colour theme (bundled: sanctl-dark, sanctl-light)")
+    parser.add_argument("--version", action="version", version=f"sanctl {version()}")
+    _add_global_options(parser)
     return parser
 
 
@@ -67,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     from sanctl.exporter.command import add_parser as add_exporter_parser  # no Textual, prometheus-client lazily
 
     add_exporter_parser(commands)  # exporter
+
+    for command in commands.choices.values():  # global options after the command too
+        _add_global_options(command, default=argparse.SUPPRESS)
     return parser
 
 

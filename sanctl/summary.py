@@ -7,21 +7,13 @@ words targetcli users already know (``[lun0 block/ora-ocr-1 (rw)]``,
 
 from __future__ import annotations
 
+from sanctl import words
 from sanctl.model import Auth, Fabric, Lun, MappedLun, NodeAcl, Portal, SanConfig, StorageObject, Target, Tpg
-
-_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
 
 def human_size(size: int | None) -> str:
     """``10737418240`` -> ``10.0GiB`` (targetcli's spelling)."""
-    if size is None:
-        return "?"
-    value = float(size)
-    for unit in _UNITS:
-        if value < 1024 or unit == _UNITS[-1]:
-            return f"{value:.0f}{unit}" if unit == "B" else f"{value:.1f}{unit}"
-        value /= 1024
-    return f"{size}B"  # pragma: no cover - loop always returns
+    return words.size(size, space=False)
 
 
 def plural(count: int, word: str) -> str:

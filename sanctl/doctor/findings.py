@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sanctl import words
+
 if TYPE_CHECKING:
     from sanctl.target.changes import Change
 
@@ -62,7 +64,7 @@ class Finding:
 
 def plural(count: int, word: str) -> str:
     """``1 error``, ``3 warnings``."""
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+    return words.plural(count, word)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,14 @@
 
 Exit codes: 0 done (including "already logged in" / "not logged in"), 1 the
 operation failed (the plain message, what to do and iscsiadm's own words on
-stderr), 2 bad input or a mode in which these commands cannot run (the demo
-SAN, a captured tree, read-only).
+stderr), 2 bad input or a mode in which these commands cannot run (a captured
+tree, read-only).
+
+With ``--demo`` they run against the demo SAN's simulated iscsiadm
+(:mod:`sanctl.sim.iscsiadm`), as the TUI's initiator tab does: it answers from
+the demo's configfs tree and starts as the live demo's host (a session to the
+RAC target); on a demo root kept with ``--root`` its records and sessions carry
+over to the next run. Nothing on this host changes.
 
 CHAP secrets are never taken from the command line (other users see it in
 ``ps``): they come from ``$SANCTL_CHAP_SECRET`` / ``$SANCTL_CHAP_MUTUAL_SECRET``
@@ -31,7 +37,8 @@ MUTUAL_SECRET_ENV = "SANCTL_CHAP_MUTUAL_SECRET"
 
 def add_parsers(commands: Any) -> None:
     """Add ``discover``, ``login`` and ``logout`` to an argparse subparsers object."""
-    discover = commands.add_parser("discover", help="find the targets a portal offers (SendTargets discovery)")
+    discover = commands.add_parser("discover", help="find the targets a portal offers (SendTargets discovery)",
+                                   epilog="With --demo: the demo SAN's simulated iscsiadm (try 127.0.0.1).")
     discover.add_argument("portal", metavar="PORTAL", help="address[:port] of the target, e.g. 192.168.1.10:3260")
     discover.add_argument("--json", action="store_true", help="print the targets as JSON")
     discover.add_argument("--iface", metavar="NAME", help="open-iscsi iface to discover through")
@@ -43,6 +50,8 @@ def add_parsers(commands: Any) -> None:
     discover.add_argument("--prune", action="store_true",
                           help="also delete node records of portals the target no longer offers")
     discover.add_argument("--timeout", type=float, metavar="SECONDS", help="give up after this long (default 45)")
+    discover.add_argument("--isns", action="store_true",
+                          help="PORTAL is an iSNS server (port 3205 unless given): list the targets registered there")
 
     for verb, what in (("login", "log in to a target"), ("logout", "log out of a target")):
         sub = commands.add_parser(verb, help=f"{what} (every portal of its node records unless --portal)")
@@ -56,10 +65,7 @@ def add_parsers(commands: Any) -> None:
 def _refuse(args: argparse.Namespace, source: Source | None, verb: str) -> int | None:
     """Exit code 2 with a sentence when this mode cannot reach a real initiator."""
     mode = getattr(source, "mode", "real")
-    if mode == "demo":
-        message = (f"sanctl --demo {verb}: the demo SAN is simulated; it has no network portal open-iscsi could "
-                   f"reach. Run 'sanctl {verb}' without --demo on a host with open-iscsi.")
-    elif mode == "captured":
+    if mode == "captured":
         message = (f"sanctl --root … {verb}: --root reads a captured tree; {verb} works on this host's "
                    "real initiator. Run it without --root.")
     elif getattr(source, "readonly", False):
@@ -85,7 +91,7 @@ def _emit_error(args: argparse.Namespace, exit_code: int, message: str, error: A
             print(f"iscsiadm: {line}", file=sys.stderr)
 
 
-def _adm(args: argparse.Namespace, default: str) -> Iscsiadm:
+def _adm(args: argparse.Namespace, default: str, source: Source | None = None) -> Iscsiadm:
     from sanctl.initiator.iscsiadm import Iscsiadm, Timeouts
 
     timeout = getattr(args, "timeout", None)
@@ -97,6 +103,13 @@ def _adm(args: argparse.Namespace, default: str) -> Iscsiadm:
     if timeout is not None:
         timeouts = Timeouts(query=timeouts.query, action=timeout if default == "action" else timeouts.action,
                             discovery=timeout if default == "discovery" else timeouts.discovery)
+    if getattr(source, "mode", "real") == "demo":
+        from sanctl.sim.iscsiadm import DemoIscsiadm, ensure_initiator_name
+
+        assert source is not None
+        ensure_initiator_name(source.root)
+        # a demo root kept with --root remembers the simulated initiator between runs
+        return DemoIscsiadm(source.root, delay=0, timeouts=timeouts, persist=not source.temporary)
     return Iscsiadm(timeouts=timeouts)
 
 
@@ -138,6 +151,14 @@ def cmd_discover(args: argparse.Namespace, source: Source | None) -> int:
         from sanctl.initiator.iscsiadm import Chap, portal_arg
         from sanctl.model import Secret
 
+        if getattr(args, "isns", False):
+            if getattr(args, "chap_user", None) or getattr(args, "no_chap", False) or getattr(args, "prune", False):
+                from sanctl.names import InvalidValue
+
+                raise InvalidValue("--isns asks an iSNS server: discovery CHAP and --prune are SendTargets options.")
+            portal = portal_arg(args.portal, default_port=3205)
+            found = _adm(args, "discovery", source).discover_isns(portal, iface=getattr(args, "iface", None))
+            return _print_found(args, portal, found)
         portal = portal_arg(args.portal)
         chap = None
         if getattr(args, "chap_user", None):
@@ -151,29 +172,34 @@ def cmd_discover(args: argparse.Namespace, source: Source | None) -> int:
             from sanctl.names import InvalidValue
 
             raise InvalidValue("--mutual-user needs --chap-user: mutual CHAP comes on top of one-way CHAP.")
-        found = _adm(args, "discovery").discover(
+        found = _adm(args, "discovery", source).discover(
             portal, iface=getattr(args, "iface", None), chap=chap,
             reset_auth=bool(getattr(args, "no_chap", False)), prune=bool(getattr(args, "prune", False)))
-        if args.json:
-            json.dump({"ok": True, "portal": portal, "targets": [
-                {"target": t.target, "portal": t.portal, "address": t.address, "port": t.port, "tpgt": t.tpgt}
-                for t in found]}, sys.stdout, indent=2)
-            sys.stdout.write("\n")
-        else:
-            for t in found:
-                print(f"{t.portal},{t.tpgt} {t.target}")
-            if not found:
-                print(f"sanctl: {portal} offered no targets.", file=sys.stderr)
-        return 0
+        return _print_found(args, portal, found)
 
     return _run(args, source, "discover", body)
+
+
+def _print_found(args: argparse.Namespace, portal: str, found) -> int:
+    """Discovered targets, one ``address:port,tpgt iqn`` line each (or JSON)."""
+    if args.json:
+        json.dump({"ok": True, "portal": portal, "targets": [
+            {"target": t.target, "portal": t.portal, "address": t.address, "port": t.port, "tpgt": t.tpgt}
+            for t in found]}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for t in found:
+            print(f"{t.portal},{t.tpgt} {t.target}")
+        if not found:
+            print(f"sanctl: {portal} offered no targets.", file=sys.stderr)
+    return 0
 
 
 def cmd_login(args: argparse.Namespace, source: Source | None) -> int:
     """``sanctl login TARGET [--portal P]``: already logged in is success."""
 
     def body() -> int:
-        adm = _adm(args, "action")
+        adm = _adm(args, "action", source)
         result = adm.login(args.target, getattr(args, "portal", None))
         where = f" on {args.portal}" if getattr(args, "portal", None) else ""
         if args.json:
@@ -195,7 +221,7 @@ def cmd_logout(args: argparse.Namespace, source: Source | None) -> int:
     """``sanctl logout TARGET [--portal P]``: not logged in is success."""
 
     def body() -> int:
-        adm = _adm(args, "action")
+        adm = _adm(args, "action", source)
         result = adm.logout(args.target, getattr(args, "portal", None))
         where = f" on {args.portal}" if getattr(args, "portal", None) else ""
         if args.json:

@@ -1083,6 +1083,32 @@ class Iscsiadm:
         done = self.run([*base, "--discover", *ops], operation="discovery")
         return parse_discovery(done.stdout)
 
+    def discover_isns(self, server: str, *, iface: str | None = None) -> list[DiscoveredTarget]:
+        """iSNS discovery: ask the iSNS server at ``server`` (``host[:port]``, port 3205 by default)
+        for the targets registered there. As :meth:`discover`, new node records only (``-o new``)."""
+        p = portal_arg(server, default_port=3205)
+        if "," in p:
+            raise InvalidValue("An iSNS server is an address and port, without a TPG tag.")
+        base = ["-m", "discoverydb", "-t", "isns", "-p", p]
+        if iface:
+            base += ["-I", check_iface_name(iface)]
+        done = self.run([*base, "--discover", "-o", "new"], operation="discovery")
+        return parse_discovery(done.stdout)
+
+    def new_node(self, target: str, portal: str, *, iface: str | None = None) -> None:
+        """A node record made by hand (``-m node -o new``) for a target discovery does not list
+        (a target with demo_mode_discovery=0, a portal behind NAT): a static record with TPG tag -1,
+        iscsid.conf's defaults, logged in to as any other. ``-o new`` would write an existing record over
+        with the defaults, so one that exists (for this target and portal) is refused instead."""
+        p = portal_arg(portal)
+        if "," in p:
+            raise InvalidValue("Give the portal as address[:port]; open-iscsi finds the TPG tag at login.")
+        args = self._node_args(target, p, iface)
+        if any(n.target == target and n.portal == p for n in self.nodes()):
+            raise InvalidValue(f"A node record of {target} at {p} exists already; its settings stay as they are "
+                               "(change them on the record).")
+        self.run([*args, "-o", "new"], operation="update")
+
     def discover_offered(self, portal: str) -> list[DiscoveredTarget]:
         """:meth:`discover`, where exit 21 (nothing offered to this initiator) is an empty answer:
         for callers that then look for a target of their own and say what is missing."""

@@ -29,6 +29,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from sanctl import words
 from sanctl.iscsi_errors import conn_error
 from sanctl.live.events import Incident
 from sanctl.target.live import TargetSession
@@ -100,7 +101,7 @@ def connection_flaps(incidents: Iterable[Incident], now: float | None, *, window
         portal = next((i.portal for i in reversed(items) if i.portal), None)
         label = ", ".join(conn_error(c).label for c in codes)
         span = _span(first, last)
-        lines = [f"{len(recent)} errors ({label}){span} on connection {connection}"
+        lines = [f"{words.plural(len(recent), 'error')} ({label}){span} on connection {connection}"
                  + (f" to {target}" if target else "") + (f" at {portal}" if portal else "") + "."]
         if recoveries and connection in recoveries:
             lines.append(f"iscsid {recoveries[connection]} each time; it keeps failing again.")

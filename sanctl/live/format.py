@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import time
 
+from sanctl import words
+
 MiB = 1 << 20
 UNKNOWN = "·"
 
@@ -39,14 +41,7 @@ def per_second(value: float | None, width: int = 7) -> str:
 
 def size(n: int | None) -> str:
     """A disk size: ``10.0 GiB``."""
-    if n is None:
-        return "?"
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if value < 1024 or unit == "PiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{n} B"
+    return words.size(n)
 
 
 def clock(wall: float | None) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+from sanctl import words
 from sanctl.initiator.sysfs import InitiatorLive, InitiatorSession
 from sanctl.iscsi_errors import conn_error, login_fail_type
 from sanctl.live import format as fmt
@@ -213,8 +214,10 @@ def sessions_text(frame: LiveFrame) -> str:
                          f"logouts: {stats.normal_logouts or 0} normal, {stats.abnormal_logouts or 0} abnormal")
             failure = last_failure(stats, frame)
             if failure:
-                lines.append(f"  last failed login: {failure['initiator'] or '?'} from {failure['address'] or '?'} "
-                             f"({failure['type']}) {failure['time'] or 'at an unknown time'}")
+                kind = failure["type"] if failure["type"] not in (None, "none") else ""
+                when = f" {failure['time']}" if failure["time"] else " at an unknown time"
+                lines.append("  " + words.last_failure(failure["initiator"] or "", failure["address"] or "", kind,
+                                                      when, lead="last failed login:"))
             if stats.digest_errors or stats.cxn_errors or stats.format_errors:
                 lines.append(f"  session errors: digest {stats.digest_errors}, timeout {stats.cxn_errors}, "
                              f"format {stats.format_errors}")

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import ClassVar
 
+from sanctl import words
 from sanctl.model import FABRIC_DIRS
 from sanctl.names import (
     InvalidValue,
@@ -1883,13 +1884,8 @@ class SetPortalFlag(_PortalChange):
 
 
 def format_size(size: int | None) -> str:
-    if not size:
-        return "?"
-    for unit, factor in (("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
-        if size >= factor:
-            value = size / factor
-            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
-    return f"{size} B"
+    """A size the operator typed: ``1 GiB``, ``1.5 GiB``, ``999 PiB`` (never a seven-digit TiB)."""
+    return words.size(size, whole=True) if size else "?"
 
 
 def confirmed(change: Change, impact) -> Change:

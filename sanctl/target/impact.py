@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sanctl import words
 from sanctl.model import NodeAcl, SanConfig, Target, Tpg
 from sanctl.target import changes as C
 
@@ -85,7 +86,7 @@ class Impact:
         luns = [d for d in self.removes if d.kind == "lun"]
         targets = {d.key[2] for d in luns}
         if isinstance(self.change, C.DeleteStorageObject) and len(targets) > 1:
-            text += f" (LUNs in {len(targets)} targets)"
+            text += f" (LUNs in {words.plural(len(targets), 'target')})"
         if self.sessions:
             text += f"; {_plural(len(self.sessions), 'live session')} affected"
         return text + "."
@@ -104,7 +105,7 @@ def _deletes(change: C.Change) -> bool:
 
 
 def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
+    return words.plural(n, word)
 
 
 def _join(parts: list[str]) -> str:

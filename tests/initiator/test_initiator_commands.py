@@ -129,7 +129,7 @@ def test_bad_target_and_timeout_exit_2(fake_iscsiadm, capsys):
 
 
 @pytest.mark.parametrize("source,words", [
-    (Source("/tmp/x", "demo", False, None), "demo SAN is simulated"),
+    (Source("/tmp/x", "demo", True, "--readonly"), "read-only here (--readonly"),
     (Source("/tmp/x", "captured", True, "reading a captured tree"), "captured tree"),
     (Source("/", "real", True, "not root: changes need root"), "read-only here (not root"),
 ])
@@ -143,14 +143,15 @@ def test_modes_that_cannot_reach_an_initiator_say_so(fake_iscsiadm, capsys, sour
 
 
 # --- through sanctl's command line ------------------------------------------------------
-def test_cli_registers_the_commands_and_demo_refuses(fake_iscsiadm, capsys):
+def test_cli_registers_the_commands_and_demo_uses_the_simulation(fake_iscsiadm, capsys, tmp_path):
     from sanctl.cli import build_parser, main
+    from sanctl.sim.demo import RAC_IQN
 
     args = build_parser().parse_args(["discover", "10.0.0.1:3260", "--json"])
     assert (args.command, args.portal, args.json) == ("discover", "10.0.0.1:3260", True)
-    assert main(["--demo", "login", BASIC]) == 2
-    assert "demo SAN is simulated" in capsys.readouterr().err
-    assert fake_iscsiadm.calls() == []
+    assert main(["--demo", "--root", str(tmp_path / "demo"), "login", RAC_IQN]) == 0
+    assert f"Already logged in to {RAC_IQN}" in capsys.readouterr().out
+    assert fake_iscsiadm.calls() == []  # the demo's iscsiadm is simulated: no process started
 
 
 def test_cli_captured_root_refuses(fake_iscsiadm, capsys, rac_idle_shared):

@@ -145,8 +145,11 @@ def test_demo_discovery_login_chap_and_refusals(demo):
     assert refused.value.code == 24
     assert adm.login(SCRATCH_IQN, "[::1]:3260").logged_in  # demo mode: anyone
     with pytest.raises(IscsiadmError) as nothing:
-        adm.discover("10.9.9.9")
-    assert nothing.value.code == 11 and "refused" in nothing.value.message
+        adm.discover("10.9.9.9")  # no such host: the connection times out, as a real portal that is not there
+    assert nothing.value.code == 8 and "timed out" in nothing.value.message
+    with pytest.raises(IscsiadmError) as refused_port:
+        adm.discover("127.0.0.1:3299")  # the demo host, a port nothing listens on: refused
+    assert refused_port.value.code == 11 and "refused" in refused_port.value.message
     # as web01 with the ACL's CHAP, the web target lets this host in
     with open(f"{demo.root}/etc/iscsi/initiatorname.iscsi", "w") as handle:
         handle.write("InitiatorName=iqn.2024-01.com.example:web01\n")

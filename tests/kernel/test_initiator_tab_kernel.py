@@ -200,12 +200,12 @@ async def test_tab_discovers_logs_in_shows_disks_logs_out_and_deletes(lab, kerne
         assert "MaxRecvDataSegmentLength" in text  # the negotiated parameters
         assert san.acl in text  # the session's initiator name
 
-        # statistics (s) and every key (k), read from the real iscsiadm
+        # statistics (s) and every key (K), read from the real iscsiadm
         await pilot.press("s")
         body = await modal_read(pilot)
         assert f"Session {sid}  {target} at {portal}" in body and "scsicmd_pdus" in body
         await pilot.press("escape")
-        await pilot.press("k")
+        await pilot.press("K")
         body = await modal_read(pilot)
         assert "node.startup" in body and "node.session.auth.authmethod" in body and "<empty>" in body
         await pilot.press("escape")

@@ -312,7 +312,7 @@ async def test_discovery_chap_refused_is_a_sentence(fake, app_with):
 
 # --- every key, statistics, rescan, ifaces -------------------------------------------------------------
 
-async def test_k_shows_every_key_of_the_record_and_of_the_discovery_record(fake, app_with):
+async def test_K_shows_every_key_of_the_record_and_of_the_discovery_record(fake, app_with):
     from sanctl.ui.screens.initiator_views import ReadingModal
 
     fake.rules([{"match": ["-m", "node", "-T", BASIC, "-o", "show"], "case": "node_show_chap"},
@@ -322,7 +322,7 @@ async def test_k_shows_every_key_of_the_record_and_of_the_discovery_record(fake,
     async with app.run_test(size=(120, 40)) as pilot:
         await open_tab(pilot)
         select(app, BASIC_KEY)
-        await pilot.press("k")
+        await pilot.press("K")
         await settle(pilot)
         dialog = app.screen
         assert isinstance(dialog, ReadingModal)
@@ -334,7 +334,7 @@ async def test_k_shows_every_key_of_the_record_and_of_the_discovery_record(fake,
         await pilot.press("escape")
         await pilot.pause()
         select(app, PORTAL_KEY)
-        await pilot.press("k")
+        await pilot.press("K")
         await settle(pilot)
         body = text_of(app.screen.query_one("#reading-body"))
         assert "discovery.sendtargets.auth.authmethod" in body and "discovery.sendtargets.reopen_max" in body
@@ -430,21 +430,30 @@ async def test_details_name_the_keys_of_a_logged_in_record(fake, app_with):
         select(app, BASIC_KEY)
         await pilot.pause()
         text = details(app)
-        assert "o log out · a CHAP · f favourite · k all keys · s statistics · R rescan · x delete" in text
-        assert "empty not shown: k shows all" in text
+        assert "o log out · a CHAP · f favourite · K all keys · s statistics · R rescan · x delete" in text
+        assert "empty not shown: K shows all" in text
         select(app, NO_ACL_KEY)
         await pilot.pause()
-        assert "l log in · a CHAP · f favourite · k all keys · x delete" in details(app)
+        assert "l log in · a CHAP · f favourite · K all keys · x delete" in details(app)
 
 
 # --- every record, every session (L, O) -------------------------------------------------------------------
 
-async def test_L_logs_in_to_every_record_not_logged_in(fake, app_with):
+async def test_L_lists_every_record_not_logged_in_then_logs_in(fake, app_with):
+    from sanctl.ui.screens.initiator_modals import ConfirmModal
+
     fake.rules([{"match": ["-m", "node", "--login"], "case": "login_no_acl"}, *listing_rules()])
     app = app_with()
     async with app.run_test(size=(120, 40)) as pilot:
         await open_tab(pilot)
         await pilot.press("L")
+        await pilot.pause()
+        # the list first, and nothing tried yet
+        assert isinstance(app.screen, ConfirmModal)
+        body = text_of(app.screen.query_one("#confirm-body"))
+        assert "Log in to 1 node record:" in body and f"{NO_ACL} at 127.0.0.1:3262" in body and BASIC not in body
+        assert [argv for argv in fake.calls() if "--login" in argv] == []
+        await pilot.press("y")
         await settle(pilot)
         # the logged-in record is left alone; the other one is tried and refused (exit 24)
         assert [argv for argv in fake.calls() if "--login" in argv] == [
@@ -517,7 +526,7 @@ def test_snapshot_all_keys(snap_compare, fake, app_with, size):
     async def run_before(pilot) -> None:
         await open_tab(pilot)
         select(pilot.app, BASIC_KEY)
-        await pilot.press("k")
+        await pilot.press("K")
         await settle(pilot)
 
     assert snap_compare(app, run_before=run_before, terminal_size=size)

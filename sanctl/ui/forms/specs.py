@@ -28,6 +28,7 @@ from sanctl.names import (
     generate_iqn,
     parse_size,
 )
+from sanctl import words
 from sanctl.summary import human_size
 from sanctl.target import changes as C
 from sanctl.tree import Node, find
@@ -89,8 +90,20 @@ def _join(parent: str, name: str) -> str:
 # ---------------------------------------------------------------------------
 
 
+#: fileio write-back: off here, on in targetcli — said in the form, with why (ClusterLabs resource-agents#2177
+#: lost fsync'd writes on a node crash with targetcli's buffered default).
+WRITE_BACK_HELP = ("off by default here, unlike targetcli (on): off, each write reaches the file before it is "
+                   "acknowledged; on, writes are acknowledged from this host's page cache, and a crash or power "
+                   "loss of this host loses them, even writes the client flushed")
+
+#: authentication=0 does not mean "no CHAP": LIO offers AuthMethod=CHAP,None, so an initiator that offers CHAP
+#: is still checked against the ACL's credentials.
+NOT_REQUIRED_CHAP = ("This TPG does not require CHAP (authentication=0): an initiator that logs in without CHAP "
+                     "gets in, but one that offers CHAP is still checked against these credentials by LIO.")
+
+
 def _n(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
+    return words.plural(count, word)
 
 
 def _lowest_free(used: Iterable[int], start: int = 0) -> int:
@@ -314,11 +327,10 @@ def storage_object_form(ctx: Context, plugin: str, path: str) -> FormSpec | str:
     if plugin == "fileio":
         fields = (
             name,
-            Field("file", "File", check=lambda t: C.check_dev_path(t, "file"), placeholder="/var/lib/iscsi/data1.img",
+            Field("file", "File", check=lambda t: C.check_dev_path(t, "file"), placeholder="/srv/iscsi/data1.img",
                   help="created if missing; an existing file keeps its size"),
             Field("size", "Size", check=_size, required=False, placeholder="e.g. 100M, 1.5G, 2T"),
-            Field("write_back", "Write-back cache", BOOL, default=False,
-                  help="faster, but acknowledged writes are lost if this host crashes"),
+            Field("write_back", "Write-back cache", BOOL, default=False, help=WRITE_BACK_HELP),
             Field("sparse", "Sparse file", BOOL, default=True, help="allocate space as it is written"),
             Field("aio", "Async I/O", BOOL, default=False, help="submit I/O asynchronously (fd_async_io)"),
             serial,
@@ -572,14 +584,15 @@ def acl_form(ctx: Context, target: Target, tpg: Tpg, path: str) -> FormSpec | st
         Field("initiator", "Initiator name", check=initiator, generate=generate, placeholder="iqn.…",
               help="the initiator's name: /etc/iscsi/initiatorname.iscsi on a Linux host"),
         Field("acl_tag", "Tag", check=tag, required=False, placeholder="optional group name"),
-        Field("map_all", f"Map all {_n(len(tpg.luns), 'LUN')}", BOOL, default=True,
-              help="each TPG LUN as the same LUN number"),
     ]
+    if tpg.luns:  # none yet: nothing to map
+        fields.append(Field("map_all", f"Map {words.every(len(tpg.luns), 'LUN')}", BOOL, default=True,
+                            help="each TPG LUN as the same LUN number"))
     if fabric == "iscsi":
         fields += _chap_fields(None, section="CHAP (blank: none)", edit=False)
 
     def build(v: dict[str, Any]) -> list[C.Change]:
-        out: list[C.Change] = [C.CreateAcl(target.wwn, tpg.tag, v["initiator"], map_all_luns=v["map_all"],
+        out: list[C.Change] = [C.CreateAcl(target.wwn, tpg.tag, v["initiator"], map_all_luns=bool(v.get("map_all")),
                                            acl_tag=v["acl_tag"], fabric=fabric)]
         if fabric == "iscsi":
             chap = _chap(v)
@@ -590,8 +603,7 @@ def acl_form(ctx: Context, target: Target, tpg: Tpg, path: str) -> FormSpec | st
     def warnings(v: dict[str, Any]) -> list[str]:
         out = _chap_warnings(v) if fabric == "iscsi" else []
         if fabric == "iscsi" and v.get("userid") and not tpg.authentication:
-            out.append("This TPG does not require CHAP (authentication=0): the credentials are not checked "
-                       "until it does.")
+            out.append(NOT_REQUIRED_CHAP)
         if tpg.demo_mode:
             out.append("This TPG is in demo mode (generate_node_acls=1): any initiator may log in, and CHAP "
                        "uses the TPG's credentials, not the ACL's.")
@@ -641,8 +653,8 @@ def lun_form(ctx: Context, target: Target, tpg: Tpg, path: str) -> FormSpec | st
               placeholder="generated if blank", help="the name of the LUN's link to its backstore"),
     ]
     acl_fabric = target.fabric in C.ACL_FABRICS
-    if acl_fabric:
-        fields.append(Field("map", f"Map to all {_n(len(tpg.acls), 'ACL')}", BOOL, default=True,
+    if acl_fabric and tpg.acls:  # no ACL yet: nothing to map to
+        fields.append(Field("map", f"Map to {words.every(len(tpg.acls), 'ACL')}", BOOL, default=True,
                             help="every ACL of this TPG sees it (targetcli's auto_add_mapped_luns)"))
 
     def build(v: dict[str, Any]) -> list[C.Change]:
@@ -1104,7 +1116,7 @@ def acl_edit(target: Target, tpg: Tpg, acl: NodeAcl) -> FormSpec:
     def warnings(v: dict[str, Any]) -> list[str]:
         out = _chap_warnings(v) if chap and _chap_changed(v, acl.auth) else []
         if chap and v.get("userid") and not tpg.authentication:
-            out.append("This TPG does not require CHAP (authentication=0): the credentials are not checked.")
+            out.append(NOT_REQUIRED_CHAP)
         return out
 
     return FormSpec(f"Edit ACL {init}", (*head, *attrs, *chap), build, confirm="Apply", warnings=warnings)

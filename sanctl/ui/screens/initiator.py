@@ -58,6 +58,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, Static, Tree
 
+from sanctl import words
 from sanctl.initiator.overview import (
     FAILED,
     LOGGED_IN,
@@ -114,7 +115,13 @@ def default_backend(app: Any) -> InitiatorBackend:
 
 
 class InitiatorTree(Tree[tuple]):
-    """``#init-tree``: discovery portals, their targets with state; labels are ``rich.text.Text``."""
+    """``#init-tree``: discovery portals, their targets with state; labels are ``rich.text.Text``.
+    ``j``/``k`` move as in the configuration tree."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False, id="initiator.tree.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="initiator.tree.up"),
+    ]
 
     COMPONENT_CLASSES = {
         "initiator-tree--portal",
@@ -145,7 +152,10 @@ class InitiatorTargetsScreen(Screen[None]):
         Binding("D", "discover", "Rediscover portal", show=False, id="initiator.discover"),
         Binding("d", "discover_form", "Discover (iface, discovery CHAP)", show=False, id="initiator.discover_form"),
         Binding("a", "auth", "CHAP of the record", show=False, id="initiator.auth"),
-        Binding("k", "keys", "All keys of the record", show=False, id="initiator.keys"),
+        Binding("K", "keys", "All keys of the record", show=False, id="initiator.keys"),
+        Binding("e", "settings", "Settings of the record", show=False, id="initiator.settings"),
+        Binding("I", "iscsid_conf", "iscsid.conf defaults", show=False, id="initiator.iscsid_conf"),
+        Binding("N", "new_record", "New record by hand (iSNS)", show=False, id="initiator.new_record"),
         Binding("s", "stats", "Session statistics", show=False, id="initiator.stats"),
         Binding("R", "rescan", "Rescan the session's LUNs", show=False, id="initiator.rescan"),
         Binding("i", "ifaces", "Ifaces", show=False, id="initiator.ifaces"),
@@ -774,7 +784,17 @@ class InitiatorTargetsScreen(Screen[None]):
         if not entries:
             self.notify("Every node record is logged in already (or there is none: c or d discovers).", timeout=4)
             return
-        self._login(entries)
+        from sanctl.ui.screens.initiator_modals import ConfirmModal
+
+        lines: list[str | Text] = [f"Log in to {_count(len(entries), 'node record')}:"]
+        lines += [f"  {e.target} at {e.portal}" + (f" (iface {e.iface})" if e.iface != "default" else "")
+                  for e in entries]
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._login(entries)
+
+        self.app.push_screen(ConfirmModal("Log in", lines, confirm="Log in"), answered)
 
     def _login(self, entries: Sequence[TargetEntry]) -> None:
         adm = self.backend.iscsiadm
@@ -792,7 +812,7 @@ class InitiatorTargetsScreen(Screen[None]):
 
         first = entries[0]
         text = f"Logging in to {first.target} at {first.portal}" if len(entries) == 1 else \
-            f"Logging in to {len(entries)} targets"
+            f"Logging in to {_count(len(entries), 'target')}"
         self._start(text, adm.timeouts.action, work, done)
 
     def _logged_in(self, results: list) -> None:
@@ -822,7 +842,9 @@ class InitiatorTargetsScreen(Screen[None]):
             self._set_status(f"✔ Already logged in to {key[0]} (nothing to do)." if already
                              else f"✔ Logged in to {key[0]} at {key[1]}.", "ok")
         else:
-            self._set_status(f"✔ Logged in to {ok} targets" + (f", {already} already were." if already else "."), "ok")
+            self._set_status(f"✔ Logged in to {_count(ok, 'target')}" + (f", {already} already "
+                                                                            f"{'was' if already == 1 else 'were'}."
+                                                                            if already else "."), "ok")
 
     def action_logout(self) -> None:
         if not self._writable("Logging out"):
@@ -856,7 +878,7 @@ class InitiatorTargetsScreen(Screen[None]):
         if mounted or len(entries) > 1 or always:
             from sanctl.ui.screens.initiator_modals import ConfirmModal
 
-            lines: list[str | Text] = [f"Log out of {len(entries)} sessions:" if len(entries) > 1 else
+            lines: list[str | Text] = [f"Log out of {_count(len(entries), 'session')}:" if len(entries) > 1 else
                                        f"Log out of {entries[0].target} at {entries[0].portal}."]
             lines += [f"  {e.target} at {e.portal}" for e in entries] if len(entries) > 1 else []
             if mounted:
@@ -924,10 +946,10 @@ class InitiatorTargetsScreen(Screen[None]):
                 self._set_status(f"✔ Was not logged in to {key[0]} (nothing to do)." if outcome.already
                                  else f"✔ Logged out of {key[0]}.", "ok")
             else:
-                self._set_status(f"✔ Logged out of {len(results)} sessions.", "ok")
+                self._set_status(f"✔ Logged out of {_count(len(results), 'session')}.", "ok")
 
         first = entries[0]
-        self._start(f"Logging out of {first.target}" if len(entries) == 1 else f"Logging out of {len(entries)} sessions",
+        self._start(f"Logging out of {first.target}" if len(entries) == 1 else f"Logging out of {_count(len(entries), 'session')}",
                     adm.timeouts.action, work, done)
 
     # --- favourite ------------------------------------------------------------------------------
@@ -1117,7 +1139,7 @@ class InitiatorTargetsScreen(Screen[None]):
         return True
 
     def action_keys(self) -> None:
-        """``k``: every key of the selected node record (or discovery record), empty ones too."""
+        """``K``: every key of the selected node record (or discovery record), empty ones too."""
         if not self._can_read():
             return
         from sanctl.ui.screens.initiator_views import ReadingModal, render_record
@@ -1137,6 +1159,117 @@ class InitiatorTargetsScreen(Screen[None]):
             self.notify("Select a target with a node record, or a discovery portal.", severity="warning", timeout=4)
             return
         self.app.push_screen(ReadingModal(title, loader, tall=True))
+
+    def action_new_record(self) -> None:
+        """``N``: targets SendTargets does not list — a node record by hand, or an iSNS server's."""
+        if not self._writable("Adding a node record"):
+            return
+        from sanctl.ui.screens.initiator_forms import NewRecordModal
+
+        self.app.push_screen(NewRecordModal(), self._new_record_requested)
+
+    def _new_record_requested(self, request) -> None:
+        if request is None:
+            return
+        adm = self.backend.iscsiadm
+
+        def work(progress: Callable[[str], None]) -> Any:
+            if request.how == "isns":
+                return adm.discover_isns(request.portal, iface=request.iface)
+            adm.new_node(request.target, request.portal, iface=request.iface)
+            return None
+
+        def done(result: Any, error: BaseException | None) -> None:
+            if request.how == "isns":
+                if error is not None:
+                    self._report(error, f"iSNS discovery at {request.portal}")
+                    return
+                self._set_status(f"✔ The iSNS server at {request.portal} lists "
+                                 f"{_count(len({f.target for f in result}), 'target')}; new records added, "
+                                 "existing ones kept their settings.", "ok")
+                return
+            if error is not None:
+                self._report(error, f"New record of {request.target}")
+                return
+            self._wanted = ("target", (request.target, request.portal, request.iface or "default"))
+            self._set_status(f"✔ Node record of {request.target} at {request.portal} added (static, iscsid.conf's "
+                             "defaults): l logs in, e changes its settings.", "ok")
+
+        text = (f"Asking the iSNS server at {request.portal}" if request.how == "isns"
+                else f"Adding a node record of {request.target} at {request.portal}")
+        self._start(text, adm.timeouts.discovery if request.how == "isns" else adm.timeouts.action, work, done)
+
+    def action_iscsid_conf(self) -> None:
+        """``I``: /etc/iscsi/iscsid.conf's defaults as they are in effect (what new records get)."""
+        from sanctl.initiator.iscsid_conf import read
+        from sanctl.ui.screens.initiator_views import ReadingModal, render_iscsid_conf
+
+        root = getattr(self.backend, "root", "/") or "/"
+        self.app.push_screen(ReadingModal("iscsid.conf: the defaults new node records get",
+                                          lambda: render_iscsid_conf(read(root)), tall=True))
+
+    def action_settings(self) -> None:
+        """``e``: the selected record's settings (timeouts, queue depths, startup, CHAP), each explained."""
+        if not self._writable("Changing a record's settings"):
+            return
+        kind, value = self.selection()
+        if kind != "target" or value.settings is None:
+            self.notify("Select a target with a node record to change its settings.", severity="warning", timeout=4)
+            return
+        from sanctl.ui.screens.initiator_forms import NodeSettingsModal
+
+        entry: TargetEntry = value
+        modal = NodeSettingsModal(entry.target, entry.portal, entry.settings, logged_in=entry.session is not None)
+        original = {k: str(v) for k, v in entry.settings.settings.items()}
+        self.app.push_screen(modal, lambda request: self._settings_requested(entry, original, request))
+
+    def _settings_requested(self, entry: TargetEntry, original: dict[str, str], request) -> None:
+        if request is None:
+            return
+        from sanctl.initiator import node_settings as NS
+
+        adm = self.backend.iscsiadm
+        iface = entry.iface if entry.iface != "default" else None
+        try:
+            updates = NS.plan(original, request.values)
+        except Exception as exc:  # InvalidValue: the form checked already; say it anyway
+            self._report(exc, f"Settings of {entry.target}")
+            return
+        if not updates and request.auth is None:
+            self._set_status(f"✔ Nothing changed in the record of {entry.target}.", "ok")
+            return
+
+        def work(progress: Callable[[str], None]) -> Any:
+            written = NS.apply(adm, entry.target, entry.portal, updates, iface=iface, progress=progress)
+            if request.auth is not None:
+                auth = request.auth
+                progress("Setting the record's CHAP")
+                try:
+                    if auth.method == "none":
+                        adm.set_session_auth(entry.target, entry.portal, None, iface=iface)
+                    else:
+                        mutual = auth.method == "mutual"
+                        adm.set_session_chap(entry.target, entry.portal, auth.username, auth.password,
+                                             auth.username_in if mutual else "",
+                                             auth.password_in if mutual else None, iface=iface)
+                except Exception:
+                    back = [NS.Update(u.key, u.new, u.old) for u in reversed(written)]
+                    NS.apply(adm, entry.target, entry.portal, back, iface=iface)
+                    raise
+            return written
+
+        def done(result: Any, error: BaseException | None) -> None:
+            if error is not None:
+                self._report(error, f"Settings of {entry.target}")
+                return
+            said = ", ".join(f"{u.key} = {u.new}" for u in result)
+            if request.auth is not None:
+                said = ", ".join(p for p in (said, request.auth.describe()) if p)
+            later = (" The session keeps its old settings until it logs in again (o, then l)."
+                     if entry.session is not None else "")
+            self._set_status(f"✔ {entry.target}: {said}.{later}", "ok")
+
+        self._start(f"Writing the settings of {entry.target}", self.backend.iscsiadm.timeouts.action * 4, work, done)
 
     def action_stats(self) -> None:
         """``s``: the selected session's counters (``iscsiadm -m session -r SID -s``)."""
@@ -1196,7 +1329,7 @@ class InitiatorTargetsScreen(Screen[None]):
             if error is not None:
                 self._report(error, "Rescan")
                 return
-            which = f"session {sids[0]}" if len(sids) == 1 else f"{len(sids)} sessions"
+            which = f"session {sids[0]}" if len(sids) == 1 else _count(len(sids), "session")
             self._set_status(f"✔ Rescanned {which}: LUNs mapped since the login show up as disks.", "ok")
 
         self._start(f"Rescanning {_count(len(sids), 'session')}", adm.timeouts.action, work, done)
@@ -1230,7 +1363,7 @@ class InitiatorTargetsScreen(Screen[None]):
             portal: PortalEntry = value
             logged = [t for t in portal.targets if t.session is not None]
             if logged:
-                self.notify(f"Log out of this portal's {len(logged)} sessions first (o).", severity="warning",
+                self.notify(f"Log out of this portal's {_count(len(logged), 'session')} first (o).", severity="warning",
                             timeout=6)
                 return
             lines = [f"Delete the discovery record of {portal.portal}?",
@@ -1325,5 +1458,5 @@ class InitiatorTargetsScreen(Screen[None]):
 
 
 def _count(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
+    return words.plural(n, word)
 

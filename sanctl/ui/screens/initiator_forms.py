@@ -344,3 +344,230 @@ class DiscoverModal(_ChapForm):
             self.query_one("#form-error", Static).update(Text(""))
             return False
         return super()._show_problem(strict=True if self.value("#disc-portal").strip() else strict)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSettingsRequest:
+    """The settings form's answer: every key's value as typed (checked), and the CHAP request,
+    None when the CHAP fields were left as they were."""
+
+    values: dict[str, str]
+    auth: AuthRequest | None = None
+
+
+class NodeSettingsModal(_ChapForm):
+    """``#settings-dialog``: the node record keys operators change (``e``), each with its meaning,
+    open-iscsi's default and what multipath setups use, and the record's session CHAP. Returns
+    :class:`NodeSettingsRequest`; the screen writes only what changed."""
+
+    METHODS = NODE_METHODS
+
+    def __init__(self, target: str, portal: str, settings, *, logged_in: bool = False) -> None:
+        from sanctl.initiator.node_settings import current
+
+        values = settings.settings
+        method = "none"
+        if str(values.get("node.session.auth.authmethod", "")).upper() == "CHAP":
+            method = "mutual" if current(values, "node.session.auth.username_in") else "chap"
+
+        def is_set(key: str) -> bool:
+            value = values.get(key, "")
+            return bool(value.reveal() if isinstance(value, Secret) else value)
+
+        super().__init__(method=method, username=current(values, "node.session.auth.username"),
+                         username_in=current(values, "node.session.auth.username_in"),
+                         has_password=is_set("node.session.auth.password"),
+                         has_password_in=is_set("node.session.auth.password_in"))
+        self.target = target
+        self.portal = portal
+        self.original = {k: current(values, k) for k in values}
+        self.logged_in = logged_in
+        self.initial_method = method
+
+    def compose(self) -> ComposeResult:
+        from textual.containers import VerticalScroll
+
+        from sanctl.initiator.node_settings import NODE_KEYS
+
+        with Vertical(id="settings-dialog", classes="initiator-dialog initiator-form -tall") as box:
+            box.border_title = "Settings of a node record"
+            box.border_subtitle = "ctrl+s saves · esc cancels"
+            what = Text()
+            what.append(self.target, style="bold")
+            what.append(f" at {self.portal}\n")
+            what.append("Written with iscsiadm -m node -o update, one key at a time, only the keys you change.")
+            if self.logged_in:
+                what.append(" The session keeps its settings until it logs in again.")
+            yield Static(what, id="settings-what", markup=False)
+            with Horizontal(classes="dialog-buttons settings-fill"):
+                yield Button("Multipath values", id="ns-multipath", compact=True)
+                yield Button("Defaults", id="ns-defaults", compact=True)
+            with VerticalScroll(id="settings-scroll"):
+                for index, spec in enumerate(NODE_KEYS):
+                    yield from self._row(spec.label, Input(self.original.get(spec.key, ""), id=f"ns-{index}",
+                                                           compact=True, placeholder=spec.default))
+                    help_ = Text(f"{spec.key}: {spec.meaning} ", style="dim")
+                    help_.append(f"Default {spec.default}; multipath: {spec.multipath}.", style="dim italic")
+                    yield Static(help_, classes="form-help", markup=False)
+                yield Static(Text("Session CHAP (node.session.auth.*): the target ACL's user and secret; mutual "
+                                  "CHAP adds the ACL's mutual user and secret."), classes="form-help", markup=False)
+                yield from self.chap_fields()
+            yield from self.buttons("Save")
+
+    def initial_focus(self):
+        return self.query_one("#ns-0", Input)
+
+    def fill(self, which: str) -> None:
+        """``multipath``: the values dm-multipath setups use; ``default``: open-iscsi's defaults."""
+        from sanctl.initiator.node_settings import NODE_KEYS
+
+        for index, spec in enumerate(NODE_KEYS):
+            self.query_one(f"#ns-{index}", Input).value = spec.suggested if which == "multipath" else spec.default
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        # Textual calls _ChapForm's handler after this one unless the default is prevented
+        if event.button.id in ("ns-multipath", "ns-defaults"):
+            event.stop()
+            event.prevent_default()
+            self.fill("multipath" if event.button.id == "ns-multipath" else "default")
+            self._show_problem(strict=True)
+
+    def chap_unchanged(self) -> bool:
+        return (self.chosen() == self.initial_method and self.value("#chap-user").strip() == self.username
+                and self.value("#chap-user-in").strip() == self.username_in
+                and not self.value("#chap-secret") and not self.value("#chap-secret-in"))
+
+    def current_request(self) -> NodeSettingsRequest:
+        from sanctl.initiator.node_settings import NODE_KEYS
+
+        values = {}
+        for index, spec in enumerate(NODE_KEYS):
+            values[spec.key] = spec.check(self.value(f"#ns-{index}"))
+        auth = None if self.chap_unchanged() else self.chap_request()
+        return NodeSettingsRequest(values, auth)
+
+    def _show_problem(self, *, strict: bool = False) -> bool:
+        return super()._show_problem(strict=True)
+
+
+@dataclass(frozen=True, slots=True)
+class NewRecordRequest:
+    """``N``: a node record by hand (``how = "manual"``: ``target`` at ``portal``) or iSNS discovery
+    (``how = "isns"``: ``portal`` is the iSNS server)."""
+
+    how: str
+    portal: str
+    target: str = ""
+    iface: str | None = None
+
+
+class NewRecordModal(ModalScreen):
+    """``#new-record-dialog``: targets SendTargets discovery does not list — a node record made by hand
+    (``iscsiadm -m node -o new``) or the targets an iSNS server knows (``-m discoverydb -t isns``).
+    Returns :class:`NewRecordRequest`."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="initiator-form.cancel"),
+        Binding("ctrl+s", "submit", "Save", show=False, id="initiator-form.submit"),
+    ]
+
+    def __init__(self, how: str = "manual") -> None:
+        super().__init__()
+        self.how = how if how in ("manual", "isns") else "manual"
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="new-record-dialog", classes="initiator-dialog initiator-form") as box:
+            box.border_title = "Targets discovery does not list"
+            box.border_subtitle = "enter adds · esc cancels"
+            with RadioSet(id="new-how", compact=True):
+                yield RadioButton("Node record by hand", value=self.how == "manual", id="how-manual", compact=True)
+                yield RadioButton("iSNS server", value=self.how == "isns", id="how-isns", compact=True)
+            yield Static("", id="new-what", markup=False)
+            yield from _ChapForm._row("Portal", Input(id="new-portal", compact=True,
+                                                      placeholder="address[:port], e.g. 192.168.1.10"))
+            yield from _ChapForm._row("Target", Input(id="new-target", compact=True, placeholder="iqn.…"))
+            yield from _ChapForm._row("Iface", Input(id="new-iface", compact=True, placeholder="default"))
+            yield Static("", id="form-error", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel", id="form-cancel", compact=True)
+                yield Button("Add", id="form-ok", compact=True, variant="primary")
+
+    def on_mount(self) -> None:
+        self._enable()
+        self.query_one("#new-portal", Input).focus()
+
+    def chosen(self) -> str:
+        pressed = self.query_one("#new-how", RadioSet).pressed_button
+        return (pressed.id or "").removeprefix("how-") if pressed is not None else "manual"
+
+    def _enable(self) -> None:
+        manual = self.chosen() == "manual"
+        self.query_one("#new-target", Input).disabled = not manual
+        self.query_one("#new-portal", Input).placeholder = (
+            "address[:port] of the target, e.g. 192.168.1.10" if manual else "the iSNS server, address[:3205]")
+        self.query_one("#new-what", Static).update(Text(
+            "A static node record (TPG tag -1) with iscsid.conf's defaults, for a target SendTargets does not "
+            "list (demo_mode_discovery=0, a portal behind NAT); l logs in to it." if manual else
+            "The targets registered with an iSNS server (LIO does not register by itself: target-isns does); "
+            "new node records only, as discovery with -o new."))
+
+    def value(self, name: str) -> str:
+        return self.query_one(name, Input).value
+
+    def current_request(self) -> NewRecordRequest:
+        from sanctl.names import check_iscsi_name
+
+        how = self.chosen()
+        iface_text = self.value("#new-iface").strip()
+        iface = check_iface_name(iface_text) if iface_text else None
+        iface = None if iface == "default" else iface
+        if how == "isns":
+            portal = portal_arg(self.value("#new-portal"), default_port=3205)
+            if "," in portal:
+                raise InvalidValue("An iSNS server is an address and port, without a TPG tag.")
+            return NewRecordRequest("isns", portal, iface=iface)
+        portal = portal_arg(self.value("#new-portal"))
+        if "," in portal:
+            raise InvalidValue("Give the portal as address[:port]; open-iscsi finds the TPG tag at login.")
+        target = self.value("#new-target").strip()
+        if not target:
+            raise InvalidValue("The target's name is required (iqn.…, eui.… or naa.…).")
+        return NewRecordRequest("manual", portal, check_iscsi_name(target), iface)
+
+    def _show_problem(self, *, strict: bool = False) -> bool:
+        widget = self.query_one("#form-error", Static)
+        try:
+            self.current_request()
+        except InvalidValue as exc:
+            typed = any(self.value(n) for n in ("#new-portal", "#new-target", "#new-iface"))
+            widget.update(Text(f"✖ {_problem_of(exc)}") if strict or typed else Text(""))
+            return False
+        widget.update(Text(""))
+        return True
+
+    def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
+        event.stop()
+        self._enable()
+        self._show_problem()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._show_problem()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "form-ok":
+            self.action_submit()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_submit(self) -> None:
+        if self._show_problem(strict=True):
+            self.dismiss(self.current_request())

@@ -15,6 +15,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
+from sanctl import words
 from sanctl.initiator.sysfs import InitiatorConnection, InitiatorDisk, InitiatorSession
 from sanctl.live import format as fmt
 from sanctl.live.sampler import LiveFrame
@@ -62,7 +63,7 @@ class InitiatorScreen(LiveScreen):
             for disk in session.disks:
                 rows.append(Row(("disk", session.sid, disk.lun), "disk", session, disk=disk))
         self.grid.set_rows(rows, lambda row, width: self.format_row(row, width, frame))
-        set_subtitle(self.grid, f"{len(frame.initiator.sessions)} sessions")
+        set_subtitle(self.grid, words.plural(len(frame.initiator.sessions), "session"))
         hosts = ", ".join(f"host{h.host} {h.ipaddress or '?'} ({h.state or '?'})" for h in frame.initiator.hosts)
         hint = NO_SESSIONS if not frame.initiator.sessions else f"iSCSI hosts: {hosts}" if hosts else ""
         if hint != self._hint:
@@ -75,7 +76,7 @@ class InitiatorScreen(LiveScreen):
             errors = sum(v for k, v in frame.by_connection.items() if k.split(":")[0] == str(s.sid))
             style = "ok" if s.state == "LOGGED_IN" else "bad"
             state = f"  {s.state or '?'}"
-            warn = f"  ⚠ {errors} errors in 5 min" if errors else ""
+            warn = f"  ⚠ {words.plural(errors, 'error')} in 5 min" if errors else ""
             extra = f"  recovery {s.recovery_tmo} s  iface {s.iface or '?'}"
             head = f"session{s.sid}  "
             target = f"{s.target or '?'}  tpg {s.tpgt}"

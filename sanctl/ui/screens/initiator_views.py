@@ -1,5 +1,5 @@
-"""The initiator tab's read-only views: ifaces (``i``), every key of a node record (``k``) and a
-session's statistics (``s``).
+"""The initiator tab's read-only views: ifaces (``i``), every key of a node record (``K``), a
+session's statistics (``s``) and iscsid.conf's defaults in effect (``I``).
 
 :class:`ReadingModal` opens at once with "reading…", runs its loader (an
 iscsiadm call with the wrapper's deadline) in a thread, and shows the result
@@ -175,4 +175,43 @@ def render_stats(stats: SessionStats, sid: int | None = None) -> RenderableType:
         parts.append(Text(""))
         parts.append(Text("▲ " + ", ".join(f"{k} {v:,}" for k, v in errors.items())
                           + ": the network or the target drops or corrupts PDUs.", style="bold"))
+    return Group(*parts)
+
+
+def render_iscsid_conf(conf) -> RenderableType:
+    """iscsid.conf in effect (:class:`~sanctl.initiator.iscsid_conf.IscsidConf`): each key's value and
+    where it comes from; the keys of the settings form (``e``) first, with what they mean."""
+    from sanctl.initiator.node_settings import NODE_KEYS
+
+    head = Text()
+    if conf.path is None:
+        head.append("No /etc/iscsi/iscsid.conf: open-iscsi's built-in defaults apply.\n", style="bold")
+    else:
+        head.append(f"{conf.path}", style="bold")
+        if conf.cut:
+            head.append(" (only its first MiB read)")
+        head.append("\n")
+    head.append("New node records (discovery, or a record added by hand) copy these; records that exist keep "
+                "their own values (e changes one). Secrets masked.")
+    if conf.ignored:
+        head.append(f"\n{conf.ignored} line(s) are neither a setting nor a comment: iscsiadm ignores them.",
+                    style="dim")
+    parts: list[RenderableType] = [head, Text("")]
+    grid = _grid()
+    shown = set()
+    for spec in NODE_KEYS:
+        setting = conf.get(spec.key)
+        if setting is None:
+            continue
+        shown.add(spec.key)
+        value = Text(setting.shown)
+        value.append(f"  ({setting.source}; multipath: {spec.multipath})", style="dim")
+        grid.add_row(spec.key, value)
+    for setting in conf.settings:
+        if setting.key in shown:
+            continue
+        value = Text(setting.shown)
+        value.append(f"  ({setting.source})", style="dim")
+        grid.add_row(setting.key, value)
+    parts.append(grid)
     return Group(*parts)

@@ -20,6 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Static
 
+from sanctl import words
 from sanctl.iscsi_errors import login_fail_type
 from sanctl.live import format as fmt
 from sanctl.live.fail_time import failure_wall
@@ -174,8 +175,8 @@ class SessionsScreen(LiveScreen):
             self._row_keys = tuple(row.key for row in self._rows)
         grid.set_rows(self._rows, lambda row, width: self.format_row(row, width, frame, right), keys=self._row_keys)
         luns.set_rows(frame.luns, lambda lun, width: self.format_lun(lun, width, frame, right), keys=frame.lun_keys)
-        set_subtitle(luns, f"{len(frame.luns)} LUNs")
-        set_subtitle(grid, f"{len(frame.sessions)} sessions")
+        set_subtitle(luns, words.plural(len(frame.luns), "LUN"))
+        set_subtitle(grid, words.plural(len(frame.sessions), "session"))
         self._show_detail(frame)
 
     # --- formatting ----------------------------------------------------------------------------
@@ -214,9 +215,9 @@ class SessionsScreen(LiveScreen):
                     ("authorize", stats.authorize_fails), ("authenticate", stats.authenticate_fails),
                     ("negotiate", stats.negotiate_fails), ("other", stats.other_fails),
                     ("redirect", stats.redirects)) if value)
-                text = (f"  ⚠ {stats.login_fails} failed logins ({classes or 'no class'}) · last "
-                        f"{stats.fail_intr_name or '?'} from {stats.fail_intr_addr or '?'} "
-                        f"({kind_.name if kind_ else '?'}){when}")
+                text = (f"  ⚠ {words.plural(stats.login_fails, 'failed login')} ({classes or 'no class'}) · "
+                        + words.last_failure(stats.fail_intr_name, stats.fail_intr_addr,
+                                             kind_.name if kind_ and kind_.value else "", when))
             return Line(((text, "warn"),), wide=True)
         session = self._by_key.get(row.session) if row.session else None
         if session is None:

@@ -18,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from sanctl import words
 from sanctl.initiator.overview import FAILED, LOGGED_IN, Overview, PortalEntry, TargetEntry
 from sanctl.ui.widgets.styling import component_fg
 
@@ -121,7 +122,7 @@ class InitiatorDetailBody(Static):
             parts.append(Text(""))
             shown = [(k, v) for k, v in entry.settings.settings.items() if str(v)]
             hidden = len(entry.settings.settings) - len(shown)
-            parts.append(Text(f"Node record ({len(shown)} keys set, {hidden} empty not shown: k shows all; "
+            parts.append(Text(f"Node record ({len(shown)} keys set, {hidden} empty not shown: K shows all; "
                               "secrets masked)", style="bold"))
             grid = _grid()
             for key, value in shown:
@@ -160,7 +161,7 @@ class InitiatorDetailBody(Static):
         keys = []
         if entry.settings is not None:
             keys += ["o log out" if entry.session is not None else "l log in", "a CHAP", "f favourite",
-                     "k all keys"]
+                     "K all keys"]
         else:
             keys.append("o log out")
         if entry.session is not None:
@@ -203,16 +204,16 @@ class InitiatorDetailBody(Static):
         parts.append(Text("Multipath", style="bold"))
         for device in shown:
             failed = len(device.failed_paths)
-            title = Text(f"{device.name} {device.dm} {device.size}  {len(device.paths)} paths")
+            title = Text(f"{device.name} {device.dm} {device.size}  {words.plural(len(device.paths), 'path')}")
             if device.down:
                 title.append("  ✖ no path works", style=self.st("bad"))
             elif failed:
                 title.append(f"  ▲ {failed} dead", style=self.st("bad"))
             parts.append(title)
             for path in device.paths:
-                words = f"  {'✖ dead' if path.failed else '● ok  '}  {path.hctl} {path.device}  " \
+                line = f"  {'✖ dead' if path.failed else '● ok  '}  {path.hctl} {path.device}  " \
                         f"{path.dm_state} {path.checker_state} {path.online_state}"
-                parts.append(Text(words, style=self.st("bad") if path.failed else ""))
+                parts.append(Text(line, style=self.st("bad") if path.failed else ""))
         return parts
 
     def show_portal(self, entry: PortalEntry) -> None:
@@ -220,10 +221,10 @@ class InitiatorDetailBody(Static):
         parts: list[RenderableType] = [Text(f"Discovery portal {entry.portal}", style="bold"),
                                        Text(f"method {entry.method}")]
         logged = sum(1 for t in entry.targets if t.state == LOGGED_IN)
-        parts.append(Text(f"{len(entry.targets)} targets found here, {logged} logged in"))
+        parts.append(Text(f"{words.plural(len(entry.targets), 'target')} found here, {logged} logged in"))
         parts.append(Text(""))
         parts.append(Text("D rediscovers: new targets are added, the records you have keep their settings "
                           "(iscsiadm -o new); d and a discover with an iface or discovery CHAP. l logs in to "
-                          "every target here, o logs out of them, R rescans their sessions, k shows the "
+                          "every target here, o logs out of them, R rescans their sessions, K shows the "
                           "discovery record's keys, x deletes it."))
         self.update(Group(*parts))
