@@ -45,6 +45,8 @@ async def test_a_racing_cursor_loads_only_where_it_rests(make_app, monkeypatch):
         return real(config, node)
 
     monkeypatch.setattr(detail_module, "load_details", counting)
+    now = [1000.0]  # a fake clock: the moves below come as fast as a held key, however slow this machine is
+    monkeypatch.setattr(detail_module.DetailPane, "clock", staticmethod(lambda: now[0]))
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -52,6 +54,7 @@ async def test_a_racing_cursor_loads_only_where_it_rests(make_app, monkeypatch):
         app.screen.tree.select_path(f"{RAC_TPG}/luns")
         await settle(pilot)
         loaded.clear()
+        now[0] += 10  # the cursor has rested: the first move loads at once, the rest while moving wait
         await pilot.press("enter", *["j"] * 6)  # open luns, run down to lun5
         await settle(pilot)
         assert app.screen.tree.cursor_path == f"{RAC_TPG}/luns/lun5"

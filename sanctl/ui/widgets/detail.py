@@ -76,6 +76,8 @@ class DetailPane(VerticalScroll):
     LOADING_DELAY = 0.15
     #: Moves closer together than this count as one movement (seconds).
     SETTLE = 0.1
+    #: Where "now" comes from (tests hold it still to act out a held key on any machine).
+    clock = staticmethod(monotonic)
 
     COMPONENT_CLASSES = {
         "detail--section",
@@ -125,7 +127,7 @@ class DetailPane(VerticalScroll):
             if timer is not None:
                 timer.stop()
         self._loading_timer = self._settle_timer = None
-        now = monotonic()
+        now = self.clock()
         moving = now - self._last_show < self.SETTLE
         self._last_show = now
         if node is None:
