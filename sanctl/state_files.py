@@ -57,25 +57,42 @@ def set_aside(path: str) -> str | None:
     return aside
 
 
-def write_private(path: str, payload: bytes) -> None:
-    """Write ``path`` atomically at 0600, fsynced (file and directory). Raises OSError; leaves nothing behind."""
-    directory = os.path.dirname(path) or "."
-    os.makedirs(directory, mode=DIR_MODE, exist_ok=True)
+def write_atomic(path: str, payload: bytes, mode: int = MODE) -> None:
+    """Replace ``path`` with ``payload`` at ``mode``: a temporary file beside it, fsynced, renamed over it,
+    the directory fsynced — the old file or the new one, never half. Raises OSError; leaves nothing behind.
+
+    The one way sanctl writes a file whole (saveconfig.json and its backups, the journal's head, state
+    files, ``export -o``, the exporter's textfile)."""
+    directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
     try:
-        os.fchmod(fd, MODE)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            os.fchmod(fd, mode)
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    fsync_dir(directory)
+
+
+def fsync_dir(directory: str) -> None:
+    """Make a rename or an unlink in ``directory`` survive a crash (best effort)."""
     with contextlib.suppress(OSError):
         dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def write_private(path: str, payload: bytes) -> None:
+    """Write a state file: its directory made 0700 if missing, the file 0600 (it may hold secrets)."""
+    os.makedirs(os.path.dirname(path) or ".", mode=DIR_MODE, exist_ok=True)
+    write_atomic(path, payload, MODE)

@@ -10,27 +10,12 @@ temporary file is removed and the old file stays. No Textual here.
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 #: What node_exporter's user needs: to read it.
 MODE = 0o644
 
 
 def write_atomic(path: str, data: bytes) -> None:
     """Replace ``path`` with ``data`` (temporary file + rename in the same directory). Raises OSError."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    from sanctl.state_files import write_atomic as whole
+
+    whole(path, data, MODE)

@@ -356,9 +356,9 @@ class Journal:
             self._fd = None
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
-        from sanctl.target.savefile import _fsync_dir
+        from sanctl.state_files import fsync_dir
 
-        _fsync_dir(os.path.dirname(self.path))
+        fsync_dir(os.path.dirname(self.path))
 
     def __del__(self) -> None:  # a journal left open by an error path: the fd, not the file
         if getattr(self, "_fd", None) is not None:
