@@ -74,12 +74,16 @@ def _bare_attempt(target: str) -> dict:
     return {"rc": None, "iscsiadm": refused, "dmesg": lines, "iscsid": []}
 
 
-def _attempt(target: str) -> dict:
+def _attempt(target: str, *, iscsid_explains: bool = False) -> dict:
+    """One login attempt and the lines it left. ``iscsid_explains``: the cause is in iscsid's words only
+    (a wrong mutual secret is found by the initiator), so wait for them as for the kernel's."""
     import ktools
 
     seen, heard = len(_dmesg()), len(_iscsid())
     proc = ktools.iscsiadm("-m", "node", "-T", target, "-p", PORTAL, "--login", ok=tuple(range(256)))
     lines = ktools.wait_for(lambda: _dmesg()[seen:] or None, "kernel lines for the refused login", 15)
+    if iscsid_explains:
+        ktools.wait_for(lambda: _iscsid()[heard:] or None, "iscsid's lines for the refused login", 15)
     import time
 
     time.sleep(0.5)  # the rest of the attempt's lines
@@ -150,7 +154,7 @@ def test_each_refused_login_is_named_by_its_cause_once(lab, tmp_path):
             found = _bare_attempt(target)
         else:
             _node(target, **node)
-            found = _attempt(target)
+            found = _attempt(target, iscsid_explains=cause == "mutual_secret_wrong")
         found["stats_before"], found["stats_after"] = before, _stats()
         captured[cause] = found
     if RESULTS.is_dir():
