@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -82,10 +83,10 @@ def _attempt(target: str, *, iscsid_explains: bool = False) -> dict:
     seen, heard = len(_dmesg()), len(_iscsid())
     proc = ktools.iscsiadm("-m", "node", "-T", target, "-p", PORTAL, "--login", ok=tuple(range(256)))
     lines = ktools.wait_for(lambda: _dmesg()[seen:] or None, "kernel lines for the refused login", 15)
-    if iscsid_explains:
-        ktools.wait_for(lambda: _iscsid()[heard:] or None, "iscsid's lines for the refused login", 15)
-    import time
-
+    if iscsid_explains:  # iscsid's log is there only while the iscsid guest.sh started runs (not after a restart)
+        deadline = time.monotonic() + 15
+        while not _iscsid()[heard:] and time.monotonic() < deadline:
+            time.sleep(0.2)
     time.sleep(0.5)  # the rest of the attempt's lines
     ktools.iscsiadm("-m", "node", "-o", "delete", ok=(0, 21))
     return {"rc": proc.returncode, "iscsiadm": (proc.stdout + proc.stderr).strip(),
@@ -169,6 +170,10 @@ def test_each_refused_login_is_named_by_its_cause_once(lab, tmp_path):
         # iscsid may try the mutual-CHAP login twice; only the attempt it explains is that cause
         expected = causes == [cause] * tries or (cause == "mutual_secret_wrong" and len(causes) == tries
                                                  and cause in causes and set(causes) <= {cause, "negotiation_failed"})
+        if cause == "mutual_secret_wrong" and not found["iscsid"]:
+            # only the initiator knows the target's answer was wrong: without iscsid's words the kernel's
+            # lines say no more than a failed negotiation, and that is what must be said, not a guess
+            expected = causes == ["negotiation_failed"] * tries
         if not tries or not expected:
             wrong[cause] = ([v.cause for v in verdicts], found["dmesg"], found["iscsid"], found["iscsiadm"])
     assert not wrong, json.dumps(wrong, indent=1)
