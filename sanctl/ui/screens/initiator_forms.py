@@ -77,7 +77,30 @@ def _problem_of(exc: Exception) -> str:
     return str(exc) or exc.__class__.__name__
 
 
-class _ChapForm(ModalScreen):
+class _FormDialog(ModalScreen):
+    """What every initiator dialog does with its fields and buttons: a change re-checks
+    (``_show_problem``), enter or OK submits (``action_submit``), Cancel or esc dismisses."""
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._show_problem()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "form-ok":
+            self.action_submit()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class _ChapForm(_FormDialog):
     """The CHAP fields both forms share: a method, the initiator's user and secret, the target's."""
 
     METHODS: tuple[str, ...] = NODE_METHODS
@@ -157,24 +180,6 @@ class _ChapForm(ModalScreen):
         event.stop()
         for name in ("#chap-secret", "#chap-secret-in"):
             self.query_one(name, Input).password = not event.value
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        event.stop()
-        self._show_problem()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "form-ok":
-            self.action_submit()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
     def value(self, name: str) -> str:
         return self.query_one(name, Input).value
@@ -461,7 +466,7 @@ class NewRecordRequest:
     iface: str | None = None
 
 
-class NewRecordModal(ModalScreen):
+class NewRecordModal(_FormDialog):
     """``#new-record-dialog``: targets SendTargets discovery does not list — a node record made by hand
     (``iscsiadm -m node -o new``) or the targets an iSNS server knows (``-m discoverydb -t isns``).
     Returns :class:`NewRecordRequest`."""
@@ -549,24 +554,6 @@ class NewRecordModal(ModalScreen):
         event.stop()
         self._enable()
         self._show_problem()
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        event.stop()
-        self._show_problem()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        if event.button.id == "form-ok":
-            self.action_submit()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
     def action_submit(self) -> None:
         if self._show_problem(strict=True):
