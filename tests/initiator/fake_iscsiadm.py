@@ -15,7 +15,9 @@ allowed) and that has not been used ``times`` times answers. ``case`` takes
 rc, stdout and stderr from a captured case of
 ``tests/fixtures/initiator/iscsiadm-cases.json`` (or the file named by the
 scenario's ``"cases"``); ``rc``/``stdout``/``stderr`` given in the rule win.
-``sleep`` waits that long after stdout is written: the HANG a wrapper must survive. No rule
+``sleep`` waits that long after stdout is written: the HANG a wrapper must survive. With
+``until`` (a file path) the wait ends as soon as that file exists, so a test decides when a
+"hung" call returns instead of racing a clock. No rule
 matching is exit 7 with a message naming argv, so a test sees the stray call.
 
 Every call is appended to ``$FAKE_ISCSIADM_LOG`` (JSON lines: argv, rule, pid)
@@ -74,11 +76,20 @@ def answer(argv: list[str], scenario: dict, counts: dict[int, int]) -> tuple[int
             cases = load_cases(scenario.get("cases", CASES))
             case = cases[rule["case"]]
             reply.update(rc=case["rc"], stdout=case["stdout"], stderr=case["stderr"])
-        for key in ("rc", "stdout", "stderr", "sleep"):
+        for key in ("rc", "stdout", "stderr", "sleep", "until"):
             if key in rule:
                 reply[key] = rule[key]
         return index, reply
     return None, {"rc": 7, "stdout": "", "stderr": f"iscsiadm: fake: no scenario rule for: {' '.join(argv)}\n"}
+
+
+def wait(seconds: float, until: str | None) -> None:
+    """Sleep ``seconds``, or less once the file ``until`` exists."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if until is not None and os.path.exists(until):
+            return
+        time.sleep(0.02 if until is not None else max(0.0, deadline - time.monotonic()))
 
 
 def main(argv: list[str]) -> int:
@@ -98,7 +109,7 @@ def main(argv: list[str]) -> int:
     sys.stdout.write(reply["stdout"])
     sys.stdout.flush()
     if reply.get("sleep"):
-        time.sleep(float(reply["sleep"]))
+        wait(float(reply["sleep"]), reply.get("until"))
     sys.stderr.write(reply["stderr"])
     sys.stderr.flush()
     return int(reply["rc"])
