@@ -35,7 +35,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 _READ_SNIPPET = """
 import json, resource, sys, time
-from sanctl.target.configfs import read_config
+from sanctl.lio.configfs import read_config
 root, mode, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 options = {"tui": {"mapped_luns": False, "tpg_attributes": False}, "full": {}, "details": {"details": True}}[mode]
 times = []

@@ -40,9 +40,9 @@ def main() -> int:
     from sanctl.sim.scale import build_scale
     from sanctl.sim.writer import SimWriter
     from sanctl.startup import fast_temp_dir
-    from sanctl.target import changes as C
-    from sanctl.target import savefile
-    from sanctl.target.configfs import read_config
+    from sanctl.lio import changes as C
+    from sanctl.lio import savefile
+    from sanctl.lio.configfs import read_config
 
     root = args.keep or tempfile.mkdtemp(prefix="sanctl-bench-", dir=fast_temp_dir())
     try:

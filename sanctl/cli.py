@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_live_parsers(commands)  # sessions, errors
 
-    from sanctl.target.commands import add_parsers as add_saveconfig_parsers  # no Textual, rtslib-fb lazily
+    from sanctl.lio.commands import add_parsers as add_saveconfig_parsers  # no Textual, rtslib-fb lazily
 
     add_saveconfig_parsers(commands)  # save, diff, apply, restore, backups; export --target
 
@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _read(source: Source, *, details: bool):
-    from sanctl.target.configfs import ConfigfsNotFound, read_config
+    from sanctl.lio.configfs import ConfigfsNotFound, read_config
 
     try:
         config = read_config(source.root, details=details)
@@ -126,7 +126,7 @@ def cmd_show(args: argparse.Namespace, source: Source) -> int:
 
 
 def cmd_export(args: argparse.Namespace, source: Source) -> int:
-    from sanctl.target.saveconfig import dump
+    from sanctl.lio.saveconfig import dump
 
     config = _read(source, details=True)
     return write_document(args, dump(config))
@@ -142,7 +142,7 @@ def write_document(args: argparse.Namespace, document: object) -> int:
     if not output:
         sys.stdout.write(text)
         return 0
-    from sanctl.target.savefile import write_atomic
+    from sanctl.lio.savefile import write_atomic
 
     try:
         write_atomic(os.path.abspath(output), text.encode(), 0o600)
@@ -212,7 +212,7 @@ def cmd_exporter(args: argparse.Namespace, source: Source) -> int:
 
 def _saveconfig(name: str) -> Callable[[argparse.Namespace, Source], int]:
     def run(args: argparse.Namespace, source: Source) -> int:
-        from sanctl.target import commands
+        from sanctl.lio import commands
 
         return getattr(commands, name)(args, source)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from sanctl import summary
 from sanctl.model import Auth, Fabric, Lun, MappedLun, NodeAcl, Portal, SanConfig, Setting, Settings, StorageObject, Target, Tpg
-from sanctl.target import configfs
+from sanctl.lio import configfs
 from sanctl.tree import Node
 
 OK, WARN, BAD, MUTED = "ok", "warn", "bad", "muted"

@@ -6,9 +6,9 @@ below this line touches configfs. Objects are frozen dataclasses holding
 tuples, so a snapshot can be shared between a worker thread and the screen.
 
 Details that are costly on a big target (every attribute file of every object)
-are ``None`` until asked for: :func:`sanctl.target.configfs.read_config` with
+are ``None`` until asked for: :func:`sanctl.lio.configfs.read_config` with
 ``details=True`` fills them for export, and
-:func:`sanctl.target.configfs.with_details` fills one object for the detail pane.
+:func:`sanctl.lio.configfs.with_details` fills one object for the detail pane.
 """
 
 from __future__ import annotations

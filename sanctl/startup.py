@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 
-from sanctl.target.configfs import CONFIGFS_TARGET
+from sanctl.lio.configfs import CONFIGFS_TARGET
 
 
 class StartupError(Exception):

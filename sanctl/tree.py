@@ -115,7 +115,7 @@ def _read_auth(config: SanConfig, path: str):
     """The ``auth/`` of the object at configfs ``path``, read now (the tree's first read leaves it)."""
     import os
 
-    from sanctl.target.configfs import read_auth, target_dir
+    from sanctl.lio.configfs import read_auth, target_dir
 
     directory = os.path.join(target_dir(config.root), path, "auth")
     return read_auth(directory) if os.path.isdir(directory) else None
@@ -166,7 +166,7 @@ def _acl(config: SanConfig, node: Node) -> list[Node]:
     acl: NodeAcl = node.obj  # type: ignore[assignment]
     tpg: Tpg = node.parent_obj  # type: ignore[assignment]
     if acl.unread_mapped_luns is not None:  # the TUI's first read left them for now
-        from sanctl.target.configfs import read_mapped_luns
+        from sanctl.lio.configfs import read_mapped_luns
 
         acl = read_mapped_luns(config.root, acl)
     return [
@@ -188,7 +188,7 @@ def _with_alua_group(config: SanConfig, lun: Lun) -> Lun:
     """``lun`` with its ALUA group read (targetcli 3 names it on the label), when the first read left it."""
     if lun.alua_tg_pt_gp_name is not None or lun.storage_object is None or not config.root:
         return lun
-    from sanctl.target.configfs import read_lun_details
+    from sanctl.lio.configfs import read_lun_details
 
     return read_lun_details(config.root, lun, config.storage_object(lun.storage_object))
 
@@ -256,7 +256,7 @@ def complete(config: SanConfig, node: Node) -> tuple[SanConfig, Node]:
     on the whole configuration (the next free index, what a delete takes
     with it), and its node must hold the complete objects.
     """
-    from sanctl.target.configfs import fill_mapped_luns
+    from sanctl.lio.configfs import fill_mapped_luns
 
     full = fill_mapped_luns(config)
     if full is config:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from rtslib_tree import rtslib_on_tree
 
-from sanctl.target.configfs import read_config
-from sanctl.target.saveconfig import dump
+from sanctl.lio.configfs import read_config
+from sanctl.lio.saveconfig import dump
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TPG_ACL = "sys/kernel/config/target/iscsi/iqn.2024-01.storage.oracle:rac/tpgt_1/acls/iqn.2024-01.storage.oracle:client"

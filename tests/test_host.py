@@ -8,7 +8,7 @@ import pytest
 
 from sanctl import host
 from sanctl.sim.demo import build_demo
-from sanctl.target.configfs import read_config
+from sanctl.lio.configfs import read_config
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from sanctl.model import Secret
-from sanctl.target import configfs
-from sanctl.target.configfs import ConfigfsNotFound, parse_info, read_config
+from sanctl.lio import configfs
+from sanctl.lio.configfs import ConfigfsNotFound, parse_info, read_config
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -16,7 +16,7 @@ import pytest
 from sanctl import tree
 from sanctl.model_json import to_jsonable
 from sanctl.sim.demo import build_demo
-from sanctl.target.configfs import (
+from sanctl.lio.configfs import (
     SUMMARY_TPG_ATTRIBUTES,
     fill_details,
     fill_mapped_luns,

@@ -327,7 +327,7 @@ def test_idle_acl_files_are_the_kernels(demo_root):
 
 
 def test_the_reader_of_sanctl_reads_the_demo(demo_root):
-    from sanctl.target.configfs import read_config
+    from sanctl.lio.configfs import read_config
 
     config = read_config(str(demo_root), details=True)
     assert {t.wwn for t in config.targets} == {RAC_IQN, WEB_IQN, SCRATCH_IQN}

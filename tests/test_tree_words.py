@@ -11,7 +11,7 @@ import pytest
 from sanctl import tree as T
 from sanctl.sim import layout as L
 from sanctl.sim.demo import RAC_IQN, SCRATCH_IQN, WEB_CLIENT, WEB_IQN, demo_kernel
-from sanctl.target.configfs import read_config
+from sanctl.lio.configfs import read_config
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scenarios"
 LOOP = "naa.5001405c0ffee123"

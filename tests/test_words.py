@@ -61,7 +61,7 @@ def test_last_failure_leaves_out_what_the_kernel_did_not_record():
 
 # --- the places that said it wrong --------------------------------------------------------------
 def test_typed_sizes_in_changes_read_as_their_unit():
-    from sanctl.target.changes import format_size
+    from sanctl.lio.changes import format_size
 
     assert format_size(999 * 1024**5) == "999 PiB"
     assert format_size(8 * 1024) == "8 KiB"
@@ -69,7 +69,7 @@ def test_typed_sizes_in_changes_read_as_their_unit():
 
 def _demo_config(tmp_path):
     from sanctl.sim.demo import build_demo
-    from sanctl.target.configfs import read_config
+    from sanctl.lio.configfs import read_config
 
     build_demo(tmp_path / "demo")
     return str(tmp_path / "demo"), read_config(str(tmp_path / "demo"), details=True)

@@ -22,7 +22,7 @@ from sanctl.doctor import rules
 from sanctl.doctor.facts import HostFacts
 from sanctl.doctor.findings import ERROR, WARNING
 from sanctl.model import Lun, MappedLun, NodeAcl, Portal, SanConfig, Setting, Settings, Target, Tpg
-from sanctl.target import changes as C
+from sanctl.lio import changes as C
 
 #: The rules a form's change can newly break.
 RULES = (rules.demo_mode_writable, rules.iser_without_rdma, rules.shared_luns)

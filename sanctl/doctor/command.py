@@ -51,7 +51,7 @@ def add_parser(commands: Any) -> None:
 
 def _config(source):
     from sanctl.model import SanConfig
-    from sanctl.target.configfs import ConfigfsNotFound, read_config
+    from sanctl.lio.configfs import ConfigfsNotFound, read_config
 
     try:
         return read_config(source.root, details=True), None
@@ -93,8 +93,8 @@ def run(source, *, observe: float = DEFAULT_OBSERVE, clock: Callable[[], float] 
     if source.mode == "captured" or missing:
         save_status = None
     else:
-        from sanctl.target import savefile
-        from sanctl.target.saveconfig import dump
+        from sanctl.lio import savefile
+        from sanctl.lio.saveconfig import dump
 
         try:
             save_status = savefile.status(source.root, running_config=dump(config))

@@ -7,7 +7,7 @@
   (``target.service`` / Debian's ``rtslib-fb-targetctl.service``, systemctl
   with a deadline);
 - whether the running configuration is the saved one
-  (:func:`sanctl.target.savefile.status`, or the status the caller has);
+  (:func:`sanctl.lio.savefile.status`, or the status the caller has);
 - this host's initiator name and its open-iscsi node records, read with one
   ``iscsiadm -m node -o show`` — and, when iscsiadm cannot read its own
   database any more, what it said (:class:`NodeDbProblem`);
@@ -41,7 +41,7 @@ from sanctl.model import Auth, SanConfig
 if TYPE_CHECKING:
     from sanctl.initiator.iscsiadm import Iscsiadm, NodeSettings
     from sanctl.initiator.services import UnitState
-    from sanctl.target.savefile import SaveStatus
+    from sanctl.lio.savefile import SaveStatus
 
 #: Where open-iscsi keeps its node database (a build option: Debian and Ubuntu use /etc/iscsi).
 NODE_DB_DIRS = ("etc/iscsi", "var/lib/iscsi")
@@ -115,7 +115,7 @@ class HostFacts:
     #: Its subfolders the kernel writes to but that do not exist (``pr``, ``alua``).
     dbroot_missing: tuple[str, ...] = ()
     not_checked: tuple[str, ...] = ()
-    #: A multi-step change sanctl was killed in the middle of (:class:`sanctl.target.journal.Unfinished`),
+    #: A multi-step change sanctl was killed in the middle of (:class:`sanctl.lio.journal.Unfinished`),
     #: or why its journal cannot be read (text); None: there is none (or not looked).
     unfinished: Any = None
     #: Whether a NIC does RDMA (iSER needs one); None: not looked at.
@@ -276,7 +276,7 @@ def fileio_files(config: SanConfig, root: str, mode: str) -> Mapping[str, FileFa
 def chap_settings(config: SanConfig) -> Mapping[str, Auth]:
     """The ``auth/`` of every ACL and demo-mode TPG, and discovery's: from the model when it
     has them (``details``), else read (a few files each)."""
-    from sanctl.target.configfs import read_auth, target_dir
+    from sanctl.lio.configfs import read_auth, target_dir
 
     base = target_dir(config.root)
     out: dict[str, Auth] = {}
@@ -329,7 +329,7 @@ _UNSET: Any = object()
 
 def dbroot_folders(root: str) -> tuple[str | None, tuple[str, ...]]:
     """``(dbroot, missing subfolders)``: where the kernel keeps APTPL reservations and ALUA state."""
-    from sanctl.target.rtslib_writer import DBROOT_SUBDIRS, kernel_dbroot
+    from sanctl.lio.rtslib_writer import DBROOT_SUBDIRS, kernel_dbroot
 
     dbroot = kernel_dbroot(root)
     if dbroot is None:
@@ -373,7 +373,7 @@ def gather(config: SanConfig, *, mode: str, iscsiadm: Iscsiadm | None | Any = _U
         if mode == "captured":
             save_status = None
         else:
-            from sanctl.target import savefile
+            from sanctl.lio import savefile
 
             save_status = attempt("saveconfig.json", lambda: savefile.status(root))
     if save_status is None and mode == "captured":
@@ -421,7 +421,7 @@ def gather(config: SanConfig, *, mode: str, iscsiadm: Iscsiadm | None | Any = _U
 
 def unfinished_change(root: str) -> Any:
     """The journal an interrupted transaction left under ``root``: its record, why it is unreadable, or None."""
-    from sanctl.target import journal
+    from sanctl.lio import journal
 
     try:
         return journal.read(root)

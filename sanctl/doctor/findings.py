@@ -4,7 +4,7 @@ A :class:`Finding` names the objects it is about as paths of the
 configuration tree (``/iscsi/<iqn>/tpg1/acls/<initiator>``, the paths
 :func:`sanctl.tree.find` resolves), so the doctor panel can jump to them.
 Where the fix is one safe change to the configuration, :attr:`Finding.action`
-holds it as a writer :class:`~sanctl.target.changes.Change`; the panel applies
+holds it as a writer :class:`~sanctl.lio.changes.Change`; the panel applies
 it after a confirmation, the command line prints its targetcli equivalent.
 
 A :class:`Report` is the findings of one evaluation, most severe first, plus
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from sanctl import words
 
 if TYPE_CHECKING:
-    from sanctl.target.changes import Change
+    from sanctl.lio.changes import Change
 
 ERROR = "error"
 WARNING = "warning"

@@ -32,7 +32,7 @@ from sanctl.state_files import DamagedState, read_json, set_aside, write_private
 
 if TYPE_CHECKING:
     from sanctl.live.sampler import LiveFrame
-    from sanctl.target.live import TargetStats
+    from sanctl.lio.live import TargetStats
 
 #: (target IQN, TPG tag, initiator name): one ACL.
 AclKey = tuple[str, int, str]

@@ -353,7 +353,7 @@ def demo_mode_writable(config: SanConfig, live: LiveSnapshot | None, facts: Host
     logins become read-only; explicit ACLs keep their access).
     """
     from sanctl.names import InvalidValue
-    from sanctl.target.changes import SetTpgAttribute
+    from sanctl.lio.changes import SetTpgAttribute
 
     found = []
     for target, tpg in _tpgs(config):
@@ -460,7 +460,7 @@ def unmapped_luns(config: SanConfig, live: LiveSnapshot | None, facts: HostFacts
 def tpg_unreachable(config: SanConfig, live: LiveSnapshot | None, facts: HostFacts) -> list[Finding]:
     """An iSCSI TPG that is disabled (fix: enable it) or has no portal — warning."""
     from sanctl.names import InvalidValue
-    from sanctl.target.changes import SetTpgEnabled
+    from sanctl.lio.changes import SetTpgEnabled
 
     found = []
     for target, tpg in _tpgs(config, "iscsi"):

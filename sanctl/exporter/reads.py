@@ -5,11 +5,11 @@ The collector never touches a file, a process or the demo itself: it asks
 place (a host abstraction can take these methods over as they are) and lets
 the collector count time and errors per reader by name.
 
-The reads are the live panels' cheap ones (:mod:`sanctl.target.live`,
+The reads are the live panels' cheap ones (:mod:`sanctl.lio.live`,
 :mod:`sanctl.initiator.sysfs`, :mod:`sanctl.kernel_log`), the configuration
-reader (:func:`sanctl.target.configfs.read_config`, called by the cache in
+reader (:func:`sanctl.lio.configfs.read_config`, called by the cache in
 :mod:`sanctl.exporter.structure` only when something changed), the save state
-(:mod:`sanctl.target.savefile`), ``multipath -ll`` and the doctor's host facts.
+(:mod:`sanctl.lio.savefile`), ``multipath -ll`` and the doctor's host facts.
 On the demo SAN, :meth:`ExporterReads.advance` moves the simulated kernel to
 the time of the scrape first, as the live panels' sampler does. No Textual here.
 """
@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sanctl.target.configfs import target_dir
+from sanctl.lio.configfs import target_dir
 
 
 class ExporterReads:
@@ -55,7 +55,7 @@ class ExporterReads:
     # --- the target: cheap, every scrape ------------------------------------------------
 
     def layout(self):
-        from sanctl.target.live import read_layout
+        from sanctl.lio.live import read_layout
 
         return read_layout(self.root)
 
@@ -73,32 +73,32 @@ class ExporterReads:
 
     def tpg_word(self, tpg_path: str, rel: str) -> str | None:
         """One small file of a TPG (``attrib/demo_mode_write_protect``, ``attrib/authentication``)."""
-        from sanctl.target.live import read_word
+        from sanctl.lio.live import read_word
 
         return read_word(os.path.join(tpg_path, rel))
 
     def target_stats(self, target_path: str):
-        from sanctl.target.live import read_target_stats
+        from sanctl.lio.live import read_target_stats
 
         return read_target_stats(target_path)
 
     def acl_session(self, target: str, tag: int, initiator: str, acl_path: str, cache: dict):
-        from sanctl.target.live import read_acl_session
+        from sanctl.lio.live import read_acl_session
 
         return read_acl_session(target, tag, initiator, acl_path, stats=True, cache=cache)
 
     def dynamic_sessions(self, tpg):
-        from sanctl.target.live import read_dynamic_sessions
+        from sanctl.lio.live import read_dynamic_sessions
 
         return read_dynamic_sessions(tpg)
 
     def lun_stats(self, lun_path: str) -> tuple[int | None, int | None, int | None] | None:
         """A TPG LUN's ``(commands, read MiB, write MiB)`` (``scsi_tgt_port``); None if the LUN is gone.
 
-        The same files as :func:`sanctl.target.live.read_lun_stats`, without its dataclass and path
+        The same files as :func:`sanctl.lio.live.read_lun_stats`, without its dataclass and path
         joins: 10,000 LUNs are 30,000 reads a scrape.
         """
-        from sanctl.target.live import read_int
+        from sanctl.lio.live import read_int
 
         base = f"{lun_path}/statistics/scsi_tgt_port/"
         values = (read_int(base + "in_cmds"), read_int(base + "read_mbytes"), read_int(base + "write_mbytes"))
@@ -107,18 +107,18 @@ class ExporterReads:
         return values
 
     def lun_backstore(self, lun_path: str) -> str | None:
-        from sanctl.target.live import lun_backstore
+        from sanctl.lio.live import lun_backstore
 
         return lun_backstore(lun_path)
 
     def mapped_lun_stats(self, acl_path: str):
         """``(mapped LUN, commands, read MiB, write MiB)`` of an ACL's mapped LUNs: the three counters only.
 
-        :func:`sanctl.target.live.read_mapped_lun_stats` reads five files a mapped LUN (the attached
+        :func:`sanctl.lio.live.read_mapped_lun_stats` reads five files a mapped LUN (the attached
         session's port and count too); on 20,000 mapped LUNs the two the metrics do not use cost a
         second a scrape.
         """
-        from sanctl.target.live import read_int
+        from sanctl.lio.live import read_int
 
         out = []
         for name in _listdir(acl_path):
@@ -135,7 +135,7 @@ class ExporterReads:
     def config(self):
         """The whole configuration with every attribute and ALUA group (seconds on a big target)."""
         from sanctl.model import SanConfig
-        from sanctl.target.configfs import ConfigfsNotFound, read_config
+        from sanctl.lio.configfs import ConfigfsNotFound, read_config
 
         try:
             return read_config(self.root, details=True)
@@ -144,7 +144,7 @@ class ExporterReads:
 
     def save_file(self) -> tuple[str, float | None, int | None]:
         """The boot-time saveconfig.json's path, mtime and size (None, None if there is none)."""
-        from sanctl.target.savefile import locate
+        from sanctl.lio.savefile import locate
 
         path = locate(self.root).path
         try:
@@ -157,8 +157,8 @@ class ExporterReads:
         """Whether the running configuration is the saved one; None for a captured tree."""
         if self.mode == "captured" or config.empty and not os.path.isdir(target_dir(self.root)):
             return None
-        from sanctl.target import savefile
-        from sanctl.target.saveconfig import dump
+        from sanctl.lio import savefile
+        from sanctl.lio.saveconfig import dump
 
         return savefile.status(self.root, running_config=dump(config))
 

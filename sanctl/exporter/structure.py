@@ -31,7 +31,7 @@ class Structure:
     """One reading of the configuration and what goes with it."""
 
     config: Any  #: :class:`sanctl.model.SanConfig` with details
-    save_status: Any  #: :class:`sanctl.target.savefile.SaveStatus` or None (not known)
+    save_status: Any  #: :class:`sanctl.lio.savefile.SaveStatus` or None (not known)
     facts: Any  #: :class:`sanctl.doctor.facts.HostFacts`
     read_at: float  #: monotonic
     seconds: float  #: how long reading it took

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from sanctl import safe_io
 from sanctl.bounded import parse_int
-from sanctl.target.live import read_int, read_word
+from sanctl.lio.live import read_int, read_word
 
 # Numbers as ASCII digits of sane length: every one goes through ``parse_int``, which cannot fail on these.
 _SESSION_DIR = re.compile(r"^session([0-9]{1,10})$")

@@ -63,7 +63,7 @@ def classify(lines: Iterable[str], before: Mapping[str, str] | None = None,
     log.add(events)
     if before is not None and after is not None:
         from sanctl.live.sampler import refused_logins
-        from sanctl.target.live import TargetStats
+        from sanctl.lio.live import TargetStats
 
         def stats(files: Mapping[str, str]) -> TargetStats:
             def number(name: str) -> int:

@@ -21,7 +21,7 @@ from sanctl.live.flap import Finding
 from sanctl.live.fail_time import failure_wall
 from sanctl.live.rates import Rate
 from sanctl.live.sampler import LiveFrame
-from sanctl.target.live import TargetSession, TargetStats, transport_label
+from sanctl.lio.live import TargetSession, TargetStats, transport_label
 
 
 def _rate(rate: Rate | None) -> dict[str, float | None] | None:

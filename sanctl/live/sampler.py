@@ -39,7 +39,7 @@ from sanctl.live.fail_time import kernel_hz, seconds_since_boot
 from sanctl.live.flap import Finding, SessionChanges, connection_flaps, shared_name_findings
 from sanctl.live.history import History
 from sanctl.live.rates import UNKNOWN, Rate, RateTracker
-from sanctl.target.live import (
+from sanctl.lio.live import (
     LunStats,
     MappedLunStats,
     TargetLayout,

@@ -4,11 +4,11 @@
 shows each :class:`Phase` as it changes):
 
 1. the plan's changes as **one** writer transaction — every group done, or
-   every step undone (:meth:`~sanctl.target.writer.Writer.apply` rolls back
+   every step undone (:meth:`~sanctl.lio.writer.Writer.apply` rolls back
    on the first failure); progress is reported per group as the writer
    executes each primitive step, and the undo steps are reported too;
 2. **save** the running configuration for boot, the previous file kept as a
-   backup (:func:`sanctl.target.savefile.save`);
+   backup (:func:`sanctl.lio.savefile.save`);
 3. **enable the boot-time restore service** under this distribution's name
    (``systemctl enable``, never ``--now``: starting it would restore the
    file over the running configuration);
@@ -35,7 +35,7 @@ from typing import Any
 from sanctl.setup.checks import ENABLED_STATES, HostProbe, boot_unit
 from sanctl.setup.firewall import FirewallStatus, check_firewall
 from sanctl.setup.plan import Plan
-from sanctl.target import changes as C
+from sanctl.lio import changes as C
 
 PENDING = "pending"
 RUNNING = "running"
@@ -179,7 +179,7 @@ class ApplyRun:
                 os.rmdir(d)
 
     def _final(self, report) -> None:
-        from sanctl.target import writer as W
+        from sanctl.lio import writer as W
 
         groups = self.plan.group_of()
         by_group: dict[int, list] = {}
@@ -211,8 +211,8 @@ class ApplyRun:
 
     # -- after the transaction -------------------------------------------------
     def _save(self) -> None:
-        from sanctl.target import savefile
-        from sanctl.target.writer import WriteRefused
+        from sanctl.lio import savefile
+        from sanctl.lio.writer import WriteRefused
 
         self._set("save", RUNNING, "")
         try:

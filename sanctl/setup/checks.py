@@ -409,8 +409,8 @@ def run_checks(probe: HostProbe, *, readonly_reason: str | None = None, targets:
 def _dbroot_check(probe: HostProbe) -> Check | None:
     """The kernel's dbroot (Debian: ``/etc/rtslib-fb-target``, set by targetctl at boot; upstream:
     ``/etc/target``), its ``pr``/``alua`` folders, and the saved file of this distribution."""
-    from sanctl.target import savefile
-    from sanctl.target.rtslib_writer import DBROOT_SUBDIRS, kernel_dbroot
+    from sanctl.lio import savefile
+    from sanctl.lio.rtslib_writer import DBROOT_SUBDIRS, kernel_dbroot
 
     dbroot = kernel_dbroot(probe.root)
     if dbroot is None:

@@ -144,8 +144,8 @@ def gather(root: str, mode: str, *, host: str | None = None, readonly_reason: st
            backing: Callable[[str], tuple[str, int]] | None = None, probe: HostProbe | None = None,
            config: SanConfig | None = None) -> SetupContext:
     """Everything the steps need (blocking)."""
-    from sanctl.target import savefile
-    from sanctl.target.configfs import ConfigfsNotFound, read_config
+    from sanctl.lio import savefile
+    from sanctl.lio.configfs import ConfigfsNotFound, read_config
 
     probe = probe or probe_for(mode, root)
     if config is None:

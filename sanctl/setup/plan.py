@@ -1,7 +1,7 @@
 """The answers as writer changes: what Apply does, and the targetcli commands for the record.
 
 :func:`build_plan` turns accepted answers into one list of
-:mod:`~sanctl.target.changes`, in groups the Apply step shows progress for:
+:mod:`~sanctl.lio.changes`, in groups the Apply step shows progress for:
 
 1. **Storage** — each backstore, then what the preset sets on it while it
    is not exported yet (``block_size``; ``emulate_tpu`` for thin
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from sanctl.names import InvalidValue, check_iscsi_name, check_portal_address, parse_size
 from sanctl.setup.answers import Answers, StorageItem
 from sanctl.setup.context import SetupContext
-from sanctl.target import changes as C
+from sanctl.lio import changes as C
 
 
 @dataclass(frozen=True, slots=True)

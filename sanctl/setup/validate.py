@@ -39,7 +39,7 @@ from sanctl.setup.answers import INPUT_STEPS, KINDS, Answers, StorageItem
 from sanctl.setup.context import SetupContext
 from sanctl.setup.presets import preset
 from sanctl.summary import human_size
-from sanctl.target import changes as C
+from sanctl.lio import changes as C
 
 DUPLICATE_NAME = ("Two clients cannot share an initiator name: the target lets one of them in at a time, and both "
                   "drop every few seconds with connection error 1020 (the tutorial's case). Give each host its own "

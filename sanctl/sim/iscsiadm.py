@@ -9,7 +9,7 @@ result types — is the real wrapper's, so the initiator tab behaves on the
 demo as it does on a host.
 
 What the simulation knows comes from the demo SAN's configfs tree (read
-with :func:`~sanctl.target.configfs.read_config`), so its answers follow the
+with :func:`~sanctl.lio.configfs.read_config`), so its answers follow the
 target's configuration:
 
 - SendTargets discovery answers on the demo host's addresses (127.0.0.1,
@@ -288,7 +288,7 @@ class DemoIscsiadm(Iscsiadm):
 
     # --- the target side, from the demo's configfs ----------------------------------------
     def _tpgs(self) -> dict[str, _Tpg]:
-        from sanctl.target.configfs import read_config
+        from sanctl.lio.configfs import read_config
 
         config = read_config(self.root, details=True)  # details: the ACLs' CHAP credentials
         found: dict[str, _Tpg] = {}
@@ -315,7 +315,7 @@ class DemoIscsiadm(Iscsiadm):
         return found
 
     def _discovery_auth(self) -> _DiscoveryAuth:
-        from sanctl.target.configfs import read_config
+        from sanctl.lio.configfs import read_config
 
         fabric = read_config(self.root, details=True).fabric("iscsi")
         auth = fabric.discovery_auth if fabric is not None else None

@@ -1,7 +1,7 @@
 """The demo SAN's writer: changes applied to the simulated kernel.
 
 Same protocol, validation, locking and rollback as the rtslib-fb writer
-(:mod:`sanctl.target.writer` does all of that); only the primitive steps
+(:mod:`sanctl.lio.writer` does all of that); only the primitive steps
 differ: each is one call of :mod:`sanctl.sim.layout`, which mutates the
 tree under the demo root as the kernel would (and refuses as the kernel
 would: EEXIST, EBUSY while linked, ENOTEMPTY while not empty, EINVAL out of
@@ -30,8 +30,8 @@ from sanctl import safe_io
 from sanctl.bounded import int_or_none
 from sanctl.sim import kfiles as K
 from sanctl.sim import layout as L
-from sanctl.target import changes as C
-from sanctl.target.writer import (
+from sanctl.lio import changes as C
+from sanctl.lio.writer import (
     CreateBackingFile,
     RemoveBackingFile,
     Writer,
@@ -135,7 +135,7 @@ class SimWriter(Writer):
         method(k, change)
 
     def _CreateBackingFile(self, k: L.SimKernel, c: CreateBackingFile) -> None:
-        from sanctl.target.writer import create_backing_file
+        from sanctl.lio.writer import create_backing_file
 
         full = self.host_path(c.file)
         os.makedirs(os.path.dirname(full), exist_ok=True)
@@ -285,8 +285,8 @@ class SimWriter(Writer):
 
     def restore(self, data: Mapping, *, target: str | None = None) -> list[str]:
         """Make the running configuration (or one target) ``data``: validated whole, then only
-        what differs, as one transaction (:func:`sanctl.target.apply.restore_errors`)."""
-        from sanctl.target.apply import restore_errors
+        what differs, as one transaction (:func:`sanctl.lio.apply.restore_errors`)."""
+        from sanctl.lio.apply import restore_errors
 
         return restore_errors(self, data, target=target)
 

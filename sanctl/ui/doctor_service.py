@@ -77,7 +77,7 @@ class DoctorService:
 
     def save_state_checked(self, status: Any) -> None:
         """The configuration screen checked whether the running configuration is saved: after its first
-        frame and after every write. ``status`` is its :class:`~sanctl.target.savefile.SaveStatus` (or None)."""
+        frame and after every write. ``status`` is its :class:`~sanctl.lio.savefile.SaveStatus` (or None)."""
         self._save_status = status
         self.request(refresh=True)
 
@@ -156,7 +156,7 @@ class DoctorService:
 
         if refresh or self._config is None:
             from sanctl.model import SanConfig
-            from sanctl.target.configfs import ConfigfsNotFound, read_config
+            from sanctl.lio.configfs import ConfigfsNotFound, read_config
 
             try:
                 self._config = read_config(self.root)

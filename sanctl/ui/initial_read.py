@@ -6,7 +6,7 @@ more. The read starts in a thread as soon as the screen object exists (it
 overlaps Textual's own start-up; ``scandir``/``read`` release the GIL); the
 screen waits briefly for it, and if it is not done draws itself anyway with a
 "reading configfs…" tree and fills the tree in when the thread finishes.
-A big tree (:data:`BIG`, by :func:`~sanctl.target.configfs.rough_size`) is
+A big tree (:data:`BIG`, by :func:`~sanctl.lio.configfs.rough_size`) is
 read only once the first frame is drawn: started together, the reader and
 Textual's start-up take turns on the interpreter and both finish later
 (measured by ``bench/config_load.py``). No Textual here.
@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 
 from sanctl.model import SanConfig
-from sanctl.target.configfs import read_config
+from sanctl.lio.configfs import read_config
 
 
 #: Storage objects + targets from which the read waits for the first frame.

@@ -41,7 +41,7 @@ def apply(writer, *changes) -> None:
 
 
 def config_of(root):
-    from sanctl.target.configfs import read_config
+    from sanctl.lio.configfs import read_config
 
     return read_config(str(root))
 
@@ -72,7 +72,7 @@ def snapshot(live_frame=None, **fields):
 
 def acl_session(target: str, initiator: str, address: str, *, tpg: int = 1, sid: int = 7, tsih: int = 3):
     """An explicit ACL's logged-in session from ``address``, as the ACL's ``info`` shows it."""
-    from sanctl.target.live import AclSession, TargetConnection, TargetSession
+    from sanctl.lio.live import AclSession, TargetConnection, TargetSession
 
     info = AclSession(initiator=initiator, alias="", sid=sid, isid="00023d000001", tsih=tsih, session_type="Normal",
                       state="LOGGED_IN", state_raw="TARG_SESS_STATE_LOGGED_IN",
@@ -81,7 +81,7 @@ def acl_session(target: str, initiator: str, address: str, *, tpg: int = 1, sid:
 
 
 def dynamic_session(target: str, initiator: str, tpg: int = 1):
-    from sanctl.target.live import TargetSession
+    from sanctl.lio.live import TargetSession
 
     return TargetSession(target, tpg, initiator, "dynamic")
 

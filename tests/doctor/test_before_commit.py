@@ -7,7 +7,7 @@ the sim writer and read back give the same findings for the rules the forms use.
 from __future__ import annotations
 
 from sanctl.doctor import before_commit, rules
-from sanctl.target import changes as C
+from sanctl.lio import changes as C
 
 from .conftest import RAC, WEB, apply, config_of, facts
 

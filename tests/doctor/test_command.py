@@ -12,7 +12,7 @@ import pytest
 from sanctl.cli import main
 from sanctl.doctor.command import report_text, run
 from sanctl.startup import Source
-from sanctl.target import changes as C
+from sanctl.lio import changes as C
 
 from .conftest import CLIENT, RAC, SCRATCH, T0, apply, config_of
 

@@ -183,7 +183,7 @@ def test_old_looks_leave_the_window():
 
 
 def test_the_last_look_seeds_the_next_run(tmp_path):
-    from sanctl.target.live import TargetStats
+    from sanctl.lio.live import TargetStats
 
     observer = Observer()
     observer.add(frame(wall=T0, sessions=(acl_session(RAC, CLIENT, "192.168.50.12", sid=4, tsih=2),),

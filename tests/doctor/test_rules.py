@@ -16,8 +16,8 @@ from sanctl.doctor.findings import ERROR, INFO, WARNING
 from sanctl.doctor.observe import LoginCounters, SeenSession, SessionTrail
 from sanctl.live.fail_time import _shown
 from sanctl.model import Auth, SanConfig, Secret
-from sanctl.target import changes as C
-from sanctl.target.live import TargetStats
+from sanctl.lio import changes as C
+from sanctl.lio.live import TargetStats
 from sanctl.tree import find
 
 from .conftest import (
@@ -335,7 +335,7 @@ class TestLeadsNowhere:
 
 class TestLostAtReboot:
     def test_never_saved(self, demo):
-        from sanctl.target import savefile
+        from sanctl.lio import savefile
 
         config = config_of(demo)
         found = R.unsaved_configuration(config, None, facts(config, save_status=savefile.status(str(demo))))
@@ -344,7 +344,7 @@ class TestLostAtReboot:
         assert "demo:/etc/target/saveconfig.json does not exist" in found[0].why[0]
 
     def test_saved_is_quiet_and_a_change_after_it_is_a_warning_with_the_diff(self, demo, writer):
-        from sanctl.target import savefile
+        from sanctl.lio import savefile
 
         savefile.save(writer)
         config = config_of(demo)

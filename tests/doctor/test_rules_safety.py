@@ -6,8 +6,8 @@ import json
 
 from sanctl.doctor import rules as R
 from sanctl.doctor.findings import ERROR
-from sanctl.target import changes as C
-from sanctl.target import savefile
+from sanctl.lio import changes as C
+from sanctl.lio import savefile
 
 from .conftest import apply, config_of, facts
 
@@ -46,7 +46,7 @@ def test_sanctl_doctor_reports_an_interrupted_change(demo, capsys):
     child = textwrap.dedent("""
         import os, signal, sys
         from sanctl.sim.writer import SimWriter
-        from sanctl.target import changes as C
+        from sanctl.lio import changes as C
 
         class Killed(SimWriter):
             def execute(self, change):

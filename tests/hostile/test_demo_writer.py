@@ -22,7 +22,7 @@ def demo(tmp_path):
 
 @pytest.mark.parametrize("file", ["/srv/link/x.img", "/srv/dangling.img"])
 def test_a_link_out_of_the_demo_root_is_refused(demo, file):
-    from sanctl.target import changes as C
+    from sanctl.lio import changes as C
 
     writer, root, elsewhere = demo
     report = writer.apply([C.CreateFileio("escape", file, "1M")])
@@ -32,7 +32,7 @@ def test_a_link_out_of_the_demo_root_is_refused(demo, file):
 
 
 def test_a_link_that_stays_inside_the_root_is_followed(demo):
-    from sanctl.target import changes as C
+    from sanctl.lio import changes as C
 
     writer, root, _ = demo
     (root / "srv" / "inside").mkdir()

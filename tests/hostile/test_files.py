@@ -94,7 +94,7 @@ def test_a_backup_that_is_not_a_saveconfig_file_is_a_message(tmp_path):
 
 
 def test_the_loader_says_what_is_wrong_in_process(tmp_path):
-    from sanctl.target.savefile import SaveFileError, load_saveconfig
+    from sanctl.lio.savefile import SaveFileError, load_saveconfig
 
     for case, data in HOSTILE.items():
         with pytest.raises(SaveFileError, match="not a saveconfig file: "):

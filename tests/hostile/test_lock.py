@@ -102,7 +102,7 @@ async def test_the_tui_asks_before_going_past_a_user_lock_and_shows_the_holder_a
 def test_a_root_holder_is_still_waited_on_then_reported(tmp_path):
     import fcntl
 
-    from sanctl.target.lock import LockBusy, LockHeldByUser, targetcli_lock
+    from sanctl.lio.lock import LockBusy, LockHeldByUser, targetcli_lock
 
     path = tmp_path / "var" / "run" / "targetcli.lock"
     path.parent.mkdir(parents=True)

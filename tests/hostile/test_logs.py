@@ -69,7 +69,7 @@ def test_only_the_journals_trusted_fields_say_who_logged(entry, source):
 
 def test_huge_numbers_in_iscsiadm_output_and_acl_info_are_not_a_crash():
     from sanctl.initiator import iscsiadm as I
-    from sanctl.target.live import parse_acl_info
+    from sanctl.lio.live import parse_acl_info
 
     assert I.parse_discovery(f"10.0.0.1:3260,{HUGE} iqn.2003-01.org.x:t\n10.0.0.2:3260,1 iqn.2003-01.org.x:u") \
         == I.parse_discovery("10.0.0.2:3260,1 iqn.2003-01.org.x:u")

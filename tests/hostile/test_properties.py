@@ -98,7 +98,7 @@ def test_iscsiadm_portal_tuples(text, verb):
 
 @given(acl_info)
 def test_acl_info(text):
-    from sanctl.target.live import AclSession, parse_acl_info
+    from sanctl.lio.live import AclSession, parse_acl_info
 
     session = parse_acl_info(text)
     assert session is None or isinstance(session, AclSession)
@@ -106,7 +106,7 @@ def test_acl_info(text):
 
 @given(st.one_of(st.none(), st.binary()))
 def test_dynamic_sessions(data):
-    from sanctl.target.live import parse_dynamic_sessions
+    from sanctl.lio.live import parse_dynamic_sessions
 
     assert isinstance(parse_dynamic_sessions(data), tuple)
 
@@ -138,7 +138,7 @@ def test_sysfs_session_files(session_files, connection_files):
 
 @given(file_bytes)
 def test_saveconfig_files(data):
-    from sanctl.target.savefile import SaveFileError, load_saveconfig
+    from sanctl.lio.savefile import SaveFileError, load_saveconfig
 
     try:
         loaded = load_saveconfig(_file(data))
@@ -150,7 +150,7 @@ def test_saveconfig_files(data):
 
 @given(saveconfig_like, saveconfig_like, st.one_of(st.none(), any_text))
 def test_saveconfig_contents_that_pass_the_loader_can_be_diffed_and_previewed(old, new, target):
-    from sanctl.target.savefile import SaveFileError, check_shape, diff, preview
+    from sanctl.lio.savefile import SaveFileError, check_shape, diff, preview
 
     for data in (old, new):
         try:

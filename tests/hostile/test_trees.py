@@ -74,7 +74,7 @@ def test_an_unreadable_directory_is_skipped_with_a_note(public_tree, command):
 
 
 def test_the_reader_models_a_fifo_as_unreadable_not_as_a_value(tree, no_hang):
-    from sanctl.target.configfs import read_config
+    from sanctl.lio.configfs import read_config
 
     _fifo(tree / WEB_TPG / "attrib" / "authentication")
     _zero(tree / WEB_DATA / "info")

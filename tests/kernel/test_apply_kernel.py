@@ -30,7 +30,7 @@ B = "iqn.2024-01.test.sanctl:apply-b"
 
 @pytest.fixture
 def writer(lab):
-    from sanctl.target.rtslib_writer import RtslibWriter
+    from sanctl.lio.rtslib_writer import RtslibWriter
 
     lab.rtsroot()
     return RtslibWriter("/", lock_timeout=1.0)
@@ -83,7 +83,7 @@ def _for_targetcli(data: dict) -> dict:
 
 
 def _acl_session(kt, target: str, initiator: str):
-    from sanctl.target.live import parse_acl_info
+    from sanctl.lio.live import parse_acl_info
 
     text = (kt.CFS / "iscsi" / target / "tpgt_1" / "acls" / initiator / "info").read_text()
     return parse_acl_info(text)
@@ -91,7 +91,7 @@ def _acl_session(kt, target: str, initiator: str):
 
 def _changed_file(basic_san, lab, tmp_path) -> Path:
     """The running configuration with target B changed: a new LUN (new backstore) and a changed attribute."""
-    from sanctl.target import savefile as S
+    from sanctl.lio import savefile as S
 
     data = json.loads(json.dumps(S.running("/")))
     data["storage_objects"].append({"plugin": "ramdisk", "name": "b-new", "size": 8 * MiB, "attributes": {},
@@ -107,7 +107,7 @@ def _changed_file(basic_san, lab, tmp_path) -> Path:
 
 def test_apply_changing_target_b_keeps_target_as_session_and_restoreconfig_drops_it(
         basic_san, logged_in, lab, writer, kernel_env, tmp_path, system_bus):
-    from sanctl.target import changes as C
+    from sanctl.lio import changes as C
 
     kt = kernel_env
     a = basic_san.target_iqn
@@ -224,8 +224,8 @@ def test_a_red_hat_course_script_builds_what_targetcli_builds(lab, writer, kerne
 
 def test_a_file_with_a_traversal_name_is_refused_on_the_kernel_with_nothing_created(
         basic_san, lab, writer, kernel_env, tmp_path):
-    from sanctl.target import apply as A
-    from sanctl.target import savefile as S
+    from sanctl.lio import apply as A
+    from sanctl.lio import savefile as S
 
     before = running_dump()
     data = json.loads(json.dumps(S.running("/")))

@@ -66,7 +66,7 @@ def test_logout_delete_and_clear_leave_configfs_empty(basic_san, kernel_env):
     _assert_configfs_empty(kt)
     assert RTSRoot().dump() == {"storage_objects": [], "targets": [], "fabric_modules": []}
 
-    from sanctl.target.configfs import read_config
+    from sanctl.lio.configfs import read_config
 
     config = read_config(root="/", details=True)
     assert config.empty

@@ -20,7 +20,7 @@ HOST = "iqn.2024-01.test.sanctl:doctor-host"
 
 @pytest.fixture
 def writer(lab):
-    from sanctl.target.rtslib_writer import RtslibWriter
+    from sanctl.lio.rtslib_writer import RtslibWriter
 
     lab.rtsroot()
     return RtslibWriter("/", lock_timeout=1.0)
@@ -29,7 +29,7 @@ def writer(lab):
 @pytest.fixture
 def saved_file():
     """The boot configuration file of this guest, put back as it was afterwards."""
-    from sanctl.target import savefile
+    from sanctl.lio import savefile
 
     location = savefile.locate("/")
     before = open(location.path, "rb").read() if os.path.exists(location.path) else None
@@ -54,8 +54,8 @@ def doctor() -> tuple[int, dict]:
 
 
 def test_a_writable_demo_mode_tpg_and_an_unsaved_change(lab, writer, saved_file):
-    from sanctl.target import changes as C
-    from sanctl.target import savefile
+    from sanctl.lio import changes as C
+    from sanctl.lio import savefile
 
     ok(writer, [
         C.CreateRamdisk("doctor-ram", "8M"),

@@ -133,7 +133,7 @@ def _last_ok(seen) -> None:
 
 
 def _config():
-    from sanctl.target.configfs import read_config
+    from sanctl.lio.configfs import read_config
 
     found = read_config("/", details=True)
     assert not found.problems, found.problems
@@ -143,7 +143,7 @@ def _config():
 async def test_forms_create_edit_and_delete_on_the_real_kernel(lab, kernel_env):
     from rtslib import FabricModule
 
-    from sanctl.target.impact import find_acl, find_target, find_tpg
+    from sanctl.lio.impact import find_acl, find_target, find_tpg
     from sanctl.ui.app import SanctlApp
 
     lab.rtsroot()

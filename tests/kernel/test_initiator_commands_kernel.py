@@ -105,7 +105,7 @@ def test_command_line_failures_are_sentences_with_what_to_do(lab, kernel_env):
 
 def test_discovery_chap_from_the_environment(lab, kernel_env):
     """Discovery authentication on the target: refused without the right discovery CHAP, found with it."""
-    from sanctl.target import changes as C
+    from sanctl.lio import changes as C
 
     kt = kernel_env
     san = build_writer_san(lab, kt, "iqn.2024-01.test.sanctl:cli-disc", prefix="clidisc", extra=[

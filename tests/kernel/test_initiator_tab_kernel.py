@@ -253,7 +253,7 @@ async def test_tab_discovers_logs_in_shows_disks_logs_out_and_deletes(lab, kerne
 async def test_tab_wrong_chap_is_explained_and_the_chap_form_fixes_it(lab, kernel_env, tmp_path):
     from initiator_tab_helpers import details, select, status, tree_lines
 
-    from sanctl.target import changes as C
+    from sanctl.lio import changes as C
     from sanctl.ui.screens.initiator_forms import AuthModal
 
     kt = kernel_env

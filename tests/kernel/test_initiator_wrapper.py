@@ -20,12 +20,12 @@ def build_writer_san(lab, kt, target: str = "iqn.2024-01.test.sanctl:wrapper", *
     """Two LUNs (fileio, ramdisk) for this guest's initiator, mapped as LUN 0 and LUN 3 (write-protected),
     on 127.0.0.1, built by sanctl's own writer in one transaction (not rtslib-fb directly).
 
-    ``chap`` (a :class:`sanctl.target.changes.Chap`) turns authentication on with that CHAP on the ACL;
+    ``chap`` (a :class:`sanctl.lio.changes.Chap`) turns authentication on with that CHAP on the ACL;
     ``extra`` changes go into the same transaction (a second target …)."""
     from types import SimpleNamespace
 
-    from sanctl.target import changes as C
-    from sanctl.target.rtslib_writer import RtslibWriter
+    from sanctl.lio import changes as C
+    from sanctl.lio.rtslib_writer import RtslibWriter
 
     lab.rtsroot()
     image = lab.sparse(f"{prefix}-file.img", 64 * kt.MiB)

@@ -114,7 +114,7 @@ def test_the_shared_initiator_name_flap_is_diagnosed(basic_san, logged_in, kerne
     kt = kernel_env
     import rogue_login
 
-    from sanctl.target.live import parse_acl_info
+    from sanctl.lio.live import parse_acl_info
 
     info = parse_acl_info((kt.CFS / "iscsi" / basic_san.target_iqn / "tpgt_1" / "acls" / basic_san.acl / "info")
                           .read_text())

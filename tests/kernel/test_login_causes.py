@@ -102,7 +102,7 @@ def _setup(lab, writer, *, chap: bool = True, mutual: bool = True, acl: bool = T
     import ktools
     from rtslib import RTSRoot
 
-    from sanctl.target import changes as C
+    from sanctl.lio import changes as C
 
     RTSRoot().clear_existing(confirm=True)
     me = ktools.initiator_name()
@@ -142,7 +142,7 @@ CAUSES = {
 def test_each_refused_login_is_named_by_its_cause_once(lab, tmp_path):
     import ktools
 
-    from sanctl.target.rtslib_writer import RtslibWriter
+    from sanctl.lio.rtslib_writer import RtslibWriter
 
     lab.rtsroot()
     writer = RtslibWriter("/", lock_timeout=2.0)

@@ -62,8 +62,8 @@ def test_a_record_by_hand_logs_in_and_is_static(lab, kernel_env):
 
 def test_enforced_discovery_auth_without_chap_is_24(lab, kernel_env):
     from sanctl.initiator.iscsiadm import IscsiadmError
-    from sanctl.target import changes as C
-    from sanctl.target.rtslib_writer import RtslibWriter
+    from sanctl.lio import changes as C
+    from sanctl.lio.rtslib_writer import RtslibWriter
 
     kt = kernel_env
     build_writer_san(lab, kt, prefix="discauth")

@@ -106,7 +106,7 @@ def _sanctl_facts(config) -> dict:
 
 @pytest.mark.parametrize("details", [False, True], ids=["plain", "details"])
 def test_read_config_agrees_with_rtslib(basic_san, details):
-    from sanctl.target.configfs import read_config
+    from sanctl.lio.configfs import read_config
 
     config = read_config(root="/", details=details)
     assert not config.problems, config.problems
@@ -114,7 +114,7 @@ def test_read_config_agrees_with_rtslib(basic_san, details):
 
 
 def test_read_config_sees_what_was_built(basic_san):
-    from sanctl.target.configfs import read_config
+    from sanctl.lio.configfs import read_config
 
     config = read_config(root="/", details=True)
     facts = _sanctl_facts(config)

@@ -60,7 +60,7 @@ def _need(*tools: str) -> None:
 
 
 def _apply(changes) -> None:
-    from sanctl.target.rtslib_writer import RtslibWriter
+    from sanctl.lio.rtslib_writer import RtslibWriter
 
     report = RtslibWriter("/", lock_timeout=2.0).apply(changes)
     assert report.ok, "\n".join(report.lines())
@@ -103,7 +103,7 @@ def _test_cu(target: str, suites: tuple[str, ...], port: int = 3260) -> dict[str
 
 def test_libiscsi_logs_in_with_chap_and_mutual_chap_and_conforms_like_targetcli(lab, kernel_env, tmp_path):
     _need("iscsi-ls", "iscsi-inq", "iscsi-test-cu", "/usr/bin/targetcli")
-    from sanctl.target import changes as C
+    from sanctl.lio import changes as C
     from test_real_distros import targetcli_batch
 
     lab.rtsroot()
@@ -173,7 +173,7 @@ def test_iser_over_soft_roce(basic_san, kernel_env):
     for module in ("veth", "rdma_rxe", "ib_isert", "ib_iser", "rdma_ucm"):
         proc = subprocess.run(["modprobe", module], capture_output=True, text=True)
         assert proc.returncode == 0, f"modprobe {module}: {proc.stderr} (Debian's 6.1 ships it in drivers/infiniband)"
-    from sanctl.target import changes as C
+    from sanctl.lio import changes as C
 
     try:
         _run("ip", "link", "add", VETH_A, "type", "veth", "peer", "name", VETH_B)

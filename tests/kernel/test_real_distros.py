@@ -132,8 +132,8 @@ def stock_debian(lab):
 
 
 def _running():
-    from sanctl.target.configfs import read_config
-    from sanctl.target.saveconfig import dump
+    from sanctl.lio.configfs import read_config
+    from sanctl.lio.saveconfig import dump
 
     found = read_config("/", details=True)
     assert not found.problems, found.problems
@@ -141,9 +141,9 @@ def _running():
 
 
 def test_stock_debian_targetcli_first_then_sanctl_writes_saves_and_targetctl_restores(stock_debian, tmp_path):
-    from sanctl.target import changes as C
-    from sanctl.target import savefile
-    from sanctl.target.rtslib_writer import RtslibWriter
+    from sanctl.lio import changes as C
+    from sanctl.lio import savefile
+    from sanctl.lio.rtslib_writer import RtslibWriter
 
     image = tmp_path / "deb.img"
     targetcli(f"/backstores/fileio create name=deb-file file_or_dev={image} size=16M",
@@ -248,8 +248,8 @@ def _objects(target: str, prefix: str, plugins: list[str]) -> dict[str, dict[str
 
 def test_objects_made_by_sanctl_have_targetclis_defaults(lab, tmp_path):
     _need_debian_tools()
-    from sanctl.target import changes as C
-    from sanctl.target.rtslib_writer import RtslibWriter
+    from sanctl.lio import changes as C
+    from sanctl.lio.rtslib_writer import RtslibWriter
 
     lab.rtsroot()
     plugins = ["block", "fileio", "ramdisk"]

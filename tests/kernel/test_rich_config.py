@@ -30,7 +30,7 @@ def test_export_equals_rtslib_dump_for_every_object_kind(rich_san, kernel_env):
 
 
 def test_read_config_agrees_with_rtslib_for_every_object_kind(rich_san):
-    from sanctl.target.configfs import read_config
+    from sanctl.lio.configfs import read_config
 
     config = read_config(root="/", details=True)
     assert not config.problems, config.problems

@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _writer():
-    from sanctl.target.rtslib_writer import RtslibWriter
+    from sanctl.lio.rtslib_writer import RtslibWriter
 
     return RtslibWriter("/", lock_timeout=5.0)
 
@@ -35,15 +35,15 @@ def _canonical(value):
 
 
 def _state():
-    from sanctl.target.configfs import read_config
-    from sanctl.target.saveconfig import dump
+    from sanctl.lio.configfs import read_config
+    from sanctl.lio.saveconfig import dump
 
     return _canonical(json.loads(json.dumps(dump(read_config("/", details=True)))))
 
 
 def _acl(target: str, initiator: str):
-    from sanctl.target import configfs as cf
-    from sanctl.target.configfs import read_config
+    from sanctl.lio import configfs as cf
+    from sanctl.lio.configfs import read_config
 
     config = read_config("/", details=True)
     acl = next(a for t in config.targets if t.wwn == target for tpg in t.tpgs for a in tpg.acls
@@ -57,8 +57,8 @@ def _still_logged_in(kt, target: str) -> None:
 
 
 def test_a_stale_chap_form_is_refused_and_the_other_value_stays(lab, basic_san, logged_in, kernel_env):
-    from sanctl.target import changes as C
-    from sanctl.target.writer import ROLLED_BACK_ALL
+    from sanctl.lio import changes as C
+    from sanctl.lio.writer import ROLLED_BACK_ALL
 
     kt = kernel_env
     t, init = basic_san.target_iqn, basic_san.acl
@@ -86,8 +86,8 @@ def test_a_stale_chap_form_is_refused_and_the_other_value_stays(lab, basic_san, 
 
 _CHILD = textwrap.dedent("""
     import json, os, signal, sys
-    from sanctl.target.rtslib_writer import RtslibWriter
-    from sanctl.target import journal as J
+    from sanctl.lio.rtslib_writer import RtslibWriter
+    from sanctl.lio import journal as J
 
     class Killed(RtslibWriter):
         def execute(self, change):
@@ -102,7 +102,7 @@ _CHILD = textwrap.dedent("""
 
 
 def _transaction(t, init):
-    from sanctl.target import changes as C
+    from sanctl.lio import changes as C
 
     return [
         C.CreateRamdisk("j-ram", "8M"),
@@ -114,7 +114,7 @@ def _transaction(t, init):
 
 
 def _kill(changes, step: int) -> None:
-    from sanctl.target import journal as J
+    from sanctl.lio import journal as J
 
     done = subprocess.run([sys.executable, "-c", _CHILD, str(step)], input=json.dumps(
         [J.encode_change(c) for c in changes]), text=True, capture_output=True, timeout=300, cwd=str(REPO))
@@ -123,8 +123,8 @@ def _kill(changes, step: int) -> None:
 
 @pytest.mark.parametrize("step", [2, 4])
 def test_a_killed_transaction_is_undone_through_the_writer(lab, basic_san, logged_in, kernel_env, step):
-    from sanctl.target import journal as J
-    from sanctl.target.writer import ROLLED_BACK_ALL
+    from sanctl.lio import journal as J
+    from sanctl.lio.writer import ROLLED_BACK_ALL
 
     before = _state()
     _kill(_transaction(basic_san.target_iqn, basic_san.acl), step)
@@ -140,8 +140,8 @@ def test_a_killed_transaction_is_undone_through_the_writer(lab, basic_san, logge
 
 @pytest.mark.parametrize("step", [2, 4])
 def test_a_killed_transaction_is_finished_through_the_writer(lab, basic_san, logged_in, kernel_env, step):
-    from sanctl.target.configfs import read_config
-    from sanctl.target.writer import COMPLETED
+    from sanctl.lio.configfs import read_config
+    from sanctl.lio.writer import COMPLETED
 
     t, init = basic_san.target_iqn, basic_san.acl
     _kill(_transaction(t, init), step)

@@ -31,7 +31,7 @@ def test_the_wizard_sets_up_a_fileio_lun_and_this_host_logs_in(lab, kernel_env, 
     kt = kernel_env
     from sanctl.initiator.iscsiadm import Iscsiadm, Timeouts
     from sanctl.initiator.overview import InitiatorBackend
-    from sanctl.target import savefile
+    from sanctl.lio import savefile
     from sanctl.ui.app import SanctlApp
     from sanctl.ui.screens.setup import SetupScreen
 

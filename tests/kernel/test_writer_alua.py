@@ -15,7 +15,7 @@ pytestmark = pytest.mark.kernel
 
 @pytest.fixture
 def writer(lab):
-    from sanctl.target.rtslib_writer import RtslibWriter
+    from sanctl.lio.rtslib_writer import RtslibWriter
 
     lab.rtsroot()
     return RtslibWriter("/", lock_timeout=1.0)
@@ -27,14 +27,14 @@ def _group(found, key, name):
 
 
 def _lun(found, index, wwn=T, fabric="iscsi"):
-    from sanctl.target.impact import find_tpg
+    from sanctl.lio.impact import find_tpg
 
     return next(x for x in find_tpg(found, fabric, wwn, 1).luns if x.index == index)
 
 
 def test_alua_groups_on_the_kernel(lab, writer):
-    from sanctl.target import changes as C
-    from sanctl.target.impact import impact
+    from sanctl.lio import changes as C
+    from sanctl.lio.impact import impact
 
     ok(writer, [
         C.CreateRamdisk("a-ram", "8M"),
@@ -85,7 +85,7 @@ def test_alua_groups_on_the_kernel(lab, writer):
 
 
 def _strip_dump(found):
-    from sanctl.target.saveconfig import dump
+    from sanctl.lio.saveconfig import dump
 
     def strip(v):
         if isinstance(v, dict):
@@ -100,9 +100,9 @@ def _strip_dump(found):
 def test_restore_rebuilds_alua_groups_through_sanctl_and_rtslib(lab, writer, tmp_path):
     """sanctl's saveconfig.json with ALUA groups: the writer's restore (the plan, one rtslib-fb call
     per step) and the rebuild changes of each object bring back the same groups and LUN membership."""
-    from sanctl.target import changes as C
-    from sanctl.target import rebuild
-    from sanctl.target.saveconfig import dump
+    from sanctl.lio import changes as C
+    from sanctl.lio import rebuild
+    from sanctl.lio.saveconfig import dump
 
     ok(writer, [
         C.CreateRamdisk("r-ram", "8M"),
@@ -132,7 +132,7 @@ def test_restore_rebuilds_alua_groups_through_sanctl_and_rtslib(lab, writer, tmp
 def test_exclusive_aio_and_lun_alias(lab, writer):
     """Block `exclusive`: rtslib-fb 2.2 has it, this 6.1 kernel always opens exclusively
     (exclusive=false needs 6.17), so it is refused as the sim refuses it."""
-    from sanctl.target import changes as C
+    from sanctl.lio import changes as C
 
     loop = lab.loop("ex-blk.img", 16 * MiB)
     report = writer.apply([C.CreateBlock("shared", loop, exclusive=False)])

@@ -32,7 +32,7 @@ LOOP = "naa.5001405c0ffee123"
 
 
 def _batches(loop: str, file: str):
-    from sanctl.target import changes as C
+    from sanctl.lio import changes as C
 
     chap = C.Chap("host-a", "host-a-secret1", "writer", "writer-secret-1")
     return [
@@ -98,9 +98,9 @@ def test_sim_writer_and_kernel_end_up_the_same(lab, tmp_path, kernel_env):
     from sanctl.sim import layout as L
     from sanctl.sim.blockdev import create_block_device
     from sanctl.sim.writer import SimWriter
-    from sanctl.target.configfs import read_config
-    from sanctl.target.rtslib_writer import RtslibWriter
-    from sanctl.target.saveconfig import dump
+    from sanctl.lio.configfs import read_config
+    from sanctl.lio.rtslib_writer import RtslibWriter
+    from sanctl.lio.saveconfig import dump
 
     lab.rtsroot()
     loop = lab.loop("diff-blk.img", 32 * MiB)
@@ -130,8 +130,8 @@ def test_sim_writer_and_kernel_refuse_the_same_things(lab, tmp_path, make, cause
     from sanctl.sim import layout as L
     from sanctl.sim.blockdev import create_block_device
     from sanctl.sim.writer import SimWriter
-    from sanctl.target import changes as C
-    from sanctl.target.rtslib_writer import RtslibWriter
+    from sanctl.lio import changes as C
+    from sanctl.lio.rtslib_writer import RtslibWriter
 
     lab.rtsroot()
     loop = lab.loop("ref-blk.img", 32 * MiB)

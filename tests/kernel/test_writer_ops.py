@@ -22,7 +22,7 @@ HOST2 = "iqn.2024-01.test.sanctl:host-b"
 
 @pytest.fixture
 def writer(lab):
-    from sanctl.target.rtslib_writer import RtslibWriter
+    from sanctl.lio.rtslib_writer import RtslibWriter
 
     lab.rtsroot()
     return RtslibWriter("/", lock_timeout=1.0)
@@ -35,7 +35,7 @@ def ok(writer, changes):
 
 
 def config(details=True):
-    from sanctl.target.configfs import read_config
+    from sanctl.lio.configfs import read_config
 
     found = read_config("/", details=details)
     assert not found.problems, found.problems
@@ -51,13 +51,13 @@ def canonical(value):
 
 
 def running_dump():
-    from sanctl.target.saveconfig import dump
+    from sanctl.lio.saveconfig import dump
 
     return canonical(json.loads(json.dumps(dump(config()))))
 
 
 def test_every_backstore_kind(lab, writer):
-    from sanctl.target import changes as C
+    from sanctl.lio import changes as C
 
     loop = lab.loop("blk.img", 32 * MiB)
     new_file = lab.tmp / "new.img"
@@ -93,7 +93,7 @@ def test_every_backstore_kind(lab, writer):
 def test_pscsi_on_a_tcm_loop_disk_and_a_loopback_target(lab, writer):
     import capture
 
-    from sanctl.target import changes as C
+    from sanctl.lio import changes as C
 
     changes = C.loopback_target()
     wwn = changes[0].target
@@ -110,8 +110,8 @@ def test_pscsi_on_a_tcm_loop_disk_and_a_loopback_target(lab, writer):
 
 
 def test_iscsi_objects_read_back(lab, writer, kernel_env):
-    from sanctl.target import changes as C
-    from sanctl.target.impact import find_acl, find_tpg
+    from sanctl.lio import changes as C
+    from sanctl.lio.impact import find_acl, find_tpg
 
     chap = C.Chap("host-a", "host-a-secret1", "writer", "writer-secret-1")
     ok(writer, [
@@ -169,8 +169,8 @@ def test_iscsi_objects_read_back(lab, writer, kernel_env):
 
 
 def test_cascading_deletes_on_the_kernel(lab, writer):
-    from sanctl.target import changes as C
-    from sanctl.target.impact import impact
+    from sanctl.lio import changes as C
+    from sanctl.lio.impact import impact
 
     ok(writer, [
         C.CreateRamdisk("shared", "8M"), C.CreateRamdisk("own", "8M"),
@@ -189,7 +189,7 @@ def test_cascading_deletes_on_the_kernel(lab, writer):
 
 
 def test_a_kernel_refusal_rolls_back_everything_done(lab, writer, basic_san):
-    from sanctl.target import changes as C
+    from sanctl.lio import changes as C
 
     before = running_dump()
     report = writer.apply([
@@ -209,8 +209,8 @@ def test_a_kernel_refusal_rolls_back_everything_done(lab, writer, basic_san):
 
 
 def test_the_real_targetcli_lock_names_its_holder(lab, writer):
-    from sanctl.target import changes as C
-    from sanctl.target.writer import LockedError
+    from sanctl.lio import changes as C
+    from sanctl.lio.writer import LockedError
 
     code = textwrap.dedent("""
         import fcntl, sys
@@ -248,7 +248,7 @@ def test_parameter_rules_agree_with_the_kernels_validator(lab, name, value):
     from rtslib.utils import RTSLibError
 
     from sanctl.names import InvalidValue
-    from sanctl.target import changes as C
+    from sanctl.lio import changes as C
 
     lab.rtsroot()
     tpg = TPG(Target(FabricModule("iscsi"), T), 1)

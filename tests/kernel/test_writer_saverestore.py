@@ -20,7 +20,7 @@ pytestmark = pytest.mark.kernel
 
 @pytest.fixture
 def writer(lab):
-    from sanctl.target.rtslib_writer import RtslibWriter
+    from sanctl.lio.rtslib_writer import RtslibWriter
 
     lab.rtsroot()
     return RtslibWriter("/", lock_timeout=1.0)
@@ -28,13 +28,13 @@ def writer(lab):
 
 @pytest.fixture
 def location(tmp_path):
-    from sanctl.target.savefile import SaveLocation
+    from sanctl.lio.savefile import SaveLocation
 
     return SaveLocation("/", str(tmp_path / "etc-target"), "test")
 
 
 def _build(lab, writer, kernel_env):
-    from sanctl.target import changes as C
+    from sanctl.lio import changes as C
 
     loop = lab.loop("sr-blk.img", 32 * MiB)
     ok(writer, [
@@ -72,7 +72,7 @@ def _clear():
 def test_save_equals_rtslib_save_to_file_and_targetctl_restores_it(lab, writer, location, kernel_env, tmp_path):
     from rtslib import RTSRoot
 
-    from sanctl.target import savefile as S
+    from sanctl.lio import savefile as S
 
     _build(lab, writer, kernel_env)
     before = running_dump()
@@ -106,7 +106,7 @@ def test_why_the_file_is_adapted_for_the_boot_time_rtslib(lab, writer, kernel_en
     """rtslib-fb 2.2's own saveconfig.json loses every block backstore under Debian's targetctl (2.1.x)."""
     from rtslib import RTSRoot
 
-    from sanctl.target import savefile as S
+    from sanctl.lio import savefile as S
 
     boot = S.boot_rtslib("/")
     if boot is None or boot.knows_exclusive or _targetctl()[0] != "targetctl":
@@ -122,7 +122,7 @@ def test_why_the_file_is_adapted_for_the_boot_time_rtslib(lab, writer, kernel_en
 
 
 def test_save_clear_restore_round_trip_with_a_report(lab, writer, location, kernel_env):
-    from sanctl.target import savefile as S
+    from sanctl.lio import savefile as S
 
     _build(lab, writer, kernel_env)
     before = running_dump()
@@ -141,7 +141,7 @@ def test_save_clear_restore_round_trip_with_a_report(lab, writer, location, kern
 
 
 def test_a_restore_that_fails_on_the_kernel_is_rolled_back_whole(lab, writer, location, kernel_env):
-    from sanctl.target import savefile as S
+    from sanctl.lio import savefile as S
 
     _build(lab, writer, kernel_env)
     data = json.loads(json.dumps(S.running("/")))
@@ -157,8 +157,8 @@ def test_a_restore_that_fails_on_the_kernel_is_rolled_back_whole(lab, writer, lo
 
 
 def test_per_target_export_and_restore_keep_the_rest(lab, writer, location, kernel_env, tmp_path):
-    from sanctl.target import changes as C
-    from sanctl.target import savefile as S
+    from sanctl.lio import changes as C
+    from sanctl.lio import savefile as S
 
     _build(lab, writer, kernel_env)
     part = S.export_target(S.running("/"), T)
@@ -179,7 +179,7 @@ def test_per_target_export_and_restore_keep_the_rest(lab, writer, location, kern
 
 def test_sanctl_save_on_the_kernel_uses_the_distributions_file(lab, writer, kernel_env):
     """``sanctl save`` as root on the real kernel: the file Debian's boot service restores."""
-    from sanctl.target import savefile as S
+    from sanctl.lio import savefile as S
 
     _build(lab, writer, kernel_env)
     location = S.locate("/")

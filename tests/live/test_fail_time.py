@@ -50,7 +50,7 @@ def test_any_value_is_a_time_before_now_or_unknown(value, hz, uptime):
 
 def test_the_sessions_text_says_unknown_rather_than_a_wrong_date():
     from sanctl.live.report import last_failure
-    from sanctl.target.live import TargetStats
+    from sanctl.lio.live import TargetStats
 
     stats = TargetStats(login_fails=1, last_fail_time=_shown(540 * 250, 250), last_fail_type=5)
     boot = T0 - 600

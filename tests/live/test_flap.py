@@ -7,7 +7,7 @@ import json
 from sanctl.kernel_log import LogEvent, parse_lines
 from sanctl.live.events import EventLog
 from sanctl.live.flap import SessionChanges, connection_flaps, shared_name_findings
-from sanctl.target.live import TargetSession, parse_acl_info
+from sanctl.lio.live import TargetSession, parse_acl_info
 
 from .conftest import rac_text
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sanctl.cli import main
 from sanctl.live.login_causes import classify
 from sanctl.live.sampler import refused_logins
-from sanctl.target.live import TargetStats
+from sanctl.lio.live import TargetStats
 
 from .conftest import FIXTURES
 

@@ -9,7 +9,7 @@ from sanctl.initiator.sysfs import read_initiator
 from sanctl.kernel_log import default_sources
 from sanctl.sim.demo import RAC_IQN, SCRATCH_IQN, WEB_CLIENT, WEB_IQN
 from sanctl.sim.live import LOCAL_INITIATOR, RAC2_ADDRESS, LiveDemo, Scenario, start_live_demo
-from sanctl.target.live import parse_acl_info, read_target_live
+from sanctl.lio.live import parse_acl_info, read_target_live
 
 from .conftest import T0, rac_text
 

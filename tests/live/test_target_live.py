@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from sanctl.target.live import (
+from sanctl.lio.live import (
     parse_acl_info,
     parse_dynamic_sessions,
     read_layout,

@@ -51,7 +51,7 @@ def demo_ctx(demo_root, demo_writer):
 
 def export(root: str) -> dict:
     """What ``sanctl export`` prints for ``root``, as data."""
-    from sanctl.target.configfs import read_config
-    from sanctl.target.saveconfig import dump
+    from sanctl.lio.configfs import read_config
+    from sanctl.lio.saveconfig import dump
 
     return dump(read_config(root, details=True))

@@ -7,7 +7,7 @@ import pytest
 from sanctl.setup.answers import Answers, Client, StorageItem
 from sanctl.setup.plan import build_plan
 from sanctl.setup.validate import check_all, check_preset
-from sanctl.target import changes as C
+from sanctl.lio import changes as C
 
 IQN = "iqn.2024-05.org.linux-iscsi.san01:disk1"
 THIS = "iqn.2024-01.storage.oracle:client"

@@ -12,8 +12,8 @@ import pytest
 
 from sanctl.sim.demo import RAC_CLIENTS, RAC_IQN, WEB_CHAP, WEB_CLIENT, WEB_IQN
 from sanctl.sim.writer import SimWriter
-from sanctl.target import changes as C
-from sanctl.target.writer import COMPLETED, ROLLED_BACK_ALL
+from sanctl.lio import changes as C
+from sanctl.lio.writer import COMPLETED, ROLLED_BACK_ALL
 
 from .conftest import snapshot
 

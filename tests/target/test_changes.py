@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sanctl.names import InvalidValue
-from sanctl.target import changes as C
+from sanctl.lio import changes as C
 
 T = "iqn.2024-01.com.example:t1"
 I = "iqn.2024-01.com.example:host1"

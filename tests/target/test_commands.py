@@ -11,7 +11,7 @@ import sys
 from sanctl.cli import main
 from sanctl.sim.demo import RAC_IQN, WEB_IQN
 from sanctl.sim.writer import SimWriter
-from sanctl.target import changes as C
+from sanctl.lio import changes as C
 
 
 def _run(demo, *argv):

@@ -7,7 +7,7 @@ import os
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sanctl.target.rtslib_writer import chosen_dbroot, configuration_loaded, ensure_dbroot_dirs, kernel_dbroot
+from sanctl.lio.rtslib_writer import chosen_dbroot, configuration_loaded, ensure_dbroot_dirs, kernel_dbroot
 
 
 def _kernel(root, dbroot: str | None, *, backstore: bool = False, fabric: bool = False) -> None:

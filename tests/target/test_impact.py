@@ -8,12 +8,12 @@ import pwd
 import pytest
 
 from sanctl.sim.demo import RAC_CLIENTS, RAC_IQN, SCRATCH_IQN, WEB_CLIENT, WEB_IQN
-from sanctl.target import changes as C
-from sanctl.target import rebuild
-from sanctl.target.configfs import read_config
-from sanctl.target.impact import impact
-from sanctl.target.live import TargetSession
-from sanctl.target.lock import Holder, LockBusy, holders, probe
+from sanctl.lio import changes as C
+from sanctl.lio import rebuild
+from sanctl.lio.configfs import read_config
+from sanctl.lio.impact import impact
+from sanctl.lio.live import TargetSession
+from sanctl.lio.lock import Holder, LockBusy, holders, probe
 
 
 def _session(target, initiator, kind="acl", tpg=1):
@@ -90,7 +90,7 @@ def test_a_portal_delete_names_the_sessions_that_came_through_the_tpg(demo):
 
 
 def test_settings_that_reach_logged_in_initiators(demo):
-    from sanctl.target.impact import touches_initiators
+    from sanctl.lio.impact import touches_initiators
 
     config = read_config(str(demo))
     rac = [_session(RAC_IQN, RAC_CLIENTS[0]), _session(RAC_IQN, RAC_CLIENTS[1])]
@@ -168,7 +168,7 @@ def test_a_malformed_file_becomes_per_object_errors_not_a_crash():
 
 
 def test_rebuild_follows_rtslibs_order_for_a_target(demo):
-    from sanctl.target.saveconfig import dump
+    from sanctl.lio.saveconfig import dump
 
     data = dump(read_config(str(demo), details=True))
     web = next(g for g in rebuild.plan(data) if g.key == ("iscsi", WEB_IQN))

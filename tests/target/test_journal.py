@@ -21,11 +21,11 @@ import pytest
 
 from sanctl.sim.demo import RAC_CLIENTS, RAC_IQN, WEB_IQN
 from sanctl.sim.writer import SimWriter
-from sanctl.target import changes as C
-from sanctl.target import journal as J
-from sanctl.target.configfs import read_config
-from sanctl.target.saveconfig import dump
-from sanctl.target.writer import COMPLETED, NOTHING_TO_DO, ROLLED_BACK_ALL, WriteRefused
+from sanctl.lio import changes as C
+from sanctl.lio import journal as J
+from sanctl.lio.configfs import read_config
+from sanctl.lio.saveconfig import dump
+from sanctl.lio.writer import COMPLETED, NOTHING_TO_DO, ROLLED_BACK_ALL, WriteRefused
 
 from .conftest import canonical
 
@@ -41,7 +41,7 @@ TRANSACTION = [
 CHILD = textwrap.dedent("""
     import os, signal, sys
     from sanctl.sim.writer import SimWriter
-    from sanctl.target import journal as J
+    from sanctl.lio import journal as J
 
     class Killed(SimWriter):
         def execute(self, change):
@@ -187,7 +187,7 @@ def test_a_damaged_line_before_the_last_is_refused(demo):
 _KILLED_IN_ROLLBACK = textwrap.dedent("""
     import os, signal, sys
     from sanctl.sim.writer import SimWriter
-    from sanctl.target import journal as J
+    from sanctl.lio import journal as J
 
     class FailsThenKilled(SimWriter):
         def execute(self, change):

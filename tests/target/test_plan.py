@@ -18,15 +18,15 @@ from hypothesis import strategies as st
 from sanctl.cli import main
 from sanctl.names import InvalidValue, check_iqn
 from sanctl.sim.demo import RAC_CLIENTS, RAC_IQN, SCRATCH_IQN, WEB_CLIENT, WEB_IQN
-from sanctl.target import apply as A
-from sanctl.target import changes as C
-from sanctl.target import plan as P
-from sanctl.target import savefile as S
-from sanctl.target import script as T
-from sanctl.target.configfs import fill_mapped_luns, read_config
-from sanctl.target.live import TargetSession
-from sanctl.target.saveconfig import dump
-from sanctl.target.writer import COMPLETED, ROLLED_BACK_ALL
+from sanctl.lio import apply as A
+from sanctl.lio import changes as C
+from sanctl.lio import plan as P
+from sanctl.lio import savefile as S
+from sanctl.lio import script as T
+from sanctl.lio.configfs import fill_mapped_luns, read_config
+from sanctl.lio.live import TargetSession
+from sanctl.lio.saveconfig import dump
+from sanctl.lio.writer import COMPLETED, ROLLED_BACK_ALL
 
 from .conftest import canonical, changed_paths, snapshot
 
@@ -335,7 +335,7 @@ def test_the_rtslib_writer_refuses_a_traversal_name_before_rtslib_sees_it(demo, 
     pytest.importorskip("rtslib")
     from tests.rtslib_tree import rtslib_on_tree
 
-    from sanctl.target.rtslib_writer import RtslibWriter
+    from sanctl.lio.rtslib_writer import RtslibWriter
 
     data = _copy(_export(demo))
     _tpg(data, WEB_IQN)["node_acls"].append({"node_wwn": "../../../../evil", "mapped_luns": []})

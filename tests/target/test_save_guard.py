@@ -17,10 +17,10 @@ import pytest
 
 from sanctl.cli import main
 from sanctl.sim.demo import SCRATCH_IQN, WEB_IQN
-from sanctl.target import changes as C
-from sanctl.target import savefile as S
-from sanctl.target.configfs import read_config
-from sanctl.target.writer import COMPLETED
+from sanctl.lio import changes as C
+from sanctl.lio import savefile as S
+from sanctl.lio.configfs import read_config
+from sanctl.lio.writer import COMPLETED
 
 T0 = datetime(2024, 3, 1, 12, 0, 0)
 

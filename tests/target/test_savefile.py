@@ -12,13 +12,13 @@ import pytest
 
 from sanctl.sim.demo import RAC_IQN, WEB_CLIENT, WEB_IQN
 from sanctl.sim.writer import SimWriter
-from sanctl.target import apply as A
-from sanctl.target import changes as C
-from sanctl.target import savefile as S
-from sanctl.target.configfs import read_config
-from sanctl.target.impact import find_target
-from sanctl.target.saveconfig import dump
-from sanctl.target.writer import COMPLETED, LockedError, ReadOnlyError
+from sanctl.lio import apply as A
+from sanctl.lio import changes as C
+from sanctl.lio import savefile as S
+from sanctl.lio.configfs import read_config
+from sanctl.lio.impact import find_target
+from sanctl.lio.saveconfig import dump
+from sanctl.lio.writer import COMPLETED, LockedError, ReadOnlyError
 
 from .conftest import canonical
 
@@ -345,10 +345,10 @@ def _canon_running(data):
 
 def test_running_cache_after_writes_equals_a_full_read(writer, demo):
     from sanctl.sim.demo import RAC_IQN, WEB_IQN
-    from sanctl.target import changes as C
-    from sanctl.target import savefile
-    from sanctl.target.configfs import read_config
-    from sanctl.target.impact import impact
+    from sanctl.lio import changes as C
+    from sanctl.lio import savefile
+    from sanctl.lio.configfs import read_config
+    from sanctl.lio.impact import impact
 
     root = str(demo)
     cache = savefile.RunningCache(root)

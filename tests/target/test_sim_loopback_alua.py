@@ -13,12 +13,12 @@ import pytest
 from sanctl.sim import layout as L
 from sanctl.sim.demo import RAC_IQN, WEB_IQN
 from sanctl.sim.writer import SimWriter
-from sanctl.target import changes as C
-from sanctl.target import rebuild
-from sanctl.target.configfs import read_config
-from sanctl.target.impact import find_target, find_tpg, impact
-from sanctl.target.saveconfig import dump
-from sanctl.target.writer import COMPLETED, ROLLED_BACK_ALL
+from sanctl.lio import changes as C
+from sanctl.lio import rebuild
+from sanctl.lio.configfs import read_config
+from sanctl.lio.impact import find_target, find_tpg, impact
+from sanctl.lio.saveconfig import dump
+from sanctl.lio.writer import COMPLETED, ROLLED_BACK_ALL
 
 from .conftest import CFS, changed_paths, snapshot
 

@@ -11,11 +11,11 @@ import pytest
 
 from sanctl.sim.demo import RAC_CLIENTS, RAC_IQN, SCRATCH_IQN, WEB_CLIENT, WEB_IQN
 from sanctl.sim.writer import SimWriter
-from sanctl.target import changes as C
-from sanctl.target.configfs import read_config
-from sanctl.target.impact import find_acl, find_target, find_tpg, impact
-from sanctl.target.saveconfig import dump
-from sanctl.target.writer import (
+from sanctl.lio import changes as C
+from sanctl.lio.configfs import read_config
+from sanctl.lio.impact import find_acl, find_target, find_tpg, impact
+from sanctl.lio.saveconfig import dump
+from sanctl.lio.writer import (
     COMPLETED,
     ROLLBACK_INCOMPLETE,
     ROLLED_BACK_ALL,
@@ -425,7 +425,7 @@ def test_lock_held_elsewhere_names_the_holder_and_does_not_hang(writer, demo, lo
 
 
 def test_the_lock_is_held_only_while_writing(writer, demo):
-    from sanctl.target.lock import probe
+    from sanctl.lio.lock import probe
 
     _ok(writer, [C.CreateRamdisk("x", "1M")])
     assert probe(str(demo)) is None
@@ -435,7 +435,7 @@ def test_the_lock_is_held_only_while_writing(writer, demo):
 def test_without_rtslib_the_real_writer_reports_instead_of_raising(tmp_path, monkeypatch):
     import sys
 
-    from sanctl.target.rtslib_writer import RtslibWriter
+    from sanctl.lio.rtslib_writer import RtslibWriter
 
     monkeypatch.setitem(sys.modules, "rtslib", None)  # import rtslib -> ImportError
     report = RtslibWriter(str(tmp_path)).apply([C.CreateRamdisk("x", "1M")])
@@ -445,8 +445,8 @@ def test_without_rtslib_the_real_writer_reports_instead_of_raising(tmp_path, mon
 
 def test_writer_for_picks_the_implementation_by_source(demo, tmp_path):
     from sanctl.startup import Source
-    from sanctl.target.rtslib_writer import RtslibWriter
-    from sanctl.target.writer import writer_for
+    from sanctl.lio.rtslib_writer import RtslibWriter
+    from sanctl.lio.writer import writer_for
 
     assert isinstance(writer_for(Source(str(demo), "demo", False, None)), SimWriter)
     real = writer_for(Source("/", "real", True, "not root: changes need root"))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sanctl.target.configfs import read_config
-from sanctl.target.saveconfig import dump
+from sanctl.lio.configfs import read_config
+from sanctl.lio.saveconfig import dump
 
 from .helpers import settle
 

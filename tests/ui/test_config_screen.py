@@ -136,7 +136,7 @@ async def test_chap_secrets_are_masked(make_app):
 
 
 async def test_unreadable_setting_is_shown_as_unreadable(make_app, monkeypatch):
-    from sanctl.target import configfs
+    from sanctl.lio import configfs
 
     real_read = configfs._read
 

@@ -14,7 +14,7 @@ import random
 
 import pytest
 
-from sanctl.target import changes as C
+from sanctl.lio import changes as C
 
 from .helpers import settle
 from .live_helpers import T0, Clocks, live_app, live_root, sample, utc  # noqa: F401  (utc is a fixture)
@@ -118,7 +118,7 @@ def _writable_demo_mode(root) -> None:
 
 
 async def test_f_applies_the_safe_fix_after_a_confirmation(tmp_path, utc):
-    from sanctl.target.configfs import read_config
+    from sanctl.lio.configfs import read_config
 
     clocks = Clocks()
     root = live_root(tmp_path)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sanctl.sim.demo import RAC_IQN, build_demo
-from sanctl.target.configfs import read_config
+from sanctl.lio.configfs import read_config
 from sanctl.ui.forms import specs
 
 

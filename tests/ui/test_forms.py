@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 
 from sanctl.sim.demo import RAC_CLIENTS, RAC_IQN, SCRATCH_IQN, WEB_CLIENT, WEB_IQN
-from sanctl.target.configfs import read_acl_details, read_config, read_tpg_details
-from sanctl.target.impact import find_acl, find_target, find_tpg
+from sanctl.lio.configfs import read_acl_details, read_config, read_tpg_details
+from sanctl.lio.impact import find_acl, find_target, find_tpg
 
 from .conftest import RAC, RAC_TPG, WEB_ACL
 from .form_helpers import (
@@ -610,8 +610,8 @@ async def test_an_unexpected_error_is_a_sentence_naming_the_object(make_app, dem
 
 
 async def test_the_lock_holder_is_named(make_app, demo_root):
-    from sanctl.target.lock import Holder, LockBusy
-    from sanctl.target.writer import LockedError
+    from sanctl.lio.lock import Holder, LockBusy
+    from sanctl.lio.writer import LockedError
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

@@ -4,8 +4,8 @@ membership, block `exclusive` and fileio `aio` — on the demo SAN, valid and in
 from __future__ import annotations
 
 from sanctl.sim.demo import RAC_IQN, SCRATCH_IQN
-from sanctl.target.configfs import read_config
-from sanctl.target.impact import find_tpg
+from sanctl.lio.configfs import read_config
+from sanctl.lio.impact import find_tpg
 
 from .conftest import RAC_TPG
 from .form_helpers import confirm, confirm_enabled, error_of, fill, open_form, problem_of, saved_state, warnings_of
@@ -166,7 +166,7 @@ async def test_lun_of_a_pass_through_backstore_says_why_there_is_nothing_to_edit
 
 async def test_loopback_tpg_edit_has_no_enable_switch_and_acls_say_why(make_app, demo_root):
     from sanctl.sim.writer import SimWriter
-    from sanctl.target import changes as C
+    from sanctl.lio import changes as C
 
     from .form_helpers import record_notifications
 

@@ -26,9 +26,9 @@ from hypothesis import strategies as st
 from sanctl.model import FABRIC_DIRS
 from sanctl.sim.demo import build_demo
 from sanctl.sim.writer import SimWriter
-from sanctl.target import changes as C
-from sanctl.target.configfs import read_config
-from sanctl.target.writer import COMPLETED, ROLLED_BACK_ALL
+from sanctl.lio import changes as C
+from sanctl.lio.configfs import read_config
+from sanctl.lio.writer import COMPLETED, ROLLED_BACK_ALL
 from sanctl.tree import walk
 from sanctl.ui.forms import specs
 from sanctl.ui.forms.spec import BOOL, SELECT, FormSpec, evaluate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from sanctl.target.configfs import rough_size
+from sanctl.lio.configfs import rough_size
 from sanctl.ui import initial_read
 from sanctl.ui.initial_read import InitialRead
 from tests.ui.conftest import RAC
@@ -12,7 +12,7 @@ from tests.ui.helpers import settle
 
 
 def test_rough_size_counts_backstore_hbas_and_targets(demo_root, tmp_path):
-    from sanctl.target.configfs import read_config
+    from sanctl.lio.configfs import read_config
 
     config = read_config(str(demo_root))
     hbas = {so.hba for so in config.storage_objects}

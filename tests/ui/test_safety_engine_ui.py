@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from sanctl.sim.writer import SimWriter
-from sanctl.target import changes as C
-from sanctl.target import savefile
-from sanctl.target.configfs import read_config
+from sanctl.lio import changes as C
+from sanctl.lio import savefile
+from sanctl.lio.configfs import read_config
 
 from .form_helpers import record_notifications
 from .helpers import settle
@@ -72,7 +72,7 @@ async def test_a_chap_form_opened_before_another_writer_changed_it_is_refused(ma
         assert "other-admin-secret" not in message and "my-new-secret-12" not in message
         acl = next(a for t in read_config(str(demo_root), details=True).targets if t.wwn == WEB_IQN
                    for tpg in t.tpgs for a in tpg.acls if a.node_wwn == WEB_CLIENT)
-        from sanctl.target import configfs as cf
+        from sanctl.lio import configfs as cf
 
         acl = cf.read_acl_details(str(demo_root), acl)
         assert acl.auth.userid == "other-admin" and acl.auth.password.reveal() == "other-admin-secret"
@@ -81,7 +81,7 @@ async def test_a_chap_form_opened_before_another_writer_changed_it_is_refused(ma
 _KILLED = """
 import os, signal, sys
 from sanctl.sim.writer import SimWriter
-from sanctl.target import changes as C
+from sanctl.lio import changes as C
 
 class Killed(SimWriter):
     def execute(self, change):
@@ -108,7 +108,7 @@ def _kill_a_delete_half_way(root) -> None:
 def _state(root):
     import json
 
-    from sanctl.target.saveconfig import dump
+    from sanctl.lio.saveconfig import dump
 
     def canonical(value):  # lists sorted: the kernel lists directories in creation order
         if isinstance(value, dict):
@@ -121,7 +121,7 @@ def _state(root):
 
 
 async def test_start_offers_an_interrupted_change_and_undo_restores_it(make_app, demo_root):
-    from sanctl.target import journal
+    from sanctl.lio import journal
     from sanctl.ui.screens.journal import UnfinishedScreen
 
     before = _state(demo_root)
@@ -144,7 +144,7 @@ async def test_start_offers_an_interrupted_change_and_undo_restores_it(make_app,
 
 async def test_finish_completes_the_interrupted_change(make_app, demo_root):
     from sanctl.sim.demo import WEB_IQN
-    from sanctl.target import journal
+    from sanctl.lio import journal
     from sanctl.ui.screens.journal import UnfinishedScreen
 
     _kill_a_delete_half_way(demo_root)
@@ -179,10 +179,10 @@ def test_snapshot_the_interrupted_change(snap_compare, make_app, demo_root):
     from datetime import datetime
 
     from sanctl.sim.demo import WEB_IQN
-    from sanctl.target import journal
+    from sanctl.lio import journal
 
     plan = SimWriter(str(demo_root))
-    from sanctl.target.writer import Planner
+    from sanctl.lio.writer import Planner
 
     change = C.DeleteTarget(WEB_IQN)
     planned = Planner(plan, plan.read(change.scope())).plan(change)

@@ -340,7 +340,7 @@ async def test_an_empty_kernel_with_a_saved_file_is_offered_a_restore(tmp_path, 
 
     from sanctl.cli import main
     from sanctl.sim.layout import SimKernel
-    from sanctl.target import savefile
+    from sanctl.lio import savefile
     from sanctl.ui.app import SanctlApp
     from sanctl.ui.screens.restore import RestoreScreen
     from sanctl.ui.screens.setup_entry import RestoreOffer

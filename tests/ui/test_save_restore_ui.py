@@ -6,8 +6,8 @@ from __future__ import annotations
 import gzip
 import json
 
-from sanctl.target import savefile
-from sanctl.target.configfs import read_config
+from sanctl.lio import savefile
+from sanctl.lio.configfs import read_config
 
 from .conftest import RAC_TPG
 from .form_helpers import confirm, fill, open_form, record_notifications
@@ -52,7 +52,7 @@ async def test_never_saved_then_saved_then_unsaved(make_app, demo_root):
 
 async def test_r_refreshes_the_badge_after_an_outside_change(make_app, demo_root):
     from sanctl.sim.writer import SimWriter
-    from sanctl.target import changes as C
+    from sanctl.lio import changes as C
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -160,8 +160,8 @@ async def test_a_file_with_a_problem_is_refused_in_the_plan_and_cannot_be_restor
 
 async def test_the_restore_plan_names_the_sessions_it_drops(make_app, demo_root, monkeypatch):
     from sanctl.sim.demo import RAC_CLIENTS, RAC_IQN
-    from sanctl.target import apply as A
-    from sanctl.target.live import TargetSession
+    from sanctl.lio import apply as A
+    from sanctl.lio.live import TargetSession
 
     location = savefile.locate(str(demo_root))
     data = savefile.running(str(demo_root))
@@ -185,7 +185,7 @@ async def test_the_restore_plan_names_the_sessions_it_drops(make_app, demo_root,
 async def test_the_diff_view_applies_one_targets_part(make_app, demo_root):
     from sanctl.sim.demo import RAC_IQN, WEB_IQN
     from sanctl.sim.writer import SimWriter
-    from sanctl.target import changes as C
+    from sanctl.lio import changes as C
     from sanctl.ui.screens.diff import DiffScreen
 
     app = make_app()
@@ -241,8 +241,8 @@ def _saved_without_scratch(demo_root) -> None:
 def test_restore_plan_snapshot(snap_compare, make_app, demo_root, monkeypatch):
     """R: the plan of the saved file, the session its delete drops under the step."""
     from sanctl.sim.demo import SCRATCH_IQN
-    from sanctl.target import apply as A
-    from sanctl.target.live import TargetSession
+    from sanctl.lio import apply as A
+    from sanctl.lio.live import TargetSession
 
     _saved_without_scratch(demo_root)
     monkeypatch.setattr(A, "live_sessions", lambda writer: (

@@ -10,11 +10,11 @@ and does the work behind its keys, so the screen only binds them:
 * ``d`` — compute the delete's impact (with the live sessions it drops) in a
   worker, confirm it listing everything removed (Cancel focused; typing the
   name for a target, a TPG or anything with sessions), apply it carrying
-  what was confirmed (:func:`~sanctl.target.changes.confirmed`). A form's
+  what was confirmed (:func:`~sanctl.lio.changes.confirmed`). A form's
   change that drops sessions or takes a disk (or its writes) from one is
   confirmed the same way. What is listed comes from a fresh read of configfs
   and of the live sessions when the confirmation opens
-  (:func:`~sanctl.target.impact.read_impacts`), never from the tree or a
+  (:func:`~sanctl.lio.impact.read_impacts`), never from the tree or a
   panel's last sample;
 * after a write the object the form or confirmation was opened on is
   selected again by its path (:class:`~sanctl.ui.screens.config.Follow`);
@@ -23,8 +23,8 @@ and does the work behind its keys, so the screen only binds them:
   configuration is not the saved one.
 
 Every write runs in a thread worker through the source's writer
-(:func:`sanctl.target.writer.writer_for`); its
-:class:`~sanctl.target.writer.ApplyReport` becomes one notification —
+(:func:`sanctl.lio.writer.writer_for`); its
+:class:`~sanctl.lio.writer.ApplyReport` becomes one notification —
 "Done: …", or "rolled back: …" naming the object and the cause — and the
 tree is re-read keeping the cursor (and opening the new object's parent).
 In read-only mode every writing key says why instead ("read-only: <reason>"),
@@ -37,7 +37,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sanctl.target.writer import ApplyReport, Writer
+    from sanctl.lio.writer import ApplyReport, Writer
     from sanctl.ui.screens.config import ConfigScreen
 
 
@@ -70,7 +70,7 @@ class Writes:
         writer = getattr(app, "_sanctl_writer", None)
         if writer is None:
             from sanctl.startup import Source
-            from sanctl.target.writer import writer_for
+            from sanctl.lio.writer import writer_for
 
             screen = self.screen
             writer = writer_for(Source(screen.root, screen.mode, screen.readonly, screen.readonly_reason))
@@ -111,7 +111,7 @@ class Writes:
         return node.data if node is not None else None
 
     def _problem(self, what: str, exc: BaseException) -> None:
-        from sanctl.target.writer import explain
+        from sanctl.lio.writer import explain
 
         self.app.notify(f"{what}: {explain(exc)}", title="Error", severity="error", timeout=15)
 
@@ -201,7 +201,7 @@ class Writes:
         before each sample — it moves only when told, so right after start it would show the
         sessions of the moment the demo was built.
         """
-        from sanctl.target.impact import read_impacts
+        from sanctl.lio.impact import read_impacts
 
         screen = self.screen
         root, live = screen.root, screen.mode != "captured"
@@ -233,7 +233,7 @@ class Writes:
         if not found.exists:
             self.app.notify(found.summary() + " Press r to re-read.", severity="warning", timeout=8)
             return
-        from sanctl.target.changes import confirmed
+        from sanctl.lio.changes import confirmed
         from sanctl.ui.forms.specs import must_type_name
         from sanctl.ui.screens.confirm import ConfirmScreen
 
@@ -256,7 +256,7 @@ class Writes:
         """A form's changes: applied at once, unless one of them drops sessions or takes a disk (or its
         writes) from one — then, read fresh from the system, a confirmation names them and asks for
         the object's name, as a delete does."""
-        from sanctl.target.impact import touches_initiators
+        from sanctl.lio.impact import touches_initiators
 
         follow = self._follow(node)
         touching = [c for c in changes if touches_initiators(c)]
@@ -306,7 +306,7 @@ class Writes:
         self._thread(lambda: writer.apply(changes), done, group="write")
 
     def _applied(self, report: Any, subject: str, expand: tuple[str, ...], follow: Any = None) -> None:
-        from sanctl.target.writer import COMPLETED, NOTHING_TO_DO, ROLLED_BACK_ALL, WriteRefused
+        from sanctl.lio.writer import COMPLETED, NOTHING_TO_DO, ROLLED_BACK_ALL, WriteRefused
 
         if isinstance(report, WriteRefused):
             self.app.notify(str(report), title="Not written", severity="error", timeout=15)
@@ -324,7 +324,7 @@ class Writes:
             self.app.notify(f"{report.message()}\n{detail}", title="Rollback incomplete", severity="error",
                             timeout=60)
         self.screen.action_refresh(quiet=True, expand=tuple(expand), follow=follow)
-        from sanctl.target.savefile import touched_scope
+        from sanctl.lio.savefile import touched_scope
 
         self.refresh_status(touched=touched_scope(report))
 
@@ -339,7 +339,7 @@ class Writes:
         writer = self.writer
 
         def work():
-            from sanctl.target import savefile
+            from sanctl.lio import savefile
 
             writer.ignore_user_locks = past_lock
             try:
@@ -348,8 +348,8 @@ class Writes:
                 writer.ignore_user_locks = False
 
         def done(result: Any) -> None:
-            from sanctl.target.savefile import SaveFileError, SaveRefused
-            from sanctl.target.writer import LockedError, WriteRefused
+            from sanctl.lio.savefile import SaveFileError, SaveRefused
+            from sanctl.lio.writer import LockedError, WriteRefused
 
             if isinstance(result, SaveRefused):
                 self._ask_force_save(result, past_lock, then_quit)
@@ -366,7 +366,7 @@ class Writes:
                 if then_quit:
                     self.app.exit()
                     return
-            from sanctl.target.changes import Scope
+            from sanctl.lio.changes import Scope
 
             self.refresh_status(touched=Scope())  # a save changes the file, not the running configuration
 
@@ -423,7 +423,7 @@ class Writes:
         root = screen.root
 
         def work():
-            from sanctl.target import savefile
+            from sanctl.lio import savefile
 
             return savefile.status(root)
 
@@ -458,7 +458,7 @@ class Writes:
     def refresh_status(self, touched: Any = None) -> None:
         """Ask, in a worker, whether the running configuration is the saved one; the header says.
 
-        ``touched``: after sanctl's own write, the :class:`~sanctl.target.changes.Scope` it may
+        ``touched``: after sanctl's own write, the :class:`~sanctl.lio.changes.Scope` it may
         have changed — only that is read again (a full read of every attribute takes seconds on
         a big target); ``None`` reads everything (start, ``r``, restore, or an unknown change).
         """
@@ -473,7 +473,7 @@ class Writes:
         self._status_seq += 1
         seq = self._status_seq
         self._status_pending = True
-        from sanctl.target import savefile
+        from sanctl.lio import savefile
 
         if self._running is None or self._running.root != root:
             self._running = savefile.RunningCache(root)
@@ -507,7 +507,7 @@ class Writes:
     def diff(self) -> None:
         root = self.screen.root
 
-        from sanctl.target import savefile
+        from sanctl.lio import savefile
 
         if self._running is None or self._running.root != root:
             self._running = savefile.RunningCache(root)

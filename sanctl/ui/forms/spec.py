@@ -3,11 +3,11 @@
 One generic form screen (:mod:`sanctl.ui.forms.screen`) draws any
 :class:`FormSpec`; the specs per node kind live in
 :mod:`sanctl.ui.forms.specs`. A field's ``check`` is a validator from
-:mod:`sanctl.names` or a change constructor of :mod:`sanctl.target.changes`:
+:mod:`sanctl.names` or a change constructor of :mod:`sanctl.lio.changes`:
 it returns the value normalised or raises
 :class:`~sanctl.names.InvalidValue`, whose sentence the form shows inline.
 :func:`evaluate` runs every check and then the form's ``build``, which
-returns the :class:`~sanctl.target.changes.Change` list to apply (or another
+returns the :class:`~sanctl.lio.changes.Change` list to apply (or another
 form, for a chooser). Nothing here writes anything, and nothing imports
 Textual — the property tests drive :func:`evaluate` directly.
 """

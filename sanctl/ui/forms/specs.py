@@ -30,7 +30,7 @@ from sanctl.names import (
 )
 from sanctl import words
 from sanctl.summary import human_size
-from sanctl.target import changes as C
+from sanctl.lio import changes as C
 from sanctl.tree import Node, find
 from sanctl.ui.forms.spec import BOOL, SECRET, SELECT, Choice, Field, FormSpec
 
@@ -231,7 +231,7 @@ def add_form(ctx: Context, node: Node) -> FormSpec | str:
     if kind == "storage_object":
         so = node.obj
         if ctx.root and isinstance(so, StorageObject) and so.alua_groups is None:
-            from sanctl.target import configfs as cf
+            from sanctl.lio import configfs as cf
 
             so = cf.read_storage_object_details(ctx.root, so)
         return alua_group_form(ctx, so)  # type: ignore[arg-type]
@@ -753,7 +753,7 @@ def portal_form(ctx: Context, target: Target, tpg: Tpg, path: str) -> FormSpec:
 
 def edit_form(ctx: Context, node: Node) -> FormSpec | str:
     """The form editing ``node``, or why there is nothing to edit."""
-    from sanctl.target import configfs as cf
+    from sanctl.lio import configfs as cf
 
     kind = node.kind
     config, root = ctx.config, ctx.root
@@ -861,7 +861,7 @@ def _alua_summary(group) -> str:
 
 def alua_group_form(ctx: Context, so: StorageObject) -> FormSpec | str:
     """``a`` on a backstore: a new ALUA target port group with its id, state and type."""
-    from sanctl.target import configfs as cf
+    from sanctl.lio import configfs as cf
 
     if so.alua_groups is None or not cf.alua_supported(so):
         return (f"Backstore {so.plugin}/{so.name} passes ALUA through to its device (alua_support=0): "
@@ -1002,7 +1002,7 @@ def alua_group_edit(ctx: Context, so: StorageObject, group) -> FormSpec:
 
 def lun_edit(target: Target, tpg: Tpg, lun, so: StorageObject | None) -> FormSpec | str:
     """A LUN's ALUA group: which target port group of its backstore it is in."""
-    from sanctl.target import configfs as cf
+    from sanctl.lio import configfs as cf
 
     if so is None:
         return "This LUN's link to its backstore is broken: delete it and add the LUN again."

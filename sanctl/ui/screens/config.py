@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from textual.widgets import Input
 
     from sanctl.ui.forms.controller import Writes
-from sanctl.target.configfs import ConfigfsNotFound, read_config, rough_size
+from sanctl.lio.configfs import ConfigfsNotFound, read_config, rough_size
 from sanctl.tree import Node
 from sanctl.ui.initial_read import BIG, InitialRead
 from sanctl.ui.model_filter import FilterResult, ancestors, filter_nodes, flatten
@@ -66,7 +66,7 @@ def unloaded_fabrics(root: str, mode: str, config: SanConfig, *, quick: bool = F
     else:
         import os
 
-        from sanctl.target.writer import FABRIC_MODULES, kernel_has_module
+        from sanctl.lio.writer import FABRIC_MODULES, kernel_has_module
 
         def has(name: str) -> bool:
             module = FABRIC_MODULES[name]

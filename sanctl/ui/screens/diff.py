@@ -1,6 +1,6 @@
 """The differences between two configurations, object by object (``D``: running vs saved).
 
-Lines come from :class:`sanctl.target.savefile.ConfigDiff` — ``+`` added,
+Lines come from :class:`sanctl.lio.savefile.ConfigDiff` — ``+`` added,
 ``-`` removed, ``~`` changed with its fields (secrets only as set/changed)
 — with the mark as a word-like glyph and a colour, so they read the same
 without colour.
@@ -65,7 +65,7 @@ _PLAN_STYLE = {"create": "diff--added", "delete": "diff--removed", "set": "diff-
 
 
 def plan_text(widget, heading: str, plan, *, empty: str = "") -> Text:
-    """A :class:`~sanctl.target.plan.Plan`: its summary, problems, steps and the sessions they drop."""
+    """A :class:`~sanctl.lio.plan.Plan`: its summary, problems, steps and the sessions they drop."""
     text = Text(heading, style="bold")
     text.append("\n" + plan.summary(), style="bold" if plan.problems or plan.sessions else "")
     if plan.ok and plan.empty and empty:
@@ -225,9 +225,9 @@ class DiffScreen(ModalScreen[None]):
         target, path, factory = self.part, self.source, self.writer_factory
 
         def work() -> None:
-            from sanctl.target import apply as A
-            from sanctl.target import savefile
-            from sanctl.target.writer import explain
+            from sanctl.lio import apply as A
+            from sanctl.lio import savefile
+            from sanctl.lio.writer import explain
 
             try:
                 data = A.parse_saveconfig(savefile.load(path), path)
@@ -270,8 +270,8 @@ class DiffScreen(ModalScreen[None]):
         path, factory = self.source, self.writer_factory
 
         def work() -> None:
-            from sanctl.target import savefile
-            from sanctl.target.writer import explain
+            from sanctl.lio import savefile
+            from sanctl.lio.writer import explain
 
             try:
                 report = savefile.restore(factory(), data, target=target, source=path, expected=found)

@@ -1,7 +1,7 @@
 """At start-up: a change sanctl was killed in the middle of, with "finish" and "undo".
 
 :func:`offer_unfinished` looks for the writer's journal
-(:mod:`sanctl.target.journal`); when one is there it opens
+(:mod:`sanctl.lio.journal`); when one is there it opens
 :class:`UnfinishedScreen`, which lists what was asked and each step's state
 and dismisses with ``"finish"``, ``"undo"`` or ``None`` (later). Either
 action runs through the writer in a thread worker, all or nothing, and the
@@ -115,7 +115,7 @@ def offer_unfinished(app: Any) -> None:
     """If the writer's journal is there, show it with finish and undo (``app``: the SanctlApp)."""
     if app.mode == "captured":
         return
-    from sanctl.target import journal
+    from sanctl.lio import journal
 
     try:
         record = journal.read(app.root)
@@ -139,7 +139,7 @@ def offer_unfinished(app: Any) -> None:
 
 def _recover(app: Any, record: Any, choice: str) -> None:
     from sanctl.startup import Source
-    from sanctl.target.writer import writer_for
+    from sanctl.lio.writer import writer_for
 
     writer = getattr(app, "_sanctl_writer", None)
     if writer is None:
@@ -156,7 +156,7 @@ def _recover(app: Any, record: Any, choice: str) -> None:
 
 
 def _done(app: Any, result: Any, choice: str) -> None:
-    from sanctl.target.writer import COMPLETED, NOTHING_TO_DO, ROLLED_BACK_ALL, explain
+    from sanctl.lio.writer import COMPLETED, NOTHING_TO_DO, ROLLED_BACK_ALL, explain
 
     if isinstance(result, Exception):
         app.notify(explain(result) if not str(result).endswith(".") else str(result),

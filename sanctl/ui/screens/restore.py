@@ -4,12 +4,12 @@ The sources are the saved file and every backup in its ``backup/``
 directory (targetcli's ``saveconfig-…-json.gz`` and sanctl's
 ``prerestore-…`` copies of the running configuration), newest first. The
 highlighted one is planned against a fresh read of the running
-configuration (:func:`sanctl.target.apply.preview`, the same plan as
+configuration (:func:`sanctl.lio.apply.preview`, the same plan as
 ``sanctl restore``): the file validated whole (a problem refuses it, every
 one listed), then only the steps that differ, each with the live sessions
 it drops — the whole configuration or just one of its targets. Restore
 asks first (typing ``restore`` when objects would be removed or sessions
-dropped), then shows the :class:`~sanctl.target.savefile.RestoreReport`
+dropped), then shows the :class:`~sanctl.lio.savefile.RestoreReport`
 object by object. Every read and the restore run in thread workers.
 """
 
@@ -161,8 +161,8 @@ class RestoreScreen(ModalScreen[None]):
         root = self.root
 
         def work() -> None:
-            from sanctl.target import savefile
-            from sanctl.target.writer import explain
+            from sanctl.lio import savefile
+            from sanctl.lio.writer import explain
 
             try:
                 location = savefile.locate(root)
@@ -230,9 +230,9 @@ class RestoreScreen(ModalScreen[None]):
         factory = self.writer_factory
 
         def work() -> None:
-            from sanctl.target import apply as A
-            from sanctl.target import savefile
-            from sanctl.target.writer import explain
+            from sanctl.lio import apply as A
+            from sanctl.lio import savefile
+            from sanctl.lio.writer import explain
 
             try:
                 data = cache.get(path) or A.parse_saveconfig(savefile.load(path), path)
@@ -307,9 +307,9 @@ class RestoreScreen(ModalScreen[None]):
         factory = self.writer_factory
 
         def work() -> None:
-            from sanctl.target import apply as A
-            from sanctl.target import savefile
-            from sanctl.target.writer import WriteRefused, explain
+            from sanctl.lio import apply as A
+            from sanctl.lio import savefile
+            from sanctl.lio.writer import WriteRefused, explain
 
             try:
                 loaded = data if data is not None else savefile.load(path)

@@ -28,7 +28,7 @@ from sanctl.live.history import sparkline
 from sanctl.live.report import local_port
 from sanctl.live.rates import UNKNOWN, Rate
 from sanctl.live.sampler import LiveFrame
-from sanctl.target.live import TargetSession, transport_label
+from sanctl.lio.live import TargetSession, transport_label
 from sanctl.ui.screens.live_base import WIDE, LiveScreen, set_subtitle
 from sanctl.ui.widgets.live_grid import Line, LiveGrid
 from sanctl.ui.widgets.key_bar import KeyBar

@@ -138,7 +138,7 @@ class SetupScreen(Screen[None]):
         writer = getattr(app, "_sanctl_writer", None)
         if writer is None:
             from sanctl.startup import Source
-            from sanctl.target.writer import writer_for
+            from sanctl.lio.writer import writer_for
 
             writer = writer_for(Source(self.root, self.mode, self.readonly, self.readonly_reason))
             app._sanctl_writer = writer
@@ -168,7 +168,7 @@ class SetupScreen(Screen[None]):
 
         def done(ctx) -> None:
             if isinstance(ctx, Exception):
-                from sanctl.target.writer import explain
+                from sanctl.lio.writer import explain
 
                 self.notify(f"Cannot look at this host: {explain(ctx)}", title="Setup", severity="error",
                             timeout=15)
@@ -601,7 +601,7 @@ class SetupScreen(Screen[None]):
         def done(result) -> None:
             self.applying = False
             if isinstance(result, Exception):
-                from sanctl.target.writer import explain
+                from sanctl.lio.writer import explain
 
                 self.apply_message = f"Nothing was applied: {explain(result)}. Back returns to the Review step."
             elif run.ok:

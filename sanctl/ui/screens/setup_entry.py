@@ -139,7 +139,7 @@ class RestoreOffer(ModalScreen[bool]):
 
 def saved_contents(root: str) -> tuple[str, int, int] | None:
     """``(path, targets, backstores)`` of the saved file when it holds a configuration; None otherwise."""
-    from sanctl.target import savefile
+    from sanctl.lio import savefile
 
     location = savefile.locate(root)
     try:

@@ -84,7 +84,7 @@ def _out(args: argparse.Namespace, code: int, text: str | list[str], payload: di
 
 
 def _writer(source, args: argparse.Namespace | None = None):
-    from sanctl.target.writer import writer_for
+    from sanctl.lio.writer import writer_for
 
     writer = writer_for(source)
     writer.ignore_user_locks = bool(getattr(args, "force", False))
@@ -93,7 +93,7 @@ def _writer(source, args: argparse.Namespace | None = None):
 
 def _resolve(name: str, source) -> str | None:
     """A file path, or the name (or unique prefix) of a kept backup."""
-    from sanctl.target import savefile as S
+    from sanctl.lio import savefile as S
 
     if os.path.exists(name):
         return name
@@ -111,8 +111,8 @@ def _diff_json(found) -> list[dict]:
 
 
 def cmd_save(args: argparse.Namespace, source) -> int:
-    from sanctl.target import savefile as S
-    from sanctl.target.writer import WriteRefused
+    from sanctl.lio import savefile as S
+    from sanctl.lio.writer import WriteRefused
 
     writer = _writer(source, args)
     try:
@@ -129,7 +129,7 @@ def cmd_save(args: argparse.Namespace, source) -> int:
 
 
 def cmd_diff(args: argparse.Namespace, source) -> int:
-    from sanctl.target import savefile as S
+    from sanctl.lio import savefile as S
 
     location = S.locate(source.root)
     path = location.path
@@ -160,7 +160,7 @@ def cmd_diff(args: argparse.Namespace, source) -> int:
 
 
 def cmd_backups(args: argparse.Namespace, source) -> int:
-    from sanctl.target import savefile as S
+    from sanctl.lio import savefile as S
 
     location = S.locate(source.root)
     items = S.list_backups(location)
@@ -230,9 +230,9 @@ def _report_json(report) -> dict:
 
 
 def cmd_apply(args: argparse.Namespace, source) -> int:
-    from sanctl.target import apply as A
-    from sanctl.target import savefile as S
-    from sanctl.target.writer import WriteRefused
+    from sanctl.lio import apply as A
+    from sanctl.lio import savefile as S
+    from sanctl.lio.writer import WriteRefused
 
     path = args.file
     if not os.path.exists(path):
@@ -255,7 +255,7 @@ def cmd_apply(args: argparse.Namespace, source) -> int:
     try:
         found = A.preview(writer, desired.data, prune=prune, target=target)
     except Exception as exc:
-        from sanctl.target.writer import explain
+        from sanctl.lio.writer import explain
 
         return _out(args, FAILED, f"cannot plan: {explain(exc)}")
     payload = {**base, **found.as_json()}
@@ -286,9 +286,9 @@ def cmd_apply(args: argparse.Namespace, source) -> int:
 
 
 def cmd_restore(args: argparse.Namespace, source) -> int:
-    from sanctl.target import apply as A
-    from sanctl.target import savefile as S
-    from sanctl.target.writer import WriteRefused
+    from sanctl.lio import apply as A
+    from sanctl.lio import savefile as S
+    from sanctl.lio.writer import WriteRefused
 
     path = _resolve(args.file, source)
     if path is None:
@@ -304,7 +304,7 @@ def cmd_restore(args: argparse.Namespace, source) -> int:
     try:
         found = A.preview(writer, data, prune=True, target=target)
     except Exception as exc:
-        from sanctl.target.writer import explain
+        from sanctl.lio.writer import explain
 
         return _out(args, FAILED, f"cannot read the running configuration: {explain(exc)}")
     what = f"target {target}" if target else "the whole configuration"
@@ -354,7 +354,7 @@ def cmd_export(args: argparse.Namespace, source) -> int:
         from sanctl.cli import cmd_export as whole
 
         return whole(args, source)
-    from sanctl.target import savefile as S
+    from sanctl.lio import savefile as S
 
     try:
         part = S.export_target(S.running(source.root), target)

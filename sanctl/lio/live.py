@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from sanctl import safe_io
 from sanctl.bounded import int_or_none
 from sanctl.model import PLUGIN_BY_DIR_PREFIX
-from sanctl.target.configfs import target_dir
+from sanctl.lio.configfs import target_dir
 
 NO_SESSION_PREFIX = "No active iSCSI Session"
 _SESSION_LINE = re.compile(r"(LIO Session ID|ISID|TSIH|SessionType): (.+?)(?=\s{2,}|$)")

@@ -1,16 +1,16 @@
 """The writer: applies changes to the LIO configuration as one transaction.
 
 Two implementations share this module's logic —
-:class:`sanctl.target.rtslib_writer.RtslibWriter` (the real kernel, through
+:class:`sanctl.lio.rtslib_writer.RtslibWriter` (the real kernel, through
 rtslib-fb) and :class:`sanctl.sim.writer.SimWriter` (the demo SAN's simulated
 kernel) — and differ only in how one primitive step is executed.
 
-:meth:`Writer.apply` does, for a sequence of :mod:`~sanctl.target.changes`:
+:meth:`Writer.apply` does, for a sequence of :mod:`~sanctl.lio.changes`:
 
 1. refuse at once in read-only mode (:class:`ReadOnlyError`, the reason
    given) — checked here, whatever the UI did;
 2. take targetcli's lock for the duration of the write only
-   (:mod:`sanctl.target.lock`); if someone holds it, say who
+   (:mod:`sanctl.lio.lock`); if someone holds it, say who
    (:class:`LockedError`) instead of waiting;
 3. for each change: re-read the part of configfs it touches, check that its
    preconditions still hold (the object exists or not, the dependents the
@@ -25,7 +25,7 @@ kernel) — and differ only in how one primitive step is executed.
 Nothing raises out of ``apply`` but the two refusals above: a kernel or
 rtslib-fb error becomes a :class:`WriteError` naming the object and the
 cause, in an :class:`ApplyReport`. Saving is never implicit: nothing here
-writes saveconfig.json (see :mod:`sanctl.target.savefile`).
+writes saveconfig.json (see :mod:`sanctl.lio.savefile`).
 
 No Textual here.
 """
@@ -42,12 +42,12 @@ from typing import Any
 
 from sanctl.model import Auth, SanConfig, Settings, StorageObject, Tpg
 from sanctl.names import InvalidValue
-from sanctl.target import changes as C
-from sanctl.target import configfs as cf
-from sanctl.target import journal as J
-from sanctl.target import rebuild
-from sanctl.target.impact import find_acl, find_target, find_tpg, impact
-from sanctl.target.lock import DEFAULT_TIMEOUT, LockBusy, LockHeldByUser, targetcli_lock
+from sanctl.lio import changes as C
+from sanctl.lio import configfs as cf
+from sanctl.lio import journal as J
+from sanctl.lio import rebuild
+from sanctl.lio.impact import find_acl, find_target, find_tpg, impact
+from sanctl.lio.lock import DEFAULT_TIMEOUT, LockBusy, LockHeldByUser, targetcli_lock
 
 # ---------------------------------------------------------------------------
 # Errors and refusals
@@ -374,7 +374,7 @@ class Planner:
 
     def dump(self) -> dict:
         if self._dump is None:
-            from sanctl.target.saveconfig import dump
+            from sanctl.lio.saveconfig import dump
 
             self._dump = dump(self.config)
         return self._dump
@@ -1120,7 +1120,7 @@ class Writer:
 
     def dump(self) -> dict[str, Any]:
         """The running configuration as saveconfig.json holds it."""
-        from sanctl.target.saveconfig import dump
+        from sanctl.lio.saveconfig import dump
 
         return dump(cf.read_config(self.root, details=True))
 
@@ -1196,7 +1196,7 @@ def writer_for(source) -> Writer:
 
         return SimWriter(source.root, readonly_reason=reason)
     if source.mode == "real":
-        from sanctl.target.rtslib_writer import RtslibWriter
+        from sanctl.lio.rtslib_writer import RtslibWriter
 
         return RtslibWriter(source.root, readonly_reason=reason)
     return _NoWriter(source.root, readonly_reason=reason or "reading a captured tree, not the running kernel")

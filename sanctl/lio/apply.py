@@ -1,7 +1,7 @@
 """Reading a desired configuration, previewing its plan against the live system, applying it.
 
-The I/O around :mod:`sanctl.target.plan`: a file is a saveconfig.json
-(plain or a gzipped backup) or a targetcli script (:mod:`sanctl.target.script`,
+The I/O around :mod:`sanctl.lio.plan`: a file is a saveconfig.json
+(plain or a gzipped backup) or a targetcli script (:mod:`sanctl.lio.script`,
 applied to a copy of the running configuration); the plan is made from a
 fresh read of configfs and annotated with the live sessions each step
 drops; applying takes targetcli's lock, plans again from a fresh read and
@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sanctl.target import plan as P
-from sanctl.target import savefile as S
+from sanctl.lio import plan as P
+from sanctl.lio import savefile as S
 
 #: A targetcli script larger than this is not a script (bytes).
 MAX_SCRIPT = 16 << 20
@@ -74,7 +74,7 @@ def parse_saveconfig(data: Any, source: str = "the file") -> dict[str, Any]:
 
 def read_desired(path: str, running: Mapping) -> Desired:
     """A saveconfig file or a targetcli script as the desired configuration."""
-    from sanctl.target import script
+    from sanctl.lio import script
 
     try:
         with open(path, "rb") as handle:
@@ -104,7 +104,7 @@ def live_sessions(writer) -> tuple:
     if getattr(writer, "mode", "") == "captured":
         return ()
     try:
-        from sanctl.target.live import read_target_live
+        from sanctl.lio.live import read_target_live
 
         return read_target_live(writer.root, luns=False).sessions
     except Exception:  # no session data: the plan still lists every step
@@ -113,14 +113,14 @@ def live_sessions(writer) -> tuple:
 
 def running_config(writer):
     """A fresh read of the running configuration with details (mapped LUNs filled)."""
-    from sanctl.target import configfs as cf
+    from sanctl.lio import configfs as cf
 
     return cf.fill_mapped_luns(cf.read_config(writer.root, details=True))
 
 
 def preview(writer, desired: Mapping, *, prune: bool = False, target: str | None = None) -> P.Plan:
     """The plan from a fresh read, with the sessions each step drops or disturbs."""
-    from sanctl.target.saveconfig import dump
+    from sanctl.lio.saveconfig import dump
 
     config = running_config(writer)
     found = P.plan(desired, dump(config), prune=prune, target=target)

@@ -3,7 +3,7 @@
 ``sanctl apply``, ``sanctl restore`` and the TUI's restore and diff views
 share this one engine: the desired configuration (a saveconfig.json
 dictionary, or the running one with a targetcli script applied) is first
-turned, object by object, into :mod:`~sanctl.target.changes` values — the
+turned, object by object, into :mod:`~sanctl.lio.changes` values — the
 same name and value rules as the forms, so a file is never trusted more
 than a form — and every problem is collected with the object's targetcli
 path. A file with any problem plans nothing (:attr:`Plan.problems`).
@@ -27,7 +27,7 @@ use that are missing); other targets, backstores and discovery
 authentication are left as they are.
 
 :func:`with_sessions` adds, per step, the live sessions it drops or
-disturbs (from :func:`sanctl.target.impact.impact`).
+disturbs (from :func:`sanctl.lio.impact.impact`).
 
 No Textual and no I/O here: the caller reads configfs and the live state.
 """
@@ -41,8 +41,8 @@ from typing import Any
 
 from sanctl.model import SanConfig
 from sanctl.names import InvalidValue
-from sanctl.target import changes as C
-from sanctl.target.rebuild import DEFAULT_ALUA_GROUP, RebuildError
+from sanctl.lio import changes as C
+from sanctl.lio.rebuild import DEFAULT_ALUA_GROUP, RebuildError
 
 CREATE, DELETE, SET = "create", "delete", "set"
 
@@ -392,7 +392,7 @@ class _Parser:
         if not isinstance(plugin, str) or not isinstance(name, str):
             self.problem(path, "a backstore needs a 'plugin' and a 'name' (text)")
             return None
-        from sanctl.target import rebuild
+        from sanctl.lio import rebuild
 
         create = self.make(path, lambda: rebuild.storage_object(d, attributes=False, alua=False)[0])
         if create is None and self.strict:
@@ -450,7 +450,7 @@ class _Parser:
             return
         if d["name"] != "iscsi":
             return
-        from sanctl.target import rebuild
+        from sanctl.lio import rebuild
 
         raw = tuple(d.get("discovery_" + k) or "" for k in ("userid", "password", "mutual_userid", "mutual_password"))
         out.discovery_raw = raw + (bool(d.get("discovery_enable_auth")),)
@@ -539,7 +539,7 @@ class _Parser:
         return tpg
 
     def lun(self, t: _Target, tag: int, d: Any, path: str) -> _Lun | None:
-        from sanctl.target import rebuild
+        from sanctl.lio import rebuild
 
         index = d.get("index") if isinstance(d, Mapping) else None
         lpath = f"{path}/luns/lun{index}"
@@ -557,7 +557,7 @@ class _Parser:
         return _Lun(create.index, create.storage_object, group, create, d.get("alias") or None)
 
     def portal(self, t: _Target, tag: int, d: Any, path: str) -> _Portal | None:
-        from sanctl.target import rebuild
+        from sanctl.lio import rebuild
 
         where = f"{path}/portals/{d.get('ip_address')}:{d.get('port')}" if isinstance(d, Mapping) else path
         create = self.make(where, lambda: rebuild.portal(t.fabric, t.wwn, tag, d))
@@ -640,7 +640,7 @@ def _raw_chap(d: Mapping, prefix: str) -> tuple:
 
 
 def _chap(d: Mapping) -> C.Chap:
-    from sanctl.target import rebuild
+    from sanctl.lio import rebuild
 
     return rebuild._chap(d, "chap_") or C.NO_CHAP
 
@@ -897,7 +897,7 @@ class _Planner:
             self.target_changes(self.want.targets[key])
 
     def target_changes(self, t: _Target) -> None:
-        from sanctl.target import rebuild
+        from sanctl.lio import rebuild
 
         out = self.creates
         key = (t.fabric, t.wwn)
@@ -1062,10 +1062,10 @@ def with_sessions(found: Plan, config: SanConfig, sessions: Iterable) -> Plan:
     """``found`` with, per step, the live sessions it drops or disturbs.
 
     ``config`` is the running configuration with details (mapped LUNs
-    filled), ``sessions`` :class:`sanctl.target.live.TargetSession` values,
+    filled), ``sessions`` :class:`sanctl.lio.live.TargetSession` values,
     both read just before.
     """
-    from sanctl.target.impact import _sessions, impact
+    from sanctl.lio.impact import _sessions, impact
 
     sessions = tuple(sessions)
     if not sessions or not found.steps:

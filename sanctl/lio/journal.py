@@ -1,6 +1,6 @@
 """The journal of a multi-step change: what to finish or undo after sanctl was killed mid-way.
 
-A transaction of several primitive steps (:meth:`sanctl.target.writer.Writer.apply`)
+A transaction of several primitive steps (:meth:`sanctl.lio.writer.Writer.apply`)
 is all or nothing only while sanctl runs: a ``kill -9``, a crash or a power
 cut between two steps leaves it half applied. So before its first step the
 writer writes the plan here — the changes asked for, then each step with
@@ -12,8 +12,8 @@ and it is removed when the transaction completes or is rolled back.
 
 A journal found later is an :class:`Unfinished` transaction: sanctl offers
 to finish it or undo it (both through the writer:
-:meth:`~sanctl.target.writer.Writer.finish` and
-:meth:`~sanctl.target.writer.Writer.undo`), and the doctor reports it.
+:meth:`~sanctl.lio.writer.Writer.finish` and
+:meth:`~sanctl.lio.writer.Writer.undo`), and the doctor reports it.
 
 A step's state is ``pending`` (planned), ``done`` or ``undone``; read back,
 the first step not done is ``started``: sanctl was executing it, or about
@@ -32,7 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from sanctl.names import InvalidValue
-from sanctl.target import changes as C
+from sanctl.lio import changes as C
 
 DIRECTORY = "var/lib/sanctl"
 FILE_NAME = "journal.json"
@@ -100,7 +100,7 @@ def _list(value: Any) -> list:
 
 
 def _change_types() -> dict[str, type]:
-    from sanctl.target.writer import CreateBackingFile, RemoveBackingFile
+    from sanctl.lio.writer import CreateBackingFile, RemoveBackingFile
 
     out: dict[str, type] = {t.__name__: t for t in C.all_change_types()}
     out["CreateBackingFile"] = CreateBackingFile
@@ -292,7 +292,7 @@ class Journal:
     @classmethod
     def begin(cls, root: str, changes: tuple[C.Change, ...], *, now: datetime | None = None) -> Journal:
         """Write the header (the changes asked for) atomically at 0600 and keep the file open to append."""
-        from sanctl.target.savefile import write_atomic
+        from sanctl.lio.savefile import write_atomic
 
         record = Unfinished(journal_path(root), changes, [],
                             (now or datetime.now()).strftime("%Y-%m-%d %H:%M:%S"), os.getpid())

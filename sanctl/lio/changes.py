@@ -2,7 +2,7 @@
 
 A form builds one of these; the review list shows its :meth:`~Change.describe`
 line and its :meth:`~Change.targetcli` equivalent; a writer
-(:mod:`sanctl.target.writer`) applies a sequence of them as one transaction.
+(:mod:`sanctl.lio.writer`) applies a sequence of them as one transaction.
 Every value is checked with :mod:`sanctl.names` when the change is built: an
 invalid name, size, address or secret raises :class:`~sanctl.names.InvalidValue`
 with the reason, so nothing invalid can reach a writer and no name can
@@ -15,7 +15,7 @@ its ``index`` within the ACL. A storage object is ``(plugin, name)`` —
 rtslib-fb's plugin names ``block``, ``fileio``, ``ramdisk``, ``pscsi``,
 ``user``.
 
-Deletes take what depends on them (see :mod:`sanctl.target.impact`): a
+Deletes take what depends on them (see :mod:`sanctl.lio.impact`): a
 confirmed delete carries the dependents the operator saw (``expect``), and a
 writer refuses it if configfs has changed meanwhile. A setting change may
 carry the value the form showed (``expect``) for the same reason.
@@ -1889,7 +1889,7 @@ def format_size(size: int | None) -> str:
 
 
 def confirmed(change: Change, impact) -> Change:
-    """``change`` carrying what the confirmation showed (:class:`~sanctl.target.impact.Impact`)."""
+    """``change`` carrying what the confirmation showed (:class:`~sanctl.lio.impact.Impact`)."""
     if not change.dangerous or not hasattr(change, "expect"):
         return change
     return replace(change, expect=frozenset(impact.keys))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from sanctl.model import AluaGroup, Fabric, MappedLun, NodeAcl, Portal, SanConfig, Settings, StorageObject, Target, Tpg
-from sanctl.target.configfs import fill_details
+from sanctl.lio.configfs import fill_details
 
 #: Fabrics whose TPGs and ACLs carry CHAP files (rtslib-fb's "auth" feature).
 _AUTH_FABRICS = frozenset({"iscsi"})

@@ -5,7 +5,7 @@ them); ``sanctl apply`` takes the same lines. Each line is applied, as
 targetcli would apply it with its default preferences, to a copy of the
 running configuration in saveconfig.json form; the result is the desired
 configuration, which then goes through the same validation and minimal
-plan as a saveconfig file (:mod:`sanctl.target.plan`). Nothing here
+plan as a saveconfig file (:mod:`sanctl.lio.plan`). Nothing here
 touches the kernel, so a script with an error changes nothing.
 
 The subset understood is what the tutorials and targetcli's manual use:
@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sanctl.names import InvalidValue, check_port, check_portal_address, parse_size
-from sanctl.target import changes as C
+from sanctl.lio import changes as C
 
 #: targetcli's preferences that change what a command creates, with their defaults.
 DEFAULT_PREFS = {"auto_add_default_portal": True, "auto_add_mapped_luns": True, "auto_enable_tpgt": True,

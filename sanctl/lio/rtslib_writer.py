@@ -4,7 +4,7 @@ rtslib-fb is the only code in sanctl that writes to the kernel's configfs
 (it knows the kernel's quirks and is what ``targetctl`` uses at boot), and
 it is imported here lazily, when the first write happens. The transaction,
 re-reads, preconditions, locking and rollback are
-:class:`sanctl.target.writer.Writer`'s; this module only maps a change to
+:class:`sanctl.lio.writer.Writer`'s; this module only maps a change to
 the rtslib-fb object and attribute that carry it out.
 
 No Textual here.
@@ -19,8 +19,8 @@ import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from sanctl.target import changes as C
-from sanctl.target.writer import (
+from sanctl.lio import changes as C
+from sanctl.lio.writer import (
     CreateBackingFile,
     RemoveBackingFile,
     Writer,
@@ -84,7 +84,7 @@ def chosen_dbroot(root: str = "/") -> str:
     kernel has; only a kernel with no configuration and its built-in default
     gets the distribution's folder (where the saved configuration lives).
     """
-    from sanctl.target import savefile
+    from sanctl.lio import savefile
 
     running = kernel_dbroot(root)
     if running is not None and (running != KERNEL_DEFAULT_DBROOT or configuration_loaded(root)):
@@ -340,8 +340,8 @@ class RtslibWriter(Writer):
         ``RTSRoot.restore``: the file is validated whole by sanctl's name and value
         rules before rtslib-fb sees any of it (a name with ``../`` never reaches
         configfs), and only what differs is changed, one rtslib-fb call per step,
-        as one transaction (:func:`sanctl.target.apply.restore_errors`).
+        as one transaction (:func:`sanctl.lio.apply.restore_errors`).
         """
-        from sanctl.target.apply import restore_errors
+        from sanctl.lio.apply import restore_errors
 
         return restore_errors(self, data, target=target)

@@ -1,6 +1,6 @@
 """Changes that rebuild objects from their saveconfig.json form.
 
-Two users: the plan of a restore or an apply (:mod:`sanctl.target.plan`
+Two users: the plan of a restore or an apply (:mod:`sanctl.lio.plan`
 builds each new object's changes — backstore, LUN, portal, discovery
 authentication — with these functions, so a file goes through the same
 rules as a form), and the writers' undo of a delete (the object's dump,
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sanctl.names import InvalidValue
-from sanctl.target import changes as C
+from sanctl.lio import changes as C
 
 #: The ALUA group the kernel gives every backstore (never created or restored).
 DEFAULT_ALUA_GROUP = C.DEFAULT_ALUA_GROUP

@@ -582,7 +582,7 @@ def save(writer, location: SaveLocation | None = None, *, now: datetime | None =
     writer.check_writable()
     location = location or locate(writer.root)
     now = now or datetime.now()
-    from sanctl.target.writer import explain
+    from sanctl.lio.writer import explain
 
     with writer.locked():
         try:
@@ -616,7 +616,7 @@ def save(writer, location: SaveLocation | None = None, *, now: datetime | None =
 
 def export_target(data: Mapping, wwn: str) -> dict[str, Any]:
     """One target and the backstores its LUNs use, as a saveconfig file of its own (HA setups)."""
-    from sanctl.target.rebuild import storage_object_key, used_storage_objects
+    from sanctl.lio.rebuild import storage_object_key, used_storage_objects
 
     targets = [t for t in data.get("targets") or () if isinstance(t, Mapping) and t.get("wwn") == wwn]
     if not targets:
@@ -811,23 +811,23 @@ def diff(old: Mapping, new: Mapping, *, old_name: str = "saved", new_name: str =
 
 def running(root: str = "/") -> dict[str, Any]:
     """The running configuration as saveconfig.json would hold it (sanctl's reader; no root needed to read)."""
-    from sanctl.target.configfs import read_config
-    from sanctl.target.saveconfig import dump
+    from sanctl.lio.configfs import read_config
+    from sanctl.lio.saveconfig import dump
 
     return dump(read_config(root, details=True))
 
 
 def touched_scope(report) -> Any:
-    """What an :class:`~sanctl.target.writer.ApplyReport` may have changed, as a
-    :class:`~sanctl.target.changes.Scope` — or ``None`` when only a full read can tell.
+    """What an :class:`~sanctl.lio.writer.ApplyReport` may have changed, as a
+    :class:`~sanctl.lio.changes.Scope` — or ``None`` when only a full read can tell.
 
     Each executed step names its target or backstore; a delete's cascade is
     made of such steps. A rolled-back transaction changed nothing; one whose
     undo failed, and the rare step touching every target (an ALUA group's
     delete moves LUNs anywhere), need a full read.
     """
-    from sanctl.target import changes as C
-    from sanctl.target.writer import COMPLETED, NOTHING_TO_DO, ROLLED_BACK_ALL
+    from sanctl.lio import changes as C
+    from sanctl.lio.writer import COMPLETED, NOTHING_TO_DO, ROLLED_BACK_ALL
 
     if report.outcome in (NOTHING_TO_DO, ROLLED_BACK_ALL):
         return C.Scope()
@@ -877,8 +877,8 @@ class RunningCache:
 
     def touched(self, scope) -> dict[str, Any]:
         """Re-read ``scope`` (a Scope, or None for everything) and return the whole configuration."""
-        from sanctl.target.configfs import read_config
-        from sanctl.target.saveconfig import dump
+        from sanctl.lio.configfs import read_config
+        from sanctl.lio.saveconfig import dump
 
         with self._lock:
             base = self.data
@@ -1004,7 +1004,7 @@ class RestoreReport:
     errors: tuple[str, ...] = ()
     kept_running: str | None = None
     unmatched: tuple[str, ...] = field(default_factory=tuple)
-    plan: Any = None  #: the :class:`~sanctl.target.plan.Plan` that was applied
+    plan: Any = None  #: the :class:`~sanctl.lio.plan.Plan` that was applied
     outcome: str | None = None  #: the transaction's outcome (completed, rolled back…)
 
     @property
@@ -1075,8 +1075,8 @@ def restore(writer, data: Mapping, *, target: str | None = None, source: str = "
             location: SaveLocation | None = None, now: datetime | None = None, expected=None) -> RestoreReport:
     """Restore ``data`` (or its ``target`` with the backstores it uses) and report per object.
 
-    The file becomes a plan (:mod:`sanctl.target.plan`) with prune: it is
-    validated whole first — any problem refuses it (:class:`~sanctl.target.apply.PlanRefused`)
+    The file becomes a plan (:mod:`sanctl.lio.plan`) with prune: it is
+    validated whole first — any problem refuses it (:class:`~sanctl.lio.apply.PlanRefused`)
     before anything is touched — and only what differs from the running
     configuration is changed, as one transaction rolled back on failure.
     Objects that do not differ are not touched, so their sessions stay.
@@ -1085,7 +1085,7 @@ def restore(writer, data: Mapping, *, target: str | None = None, source: str = "
     what configfs holds: restored, incomplete or failed. ``expected`` is
     the plan the operator confirmed: a different one now is refused.
     """
-    from sanctl.target import apply as A
+    from sanctl.lio import apply as A
 
     writer.check_writable()
     location = location or locate(writer.root)

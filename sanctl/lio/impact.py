@@ -10,7 +10,7 @@ disk, and gives the writer the same cascade as primitive steps
 (:attr:`Impact.steps`), children first.
 
 ``Impact.keys`` identifies the dependents; a confirmed delete carries them
-(:func:`sanctl.target.changes.confirmed`) so the writer can refuse when
+(:func:`sanctl.lio.changes.confirmed`) so the writer can refuse when
 configfs changed between the confirmation and the write.
 
 Changes that remove nothing can still hurt an initiator — disabling a TPG,
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from sanctl import words
 from sanctl.model import NodeAcl, SanConfig, Target, Tpg
-from sanctl.target import changes as C
+from sanctl.lio import changes as C
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,7 +243,7 @@ def _sessions(sessions: Iterable, fabric: str, wwn: str, keys: set[tuple], verb:
 def impact(config: SanConfig, change: C.Change, sessions: Iterable = ()) -> Impact:
     """What ``change`` removes in ``config`` (and the live ``sessions`` it drops).
 
-    ``sessions`` are :class:`sanctl.target.live.TargetSession` values (or
+    ``sessions`` are :class:`sanctl.lio.live.TargetSession` values (or
     anything with ``target``, ``tpg``, ``initiator``, ``kind``, ``addresses``).
     For a change that deletes nothing the impact is empty, with ``steps``
     being the change itself.
@@ -374,12 +374,12 @@ def read_impact(root: str, change: C.Change, *, live: bool = True) -> Impact:
 
     ``live=False`` (a captured tree) reads no sessions.
     """
-    from sanctl.target.configfs import read_config
+    from sanctl.lio.configfs import read_config
 
     config = read_config(root)
     sessions: tuple = ()
     if live:
-        from sanctl.target.live import read_target_live
+        from sanctl.lio.live import read_target_live
 
         sessions = read_target_live(root, luns=False).sessions
     return impact(config, change, sessions)
@@ -387,12 +387,12 @@ def read_impact(root: str, change: C.Change, *, live: bool = True) -> Impact:
 
 def read_impacts(root: str, changes: Iterable[C.Change], *, live: bool = True) -> tuple[Impact, ...]:
     """:func:`read_impact` for several changes, on one read."""
-    from sanctl.target.configfs import read_config
+    from sanctl.lio.configfs import read_config
 
     config = read_config(root)
     sessions: tuple = ()
     if live:
-        from sanctl.target.live import read_target_live
+        from sanctl.lio.live import read_target_live
 
         sessions = read_target_live(root, luns=False).sessions
     return tuple(impact(config, change, sessions) for change in changes)
