@@ -1,6 +1,6 @@
 """One engine for restore and apply: a desired configuration -> a validated plan of the fewest changes.
 
-The plan is pure (tests/target/test_plan.py::test_*_plan*), the CLI faces are
+The plan is pure (tests/lio/test_plan.py::test_*_plan*), the CLI faces are
 ``sanctl apply`` and ``sanctl restore`` on the demo SAN, and the rtslib-fb
 writer refuses a file with a traversal name before rtslib-fb sees it.
 """
