@@ -29,7 +29,7 @@ HEADLESS = [
     "sanctl.lio.plan", "sanctl.lio.script", "sanctl.lio.apply",
     "sanctl.sim.writer",
     "sanctl.sim.demo",
-    "sanctl.host",
+    "sanctl.host.facts",
     "sanctl.ui.forms.spec", "sanctl.ui.forms.specs",  # the forms' fields and checks; the screen draws them
     # the setup wizard's domain: answers, state, checks, presets, plan, apply, firewall, client commands
     "sanctl.setup.answers", "sanctl.setup.state", "sanctl.setup.checks", "sanctl.setup.presets",

@@ -156,11 +156,11 @@ def host_addresses(root: str, mode: str) -> frozenset[str] | None:
     if mode == "captured":
         return None
     if mode == "demo":
-        from sanctl.host import LOOPBACK
+        from sanctl.host.facts import LOOPBACK
         from sanctl.sim.live import HOST_ADDRESS
 
         return frozenset(normal_address(a) for a in (*LOOPBACK, HOST_ADDRESS))
-    from sanctl.host import host_addresses as found
+    from sanctl.host.facts import host_addresses as found
 
     addresses = found()
     return None if addresses is None else frozenset(normal_address(a) for a in addresses)
@@ -226,8 +226,8 @@ def block_devices(config: SanConfig, root: str, mode: str) -> Mapping[str, Devic
         return _empty()
     if mode == "captured":
         return None
-    from sanctl.host import block_devices as devices_of
-    from sanctl.host import device_exists, find_device
+    from sanctl.host.facts import block_devices as devices_of
+    from sanctl.host.facts import device_exists, find_device
 
     devices = devices_of(root)
     out = {}
@@ -432,6 +432,6 @@ def unfinished_change(root: str) -> Any:
 def _rdma(root: str, mode: str) -> bool | None:
     if mode == "captured":
         return None  # a captured tree says nothing about this host's NICs
-    from sanctl.host import has_rdma
+    from sanctl.host.facts import has_rdma
 
     return has_rdma(root)

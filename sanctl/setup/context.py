@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sanctl import host as H
+from sanctl.host import facts as H
 from sanctl.model import SanConfig
 from sanctl.setup.checks import Check, HostProbe, blocking, boot_unit, probe_for, run_checks
 
@@ -117,7 +117,7 @@ def _read(path: str) -> str | None:
 
 
 def has_rdma(root: str = "/") -> bool:
-    """:func:`sanctl.host.has_rdma` (the forms and the doctor ask the same)."""
+    """:func:`sanctl.host.facts.has_rdma` (the forms and the doctor ask the same)."""
     return H.has_rdma(root)
 
 

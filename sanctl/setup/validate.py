@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sanctl import host as H
+from sanctl.host import facts as H
 from sanctl.names import (
     InvalidValue,
     check_chap_user,
@@ -96,7 +96,7 @@ def size_of(text: str) -> int | None:
 
 
 def _device_refusal(ctx: SetupContext, dev: H.BlockDevice) -> str | None:
-    """:func:`sanctl.host.refusal`: the forms' list, not a copy of it."""
+    """:func:`sanctl.host.facts.refusal`: the forms' list, not a copy of it."""
     return H.refusal(dev, ctx.devices)
 
 

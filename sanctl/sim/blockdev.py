@@ -93,7 +93,7 @@ def create_disk(
     Written as a real host shows it: the disk's ``device/model`` and
     ``holders/``, each partition a subdirectory with a ``partition`` file,
     and the mounted ones listed in ``proc/mounts`` under the simulated root
-    (what :mod:`sanctl.host` reads there instead of psutil).
+    (what :mod:`sanctl.host.facts` reads there instead of psutil).
     """
     check_name(kname, "kernel device name")
     base = os.path.join(k.root, "sys", "devices", "virtual", "block", kname)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sanctl import host as H
+from sanctl.host import facts as H
 from sanctl.model import Auth, NodeAcl, SanConfig, Settings, StorageObject, Target, Tpg
 from sanctl.names import (
     InvalidValue,
@@ -151,7 +151,7 @@ def _name_from_path(path: str) -> str:
 
 
 def _device_choices(devices: tuple[H.BlockDevice, ...], kind: str | None = None) -> tuple[Choice, ...]:
-    """The picker's entries (of ``kind`` only, if given), refused ones dimmed with why (:func:`sanctl.host.refusal`)."""
+    """The picker's entries (of ``kind`` only, if given), refused ones dimmed with why (:func:`sanctl.host.facts.refusal`)."""
     return tuple(Choice(d.path, d.label(), H.note(d, devices), H.refusal(d, devices) is None)
                  for d in devices if kind is None or d.kind == kind)
 

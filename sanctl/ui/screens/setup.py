@@ -361,12 +361,12 @@ class SetupScreen(Screen[None]):
         self.touched = {k for k in self.touched if not k.startswith(prefix)}
 
     def device_note(self, dev) -> str:
-        from sanctl.host import note
+        from sanctl.host.facts import note
 
         return note(dev, self.ctx.devices)
 
     def device_ok(self, dev) -> bool:
-        from sanctl.host import refusal
+        from sanctl.host.facts import refusal
 
         return refusal(dev, self.ctx.devices) is None
 

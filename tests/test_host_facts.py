@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from sanctl import host
+from sanctl.host import facts as host
 from sanctl.sim.demo import build_demo
 from sanctl.lio.configfs import read_config
 

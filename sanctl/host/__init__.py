@@ -1,0 +1,1 @@
+"""The one way into a storage host: its facts, its commands and (to come) the Host seam."""
