@@ -15,7 +15,8 @@ that came back from another address. :func:`state_path` says where that
 file lives; a captured tree keeps none.
 
 :meth:`Observer.snapshot` is an immutable :class:`LiveSnapshot` for the
-rules. No Textual here.
+rules; it and the other values the rules read live in
+:mod:`sanctl.doctor.live_facts` (re-exported here). No Textual here.
 """
 
 from __future__ import annotations
@@ -28,48 +29,15 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from sanctl.bounded import parse_int
+from sanctl.doctor.live_facts import AclKey, LiveSnapshot, LoginCounters, SeenSession, SessionTrail, _empty
 from sanctl.state_files import DamagedState, read_json, set_aside, write_private
 
 if TYPE_CHECKING:
     from sanctl.live.sampler import LiveFrame
-    from sanctl.lio.live import TargetStats
-
-#: (target IQN, TPG tag, initiator name): one ACL.
-AclKey = tuple[str, int, str]
 
 #: How long a session's past addresses count (seconds).
 WINDOW = 600.0
 STATE_FILE = "doctor-last-look.json"
-
-
-def _empty() -> Mapping:
-    return MappingProxyType({})
-
-
-@dataclass(frozen=True, slots=True)
-class LoginCounters:
-    """A target's login-failure counters (monotonic since the module was loaded)."""
-
-    authorize: int = 0  #: no ACL for the initiator (and the TPG is not in demo mode)
-    authenticate: int = 0  #: CHAP failed
-    total: int = 0  #: every failed login (``login_fails``)
-
-    @classmethod
-    def of(cls, stats: TargetStats) -> LoginCounters:
-        return cls(stats.authorize_fails or 0, stats.authenticate_fails or 0, stats.login_fails or 0)
-
-
-@dataclass(frozen=True, slots=True)
-class SeenSession:
-    """An ACL's session at one look: where it came from and which session it was."""
-
-    address: str | None
-    sid: int | None
-    tsih: int | None
-
-    @property
-    def identity(self) -> tuple[int | None, int | None]:
-        return (self.sid, self.tsih)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,29 +114,6 @@ def load_last_look(path: str | None, notes: list[str] | None = None) -> LastLook
 def save_last_look(path: str, look: LastLook) -> None:
     """Write atomically at 0600, fsynced; nothing left behind on failure. Raises OSError."""
     write_private(path, json.dumps(look.to_json()).encode())
-
-
-@dataclass(frozen=True, slots=True)
-class SessionTrail:
-    """One ACL's session over the looks (within :data:`WINDOW`)."""
-
-    addresses: tuple[str, ...]  #: distinct addresses, in the order first seen
-    replaced: int  #: times the session was replaced (new session id or TSIH)
-    switches: int  #: times the replacing session came from another address
-    last: SeenSession | None  #: the session now (None: not logged in at the last look)
-
-
-@dataclass(frozen=True)
-class LiveSnapshot:
-    """What the rules get of the live state."""
-
-    frame: LiveFrame
-    trails: Mapping[AclKey, SessionTrail] = field(default_factory=_empty)
-    #: The targets' login-failure counters at the previous run's look; None: no previous look.
-    baseline: Mapping[str, LoginCounters] | None = None
-    baseline_wall: float | None = None
-    looks: int = 1
-    watched: float = 0.0  #: seconds between the first and the last look
 
 
 class Observer:

@@ -19,12 +19,13 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sanctl.unit_states import ENABLED_STATES
+
 #: The units that log in automatic node records at boot, in the order checked.
 BOOT_LOGIN_UNITS = ("iscsi.service", "open-iscsi.service")
 ISCSID_UNITS = ("iscsid.socket", "iscsid.service")
 #: The units that restore the LIO target's saveconfig.json at boot (targetctl restore).
 TARGET_BOOT_UNITS = ("target.service", "rtslib-fb-targetctl.service")
-ENABLED_STATES = frozenset({"enabled", "enabled-runtime", "static", "indirect", "alias", "generated"})
 
 
 @dataclass(frozen=True, slots=True)
