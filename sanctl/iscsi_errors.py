@@ -25,6 +25,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
+#: The fix when one initiator name is logged in from two hosts (LIO drops one session for the other: 1020).
+SHARED_NAME_FIX = (
+    "Give each host its own initiator name: edit /etc/iscsi/initiatorname.iscsi on one of them "
+    "(iscsi-iname prints a fresh one), restart iscsid and log in again; then create an ACL for the new "
+    "name on the target with the same LUNs mapped."
+)
+
 
 @dataclass(frozen=True, slots=True)
 class ConnError:

@@ -14,9 +14,9 @@ from sanctl.doctor.findings import ERROR, INFO, WARNING, Finding
 from sanctl.doctor.host_facts import HostFacts
 from sanctl.doctor.live_facts import AclKey, LiveSnapshot
 from sanctl.doctor.rules_common import RECENT, _acl_objects, _ago, _find_tpg, _names
+from sanctl.iscsi_errors import SHARED_NAME_FIX
 from sanctl.live.fail_time import failure_wall
 from sanctl.model import SanConfig
-
 
 # ---------------------------------------------------------------------------
 # 1. one initiator name, two hosts (1020 flapping)
@@ -100,8 +100,6 @@ def shared_initiator_name(config: SanConfig, live: LiveSnapshot | None, facts: H
                 why.append(f"On this host, connection {flap.connection} to it fails with {codes} each time "
                            f"({flap.count} errors).")
         why.append(SHARED_NAME_WHY)
-        from sanctl.live.flap import SHARED_NAME_FIX
-
         details = tuple(f"address: {a}" + (" (this host)" if facts.has_address(a) else "")
                         for a in evidence.addresses)
         found.append(Finding(

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sanctl import words
-from sanctl.iscsi_errors import conn_error
+from sanctl.iscsi_errors import SHARED_NAME_FIX, conn_error
 from sanctl.live.events import Incident
 from sanctl.lio.live import TargetSession
 
@@ -41,13 +41,6 @@ KEEP = 3600.0
 STABLE = 60.0
 #: A session that disappears and is back within this many seconds was replaced, not logged out.
 GAP = 30.0
-
-SHARED_NAME_FIX = (
-    "Give each host its own initiator name: edit /etc/iscsi/initiatorname.iscsi on one of them "
-    "(iscsi-iname prints a fresh one), restart iscsid and log in again; then create an ACL for the new "
-    "name on the target with the same LUNs mapped."
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Finding:
