@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sanctl.lio import plan as P
-from sanctl.lio import savefile as S
+from sanctl.lio import save_files as S  # SaveFileError, load
 
 #: A targetcli script larger than this is not a script (bytes).
 MAX_SCRIPT = 16 << 20

@@ -292,7 +292,7 @@ class Journal:
     @classmethod
     def begin(cls, root: str, changes: tuple[C.Change, ...], *, now: datetime | None = None) -> Journal:
         """Write the header (the changes asked for) atomically at 0600 and keep the file open to append."""
-        from sanctl.lio.savefile import write_atomic
+        from sanctl.lio.save_files import write_atomic
 
         record = Unfinished(journal_path(root), changes, [],
                             (now or datetime.now()).strftime("%Y-%m-%d %H:%M:%S"), os.getpid())
