@@ -3,10 +3,10 @@
 Every rule is ``rule(config, live, facts) -> list[Finding]``:
 
 - ``config`` — the :class:`~sanctl.model.SanConfig` (with mapped LUNs read);
-- ``live`` — a :class:`~sanctl.doctor.observe.LiveSnapshot` (sessions,
+- ``live`` — a :class:`~sanctl.doctor.live_facts.LiveSnapshot` (sessions,
   counters, log incidents and the sampler's findings, the sessions' trails
   over the looks), or ``None`` when the live state was not looked at;
-- ``facts`` — :class:`~sanctl.doctor.facts.HostFacts`; a fact that is
+- ``facts`` — :class:`~sanctl.doctor.host_facts.HostFacts`; a fact that is
   ``None`` is unknown and the rules that need it stay quiet (the report says
   what was not checked).
 
