@@ -4,7 +4,8 @@
 and does the work behind its keys, so the screen only binds them:
 
 * ``a`` / ``e`` — read what the form needs in a thread worker
-  (:func:`~sanctl.ui.forms.specs.add_form`, :func:`~sanctl.ui.forms.specs.edit_form`),
+  (:func:`~sanctl.ui.forms.gather.gather`, then :func:`~sanctl.forms.actions.add_form`
+  or :func:`~sanctl.forms.actions.edit_form`),
   open the :class:`~sanctl.ui.forms.screen.FormScreen`, and apply what it
   returns;
 * ``d`` — compute the delete's impact (with the live sessions it drops) in a
@@ -138,19 +139,21 @@ class Writes:
 
         def work():
             from sanctl.tree import complete
-            from sanctl.ui.forms import specs
+            from sanctl.forms.actions import add_form, edit_form
+            from sanctl.forms.doctor_check import with_doctor
+            from sanctl.forms.spec import FormSpec
+            from sanctl.ui.forms.gather import doctor_facts, gather
 
             full, whole_node = complete(config, node)  # mapped LUNs the first read left unread
-            ctx = specs.gather(root, full, whole_node, action, host=host, backing=backing,
-                                fabrics=fabrics)
-            spec = specs.add_form(ctx, whole_node) if action == "add" else specs.edit_form(ctx, whole_node)
-            return specs.with_doctor(ctx, spec) if isinstance(spec, specs.FormSpec) else spec
+            ctx = gather(root, full, whole_node, action, host=host, backing=backing, fabrics=fabrics)
+            spec = add_form(ctx, whole_node) if action == "add" else edit_form(ctx, whole_node)
+            return with_doctor(ctx, spec, doctor_facts(ctx)) if isinstance(spec, FormSpec) else spec
 
         self._thread(work, lambda result: self._open(result, f"{action} {node.name}", node), group="form")
 
     def _open(self, result: Any, what: str, node) -> None:
         """Show the form; what it returns is applied to the object it was opened on (``node``'s identity)."""
-        from sanctl.ui.forms.spec import FormSpec
+        from sanctl.forms.spec import FormSpec
 
         if isinstance(result, Exception):
             self._problem(f"Cannot open the form to {what}", result)
@@ -182,10 +185,10 @@ class Writes:
         node = self._node()
         if node is None:
             return
-        from sanctl.ui.forms import specs
+        from sanctl.forms.actions import delete_change
 
         config = self.screen.tree.config
-        change = specs.delete_change(config, node)
+        change = delete_change(config, node)
         if isinstance(change, str):
             self.app.notify(change, severity="warning", timeout=8)
             return
@@ -234,7 +237,7 @@ class Writes:
             self.app.notify(found.summary() + " Press r to re-read.", severity="warning", timeout=8)
             return
         from sanctl.lio.changes import confirmed
-        from sanctl.ui.forms.specs import must_type_name
+        from sanctl.forms.actions import must_type_name
         from sanctl.ui.screens.confirm import ConfirmScreen
 
         word = must_type_name(node, len(found.sessions))

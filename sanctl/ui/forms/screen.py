@@ -1,4 +1,4 @@
-"""The one form screen: any :class:`~sanctl.ui.forms.spec.FormSpec`, checked as you type.
+"""The one form screen: any :class:`~sanctl.forms.spec.FormSpec`, checked as you type.
 
 Each field is a compact one-line widget with its label on the left and its
 reason underneath as soon as the value is refused; a picker (block devices,
@@ -25,7 +25,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from sanctl.ui.forms.spec import BOOL, NOTHING_CHANGED, SECRET, SELECT, Evaluation, Field, FormSpec, evaluate
+from sanctl.forms.spec import BOOL, NOTHING_CHANGED, SECRET, SELECT, Evaluation, Field, FormSpec, evaluate
 
 #: Preview lines shown before "… and N more".
 PREVIEW_LINES = 4

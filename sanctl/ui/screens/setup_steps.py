@@ -23,7 +23,7 @@ from sanctl.setup import checks as K
 from sanctl.setup.answers import Client, StorageItem
 from sanctl.setup.presets import ORDER, PRESETS, effects, preset
 from sanctl.summary import human_size
-from sanctl.ui.forms.spec import Choice
+from sanctl.forms.spec import Choice
 from sanctl.ui.screens.setup_fields import (
     button,
     flag_field,
@@ -175,7 +175,7 @@ class StorageStep(Step):
             item = s.answers.storage[int(key.split(".")[1])]
             item.dev = value
             if not item.name.strip() or item.name.startswith("disk"):
-                from sanctl.ui.forms.specs import _name_from_path
+                from sanctl.forms.context import _name_from_path
 
                 item.name = _name_from_path(value) or item.name
             return True
