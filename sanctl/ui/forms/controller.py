@@ -18,7 +18,7 @@ and does the work behind its keys, so the screen only binds them:
   (:func:`~sanctl.lio.impact.read_impacts`), never from the tree or a
   panel's last sample;
 * after a write the object the form or confirmation was opened on is
-  selected again by its path (:class:`~sanctl.ui.screens.config.Follow`);
+  selected again by its path (:class:`Follow`);
 * ``s`` — save with a backup; ``D`` — the running vs saved diff;
   ``R`` — the restore screen; ``q`` — quit, asking first when the running
   configuration is not the saved one.
@@ -35,17 +35,48 @@ and opens nothing; the writer refuses on its own as well.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from sanctl.lio.writer import ApplyReport, Writer
-    from sanctl.ui.screens.config import ConfigScreen
+
+
+class WritingScreen(Protocol):
+    """What :class:`Writes` needs of its screen (the configuration screen), without importing it."""
+
+    app: Any
+    tree: Any
+    root: str
+    mode: str
+    host: str | None
+    readonly: bool
+    readonly_reason: str | None
+
+    def action_refresh(self, quiet: bool = False, expand: tuple[str, ...] = (),
+                       follow: Follow | None = None) -> None: ...
+
+    def run_worker(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Follow:
+    """The object a form or a confirmation was opened on, by identity (its tree path).
+
+    After the write the tree selects it again, wherever a filter or a re-read put the cursor;
+    when it is gone, the nearest object still there is selected and — unless it was deleted on
+    purpose (``gone_expected``) — a notification says so.
+    """
+
+    path: str
+    gone_expected: bool = False
+
 
 
 class Writes:
     """The writing half of the configuration screen."""
 
-    def __init__(self, screen: ConfigScreen) -> None:
+    def __init__(self, screen: WritingScreen) -> None:
         self.screen = screen
         #: The last ApplyReport / SaveResult / SaveStatus, for tests.
         self.last_report: ApplyReport | None = None
@@ -251,8 +282,6 @@ class Writes:
     # --- applying -------------------------------------------------------------
 
     def _follow(self, node, *, gone_expected: bool = False):
-        from sanctl.ui.screens.config import Follow
-
         return Follow(node.path, gone_expected)
 
     def _apply_checked(self, changes: list, node, expand: tuple[str, ...]) -> None:
@@ -292,7 +321,7 @@ class Writes:
     def apply(self, changes: list, *, expand: tuple[str, ...] = (), follow: Any = None) -> None:
         """Apply ``changes`` as one transaction in a thread worker, then tell and re-read.
 
-        ``follow``: the :class:`~sanctl.ui.screens.config.Follow` of the object the form or the
+        ``follow``: the :class:`Follow` of the object the form or the
         confirmation was opened on, selected again after the re-read.
         """
         writer = self.writer
