@@ -509,7 +509,7 @@ def portal_form(ctx: Context, target: Target, tpg: Tpg, path: str) -> FormSpec:
     candidates = [_default_portal(ctx.config), *ctx.addresses]
     default = next((a for a in candidates if (a, 3260) not in mine
                     and portal_conflict(ctx.config, target.wwn, tpg.tag, a, 3260) is None), candidates[0])
-    (
+    fields = (
         Field("address", "Address", default=default, check=check_portal_address,
               choices=tuple(Choice(a, a, "all addresses" if a in H.WILDCARDS else "") for a in ctx.addresses),
               help="IPv6 in brackets; [::0] listens on IPv4 and IPv6"),
@@ -517,3 +517,4 @@ def portal_form(ctx: Context, target: Target, tpg: Tpg, path: str) -> FormSpec:
         Field("iser", "iSER", BOOL, default=False, help="iSCSI over RDMA (needs an RDMA NIC)"),
         Field("offload", "Offload", BOOL, default=False, help="Chelsio iSCSI offload (cxgbit)"),
     )
+    return FormSpec(f"Add a portal to tpg{tpg.tag}", fields, build, warnings=warnings, expand=(path,))
