@@ -784,7 +784,7 @@ class InitiatorTargetsScreen(Screen[None]):
         if not entries:
             self.notify("Every node record is logged in already (or there is none: c or d discovers).", timeout=4)
             return
-        from sanctl.ui.screens.initiator_modals import ConfirmModal
+        from sanctl.ui.screens.confirm import ConfirmScreen
 
         lines: list[str | Text] = [f"Log in to {_count(len(entries), 'node record')}:"]
         lines += [f"  {e.target} at {e.portal}" + (f" (iface {e.iface})" if e.iface != "default" else "")
@@ -794,7 +794,7 @@ class InitiatorTargetsScreen(Screen[None]):
             if yes:
                 self._login(entries)
 
-        self.app.push_screen(ConfirmModal("Log in", lines, confirm="Log in"), answered)
+        self.app.push_screen(ConfirmScreen("Log in", lines, confirm="Log in", danger=False), answered)
 
     def _login(self, entries: Sequence[TargetEntry]) -> None:
         adm = self.backend.iscsiadm
@@ -876,7 +876,7 @@ class InitiatorTargetsScreen(Screen[None]):
     def _confirm_logout(self, entries: Sequence[TargetEntry], *, always: bool = False) -> None:
         mounted = self._mounted(entries)
         if mounted or len(entries) > 1 or always:
-            from sanctl.ui.screens.initiator_modals import ConfirmModal
+            from sanctl.ui.screens.confirm import ConfirmScreen
 
             lines: list[str | Text] = [f"Log out of {_count(len(entries), 'session')}:" if len(entries) > 1 else
                                        f"Log out of {entries[0].target} at {entries[0].portal}."]
@@ -892,7 +892,7 @@ class InitiatorTargetsScreen(Screen[None]):
                 if yes:
                     self._logout(entries)
 
-            self.app.push_screen(ConfirmModal("Log out", lines, confirm="Log out", danger=bool(mounted)), answered)
+            self.app.push_screen(ConfirmScreen("Log out", lines, confirm="Log out", danger=bool(mounted)), answered)
             return
         self._logout(entries)
 
@@ -1338,7 +1338,7 @@ class InitiatorTargetsScreen(Screen[None]):
         if not self._writable("Deleting a record"):
             return
         kind, value = self.selection()
-        from sanctl.ui.screens.initiator_modals import ConfirmModal
+        from sanctl.ui.screens.confirm import ConfirmScreen
 
         adm = self.backend.iscsiadm
         if kind == "target":
@@ -1389,7 +1389,7 @@ class InitiatorTargetsScreen(Screen[None]):
             if yes:
                 self._start(f"Deleting the record of {what}", adm.timeouts.action, delete, done)
 
-        self.app.push_screen(ConfirmModal("Delete record", lines, confirm="Delete", danger=True), answered)
+        self.app.push_screen(ConfirmScreen("Delete record", lines, confirm="Delete", danger=True), answered)
 
     # --- the initiator name ---------------------------------------------------------------------
 
@@ -1420,7 +1420,7 @@ class InitiatorTargetsScreen(Screen[None]):
         self._start("Writing the new initiator name", None, work, done)
 
     def _name_changed(self, change: NameChange) -> None:
-        from sanctl.ui.screens.initiator_modals import ConfirmModal
+        from sanctl.ui.screens.confirm import ConfirmScreen
 
         kept = f" (the old file is kept as {Path(change.backup).name})" if change.backup else ""
         self._set_status(f"✔ Initiator name is now {change.new}{kept}. iscsid must restart.", "warn")
@@ -1439,8 +1439,8 @@ class InitiatorTargetsScreen(Screen[None]):
                 self._set_status("▲ iscsid still uses the old name until it restarts (systemctl restart iscsid).",
                                  "warn")
 
-        self.app.push_screen(ConfirmModal("Initiator name changed", lines, confirm="Restart iscsid",
-                                          cancel="Later"), answered)
+        self.app.push_screen(ConfirmScreen("Initiator name changed", lines, confirm="Restart iscsid",
+                                           cancel="Later", danger=False), answered)
 
     def _restart_iscsid(self) -> None:
         restart = self.backend.restart_iscsid
