@@ -1,10 +1,11 @@
 """The one dialog style: a box centred over the screen, its title bold, its buttons at the bottom right.
 
-Every modal of the app (the confirmation, quit, the unfinished change, the
-setup and restore offers, the diff, the restore, the form) is a
-:class:`Dialog` whose box has the class ``dialog`` and whose button row has
-``dialog-buttons``; each screen's own CSS keeps only its width and what is
-its own. ``-warning`` and ``-danger`` on the box colour the border (quit;
+The confirmation, quit, the unfinished change, the setup and restore
+offers, the diff, the restore and the form are each a :class:`Dialog` whose
+box has the class ``dialog`` and whose button row has ``dialog-buttons``;
+each screen's own CSS keeps only its width and what is its own. (The
+initiator tab's own dialogs are still drawn by ``.initiator-dialog`` in
+``initiator.tcss``: no bold title; moving them here changes their look.) ``-warning`` and ``-danger`` on the box colour the border (quit;
 a change left half done, a delete).
 """
 
