@@ -58,26 +58,56 @@ def gather(root: str, config: SanConfig, node: Node, action: str, *, host: str |
                    detail=detail, backstore=backstore)
 
 
-def _details(root: str, config: SanConfig, node: Node, action: str) -> tuple[object, StorageObject | None]:
-    """The node's object read in full, and a LUN's backstore, where its form shows more than the tree."""
-    kind, obj = node.kind, node.obj
-    if action == "add":
-        if kind == "storage_object" and root and isinstance(obj, StorageObject) and obj.alua_groups is None:
-            return cf.read_storage_object_details(root, obj), None
-        return None, None
-    if kind == "storage_object":
-        return cf.read_storage_object_details(root, obj), None  # type: ignore[arg-type]
-    w = where(config, node)
-    if kind == "tpg" and w.target is not None and w.tpg is not None:
-        return cf.read_tpg_details(root, w.tpg), None
-    if kind == "acl" and w.target is not None and w.tpg is not None and w.acl is not None:
-        return cf.read_acl_details(root, w.acl), None
-    if kind == "lun" and w.target is not None and w.tpg is not None:
-        so = config.storage_object(obj.storage_object)  # type: ignore[attr-defined]
-        if so is not None:
-            so = cf.read_storage_object_details(root, so)
-            return cf.read_lun_details(root, obj, so), so  # type: ignore[arg-type]
+Details = tuple[object, "StorageObject | None"]
+
+
+def _backstore_to_add_to(root: str, config: SanConfig, node: Node) -> Details:
+    so = node.obj
+    if root and isinstance(so, StorageObject) and so.alua_groups is None:
+        return cf.read_storage_object_details(root, so), None
     return None, None
+
+
+def _backstore(root: str, config: SanConfig, node: Node) -> Details:
+    return cf.read_storage_object_details(root, node.obj), None  # type: ignore[arg-type]
+
+
+def _tpg(root: str, config: SanConfig, node: Node) -> Details:
+    w = where(config, node)
+    if w.target is None or w.tpg is None:
+        return None, None
+    return cf.read_tpg_details(root, w.tpg), None
+
+
+def _acl(root: str, config: SanConfig, node: Node) -> Details:
+    w = where(config, node)
+    if w.target is None or w.tpg is None or w.acl is None:
+        return None, None
+    return cf.read_acl_details(root, w.acl), None
+
+
+def _lun(root: str, config: SanConfig, node: Node) -> Details:
+    w = where(config, node)
+    so = config.storage_object(node.obj.storage_object)  # type: ignore[attr-defined]
+    if w.target is None or w.tpg is None or so is None:
+        return None, None
+    so = cf.read_storage_object_details(root, so)
+    return cf.read_lun_details(root, node.obj, so), so  # type: ignore[arg-type]
+
+
+#: (action, node kind) -> what its form shows beyond the tree: the object read in full, and a LUN's backstore.
+DETAILS: dict[tuple[str, str], Callable[[str, SanConfig, Node], Details]] = {
+    ("add", "storage_object"): _backstore_to_add_to,  # its ALUA groups, for the new group's free id
+    ("edit", "storage_object"): _backstore,
+    ("edit", "tpg"): _tpg,
+    ("edit", "acl"): _acl,
+    ("edit", "lun"): _lun,
+}
+
+
+def _details(root: str, config: SanConfig, node: Node, action: str) -> Details:
+    read = DETAILS.get((action, node.kind))
+    return read(root, config, node) if read is not None else (None, None)
 
 
 def doctor_facts(ctx: Context) -> HostFacts:
