@@ -191,6 +191,13 @@ class StorageObject:
     def activated(self) -> bool:
         return (self.status or "").lower() == "activated"
 
+    @property
+    def alua_supported(self) -> bool:
+        """Whether rtslib-fb lists ALUA groups for this object (pass-through needs the attribute)."""
+        if self.plugin in ("pscsi", "user"):
+            return self.attributes is not None and self.attributes.value("alua_support") == "1"
+        return True
+
 
 @dataclass(frozen=True, slots=True)
 class Lun:

@@ -30,7 +30,8 @@ HEADLESS = [
     "sanctl.sim.writer",
     "sanctl.sim.demo",
     "sanctl.host.facts",
-    "sanctl.ui.forms.spec", "sanctl.ui.forms.specs",  # the forms' fields and checks; the screen draws them
+    "sanctl.forms.spec", "sanctl.forms.context", "sanctl.forms.add", "sanctl.forms.edit", "sanctl.forms.alua",
+    "sanctl.forms.actions", "sanctl.forms.doctor_check",  # the forms' fields and checks; the screen draws them
     # the setup wizard's domain: answers, state, checks, presets, plan, apply, firewall, client commands
     "sanctl.setup.answers", "sanctl.setup.state", "sanctl.setup.checks", "sanctl.setup.presets",
     "sanctl.setup.validate", "sanctl.setup.plan", "sanctl.setup.apply", "sanctl.setup.firewall",

@@ -79,7 +79,8 @@ def test_lun_and_acl_forms_say_one_and_offer_nothing_for_none(tmp_path):
     from dataclasses import replace
 
     from sanctl.sim.demo import RAC_IQN, SCRATCH_IQN, WEB_IQN
-    from sanctl.ui.forms.specs import Context, acl_form, lun_form
+    from sanctl.forms.add import acl_form, lun_form
+    from sanctl.forms.context import Context
 
     root, config = _demo_config(tmp_path)
     ctx = Context(root, config)

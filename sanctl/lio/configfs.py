@@ -334,9 +334,7 @@ def _storage_object(root: str, cfs: str, hba: str, entry: os.DirEntry) -> Storag
 
 def alua_supported(so: StorageObject) -> bool:
     """Whether rtslib-fb lists ALUA groups for this object (pass-through needs the attribute)."""
-    if so.plugin in ("pscsi", "user"):
-        return so.attributes is not None and so.attributes.value("alua_support") == "1"
-    return True
+    return so.alua_supported
 
 
 def read_storage_object_details(root: str, so: StorageObject) -> StorageObject:

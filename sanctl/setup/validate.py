@@ -237,7 +237,7 @@ def check_target(ctx: SetupContext, answers: Answers) -> StepCheck:
 
 
 def check_portal(ctx: SetupContext, answers: Answers) -> StepCheck:
-    from sanctl.ui.forms.specs import portal_conflict  # the forms' rule (no Textual there)
+    from sanctl.forms.add import portal_conflict  # the forms' rule
 
     out = StepCheck()
     address = _try(out, "address", check_portal_address, answers.address)

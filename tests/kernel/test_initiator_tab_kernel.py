@@ -149,7 +149,7 @@ async def test_tab_discovers_logs_in_shows_disks_logs_out_and_deletes(lab, kerne
     from initiator_tab_helpers import details, select, status, tab, text_of, tree_lines
 
     from sanctl.ui.screens.initiator_forms import DiscoverModal
-    from sanctl.ui.screens.initiator_modals import ConfirmModal
+    from sanctl.ui.screens.confirm import ConfirmScreen
 
     kt = kernel_env
     san = build_writer_san(lab, kt, "iqn.2024-01.test.sanctl:tab", prefix="tab")
@@ -240,7 +240,7 @@ async def test_tab_discovers_logs_in_shows_disks_logs_out_and_deletes(lab, kerne
         assert f"○ {target}  not logged in  {portal},1" in tree_lines(app)
         await pilot.press("x")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmModal)
+        assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
         await idle(pilot)
         assert status(app) == f"✔ Deleted the record of {target}.\n", status(app)
@@ -328,7 +328,8 @@ async def test_tab_wrong_chap_is_explained_and_the_chap_form_fixes_it(lab, kerne
 async def test_tab_name_change_keeps_a_backup_restarts_iscsid_and_the_acl_must_follow(lab, kernel_env, tmp_path):
     from initiator_tab_helpers import select, status, tab, text_of
 
-    from sanctl.ui.screens.initiator_modals import ConfirmModal, NameModal
+    from sanctl.ui.screens.confirm import ConfirmScreen
+    from sanctl.ui.screens.initiator_modals import NameModal
 
     kt = kernel_env
     san = build_writer_san(lab, kt, "iqn.2024-01.test.sanctl:tab-name", prefix="tabname")
@@ -355,7 +356,7 @@ async def test_tab_name_change_keeps_a_backup_restarts_iscsid_and_the_acl_must_f
             assert "Every target ACL" in text_of(app.screen.query_one("#name-warnings"))
             await type_into(pilot, "#name-input", new_name)
             await pilot.press("enter")
-            await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "the restart question", 30)
+            await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the restart question", 30)
             body = text_of(app.screen.query_one("#confirm-body"))
             assert f"Every target ACL for {old_name} must be changed to {new_name}" in body
             assert "iscsid reads the name only when it starts" in body

@@ -231,13 +231,11 @@ async def test_log_in_to_all_targets_from_the_palette_runs_on_the_initiator_tab(
 
 async def test_every_confirmation_is_one_widget_with_one_footer(make_app):
     from sanctl.ui.screens.confirm import ConfirmScreen, footer
-    from sanctl.ui.screens.initiator_modals import ConfirmModal
 
-    assert issubclass(ConfirmModal, ConfirmScreen)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        for dialog in (ConfirmModal("Log out", ["Log out of x?"], confirm="Log out"),
+        for dialog in (ConfirmScreen("Log out", ["Log out of x?"], confirm="Log out", danger=False),
                        ConfirmScreen("Fix: something", ["Apply it?"], confirm="Apply")):
             app.push_screen(dialog)
             await settle(pilot)

@@ -30,8 +30,9 @@ from sanctl.lio import changes as C
 from sanctl.lio.configfs import read_config
 from sanctl.lio.writer import COMPLETED, ROLLED_BACK_ALL
 from sanctl.tree import walk
-from sanctl.ui.forms import specs
-from sanctl.ui.forms.spec import BOOL, SELECT, FormSpec, evaluate
+from sanctl.ui.forms.gather import gather
+from sanctl.forms.actions import add_form, edit_form
+from sanctl.forms.spec import BOOL, SELECT, FormSpec, evaluate
 
 TOPS = {"core"} | set(FABRIC_DIRS.values())
 
@@ -58,8 +59,8 @@ def forms(demo):
     out = []
     for node in walk(config):
         for action in ("add", "edit"):
-            ctx = specs.gather(demo, config, node, action, host="san01", backing=writer.backing_file)
-            spec = specs.add_form(ctx, node) if action == "add" else specs.edit_form(ctx, node)
+            ctx = gather(demo, config, node, action, host="san01", backing=writer.backing_file)
+            spec = add_form(ctx, node) if action == "add" else edit_form(ctx, node)
             if not isinstance(spec, FormSpec):
                 continue
             out.append((node.path, action, spec))

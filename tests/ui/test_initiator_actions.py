@@ -440,7 +440,7 @@ async def test_details_name_the_keys_of_a_logged_in_record(fake, app_with):
 # --- every record, every session (L, O) -------------------------------------------------------------------
 
 async def test_L_lists_every_record_not_logged_in_then_logs_in(fake, app_with):
-    from sanctl.ui.screens.initiator_modals import ConfirmModal
+    from sanctl.ui.screens.confirm import ConfirmScreen
 
     fake.rules([{"match": ["-m", "node", "--login"], "case": "login_no_acl"}, *listing_rules()])
     app = app_with()
@@ -449,7 +449,7 @@ async def test_L_lists_every_record_not_logged_in_then_logs_in(fake, app_with):
         await pilot.press("L")
         await pilot.pause()
         # the list first, and nothing tried yet
-        assert isinstance(app.screen, ConfirmModal)
+        assert isinstance(app.screen, ConfirmScreen)
         body = text_of(app.screen.query_one("#confirm-body"))
         assert "Log in to 1 node record:" in body and f"{NO_ACL} at 127.0.0.1:3262" in body and BASIC not in body
         assert [argv for argv in fake.calls() if "--login" in argv] == []
@@ -462,7 +462,7 @@ async def test_L_lists_every_record_not_logged_in_then_logs_in(fake, app_with):
 
 
 async def test_O_lists_every_session_and_their_mounted_disks_before_logging_out(fake, app_with):
-    from sanctl.ui.screens.initiator_modals import ConfirmModal
+    from sanctl.ui.screens.confirm import ConfirmScreen
 
     fake.rules([{"match": ["-m", "node", "--logout"], "case": "logout"}, *listing_rules()])
     app = app_with()
@@ -471,7 +471,7 @@ async def test_O_lists_every_session_and_their_mounted_disks_before_logging_out(
         select(app, NO_ACL_KEY)  # wherever the cursor is
         await pilot.press("O")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmModal) and app.focused.id == "confirm-cancel"
+        assert isinstance(app.screen, ConfirmScreen) and app.focused.id == "confirm-cancel"
         body = text_of(app.screen.query_one("#confirm-body"))
         assert f"Log out of {BASIC} at 127.0.0.1:3260." in body and "/dev/sda: /mnt/basic" in body
         await pilot.press("y")

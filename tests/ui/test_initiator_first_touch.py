@@ -63,7 +63,7 @@ async def test_K_on_a_discovery_portal_shows_its_record(demo_app):
 
 
 async def test_L_lists_the_records_first_and_cancel_logs_in_to_nothing(demo_app):
-    from sanctl.ui.screens.initiator_modals import ConfirmModal
+    from sanctl.ui.screens.confirm import ConfirmScreen
 
     app = demo_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -72,7 +72,7 @@ async def test_L_lists_the_records_first_and_cancel_logs_in_to_nothing(demo_app)
         before = len(adm.calls)
         await pilot.press("L")
         await pilot.pause()
-        assert isinstance(app.screen, ConfirmModal) and app.focused.id == "confirm-cancel"
+        assert isinstance(app.screen, ConfirmScreen) and app.focused.id == "confirm-cancel"
         body = text_of(app.screen.query_one("#confirm-body"))
         assert "Log in to 2 node records:" in body
         assert f"{WEB_IQN} at 192.168.50.10:3260" in body and f"{SCRATCH_IQN} at [::1]:3260" in body

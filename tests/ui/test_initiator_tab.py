@@ -209,9 +209,9 @@ async def test_logout_of_mounted_disks_asks_first(fake, app_with):
         select(app, BASIC_KEY)
         await pilot.press("o")
         await pilot.pause()
-        from sanctl.ui.screens.initiator_modals import ConfirmModal
+        from sanctl.ui.screens.confirm import ConfirmScreen
 
-        assert isinstance(app.screen, ConfirmModal)
+        assert isinstance(app.screen, ConfirmScreen)
         body = text_of(app.screen.query_one("#confirm-body"))
         assert "/dev/sda: /mnt/basic" in body and "Unmount first" in body
         assert app.focused.id == "confirm-cancel"  # Enter on a fresh dialog destroys nothing
@@ -375,9 +375,9 @@ async def test_delete_asks_and_refuses_a_logged_in_record(fake, app_with):
         select(app, NO_ACL_KEY)
         await pilot.press("x")
         await pilot.pause()
-        from sanctl.ui.screens.initiator_modals import ConfirmModal
+        from sanctl.ui.screens.confirm import ConfirmScreen
 
-        assert isinstance(app.screen, ConfirmModal)
+        assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
         await settle(pilot)
         # exit 21: the record was gone already — what the operator wanted
@@ -434,7 +434,8 @@ async def test_change_name_validates_backs_up_warns_and_offers_a_restart(fake, a
         await open_tab(pilot)
         await pilot.press("n")
         await pilot.pause()
-        from sanctl.ui.screens.initiator_modals import ConfirmModal, NameModal
+        from sanctl.ui.screens.confirm import ConfirmScreen
+        from sanctl.ui.screens.initiator_modals import NameModal
 
         dialog = app.screen
         assert isinstance(dialog, NameModal)
@@ -450,7 +451,7 @@ async def test_change_name_validates_backs_up_warns_and_offers_a_restart(fake, a
         await pilot.press("enter")
         await settle(pilot)
         confirm = app.screen
-        assert isinstance(confirm, ConfirmModal)
+        assert isinstance(confirm, ConfirmScreen)
         body = text_of(confirm.query_one("#confirm-body"))
         assert f"Every target ACL for {NAME} must be changed to {NEW_NAME}" in body
         assert "iscsid reads the name only when it starts" in body

@@ -4,7 +4,8 @@
 and does the work behind its keys, so the screen only binds them:
 
 * ``a`` / ``e`` — read what the form needs in a thread worker
-  (:func:`~sanctl.ui.forms.specs.add_form`, :func:`~sanctl.ui.forms.specs.edit_form`),
+  (:func:`~sanctl.ui.forms.gather.gather`, then :func:`~sanctl.forms.actions.add_form`
+  or :func:`~sanctl.forms.actions.edit_form`),
   open the :class:`~sanctl.ui.forms.screen.FormScreen`, and apply what it
   returns;
 * ``d`` — compute the delete's impact (with the live sessions it drops) in a
@@ -17,7 +18,7 @@ and does the work behind its keys, so the screen only binds them:
   (:func:`~sanctl.lio.impact.read_impacts`), never from the tree or a
   panel's last sample;
 * after a write the object the form or confirmation was opened on is
-  selected again by its path (:class:`~sanctl.ui.screens.config.Follow`);
+  selected again by its path (:class:`Follow`);
 * ``s`` — save with a backup; ``D`` — the running vs saved diff;
   ``R`` — the restore screen; ``q`` — quit, asking first when the running
   configuration is not the saved one.
@@ -34,17 +35,48 @@ and opens nothing; the writer refuses on its own as well.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from sanctl.lio.writer import ApplyReport, Writer
-    from sanctl.ui.screens.config import ConfigScreen
+
+
+class WritingScreen(Protocol):
+    """What :class:`Writes` needs of its screen (the configuration screen), without importing it."""
+
+    app: Any
+    tree: Any
+    root: str
+    mode: str
+    host: str | None
+    readonly: bool
+    readonly_reason: str | None
+
+    def action_refresh(self, quiet: bool = False, expand: tuple[str, ...] = (),
+                       follow: Follow | None = None) -> None: ...
+
+    def run_worker(self, *args: Any, **kwargs: Any) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Follow:
+    """The object a form or a confirmation was opened on, by identity (its tree path).
+
+    After the write the tree selects it again, wherever a filter or a re-read put the cursor;
+    when it is gone, the nearest object still there is selected and — unless it was deleted on
+    purpose (``gone_expected``) — a notification says so.
+    """
+
+    path: str
+    gone_expected: bool = False
+
 
 
 class Writes:
     """The writing half of the configuration screen."""
 
-    def __init__(self, screen: ConfigScreen) -> None:
+    def __init__(self, screen: WritingScreen) -> None:
         self.screen = screen
         #: The last ApplyReport / SaveResult / SaveStatus, for tests.
         self.last_report: ApplyReport | None = None
@@ -138,19 +170,21 @@ class Writes:
 
         def work():
             from sanctl.tree import complete
-            from sanctl.ui.forms import specs
+            from sanctl.forms.actions import add_form, edit_form
+            from sanctl.forms.doctor_check import with_doctor
+            from sanctl.forms.spec import FormSpec
+            from sanctl.ui.forms.gather import doctor_facts, gather
 
             full, whole_node = complete(config, node)  # mapped LUNs the first read left unread
-            ctx = specs.gather(root, full, whole_node, action, host=host, backing=backing,
-                                fabrics=fabrics)
-            spec = specs.add_form(ctx, whole_node) if action == "add" else specs.edit_form(ctx, whole_node)
-            return specs.with_doctor(ctx, spec) if isinstance(spec, specs.FormSpec) else spec
+            ctx = gather(root, full, whole_node, action, host=host, backing=backing, fabrics=fabrics)
+            spec = add_form(ctx, whole_node) if action == "add" else edit_form(ctx, whole_node)
+            return with_doctor(ctx, spec, doctor_facts(ctx)) if isinstance(spec, FormSpec) else spec
 
         self._thread(work, lambda result: self._open(result, f"{action} {node.name}", node), group="form")
 
     def _open(self, result: Any, what: str, node) -> None:
         """Show the form; what it returns is applied to the object it was opened on (``node``'s identity)."""
-        from sanctl.ui.forms.spec import FormSpec
+        from sanctl.forms.spec import FormSpec
 
         if isinstance(result, Exception):
             self._problem(f"Cannot open the form to {what}", result)
@@ -182,10 +216,10 @@ class Writes:
         node = self._node()
         if node is None:
             return
-        from sanctl.ui.forms import specs
+        from sanctl.forms.actions import delete_change
 
         config = self.screen.tree.config
-        change = specs.delete_change(config, node)
+        change = delete_change(config, node)
         if isinstance(change, str):
             self.app.notify(change, severity="warning", timeout=8)
             return
@@ -234,7 +268,7 @@ class Writes:
             self.app.notify(found.summary() + " Press r to re-read.", severity="warning", timeout=8)
             return
         from sanctl.lio.changes import confirmed
-        from sanctl.ui.forms.specs import must_type_name
+        from sanctl.forms.actions import must_type_name
         from sanctl.ui.screens.confirm import ConfirmScreen
 
         word = must_type_name(node, len(found.sessions))
@@ -248,8 +282,6 @@ class Writes:
     # --- applying -------------------------------------------------------------
 
     def _follow(self, node, *, gone_expected: bool = False):
-        from sanctl.ui.screens.config import Follow
-
         return Follow(node.path, gone_expected)
 
     def _apply_checked(self, changes: list, node, expand: tuple[str, ...]) -> None:
@@ -289,7 +321,7 @@ class Writes:
     def apply(self, changes: list, *, expand: tuple[str, ...] = (), follow: Any = None) -> None:
         """Apply ``changes`` as one transaction in a thread worker, then tell and re-read.
 
-        ``follow``: the :class:`~sanctl.ui.screens.config.Follow` of the object the form or the
+        ``follow``: the :class:`Follow` of the object the form or the
         confirmation was opened on, selected again after the re-read.
         """
         writer = self.writer

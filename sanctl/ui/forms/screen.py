@@ -1,4 +1,4 @@
-"""The one form screen: any :class:`~sanctl.ui.forms.spec.FormSpec`, checked as you type.
+"""The one form screen: any :class:`~sanctl.forms.spec.FormSpec`, checked as you type.
 
 Each field is a compact one-line widget with its label on the left and its
 reason underneath as soon as the value is refused; a picker (block devices,
@@ -21,11 +21,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
-from sanctl.ui.forms.spec import BOOL, NOTHING_CHANGED, SECRET, SELECT, Evaluation, Field, FormSpec, evaluate
+from sanctl.forms.spec import BOOL, NOTHING_CHANGED, SECRET, SELECT, Evaluation, Field, FormSpec, evaluate
+from sanctl.ui.screens.dialog import Dialog
 
 #: Preview lines shown before "… and N more".
 PREVIEW_LINES = 4
@@ -64,24 +64,13 @@ def _show(widget: Static, text: str) -> None:
     widget.display = bool(text)
 
 
-class FormScreen(ModalScreen[Any]):
+class FormScreen(Dialog[Any]):
     """``#form``: fields ``#field-<name>``, reasons ``#error-<name>``, ``#form-confirm``, ``#form-cancel``."""
 
     DEFAULT_CSS = """
-    FormScreen {
-        align: center middle;
-    }
     #form {
         width: 96;
-        max-width: 100%;
-        height: auto;
         max-height: 100%;
-        border: round $border;
-        border-title-color: $text;
-        border-title-style: bold;
-        border-subtitle-color: $text-muted;
-        background: $surface;
-        padding: 0 1;
     }
     #form-intro {
         color: $text-muted;
@@ -164,15 +153,10 @@ class FormScreen(ModalScreen[Any]):
         text-overflow: ellipsis;
     }
     #form-buttons {
-        height: 1;
-        align-horizontal: right;
+        margin-top: 0;
     }
     #form-fields {
         margin-bottom: 1;
-    }
-    #form-buttons Button {
-        margin-left: 2;
-        min-width: 10;
     }
     """
 
@@ -194,7 +178,7 @@ class FormScreen(ModalScreen[Any]):
 
     def compose(self) -> ComposeResult:
         spec = self.spec
-        with Vertical(id="form") as form:
+        with Vertical(id="form", classes="dialog") as form:
             form.border_title = spec.title
             form.border_subtitle = "enter confirms · esc cancels"
             if spec.intro:
@@ -207,7 +191,7 @@ class FormScreen(ModalScreen[Any]):
             yield Static(id="form-problem")
             yield Static(id="form-warnings")
             yield Static(id="form-preview")
-            with Horizontal(id="form-buttons"):
+            with Horizontal(id="form-buttons", classes="dialog-buttons"):
                 yield Button("Cancel", id="form-cancel", compact=True)
                 yield Button(spec.confirm, id="form-confirm", variant="primary", compact=True)
 

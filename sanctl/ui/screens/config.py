@@ -7,7 +7,6 @@ behind the filter — runs in a thread worker and comes back as a message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -24,7 +23,7 @@ from sanctl.model import SanConfig
 if TYPE_CHECKING:
     from textual.widgets import Input
 
-    from sanctl.ui.forms.controller import Writes
+from sanctl.ui.forms.controller import Follow, Writes
 from sanctl.lio.configfs import ConfigfsNotFound, read_config, rough_size
 from sanctl.tree import Node
 from sanctl.ui.initial_read import BIG, InitialRead
@@ -76,19 +75,6 @@ def unloaded_fabrics(root: str, mode: str, config: SanConfig, *, quick: bool = F
 
         available = tuple(name for name in missing if has(name))
     return tuple(name for name in missing if name in available)
-
-
-@dataclass(frozen=True, slots=True)
-class Follow:
-    """The object a form or a confirmation was opened on, by identity (its tree path).
-
-    After the write the tree selects it again, wherever a filter or a re-read put the cursor;
-    when it is gone, the nearest object still there is selected and — unless it was deleted on
-    purpose (``gone_expected``) — a notification says so.
-    """
-
-    path: str
-    gone_expected: bool = False
 
 
 def _no_configfs_hint(exc: Exception) -> str:
@@ -424,6 +410,11 @@ class ConfigScreen(Screen[None]):
 
     # --- refresh --------------------------------------------------------------
 
+    def after_setup(self) -> None:
+        """The wizard finished (:class:`~sanctl.ui.screens.setup.AfterSetup`): re-read, and the save state."""
+        self.action_refresh(quiet=True)
+        self.writes.refresh_status()
+
     def action_refresh(self, quiet: bool = False, expand: tuple[str, ...] = (), follow: Follow | None = None) -> None:
         """Re-read configfs; ``follow``: after a write, the object to select again by its path."""
         root = self.root
@@ -522,8 +513,6 @@ class ConfigScreen(Screen[None]):
         """The writing keys' work (:mod:`sanctl.ui.forms.controller`), made on first use."""
         found = getattr(self, "_writes", None)
         if found is None:
-            from sanctl.ui.forms.controller import Writes
-
             found = self._writes = Writes(self)
         return found
 

@@ -9,8 +9,7 @@ deleting a target, a TPG or anything with live sessions. ``esc`` and ``n``
 cancel. ``danger=False`` (a login, a restart) draws it without the red.
 
 Every confirmation of the app is this widget — the configuration's deletes,
-the restore, the doctor's fixes and the initiator tab's (its
-:class:`~sanctl.ui.screens.initiator_modals.ConfirmModal` is this class) — so
+the restore, the doctor's fixes and the initiator tab's (with ``danger=False``) — so
 each says the same thing at the bottom: :func:`footer`.
 """
 
@@ -23,8 +22,9 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
+
+from sanctl.ui.screens.dialog import Dialog
 
 
 def footer(word: str | None = None) -> str:
@@ -34,28 +34,17 @@ def footer(word: str | None = None) -> str:
     return "y confirms · esc cancels"
 
 
-class ConfirmScreen(ModalScreen[bool]):
+class ConfirmScreen(Dialog[bool]):
     """``#confirm``: ``#confirm-body``, ``#confirm-word`` (when typing is required), ``#confirm-cancel``, ``#confirm-ok``."""
 
     DEFAULT_CSS = """
-    ConfirmScreen {
-        align: center middle;
-    }
     #confirm {
         width: 90;
-        max-width: 100%;
-        height: auto;
         max-height: 100%;
-        border: round $error;
-        border-title-color: $text-error;
-        border-title-style: bold;
     }
-    ConfirmScreen.-safe #confirm {
-        border: round $border;
-        border-title-color: $text;
-        border-subtitle-color: $text-muted;
-        background: $surface;
-        padding: 0 1;
+    #confirm.-danger {  /* red and bare: a delete stands out from every other dialog */
+        background: transparent;
+        padding: 0;
     }
     #confirm-scroll {
         height: auto;
@@ -70,15 +59,6 @@ class ConfirmScreen(ModalScreen[bool]):
     }
     #confirm-word {
         margin-left: 2;
-    }
-    #confirm-buttons {
-        height: 1;
-        margin-top: 1;
-        align-horizontal: right;
-    }
-    #confirm-buttons Button {
-        margin-left: 2;
-        min-width: 10;
     }
     """
 
@@ -97,10 +77,9 @@ class ConfirmScreen(ModalScreen[bool]):
         self.cancel_label = cancel
         self.danger = danger
         self.word = word
-        self.set_class(not danger, "-safe")
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="confirm") as box:
+        with Vertical(id="confirm", classes="dialog -danger" if self.danger else "dialog") as box:
             box.border_title = self.title_text
             box.border_subtitle = footer(self.word)
             with VerticalScroll(id="confirm-scroll"):
@@ -110,7 +89,7 @@ class ConfirmScreen(ModalScreen[bool]):
                 field = Input(placeholder=self.word, compact=True, id="confirm-word")
                 field.cursor_blink = False
                 yield field
-            with Horizontal(id="confirm-buttons"):
+            with Horizontal(id="confirm-buttons", classes="dialog-buttons"):
                 yield Button(self.cancel_label, id="confirm-cancel", compact=True)
                 yield Button(self.confirm_label, id="confirm-ok", variant="error" if self.danger else "primary",
                              compact=True, disabled=self.word is not None)

@@ -24,9 +24,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, Select, Static
 
+from sanctl.ui.screens.dialog import Dialog
 from sanctl.ui.widgets.styling import component_fg
 
 #: ObjectDiff.status -> component class.
@@ -102,26 +102,15 @@ def diff_targets(entries) -> list[str]:
     return out
 
 
-class DiffScreen(ModalScreen[None]):
+class DiffScreen(Dialog[None]):
     """``#diff`` with ``#diff-body``; with a ``source``, ``#diff-part`` and ``#diff-apply``; esc, q or D closes."""
 
     COMPONENT_CLASSES = {"diff--added", "diff--removed", "diff--changed"}
 
     DEFAULT_CSS = """
-    DiffScreen {
-        align: center middle;
-    }
     #diff {
         width: 100;
-        max-width: 100%;
-        height: auto;
         max-height: 90%;
-        border: round $border;
-        border-title-color: $text;
-        border-title-style: bold;
-        border-subtitle-color: $text-muted;
-        background: $surface;
-        padding: 0 1;
         scrollbar-size-vertical: 1;
     }
     #diff-body {
@@ -183,7 +172,7 @@ class DiffScreen(ModalScreen[None]):
         return bool(self.source and self.writer_factory is not None and self.entries)
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="diff") as box:
+        with VerticalScroll(id="diff", classes="dialog") as box:
             box.border_title = self.title_text
             box.border_subtitle = "esc closes"
             yield Static(id="diff-body")

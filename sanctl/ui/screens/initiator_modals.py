@@ -1,9 +1,5 @@
-"""The initiator tab's dialogs: a yes/no confirmation and the initiator name editor.
-
-:class:`ConfirmModal` returns a bool: it is the app's one confirmation dialog
-(:class:`~sanctl.ui.screens.confirm.ConfirmScreen`): it says what will change,
-Cancel is focused first (k9s's rule: Enter on a dialog that just opened must
-not destroy anything), ``y`` confirms, ``n`` and ``esc`` cancel.
+"""The initiator tab's name editor (its confirmations are the app's one dialog,
+:class:`~sanctl.ui.screens.confirm.ConfirmScreen`, drawn without the red: ``danger=False``).
 
 :class:`NameModal` returns the new name (or None): it shows the current
 name and what changing it means — every target ACL must follow, iscsid must
@@ -24,7 +20,6 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from sanctl.names import InvalidValue, check_iscsi_name
-from sanctl.ui.screens.confirm import ConfirmScreen
 
 
 def _lines(lines: Sequence[str | Text]) -> Text:
@@ -34,15 +29,6 @@ def _lines(lines: Sequence[str | Text]) -> Text:
             text.append("\n")
         text.append(line if isinstance(line, Text) else Text(line))
     return text
-
-
-class ConfirmModal(ConfirmScreen):
-    """The initiator tab's yes/no question: the app's one confirmation dialog
-    (:class:`~sanctl.ui.screens.confirm.ConfirmScreen`), not red unless ``danger``."""
-
-    def __init__(self, title: str, lines: Sequence[str | Text], *, confirm: str = "Yes",
-                 cancel: str = "Cancel", danger: bool = False) -> None:
-        super().__init__(title, lines, confirm=confirm, cancel=cancel, danger=danger)
 
 
 #: What changing the name means, shown before anything is written.

@@ -17,30 +17,21 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from sanctl.ui.screens.dialog import Dialog
 
 FINISH = "finish"
 UNDO = "undo"
 
 
-class UnfinishedScreen(ModalScreen[str | None]):
+class UnfinishedScreen(Dialog[str | None]):
     """``#unfinished``: ``#unfinished-body``, ``#unfinished-finish``, ``#unfinished-undo``, ``#unfinished-later``."""
 
     DEFAULT_CSS = """
-    UnfinishedScreen {
-        align: center middle;
-    }
     #unfinished {
         width: 100;
-        max-width: 100%;
-        height: auto;
         max-height: 100%;
-        border: round $error;
-        border-title-color: $text-error;
-        border-title-style: bold;
-        background: $surface;
-        padding: 0 1;
     }
     #unfinished-scroll {
         height: auto;
@@ -48,15 +39,6 @@ class UnfinishedScreen(ModalScreen[str | None]):
     }
     #unfinished-body {
         height: auto;
-    }
-    #unfinished-buttons {
-        height: 1;
-        margin-top: 1;
-        align-horizontal: right;
-    }
-    #unfinished-buttons Button {
-        margin-left: 2;
-        min-width: 10;
     }
     """
 
@@ -72,7 +54,7 @@ class UnfinishedScreen(ModalScreen[str | None]):
         self.readonly_reason = readonly_reason
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="unfinished") as box:
+        with Vertical(id="unfinished", classes="dialog -danger") as box:
             box.border_title = "An interrupted change"
             box.border_subtitle = "f finish · u undo · esc later"
             with VerticalScroll(id="unfinished-scroll"):
@@ -84,7 +66,7 @@ class UnfinishedScreen(ModalScreen[str | None]):
             else:
                 ask = "Finish it (the rest of the change) or undo what was done? Either is all or nothing."
             yield Static(Text(ask), id="unfinished-ask")
-            with Horizontal(id="unfinished-buttons"):
+            with Horizontal(id="unfinished-buttons", classes="dialog-buttons"):
                 yield Button("Later", id="unfinished-later", compact=True)
                 yield Button("Undo it", id="unfinished-undo", variant="warning", compact=True,
                              disabled=bool(self.readonly_reason))

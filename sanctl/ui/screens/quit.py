@@ -12,39 +12,20 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from sanctl.ui.screens.dialog import Dialog
 
-class QuitScreen(ModalScreen[str | None]):
+
+class QuitScreen(Dialog[str | None]):
     """``#quit``: ``#quit-body``, ``#quit-cancel`` (focused), ``#quit-anyway``, ``#quit-save``."""
 
     DEFAULT_CSS = """
-    QuitScreen {
-        align: center middle;
-    }
     #quit {
         width: 80;
-        max-width: 100%;
-        height: auto;
-        border: round $warning;
-        border-title-color: $text-warning;
-        border-title-style: bold;
-        border-subtitle-color: $text-muted;
-        background: $surface;
-        padding: 0 1;
     }
     #quit-body {
         height: auto;
-    }
-    #quit-buttons {
-        height: 1;
-        margin-top: 1;
-        align-horizontal: right;
-    }
-    #quit-buttons Button {
-        margin-left: 2;
-        min-width: 10;
     }
     """
 
@@ -58,11 +39,11 @@ class QuitScreen(ModalScreen[str | None]):
         self.lines = list(lines)
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="quit") as box:
+        with Vertical(id="quit", classes="dialog -warning") as box:
             box.border_title = "Quit with unsaved changes?"
             box.border_subtitle = "esc cancels"
             yield Static(Text("\n".join(self.lines)), id="quit-body")
-            with Horizontal(id="quit-buttons"):
+            with Horizontal(id="quit-buttons", classes="dialog-buttons"):
                 yield Button("Cancel", id="quit-cancel", compact=True)
                 yield Button("Quit anyway", id="quit-anyway", variant="error", compact=True)
                 yield Button("Save and quit", id="quit-save", variant="primary", compact=True)

@@ -25,10 +25,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
+from sanctl.ui.screens.dialog import Dialog
 from sanctl.ui.screens.diff import plan_text
 
 EVERYTHING = "*"
@@ -40,25 +40,15 @@ class Source:
     label: str
 
 
-class RestoreScreen(ModalScreen[None]):
+class RestoreScreen(Dialog[None]):
     """``#restore``: ``#restore-sources``, ``#restore-scope``, ``#restore-preview``, ``#restore-go``."""
 
     COMPONENT_CLASSES = {"diff--added", "diff--removed", "diff--changed"}
 
     DEFAULT_CSS = """
-    RestoreScreen {
-        align: center middle;
-    }
     #restore {
         width: 110;
-        max-width: 100%;
         height: 90%;
-        border: round $border;
-        border-title-color: $text;
-        border-title-style: bold;
-        border-subtitle-color: $text-muted;
-        background: $surface;
-        padding: 0 1;
     }
     #restore-sources {
         height: auto;
@@ -88,12 +78,7 @@ class RestoreScreen(ModalScreen[None]):
         height: auto;
     }
     #restore-buttons {
-        height: 1;
-        align-horizontal: right;
-    }
-    #restore-buttons Button {
-        margin-left: 2;
-        min-width: 10;
+        margin-top: 0;
     }
     """
 
@@ -140,7 +125,7 @@ class RestoreScreen(ModalScreen[None]):
         self._busy = False
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="restore") as box:
+        with Vertical(id="restore", classes="dialog") as box:
             box.border_title = "Restore a saved configuration"
             box.border_subtitle = "esc closes"
             yield Static(Text("Reading the saved configurations…"), id="restore-intro")
@@ -151,7 +136,7 @@ class RestoreScreen(ModalScreen[None]):
                              compact=True, id="restore-scope")
             with VerticalScroll(id="restore-preview"):
                 yield Static(id="restore-body")
-            with Horizontal(id="restore-buttons"):
+            with Horizontal(id="restore-buttons", classes="dialog-buttons"):
                 yield Button("Close", id="restore-close", compact=True)
                 yield Button("Restore", id="restore-go", variant="warning", compact=True, disabled=True)
 

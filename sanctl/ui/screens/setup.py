@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from rich.text import Text
 from textual import on
@@ -52,6 +52,14 @@ class StepBody(VerticalScroll):
             yield Static(Text("Looking at this host…"), classes="setup-note")
             return
         yield from screen.view.compose(screen)
+
+
+@runtime_checkable
+class AfterSetup(Protocol):
+    """A screen that shows the configuration: re-read when the wizard finishes (the configuration
+    screen), without the wizard importing it."""
+
+    def after_setup(self) -> None: ...
 
 
 class SetupScreen(Screen[None]):
@@ -572,12 +580,9 @@ class SetupScreen(Screen[None]):
                         title="Setup", timeout=8)
 
     def _refresh_config(self) -> None:
-        from sanctl.ui.screens.config import ConfigScreen
-
         for screen in self.app.screen_stack:
-            if isinstance(screen, ConfigScreen):
-                screen.action_refresh(quiet=True)
-                screen.writes.refresh_status()
+            if isinstance(screen, AfterSetup):
+                screen.after_setup()
 
     # --- apply ------------------------------------------------------------------
 

@@ -19,8 +19,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from sanctl.ui.screens.dialog import Dialog
 
 NAME = "Setup wizard"
 HELP = "Guided first-time setup: from a disk to a logged-in client (sanctl setup)"
@@ -47,41 +48,22 @@ class SetupCommands(Provider):
                 return
 
 
-class SetupOffer(ModalScreen[bool]):
+class SetupOffer(Dialog[bool]):
     """``#setup-offer``: "No target yet — start the setup wizard?" with ``#setup-offer-start`` focused."""
 
     DEFAULT_CSS = """
-    SetupOffer {
-        align: center middle;
-    }
     #setup-offer {
         width: 70;
-        max-width: 100%;
-        height: auto;
-        border: round $border;
-        border-title-color: $text;
-        border-title-style: bold;
-        background: $surface;
-        padding: 0 1;
     }
     #setup-offer-text {
         height: auto;
-    }
-    #setup-offer-buttons {
-        height: 1;
-        margin-top: 1;
-        align-horizontal: right;
-    }
-    #setup-offer-buttons Button {
-        margin-left: 2;
-        min-width: 10;
     }
     """
 
     BINDINGS = [Binding("escape", "later", "Not now", id="setup_offer.later")]
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="setup-offer") as box:
+        with Vertical(id="setup-offer", classes="dialog") as box:
             box.border_title = "No target yet"
             yield Static(Text(
                 "This host has no iSCSI target configured. The setup wizard walks you through a first one: "
@@ -89,7 +71,7 @@ class SetupOffer(ModalScreen[bool]):
                 "every operation before applying it, saves it for boot, and gives the client's commands.\n\n"
                 "It is also in the command palette (ctrl+p, \"Setup wizard\") and on the command line: "
                 "sanctl setup."), id="setup-offer-text")
-            with Horizontal(id="setup-offer-buttons"):
+            with Horizontal(id="setup-offer-buttons", classes="dialog-buttons"):
                 yield Button("Not now", id="setup-offer-later", compact=True)
                 yield Button("Start the wizard", id="setup-offer-start", variant="primary", compact=True)
 
@@ -105,7 +87,7 @@ class SetupOffer(ModalScreen[bool]):
         self.dismiss(False)
 
 
-class RestoreOffer(ModalScreen[bool]):
+class RestoreOffer(Dialog[bool]):
     """``#restore-offer``: the kernel is empty but the saved file is not; ``#restore-offer-preview`` focused."""
 
     DEFAULT_CSS = SetupOffer.DEFAULT_CSS.replace("SetupOffer", "RestoreOffer").replace("setup-offer",
@@ -118,10 +100,10 @@ class RestoreOffer(ModalScreen[bool]):
         self.text = text
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="restore-offer") as box:
+        with Vertical(id="restore-offer", classes="dialog") as box:
             box.border_title = "The kernel has no configuration"
             yield Static(Text(self.text), id="restore-offer-text")
-            with Horizontal(id="restore-offer-buttons"):
+            with Horizontal(id="restore-offer-buttons", classes="dialog-buttons"):
                 yield Button("Not now", id="restore-offer-later", compact=True)
                 yield Button("Preview the restore", id="restore-offer-preview", variant="primary", compact=True)
 

@@ -20,7 +20,7 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 
 from sanctl.ui.forms.screen import Flag, FormScreen
-from sanctl.ui.forms.spec import Choice
+from sanctl.forms.spec import Choice
 
 LABEL_WIDTH = 16
 

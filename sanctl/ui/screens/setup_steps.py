@@ -11,7 +11,7 @@ Apply is the screen's, through :mod:`sanctl.setup.apply`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -20,10 +20,10 @@ from textual.widgets import Static
 
 from sanctl.names import generate_chap_secret, generate_iqn
 from sanctl.setup import checks as K
-from sanctl.setup.answers import Client, StorageItem
+from sanctl.setup.answers import Answers, Client, StorageItem
 from sanctl.setup.presets import ORDER, PRESETS, effects, preset
 from sanctl.summary import human_size
-from sanctl.ui.forms.spec import Choice
+from sanctl.forms.spec import Choice
 from sanctl.ui.screens.setup_fields import (
     button,
     flag_field,
@@ -33,8 +33,16 @@ from sanctl.ui.screens.setup_fields import (
     text_field,
 )
 
-if TYPE_CHECKING:
-    from sanctl.ui.screens.setup import SetupScreen
+
+
+class Wizard(Protocol):
+    """What a step uses of the wizard screen (:class:`~sanctl.ui.screens.setup.SetupScreen`): its
+    answers, its context and its helpers — named here so that the steps do not import the screen."""
+
+    answers: Answers
+    readonly: bool
+
+    def __getattr__(self, name: str) -> Any: ...
 
 GLYPHS = {K.OK: "✓", K.WARN: "!", K.FAIL: "✖", K.INFO: "·"}
 KIND_OPTIONS = (("block device (disk, partition, LV)", "block"), ("file (fileio)", "fileio"),
@@ -51,18 +59,18 @@ class Step:
     intro = ""
     next_label = "Next"
 
-    def compose(self, s: SetupScreen) -> ComposeResult:
+    def compose(self, s: Wizard) -> ComposeResult:
         yield from ()
 
-    def changed(self, s: SetupScreen, key: str) -> bool:
+    def changed(self, s: Wizard, key: str) -> bool:
         """An answer changed: adjust others; True when the step must be composed again."""
         return False
 
-    def pressed(self, s: SetupScreen, button_id: str) -> bool:
+    def pressed(self, s: Wizard, button_id: str) -> bool:
         """A button of the step; True when the step must be composed again."""
         return False
 
-    def picked(self, s: SetupScreen, key: str, value: str) -> bool:
+    def picked(self, s: Wizard, key: str, value: str) -> bool:
         return False
 
 
@@ -75,7 +83,7 @@ class ChecksStep(Step):
     key = "checks"
     intro = "can this host be an iSCSI target? Nothing changes before Apply."
 
-    def compose(self, s: SetupScreen) -> ComposeResult:
+    def compose(self, s: Wizard) -> ComposeResult:
         ctx = s.ctx
         if s.resumed:
             yield help_line(f"Resumed: your answers from {s.resumed} are kept (ctrl+r starts over).", "setup-note")
@@ -97,7 +105,7 @@ class ChecksStep(Step):
         with Horizontal(classes="setup-actions"):
             yield button("Check again", "b-recheck")
 
-    def pressed(self, s: SetupScreen, button_id: str) -> bool:
+    def pressed(self, s: Wizard, button_id: str) -> bool:
         if button_id == "b-recheck":
             s.regather("Checked again.")
         elif button_id == "b-modprobe":
@@ -110,7 +118,7 @@ class ChecksStep(Step):
 # ---------------------------------------------------------------------------
 
 
-def default_storage(s: SetupScreen) -> StorageItem:
+def default_storage(s: Wizard) -> StorageItem:
     """A first disk: the kind that fits this host (a free device, else a file)."""
     n = len(s.answers.storage) + 1 if s.answers.storage != [StorageItem()] else 1
     name = f"disk{n}"
@@ -121,7 +129,7 @@ class StorageStep(Step):
     key = "storage"
     intro = "the disks clients will see, each a LUN: a device, a file, or memory."
 
-    def compose(self, s: SetupScreen) -> ComposeResult:
+    def compose(self, s: Wizard) -> ComposeResult:
         items = s.answers.storage
         choices = tuple(Choice(d.path, d.label(), s.device_note(d), d.free and s.device_ok(d))
                         for d in s.ctx.devices)
@@ -146,7 +154,7 @@ class StorageStep(Step):
         with Horizontal(classes="setup-actions"):
             yield button("Add another disk", "b-add-storage")
 
-    def changed(self, s: SetupScreen, key: str) -> bool:
+    def changed(self, s: Wizard, key: str) -> bool:
         if key.endswith(".kind"):
             item = s.answers.storage[int(key.split(".")[1])]
             if item.kind == "fileio":
@@ -157,7 +165,7 @@ class StorageStep(Step):
             return True
         return False
 
-    def pressed(self, s: SetupScreen, button_id: str) -> bool:
+    def pressed(self, s: Wizard, button_id: str) -> bool:
         if button_id == "b-add-storage":
             name = f"disk{len(s.answers.storage) + 1}"
             s.answers.storage.append(StorageItem(kind="fileio", name=name, file=_default_file(name), size="10G"))
@@ -170,12 +178,12 @@ class StorageStep(Step):
             return True
         return False
 
-    def picked(self, s: SetupScreen, key: str, value: str) -> bool:
+    def picked(self, s: Wizard, key: str, value: str) -> bool:
         if key.endswith(".dev"):
             item = s.answers.storage[int(key.split(".")[1])]
             item.dev = value
             if not item.name.strip() or item.name.startswith("disk"):
-                from sanctl.ui.forms.specs import _name_from_path
+                from sanctl.forms.context import _name_from_path
 
                 item.name = _name_from_path(value) or item.name
             return True
@@ -187,7 +195,7 @@ class StorageStep(Step):
 # ---------------------------------------------------------------------------
 
 
-def suggested_iqn(s: SetupScreen) -> str:
+def suggested_iqn(s: Wizard) -> str:
     first = s.answers.storage[0].name if s.answers.storage and s.answers.storage[0].name else "storage"
     try:
         return generate_iqn(first, hostname=s.ctx.host, today=s.ctx.day)
@@ -199,7 +207,7 @@ class TargetStep(Step):
     key = "target"
     intro = "the name clients find the target by, and its LUNs."
 
-    def compose(self, s: SetupScreen) -> ComposeResult:
+    def compose(self, s: Wizard) -> ComposeResult:
         yield from text_field("target", "Target IQN", s.answers.target, placeholder="iqn.YYYY-MM.domain:name",
                               buttons=(button("generate", "b-generate-target"),),
                               help="iqn.YYYY-MM.reversed.domain:name — lower case, no spaces")
@@ -210,7 +218,7 @@ class TargetStep(Step):
             yield help_line(f"  LUN {i}  {item.kind}/{item.name}  {where}  {human_size(size) if size else ''}".rstrip(),
                             "setup-lun")
 
-    def pressed(self, s: SetupScreen, button_id: str) -> bool:
+    def pressed(self, s: Wizard, button_id: str) -> bool:
         if button_id == "b-generate-target":
             s.answers.target = suggested_iqn(s)
             s.touched.add("target")
@@ -230,7 +238,7 @@ class PortalStep(Step):
     key = "portal"
     intro = "where the target listens for clients."
 
-    def compose(self, s: SetupScreen) -> ComposeResult:
+    def compose(self, s: Wizard) -> ComposeResult:
         choices = tuple(Choice(a, a, ADDRESS_NOTES.get(a, "")) for a in s.ctx.addresses)
         yield from text_field("address", "Address", s.answers.address, choices=choices,
                               help="IPv6 in brackets; a listener already there is shared")
@@ -242,7 +250,7 @@ class PortalStep(Step):
             yield help_line("iSER: not offered — no RDMA-capable NIC here (/sys/class/infiniband is empty).",
                             "setup-note")
 
-    def picked(self, s: SetupScreen, key: str, value: str) -> bool:
+    def picked(self, s: Wizard, key: str, value: str) -> bool:
         if key == "address":
             s.answers.address = value
             return True
@@ -264,7 +272,7 @@ class AccessStep(Step):
     key = "access"
     intro = "who may log in: an ACL per client's initiator name, CHAP if wanted."
 
-    def compose(self, s: SetupScreen) -> ComposeResult:
+    def compose(self, s: Wizard) -> ComposeResult:
         a = s.answers
         yield from flag_field("demo_mode", "Demo mode: no ACLs, any initiator may log in", a.demo_mode)
         if a.demo_mode:
@@ -303,10 +311,10 @@ class AccessStep(Step):
             yield help_line(f"The secrets are kept with your answers in {where} (mode 0600) until the wizard is "
                             "finished.", "setup-note")
 
-    def _secret(self, s: SetupScreen) -> str:
+    def _secret(self, s: Wizard) -> str:
         return generate_chap_secret(preset(s.answers.preset).secret_length)
 
-    def changed(self, s: SetupScreen, key: str) -> bool:
+    def changed(self, s: Wizard, key: str) -> bool:
         a = s.answers
         if key == "chap" and a.chap:
             for i, client in enumerate(a.clients):
@@ -317,7 +325,7 @@ class AccessStep(Step):
             a.mutual_secret = a.mutual_secret or self._secret(s)
         return key in ("demo_mode", "chap", "mutual")
 
-    def pressed(self, s: SetupScreen, button_id: str) -> bool:
+    def pressed(self, s: Wizard, button_id: str) -> bool:
         a = s.answers
         if button_id == "b-add-client":
             client = Client()
@@ -364,7 +372,7 @@ class PresetStep(Step):
     key = "preset"
     intro = "what the clients are: each preset sets what that system needs."
 
-    def compose(self, s: SetupScreen) -> ComposeResult:
+    def compose(self, s: Wizard) -> ComposeResult:
         a = s.answers
         p = preset(a.preset)
         yield from select_field("preset", "Clients", a.preset, [(PRESETS[k].label, k) for k in ORDER],
@@ -394,7 +402,7 @@ class PresetStep(Step):
         for hint in p.hints:
             yield help_line(f"• {hint}", "setup-hint")
 
-    def changed(self, s: SetupScreen, key: str) -> bool:
+    def changed(self, s: Wizard, key: str) -> bool:
         if key == "preset":
             p = preset(s.answers.preset)
             if s.answers.block_size not in {str(n) for n in p.block_sizes}:
@@ -402,7 +410,7 @@ class PresetStep(Step):
             return True
         return key in ("block_size", "thin")
 
-    def pressed(self, s: SetupScreen, button_id: str) -> bool:
+    def pressed(self, s: Wizard, button_id: str) -> bool:
         a = s.answers
         if button_id == "b-fix-writethrough":
             for item in a.storage:
@@ -431,7 +439,7 @@ class ReviewStep(Step):
     intro = "every operation Apply will do, and the same as targetcli commands."
     next_label = "Apply"
 
-    def compose(self, s: SetupScreen) -> ComposeResult:
+    def compose(self, s: Wizard) -> ComposeResult:
         from sanctl.setup.answers import TITLES
         from sanctl.setup.plan import Plan
 
@@ -462,7 +470,7 @@ class ReviewStep(Step):
             yield help_line(f"Dry run: {reason}. Nothing can be applied here; the commands above are the record.",
                             "setup-note")
 
-    def pressed(self, s: SetupScreen, button_id: str) -> bool:
+    def pressed(self, s: Wizard, button_id: str) -> bool:
         if button_id == "b-copy-targetcli":
             plan = s.plan()
             if not isinstance(plan, str):
@@ -482,7 +490,7 @@ class ApplyStep(Step):
     key = "apply"
     intro = "one transaction (all of it, or all rolled back), then saved for boot."
 
-    def compose(self, s: SetupScreen) -> ComposeResult:
+    def compose(self, s: Wizard) -> ComposeResult:
         with Vertical(id="setup-phases"):
             for phase in s.phases:
                 yield phase_line(phase)
@@ -492,7 +500,7 @@ class ApplyStep(Step):
         if s.apply_message:
             yield help_line(s.apply_message, "setup-note")
 
-    def pressed(self, s: SetupScreen, button_id: str) -> bool:
+    def pressed(self, s: Wizard, button_id: str) -> bool:
         if button_id == "b-open-firewall":
             s.open_firewall()
         return False
@@ -523,7 +531,7 @@ class ClientStep(Step):
     intro = "what each client runs to log in and mount the disk."
     next_label = "Finish"
 
-    def compose(self, s: SetupScreen) -> ComposeResult:
+    def compose(self, s: Wizard) -> ComposeResult:
         from sanctl.setup.client import client_commands, client_name
 
         a = s.answers
@@ -562,10 +570,10 @@ class ClientStep(Step):
         for hint in p.hints:
             yield help_line(f"• {hint}", "setup-hint")
 
-    def changed(self, s: SetupScreen, key: str) -> bool:
+    def changed(self, s: Wizard, key: str) -> bool:
         return key == "show_secrets"
 
-    def pressed(self, s: SetupScreen, button_id: str) -> bool:
+    def pressed(self, s: Wizard, button_id: str) -> bool:
         from sanctl.setup.client import as_text, client_commands
 
         a = s.answers

@@ -2,7 +2,7 @@
 
 One generic form screen (:mod:`sanctl.ui.forms.screen`) draws any
 :class:`FormSpec`; the specs per node kind live in
-:mod:`sanctl.ui.forms.specs`. A field's ``check`` is a validator from
+:mod:`sanctl.forms.actions`. A field's ``check`` is a validator from
 :mod:`sanctl.names` or a change constructor of :mod:`sanctl.lio.changes`:
 it returns the value normalised or raises
 :class:`~sanctl.names.InvalidValue`, whose sentence the form shows inline.
