@@ -74,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="sanctl-startup-") as root:
         os.makedirs(os.path.join(root, "sys/kernel/config/target"))
-        sanctl = ["-m", "sanctl"]
+        script = os.path.join(os.path.dirname(sys.executable), "sanctl")  # the console script users run
+        sanctl = [script] if os.path.exists(script) else ["-m", "sanctl"]
         commands = {
             "python -c pass": ["-c", "pass"],
             "--version": [*sanctl, "--version"],

@@ -8,13 +8,14 @@ fast in scripts and cron jobs.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import argparse
+
     from sanctl.startup import Source
 
 # Start-up time: ``sanctl --version`` and ``--help`` import nothing of sanctl's
@@ -43,6 +44,8 @@ def _add_global_options(parser: argparse.ArgumentParser, *, default: object = No
 
 
 def _global_parser(*, add_help: bool = True) -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="sanctl",
         description="A terminal UI for Linux iSCSI storage (LIO target, open-iscsi initiator).",
@@ -117,6 +120,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     With ``command``, only the parts that define that command (what running it takes: the
     other commands' modules are not imported).
     """
+    import argparse
+
     parser = _global_parser()
     commands = parser.add_subparsers(dest="command", metavar="command")
     for names, add in _PARSER_PARTS:
@@ -309,9 +314,12 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv == ["--version"]:  # what argparse would print, without importing it (and re, shutil, gettext)
+        sys.stdout.write(f"sanctl {version()}\n")
+        return 0
     from sanctl.bounded import invalid_argument
 
-    argv = list(sys.argv[1:] if argv is None else argv)
     bad = invalid_argument(argv)
     if bad is not None:  # bytes that are not UTF-8 (decoded with surrogateescape): refused, not a traceback
         print(f"sanctl: an argument is not valid UTF-8: {bad}", file=sys.stderr)

@@ -35,6 +35,8 @@ def test_version_and_help_import_no_reader_no_metadata_and_no_command_internals(
     heavy = {"importlib.metadata", "sanctl.startup", "sanctl.model", "sanctl.lio.configfs", "sanctl.live.report",
              "sanctl.live.sampler", "ssl", "socket", "textual", "rich"}
     assert not modules & heavy, sorted(modules & heavy)
+    if option == "--version":  # alone, it does not even need argparse
+        assert "argparse" not in modules and "sanctl.bounded" not in modules
 
 
 def test_show_on_an_empty_tree_imports_no_other_command(tmp_path):
