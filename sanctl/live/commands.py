@@ -72,9 +72,8 @@ def observe(sampler: Sampler, frame, seconds: float, *, clock: Callable[[], floa
 
 
 def _sampler(source, *, follow: bool, logs: list[str] | None = None) -> Sampler:
+    from sanctl.live.sampler import LiveConfig
     from sanctl.live.setup import make_sampler
-
-    from sanctl.live.sampler import LiveConfig, Sampler
 
     config = LiveConfig(all_hot_below=10**9, mapped_all=True)
     sampler = make_sampler(source.root, source.mode, follow=follow, config=config)
