@@ -8,26 +8,28 @@ fast in scripts and cron jobs.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import socket
 import sys
-from collections.abc import Callable, Sequence
 
-from sanctl.bounded import invalid_argument
-from sanctl.startup import Source, StartupError, resolve_source
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (type checkers know the name)
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable, Sequence
+
+    from sanctl.startup import Source
+
+# Start-up time: ``sanctl --version`` and ``--help`` import nothing of sanctl's
+# beyond this module and ``sanctl/__init__``, a printing command only what it
+# prints with (``python bench/startup.py`` measures it). So everything else is
+# imported inside the function that needs it.
 
 
 def version() -> str:
-    """The installed package's version (pyproject.toml's)."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as installed
+    """The package's version (pyproject.toml takes it from ``sanctl.__version__``;
+    ``importlib.metadata`` would cost more than the rest of ``--version``)."""
+    from sanctl import __version__
 
-    try:
-        return installed("sanctl")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown (not installed)"
+    return __version__
 
 
 def _add_global_options(parser: argparse.ArgumentParser, *, default: object = None) -> None:
@@ -42,6 +44,8 @@ def _add_global_options(parser: argparse.ArgumentParser, *, default: object = No
 
 
 def _global_parser(*, add_help: bool = True) -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="sanctl",
         description="A terminal UI for Linux iSCSI storage (LIO target, open-iscsi initiator).",
@@ -53,11 +57,7 @@ def _global_parser(*, add_help: bool = True) -> argparse.ArgumentParser:
     return parser
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command line: global options, then one command."""
-    parser = _global_parser()
-    commands = parser.add_subparsers(dest="command", metavar="command")
-
+def _add_own_parsers(commands: argparse._SubParsersAction) -> None:
     show = commands.add_parser("show", help="print the configuration tree (like targetcli ls)")
     show.add_argument("--json", action="store_true", help="print sanctl's model as JSON")
 
@@ -65,36 +65,76 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", metavar="FILE",
                         help="write it to FILE instead (mode 0600, atomically: it holds the CHAP secrets)")
 
-    from sanctl.initiator.commands import add_parsers as add_initiator_parsers  # stdlib-only module
 
-    add_initiator_parsers(commands)  # discover, login, logout
+def _add_initiator_parsers(commands: argparse._SubParsersAction) -> None:
+    from sanctl.initiator.commands import add_parsers  # stdlib-only module
 
-    from sanctl.live.commands import add_arguments as add_live_parsers  # no Textual either
+    add_parsers(commands)  # discover, login, logout
 
-    add_live_parsers(commands)  # sessions, errors
 
-    from sanctl.lio.commands import add_parsers as add_saveconfig_parsers  # no Textual, rtslib-fb lazily
+def _add_live_parsers(commands: argparse._SubParsersAction) -> None:
+    from sanctl.live.commands import add_arguments  # no Textual either; the sampler only when run
 
-    add_saveconfig_parsers(commands)  # save, diff, apply, restore, backups; export --target
+    add_arguments(commands)  # sessions, errors
 
+
+def _add_saveconfig_parsers(commands: argparse._SubParsersAction) -> None:
+    from sanctl.lio.commands import add_parsers  # no Textual, rtslib-fb lazily
+
+    add_parsers(commands)  # save, diff, apply, restore, backups; export --target
+
+
+def _add_setup_parser(commands: argparse._SubParsersAction) -> None:
     setup = commands.add_parser("setup", help="open the TUI on the guided first-time setup wizard")
     setup.add_argument("--start-over", action="store_true", help="forget the answers of an unfinished setup")
 
-    from sanctl.doctor.command import add_parser as add_doctor_parser  # no Textual either
 
-    add_doctor_parser(commands)  # doctor
+def _add_doctor_parser(commands: argparse._SubParsersAction) -> None:
+    from sanctl.doctor.command import add_parser  # no Textual either
 
-    from sanctl.exporter.command import add_parser as add_exporter_parser  # no Textual, prometheus-client lazily
+    add_parser(commands)  # doctor
 
-    add_exporter_parser(commands)  # exporter
 
-    for command in commands.choices.values():  # global options after the command too
-        _add_global_options(command, default=argparse.SUPPRESS)
+def _add_exporter_parser(commands: argparse._SubParsersAction) -> None:
+    from sanctl.exporter.command import add_parser  # no Textual, prometheus-client lazily
+
+    add_parser(commands)  # exporter
+
+
+#: Which commands each part of the parser defines, in ``--help``'s order: running one command
+#: builds (and imports) only the parts that define it.
+_PARSER_PARTS: tuple[tuple[frozenset[str], Callable[[argparse._SubParsersAction], None]], ...] = (
+    (frozenset({"show", "export"}), _add_own_parsers),
+    (frozenset({"discover", "login", "logout"}), _add_initiator_parsers),
+    (frozenset({"sessions", "errors"}), _add_live_parsers),
+    (frozenset({"save", "diff", "apply", "restore", "backups", "export"}), _add_saveconfig_parsers),
+    (frozenset({"setup"}), _add_setup_parser),
+    (frozenset({"doctor"}), _add_doctor_parser),
+    (frozenset({"exporter"}), _add_exporter_parser),
+)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line: global options, then one command.
+
+    With ``command``, only the parts that define that command (what running it takes: the
+    other commands' modules are not imported).
+    """
+    import argparse
+
+    parser = _global_parser()
+    commands = parser.add_subparsers(dest="command", metavar="command")
+    for names, add in _PARSER_PARTS:
+        if command is None or command in names:
+            add(commands)
+    for sub in commands.choices.values():  # global options after the command too
+        _add_global_options(sub, default=argparse.SUPPRESS)
     return parser
 
 
 def _read(source: Source, *, details: bool):
     from sanctl.lio.configfs import ConfigfsNotFound, read_config
+    from sanctl.startup import StartupError
 
     try:
         config = read_config(source.root, details=details)
@@ -114,6 +154,8 @@ def _printable(text: str) -> str:
 def cmd_show(args: argparse.Namespace, source: Source) -> int:
     config = _read(source, details=args.json)
     if args.json:
+        import json
+
         from sanctl.model_json import to_jsonable
 
         json.dump(to_jsonable(config), sys.stdout, indent=2)
@@ -143,6 +185,7 @@ def write_document(args: argparse.Namespace, document: object) -> int:
         sys.stdout.write(text)
         return 0
     from sanctl.lio.savefile import write_atomic
+    from sanctl.startup import StartupError
 
     try:
         write_atomic(os.path.abspath(output), text.encode(), 0o600)
@@ -162,6 +205,9 @@ def cmd_setup(args: argparse.Namespace, source: Source) -> int:
 
 
 def cmd_tui(args: argparse.Namespace, source: Source, *, setup: bool = False) -> int:
+    import socket
+
+    from sanctl.startup import StartupError
     from sanctl.ui.app import SanctlApp, UnknownThemeError
 
     try:
@@ -249,27 +295,38 @@ NO_TARGET_NEEDED = INITIATOR_ONLY | {"setup"}
 
 
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    """Parse the command line; the TUI path skips building every command's parser.
+    """Parse the command line, building only the parser the command needs.
 
-    Each command module the full parser imports costs start-up time the TUI
-    does not need: with global options only, a small parser does.
+    Each command module the full parser imports costs start-up time: with
+    global options only (the TUI), a small parser does; with a known command,
+    that command's part of the parser. ``--help`` and anything unknown get the
+    whole parser (which lists every command).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not any(a in ("-h", "--help") for a in argv):
-        args, rest = _global_parser(add_help=False).parse_known_args(argv)
-        if not rest:
-            args.command = None
-            return args
-    return build_parser().parse_args(argv)
+    if any(a in ("-h", "--help") for a in argv):
+        return build_parser().parse_args(argv)
+    args, rest = _global_parser(add_help=False).parse_known_args(argv)
+    if not rest:
+        args.command = None
+        return args
+    known = any(rest[0] in names for names, _ in _PARSER_PARTS)
+    return build_parser(rest[0] if known else None).parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv == ["--version"]:  # what argparse would print, without importing it (and re, shutil, gettext)
+        sys.stdout.write(f"sanctl {version()}\n")
+        return 0
+    from sanctl.bounded import invalid_argument
+
     bad = invalid_argument(argv)
     if bad is not None:  # bytes that are not UTF-8 (decoded with surrogateescape): refused, not a traceback
         print(f"sanctl: an argument is not valid UTF-8: {bad}", file=sys.stderr)
         return DOCTOR_FAILED if "doctor" in argv else 2
-    args = _parse(argv)
+    args = _parse(argv)  # --version and --help exit here
+    from sanctl.startup import StartupError, resolve_source
+
     try:
         source = resolve_source(
             root=args.root, demo=args.demo, readonly=args.readonly,

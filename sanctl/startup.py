@@ -9,9 +9,6 @@ and ``--demo`` offered, instead of a traceback.
 from __future__ import annotations
 
 import os
-import platform
-import shutil
-import tempfile
 from dataclasses import dataclass
 
 from sanctl.lio.configfs import CONFIGFS_TARGET
@@ -38,6 +35,8 @@ class Source:
     def cleanup(self) -> None:
         """Remove a temporary demo root."""
         if self.temporary:
+            import shutil  # imported where used: start-up time of every printing command
+
             shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -46,6 +45,8 @@ _DEMO_HINT = "Try the demo SAN instead: sanctl --demo"
 
 def diagnose_missing_configfs(proc: str = "/proc", sys_root: str = "/sys") -> str:
     """Why ``/sys/kernel/config/target`` is missing on this host, in one sentence."""
+    import platform
+
     if platform.system() != "Linux":
         return f"This is {platform.system()}, not Linux: the LIO target exists only in the Linux kernel."
     try:
@@ -121,6 +122,8 @@ def _roomy(path: str) -> bool:
 def _demo_source(root: str | None, readonly: bool) -> Source:
     temporary = root is None
     if root is None:
+        import tempfile
+
         root = tempfile.mkdtemp(prefix="sanctl-demo-", dir=fast_temp_dir())
     elif os.path.exists(root) and not os.path.isdir(root):
         raise StartupError(f"--root {root}: not a directory.", exit_code=2)

@@ -60,7 +60,7 @@ def test_lun_labels_name_their_alua_group_as_targetcli_3_does(kernel):
     assert _label(text, "lun0") == "ramdisk/scratch (default_tg_pt_gp)"
     ls = (FIXTURES / "targetcli_pip_3.0.2_ls_1session.txt").read_text()
     assert _label(ls, "lun0") == "fileio/disk0 (/tmp/lun0.img) (default_tg_pt_gp)"  # the shape copied
-    assert f"[block/ora-ocr-1 (/dev/vg_san/ora-ocr-1) (default_tg_pt_gp)]" in text
+    assert "[block/ora-ocr-1 (/dev/vg_san/ora-ocr-1) (default_tg_pt_gp)]" in text
 
 
 def test_loopback_has_its_own_fabric_node_without_acls_or_auth(kernel):

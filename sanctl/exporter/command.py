@@ -16,13 +16,12 @@ iSCSI's own port). Never imports Textual.
 from __future__ import annotations
 
 import argparse
-import ipaddress
-import signal
-import ssl
 import sys
-import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # ipaddress, ssl, threading and signal are imported where used: ``sanctl --help`` needs none
+    import threading
 
 DEFAULT_ADDRESS = "127.0.0.1"
 DEFAULT_PORT = 13260
@@ -73,6 +72,8 @@ def parse_listen(text: str) -> tuple[str, int]:
     if not (port.isascii() and port.isdigit()) or not 1 <= int(port) <= 65535:
         raise UsageError(f"--listen {text}: the port must be a number from 1 to 65535")
     host = host or "0.0.0.0"
+    import ipaddress
+
     try:
         ipaddress.ip_address(host)
     except ValueError:
@@ -169,6 +170,9 @@ def _textfile(path: str, registry, *, once: bool, interval: float) -> int:
 
 
 def _serve(listen: tuple[str, int], registry, args: argparse.Namespace) -> int:
+    import ssl
+    import threading
+
     from prometheus_client import start_http_server
 
     address, port = listen
@@ -209,6 +213,8 @@ def _stop_on_sigterm(event: threading.Event | None = None) -> None:
             event.set()
         else:
             raise KeyboardInterrupt
+
+    import signal
 
     try:
         signal.signal(signal.SIGTERM, handler)

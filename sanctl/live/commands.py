@@ -16,9 +16,10 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from sanctl.live.report import errors_json, errors_text, finding_json, incident_json, incident_text, sessions_json, sessions_text
-from sanctl.live.sampler import LiveConfig, Sampler
+if TYPE_CHECKING:  # imported where used: ``sanctl --help`` builds this module's parser without them
+    from sanctl.live.sampler import Sampler
 
 
 def add_arguments(commands: argparse._SubParsersAction) -> None:
@@ -71,6 +72,7 @@ def observe(sampler: Sampler, frame, seconds: float, *, clock: Callable[[], floa
 
 
 def _sampler(source, *, follow: bool, logs: list[str] | None = None) -> Sampler:
+    from sanctl.live.sampler import LiveConfig
     from sanctl.live.setup import make_sampler
 
     config = LiveConfig(all_hot_below=10**9, mapped_all=True)
@@ -101,6 +103,8 @@ def _loop(interval: float, count: int, step: Callable[[], None]) -> int:
 
 
 def cmd_sessions(args: argparse.Namespace, source) -> int:
+    from sanctl.live.report import sessions_json, sessions_text
+
     sampler = _sampler(source, follow=False)
     try:
         if not args.watch:
@@ -126,6 +130,8 @@ def cmd_sessions(args: argparse.Namespace, source) -> int:
 
 
 def cmd_errors(args: argparse.Namespace, source) -> int:
+    from sanctl.live.report import errors_json, errors_text, finding_json, incident_json, incident_text
+
     sampler = _sampler(source, follow=args.follow, logs=args.log)
     try:
         frame = sampler.sample()

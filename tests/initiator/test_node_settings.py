@@ -12,7 +12,7 @@ from sanctl.initiator import iscsid_conf
 from sanctl.initiator import node_settings as NS
 from sanctl.initiator.iscsiadm import IscsiadmError
 from sanctl.names import InvalidValue
-from sanctl.sim.demo import RAC_IQN, WEB_IQN
+from sanctl.sim.demo import WEB_IQN
 
 PORTAL = "192.168.50.10:3260"
 REPLACEMENT = "node.session.timeo.replacement_timeout"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from sanctl.kernel_log import LogEvent, parse_lines
 from sanctl.live.events import EventLog
@@ -10,6 +11,9 @@ from sanctl.live.flap import SessionChanges, connection_flaps, shared_name_findi
 from sanctl.lio.live import TargetSession, parse_acl_info
 
 from .conftest import rac_text
+
+if TYPE_CHECKING:
+    from sanctl.live.flap import Finding, SessionChange
 
 RAC = "iqn.2024-01.storage.oracle:rac"
 CLIENT = "iqn.2024-01.storage.oracle:client"

@@ -233,7 +233,6 @@ async def test_q_with_everything_saved_quits_at_once(make_app, demo_root):
 
 
 async def test_panel_keys_do_not_fire_while_a_form_field_has_focus(make_app):
-    from sanctl.ui.forms.screen import FormScreen
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
