@@ -133,16 +133,8 @@ class SetupScreen(Screen[None]):
 
     @property
     def writer(self):
-        """The source's writer, shared with the configuration screen (tests replace it on the app)."""
-        app = self.app
-        writer = getattr(app, "_sanctl_writer", None)
-        if writer is None:
-            from sanctl.startup import Source
-            from sanctl.lio.writer import writer_for
-
-            writer = writer_for(Source(self.root, self.mode, self.readonly, self.readonly_reason))
-            app._sanctl_writer = writer
-        return writer
+        """The host's writer, shared with the configuration screen (tests replace it in ``app.session``)."""
+        return self.app.session.writer
 
     def _thread(self, work, done, *, group: str) -> None:
         app = self.app

@@ -77,9 +77,16 @@ class StatusBar(Widget):
     def on_mount(self) -> None:
         from sanctl.ui.doctor_service import service
 
-        self.doctor = getattr(self.app, "_sanctl_doctor_badge", None)
-        self.save_state = getattr(self.app, "_sanctl_save_state", None)  # every panel's header says it
+        session = self.app.session  # type: ignore[attr-defined]
+        self.doctor = session.doctor_badge
+        self.save_state = session.save_state  # every panel's header says it
+        session.bars.append(self)
         service(self.app).start()
+
+    def on_unmount(self) -> None:
+        bars = self.app.session.bars  # type: ignore[attr-defined]
+        if self in bars:
+            bars.remove(self)
 
     def set_save_state(self, text: str | None) -> None:
         """Show (or clear, with None) the badge saying the running configuration is not the saved one.
@@ -92,7 +99,7 @@ class StatusBar(Widget):
 
         writes = getattr(self.screen, "writes", None) if self.is_attached else None
         service(self.app).save_state_checked(getattr(writes, "status", None))
-        self.app._sanctl_save_state = text  # type: ignore[attr-defined]
+        self.app.session.save_state = text  # type: ignore[attr-defined]
         bars = service(self.app)._bars() if self.is_attached else [self]
         for bar in bars if self in bars else [self, *bars]:
             bar.show_save_state(text)
