@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 
+from sanctl.host.protocol import Capabilities, capabilities_of
 from sanctl.lio.configfs import CONFIGFS_TARGET
 
 
@@ -34,6 +35,16 @@ class Source:
     readonly: bool
     readonly_reason: str | None
     temporary: bool = False
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the source's host can do (as its :class:`~sanctl.host.protocol.Host` says)."""
+        return capabilities_of(self.mode, readonly=self.readonly)
+
+    def show_path(self, text: str) -> str:
+        """``text`` with paths under a simulated host's scratch root written ``demo:/…``."""
+        root = self.root.rstrip("/")
+        return text.replace(root + "/", "demo:/") if self.capabilities.simulated and root else text
 
     def cleanup(self) -> None:
         """Remove a temporary demo root."""

@@ -16,14 +16,15 @@ if TYPE_CHECKING:
 def host_for(source: Any, *, name: str | None = None) -> Host:
     """The Host for a :class:`~sanctl.startup.Source` (its root, kind, and why it is read-only)."""
     reason = (source.readonly_reason or "read-only") if source.readonly else None
-    if source.mode == "demo":
+    can = source.capabilities
+    if can.simulated:
         from sanctl.host.demo import DemoHost
 
         return DemoHost(source.root, readonly_reason=reason, temporary=source.temporary, name=name)
-    if source.mode == "captured":
+    if not can.has_live:
         from sanctl.host.captured import CapturedHost
 
-        return CapturedHost(source.root, name=name)
+        return CapturedHost(source.root, readonly_reason=reason, name=name)
     from sanctl.host.local import LocalHost
 
     return LocalHost(source.root, readonly_reason=reason, name=name)

@@ -11,7 +11,7 @@ import socket
 from typing import Any
 
 from sanctl.host.local import TreeFacts, TreeLogs, TreeTarget
-from sanctl.host.protocol import Capabilities
+from sanctl.host.protocol import capabilities_of
 
 #: Why a captured tree is never changed (the writer's refusal says this).
 REASON = "reading a captured tree, not the running kernel"
@@ -33,13 +33,12 @@ class CapturedHost:
     kind = "captured"
     mode = "captured"
 
-    def __init__(self, root: str, *, name: str | None = None) -> None:
+    def __init__(self, root: str, *, readonly_reason: str | None = None, name: str | None = None) -> None:
         self.root = root
         self.name = name if name is not None else socket.gethostname()
-        self.readonly_reason = REASON
-        self.capabilities = Capabilities(can_write=False, has_initiator=False, has_live=False,
-                                         is_this_machine=False, simulated=False)
-        self.target: Any = _CapturedTarget(root, live=False, readonly_reason=REASON)
+        self.readonly_reason = readonly_reason or REASON
+        self.capabilities = capabilities_of(self.mode)
+        self.target: Any = _CapturedTarget(root, live=False, readonly_reason=self.readonly_reason)
         self.initiator: Any = None
         self.facts: Any = TreeFacts(root, this_machine=False)
         self.logs: Any = TreeLogs(root)

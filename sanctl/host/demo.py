@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sanctl.host.local import TreeFacts, TreeInitiator, TreeLogs, TreeTarget
-from sanctl.host.protocol import Capabilities
+from sanctl.host.protocol import capabilities_of
 
 
 class _DemoTarget(TreeTarget):
@@ -65,8 +65,7 @@ class DemoHost:
         self.name = name if name is not None else socket.gethostname()
         self.readonly_reason = readonly_reason
         self.temporary = temporary
-        self.capabilities = Capabilities(can_write=readonly_reason is None, has_initiator=True, has_live=True,
-                                         is_this_machine=False, simulated=True)
+        self.capabilities = capabilities_of(self.mode, readonly=readonly_reason is not None)
         self.target: Any = _DemoTarget(root, readonly_reason=readonly_reason)
         self.initiator: Any = _DemoInitiator(root)
         self.facts: Any = _DemoFacts(root, this_machine=False)

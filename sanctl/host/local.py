@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sanctl.host.protocol import Capabilities
+from sanctl.host.protocol import capabilities_of
 
 
 class TreeTarget:
@@ -173,8 +173,7 @@ class LocalHost:
         self.root = root
         self.name = name if name is not None else socket.gethostname()
         self.readonly_reason = readonly_reason
-        self.capabilities = Capabilities(can_write=readonly_reason is None, has_initiator=True, has_live=True,
-                                         is_this_machine=True, simulated=False)
+        self.capabilities = capabilities_of(self.mode, readonly=readonly_reason is not None)
         self.target: Any = TreeTarget(root, readonly_reason=readonly_reason)
         self.initiator: Any = TreeInitiator(root)
         self.facts: Any = TreeFacts(root)

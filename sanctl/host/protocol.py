@@ -21,7 +21,7 @@ Transitional: the code below the seam still takes a filesystem ``root`` and a
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:  # types only: nothing of these is imported at run time
@@ -45,6 +45,25 @@ class Capabilities:
     is_this_machine: bool
     #: The kernel is simulated: its clock moves when told, its paths are a scratch tree nobody needs to read.
     simulated: bool
+
+
+#: What each kind of host can do, by the word code below the seam is still handed ("real", "captured", "demo").
+_BY_MODE = {
+    "real": Capabilities(can_write=True, has_initiator=True, has_live=True, is_this_machine=True, simulated=False),
+    "captured": Capabilities(can_write=False, has_initiator=False, has_live=False, is_this_machine=False,
+                             simulated=False),
+    "demo": Capabilities(can_write=True, has_initiator=True, has_live=True, is_this_machine=False, simulated=True),
+}
+
+
+def capabilities_of(mode: str, *, readonly: bool = False) -> Capabilities:
+    """The capabilities of a host of kind ``mode`` ("real", "captured" or "demo"); ``readonly`` takes away
+    writing. The one table of what each kind can do: code still handed a mode word decides on this."""
+    try:
+        found = _BY_MODE[mode]
+    except KeyError:
+        raise ValueError(f"mode must be one of {', '.join(_BY_MODE)}, not {mode!r}") from None
+    return replace(found, can_write=False) if readonly else found
 
 
 @runtime_checkable

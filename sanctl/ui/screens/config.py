@@ -7,6 +7,8 @@ behind the filter — runs in a thread worker and comes back as a message.
 
 from __future__ import annotations
 
+from sanctl.host.protocol import capabilities_of
+
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -59,9 +61,9 @@ def unloaded_fabrics(root: str, mode: str, config: SanConfig, *, quick: bool = F
     """
     loaded = {fabric.name for fabric in config.fabrics}
     missing = [name for name in TREE_FABRICS if name not in loaded]
-    if not missing or mode == "captured":
+    if not missing or not capabilities_of(mode).has_live:
         return ()
-    if mode == "demo":
+    if capabilities_of(mode).simulated:
         from sanctl.sim.writer import FABRICS as available
     else:
         import os
@@ -181,7 +183,7 @@ class ConfigScreen(Screen[None]):
             found = unloaded_fabrics(root, mode, config)
             self.app.call_from_thread(self._fabrics_found, config, found)
 
-        if mode == "real" and self._startup_error is None:
+        if capabilities_of(mode).is_this_machine and self._startup_error is None:
             self.run_worker(work, thread=True, group="fabrics", exit_on_error=False)
 
     def _fabrics_found(self, config: SanConfig, found: tuple[str, ...]) -> None:

@@ -41,6 +41,8 @@ shared-name flap), the name line says so.
 
 from __future__ import annotations
 
+from sanctl.host.protocol import capabilities_of
+
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -101,7 +103,7 @@ def default_backend(app: Any) -> InitiatorBackend:
         return backend
     mode = getattr(app, "mode", "real")
     adm = getattr(app, "iscsiadm", None)
-    if adm is None and mode == "demo":
+    if adm is None and capabilities_of(mode).simulated:
         from sanctl.sim.iscsiadm import demo_backend
 
         backend = demo_backend(getattr(app, "root", "/"))
@@ -250,10 +252,10 @@ class InitiatorTargetsScreen(Screen[None]):
         if backend.notice:
             return backend.notice
         mode = getattr(self.app, "mode", "real")
-        if mode == "demo":
+        if capabilities_of(mode).simulated:
             return ("demo SAN: this tab drives this host's real iscsiadm and "
                     "/etc/iscsi/initiatorname.iscsi, not the demo.")
-        if mode == "captured":
+        if not capabilities_of(mode).has_live:
             return ("captured tree: this tab shows this host's own open-iscsi (its iscsiadm and "
                     "/etc/iscsi/initiatorname.iscsi), read-only.")
         return ""

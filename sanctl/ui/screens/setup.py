@@ -344,10 +344,7 @@ class SetupScreen(Screen[None]):
 
     def shown(self, text: str) -> str:
         """Paths under the demo's root as ``demo:/…``."""
-        root = self.root.rstrip("/")
-        if self.mode == "demo" and root:
-            return text.replace(root + "/", "demo:/")
-        return text
+        return self.app.session.host.show_path(text)
 
     def forget_touched(self, prefix: str) -> None:
         self.touched = {k for k in self.touched if not k.startswith(prefix)}
@@ -672,7 +669,7 @@ class SetupScreen(Screen[None]):
     def can_login_here(self) -> bool:
         from sanctl.setup.presets import preset
 
-        if self.applied is None or self.mode == "captured" or not self.ctx.this_initiator:
+        if self.applied is None or not self.app.session.host.capabilities.has_live or not self.ctx.this_initiator:
             return False
         if preset(self.answers.preset).commands not in ("linux", "proxmox"):
             return False

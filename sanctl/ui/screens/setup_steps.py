@@ -11,6 +11,8 @@ Apply is the screen's, through :mod:`sanctl.setup.apply`.
 
 from __future__ import annotations
 
+from sanctl.host.protocol import capabilities_of
+
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -86,7 +88,7 @@ class ChecksStep(Step):
             line.append(f"  {check.detail}")
             with Horizontal(classes="setup-check"):
                 yield Static(line, classes=f"setup-check-line -{check.status}")
-                if check.action == "modprobe" and s.ctx.mode == "real" and not s.readonly:
+                if check.action == "modprobe" and capabilities_of(s.ctx.mode).is_this_machine and not s.readonly:
                     yield button("Load the modules", "b-modprobe")
             if check.fix and check.status in (K.FAIL, K.WARN, K.INFO):
                 yield help_line(f"  fix: {check.fix}", "setup-fix")

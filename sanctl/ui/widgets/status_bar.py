@@ -15,6 +15,8 @@ label, only the current panel keeps its label and the others show their key.
 
 from __future__ import annotations
 
+from sanctl.host.protocol import capabilities_of
+
 from rich.text import Text
 from textual.events import Click
 from textual.widget import Widget
@@ -131,7 +133,7 @@ class StatusBar(Widget):
             parts.append(("read-only" + reason, "readonly"))
         if self.save_state:
             parts.append((SHORT_SAVE_STATES.get(self.save_state, self.save_state) if short else self.save_state, "unsaved"))
-        if self.mode != "demo" and self.root not in ("", "/"):
+        if not capabilities_of(self.mode).simulated and self.root not in ("", "/"):
             parts.append((f"root {self.root}", "root"))
         return parts
 
