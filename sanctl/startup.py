@@ -136,11 +136,11 @@ def _demo_source(root: str | None, readonly: bool) -> Source:
     elif os.path.exists(root) and not os.path.isdir(root):
         raise StartupError(f"--root {root}: not a directory.", exit_code=2)
     if not os.path.isdir(os.path.join(root, CONFIGFS_TARGET)):
-        from sanctl.sim.demo import build_demo  # only when there is a tree to write
+        from sanctl.host.demo import DemoHost  # only when there is a tree to write
 
         try:
             os.makedirs(root, exist_ok=True)
-            build_demo(root)
+            DemoHost.build(root)
         except OSError as exc:
             raise StartupError(f"Cannot write the demo SAN under {root}: {exc.strerror or exc}", exit_code=2) from exc
     reason = "--readonly" if readonly else None

@@ -71,8 +71,8 @@ class DemoHost:
         self.facts: Any = _DemoFacts(root, this_machine=False)
         self.logs: Any = TreeLogs(root)
 
-    @classmethod
-    def build(cls, root: str) -> None:
+    @staticmethod
+    def build(root: str) -> None:
         """Write the demo SAN under ``root`` (a directory that has no configfs tree yet)."""
         from sanctl.sim.demo import build_demo
 

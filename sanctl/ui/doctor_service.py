@@ -25,6 +25,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from sanctl.ui.session import session_of
+
 if TYPE_CHECKING:
     from textual.app import App
 
@@ -47,7 +49,7 @@ class DoctorService:
 
     def __init__(self, app: App) -> None:
         self.app = app
-        self.session = app.session  # type: ignore[attr-defined]
+        self.session = session_of(app)
         self.host = self.session.host
         self.root: str = self.host.root
         self.report: Report | None = None
@@ -205,7 +207,7 @@ class DoctorService:
 
 def service(app: App) -> DoctorService:
     """The app's doctor, made on first use."""
-    session = app.session  # type: ignore[attr-defined]
+    session = session_of(app)
     if session.doctor is None:
         session.doctor = DoctorService(app)
     return session.doctor

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from textual.binding import Binding
 
+from sanctl.ui.session import session_of
+
 if TYPE_CHECKING:
     from textual.app import App
 
@@ -50,7 +52,7 @@ def configure(app: App, **options) -> LiveService:
     """Create the app's live service with these options (clocks, autostart, interval, config)."""
     from sanctl.ui.live_service import LiveService
 
-    session = app.session  # type: ignore[attr-defined]
+    session = session_of(app)
     service = LiveService(app, host=session.host, **options)
     from sanctl.ui.doctor_service import frame_listener
 
@@ -60,7 +62,7 @@ def configure(app: App, **options) -> LiveService:
 
 
 def service(app: App) -> LiveService:
-    found = app.session.live  # type: ignore[attr-defined]
+    found = session_of(app).live
     return found if found is not None else configure(app)
 
 

@@ -52,3 +52,8 @@ class Session:
         """The app is ending: stop the live service's sampler and its log readers."""
         if self.live is not None:
             self.live.close()
+
+
+def session_of(app: Any) -> Session:
+    """The app's session (``app`` is the SanctlApp; Textual types ``widget.app`` as a plain ``App``)."""
+    return app.session

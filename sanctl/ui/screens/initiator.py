@@ -41,8 +41,6 @@ shared-name flap), the name line says so.
 
 from __future__ import annotations
 
-from sanctl.host.protocol import capabilities_of
-
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -101,12 +99,10 @@ def default_backend(app: Any) -> InitiatorBackend:
     backend = getattr(app, "initiator_backend", None)
     if backend is not None:
         return backend
-    mode = getattr(app, "mode", "real")
     adm = getattr(app, "iscsiadm", None)
-    if adm is None and capabilities_of(mode).simulated:
-        from sanctl.sim.iscsiadm import demo_backend
-
-        backend = demo_backend(getattr(app, "root", "/"))
+    host = app.session.host
+    if adm is None and host.capabilities.simulated:
+        backend = host.initiator.backend()  # the demo host's simulation
     else:
         from sanctl.initiator.iscsiadm import Iscsiadm
 
@@ -251,11 +247,11 @@ class InitiatorTargetsScreen(Screen[None]):
         backend = self.backend
         if backend.notice:
             return backend.notice
-        mode = getattr(self.app, "mode", "real")
-        if capabilities_of(mode).simulated:
+        can = self.app.session.host.capabilities
+        if can.simulated:
             return ("demo SAN: this tab drives this host's real iscsiadm and "
                     "/etc/iscsi/initiatorname.iscsi, not the demo.")
-        if not capabilities_of(mode).has_live:
+        if not can.has_live:
             return ("captured tree: this tab shows this host's own open-iscsi (its iscsiadm and "
                     "/etc/iscsi/initiatorname.iscsi), read-only.")
         return ""

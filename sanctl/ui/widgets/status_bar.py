@@ -21,6 +21,7 @@ from rich.text import Text
 from textual.events import Click
 from textual.widget import Widget
 
+from sanctl.ui.session import session_of
 from sanctl.ui.widgets.styling import component_fg
 
 
@@ -79,14 +80,14 @@ class StatusBar(Widget):
     def on_mount(self) -> None:
         from sanctl.ui.doctor_service import service
 
-        session = self.app.session  # type: ignore[attr-defined]
+        session = session_of(self.app)
         self.doctor = session.doctor_badge
         self.save_state = session.save_state  # every panel's header says it
         session.bars.append(self)
         service(self.app).start()
 
     def on_unmount(self) -> None:
-        bars = self.app.session.bars  # type: ignore[attr-defined]
+        bars = session_of(self.app).bars
         if self in bars:
             bars.remove(self)
 
@@ -101,7 +102,7 @@ class StatusBar(Widget):
 
         writes = getattr(self.screen, "writes", None) if self.is_attached else None
         service(self.app).save_state_checked(getattr(writes, "status", None))
-        self.app.session.save_state = text  # type: ignore[attr-defined]
+        session_of(self.app).save_state = text
         bars = service(self.app)._bars() if self.is_attached else [self]
         for bar in bars if self in bars else [self, *bars]:
             bar.show_save_state(text)
