@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Callable, Sequence
 
-    from sanctl.startup import Source
+    from sanctl.host.protocol import Host
 
 # Start-up time: ``sanctl --version`` and ``--help`` import nothing of sanctl's
 # beyond this module and ``sanctl/__init__``, a printing command only what it
@@ -132,12 +132,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _read(source: Source, *, details: bool):
-    from sanctl.lio.configfs import ConfigfsNotFound, read_config
+def _read(host: Host, *, details: bool):
+    from sanctl.lio.configfs import ConfigfsNotFound
     from sanctl.startup import StartupError
 
     try:
-        config = read_config(source.root, details=details)
+        config = host.target.read_config(details=details)
     except ConfigfsNotFound as exc:
         raise StartupError(f"No LIO configfs under {exc.path}.", exit_code=2) from exc
     for problem in config.problems:  # what could not be read is said, not silently missing
@@ -151,8 +151,8 @@ def _printable(text: str) -> str:
                    .decode("utf-8", "backslashreplace"))
 
 
-def cmd_show(args: argparse.Namespace, source: Source) -> int:
-    config = _read(source, details=args.json)
+def cmd_show(args: argparse.Namespace, host: Host) -> int:
+    config = _read(host, details=args.json)
     if args.json:
         import json
 
@@ -167,10 +167,10 @@ def cmd_show(args: argparse.Namespace, source: Source) -> int:
     return 0
 
 
-def cmd_export(args: argparse.Namespace, source: Source) -> int:
+def cmd_export(args: argparse.Namespace, host: Host) -> int:
     from sanctl.lio.saveconfig import dump
 
-    config = _read(source, details=True)
+    config = _read(host, details=True)
     return write_document(args, dump(config))
 
 
@@ -195,77 +195,67 @@ def write_document(args: argparse.Namespace, document: object) -> int:
     return 0
 
 
-def cmd_setup(args: argparse.Namespace, source: Source) -> int:
+def cmd_setup(args: argparse.Namespace, host: Host) -> int:
     """The TUI, opened on the setup wizard (resuming an unfinished setup unless --start-over)."""
     if args.start_over:
         from sanctl.setup.state import clear_state, state_path
 
-        clear_state(state_path(source.mode, source.root))
-    return cmd_tui(args, source, setup=True)
+        clear_state(state_path(host.mode, host.root))
+    return cmd_tui(args, host, setup=True)
 
 
-def cmd_tui(args: argparse.Namespace, source: Source, *, setup: bool = False) -> int:
-    import socket
-
+def cmd_tui(args: argparse.Namespace, host: Host, *, setup: bool = False) -> int:
     from sanctl.startup import StartupError
     from sanctl.ui.app import SanctlApp, UnknownThemeError
 
     try:
-        app = SanctlApp(
-            root=source.root,
-            mode=source.mode,
-            readonly=source.readonly,
-            readonly_reason=source.readonly_reason,
-            theme=args.theme,
-            host=socket.gethostname(),
-            setup=setup,
-        )
+        app = SanctlApp(system=host, theme=args.theme, host=host.name, setup=setup)
     except UnknownThemeError as exc:
         raise StartupError(str(exc), exit_code=2) from exc
     app.run(mouse=not args.no_mouse)
     return app.return_code or 0
 
 
-def _initiator(name: str) -> Callable[[argparse.Namespace, Source], int]:
-    def run(args: argparse.Namespace, source: Source) -> int:
+def _initiator(name: str) -> Callable[[argparse.Namespace, Host], int]:
+    def run(args: argparse.Namespace, host: Host) -> int:
         from sanctl.initiator import commands
 
-        return getattr(commands, name)(args, source)
+        return getattr(commands, name)(args, host)
 
     return run
 
 
-def _live(name: str) -> Callable[[argparse.Namespace, Source], int]:
-    def run(args: argparse.Namespace, source: Source) -> int:
+def _live(name: str) -> Callable[[argparse.Namespace, Host], int]:
+    def run(args: argparse.Namespace, host: Host) -> int:
         from sanctl.live import commands
 
-        return getattr(commands, name)(args, source)
+        return getattr(commands, name)(args, host)
 
     return run
 
 
-def cmd_doctor(args: argparse.Namespace, source: Source) -> int:
+def cmd_doctor(args: argparse.Namespace, host: Host) -> int:
     from sanctl.doctor.command import cmd_doctor as run
 
-    return run(args, source)
+    return run(args, host)
 
 
-def cmd_exporter(args: argparse.Namespace, source: Source) -> int:
+def cmd_exporter(args: argparse.Namespace, host: Host) -> int:
     from sanctl.exporter.command import cmd_exporter as run
 
-    return run(args, source)
+    return run(args, host)
 
 
-def _saveconfig(name: str) -> Callable[[argparse.Namespace, Source], int]:
-    def run(args: argparse.Namespace, source: Source) -> int:
+def _saveconfig(name: str) -> Callable[[argparse.Namespace, Host], int]:
+    def run(args: argparse.Namespace, host: Host) -> int:
         from sanctl.lio import commands
 
-        return getattr(commands, name)(args, source)
+        return getattr(commands, name)(args, host)
 
     return run
 
 
-COMMANDS: dict[str | None, Callable[[argparse.Namespace, Source], int]] = {
+COMMANDS: dict[str | None, Callable[[argparse.Namespace, Host], int]] = {
     None: cmd_tui,
     "show": cmd_show,
     "setup": cmd_setup,
@@ -313,6 +303,19 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return build_parser(rest[0] if known else None).parse_args(argv)
 
 
+def build_host(args: argparse.Namespace) -> Host:
+    """The one Host every command and the TUI talk to: this machine, a captured tree or the demo SAN
+    (:func:`~sanctl.startup.resolve_source` decides which, and says why when it cannot)."""
+    import socket
+
+    from sanctl.host import host_for
+    from sanctl.startup import resolve_source
+
+    source = resolve_source(root=args.root, demo=args.demo, readonly=args.readonly,
+                            need_target=args.command not in NO_TARGET_NEEDED)
+    return host_for(source, name=socket.gethostname())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv == ["--version"]:  # what argparse would print, without importing it (and re, shutil, gettext)
@@ -325,22 +328,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sanctl: an argument is not valid UTF-8: {bad}", file=sys.stderr)
         return DOCTOR_FAILED if "doctor" in argv else 2
     args = _parse(argv)  # --version and --help exit here
-    from sanctl.startup import StartupError, resolve_source
+    from sanctl.startup import StartupError
 
     try:
-        source = resolve_source(
-            root=args.root, demo=args.demo, readonly=args.readonly,
-            need_target=args.command not in NO_TARGET_NEEDED,
-        )
+        host = build_host(args)
     except StartupError as exc:
         print(f"sanctl: {exc}", file=sys.stderr)
         return DOCTOR_FAILED if args.command == "doctor" else exc.exit_code
     try:
-        return COMMANDS[args.command](args, source)
+        return COMMANDS[args.command](args, host)
     except StartupError as exc:
         print(f"sanctl: {exc}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:
         return 0
     finally:
-        source.cleanup()
+        host.cleanup()

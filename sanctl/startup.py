@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from sanctl.host.protocol import Capabilities, capabilities_of
 from sanctl.lio.configfs import CONFIGFS_TARGET
 
 
@@ -31,6 +32,16 @@ class Source:
     readonly: bool
     readonly_reason: str | None
     temporary: bool = False
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the source's host can do (as its :class:`~sanctl.host.protocol.Host` says)."""
+        return capabilities_of(self.mode, readonly=self.readonly)
+
+    def show_path(self, text: str) -> str:
+        """``text`` with paths under a simulated host's scratch root written ``demo:/…``."""
+        root = self.root.rstrip("/")
+        return text.replace(root + "/", "demo:/") if self.capabilities.simulated and root else text
 
     def cleanup(self) -> None:
         """Remove a temporary demo root."""
@@ -128,11 +139,11 @@ def _demo_source(root: str | None, readonly: bool) -> Source:
     elif os.path.exists(root) and not os.path.isdir(root):
         raise StartupError(f"--root {root}: not a directory.", exit_code=2)
     if not os.path.isdir(os.path.join(root, CONFIGFS_TARGET)):
-        from sanctl.sim.demo import build_demo  # only when there is a tree to write
+        from sanctl.host.demo import DemoHost  # only when there is a tree to write
 
         try:
             os.makedirs(root, exist_ok=True)
-            build_demo(root)
+            DemoHost.build(root)
         except OSError as exc:
             raise StartupError(f"Cannot write the demo SAN under {root}: {exc.strerror or exc}", exit_code=2) from exc
     reason = "--readonly" if readonly else None

@@ -18,6 +18,8 @@ counted "since the last look". Never imports Textual.
 
 from __future__ import annotations
 
+from sanctl.host.protocol import capabilities_of
+
 import argparse
 import json
 import shutil
@@ -90,7 +92,7 @@ def run(source, *, observe: float = DEFAULT_OBSERVE, clock: Callable[[], float] 
 
     config, missing = _config(source)
     save_status: Any = F._UNSET
-    if source.mode == "captured" or missing:
+    if not capabilities_of(source.mode).has_live or missing:
         save_status = None
     else:
         from sanctl.lio import savefile
@@ -219,7 +221,7 @@ def cmd_doctor(args: argparse.Namespace, source) -> int:
         width = min(120, shutil.get_terminal_size((100, 24)).columns)
         text = report_text(report, width=width)
         root = source.root.rstrip("/")
-        if source.mode == "demo" and root:
+        if capabilities_of(source.mode).simulated and root:
             text = text.replace(root + "/", "demo:/")
         sys.stdout.write(text)
     return report.exit_code

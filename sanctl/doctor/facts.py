@@ -37,6 +37,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from sanctl.doctor.host_facts import DeviceFact, FileFact, HostFacts, NodeDbProblem, _empty, normal_address
+from sanctl.host.protocol import capabilities_of
 from sanctl.model import Auth, SanConfig
 
 if TYPE_CHECKING:
@@ -58,9 +59,9 @@ _DB_PATH = re.compile(r"(/\S*/(?:nodes|send_targets|static|isns|fw|ifaces)/[^\s'
 
 
 def host_addresses(root: str, mode: str) -> frozenset[str] | None:
-    if mode == "captured":
+    if not capabilities_of(mode).has_live:
         return None
-    if mode == "demo":
+    if capabilities_of(mode).simulated:
         from sanctl.host.facts import LOOPBACK
         from sanctl.sim.live import HOST_ADDRESS
 
@@ -74,20 +75,20 @@ def host_addresses(root: str, mode: str) -> frozenset[str] | None:
 def target_service(mode: str) -> UnitState | None:
     from sanctl.initiator.services import UnitState, target_boot_service
 
-    if mode == "demo":
+    if capabilities_of(mode).simulated:
         return UnitState("target.service", "enabled", "demo: simulated")
-    if mode != "real":
+    if not capabilities_of(mode).is_this_machine:
         return None
     return target_boot_service(timeout=3.0)
 
 
 def default_iscsiadm(root: str, mode: str) -> Iscsiadm | None:
     """The iscsiadm to ask: the demo's simulation, this host's, or none for a captured tree."""
-    if mode == "demo":
+    if capabilities_of(mode).simulated:
         from sanctl.sim.iscsiadm import DemoIscsiadm
 
         return DemoIscsiadm(root, delay=0)  # the demo host's records; nothing written under the root
-    if mode == "captured":
+    if not capabilities_of(mode).has_live:
         return None
     from sanctl.initiator.iscsiadm import Iscsiadm
 
@@ -129,7 +130,7 @@ def block_devices(config: SanConfig, root: str, mode: str) -> Mapping[str, Devic
     paths = sorted({so.dev for so in config.storage_objects if so.plugin == "block" and so.dev})
     if not paths:
         return _empty()
-    if mode == "captured":
+    if not capabilities_of(mode).has_live:
         return None
     from sanctl.host.facts import block_devices as devices_of
     from sanctl.host.facts import device_exists, find_device
@@ -161,7 +162,7 @@ def fileio_files(config: SanConfig, root: str, mode: str) -> Mapping[str, FileFa
     paths = sorted({so.dev for so in config.storage_objects if so.plugin == "fileio" and so.dev})
     if not paths:
         return _empty()
-    if mode == "captured":
+    if not capabilities_of(mode).has_live:
         return None
     out = {}
     for path in paths:
@@ -207,11 +208,11 @@ def chap_settings(config: SanConfig) -> Mapping[str, Auth]:
 
 
 def initiator_name(root: str, mode: str) -> str | None:
-    if mode == "captured":
+    if not capabilities_of(mode).has_live:
         return None
     from sanctl.initiator.initiator_name import InitiatorNameError, read_initiator_name
 
-    if mode == "demo":
+    if capabilities_of(mode).simulated:
         from sanctl.initiator.initiator_name import name_path
 
         if not os.path.exists(name_path(root)):
@@ -265,33 +266,33 @@ def gather(config: SanConfig, *, mode: str, iscsiadm: Iscsiadm | None | Any = _U
         addresses = attempt("this host's addresses", lambda: host_addresses(root, mode))
     if addresses is None:
         notes.append("portal addresses: this host's addresses are not known"
-                     + (" (a captured tree is not this host)" if mode == "captured" else ""))
+                     + (" (a captured tree is not this host)" if not capabilities_of(mode).has_live else ""))
     empty = config.empty
     if target_service_state is _UNSET:
         target_service_state = attempt("the boot service", lambda: target_service(mode)) if not empty else None
     if target_service_state is not None and target_service_state.state == "unknown":
         notes.append(f"boot service: {target_service_state.detail or 'systemd is not available'}")
         target_service_state = None
-    elif target_service_state is None and mode == "captured" and not empty:
+    elif target_service_state is None and not capabilities_of(mode).has_live and not empty:
         notes.append("boot service: a captured tree's services are not this host's")
     if save_status is _UNSET:
-        if mode == "captured":
+        if not capabilities_of(mode).has_live:
             save_status = None
         else:
             from sanctl.lio import savefile
 
             save_status = attempt("saveconfig.json", lambda: savefile.status(root))
-    if save_status is None and mode == "captured":
+    if save_status is None and not capabilities_of(mode).has_live:
         notes.append("saved configuration: a captured tree is not compared with a saved file")
 
     name = attempt("this host's initiator name", lambda: initiator_name(root, mode))
     records = problem = None
     if iscsiadm is _UNSET:
-        iscsiadm = None if mode == "captured" else attempt("iscsiadm", lambda: default_iscsiadm(root, mode))
+        iscsiadm = None if not capabilities_of(mode).has_live else attempt("iscsiadm", lambda: default_iscsiadm(root, mode))
     if iscsiadm is None:
-        notes.append("initiator records: " + ("a captured tree has none" if mode == "captured"
+        notes.append("initiator records: " + ("a captured tree has none" if not capabilities_of(mode).has_live
                                               else "not read yet (the doctor panel reads them)"))
-    elif mode == "real" and os.geteuid() != 0:
+    elif capabilities_of(mode).is_this_machine and os.geteuid() != 0:
         notes.append("initiator records: not root (open-iscsi's node database is root's)")
     else:
         found = attempt("initiator records", lambda: node_database(iscsiadm, root))
@@ -305,16 +306,16 @@ def gather(config: SanConfig, *, mode: str, iscsiadm: Iscsiadm | None | Any = _U
         devices = _empty()
         if any(so.plugin == "block" for so in config.storage_objects):
             notes.append("block backstores: devices are not checked" +
-                         (" for a captured tree" if mode == "captured" else ""))
+                         (" for a captured tree" if not capabilities_of(mode).has_live else ""))
     files = attempt("fileio files", lambda: fileio_files(config, root, mode))
     if files is None:
         files = _empty()
         if any(so.plugin == "fileio" for so in config.storage_objects):
             notes.append("fileio backstores: free space is not checked" +
-                         (" for a captured tree" if mode == "captured" else ""))
+                         (" for a captured tree" if not capabilities_of(mode).has_live else ""))
     auth = attempt("CHAP settings", lambda: chap_settings(config)) or _empty()
-    unfinished = None if mode == "captured" else unfinished_change(root)
-    found_dbroot = attempt("the kernel's dbroot", lambda: dbroot_folders(root)) if mode == "real" else None
+    unfinished = None if not capabilities_of(mode).has_live else unfinished_change(root)
+    found_dbroot = attempt("the kernel's dbroot", lambda: dbroot_folders(root)) if capabilities_of(mode).is_this_machine else None
     dbroot, dbroot_missing = found_dbroot or (None, ())
     return HostFacts(
         root=root, mode=mode, addresses=addresses, target_service=target_service_state, save_status=save_status,
@@ -335,7 +336,7 @@ def unfinished_change(root: str) -> Any:
 
 
 def _rdma(root: str, mode: str) -> bool | None:
-    if mode == "captured":
+    if not capabilities_of(mode).has_live:
         return None  # a captured tree says nothing about this host's NICs
     from sanctl.host.facts import has_rdma
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from sanctl.host.protocol import capabilities_of
 from sanctl.model import Auth
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ class HostFacts:
     def shown(self, path: str) -> str:
         """A path as the operator knows it (``demo:/etc/target/…`` under the demo's root)."""
         root = self.root.rstrip("/")
-        if self.mode == "demo" and root and path.startswith(root + "/"):
+        if capabilities_of(self.mode).simulated and root and path.startswith(root + "/"):
             return "demo:" + path[len(root):]
         return path
 

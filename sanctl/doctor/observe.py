@@ -21,6 +21,8 @@ rules; it and the other values the rules read live in
 
 from __future__ import annotations
 
+from sanctl.host.protocol import capabilities_of
+
 import json
 import os
 from collections.abc import Mapping
@@ -74,9 +76,9 @@ def state_path(root: str, mode: str) -> str | None:
     """Where the command keeps its last look: under the demo root for the demo SAN;
     ``/var/lib/sanctl`` for root on a real host, else ``$XDG_STATE_HOME/sanctl``
     (``~/.local/state/sanctl``); None for a captured tree (its counters never move)."""
-    if mode == "demo":
+    if capabilities_of(mode).simulated:
         return os.path.join(root, "var", "lib", "sanctl", STATE_FILE)
-    if mode != "real":
+    if not capabilities_of(mode).is_this_machine:
         return None
     if os.geteuid() == 0:
         return os.path.join("/var/lib/sanctl", STATE_FILE)

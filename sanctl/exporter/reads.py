@@ -16,6 +16,8 @@ the time of the scrape first, as the live panels' sampler does. No Textual here.
 
 from __future__ import annotations
 
+from sanctl.host.protocol import capabilities_of
+
 import os
 import time
 from collections.abc import Callable
@@ -34,7 +36,7 @@ class ExporterReads:
         self.wall_clock = wall_clock
         self.problems: list[str] = []
         self._demo: Any = None
-        if mode == "demo":
+        if capabilities_of(mode).simulated:
             from sanctl.sim.live import LiveDemo, is_live, start_live_demo
 
             self._demo = LiveDemo.attach(root) if is_live(root) else start_live_demo(root, now=wall_clock())
@@ -155,7 +157,7 @@ class ExporterReads:
 
     def save_status(self, config):
         """Whether the running configuration is the saved one; None for a captured tree."""
-        if self.mode == "captured" or config.empty and not os.path.isdir(target_dir(self.root)):
+        if not capabilities_of(self.mode).has_live or config.empty and not os.path.isdir(target_dir(self.root)):
             return None
         from sanctl.lio import savefile
         from sanctl.lio.saveconfig import dump
@@ -178,7 +180,7 @@ class ExporterReads:
 
     def multipath(self):
         """``multipath -ll`` on the real host (None: not installed, failed, or not the real host)."""
-        if self.mode != "real":
+        if not capabilities_of(self.mode).is_this_machine:
             return None
         from sanctl.initiator.multipath import multipath_devices
 

@@ -21,6 +21,8 @@ the commands costs the CLI nothing.
 
 from __future__ import annotations
 
+from sanctl.host.protocol import capabilities_of
+
 import argparse
 import json
 import os
@@ -65,7 +67,7 @@ def add_parsers(commands: Any) -> None:
 def _refuse(args: argparse.Namespace, source: Source | None, verb: str) -> int | None:
     """Exit code 2 with a sentence when this mode cannot reach a real initiator."""
     mode = getattr(source, "mode", "real")
-    if mode == "captured":
+    if not capabilities_of(mode).has_live:
         message = (f"sanctl --root … {verb}: --root reads a captured tree; {verb} works on this host's "
                    "real initiator. Run it without --root.")
     elif getattr(source, "readonly", False):
@@ -103,7 +105,7 @@ def _adm(args: argparse.Namespace, default: str, source: Source | None = None) -
     if timeout is not None:
         timeouts = Timeouts(query=timeouts.query, action=timeout if default == "action" else timeouts.action,
                             discovery=timeout if default == "discovery" else timeouts.discovery)
-    if getattr(source, "mode", "real") == "demo":
+    if capabilities_of(getattr(source, "mode", "real")).simulated:
         from sanctl.sim.iscsiadm import DemoIscsiadm, ensure_initiator_name
 
         assert source is not None

@@ -13,6 +13,8 @@ No Textual here.
 
 from __future__ import annotations
 
+from sanctl.host.protocol import capabilities_of
+
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -101,7 +103,7 @@ def read_desired(path: str, running: Mapping) -> Desired:
 
 def live_sessions(writer) -> tuple:
     """The target's live sessions now (none on a captured tree, or when they cannot be read)."""
-    if getattr(writer, "mode", "") == "captured":
+    if not capabilities_of(getattr(writer, "mode", "real")).has_live:
         return ()
     try:
         from sanctl.lio.live import read_target_live

@@ -32,6 +32,8 @@ No Textual here.
 
 from __future__ import annotations
 
+from sanctl.host.protocol import capabilities_of
+
 import contextlib
 import errno as E
 import os
@@ -1191,11 +1193,11 @@ def writer_for(source) -> Writer:
     A captured tree gets a writer that is read-only with the source's reason.
     """
     reason = source.readonly_reason if source.readonly else None
-    if source.mode == "demo":
+    if capabilities_of(source.mode).simulated:
         from sanctl.sim.writer import SimWriter
 
         return SimWriter(source.root, readonly_reason=reason)
-    if source.mode == "real":
+    if capabilities_of(source.mode).is_this_machine:
         from sanctl.lio.rtslib_writer import RtslibWriter
 
         return RtslibWriter(source.root, readonly_reason=reason)

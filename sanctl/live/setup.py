@@ -12,6 +12,8 @@ Used by the CLI (``sessions``, ``errors``) and the TUI alike. No Textual here.
 
 from __future__ import annotations
 
+from sanctl.host.protocol import capabilities_of
+
 import time
 from collections.abc import Callable
 
@@ -24,7 +26,7 @@ def make_sampler(root: str, mode: str, *, clock: Callable[[], float] = time.mono
                  config: LiveConfig | None = None) -> Sampler:
     problems: list[str] = []
     before = backfill = None
-    if mode == "demo":
+    if capabilities_of(mode).simulated:
         from sanctl.sim.live import LiveDemo, is_live, start_live_demo
 
         demo = LiveDemo.attach(root) if is_live(root) else start_live_demo(root, now=wall_clock())

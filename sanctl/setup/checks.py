@@ -27,6 +27,8 @@ No Textual here.
 
 from __future__ import annotations
 
+from sanctl.host.protocol import capabilities_of
+
 import importlib.util
 import os
 import shutil
@@ -293,7 +295,7 @@ class DemoProbe(HostProbe):
 
 
 def probe_for(mode: str, root: str) -> HostProbe:
-    return DemoProbe(root) if mode == "demo" else HostProbe(root)
+    return DemoProbe(root) if capabilities_of(mode).simulated else HostProbe(root)
 
 
 def boot_unit(probe: HostProbe) -> str:
@@ -307,7 +309,7 @@ def boot_unit(probe: HostProbe) -> str:
 
 def run_checks(probe: HostProbe, *, readonly_reason: str | None = None, targets: int = 0) -> list[Check]:
     """Every check, in the order shown."""
-    demo = probe.mode == "demo"
+    demo = capabilities_of(probe.mode).simulated
     pkgs = packages(probe.family())
     out: list[Check] = []
 

@@ -11,6 +11,8 @@ No Textual here.
 
 from __future__ import annotations
 
+from sanctl.host.protocol import capabilities_of
+
 import os
 import shutil
 import socket
@@ -51,7 +53,7 @@ class SetupContext:
 
     @property
     def demo(self) -> bool:
-        return self.mode == "demo"
+        return capabilities_of(self.mode).simulated
 
     @property
     def dry_run_reason(self) -> str | None:
@@ -77,7 +79,7 @@ class SetupContext:
 
     def free_space(self, path: str) -> int | None:
         """Bytes free where ``path`` would be created (this host only; None on the demo or when unknown)."""
-        if self.mode != "real":
+        if not capabilities_of(self.mode).is_this_machine:
             return None
         directory = os.path.dirname(path) or "/"
         while directory and not os.path.isdir(directory):
@@ -92,13 +94,13 @@ class SetupContext:
 
     def missing_directory(self, path: str) -> str | None:
         """The directory a new fileio file needs that does not exist yet (the demo creates its own)."""
-        if self.mode != "real":
+        if not capabilities_of(self.mode).is_this_machine:
             return None
         directory = os.path.dirname(path)
         return None if not directory or os.path.isdir(directory) else directory
 
     def memory(self) -> int | None:
-        if self.mode != "real":
+        if not capabilities_of(self.mode).is_this_machine:
             return None
         try:
             import psutil
@@ -123,7 +125,7 @@ def has_rdma(root: str = "/") -> bool:
 
 def client_address(root: str, mode: str) -> str:
     """The first non-loopback IPv4 address of this host (the demo's: its simulated address)."""
-    if mode == "demo":
+    if capabilities_of(mode).simulated:
         from sanctl.sim.iscsiadm import HOST_ADDRESS
 
         return HOST_ADDRESS

@@ -17,6 +17,8 @@ No Textual here.
 
 from __future__ import annotations
 
+from sanctl.host.protocol import capabilities_of
+
 import contextlib
 import json
 import os
@@ -68,9 +70,9 @@ class WizardState:
 
 def state_path(mode: str, root: str = "/", *, environ: dict[str, str] | None = None) -> str | None:
     """Where the wizard keeps its progress for this source (None: nowhere)."""
-    if mode == "demo":
+    if capabilities_of(mode).simulated:
         return os.path.join(root, "var", "lib", "sanctl", FILE_NAME)
-    if mode == "captured":
+    if not capabilities_of(mode).has_live:
         return None
     env = os.environ if environ is None else environ
     base = env.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")

@@ -23,6 +23,8 @@ No Textual here.
 
 from __future__ import annotations
 
+from sanctl.host.protocol import capabilities_of
+
 from dataclasses import dataclass, field
 
 from sanctl.host import facts as H
@@ -110,7 +112,7 @@ def _check_block(ctx: SetupContext, item: StorageItem, key: str, out: StepCheck,
     dev = ctx.device(path)
     if dev is None:
         if not H.device_exists(ctx.root, path, ctx.devices):
-            where = "on this host" if ctx.mode == "real" else "here (the devices listed are the ones there are)"
+            where = "on this host" if capabilities_of(ctx.mode).is_this_machine else "here (the devices listed are the ones there are)"
             out.error(key + "dev", f"There is no block device {path} {where}.")
         return
     refusal = _device_refusal(ctx, dev)

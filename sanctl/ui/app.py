@@ -1,10 +1,13 @@
 """The sanctl Textual application.
 
-Built by the CLI::
+Built by the CLI around the one :class:`~sanctl.host.protocol.Host` it made::
 
-    app = SanctlApp(root=root, mode="demo", readonly=False, readonly_reason=None,
-                    theme=None, host="san01")
+    app = SanctlApp(system=DemoHost(root), theme=None, host="san01")
     app.run(mouse=not no_mouse)
+
+(tests may still pass ``root=``, ``mode=``, ``readonly=``, ``readonly_reason=``: the host is built
+from them). Everything the screens share for that host is in ``app.session``
+(:class:`~sanctl.ui.session.Session`).
 
 Only what the first screen needs is imported here; the help screen is
 imported when first opened. Themes are registered in the constructor, so an
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.binding import Binding
@@ -25,7 +28,11 @@ from textual.screen import Screen
 
 from sanctl.ui import panels
 from sanctl.ui.screens.config import ConfigScreen
+from sanctl.ui.session import Session
 from sanctl.ui.themes import DEFAULT_THEME, UnknownThemeError, load_themes
+
+if TYPE_CHECKING:
+    from sanctl.host.protocol import Host
 
 __all__ = ["SanctlApp", "UnknownThemeError"]
 
@@ -102,18 +109,28 @@ class SanctlApp(App[None]):
         theme_dirs: list[Path] | None = None,
         setup: bool = False,
         live_checks: bool = True,
+        system: Host | None = None,
     ) -> None:
-        """``theme_dirs`` replaces the theme search path (tests); ``setup`` opens the setup wizard at once;
-        ``live_checks=False``: the doctor looks at the live state only once a live panel opens (tests)."""
+        """``system``: the host to look at (the CLI's); without it one is built from ``root``, ``mode``,
+        ``readonly`` and ``readonly_reason``. ``theme_dirs`` replaces the theme search path (tests);
+        ``setup`` opens the setup wizard at once; ``live_checks=False``: the doctor looks at the live
+        state only once a live panel opens (tests)."""
         super().__init__()
         self.start_setup = setup
         self.live_checks = live_checks
         if "TEXTUAL_ANIMATIONS" not in os.environ:
             self.animation_level = "none"  # smooth scrolling costs frames over SSH
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
-        self.root = str(root)
-        self.mode = mode
+        if system is None:  # an unknown mode is a ValueError naming the known ones
+            from sanctl.host import host_for
+            from sanctl.startup import Source
+
+            system = host_for(Source(str(root), mode, readonly, readonly_reason), name=host)
+        else:
+            readonly, readonly_reason = system.readonly, system.readonly_reason
+        self.session = Session(system)
+        #: Below the seam, screens still read these (the host's root and kind word, and whether it is read-only).
+        self.root = system.root
+        self.mode = system.mode
         self.readonly = readonly
         self.readonly_reason = readonly_reason
         if host is None:
@@ -176,7 +193,7 @@ class SanctlApp(App[None]):
         from sanctl.ui.screens.journal import offer_unfinished  # a change killed half-way: finish or undo
 
         offer_unfinished(self)
-        if self.live_checks and self.mode != "captured":
+        if self.live_checks and self.session.host.capabilities.has_live:
             # the doctor's live checks (sessions, login counters, logs) start well after the first frame
             self.set_timer(LIVE_CHECKS_DELAY, self._start_live_checks, name="live-checks")
 
@@ -217,9 +234,7 @@ class SanctlApp(App[None]):
         panels.show_panel(self, name)
 
     def on_unmount(self) -> None:
-        live = getattr(self, "_sanctl_live", None)
-        if live is not None:
-            live.close()
+        self.session.close()
 
     def action_help(self) -> None:
         from sanctl.ui.screens.help import HelpScreen

@@ -25,6 +25,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from sanctl.ui.session import session_of
+
 if TYPE_CHECKING:
     from textual.app import App
 
@@ -47,8 +49,9 @@ class DoctorService:
 
     def __init__(self, app: App) -> None:
         self.app = app
-        self.root: str = app.root  # type: ignore[attr-defined]
-        self.mode: str = app.mode  # type: ignore[attr-defined]
+        self.session = session_of(app)
+        self.host = self.session.host
+        self.root: str = self.host.root
         self.report: Report | None = None
         self.evaluations = 0
         #: The doctor panel while it is on screen (it is told of every new report).
@@ -72,7 +75,7 @@ class DoctorService:
 
     def start(self) -> None:
         """The first evaluation, when nothing else will ask for one (a captured tree saves nothing)."""
-        if self.mode == "captured" and self.report is None and not self._running:
+        if not self.host.capabilities.has_live and self.report is None and not self._running:
             self.request(refresh=True)
 
     def save_state_checked(self, status: Any) -> None:
@@ -165,7 +168,7 @@ class DoctorService:
         config = self._config
         status = F._UNSET if save_status is _UNSET else save_status
         if refresh or self._facts is None or time.monotonic() - self._facts_at > FACTS_TTL:
-            options: dict[str, Any] = {"mode": self.mode, "save_status": status}
+            options: dict[str, Any] = {"mode": self.host.mode, "save_status": status}
             adm = self._iscsiadm()
             if adm is not _UNSET:
                 options["iscsiadm"] = adm
@@ -185,7 +188,7 @@ class DoctorService:
         if isinstance(report, Report):
             self.report = report
             self.evaluations += 1
-            self.app._sanctl_doctor_badge = (report.badge(), report.worst)  # type: ignore[attr-defined]
+            self.session.doctor_badge = (report.badge(), report.worst)
             for bar in self._bars():
                 bar.set_doctor(report.badge(), report.worst)
             if self.panel is not None:
@@ -197,29 +200,17 @@ class DoctorService:
             self.request(refresh=pending)
 
     def _bars(self) -> list[Any]:
-        """The header of every screen that has one: those on the stack and the installed panels."""
-        from sanctl.ui import panels
-        from sanctl.ui.widgets.status_bar import StatusBar
-
-        screens = list(self.app.screen_stack)
-        for name in panels.PANELS:
-            screen_name = f"panel-{name}"
-            if self.app.is_screen_installed(screen_name):
-                screen = self.app.get_screen(screen_name)
-                if screen not in screens:
-                    screens.append(screen)
-        bars = []
-        for screen in screens:
-            bars.extend(screen.query(StatusBar))
-        return bars
+        """The header of every screen that has one: those on the stack and the installed panels
+        (each header registers in the session while it is mounted)."""
+        return list(self.session.bars)
 
 
 def service(app: App) -> DoctorService:
     """The app's doctor, made on first use."""
-    found = getattr(app, "_sanctl_doctor", None)
-    if found is None:
-        found = app._sanctl_doctor = DoctorService(app)  # type: ignore[attr-defined]
-    return found
+    session = session_of(app)
+    if session.doctor is None:
+        session.doctor = DoctorService(app)
+    return session.doctor
 
 
 def frame_listener(app: App):

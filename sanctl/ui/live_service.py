@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.timer import Timer
 
+    from sanctl.host.protocol import Host
+
 #: The intervals ``+`` and ``-`` step through, in seconds.
 INTERVALS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 
@@ -37,13 +39,12 @@ class LivePanel(Protocol):
 class LiveService:
     """One per app; shared by the sessions, errors and initiator panels."""
 
-    def __init__(self, app: App, *, root: str, mode: str, clock: Callable[[], float] = time.monotonic,
+    def __init__(self, app: App, *, host: Host, clock: Callable[[], float] = time.monotonic,
                  wall_clock: Callable[[], float] = time.time, autostart: bool = True,
                  interval: float = 1.0, config: LiveConfig | None = None,
                  sampler_factory: Callable[[], Sampler] | None = None) -> None:
         self.app = app
-        self.root = root
-        self.mode = mode
+        self.host = host
         self.clock = clock
         self.wall_clock = wall_clock
         self.autostart = autostart
@@ -147,10 +148,8 @@ class LiveService:
             if self._factory is not None:
                 self._sampler = self._factory()
             else:
-                from sanctl.live.setup import make_sampler
-
-                self._sampler = make_sampler(self.root, self.mode, clock=self.clock, wall_clock=self.wall_clock,
-                                             config=self.config)
+                self._sampler = self.host.target.sampler(clock=self.clock, wall_clock=self.wall_clock,
+                                                         config=self.config)
             self._sampler.set_hot(self._hot)
         return self._sampler
 

@@ -4,7 +4,7 @@
 The live panels are installed once and switched between, so each keeps its
 cursor and scroll position; the configuration screen stays at the bottom of
 the stack. All live panels share one :class:`~sanctl.ui.live_service.LiveService`
-per app, created on first use — or before, by :func:`configure` (tests pass
+per app (kept in ``app.session``), created on first use — or before, by :func:`configure` (tests pass
 fake clocks and ``autostart=False`` there). Screens are imported when first
 shown, so start-up does not pay for them.
 """
@@ -14,6 +14,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.binding import Binding
+
+from sanctl.ui.session import session_of
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -50,16 +52,17 @@ def configure(app: App, **options) -> LiveService:
     """Create the app's live service with these options (clocks, autostart, interval, config)."""
     from sanctl.ui.live_service import LiveService
 
-    service = LiveService(app, root=app.root, mode=app.mode, **options)  # type: ignore[attr-defined]
+    session = session_of(app)
+    service = LiveService(app, host=session.host, **options)
     from sanctl.ui.doctor_service import frame_listener
 
     service.listeners.append(frame_listener(app))  # the doctor looks at every sample
-    app._sanctl_live = service  # type: ignore[attr-defined]
+    session.live = service
     return service
 
 
 def service(app: App) -> LiveService:
-    found = getattr(app, "_sanctl_live", None)
+    found = session_of(app).live
     return found if found is not None else configure(app)
 
 

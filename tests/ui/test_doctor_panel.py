@@ -46,7 +46,7 @@ async def test_the_badge_counts_in_words_before_any_live_look(make_app):
         await settle(pilot)
         # the idle demo: never saved, RAC's portal open on every address without authentication
         assert "doctor: 2 warnings" in bar_text(app)
-        report = app._sanctl_doctor.report
+        report = app.session.doctor.report
         assert report.warnings == 2 and report.errors == 0 and not report.live
 
 
@@ -144,7 +144,7 @@ async def test_f_applies_the_safe_fix_after_a_confirmation(tmp_path, utc):
         await settle(pilot)
         tpg = next(t for t in read_config(str(root)).targets if t.wwn == SCRATCH).tpgs[0]
         assert tpg.attributes.value("demo_mode_write_protect") == "1"
-        assert not any(f.rule == "demo_mode_writable" for f in app._sanctl_doctor.report.findings)
+        assert not any(f.rule == "demo_mode_writable" for f in app.session.doctor.report.findings)
 
 
 async def test_f_is_refused_in_read_only_mode(tmp_path, utc):
@@ -175,7 +175,7 @@ async def test_the_badge_follows_a_write(make_app, demo_root):
         await settle(pilot)
         await settle(pilot)
         assert "doctor: 1 warning" in bar_text(app)
-        assert not any(f.rule == "unsaved_configuration" for f in app._sanctl_doctor.report.findings)
+        assert not any(f.rule == "unsaved_configuration" for f in app.session.doctor.report.findings)
 
 
 @SIZES
@@ -193,10 +193,12 @@ def test_live_samples_run_the_rules_when_sessions_change_else_every_ten_seconds(
     """With nothing changing the badge need not follow every second (1,000 sessions made that 13 % of a core)."""
     from types import SimpleNamespace
 
+    from sanctl.host.demo import DemoHost
     from sanctl.live.sampler import LiveFrame
     from sanctl.ui.doctor_service import LIVE_EVERY, DoctorService
+    from sanctl.ui.session import Session
 
-    doctor = DoctorService(SimpleNamespace(root="/", mode="demo"))
+    doctor = DoctorService(SimpleNamespace(session=Session(DemoHost("/"))))
     asked: list[float] = []
     doctor.request = lambda *, refresh: asked.append(frame.mono)  # type: ignore[method-assign]
     for second in range(25):

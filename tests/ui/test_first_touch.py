@@ -310,6 +310,6 @@ async def test_a_big_configuration_leaves_the_live_checks_to_the_live_panels(mak
         await pilot.pause(0.05)
         await settle(pilot)
         assert app.screen_stack[0].big
-        assert getattr(app, "_sanctl_live", None) is None or app._sanctl_live.frame is None
+        assert app.session.live is None or app.session.live.frame is None
         report = service(app).report
         assert report is None or not report.live

@@ -354,7 +354,7 @@ async def test_a_failed_apply_is_rolled_back_and_goes_back_to_review(make_app, d
         raise OSError(errno.EADDRINUSE, "Address already in use")
 
     writer._CreatePortal = refuse
-    app._sanctl_writer = writer
+    app.session.writer = writer
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         screen = await open_wizard(pilot)

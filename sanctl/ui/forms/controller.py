@@ -97,24 +97,12 @@ class Writes:
 
     @property
     def writer(self) -> Writer:
-        """The source's writer, made on first use and kept by the app (tests replace it)."""
-        app = self.app
-        writer = getattr(app, "_sanctl_writer", None)
-        if writer is None:
-            from sanctl.startup import Source
-            from sanctl.lio.writer import writer_for
-
-            screen = self.screen
-            writer = writer_for(Source(screen.root, screen.mode, screen.readonly, screen.readonly_reason))
-            app._sanctl_writer = writer
-        return writer
+        """The host's writer, made on first use and kept in the app's session (tests replace it there)."""
+        return self.app.session.writer
 
     def shown(self, text: str) -> str:
         """``text`` with paths under the demo's (temporary) root written ``demo:/etc/…``."""
-        root = self.screen.root.rstrip("/")
-        if self.screen.mode == "demo" and root:
-            return text.replace(root + "/", "demo:/")
-        return text
+        return self.app.session.host.show_path(text)
 
     def refused(self) -> bool:
         """In read-only mode: say why and refuse (the key stays in the footer)."""
@@ -238,8 +226,9 @@ class Writes:
         from sanctl.lio.impact import read_impacts
 
         screen = self.screen
-        root, live = screen.root, screen.mode != "captured"
-        advance = self._demo_clock() if screen.mode == "demo" else None
+        host = self.app.session.host
+        root, live = screen.root, host.capabilities.has_live
+        advance = self._demo_clock() if host.capabilities.simulated else None
 
         def read(changes: list) -> tuple:
             if advance is not None:
@@ -446,7 +435,7 @@ class Writes:
         or just after a write) the question is asked of the files in a worker.
         """
         screen = self.screen
-        if screen.mode == "captured" or screen.readonly:
+        if not self.app.session.host.capabilities.has_live or screen.readonly:
             self.app.exit()  # nothing sanctl could save
             return
         if self.status is not None and not self._status_pending:
@@ -495,7 +484,7 @@ class Writes:
         a big target); ``None`` reads everything (start, ``r``, restore, or an unknown change).
         """
         screen = self.screen
-        if screen.mode == "captured":
+        if not self.app.session.host.capabilities.has_live:  # a captured tree is never saved
             return
         if getattr(screen, "_reading", False):
             # the first read of a big configuration is still running: don't compete with it for the GIL

@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static, Tree
 
+from sanctl.host.protocol import capabilities_of
 from sanctl.model import SanConfig
 
 if TYPE_CHECKING:
@@ -58,9 +59,9 @@ def unloaded_fabrics(root: str, mode: str, config: SanConfig, *, quick: bool = F
     """
     loaded = {fabric.name for fabric in config.fabrics}
     missing = [name for name in TREE_FABRICS if name not in loaded]
-    if not missing or mode == "captured":
+    if not missing or not capabilities_of(mode).has_live:
         return ()
-    if mode == "demo":
+    if capabilities_of(mode).simulated:
         from sanctl.sim.writer import FABRICS as available
     else:
         import os
@@ -167,7 +168,7 @@ class ConfigScreen(Screen[None]):
             found = unloaded_fabrics(root, mode, config)
             self.app.call_from_thread(self._fabrics_found, config, found)
 
-        if mode == "real" and self._startup_error is None:
+        if capabilities_of(mode).is_this_machine and self._startup_error is None:
             self.run_worker(work, thread=True, group="fabrics", exit_on_error=False)
 
     def _fabrics_found(self, config: SanConfig, found: tuple[str, ...]) -> None:

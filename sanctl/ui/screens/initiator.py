@@ -102,12 +102,10 @@ def default_backend(app: Any) -> InitiatorBackend:
     backend = getattr(app, "initiator_backend", None)
     if backend is not None:
         return backend
-    mode = getattr(app, "mode", "real")
     adm = getattr(app, "iscsiadm", None)
-    if adm is None and mode == "demo":
-        from sanctl.sim.iscsiadm import demo_backend
-
-        backend = demo_backend(getattr(app, "root", "/"))
+    host = app.session.host
+    if adm is None and host.capabilities.simulated:
+        backend = host.initiator.backend()  # the demo host's simulation
     else:
         from sanctl.initiator.iscsiadm import Iscsiadm
 
@@ -252,11 +250,11 @@ class InitiatorTargetsScreen(LoginKeys, RecordKeys, Screen[None]):
         backend = self.backend
         if backend.notice:
             return backend.notice
-        mode = getattr(self.app, "mode", "real")
-        if mode == "demo":
+        can = self.app.session.host.capabilities
+        if can.simulated:
             return ("demo SAN: this tab drives this host's real iscsiadm and "
                     "/etc/iscsi/initiatorname.iscsi, not the demo.")
-        if mode == "captured":
+        if not can.has_live:
             return ("captured tree: this tab shows this host's own open-iscsi (its iscsiadm and "
                     "/etc/iscsi/initiatorname.iscsi), read-only.")
         return ""

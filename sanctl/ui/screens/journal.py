@@ -95,7 +95,7 @@ class UnfinishedScreen(Dialog[str | None]):
 
 def offer_unfinished(app: Any) -> None:
     """If the writer's journal is there, show it with finish and undo (``app``: the SanctlApp)."""
-    if app.mode == "captured":
+    if not app.session.host.capabilities.has_live:  # a journal in a copied tree is not this host's change
         return
     from sanctl.lio import journal
 
@@ -120,12 +120,7 @@ def offer_unfinished(app: Any) -> None:
 
 
 def _recover(app: Any, record: Any, choice: str) -> None:
-    from sanctl.startup import Source
-    from sanctl.lio.writer import writer_for
-
-    writer = getattr(app, "_sanctl_writer", None)
-    if writer is None:
-        writer = app._sanctl_writer = writer_for(Source(app.root, app.mode, app.readonly, app.readonly_reason))
+    writer = app.session.writer
 
     def work() -> None:
         try:

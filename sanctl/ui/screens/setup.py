@@ -141,16 +141,8 @@ class SetupScreen(Screen[None]):
 
     @property
     def writer(self):
-        """The source's writer, shared with the configuration screen (tests replace it on the app)."""
-        app = self.app
-        writer = getattr(app, "_sanctl_writer", None)
-        if writer is None:
-            from sanctl.startup import Source
-            from sanctl.lio.writer import writer_for
-
-            writer = writer_for(Source(self.root, self.mode, self.readonly, self.readonly_reason))
-            app._sanctl_writer = writer
-        return writer
+        """The host's writer, shared with the configuration screen (tests replace it in ``app.session``)."""
+        return self.app.session.writer
 
     def _thread(self, work, done, *, group: str) -> None:
         app = self.app
@@ -360,10 +352,7 @@ class SetupScreen(Screen[None]):
 
     def shown(self, text: str) -> str:
         """Paths under the demo's root as ``demo:/…``."""
-        root = self.root.rstrip("/")
-        if self.mode == "demo" and root:
-            return text.replace(root + "/", "demo:/")
-        return text
+        return self.app.session.host.show_path(text)
 
     def forget_touched(self, prefix: str) -> None:
         self.touched = {k for k in self.touched if not k.startswith(prefix)}
@@ -685,7 +674,7 @@ class SetupScreen(Screen[None]):
     def can_login_here(self) -> bool:
         from sanctl.setup.presets import preset
 
-        if self.applied is None or self.mode == "captured" or not self.ctx.this_initiator:
+        if self.applied is None or not self.app.session.host.capabilities.has_live or not self.ctx.this_initiator:
             return False
         if preset(self.answers.preset).commands not in ("linux", "proxmox"):
             return False

@@ -139,7 +139,7 @@ def offer_setup(screen) -> None:
     """Offer the wizard over the configuration screen (its first read found no target) — or, when the
     saved file still holds a configuration, its restore."""
     app = screen.app
-    if getattr(app, "start_setup", False) or screen.readonly or screen.mode == "captured":
+    if getattr(app, "start_setup", False) or screen.readonly or not app.session.host.capabilities.has_live:
         return
     from sanctl.ui.screens.setup import SetupScreen
 

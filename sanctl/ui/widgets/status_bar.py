@@ -15,10 +15,13 @@ label, only the current panel keeps its label and the others show their key.
 
 from __future__ import annotations
 
+from sanctl.host.protocol import capabilities_of
+
 from rich.text import Text
 from textual.events import Click
 from textual.widget import Widget
 
+from sanctl.ui.session import session_of
 from sanctl.ui.widgets.styling import component_fg
 
 
@@ -77,9 +80,16 @@ class StatusBar(Widget):
     def on_mount(self) -> None:
         from sanctl.ui.doctor_service import service
 
-        self.doctor = getattr(self.app, "_sanctl_doctor_badge", None)
-        self.save_state = getattr(self.app, "_sanctl_save_state", None)  # every panel's header says it
+        session = session_of(self.app)
+        self.doctor = session.doctor_badge
+        self.save_state = session.save_state  # every panel's header says it
+        session.bars.append(self)
         service(self.app).start()
+
+    def on_unmount(self) -> None:
+        bars = session_of(self.app).bars
+        if self in bars:
+            bars.remove(self)
 
     def set_save_state(self, text: str | None) -> None:
         """Show (or clear, with None) the badge saying the running configuration is not the saved one.
@@ -92,7 +102,7 @@ class StatusBar(Widget):
 
         writes = getattr(self.screen, "writes", None) if self.is_attached else None
         service(self.app).save_state_checked(getattr(writes, "status", None))
-        self.app._sanctl_save_state = text  # type: ignore[attr-defined]
+        session_of(self.app).save_state = text
         bars = service(self.app)._bars() if self.is_attached else [self]
         for bar in bars if self in bars else [self, *bars]:
             bar.show_save_state(text)
@@ -124,7 +134,7 @@ class StatusBar(Widget):
             parts.append(("read-only" + reason, "readonly"))
         if self.save_state:
             parts.append((SHORT_SAVE_STATES.get(self.save_state, self.save_state) if short else self.save_state, "unsaved"))
-        if self.mode != "demo" and self.root not in ("", "/"):
+        if not capabilities_of(self.mode).simulated and self.root not in ("", "/"):
             parts.append((f"root {self.root}", "root"))
         return parts
 

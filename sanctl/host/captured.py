@@ -1,0 +1,57 @@
+"""CapturedHost: a tree copied from another machine (``--root DIR``): read, never written.
+
+It has no live system and no initiator of its own: the tree's configfs is read
+as it was captured, its log files (if any) are read as files, and every write
+is refused with :data:`REASON`.
+"""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+from sanctl.host.local import TreeFacts, TreeLogs, TreeTarget
+from sanctl.host.protocol import capabilities_of
+
+#: Why a captured tree is never changed (the writer's refusal says this).
+REASON = "reading a captured tree, not the running kernel"
+
+
+class _CapturedTarget(TreeTarget):
+    def _make_writer(self) -> Any:
+        from sanctl.lio.writer import _NoWriter  # the writer that refuses with its reason
+
+        return _NoWriter(self.root, readonly_reason=self.readonly_reason or REASON)
+
+    def unfinished_change(self) -> Any:
+        return None  # a journal in a copied tree is not a change this host could finish
+
+
+class CapturedHost:
+    """A captured tree under ``root``."""
+
+    kind = "captured"
+    mode = "captured"
+
+    def __init__(self, root: str, *, readonly_reason: str | None = None, name: str | None = None) -> None:
+        self.root = root
+        self.name = name if name is not None else socket.gethostname()
+        self.readonly_reason = readonly_reason or REASON
+        self.capabilities = capabilities_of(self.mode)
+        self.target: Any = _CapturedTarget(root, live=False, readonly_reason=self.readonly_reason)
+        self.initiator: Any = None
+        self.facts: Any = TreeFacts(root, this_machine=False)
+        self.logs: Any = TreeLogs(root)
+
+    @property
+    def readonly(self) -> bool:
+        return True
+
+    def show_path(self, text: str) -> str:
+        return text
+
+    def cleanup(self) -> None:
+        """Nothing to release: the tree is the operator's."""
+
+    def __repr__(self) -> str:
+        return f"CapturedHost(root={self.root!r})"

@@ -1,0 +1,95 @@
+"""DemoHost: the demo SAN, a simulated kernel under a scratch root.
+
+The only production module besides :mod:`sanctl.sim` itself that imports the
+simulation: its writer, its iscsiadm, its clock. Above the seam nothing knows
+the demo is not a kernel, except what :class:`~sanctl.host.protocol.Capabilities`
+says (``simulated``: its clock moves when told, its root is not worth showing).
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from collections.abc import Callable
+from typing import Any
+
+from sanctl.host.local import TreeFacts, TreeInitiator, TreeLogs, TreeTarget
+from sanctl.host.protocol import capabilities_of
+
+
+class _DemoTarget(TreeTarget):
+    def _make_writer(self) -> Any:
+        from sanctl.sim.writer import SimWriter
+
+        return SimWriter(self.root, readonly_reason=self.readonly_reason)
+
+    def _before_sample(self, wall_clock: Callable[[], float]) -> tuple[Any, Any]:
+        """The live demo, started at the current time if the tree is still idle; moved before every sample."""
+        from sanctl.sim.live import LiveDemo, is_live, start_live_demo
+
+        demo = LiveDemo.attach(self.root) if is_live(self.root) else start_live_demo(self.root, now=wall_clock())
+        return demo.tick, demo.rate_history
+
+
+class _DemoInitiator(TreeInitiator):
+    """The demo host's own initiator: the simulated iscsiadm over the records under the root."""
+
+    def iscsiadm(self) -> Any:
+        from sanctl.sim.iscsiadm import DemoIscsiadm
+
+        return DemoIscsiadm(self.root, delay=0)
+
+    def backend(self, *, delay: float = 0.4) -> Any:
+        """The initiator tab's backend on the demo SAN (sizes from the simulation, no multipath)."""
+        from sanctl.sim.iscsiadm import demo_backend
+
+        return demo_backend(self.root, delay=delay)
+
+
+class _DemoFacts(TreeFacts):
+    def available_fabrics(self) -> tuple[str, ...]:
+        from sanctl.sim.writer import FABRICS
+
+        return tuple(FABRICS)
+
+
+class DemoHost:
+    """The demo SAN under ``root`` (``temporary``: removed by :meth:`cleanup`)."""
+
+    kind = "demo"
+    mode = "demo"
+
+    def __init__(self, root: str, *, readonly_reason: str | None = None, temporary: bool = False,
+                 name: str | None = None) -> None:
+        self.root = root
+        self.name = name if name is not None else socket.gethostname()
+        self.readonly_reason = readonly_reason
+        self.temporary = temporary
+        self.capabilities = capabilities_of(self.mode, readonly=readonly_reason is not None)
+        self.target: Any = _DemoTarget(root, readonly_reason=readonly_reason)
+        self.initiator: Any = _DemoInitiator(root)
+        self.facts: Any = _DemoFacts(root, this_machine=False)
+        self.logs: Any = TreeLogs(root)
+
+    @staticmethod
+    def build(root: str) -> None:
+        """Write the demo SAN under ``root`` (a directory that has no configfs tree yet)."""
+        from sanctl.sim.demo import build_demo
+
+        build_demo(root)
+
+    @property
+    def readonly(self) -> bool:
+        return not self.capabilities.can_write
+
+    def show_path(self, text: str) -> str:
+        """Paths under the demo's scratch root written ``demo:/etc/…``."""
+        root = self.root.rstrip("/")
+        return text.replace(root + "/", "demo:/") if root else text
+
+    def cleanup(self) -> None:
+        if self.temporary:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def __repr__(self) -> str:
+        return f"DemoHost(root={self.root!r}, readonly_reason={self.readonly_reason!r})"

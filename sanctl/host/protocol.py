@@ -1,0 +1,196 @@
+"""The Host seam: everything sanctl asks of one storage host, as typing Protocols.
+
+The UI, the CLI's commands and the doctor talk to a :class:`Host`; what is
+behind it is this machine (:class:`~sanctl.host.local.LocalHost`), a tree
+captured from another one (:class:`~sanctl.host.captured.CapturedHost`) or
+the demo SAN (:class:`~sanctl.host.demo.DemoHost`). Callers ask a host what
+it can do (:class:`Capabilities`) instead of testing which kind it is.
+
+Everything crossing the seam is a plain value (the frozen dataclasses of
+:mod:`sanctl.model` and the readers' results), so a host reached over SSH —
+an agent on the storage host speaking JSON lines — is one more class, not a
+rewrite. This module imports neither Textual nor any I/O module: it is the
+contract, and the implementations import the readers and writers.
+
+Transitional: the code below the seam still takes a filesystem ``root`` and a
+``mode`` word (``real``/``captured``/``demo``); a host carries both
+(:attr:`Host.root`, :attr:`Host.mode`) so it can be handed wherever a
+:class:`~sanctl.startup.Source` was until those functions take the host.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:  # types only: nothing of these is imported at run time
+    from sanctl.model import SanConfig
+
+#: What a host is: this machine, a captured tree, or the demo SAN (for display; decide on capabilities).
+KINDS = ("local", "captured", "demo")
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a host can do; callers decide on these, never on the host's kind."""
+
+    #: Changes may be applied (root on a real host, the demo unless --readonly; never a captured tree).
+    can_write: bool
+    #: There is an open-iscsi initiator to ask (iscsiadm, its name, its sessions).
+    has_initiator: bool
+    #: There is a running system to sample (sessions, counters, logs); a captured tree is still.
+    has_live: bool
+    #: The host is this machine: its services, kernel modules, users and dbroot are the ones sanctl runs on.
+    is_this_machine: bool
+    #: The kernel is simulated: its clock moves when told, its paths are a scratch tree nobody needs to read.
+    simulated: bool
+
+
+#: What each kind of host can do, by the word code below the seam is still handed ("real", "captured", "demo").
+_BY_MODE = {
+    "real": Capabilities(can_write=True, has_initiator=True, has_live=True, is_this_machine=True, simulated=False),
+    "captured": Capabilities(can_write=False, has_initiator=False, has_live=False, is_this_machine=False,
+                             simulated=False),
+    "demo": Capabilities(can_write=True, has_initiator=True, has_live=True, is_this_machine=False, simulated=True),
+}
+
+
+def capabilities_of(mode: str, *, readonly: bool = False) -> Capabilities:
+    """The capabilities of a host of kind ``mode`` ("real", "captured" or "demo"); ``readonly`` takes away
+    writing. The one table of what each kind can do: code still handed a mode word decides on this."""
+    try:
+        found = _BY_MODE[mode]
+    except KeyError:
+        raise ValueError(f"mode must be one of {', '.join(_BY_MODE)}, not {mode!r}") from None
+    return replace(found, can_write=False) if readonly else found
+
+
+@runtime_checkable
+class TargetPart(Protocol):
+    """The LIO target: its configuration, live state and changes."""
+
+    def read_config(self, *, details: bool = False, targets: Any = None, storage_objects: Any = None,
+                    mapped_luns: bool = True, tpg_attributes: bool = True) -> SanConfig:
+        """The model of the target's configuration; ``targets``/``storage_objects`` limit the read
+        (a :class:`~sanctl.lio.changes.Scope`), ``details`` reads every attribute."""
+        ...
+
+    def rough_size(self) -> int:
+        """Storage objects + targets, counted cheaply (a big tree is read after the first frame)."""
+        ...
+
+    def details(self, config: SanConfig, node: Any) -> Any:
+        """Everything about one tree node (:class:`~sanctl.details.Details`), read again."""
+        ...
+
+    def sampler(self, *, clock: Callable[[], float], wall_clock: Callable[[], float], follow: bool = True,
+                history: bool = True, config: Any = None) -> Any:
+        """A live sampler (:class:`~sanctl.live.sampler.Sampler`): sessions, counters, log events."""
+        ...
+
+    def impacts(self, changes: Iterable[Any]) -> tuple[Any, ...]:
+        """What each change touches (:class:`~sanctl.lio.impact.Impact`), from a fresh read."""
+        ...
+
+    def writer(self) -> Any:
+        """The writer that applies plans (:class:`~sanctl.lio.writer.Writer`); read-only ones refuse."""
+        ...
+
+    def save_location(self) -> Any:
+        """Where the saved configuration and its backups live (:class:`~sanctl.lio.savefile.SaveLocation`)."""
+        ...
+
+    def backups(self) -> list[Any]:
+        """The saved configuration's backups, newest first (:class:`~sanctl.lio.savefile.Backup`)."""
+        ...
+
+    def lock_holders(self) -> Any:
+        """Who holds targetcli's lock now (``None``: no lock file to look at)."""
+        ...
+
+    def unfinished_change(self) -> Any:
+        """The writer's journal of a change killed half-way, if any."""
+        ...
+
+
+@runtime_checkable
+class InitiatorPart(Protocol):
+    """The open-iscsi initiator of the host."""
+
+    def iscsiadm(self) -> Any:
+        """The typed iscsiadm operations (:class:`~sanctl.initiator.iscsiadm.Iscsiadm`)."""
+        ...
+
+    def initiator_name(self) -> Any:
+        """``/etc/iscsi/initiatorname.iscsi`` parsed (:class:`~sanctl.initiator.initiator_name.InitiatorName`)."""
+        ...
+
+    def sessions(self, *, disks: bool = True) -> Any:
+        """The initiator's sessions from sysfs (:class:`~sanctl.initiator.sysfs.InitiatorLive`)."""
+        ...
+
+
+@runtime_checkable
+class FactsPart(Protocol):
+    """What the host has besides the target: disks, addresses, services, kernel modules."""
+
+    def block_devices(self, config: SanConfig | None = None) -> list[Any]:
+        """The host's block devices (:class:`~sanctl.host.facts.BlockDevice`), marked where in use."""
+        ...
+
+    def addresses(self, config: SanConfig | None = None) -> list[str]:
+        """Addresses a portal could listen on."""
+        ...
+
+    def available_fabrics(self) -> tuple[str, ...]:
+        """The fabric modules the host's kernel could load."""
+        ...
+
+    def services(self) -> dict[str, Any]:
+        """The states of iscsid and of the target's boot service (empty where not this machine)."""
+        ...
+
+
+@runtime_checkable
+class LogsPart(Protocol):
+    """The kernel's and iscsid's messages."""
+
+    def sources(self, *, follow: bool = True, history: bool = True, problems: list[str] | None = None) -> list[Any]:
+        """Log sources for a sampler (:mod:`sanctl.kernel_log`)."""
+        ...
+
+
+@runtime_checkable
+class Host(Protocol):
+    """One storage host, as sanctl sees it."""
+
+    #: The host's name (shown in the header).
+    name: str
+    #: One of :data:`KINDS`: for display and messages only.
+    kind: str
+    capabilities: Capabilities
+    #: Why nothing may be changed (None when it may).
+    readonly_reason: str | None
+    target: TargetPart
+    #: None when the host has no initiator to ask (a captured tree).
+    initiator: InitiatorPart | None
+    facts: FactsPart
+    logs: LogsPart
+    #: Transitional, for code below the seam: the tree its readers are pointed at…
+    root: str
+    #: …and the word they still decide on ("real", "captured" or "demo").
+    mode: str
+
+    @property
+    def readonly(self) -> bool:
+        """Nothing may be changed (``not capabilities.can_write``)."""
+        ...
+
+    def show_path(self, text: str) -> str:
+        """``text`` with paths written as a person should read them (the demo's scratch root hidden)."""
+        ...
+
+    def cleanup(self) -> None:
+        """Release what the host holds (a temporary demo tree)."""
+        ...

@@ -1,0 +1,113 @@
+"""The Host seam: every implementation satisfies the Protocol, says what it can do, and hands back plain values."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+
+import pytest
+
+from sanctl.host import host_for
+from sanctl.host.captured import REASON, CapturedHost
+from sanctl.host.demo import DemoHost
+from sanctl.host.local import LocalHost
+from sanctl.host.protocol import FactsPart, Host, InitiatorPart, LogsPart, TargetPart
+from sanctl.lio.writer import ReadOnlyError
+from sanctl.model_json import to_jsonable
+from sanctl.sim.demo import build_demo
+from sanctl.startup import resolve_source
+
+
+@pytest.fixture(scope="module")
+def demo_root(tmp_path_factory) -> str:
+    root = str(tmp_path_factory.mktemp("demo"))
+    build_demo(root)
+    return root
+
+
+def _hosts(root: str) -> list:
+    return [LocalHost(root, readonly_reason="--readonly"), CapturedHost(root), DemoHost(root)]
+
+
+def test_every_implementation_satisfies_the_protocol(demo_root):
+    for host in _hosts(demo_root):
+        assert isinstance(host, Host), type(host).__name__
+        assert isinstance(host.target, TargetPart)
+        assert isinstance(host.facts, FactsPart)
+        assert isinstance(host.logs, LogsPart)
+        assert host.initiator is None or isinstance(host.initiator, InitiatorPart)
+
+
+def test_an_object_missing_a_part_is_not_a_host(demo_root):
+    class Partial:
+        name, kind, root, mode = "x", "local", demo_root, "real"
+
+    assert not isinstance(Partial(), Host)
+
+
+def test_the_protocol_module_imports_no_io_and_no_textual():
+    import ast
+    import sanctl.host.protocol as protocol
+
+    tree = ast.parse(open(protocol.__file__, encoding="utf-8").read())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert imported <= {"__future__", "collections.abc", "dataclasses", "typing", "sanctl.model"}, imported
+
+
+def test_captured_host_refuses_writes_with_its_reason_and_has_no_initiator(demo_root):
+    host = CapturedHost(demo_root)
+    assert host.readonly and host.readonly_reason == REASON
+    assert not host.capabilities.can_write and not host.capabilities.has_live
+    assert host.initiator is None
+    writer = host.target.writer()
+    with pytest.raises(ReadOnlyError, match="captured tree"):
+        writer.check_writable()
+    assert host.target.unfinished_change() is None
+
+
+def test_demo_host_reads_the_demo_san(demo_root):
+    host = DemoHost(demo_root)
+    config = host.target.read_config()
+    assert config.storage_objects and config.fabrics
+    assert host.capabilities.simulated and host.capabilities.can_write and host.capabilities.has_initiator
+    assert type(host.target.writer()).__name__ == "SimWriter"
+    assert host.target.writer() is host.target.writer()  # one writer per host
+    assert host.show_path(os.path.join(demo_root, "etc/target/saveconfig.json")) == "demo:/etc/target/saveconfig.json"
+    assert type(host.initiator.iscsiadm()).__name__ == "DemoIscsiadm"  # the simulation, not this host's
+    assert set(host.facts.available_fabrics()) >= {"iscsi"}
+
+
+def test_the_config_read_crosses_the_seam_as_a_plain_value(demo_root):
+    config = DemoHost(demo_root).target.read_config(details=True)
+    text = json.dumps(to_jsonable(config))  # what `sanctl show --json` prints: an agent over SSH would send it
+    back = json.loads(text)
+    assert [so["name"] for so in back["storage_objects"]] == [so.name for so in config.storage_objects]
+    assert json.loads(json.dumps(back)) == back
+    capabilities = json.loads(json.dumps(asdict(CapturedHost(demo_root).capabilities)))
+    assert capabilities == {"can_write": False, "has_initiator": False, "has_live": False,
+                            "is_this_machine": False, "simulated": False}
+
+
+def test_host_for_follows_the_source(demo_root):
+    demo = host_for(resolve_source(root=demo_root, demo=True, readonly=True))
+    assert isinstance(demo, DemoHost) and demo.readonly and demo.readonly_reason == "--readonly"
+    captured = host_for(resolve_source(root=demo_root, demo=False, readonly=False))
+    assert isinstance(captured, CapturedHost) and captured.readonly
+    demo.cleanup()  # not temporary: the tree stays
+    assert os.path.isdir(demo_root)
+
+
+def test_a_temporary_demo_is_removed_by_cleanup(tmp_path):
+    source = resolve_source(root=None, demo=True, readonly=False)
+    host = host_for(source)
+    assert os.path.isdir(host.root)
+    host.cleanup()
+    assert not os.path.exists(host.root)
+
+
+def test_the_demo_sampler_moves_the_simulated_kernel(demo_root):
+    sampler = DemoHost(demo_root).target.sampler(clock=lambda: 0.0, wall_clock=lambda: 1_700_000_000.0)
+    assert sampler.before_sample is not None
+    assert CapturedHost(demo_root).target.sampler(clock=lambda: 0.0, wall_clock=lambda: 0.0).before_sample is None
