@@ -306,14 +306,12 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 def build_host(args: argparse.Namespace) -> Host:
     """The one Host every command and the TUI talk to: this machine, a captured tree or the demo SAN
     (:func:`~sanctl.startup.resolve_source` decides which, and says why when it cannot)."""
-    import socket
-
     from sanctl.host import host_for
     from sanctl.startup import resolve_source
 
     source = resolve_source(root=args.root, demo=args.demo, readonly=args.readonly,
                             need_target=args.command not in NO_TARGET_NEEDED)
-    return host_for(source, name=socket.gethostname())
+    return host_for(source, name=os.uname().nodename)  # gethostname's answer, without importing socket
 
 
 def main(argv: Sequence[str] | None = None) -> int:
