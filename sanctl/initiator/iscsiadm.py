@@ -1,6 +1,8 @@
 """open-iscsi's ``iscsiadm``, wrapped so that it cannot surprise the operator.
 
-- Every call is an argument list, never a shell, with ``LC_ALL=C``.
+- Every call is an argument list, never a shell, with ``LC_ALL=C``, started
+  by the one :class:`~sanctl.host.runner.Runner` (which refuses writes on a
+  read-only host before anything starts).
 - Every value is checked with :mod:`sanctl.names` (or a rule here) before it
   reaches the command line, so an IQN, portal or setting can never be read as
   an option: ``--help`` or ``-o delete`` typed as a target name is refused
@@ -28,15 +30,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import subprocess
 import threading
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from sanctl.bounded import OutsideDataError, int_or_none, parse_int
+from sanctl.host.runner import Runner
 from sanctl.initiator.exit_codes import explain
 from sanctl.model import MASK, Secret
 from sanctl.names import (
@@ -983,10 +983,12 @@ class Iscsiadm:
     """
 
     def __init__(self, binary: str | None = None, *, timeouts: Timeouts | None = None,
-                 env: Mapping[str, str] | None = None) -> None:
+                 env: Mapping[str, str] | None = None, runner: Runner | None = None) -> None:
         self._binary = binary
         self.timeouts = timeouts or Timeouts()
         self._env = dict(env) if env is not None else None
+        #: Starts iscsiadm; ``env`` (when given) replaces the process environment under it.
+        self.runner = runner if runner is not None else Runner(env=env)
 
     # --- plumbing ----------------------------------------------------------
     @property
@@ -1012,34 +1014,29 @@ class Iscsiadm:
             deadline = self.timeouts.discovery
         else:
             deadline = self.timeouts.action
-        env = dict(self._env if self._env is not None else os.environ)
-        env["LC_ALL"] = "C"
         command = _mask_command(list(args))
         if operation in _QUERY_OPERATIONS:
-            return self._finish(argv, args, env, deadline, operation, command, ok)
+            return self._finish(argv, args, deadline, operation, command, ok)
         with _WRITE_LOCK:  # one writer at a time: iscsiadm's node-DB lock would make the second one wait
-            return self._finish(argv, args, env, deadline, operation, command, ok)
+            return self._finish(argv, args, deadline, operation, command, ok)
 
-    def _finish(self, argv: list[str], args: Sequence[str], env: dict[str, str], deadline: float,
+    def _finish(self, argv: list[str], args: Sequence[str], deadline: float,
                 operation: str, command: str, ok: Iterable[int] | None) -> Completed:
-        start = time.monotonic()
-        try:
-            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, env=env, text=True, errors="replace",
-                                    start_new_session=True)
-        except FileNotFoundError:
-            raise IscsiadmNotFound(None, f"{self.binary} is not there any more.", PACKAGE_HINT,
-                                   command=command) from None
-        except PermissionError:
+        result = self.runner.run(argv, timeout=deadline, write=operation not in _QUERY_OPERATIONS)
+        if result.refused:
+            raise IscsiadmError(None, result.refused, command=command)
+        if result.missing:
+            raise IscsiadmNotFound(None, f"{self.binary} is not there any more.", PACKAGE_HINT, command=command)
+        if result.denied:
             raise IscsiadmError(None, f"{self.binary} cannot be run: permission denied.",
-                                "Run sanctl as root for initiator changes.", command=command) from None
-        try:
-            stdout, stderr = proc.communicate(timeout=deadline)
-        except subprocess.TimeoutExpired:
-            stdout, stderr = _kill(proc)
+                                "Run sanctl as root for initiator changes.", command=command)
+        if result.error:
+            raise IscsiadmError(None, f"{self.binary} cannot be run: {result.error}.", command=command)
+        if result.timed_out:
             hint = _TIMEOUT_HINTS.get(operation, _QUERY_TIMEOUT_HINT)
-            raise IscsiadmTimeout(deadline, hint, stderr, command, stdout) from None
-        done = Completed(tuple(args), proc.returncode, stdout, stderr, time.monotonic() - start)
+            raise IscsiadmTimeout(deadline, hint, result.stderr, command, result.stdout)
+        assert result.rc is not None
+        done = Completed(tuple(args), result.rc, result.stdout, result.stderr, result.seconds)
         if ok is None or done.returncode in set(ok):
             return done
         raise self._error(done, operation, command)
@@ -1318,17 +1315,3 @@ class Iscsiadm:
         out = self.run(["--version"]).stdout.strip()
         return out.rsplit(" ", 1)[-1] if out else ""
 
-
-def _kill(proc: subprocess.Popen) -> tuple[str, str]:
-    """Stop a hung iscsiadm and everything it started; what it printed so far."""
-    for sig, wait in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            pass
-        try:
-            stdout, stderr = proc.communicate(timeout=wait)
-            return stdout or "", stderr or ""
-        except subprocess.TimeoutExpired:
-            continue
-    return "", ""
