@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from sanctl.host.runner import Result, ScriptedRunner
 from sanctl.initiator import services
 from sanctl.initiator.initiator_name import generate_initiator_name
@@ -74,3 +76,34 @@ def test_the_journal_source_reads_lines_from_the_runner():
     assert [(e.kind, e.sid) for e in events] == [("recovery_timeout", 3)]
     assert runner.calls[0].argv[:2] == ("journalctl", "-o")
     source.close()
+
+
+def test_iscsiadm_writes_are_refused_on_a_read_only_runner_and_reads_are_not():
+    from sanctl.initiator.iscsiadm import Iscsiadm, IscsiadmError
+
+    target, portal = "iqn.2003-01.org.linux-iscsi.t:sn.1", "192.0.2.10:3260"
+    record = f"# BEGIN RECORD 2.1.8\nnode.name = {target}\nnode.startup = manual\n# END RECORD\n"
+    runner = ScriptedRunner({"-m session": (21, "", "iscsiadm: No active sessions.\n"),
+                             f"-m node -T {target} -p {portal} -o show": (0, record, "")},
+                            read_only="sanctl runs read-only here")
+    adm = Iscsiadm("/usr/sbin/iscsiadm", runner=runner)
+    assert adm.sessions() == []
+    assert adm.node_settings(target, portal)[0].startup == "manual"
+    with pytest.raises(IscsiadmError) as refused:
+        adm.login(target, portal)
+    assert str(refused.value) == "sanctl runs read-only here" and refused.value.code is None
+    assert [(c.argv[1:3], c.write) for c in runner.calls] == [
+        (("-m", "session"), False), (("-m", "node"), False), (("-m", "node"), True)]
+
+
+def test_iscsiadm_timeouts_and_a_vanished_binary_keep_their_errors():
+    from sanctl.initiator.iscsiadm import Iscsiadm, IscsiadmNotFound, IscsiadmTimeout
+
+    hung = ScriptedRunner(lambda argv: Result(argv, None, stdout="partial", timed_out=True))
+    with pytest.raises(IscsiadmTimeout) as timed:
+        Iscsiadm("/usr/sbin/iscsiadm", runner=hung).sessions()
+    assert timed.value.stdout == "partial" and "did not answer within 10 s" in str(timed.value)
+    gone = ScriptedRunner(missing=("iscsiadm",))
+    with pytest.raises(IscsiadmNotFound) as missing:
+        Iscsiadm("/usr/sbin/iscsiadm", runner=gone).sessions()
+    assert str(missing.value) == "/usr/sbin/iscsiadm is not there any more."

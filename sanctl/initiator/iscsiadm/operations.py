@@ -91,6 +91,15 @@ def find_iscsiadm(path: str | None = None) -> str:
 _WRITE_LOCK = threading.Lock()
 _QUERY_OPERATIONS = frozenset({"query", "node", "session", "discoverydb", "iface", "stats"})
 
+
+def _changes(operation: str, args: Sequence[str]) -> bool:
+    """Whether a call changes the host (a read-only runner refuses it): every operation but the
+    queries, except a record's ``-o show`` (read under the "update" operation for its messages)."""
+    if operation in _QUERY_OPERATIONS:
+        return False
+    return not any(a == "-o" and b == "show" for a, b in zip(args, args[1:]))
+
+
 class Iscsiadm:
     """The operations of the initiator tab and the ``discover``/``login``/``logout`` commands.
 
@@ -139,7 +148,7 @@ class Iscsiadm:
 
     def _finish(self, argv: list[str], args: Sequence[str], deadline: float,
                 operation: str, command: str, ok: Iterable[int] | None) -> Completed:
-        result = self.runner.run(argv, timeout=deadline, write=operation not in _QUERY_OPERATIONS)
+        result = self.runner.run(argv, timeout=deadline, write=_changes(operation, args))
         if result.refused:
             raise IscsiadmError(None, result.refused, command=command)
         if result.missing:
