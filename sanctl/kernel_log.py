@@ -31,7 +31,6 @@ import os
 import queue
 import re
 import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -39,6 +38,7 @@ from dataclasses import dataclass, replace
 
 from sanctl import safe_io
 from sanctl.bounded import OutsideDataError, load_json, parse_int
+from sanctl.host.runner import Result, Runner, Stream
 
 #: Where the demo SAN writes its kernel log (kmsg records) and iscsid's (journal JSON).
 DEMO_LOG_DIR = "var/log/sanctl-demo"
@@ -477,7 +477,8 @@ class FileTailSource:
 
 
 class JournalSource:
-    """``journalctl -o json`` in a subprocess; a thread queues its lines.
+    """``journalctl -o json`` in a subprocess (started by the :class:`~sanctl.host.runner.Runner`);
+    a thread queues its lines.
 
     ``follow=True`` keeps it running (``-f``); otherwise it reads the
     history once. ``matches`` are journalctl match arguments, e.g.
@@ -485,25 +486,26 @@ class JournalSource:
     """
 
     def __init__(self, matches: list[str], *, follow: bool = True, lines: int = 2000,
-                 journalctl: str = "journalctl", name: str = "journal") -> None:
+                 journalctl: str = "journalctl", name: str = "journal", runner: Runner | None = None) -> None:
         self.name = name
         self._queue: queue.Queue[str] = queue.Queue()
         argv = [journalctl, "-o", "json", "--no-pager", "-n", str(lines), *matches]
         if follow:
             argv.insert(1, "-f")
-        self._proc: subprocess.Popen[str] | None = subprocess.Popen(
-            argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, errors="replace",
-            env=dict(os.environ, LC_ALL="C", SYSTEMD_COLORS="0"))
+        stream = (runner or Runner()).stream(argv)
+        if isinstance(stream, Result):
+            raise OSError(stream.error or stream.stderr)
+        self._stream: Stream | None = stream
         self._thread = threading.Thread(target=self._pump, name=f"sanctl-{name}", daemon=True)
         self._thread.start()
         if not follow:
             self._thread.join(timeout=10)
 
     def _pump(self) -> None:
-        proc = self._proc
-        if proc is None or proc.stdout is None:
+        stream = self._stream
+        if stream is None:
             return
-        for line in proc.stdout:
+        for line in stream:
             self._queue.put(line)
 
     def read_new(self) -> list[LogEvent]:
@@ -519,13 +521,9 @@ class JournalSource:
         return out
 
     def close(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.close()
 
 
 class ListSource:
@@ -553,7 +551,7 @@ def demo_log_paths(root: str) -> tuple[str, str]:
 
 
 def default_sources(root: str = "/", *, follow: bool = True, history: bool = True,
-                    problems: list[str] | None = None) -> list:
+                    problems: list[str] | None = None, runner: Runner | None = None) -> list:
     """The log sources for a root: the host's kernel log and iscsid, or the demo's files.
 
     Anything that cannot be opened is described in ``problems`` instead of raising.
@@ -572,10 +570,11 @@ def default_sources(root: str = "/", *, follow: bool = True, history: bool = Tru
     except OSError as exc:
         problems.append(f"/dev/kmsg: {exc.strerror or exc} (kernel messages need root or dmesg_restrict=0)")
         if shutil.which("journalctl"):
-            sources.append(JournalSource(["-k"], follow=follow, lines=5000 if history else 0, name="kernel journal"))
+            sources.append(JournalSource(["-k"], follow=follow, lines=5000 if history else 0, name="kernel journal",
+                                         runner=runner))
     if shutil.which("journalctl"):
         sources.append(JournalSource(["SYSLOG_IDENTIFIER=iscsid"], follow=follow,
-                                     lines=2000 if history else 0, name="iscsid journal"))
+                                     lines=2000 if history else 0, name="iscsid journal", runner=runner))
     else:
         problems.append("no journalctl: iscsid's messages are not read (the kernel's are)")
     return sources

@@ -16,12 +16,12 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 
 from sanctl import safe_io
+from sanctl.host.runner import Runner
 from sanctl.names import InvalidValue, check_iqn, check_iscsi_name
 
 INITIATORNAME_FILE = "etc/iscsi/initiatorname.iscsi"
@@ -119,7 +119,7 @@ def name_warnings(name: str) -> list[str]:
 
 
 def generate_initiator_name(prefix: str | None = None, *, root: str = "/", use_tool: bool = True,
-                            timeout: float = 5.0) -> str:
+                            timeout: float = 5.0, runner: Runner | None = None) -> str:
     """A fresh, unique initiator name ``<prefix>:<12 hex digits>``, like ``iscsi-iname``.
 
     ``prefix`` defaults to the current name's prefix (so a Debian host keeps
@@ -134,16 +134,14 @@ def generate_initiator_name(prefix: str | None = None, *, root: str = "/", use_t
             pass
         prefix = (current.prefix if current else "") or OPEN_ISCSI_PREFIX
     prefix = check_iqn(prefix.rstrip(":"))
-    tool = shutil.which("iscsi-iname") if use_tool else None
-    if tool:
-        try:
-            proc = subprocess.run([tool, "-p", prefix], capture_output=True, text=True, timeout=timeout,
-                                  stdin=subprocess.DEVNULL, env=dict(os.environ, LC_ALL="C"))
-            candidate = proc.stdout.strip()
-            if proc.returncode == 0 and candidate.startswith(prefix + ":"):
+    if use_tool:
+        result = (runner or Runner()).run(["iscsi-iname", "-p", prefix], timeout=timeout, sbin=False)
+        candidate = result.stdout.strip()
+        if result.rc == 0 and candidate.startswith(prefix + ":"):
+            try:
                 return check_iqn(candidate)
-        except (OSError, subprocess.TimeoutExpired, InvalidValue):
-            pass
+            except InvalidValue:
+                pass
     return check_iqn(f"{prefix}:{secrets.token_hex(6)}")
 
 

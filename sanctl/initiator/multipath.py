@@ -17,11 +17,10 @@ one (``[size=…][features=0]``, ``\\_ round-robin 0 [prio=1][active]``,
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass
+
+from sanctl.host.runner import Runner
 
 #: Checker states that mean the path does not carry I/O.
 BAD_CHECKER_STATES = frozenset({"faulty", "shaky", "i/o timeout", "offline", "delayed", "disconnected"})
@@ -172,16 +171,9 @@ def parse_multipath_ll(text: str) -> list[MultipathDevice]:
     return devices
 
 
-def multipath_devices(*, timeout: float = 10.0) -> list[MultipathDevice] | None:
+def multipath_devices(*, timeout: float = 10.0, runner: Runner | None = None) -> list[MultipathDevice] | None:
     """``multipath -ll`` on this host; None when multipath-tools is not installed or it failed."""
-    tool = shutil.which("multipath") or shutil.which("multipath", path="/usr/sbin:/sbin")
-    if not tool:
+    result = (runner or Runner()).run(["multipath", "-ll"], timeout=timeout)
+    if result.rc != 0:
         return None
-    try:
-        proc = subprocess.run([tool, "-ll"], capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL, env=dict(os.environ, LC_ALL="C"))
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if proc.returncode != 0:
-        return None
-    return parse_multipath_ll(proc.stdout)
+    return parse_multipath_ll(result.stdout)

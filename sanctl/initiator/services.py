@@ -7,7 +7,8 @@ ship it as ``open-iscsi.service``) — only if that service is enabled. A
 target side, ``target.service`` (Debian: ``rtslib-fb-targetctl.service``)
 restores saveconfig.json at boot; the doctor warns when it is not enabled.
 
-Every ``systemctl`` call has a deadline; no systemctl (a container, a
+Every ``systemctl`` call goes through a :class:`~sanctl.host.runner.Runner`
+and has a deadline; no systemctl (a container, a
 non-systemd distribution) gives ``unknown``, never an exception.
 """
 
@@ -15,10 +16,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sanctl.host.runner import Runner
 from sanctl.unit_states import ENABLED_STATES
 
 #: The units that log in automatic node records at boot, in the order checked.
@@ -48,22 +49,22 @@ def systemd_running() -> bool:
     return bool(shutil.which("systemctl")) and os.path.isdir("/run/systemd/system")
 
 
-def _systemctl(args: Sequence[str], timeout: float) -> tuple[int | None, str, str]:
-    tool = shutil.which("systemctl")
-    if not tool:
+def _systemctl(args: Sequence[str], timeout: float, runner: Runner | None = None, *,
+               write: bool = False) -> tuple[int | None, str, str]:
+    result = (runner or Runner()).run(["systemctl", *args], timeout=timeout, write=write, sbin=False)
+    if result.refused:
+        return None, "", result.refused
+    if result.missing:
         return None, "", "systemctl is not installed"
-    try:
-        proc = subprocess.run([tool, *args], capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL, env=dict(os.environ, LC_ALL="C", SYSTEMD_PAGER=""))
-    except subprocess.TimeoutExpired:
+    if result.timed_out:
         return None, "", f"systemctl did not answer within {timeout:g} s"
-    except OSError as exc:
-        return None, "", str(exc)
-    return proc.returncode, proc.stdout.strip(), proc.stderr.strip()
+    if result.rc is None:
+        return None, "", result.error
+    return result.rc, result.stdout.strip(), result.stderr.strip()
 
 
-def _unit_state(verb: str, unit: str, timeout: float) -> UnitState:
-    code, out, err = _systemctl([verb, unit], timeout)
+def _unit_state(verb: str, unit: str, timeout: float, runner: Runner | None = None) -> UnitState:
+    code, out, err = _systemctl([verb, unit], timeout, runner)
     if code is None:
         return UnitState(unit, "unknown", err)
     word = out.splitlines()[-1].strip() if out else ""
@@ -74,10 +75,11 @@ def _unit_state(verb: str, unit: str, timeout: float) -> UnitState:
     return UnitState(unit, word, err)
 
 
-def first_installed(units: Sequence[str], *, timeout: float = 5.0, what: str = "service") -> UnitState:
+def first_installed(units: Sequence[str], *, timeout: float = 5.0, what: str = "service",
+                    runner: Runner | None = None) -> UnitState:
     """The ``systemctl is-enabled`` word of the first of ``units`` that exists (an alias
     only when nothing else does); ``not-found`` when none exists, ``unknown`` without systemctl."""
-    states = [_unit_state("is-enabled", unit, timeout) for unit in units]
+    states = [_unit_state("is-enabled", unit, timeout, runner) for unit in units]
     # Debian: iscsi.service is an "alias" of open-iscsi.service, whose state is the one that counts.
     for wanted in (lambda s: s not in ("not-found", "unknown", "alias"), lambda s: s == "alias"):
         for state in states:
@@ -89,30 +91,30 @@ def first_installed(units: Sequence[str], *, timeout: float = 5.0, what: str = "
     return UnitState(" / ".join(units), "not-found", f"no {what} is installed")
 
 
-def boot_login_service(*, timeout: float = 5.0) -> UnitState:
+def boot_login_service(*, timeout: float = 5.0, runner: Runner | None = None) -> UnitState:
     """Is the boot-time login service enabled? The first of iscsi.service /
     open-iscsi.service that exists, with its ``systemctl is-enabled`` word;
     ``not-found`` when neither exists, ``unknown`` without systemctl."""
-    return first_installed(BOOT_LOGIN_UNITS, timeout=timeout, what="boot-time login service")
+    return first_installed(BOOT_LOGIN_UNITS, timeout=timeout, what="boot-time login service", runner=runner)
 
 
-def target_boot_service(*, timeout: float = 5.0) -> UnitState:
+def target_boot_service(*, timeout: float = 5.0, runner: Runner | None = None) -> UnitState:
     """Is the service that restores the LIO configuration at boot enabled? target.service
     (upstream rtslib-fb, RHEL, Fedora, SUSE) or Debian's rtslib-fb-targetctl.service."""
-    return first_installed(TARGET_BOOT_UNITS, timeout=timeout, what="boot-time target service")
+    return first_installed(TARGET_BOOT_UNITS, timeout=timeout, what="boot-time target service", runner=runner)
 
 
-def boot_login_enabled(*, timeout: float = 5.0) -> bool | None:
+def boot_login_enabled(*, timeout: float = 5.0, runner: Runner | None = None) -> bool | None:
     """True/False, or None when it cannot be known."""
-    state = boot_login_service(timeout=timeout)
+    state = boot_login_service(timeout=timeout, runner=runner)
     if state.state in ("unknown",):
         return None
     return state.state in ENABLED_STATES
 
 
-def favourite_warning(*, timeout: float = 5.0) -> str | None:
+def favourite_warning(*, timeout: float = 5.0, runner: Runner | None = None) -> str | None:
     """A sentence when automatic node records will not be logged in at boot."""
-    state = boot_login_service(timeout=timeout)
+    state = boot_login_service(timeout=timeout, runner=runner)
     if state.state in ENABLED_STATES or state.state == "unknown":
         return None
     if state.state == "not-found":
@@ -122,31 +124,31 @@ def favourite_warning(*, timeout: float = 5.0) -> str | None:
             f"Enable it: systemctl enable {state.unit}")
 
 
-def iscsid_state(*, timeout: float = 5.0) -> UnitState:
+def iscsid_state(*, timeout: float = 5.0, runner: Runner | None = None) -> UnitState:
     """iscsid as systemd sees it: ``active`` when the socket or the service is active."""
-    states = [_unit_state("is-active", unit, timeout) for unit in ISCSID_UNITS]
+    states = [_unit_state("is-active", unit, timeout, runner) for unit in ISCSID_UNITS]
     for state in states:
         if state.state == "active":
             return state
     return states[0]
 
 
-def restart_iscsid(*, timeout: float = 30.0) -> ServiceResult:
+def restart_iscsid(*, timeout: float = 30.0, runner: Runner | None = None) -> ServiceResult:
     """``systemctl restart iscsid`` (after the initiator name changed). Sessions stay logged in."""
     if not systemd_running():
         return ServiceResult(False, "systemd is not running here: restart iscsid by hand "
                                     "(stop it, then start iscsid as root).")
-    code, _, err = _systemctl(["restart", "iscsid.service"], timeout)
+    code, _, err = _systemctl(["restart", "iscsid.service"], timeout, runner, write=True)
     if code == 0:
         return ServiceResult(True, "iscsid restarted.")
     return ServiceResult(False, f"systemctl restart iscsid failed: {err or f'exit {code}'}")
 
 
-def start_iscsid(*, timeout: float = 30.0) -> ServiceResult:
+def start_iscsid(*, timeout: float = 30.0, runner: Runner | None = None) -> ServiceResult:
     """Start iscsid (socket and service), for exit 20 'iscsid not running'."""
     if not systemd_running():
         return ServiceResult(False, "systemd is not running here: start iscsid by hand as root.")
-    code, _, err = _systemctl(["start", *ISCSID_UNITS], timeout)
+    code, _, err = _systemctl(["start", *ISCSID_UNITS], timeout, runner, write=True)
     if code == 0:
         return ServiceResult(True, "iscsid started.")
     return ServiceResult(False, f"systemctl start iscsid failed: {err or f'exit {code}'}")

@@ -31,10 +31,10 @@ from sanctl.host.protocol import capabilities_of
 
 import importlib.util
 import os
-import shutil
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from sanctl.host.runner import Runner
 
 OK = "ok"
 WARN = "warn"
@@ -115,10 +115,13 @@ class HostProbe:
 
     mode = "real"
 
-    def __init__(self, root: str = "/", *, euid: int | None = None, timeout: float = 10.0) -> None:
+    def __init__(self, root: str = "/", *, euid: int | None = None, timeout: float = 10.0,
+                 runner: Runner | None = None) -> None:
         self.root = root
         self._euid = euid
         self.timeout = timeout
+        #: Starts modprobe, mount, systemctl and the firewall tools (every one a change: marked as a write).
+        self.runner = runner if runner is not None else Runner()
 
     # -- facts ---------------------------------------------------------------
     def euid(self) -> int:
@@ -165,7 +168,7 @@ class HostProbe:
 
         if not systemd_running():
             return "unknown" if self.unit_installed(unit) else "not-found"
-        return _unit_state("is-enabled", unit, self.timeout).state
+        return _unit_state("is-enabled", unit, self.timeout, self.runner).state
 
     def _unit_state_from_files(self, unit: str) -> str:
         if not self.unit_installed(unit):
@@ -196,18 +199,16 @@ class HostProbe:
 
     # -- actions -------------------------------------------------------------
     def _run(self, argv: Sequence[str]) -> tuple[int | None, str]:
-        tool = shutil.which(argv[0]) or next((p for p in (f"/usr/sbin/{argv[0]}", f"/sbin/{argv[0]}")
-                                              if os.path.exists(p)), None)
-        if tool is None:
+        result = self.runner.run(argv, timeout=self.timeout, write=True)
+        if result.refused:
+            return None, result.refused
+        if result.missing:
             return None, f"{argv[0]} is not installed"
-        try:
-            proc = subprocess.run([tool, *argv[1:]], capture_output=True, text=True, timeout=self.timeout,
-                                  stdin=subprocess.DEVNULL, env=dict(os.environ, LC_ALL="C", SYSTEMD_PAGER=""))
-        except subprocess.TimeoutExpired:
+        if result.timed_out:
             return None, f"{argv[0]} did not finish within {self.timeout:g} s"
-        except OSError as exc:
-            return None, str(exc)
-        return proc.returncode, (proc.stderr or proc.stdout).strip()
+        if result.rc is None:
+            return None, result.error
+        return result.rc, (result.stderr or result.stdout).strip()
 
     def modprobe(self) -> ActionResult:
         """Load configfs and the target modules, and mount configfs when it is not."""
@@ -237,7 +238,8 @@ class HostProbe:
     def firewall_runner(self):
         from sanctl.setup.firewall import run_command
 
-        return run_command
+        runner = self.runner
+        return lambda argv: run_command(argv, runner=runner)
 
 
 class DemoProbe(HostProbe):

@@ -25,29 +25,27 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from sanctl.host.runner import Runner as HostRunner
+
 Runner = Callable[[Sequence[str]], "tuple[int | None, str, str]"]
-SBIN = ("/usr/sbin", "/sbin", "/usr/local/sbin")
 
 
-def run_command(argv: Sequence[str], timeout: float = 10.0) -> tuple[int | None, str, str]:
+def run_command(argv: Sequence[str], timeout: float = 10.0, *,
+                runner: HostRunner | None = None) -> tuple[int | None, str, str]:
     """Run a firewall tool (argument list, ``LC_ALL=C``, a deadline); ``(None, "", why)`` when it cannot run."""
-    tool = shutil.which(argv[0]) or next((os.path.join(d, argv[0]) for d in SBIN
-                                         if os.path.exists(os.path.join(d, argv[0]))), None)
-    if tool is None:
+    result = (runner or HostRunner()).run(argv, timeout=timeout)
+    if result.refused:
+        return None, "", result.refused
+    if result.missing:
         return None, "", f"{argv[0]} is not installed"
-    try:
-        proc = subprocess.run([tool, *argv[1:]], capture_output=True, text=True, timeout=timeout,
-                              stdin=subprocess.DEVNULL, env=dict(os.environ, LC_ALL="C"))
-    except subprocess.TimeoutExpired:
+    if result.timed_out:
         return None, "", f"{argv[0]} did not answer within {timeout:g} s"
-    except OSError as exc:
-        return None, "", str(exc)
-    return proc.returncode, proc.stdout, proc.stderr
+    if result.rc is None:
+        return None, "", result.error
+    return result.rc, result.stdout, result.stderr
 
 
 @dataclass(frozen=True, slots=True)

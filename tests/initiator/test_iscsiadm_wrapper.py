@@ -44,7 +44,7 @@ def test_the_fake_first_on_path_is_the_one_used(fake_iscsiadm, adm):
 
 
 def test_missing_binary_names_the_package(tmp_path, monkeypatch):
-    monkeypatch.setattr("sanctl.initiator.iscsiadm.SBIN_DIRS", (str(tmp_path / "none"),))
+    monkeypatch.setattr("sanctl.initiator.iscsiadm.operations.SBIN_DIRS", (str(tmp_path / "none"),))
     with pytest.raises(IscsiadmNotFound) as exc:
         find_iscsiadm(str(tmp_path))
     assert exc.value.code is None

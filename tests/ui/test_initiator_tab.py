@@ -405,7 +405,7 @@ async def test_read_only_refuses_every_change_and_says_why(fake, app_with):
 
 
 async def test_missing_iscsiadm_names_the_package(fake, app_with, monkeypatch, tmp_path):
-    import sanctl.initiator.iscsiadm as iscsiadm
+    import sanctl.initiator.iscsiadm.operations as iscsiadm
 
     empty = tmp_path / "empty-bin"
     empty.mkdir()
@@ -563,7 +563,7 @@ def test_snapshot_name_dialog(snap_compare, fake, app_with):
 
 
 def test_snapshot_iscsiadm_missing(snap_compare, fake, app_with, monkeypatch, tmp_path):
-    import sanctl.initiator.iscsiadm as iscsiadm
+    import sanctl.initiator.iscsiadm.operations as iscsiadm
 
     empty = tmp_path / "empty-bin"
     empty.mkdir()
