@@ -7,7 +7,7 @@ is refused with :data:`REASON`.
 
 from __future__ import annotations
 
-import socket
+import os
 from typing import Any
 
 from sanctl.host.local import TreeFacts, TreeLogs, TreeTarget
@@ -35,7 +35,7 @@ class CapturedHost:
 
     def __init__(self, root: str, *, readonly_reason: str | None = None, name: str | None = None) -> None:
         self.root = root
-        self.name = name if name is not None else socket.gethostname()
+        self.name = name if name is not None else os.uname().nodename
         self.readonly_reason = readonly_reason or REASON
         self.capabilities = capabilities_of(self.mode)
         self.target: Any = _CapturedTarget(root, live=False, readonly_reason=self.readonly_reason)

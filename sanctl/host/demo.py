@@ -8,8 +8,8 @@ says (``simulated``: its clock moves when told, its root is not worth showing).
 
 from __future__ import annotations
 
+import os
 import shutil
-import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -62,7 +62,7 @@ class DemoHost:
     def __init__(self, root: str, *, readonly_reason: str | None = None, temporary: bool = False,
                  name: str | None = None) -> None:
         self.root = root
-        self.name = name if name is not None else socket.gethostname()
+        self.name = name if name is not None else os.uname().nodename
         self.readonly_reason = readonly_reason
         self.temporary = temporary
         self.capabilities = capabilities_of(self.mode, readonly=readonly_reason is not None)

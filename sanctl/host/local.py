@@ -9,7 +9,7 @@ writers are imported when first asked for, so building a host costs nothing at s
 from __future__ import annotations
 
 import os
-import socket
+
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -171,7 +171,7 @@ class LocalHost:
 
     def __init__(self, root: str = "/", *, readonly_reason: str | None = None, name: str | None = None) -> None:
         self.root = root
-        self.name = name if name is not None else socket.gethostname()
+        self.name = name if name is not None else os.uname().nodename
         self.readonly_reason = readonly_reason
         self.capabilities = capabilities_of(self.mode, readonly=readonly_reason is not None)
         self.target: Any = TreeTarget(root, readonly_reason=readonly_reason)
