@@ -9,7 +9,6 @@ writers are imported when first asked for, so building a host costs nothing at s
 from __future__ import annotations
 
 import os
-
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
