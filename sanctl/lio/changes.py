@@ -1138,7 +1138,7 @@ class SetTpgAttribute(_InTpg):
         _bools(self)
         self._check_tpg()
         _setting_name(self.attribute, "TPG attribute")
-        from sanctl.sim.kfiles import TPG_ATTRIB_RANGE
+        from sanctl.lio.attributes import TPG_ATTRIB_RANGE
 
         bounds = TPG_ATTRIB_RANGE.get(self.attribute) if self.fabric == "iscsi" else None
         object.__setattr__(self, "value", _int_value(self.value, self.attribute, bounds))
@@ -1585,7 +1585,7 @@ class SetAclAttribute(_InAcl):
         _bools(self)
         self._check_acl()
         _setting_name(self.attribute, "ACL attribute")
-        from sanctl.sim.kfiles import ACL_ATTRIB_RANGE
+        from sanctl.lio.attributes import ACL_ATTRIB_RANGE
 
         bounds = ACL_ATTRIB_RANGE.get(self.attribute) if self.fabric == "iscsi" else None
         object.__setattr__(self, "value", _int_value(self.value, self.attribute, bounds))
