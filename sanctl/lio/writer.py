@@ -47,6 +47,7 @@ from sanctl.lio import configfs as cf
 from sanctl.lio import journal as J
 from sanctl.lio import rebuild
 from sanctl.lio.impact import find_acl, find_target, find_tpg, impact
+from sanctl.lio.steps import StepTable
 from sanctl.lio.lock import DEFAULT_TIMEOUT, LockBusy, LockHeldByUser, targetcli_lock
 
 # ---------------------------------------------------------------------------
@@ -362,6 +363,10 @@ def _setting_change(change, current: str | None, what: str, make_undo) -> list[P
     return [Planned(change, (make_undo(current),))]
 
 
+#: The planner's step for each change type an operator can ask for.
+PLANS = StepTable("planner")
+
+
 class Planner:
     """Turns one change into primitive steps against ``config`` (read just before)."""
 
@@ -392,20 +397,20 @@ class Planner:
     # -- dispatch ----------------------------------------------------------
 
     def plan(self, change: C.Change) -> list[Planned]:
-        method = getattr(self, "_" + type(change).__name__, None)
-        if method is None:
+        step = PLANS.find(type(change))
+        if step is None:
             raise PreconditionFailed(f"sanctl cannot apply {type(change).__name__} yet")
-        return method(change)
+        return step(self, change)
 
     # -- storage objects ---------------------------------------------------
 
+    @PLANS.step(C.CreateBlock, C.CreatePscsi, C.CreateRamdisk, C.CreateUser)
     def _create_so(self, change) -> list[Planned]:
         if self.config.storage_object(change.key) is not None:
             raise PreconditionFailed(f"backstore {change.plugin}/{change.name} already exists")
         return [Planned(change, (C.DeleteStorageObject(change.plugin, change.name),))]
 
-    _CreateBlock = _CreatePscsi = _CreateRamdisk = _CreateUser = _create_so
-
+    @PLANS.step(C.CreateFileio)
     def _CreateFileio(self, change: C.CreateFileio) -> list[Planned]:
         if self.config.storage_object(change.key) is not None:
             raise PreconditionFailed(f"backstore fileio/{change.name} already exists")
@@ -426,6 +431,7 @@ class Planner:
         out.append(Planned(change, (C.DeleteStorageObject("fileio", change.name),), note=note))
         return out
 
+    @PLANS.step(C.SetStorageObjectAttribute)
     def _SetStorageObjectAttribute(self, change: C.SetStorageObjectAttribute) -> list[Planned]:
         so = self.config.storage_object(change.key)
         if so is None:
@@ -438,6 +444,8 @@ class Planner:
 
     # -- deletes (the cascade, each step with its undo) --------------------
 
+    @PLANS.step(C.DeleteStorageObject, C.DeleteTarget, C.DeleteTpg, C.DeleteLun, C.DeleteAcl,
+                C.DeleteMappedLun, C.DeletePortal, C.DeleteAluaGroup)
     def _delete(self, change) -> list[Planned]:
         found = impact(self.config, change)
         if not found.exists:
@@ -455,9 +463,6 @@ class Planner:
                                      + ". Nothing was deleted: look again and confirm")
         gone = frozenset((x.fabric, x.target, x.tpg, x.index) for x in found.steps if isinstance(x, C.DeleteLun))
         return [Planned(step, tuple(self.undo_of_delete(step, gone))) for step in found.steps]
-
-    _DeleteStorageObject = _DeleteTarget = _DeleteTpg = _DeleteLun = _DeleteAcl = _delete
-    _DeleteMappedLun = _DeletePortal = _DeleteAluaGroup = _delete
 
     def undo_of_delete(self, step: C.Change, gone: frozenset = frozenset()) -> list[C.Change]:
         """The changes recreating what ``step`` removes, from the configuration read before.
@@ -525,11 +530,13 @@ class Planner:
 
     # -- targets and TPGs --------------------------------------------------
 
+    @PLANS.step(C.CreateTarget)
     def _CreateTarget(self, change: C.CreateTarget) -> list[Planned]:
         if find_target(self.config, change.fabric, change.target) is not None:
             raise PreconditionFailed(f"{change.subject} already exists")
         return [Planned(change, (C.DeleteTarget(change.target, change.fabric),))]
 
+    @PLANS.step(C.CreateTpg)
     def _CreateTpg(self, change: C.CreateTpg) -> list[Planned]:
         target = find_target(self.config, change.fabric, change.target)
         if target is None:
@@ -545,6 +552,7 @@ class Planner:
             raise PreconditionFailed(f"a {change.fabric} target has only one TPG")
         return [Planned(change, (C.DeleteTpg(change.target, change.tpg, fabric=change.fabric),), note=note)]
 
+    @PLANS.step(C.SetTpgEnabled)
     def _SetTpgEnabled(self, change: C.SetTpgEnabled) -> list[Planned]:
         tpg = _need_tpg(self.config, change)
         if change.fabric in C.NEXUS_FABRICS:
@@ -556,16 +564,19 @@ class Planner:
             return [Planned(change, unchanged=True)]
         return [Planned(change, (replace(change, enabled=not change.enabled, expect=None),))]
 
+    @PLANS.step(C.SetTpgAttribute)
     def _SetTpgAttribute(self, change: C.SetTpgAttribute) -> list[Planned]:
         tpg = _need_tpg(self.config, change)
         return _setting_change(change, _setting(tpg.attributes, change.attribute), change.subject,
                                lambda old: replace(change, value=old, expect=None))
 
+    @PLANS.step(C.SetTpgParameter)
     def _SetTpgParameter(self, change: C.SetTpgParameter) -> list[Planned]:
         tpg = _need_tpg(self.config, change)
         return _setting_change(change, _setting(tpg.parameters, change.parameter), change.subject,
                                lambda old: replace(change, value=old, expect=None))
 
+    @PLANS.step(C.SetTpgAuth)
     def _SetTpgAuth(self, change: C.SetTpgAuth) -> list[Planned]:
         tpg = _need_tpg(self.config, change)
         return self._auth(change, _auth_chap(tpg.auth))
@@ -576,6 +587,7 @@ class Planner:
             return [Planned(change, unchanged=True)]
         return [Planned(change, (replace(change, chap=old, expect=None),))]
 
+    @PLANS.step(C.SetDiscoveryAuth)
     def _SetDiscoveryAuth(self, change: C.SetDiscoveryAuth) -> list[Planned]:
         fabric = self.config.fabric("iscsi")
         if fabric is None or fabric.discovery_auth is None:
@@ -590,6 +602,7 @@ class Planner:
 
     # -- LUNs ----------------------------------------------------------------
 
+    @PLANS.step(C.CreateLun)
     def _CreateLun(self, change: C.CreateLun) -> list[Planned]:
         tpg = _need_tpg(self.config, change)
         plugin, name = change.storage_object
@@ -617,6 +630,7 @@ class Planner:
                                                          fabric=change.fabric),)))
         return out
 
+    @PLANS.step(C.SetLunAluaGroup)
     def _SetLunAluaGroup(self, change: C.SetLunAluaGroup) -> list[Planned]:
         tpg = _need_tpg(self.config, change)
         lun = next((x for x in tpg.luns if x.index == change.index), None)
@@ -655,6 +669,7 @@ class Planner:
                                      "(alua_support=0): it has no ALUA groups")
         return so
 
+    @PLANS.step(C.CreateAluaGroup)
     def _CreateAluaGroup(self, change: C.CreateAluaGroup) -> list[Planned]:
         so = self._alua_so(change)
         for g in so.alua_groups or ():
@@ -665,6 +680,7 @@ class Planner:
                                          f"{change.tg_pt_gp_id} already")
         return [Planned(change, (C.DeleteAluaGroup(change.plugin, change.name, change.group),))]
 
+    @PLANS.step(C.SetAluaGroupParameter)
     def _SetAluaGroupParameter(self, change: C.SetAluaGroupParameter) -> list[Planned]:
         so = self._alua_so(change)
         group = next((g for g in so.alua_groups or () if g.name == change.group), None)
@@ -689,6 +705,7 @@ class Planner:
 
     # -- ACLs and mapped LUNs ---------------------------------------------
 
+    @PLANS.step(C.CreateAcl)
     def _CreateAcl(self, change: C.CreateAcl) -> list[Planned]:
         tpg = _need_tpg(self.config, change)
         if find_acl(tpg, change.initiator) is not None:
@@ -706,6 +723,7 @@ class Planner:
                                                          lun.index, fabric=change.fabric),)))
         return out
 
+    @PLANS.step(C.SetAclTag)
     def _SetAclTag(self, change: C.SetAclTag) -> list[Planned]:
         acl = _need_acl(self.config, change)
         _changed_meanwhile(change, change.expect, acl.tag or "", lambda v: repr(v) if v else "no tag")
@@ -713,11 +731,13 @@ class Planner:
             return [Planned(change, unchanged=True)]
         return [Planned(change, (replace(change, acl_tag=acl.tag or None, expect=None),))]
 
+    @PLANS.step(C.SetAclAttribute)
     def _SetAclAttribute(self, change: C.SetAclAttribute) -> list[Planned]:
         acl = _need_acl(self.config, change)
         return _setting_change(change, _setting(acl.attributes, change.attribute), change.subject,
                                lambda old: replace(change, value=old, expect=None))
 
+    @PLANS.step(C.SetAclCmdsnDepth)
     def _SetAclCmdsnDepth(self, change: C.SetAclCmdsnDepth) -> list[Planned]:
         acl = _need_acl(self.config, change)
         current = acl.cmdsn_depth
@@ -729,10 +749,12 @@ class Planner:
         undo = (replace(change, depth=current, expect=None),) if current else ()
         return [Planned(change, undo)]
 
+    @PLANS.step(C.SetAclAuth)
     def _SetAclAuth(self, change: C.SetAclAuth) -> list[Planned]:
         acl = _need_acl(self.config, change)
         return self._auth(change, _auth_chap(acl.auth))
 
+    @PLANS.step(C.CreateMappedLun)
     def _CreateMappedLun(self, change: C.CreateMappedLun) -> list[Planned]:
         tpg = _need_tpg(self.config, change)
         acl = _need_acl(self.config, change)
@@ -746,6 +768,7 @@ class Planner:
         return [Planned(change, (C.DeleteMappedLun(change.target, change.tpg, change.initiator, change.index,
                                                    fabric=change.fabric),), note=note)]
 
+    @PLANS.step(C.SetMappedLunWriteProtect)
     def _SetMappedLunWriteProtect(self, change: C.SetMappedLunWriteProtect) -> list[Planned]:
         acl = _need_acl(self.config, change)
         m = next((m for m in acl.mapped_luns if m.index == change.index), None)
@@ -758,6 +781,7 @@ class Planner:
 
     # -- portals -------------------------------------------------------------
 
+    @PLANS.step(C.CreatePortal)
     def _CreatePortal(self, change: C.CreatePortal) -> list[Planned]:
         tpg = _need_tpg(self.config, change)
         if any((p.ip_address, p.port) == (change.address, change.port) for p in tpg.portals):
@@ -770,6 +794,7 @@ class Planner:
                 out.append(Planned(f, (replace(f, on=False),)))
         return out
 
+    @PLANS.step(C.SetPortalFlag)
     def _SetPortalFlag(self, change: C.SetPortalFlag) -> list[Planned]:
         tpg = _need_tpg(self.config, change)
         p = next((p for p in tpg.portals if (p.ip_address, p.port) == (change.address, change.port)), None)
