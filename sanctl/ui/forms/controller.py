@@ -23,7 +23,7 @@ and does the work behind its keys, so the screen only binds them:
   configuration is not the saved one.
 
 Every write runs in a thread worker through the source's writer
-(:func:`sanctl.lio.writer.writer_for`); its
+(:func:`sanctl.host.writers.writer_for`); its
 :class:`~sanctl.lio.writer.ApplyReport` becomes one notification —
 "Done: …", or "rolled back: …" naming the object and the cause — and the
 tree is re-read keeping the cursor (and opening the new object's parent).
@@ -70,7 +70,7 @@ class Writes:
         writer = getattr(app, "_sanctl_writer", None)
         if writer is None:
             from sanctl.startup import Source
-            from sanctl.lio.writer import writer_for
+            from sanctl.host.writers import writer_for
 
             screen = self.screen
             writer = writer_for(Source(screen.root, screen.mode, screen.readonly, screen.readonly_reason))

@@ -139,7 +139,7 @@ def offer_unfinished(app: Any) -> None:
 
 def _recover(app: Any, record: Any, choice: str) -> None:
     from sanctl.startup import Source
-    from sanctl.lio.writer import writer_for
+    from sanctl.host.writers import writer_for
 
     writer = getattr(app, "_sanctl_writer", None)
     if writer is None:

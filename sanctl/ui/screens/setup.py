@@ -138,7 +138,7 @@ class SetupScreen(Screen[None]):
         writer = getattr(app, "_sanctl_writer", None)
         if writer is None:
             from sanctl.startup import Source
-            from sanctl.lio.writer import writer_for
+            from sanctl.host.writers import writer_for
 
             writer = writer_for(Source(self.root, self.mode, self.readonly, self.readonly_reason))
             app._sanctl_writer = writer
