@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from sanctl.names import InvalidValue
 from sanctl.lio.changes.base import (
+    _Setting,
     ACL_FABRICS,
     _ACL_TAG,
     _alias,
@@ -45,6 +46,18 @@ class _InAcl(_InTpg):
     @property
     def rts_acl(self) -> str:
         return f"{self.rts_tpg}/acls/{self.initiator}"  # type: ignore[attr-defined]
+
+    @property
+    def owner_label(self) -> str:
+        return self.acl_label
+
+    @property
+    def owner_path(self) -> str:
+        return self.acl_path
+
+    @property
+    def rts_owner(self) -> str:
+        return self.rts_acl
 
 
 def _check_acl_tag(tag: str | None) -> str | None:
@@ -161,7 +174,7 @@ class SetAclTag(_InAcl):
 
 
 @dataclass(frozen=True, slots=True)
-class SetAclAttribute(_InAcl):
+class SetAclAttribute(_Setting, _InAcl):
     """Write ``acls/<initiator>/attrib/<attribute>`` (e.g. ``nopin_timeout``)."""
 
     target: str
@@ -180,20 +193,6 @@ class SetAclAttribute(_InAcl):
 
         bounds = ACL_ATTRIB_RANGE.get(self.attribute) if self.fabric == "iscsi" else None
         object.__setattr__(self, "value", _int_value(self.value, self.attribute, bounds))
-
-    @property
-    def subject(self) -> str:
-        return f"attribute {self.attribute} of {self.acl_label}"
-
-    @property
-    def cfs_path(self) -> str:
-        return f"{self.acl_path}/attrib/{self.attribute}"
-
-    def describe(self) -> str:
-        return f"Set {self.attribute}={self.value} on {self.acl_label}"
-
-    def targetcli(self) -> str:
-        return f"{self.rts_acl} set attribute {self.attribute}={self.value}"
 
 
 @dataclass(frozen=True, slots=True)

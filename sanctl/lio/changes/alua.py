@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from sanctl.names import InvalidValue
-from sanctl.lio.changes.base import Change, PLUGIN_PREFIX, Scope, _bools, _int_value, _name, _plugin
+from sanctl.lio.changes.base import Change, PLUGIN_PREFIX, Scope, _bools, _int_value
+from sanctl.lio.changes.storage import _InStorageObject
 
 
 # ---------------------------------------------------------------------------
@@ -73,21 +74,16 @@ def check_alua_group_name(name: object, *, new: bool = False) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class _AluaGroupChange(Change):
+class _AluaGroupChange(_InStorageObject, Change):
     """Base of changes addressing ``core/<hba>/<name>/alua/<group>``: ``plugin``, ``name``, ``group``."""
 
     def _check_group(self, *, new: bool = False) -> None:
-        _plugin(self.plugin)  # type: ignore[attr-defined]
-        object.__setattr__(self, "name", _name(self.name, "backstore name"))  # type: ignore[attr-defined]
+        self._check_storage_object()
         object.__setattr__(self, "group", check_alua_group_name(self.group, new=new))  # type: ignore[attr-defined]
 
     @property
-    def key(self) -> tuple[str, str]:
-        return (self.plugin, self.name)  # type: ignore[attr-defined]
-
-    @property
     def group_label(self) -> str:
-        return f"ALUA group {self.group} of backstore {self.plugin}/{self.name}"  # type: ignore[attr-defined]
+        return f"ALUA group {self.group} of {self.owner_label}"  # type: ignore[attr-defined]
 
     @property
     def subject(self) -> str:
@@ -95,14 +91,14 @@ class _AluaGroupChange(Change):
 
     @property
     def cfs_path(self) -> str:
-        return f"core/{PLUGIN_PREFIX[self.plugin]}_*/{self.name}/alua/{self.group}"  # type: ignore[attr-defined]
+        return f"{self.owner_path}/alua/{self.group}"  # type: ignore[attr-defined]
 
     def scope(self) -> Scope:
         return Scope(storage_objects=frozenset({self.key}))
 
     @property
     def rts_so(self) -> str:
-        return f"/backstores/{self.plugin}/{self.name}"  # type: ignore[attr-defined]
+        return self.rts_owner
 
 
 @dataclass(frozen=True, slots=True)

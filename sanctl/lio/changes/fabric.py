@@ -11,6 +11,7 @@ from sanctl.names import (
     generate_iqn,
 )
 from sanctl.lio.changes.base import (
+    _Setting,
     Change,
     Scope,
     _TargetScoped,
@@ -123,6 +124,19 @@ class _InTpg(_TargetScoped, Change):
     def rts_tpg(self) -> str:
         return _rts_tpg(self.fabric, self.target, self.tpg)  # type: ignore[attr-defined]
 
+    # The object its settings belong to (an ACL overrides these).
+    @property
+    def owner_label(self) -> str:
+        return f"TPG {self.tpg_label}"
+
+    @property
+    def owner_path(self) -> str:
+        return self.tpg_path
+
+    @property
+    def rts_owner(self) -> str:
+        return self.rts_tpg
+
 
 @dataclass(frozen=True, slots=True)
 class CreateTpg(_TargetScoped, Change):
@@ -215,7 +229,7 @@ class SetTpgEnabled(_InTpg):
 
 
 @dataclass(frozen=True, slots=True)
-class SetTpgAttribute(_InTpg):
+class SetTpgAttribute(_Setting, _InTpg):
     """Write ``tpgt_N/attrib/<attribute>`` (e.g. ``generate_node_acls``, ``authentication``)."""
 
     target: str
@@ -233,20 +247,6 @@ class SetTpgAttribute(_InTpg):
 
         bounds = TPG_ATTRIB_RANGE.get(self.attribute) if self.fabric == "iscsi" else None
         object.__setattr__(self, "value", _int_value(self.value, self.attribute, bounds))
-
-    @property
-    def subject(self) -> str:
-        return f"attribute {self.attribute} of TPG {self.tpg_label}"
-
-    @property
-    def cfs_path(self) -> str:
-        return f"{self.tpg_path}/attrib/{self.attribute}"
-
-    def describe(self) -> str:
-        return f"Set {self.attribute}={self.value} on TPG {self.tpg_label}"
-
-    def targetcli(self) -> str:
-        return f"{self.rts_tpg} set attribute {self.attribute}={self.value}"
 
 
 #: RFC 7143 negotiation keys LIO checks (iscsi_check_value): allowed list items,
@@ -294,8 +294,10 @@ def check_parameter(name: str, value: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class SetTpgParameter(_InTpg):
+class SetTpgParameter(_Setting, _InTpg):
     """Write ``tpgt_N/param/<parameter>`` (an RFC 7143 key, e.g. ``HeaderDigest``)."""
+
+    kind: ClassVar[str] = "parameter"
 
     target: str
     tpg: int
@@ -310,18 +312,7 @@ class SetTpgParameter(_InTpg):
         _setting_name(self.parameter, "TPG parameter")
         object.__setattr__(self, "value", check_parameter(self.parameter, _setting_value(self.value, self.parameter)))
 
-    @property
-    def subject(self) -> str:
-        return f"parameter {self.parameter} of TPG {self.tpg_label}"
-
-    @property
-    def cfs_path(self) -> str:
-        return f"{self.tpg_path}/param/{self.parameter}"
-
-    def describe(self) -> str:
-        return f"Set {self.parameter}={self.value} on TPG {self.tpg_label}"
-
-    def targetcli(self) -> str:
+    def targetcli(self) -> str:  # a value with spaces (TargetAlias) is quoted
         value = f'"{self.value}"' if " " in self.value else self.value
         return f"{self.rts_tpg} set parameter {self.parameter}={value}"
 

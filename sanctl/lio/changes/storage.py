@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from sanctl.names import InvalidValue
 from sanctl.lio.changes.base import (
+    _Setting,
     Change,
     PLUGIN_PREFIX,
     Scope,
@@ -224,8 +225,34 @@ CREATE_BY_PLUGIN: dict[str, type[_CreateStorageObject]] = {
 }
 
 
+class _InStorageObject:
+    """Mixin: the change addresses one backstore (fields ``plugin`` and ``name``)."""
+
+    __slots__ = ()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.plugin, self.name)  # type: ignore[attr-defined]
+
+    @property
+    def owner_label(self) -> str:
+        return f"backstore {self.plugin}/{self.name}"  # type: ignore[attr-defined]
+
+    @property
+    def owner_path(self) -> str:
+        return f"core/{PLUGIN_PREFIX[self.plugin]}_*/{self.name}"  # type: ignore[attr-defined]
+
+    @property
+    def rts_owner(self) -> str:
+        return f"/backstores/{self.plugin}/{self.name}"  # type: ignore[attr-defined]
+
+    def _check_storage_object(self) -> None:
+        _plugin(self.plugin)  # type: ignore[attr-defined]
+        object.__setattr__(self, "name", _name(self.name, "backstore name"))  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True, slots=True)
-class DeleteStorageObject(Change):
+class DeleteStorageObject(_InStorageObject, Change):
     """Delete a backstore and every LUN using it, in any target (and their mapped LUNs).
 
     ``expect`` is what the confirmation listed (:attr:`Impact.keys`); ``None``
@@ -239,20 +266,15 @@ class DeleteStorageObject(Change):
 
     def __post_init__(self) -> None:
         _bools(self)
-        _plugin(self.plugin)
-        object.__setattr__(self, "name", _name(self.name, "backstore name"))
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.plugin, self.name)
+        self._check_storage_object()
 
     @property
     def subject(self) -> str:
-        return f"backstore {self.plugin}/{self.name}"
+        return self.owner_label
 
     @property
     def cfs_path(self) -> str:
-        return f"core/{PLUGIN_PREFIX[self.plugin]}_*/{self.name}"
+        return self.owner_path
 
     def scope(self) -> Scope:
         return Scope(storage_objects=frozenset({self.key}), all_targets=True)
@@ -266,7 +288,7 @@ class DeleteStorageObject(Change):
 
 
 @dataclass(frozen=True, slots=True)
-class SetStorageObjectAttribute(Change):
+class SetStorageObjectAttribute(_Setting, _InStorageObject, Change):
     """Write ``attrib/<attribute>`` of a backstore (e.g. ``emulate_tpu=1`` for thin UNMAP)."""
 
     plugin: str
@@ -277,28 +299,9 @@ class SetStorageObjectAttribute(Change):
 
     def __post_init__(self) -> None:
         _bools(self)
-        _plugin(self.plugin)
-        object.__setattr__(self, "name", _name(self.name, "backstore name"))
+        self._check_storage_object()
         _setting_name(self.attribute, "attribute")
         object.__setattr__(self, "value", _setting_value(self.value, self.attribute))
 
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.plugin, self.name)
-
-    @property
-    def subject(self) -> str:
-        return f"attribute {self.attribute} of backstore {self.plugin}/{self.name}"
-
-    @property
-    def cfs_path(self) -> str:
-        return f"core/{PLUGIN_PREFIX[self.plugin]}_*/{self.name}/attrib/{self.attribute}"
-
     def scope(self) -> Scope:
         return Scope(storage_objects=frozenset({self.key}))
-
-    def describe(self) -> str:
-        return f"Set {self.attribute}={self.value} on backstore {self.plugin}/{self.name}"
-
-    def targetcli(self) -> str:
-        return f"/backstores/{self.plugin}/{self.name} set attribute {self.attribute}={self.value}"
