@@ -87,7 +87,7 @@ _SO_FLAGS = frozenset({
 
 
 def tpg_edit(target: Target, tpg: Tpg) -> FormSpec:
-    from sanctl.sim.kfiles import TPG_ATTRIB_RANGE
+    from sanctl.lio.attributes import TPG_ATTRIB_RANGE
 
     wwn, tag, fabric = target.wwn, tpg.tag, target.fabric
     enable = Field("enabled", "Enabled", BOOL, default=tpg.enabled, original=tpg.enabled, section="State",
@@ -133,7 +133,7 @@ def tpg_edit(target: Target, tpg: Tpg) -> FormSpec:
 
 
 def acl_edit(target: Target, tpg: Tpg, acl: NodeAcl) -> FormSpec:
-    from sanctl.sim.kfiles import ACL_ATTRIB_RANGE
+    from sanctl.lio.attributes import ACL_ATTRIB_RANGE
 
     wwn, tag, fabric, init = target.wwn, tpg.tag, target.fabric, acl.node_wwn
 

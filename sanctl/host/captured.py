@@ -19,9 +19,9 @@ REASON = "reading a captured tree, not the running kernel"
 
 class _CapturedTarget(TreeTarget):
     def _make_writer(self) -> Any:
-        from sanctl.lio.writer import _NoWriter  # the writer that refuses with its reason
+        from sanctl.lio.writer import NoWriter  # the writer that refuses with its reason
 
-        return _NoWriter(self.root, readonly_reason=self.readonly_reason or REASON)
+        return NoWriter(self.root, readonly_reason=self.readonly_reason or REASON)
 
     def unfinished_change(self) -> Any:
         return None  # a journal in a copied tree is not a change this host could finish

@@ -84,7 +84,7 @@ def _out(args: argparse.Namespace, code: int, text: str | list[str], payload: di
 
 
 def _writer(source, args: argparse.Namespace | None = None):
-    from sanctl.lio.writer import writer_for
+    from sanctl.host.writers import writer_for
 
     writer = writer_for(source)
     writer.ignore_user_locks = bool(getattr(args, "force", False))

@@ -100,7 +100,7 @@ def _list(value: Any) -> list:
 
 
 def _change_types() -> dict[str, type]:
-    from sanctl.lio.writer import CreateBackingFile, RemoveBackingFile
+    from sanctl.lio.planner import CreateBackingFile, RemoveBackingFile
 
     out: dict[str, type] = {t.__name__: t for t in C.all_change_types()}
     out["CreateBackingFile"] = CreateBackingFile

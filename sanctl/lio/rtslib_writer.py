@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sanctl.lio import changes as C
+from sanctl.lio.steps import StepTable
 from sanctl.lio.writer import (
     CreateBackingFile,
     RemoveBackingFile,
@@ -130,6 +131,10 @@ def rtsroot(root: str = "/"):
     return rts
 
 
+#: The rtslib-fb call for each primitive step.
+STEPS = StepTable("rtslib")
+
+
 class RtslibWriter(Writer):
     """Writes to ``/sys/kernel/config/target`` through rtslib-fb (needs root)."""
 
@@ -178,27 +183,32 @@ class RtslibWriter(Writer):
     # -- primitive steps -------------------------------------------------------
 
     def execute(self, change: C.Change) -> None:
-        method = getattr(self, "_" + type(change).__name__, None)
-        if method is None:
+        step = STEPS.find(type(change))
+        if step is None:
             raise NotImplementedError(f"no rtslib-fb step for {type(change).__name__}")
-        method(change)
+        step(self, change)
 
+    @STEPS.step(CreateBackingFile)
     def _CreateBackingFile(self, c: CreateBackingFile) -> None:
         create_backing_file(c.file, c.size, c.sparse)
 
+    @STEPS.step(RemoveBackingFile)
     def _RemoveBackingFile(self, c: RemoveBackingFile) -> None:
         os.unlink(c.file)
 
+    @STEPS.step(C.CreateBlock)
     def _CreateBlock(self, c: C.CreateBlock) -> None:
         kwargs: dict[str, Any] = {"dev": c.dev, "wwn": c.wwn, "readonly": c.readonly}
         if not c.exclusive:
             kwargs["exclusive"] = False
         self._model_alias(self._rtslib.BlockStorageObject(c.name, **kwargs))
 
+    @STEPS.step(C.CreateFileio)
     def _CreateFileio(self, c: C.CreateFileio) -> None:
         self._model_alias(self._rtslib.FileIOStorageObject(c.name, dev=c.file, size=c.size, wwn=c.wwn,
                                                            write_back=c.write_back, aio=c.aio))
 
+    @STEPS.step(C.CreateRamdisk)
     def _CreateRamdisk(self, c: C.CreateRamdisk) -> None:
         self._model_alias(self._rtslib.RDMCPStorageObject(c.name, size=c.size, wwn=c.wwn, nullio=c.nullio))
 
@@ -210,54 +220,69 @@ class RtslibWriter(Writer):
         except self._rtslib.RTSLibError:
             pass  # a kernel without the attribute: the product id stays the plugin's, as with targetcli
 
+    @STEPS.step(C.CreatePscsi)
     def _CreatePscsi(self, c: C.CreatePscsi) -> None:
         self._rtslib.PSCSIStorageObject(c.name, dev=c.dev)
 
+    @STEPS.step(C.CreateUser)
     def _CreateUser(self, c: C.CreateUser) -> None:
         self._rtslib.UserBackedStorageObject(c.name, config=c.config, size=c.size, wwn=c.wwn,
                                              hw_max_sectors=c.hw_max_sectors, control=c.control)
 
+    @STEPS.step(C.DeleteStorageObject)
     def _DeleteStorageObject(self, c: C.DeleteStorageObject) -> None:
         self._so(c.plugin, c.name).delete()
 
+    @STEPS.step(C.SetStorageObjectAttribute)
     def _SetStorageObjectAttribute(self, c: C.SetStorageObjectAttribute) -> None:
         self._so(c.plugin, c.name).set_attribute(c.attribute, c.value)
 
     def _alua_group(self, c):
         return self._rtslib.ALUATargetPortGroup(self._so(c.plugin, c.name), c.group)  # lookup
 
+    @STEPS.step(C.CreateAluaGroup)
     def _CreateAluaGroup(self, c: C.CreateAluaGroup) -> None:
         self._rtslib.ALUATargetPortGroup(self._so(c.plugin, c.name), c.group, c.tg_pt_gp_id)
 
+    @STEPS.step(C.DeleteAluaGroup)
     def _DeleteAluaGroup(self, c: C.DeleteAluaGroup) -> None:
         self._alua_group(c).delete()
 
+    @STEPS.step(C.SetAluaGroupParameter)
     def _SetAluaGroupParameter(self, c: C.SetAluaGroupParameter) -> None:
         setattr(self._alua_group(c), c.parameter, int(c.value))
 
+    @STEPS.step(C.SetLunAluaGroup)
     def _SetLunAluaGroup(self, c: C.SetLunAluaGroup) -> None:
         # LUN.alua_tg_pt_gp_name's setter swallows errors; write the file so a refusal is seen.
         lun = self._rtslib.LUN(self._tpg(c), c.index)
         self._rtslib.utils.fwrite(f"{lun.path}/alua_tg_pt_gp", c.group)
 
+    @STEPS.step(C.CreateTarget)
     def _CreateTarget(self, c: C.CreateTarget) -> None:
         self._rtslib.Target(self._rtslib.FabricModule(c.fabric), c.target, mode="create")
 
+    @STEPS.step(C.DeleteTarget)
     def _DeleteTarget(self, c: C.DeleteTarget) -> None:
         self._target(c.fabric, c.target).delete()
 
+    @STEPS.step(C.CreateTpg)
     def _CreateTpg(self, c: C.CreateTpg) -> None:
         self._rtslib.TPG(self._target(c.fabric, c.target), c.tpg, mode="create")
 
+    @STEPS.step(C.DeleteTpg)
     def _DeleteTpg(self, c: C.DeleteTpg) -> None:
         self._tpg(c).delete()
 
+    @STEPS.step(C.SetTpgEnabled)
     def _SetTpgEnabled(self, c: C.SetTpgEnabled) -> None:
         self._tpg(c).enable = c.enabled
 
+    @STEPS.step(C.SetTpgAttribute)
     def _SetTpgAttribute(self, c: C.SetTpgAttribute) -> None:
         self._tpg(c).set_attribute(c.attribute, c.value)
 
+    @STEPS.step(C.SetTpgParameter)
     def _SetTpgParameter(self, c: C.SetTpgParameter) -> None:
         self._tpg(c).set_parameter(c.parameter, c.value)
 
@@ -271,9 +296,11 @@ class RtslibWriter(Writer):
                 continue
             setattr(obj, prefix + name, value)
 
+    @STEPS.step(C.SetTpgAuth)
     def _SetTpgAuth(self, c: C.SetTpgAuth) -> None:
         self._set_chap(self._tpg(c), c.chap)
 
+    @STEPS.step(C.SetDiscoveryAuth)
     def _SetDiscoveryAuth(self, c: C.SetDiscoveryAuth) -> None:
         fabric = self._rtslib.FabricModule("iscsi")
         if not c.enforce:
@@ -282,50 +309,64 @@ class RtslibWriter(Writer):
         if c.enforce:
             fabric.discovery_enable_auth = True
 
+    @STEPS.step(C.CreateLun)
     def _CreateLun(self, c: C.CreateLun) -> None:
         so = self._so(*c.storage_object)
         self._rtslib.LUN(self._tpg(c), c.index, storage_object=so, alias=c.alias)
 
+    @STEPS.step(C.DeleteLun)
     def _DeleteLun(self, c: C.DeleteLun) -> None:
         self._rtslib.LUN(self._tpg(c), c.index).delete()
 
+    @STEPS.step(C.CreateAcl)
     def _CreateAcl(self, c: C.CreateAcl) -> None:
         self._rtslib.NodeACL(self._tpg(c), c.initiator, mode="create")
 
+    @STEPS.step(C.DeleteAcl)
     def _DeleteAcl(self, c: C.DeleteAcl) -> None:
         self._acl(c).delete()
 
+    @STEPS.step(C.SetAclTag)
     def _SetAclTag(self, c: C.SetAclTag) -> None:
         # NodeACL.tag's setter swallows errors; write the file so a refusal is seen.
         acl = self._acl(c)
         self._rtslib.utils.fwrite(f"{acl.path}/tag", c.acl_tag or "NULL")
 
+    @STEPS.step(C.SetAclAttribute)
     def _SetAclAttribute(self, c: C.SetAclAttribute) -> None:
         self._acl(c).set_attribute(c.attribute, c.value)
 
+    @STEPS.step(C.SetAclCmdsnDepth)
     def _SetAclCmdsnDepth(self, c: C.SetAclCmdsnDepth) -> None:
         acl = self._acl(c)
         self._rtslib.utils.fwrite(f"{acl.path}/cmdsn_depth", str(c.depth))
 
+    @STEPS.step(C.SetAclAuth)
     def _SetAclAuth(self, c: C.SetAclAuth) -> None:
         self._set_chap(self._acl(c), c.chap)
 
+    @STEPS.step(C.CreateMappedLun)
     def _CreateMappedLun(self, c: C.CreateMappedLun) -> None:
         self._rtslib.MappedLUN(self._acl(c), c.index, tpg_lun=c.tpg_lun, write_protect=c.write_protect,
                                alias=c.alias)
 
+    @STEPS.step(C.DeleteMappedLun)
     def _DeleteMappedLun(self, c: C.DeleteMappedLun) -> None:
         self._rtslib.MappedLUN(self._acl(c), c.index).delete()
 
+    @STEPS.step(C.SetMappedLunWriteProtect)
     def _SetMappedLunWriteProtect(self, c: C.SetMappedLunWriteProtect) -> None:
         self._rtslib.MappedLUN(self._acl(c), c.index).write_protect = c.write_protect
 
+    @STEPS.step(C.CreatePortal)
     def _CreatePortal(self, c: C.CreatePortal) -> None:
         self._rtslib.NetworkPortal(self._tpg(c), c.address, c.port, mode="create")
 
+    @STEPS.step(C.DeletePortal)
     def _DeletePortal(self, c: C.DeletePortal) -> None:
         self._portal(c).delete()
 
+    @STEPS.step(C.SetPortalFlag)
     def _SetPortalFlag(self, c: C.SetPortalFlag) -> None:
         setattr(self._portal(c), c.flag, c.on)
 

@@ -161,7 +161,7 @@ def save(writer, location: SaveLocation | None = None, *, now: datetime | None =
     writer.check_writable()
     location = location or locate(writer.root)
     now = now or datetime.now()
-    from sanctl.lio.writer import explain
+    from sanctl.lio.report import explain
 
     with writer.locked():
         try:
@@ -224,7 +224,7 @@ def touched_scope(report) -> Any:
     delete moves LUNs anywhere), need a full read.
     """
     from sanctl.lio import changes as C
-    from sanctl.lio.writer import COMPLETED, NOTHING_TO_DO, ROLLED_BACK_ALL
+    from sanctl.lio.report import COMPLETED, NOTHING_TO_DO, ROLLED_BACK_ALL
 
     if report.outcome in (NOTHING_TO_DO, ROLLED_BACK_ALL):
         return C.Scope()

@@ -31,6 +31,7 @@ from sanctl.bounded import int_or_none
 from sanctl.sim import kfiles as K
 from sanctl.sim import layout as L
 from sanctl.lio import changes as C
+from sanctl.lio.steps import StepTable
 from sanctl.lio.writer import (
     CreateBackingFile,
     RemoveBackingFile,
@@ -39,6 +40,10 @@ from sanctl.lio.writer import (
 
 #: Size of a block device the demo pretends exists when a backstore names it.
 DEFAULT_BLOCK_SIZE = 10 << 30
+
+
+#: The simulated kernel's file operations for each primitive step.
+STEPS = StepTable("demo")
 
 
 class SimWriter(Writer):
@@ -126,14 +131,15 @@ class SimWriter(Writer):
         self._count += 1
         if self.fail_at is not None and self._count == self.fail_at[0]:
             raise self.fail_at[1]
-        method = getattr(self, "_" + type(change).__name__, None)
-        if method is None:
+        step = STEPS.find(type(change))
+        if step is None:
             raise OSError(errno.ENOSYS, f"the demo kernel cannot do {type(change).__name__}")
         if getattr(change, "fabric", "iscsi") not in FABRICS:
             raise OSError(errno.ENOENT, f"the {change.fabric} fabric is not available in the demo SAN "
                                         "(its kernel has iscsi_target_mod and tcm_loop)")
-        method(k, change)
+        step(self, k, change)
 
+    @STEPS.step(CreateBackingFile)
     def _CreateBackingFile(self, k: L.SimKernel, c: CreateBackingFile) -> None:
         from sanctl.lio.writer import create_backing_file
 
@@ -141,9 +147,11 @@ class SimWriter(Writer):
         os.makedirs(os.path.dirname(full), exist_ok=True)
         create_backing_file(full, c.size, True)  # the demo never allocates
 
+    @STEPS.step(RemoveBackingFile)
     def _RemoveBackingFile(self, k: L.SimKernel, c: RemoveBackingFile) -> None:
         os.unlink(self.host_path(c.file))
 
+    @STEPS.step(C.CreateBlock)
     def _CreateBlock(self, k: L.SimKernel, c: C.CreateBlock) -> None:
         if not c.exclusive and _release(k) < C.SHARED_BLOCK_KERNEL:
             # iblock before 6.17 ignores exclusive=0 and rtslib-fb then refuses (and removes the object)
@@ -158,6 +166,7 @@ class SimWriter(Writer):
                                      kname=kname, major=major, minor=minor)
         _model_alias(k, so)
 
+    @STEPS.step(C.CreateFileio)
     def _CreateFileio(self, k: L.SimKernel, c: C.CreateFileio) -> None:
         size = c.size
         if _is_block_path(c.file):
@@ -166,22 +175,28 @@ class SimWriter(Writer):
                                      write_back=c.write_back, aio=c.aio)
         _model_alias(k, so)
 
+    @STEPS.step(C.CreateRamdisk)
     def _CreateRamdisk(self, k: L.SimKernel, c: C.CreateRamdisk) -> None:
         _model_alias(k, L.create_storage_object(k, "ramdisk", c.name, size=c.size, nullio=c.nullio, wwn=c.wwn))
 
+    @STEPS.step(C.CreatePscsi)
     def _CreatePscsi(self, k: L.SimKernel, c: C.CreatePscsi) -> None:
         L.create_storage_object(k, "pscsi", c.name, dev=c.dev)
 
+    @STEPS.step(C.CreateUser)
     def _CreateUser(self, k: L.SimKernel, c: C.CreateUser) -> None:
         attributes = {"hw_max_sectors": c.hw_max_sectors} if c.hw_max_sectors else None
         L.create_storage_object(k, "user", c.name, config=c.config, size=c.size, wwn=c.wwn, attributes=attributes)
 
+    @STEPS.step(C.DeleteStorageObject)
     def _DeleteStorageObject(self, k: L.SimKernel, c: C.DeleteStorageObject) -> None:
         L.delete_storage_object(k, k.device(c.plugin, c.name))
 
+    @STEPS.step(C.SetStorageObjectAttribute)
     def _SetStorageObjectAttribute(self, k: L.SimKernel, c: C.SetStorageObjectAttribute) -> None:
         L.set_storage_object_attribute(k, k.device(c.plugin, c.name), c.attribute, c.value)
 
+    @STEPS.step(C.CreateAluaGroup)
     def _CreateAluaGroup(self, k: L.SimKernel, c: C.CreateAluaGroup) -> None:
         # rtslib-fb's ALUATargetPortGroup(so, name, tag): mkdir, then the id (the group goes if it is refused)
         so = k.device(c.plugin, c.name)
@@ -192,26 +207,33 @@ class SimWriter(Writer):
             L.delete_alua_group(k, so, c.group)
             raise
 
+    @STEPS.step(C.DeleteAluaGroup)
     def _DeleteAluaGroup(self, k: L.SimKernel, c: C.DeleteAluaGroup) -> None:
         L.delete_alua_group(k, k.device(c.plugin, c.name), c.group)
 
+    @STEPS.step(C.SetAluaGroupParameter)
     def _SetAluaGroupParameter(self, k: L.SimKernel, c: C.SetAluaGroupParameter) -> None:
         L.set_alua_group_param(k, k.device(c.plugin, c.name), c.group, c.parameter, int(c.value))
 
+    @STEPS.step(C.SetLunAluaGroup)
     def _SetLunAluaGroup(self, k: L.SimKernel, c: C.SetLunAluaGroup) -> None:
         L.set_lun_alua_group(k, c.target, c.tpg, c.index, c.group, c.fabric)
 
+    @STEPS.step(C.CreateTarget)
     def _CreateTarget(self, k: L.SimKernel, c: C.CreateTarget) -> None:
         L.create_target(k, c.target, c.fabric)
 
+    @STEPS.step(C.DeleteTarget)
     def _DeleteTarget(self, k: L.SimKernel, c: C.DeleteTarget) -> None:
         L.delete_target(k, c.target, c.fabric)
 
+    @STEPS.step(C.CreateTpg)
     def _CreateTpg(self, k: L.SimKernel, c: C.CreateTpg) -> None:
         L.create_tpg(k, c.target, c.tpg, c.fabric)
         if c.fabric in C.NEXUS_FABRICS:  # rtslib-fb gives a new TPG a generated nexus at once
             L.set_loopback_nexus(k, c.target, c.tpg, self._naa(k))
 
+    @STEPS.step(C.DeleteTpg)
     def _DeleteTpg(self, k: L.SimKernel, c: C.DeleteTpg) -> None:
         L.delete_tpg(k, c.target, c.tpg, c.fabric)
 
@@ -220,64 +242,83 @@ class SimWriter(Writer):
         """A naa. name as rtslib-fb's generate_wwn('naa') makes it (from the kernel's seeded rng)."""
         return "naa.5001405" + f"{k.rng.getrandbits(36):09x}"
 
+    @STEPS.step(C.SetTpgEnabled)
     def _SetTpgEnabled(self, k: L.SimKernel, c: C.SetTpgEnabled) -> None:
         L.set_tpg_enable(k, c.target, c.tpg, c.enabled)
 
+    @STEPS.step(C.SetTpgAttribute)
     def _SetTpgAttribute(self, k: L.SimKernel, c: C.SetTpgAttribute) -> None:
         L.set_tpg_attribute(k, c.target, c.tpg, c.attribute, int(c.value), c.fabric)
 
+    @STEPS.step(C.SetTpgParameter)
     def _SetTpgParameter(self, k: L.SimKernel, c: C.SetTpgParameter) -> None:
         L.set_tpg_parameter(k, c.target, c.tpg, c.parameter, c.value)
 
+    @STEPS.step(C.SetTpgAuth)
     def _SetTpgAuth(self, k: L.SimKernel, c: C.SetTpgAuth) -> None:
         L.set_tpg_auth(k, c.target, c.tpg, **_auth_kwargs(c.chap))
 
+    @STEPS.step(C.SetDiscoveryAuth)
     def _SetDiscoveryAuth(self, k: L.SimKernel, c: C.SetDiscoveryAuth) -> None:
         L.set_discovery_auth(k, **_auth_kwargs(c.chap), enforce=c.enforce)
 
+    @STEPS.step(C.CreateLun)
     def _CreateLun(self, k: L.SimKernel, c: C.CreateLun) -> None:
         L.create_lun(k, c.target, c.tpg, c.index, k.device(*c.storage_object), alias=c.alias, fabric=c.fabric)
 
+    @STEPS.step(C.DeleteLun)
     def _DeleteLun(self, k: L.SimKernel, c: C.DeleteLun) -> None:
         L.delete_lun(k, c.target, c.tpg, c.index, c.fabric)
 
+    @STEPS.step(C.CreateAcl)
     def _CreateAcl(self, k: L.SimKernel, c: C.CreateAcl) -> None:
         L.create_acl(k, c.target, c.tpg, c.initiator)
 
+    @STEPS.step(C.DeleteAcl)
     def _DeleteAcl(self, k: L.SimKernel, c: C.DeleteAcl) -> None:
         L.delete_acl(k, c.target, c.tpg, c.initiator)
 
+    @STEPS.step(C.SetAclTag)
     def _SetAclTag(self, k: L.SimKernel, c: C.SetAclTag) -> None:
         L.set_acl_tag(k, c.target, c.tpg, c.initiator, c.acl_tag)
 
+    @STEPS.step(C.SetAclAttribute)
     def _SetAclAttribute(self, k: L.SimKernel, c: C.SetAclAttribute) -> None:
         L.set_acl_attribute(k, c.target, c.tpg, c.initiator, c.attribute, int(c.value))
 
+    @STEPS.step(C.SetAclCmdsnDepth)
     def _SetAclCmdsnDepth(self, k: L.SimKernel, c: C.SetAclCmdsnDepth) -> None:
         L.set_acl_cmdsn_depth(k, c.target, c.tpg, c.initiator, c.depth)
 
+    @STEPS.step(C.SetAclAuth)
     def _SetAclAuth(self, k: L.SimKernel, c: C.SetAclAuth) -> None:
         L.set_acl_auth(k, c.target, c.tpg, c.initiator, **_auth_kwargs(c.chap))
 
+    @STEPS.step(C.CreateMappedLun)
     def _CreateMappedLun(self, k: L.SimKernel, c: C.CreateMappedLun) -> None:
         L.create_mapped_lun(k, c.target, c.tpg, c.initiator, c.index, c.tpg_lun,
                             write_protect=c.write_protect, alias=c.alias)
 
+    @STEPS.step(C.DeleteMappedLun)
     def _DeleteMappedLun(self, k: L.SimKernel, c: C.DeleteMappedLun) -> None:
         L.delete_mapped_lun(k, c.target, c.tpg, c.initiator, c.index)
 
+    @STEPS.step(C.SetMappedLunWriteProtect)
     def _SetMappedLunWriteProtect(self, k: L.SimKernel, c: C.SetMappedLunWriteProtect) -> None:
         L.set_mapped_lun_write_protect(k, c.target, c.tpg, c.initiator, c.index, c.write_protect)
 
+    @STEPS.step(C.CreatePortal)
     def _CreatePortal(self, k: L.SimKernel, c: C.CreatePortal) -> None:
         L.create_portal(k, c.target, c.tpg, c.address, c.port)
 
+    @STEPS.step(C.DeletePortal)
     def _DeletePortal(self, k: L.SimKernel, c: C.DeletePortal) -> None:
         # rtslib-fb turns iSER and offload off before the rmdir.
         for flag in ("iser", "cxgbit"):
             L.set_portal_flag(k, c.target, c.tpg, c.address, c.port, flag, False)
         L.delete_portal(k, c.target, c.tpg, c.address, c.port)
 
+    @STEPS.step(C.SetPortalFlag)
     def _SetPortalFlag(self, k: L.SimKernel, c: C.SetPortalFlag) -> None:
         L.set_portal_flag(k, c.target, c.tpg, c.address, c.port, "iser" if c.flag == "iser" else "cxgbit", c.on)
 

@@ -446,7 +446,7 @@ def test_without_rtslib_the_real_writer_reports_instead_of_raising(tmp_path, mon
 def test_writer_for_picks_the_implementation_by_source(demo, tmp_path):
     from sanctl.startup import Source
     from sanctl.lio.rtslib_writer import RtslibWriter
-    from sanctl.lio.writer import writer_for
+    from sanctl.host.writers import writer_for
 
     assert isinstance(writer_for(Source(str(demo), "demo", False, None)), SimWriter)
     real = writer_for(Source("/", "real", True, "not root: changes need root"))

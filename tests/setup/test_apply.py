@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 
+from sanctl.lio.changes import CreatePortal
 from sanctl.setup.answers import Answers, Client, StorageItem
 from sanctl.setup.apply import DONE, FAILED, ROLLED_BACK, SKIPPED, WARNING, ApplyRun
 from sanctl.setup.plan import build_plan
@@ -40,10 +41,14 @@ def test_a_complete_apply(demo_root, demo_ctx, demo_writer):
 
 def test_a_failure_rolls_everything_back(demo_root, demo_ctx, demo_writer):
     before = export(demo_root)
-    def refuse(kernel, change):
-        raise OSError(errno.EADDRINUSE, "Address already in use")
+    execute = demo_writer.execute
 
-    demo_writer._CreatePortal = refuse  # the kernel refuses the listener
+    def refuse(change):  # the kernel refuses the listener
+        if isinstance(change, CreatePortal):
+            raise OSError(errno.EADDRINUSE, "Address already in use")
+        execute(change)
+
+    demo_writer.execute = refuse
     run = ApplyRun(build_plan(demo_ctx, _answers()), demo_writer, demo_ctx.probe)
     assert not run.run()
     statuses = {p.key: p.status for p in run.phases}

@@ -344,16 +344,21 @@ async def test_read_only_is_a_dry_run_ending_at_review(make_app, demo_root):
 async def test_a_failed_apply_is_rolled_back_and_goes_back_to_review(make_app, demo_root):
     import errno
 
+    from sanctl.lio.changes import CreatePortal
     from sanctl.sim.writer import SimWriter
 
     before = export(demo_root)
     app = make_app()
     writer = SimWriter(str(demo_root))
 
-    def refuse(kernel, change):
-        raise OSError(errno.EADDRINUSE, "Address already in use")
+    execute = writer.execute
 
-    writer._CreatePortal = refuse
+    def refuse(change):  # the kernel refuses the listener
+        if isinstance(change, CreatePortal):
+            raise OSError(errno.EADDRINUSE, "Address already in use")
+        execute(change)
+
+    writer.execute = refuse
     app.session.writer = writer
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

@@ -24,7 +24,7 @@ and does the work behind its keys, so the screen only binds them:
   configuration is not the saved one.
 
 Every write runs in a thread worker through the source's writer
-(:func:`sanctl.lio.writer.writer_for`); its
+(:func:`sanctl.host.writers.writer_for`); its
 :class:`~sanctl.lio.writer.ApplyReport` becomes one notification —
 "Done: …", or "rolled back: …" naming the object and the cause — and the
 tree is re-read keeping the cursor (and opening the new object's parent).
