@@ -22,7 +22,7 @@ from .form_helpers import (
     open_form,
     preview_of,
     problem_of,
-    record_notifications,
+    notices_from_now,
     saved_state,
     type_into,
     warnings_of,
@@ -175,7 +175,7 @@ async def test_pscsi_form(make_app, demo_root):
 async def test_user_backstores_need_tcmu(make_app, demo_root):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         await settle(pilot)
         assert app.screen.tree.select_path("/backstores/user")
         await pilot.press("a")
@@ -222,7 +222,7 @@ async def test_backstores_node_asks_which_kind_first(make_app, demo_root):
 async def test_target_form_suggests_a_name_and_builds_like_targetcli(make_app, demo_root):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         form = await iscsi_target_form(pilot)
         suggested = form.query_one("#field-wwn").value
         assert suggested.startswith("iqn.2003-01.org.linux-iscsi.san01.") and ":sn." in suggested
@@ -461,7 +461,7 @@ async def test_edit_mapped_lun_portal_backstore_and_discovery(make_app, demo_roo
 async def test_nothing_to_edit_or_add_says_why(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         await settle(pilot)
         for path, key, words in ((RAC, "e", "no rename"), (f"{RAC_TPG}/luns/lun0", "a", "Nothing can be added")):
             assert app.screen.tree.select_path(path)
@@ -562,7 +562,7 @@ async def test_deleting_a_target_needs_its_name_typed(make_app, demo_root):
 async def test_delete_on_a_list_says_what_to_select(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         await settle(pilot)
         assert app.screen.tree.select_path(f"{RAC_TPG}/luns")
         await settle(pilot)
@@ -583,7 +583,7 @@ async def test_a_failed_step_rolls_back_and_says_so(make_app, demo_root):
     app = make_app()
     before = saved_state(demo_root)
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         form = await iscsi_target_form(pilot)
         await fill(pilot, form, wwn=NEW_IQN)
         app.screen_stack[0].writes.writer.fail_at = (4, OSError(errno.EADDRINUSE, "Address already in use"))
@@ -600,7 +600,7 @@ async def test_a_failed_step_rolls_back_and_says_so(make_app, demo_root):
 async def test_an_unexpected_error_is_a_sentence_naming_the_object(make_app, demo_root):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         form = await open_form(pilot, "/backstores/ramdisk")
         await fill(pilot, form, name="rd9", size="1M")
         app.screen_stack[0].writes.writer.fail_at = (1, RuntimeError("boom"))
@@ -615,7 +615,7 @@ async def test_the_lock_holder_is_named(make_app, demo_root):
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         form = await open_form(pilot, "/backstores/ramdisk")
         await fill(pilot, form, name="rd9", size="1M")
         writer = app.screen_stack[0].writes.writer
@@ -633,7 +633,7 @@ async def test_read_only_keys_say_why_and_open_nothing(make_app, demo_root):
     app = make_app(readonly=True, readonly_reason="not root")
     before = saved_state(demo_root)
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         await settle(pilot)
         assert app.screen.tree.select_path(RAC_TPG)
         await settle(pilot)

@@ -151,11 +151,11 @@ async def test_default_group_can_be_edited_but_not_deleted(make_app, demo_root):
 
 
 async def test_lun_of_a_pass_through_backstore_says_why_there_is_nothing_to_edit(make_app, demo_root):
-    from .form_helpers import record_notifications
+    from .form_helpers import notices_from_now
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         await settle(pilot)
         assert app.screen.tree.select_path(f"{RAC_TPG}/luns/lun0")
         await pilot.press("e")
@@ -168,12 +168,12 @@ async def test_loopback_tpg_edit_has_no_enable_switch_and_acls_say_why(make_app,
     from sanctl.sim.writer import SimWriter
     from sanctl.lio import changes as C
 
-    from .form_helpers import record_notifications
+    from .form_helpers import notices_from_now
 
     assert SimWriter(str(demo_root)).apply(C.loopback_target(LOOP)).ok
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         form = await open_form(pilot, f"/loopback/{LOOP}/tpg1", "e")
         names = {f.name for f in form.spec.fields}
         assert "enabled" not in names and "fabric_prot_type" in names

@@ -55,7 +55,7 @@ def everything_shown(app) -> str:
     """The tab's status, details, name lines and every notification: where a secret must never be."""
     screen = tab(app)
     parts = [status(app), details(app), text_of(screen.query_one("#init-warnings"))]
-    parts += [n.message for n in app._notifications]
+    parts += [n.message for n in app.notices]
     return "\n".join(parts)
 
 
@@ -177,7 +177,7 @@ async def test_auth_escape_writes_nothing_and_read_only_refuses(fake, app_with):
         for key in ("a", "d", "R"):
             await pilot.press(key)
             await pilot.pause()
-        assert len([n for n in app._notifications if "sanctl is read-only here" in n.message]) == 3
+        assert len([n for n in app.notices if "sanctl is read-only here" in n.message]) == 3
         assert app.screen is tab(app) and fake.writes() == []
 
 
@@ -353,7 +353,7 @@ async def test_s_shows_the_session_statistics_and_a_hang_keeps_the_ui(fake, app_
         select(app, NO_ACL_KEY)
         await pilot.press("s")
         await pilot.pause()
-        assert any("Select a logged-in target" in n.message for n in app._notifications)
+        assert any("Select a logged-in target" in n.message for n in app.notices)
         select(app, BASIC_KEY)
         await pilot.press("s")
         await settle(pilot)

@@ -7,7 +7,7 @@ from sanctl.lio import changes as C
 from sanctl.lio import savefile
 from sanctl.lio.configfs import read_config
 
-from .form_helpers import record_notifications
+from .form_helpers import notices_from_now
 from .helpers import settle
 
 SIZE = (120, 40)
@@ -26,7 +26,7 @@ async def test_s_over_a_fuller_saved_file_asks_before_saving(make_app, demo_root
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         await settle(pilot)
         await pilot.press("s")
         await settle(pilot)
@@ -60,7 +60,7 @@ async def test_a_chap_form_opened_before_another_writer_changed_it_is_refused(ma
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         form = await open_form(pilot, WEB_ACL, key="e")
         other = C.Chap("other-admin", "other-admin-secret", "web-target", "target-chap-secret")
         assert SimWriter(str(demo_root)).apply([C.SetAclAuth(WEB_IQN, 1, WEB_CLIENT, other)]).ok
@@ -129,7 +129,7 @@ async def test_start_offers_an_interrupted_change_and_undo_restores_it(make_app,
     assert _state(demo_root) != before
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         await settle(pilot)
         assert isinstance(app.screen, UnfinishedScreen)
         body = str(app.screen.query_one("#unfinished-body").render())
@@ -150,7 +150,7 @@ async def test_finish_completes_the_interrupted_change(make_app, demo_root):
     _kill_a_delete_half_way(demo_root)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         await settle(pilot)
         assert isinstance(app.screen, UnfinishedScreen)
         await pilot.click("#unfinished-finish")

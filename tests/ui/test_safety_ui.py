@@ -7,9 +7,11 @@ on ecf9801.
 from __future__ import annotations
 
 from sanctl.sim.demo import RAC_CLIENTS, RAC_IQN, WEB_IQN
+from sanctl.ui.screens.doctor import DoctorScreen
+from sanctl.ui.screens.quit import QuitScreen
 
 from .conftest import RAC_TPG
-from .form_helpers import open_form, record_notifications, saved_state
+from .form_helpers import open_form, notices_from_now, saved_state
 from .helpers import settle
 
 SIZE = (120, 40)
@@ -139,7 +141,7 @@ async def test_the_selection_says_when_its_object_is_gone(make_app, demo_root):
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         form = await open_form(pilot, WEB_PORTAL, "e")
         shutil.rmtree(demo_root / "sys/kernel/config/target/iscsi" / WEB_IQN / "tpgt_1/np/0.0.0.0:3260")
         form.query_one("#field-offload").value = True
@@ -172,7 +174,7 @@ async def test_q_then_2_right_after_start_does_not_crash(make_app):
         await _keys_at_once(pilot, "q", "2")
         await settle(pilot)
         assert app.is_running
-        assert type(app.screen).__name__ == "QuitScreen"
+        assert isinstance(app.screen, QuitScreen)
     assert app._exception is None
 
 
@@ -195,12 +197,12 @@ async def test_q_with_unsaved_changes_asks(make_app, demo_root):
         await settle(pilot)
         assert app.is_running  # ecf9801 quit here, with the configuration never saved
         modal = app.screen
-        assert type(modal).__name__ == "QuitScreen"
+        assert isinstance(modal, QuitScreen)
         assert "Never saved" in "\n".join(modal.lines)
         assert modal.focused.id == "quit-cancel"
         await pilot.press("escape")  # cancel
         await settle(pilot)
-        assert app.is_running and type(app.screen).__name__ != "QuitScreen"
+        assert app.is_running and not isinstance(app.screen, QuitScreen)
         await pilot.press("q")
         await settle(pilot)
         await pilot.click("#quit-save")  # save and quit
@@ -376,7 +378,7 @@ async def test_panel_keys_still_work_on_a_list_that_is_not_a_field(make_app):
         await settle(pilot)
         await pilot.press("6")
         await settle(pilot)
-        assert type(app.screen).__name__ == "DoctorScreen"
+        assert isinstance(app.screen, DoctorScreen)
         await pilot.press("1")
         await settle(pilot)
         assert isinstance(app.screen, ConfigScreen)

@@ -10,7 +10,7 @@ from sanctl.lio import savefile
 from sanctl.lio.configfs import read_config
 
 from .conftest import RAC_TPG
-from .form_helpers import confirm, fill, open_form, record_notifications
+from .form_helpers import confirm, fill, open_form, notices_from_now
 from .helpers import settle
 
 SIZE = (120, 40)
@@ -23,7 +23,7 @@ def bar_text(app) -> str:
 async def test_never_saved_then_saved_then_unsaved(make_app, demo_root):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         await settle(pilot)
         assert "never saved" in bar_text(app)
         await pilot.press("s")
@@ -97,7 +97,7 @@ async def test_restore_a_backup_with_preview_and_report(make_app, demo_root):
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         await settle(pilot)
         await pilot.press("s")  # the demo as it was
         await settle(pilot)
@@ -190,7 +190,7 @@ async def test_the_diff_view_applies_one_targets_part(make_app, demo_root):
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         await settle(pilot)
         await pilot.press("s")
         await settle(pilot)

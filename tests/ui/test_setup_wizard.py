@@ -16,6 +16,9 @@ from datetime import date
 
 import pytest
 
+from sanctl.ui.screens.config import ConfigScreen
+from sanctl.ui.screens.setup import SetupScreen
+
 from .conftest import HOST
 from .helpers import settle
 
@@ -119,7 +122,7 @@ async def test_demo_san_to_a_logged_in_client(make_app, demo_root):
         adm = app.initiator_backend.iscsiadm
         assert (T, "127.0.0.1:3260") in adm.sessions
         await click(pilot, "setup-next")  # Finish
-        assert not any(type(s).__name__ == "SetupScreen" for s in app.screen_stack)
+        assert not any(isinstance(s, SetupScreen) for s in app.screen_stack)
         assert not (demo_root / "var/lib/sanctl/setup.json").exists()
         await settle(pilot)
         assert app.screen.tree.select_path(f"/iscsi/{T}/tpg1/acls")
@@ -156,13 +159,13 @@ async def test_the_offer_is_not_made_when_targets_exist_or_read_only(make_app, t
 
     async with make_app().run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert type(pilot.app.screen).__name__ == "ConfigScreen"
+        assert isinstance(pilot.app.screen, ConfigScreen)
     root = tmp_path / "empty"
     SimKernel.boot(root)
     app = SanctlApp(root=str(root), mode="demo", host=HOST, readonly=True, readonly_reason="--readonly", live_checks=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert type(pilot.app.screen).__name__ == "ConfigScreen"
+        assert isinstance(pilot.app.screen, ConfigScreen)
 
 
 async def test_sanctl_setup_opens_the_wizard_and_the_palette_has_it(demo_root):
@@ -174,7 +177,7 @@ async def test_sanctl_setup_opens_the_wizard_and_the_palette_has_it(demo_root):
         wizard(app)
         await pilot.press("escape")
         await settle(pilot)
-        assert type(app.screen).__name__ == "ConfigScreen"
+        assert isinstance(app.screen, ConfigScreen)
         await pilot.press("ctrl+p")
         await settle(pilot)
         await pilot.press(*"setup wiz")
@@ -299,7 +302,7 @@ async def test_cancel_at_any_step_changes_nothing(make_app, demo_root, step):
         await to_step(pilot, step)
         await pilot.press("escape")
         await settle(pilot)
-        assert type(pilot.app.screen).__name__ == "ConfigScreen"
+        assert isinstance(pilot.app.screen, ConfigScreen)
         assert screen.step == step
     assert export(demo_root) == before
     assert not (demo_root / "etc/target/saveconfig.json").exists()
