@@ -168,7 +168,7 @@ async def test_f_is_refused_in_read_only_mode(tmp_path, utc):
         assert any("read-only: not root" in str(n.message) for n in app.notices)
 
 
-async def test_the_badge_follows_a_write(make_app, demo_root):
+async def test_the_badge_follows_a_write(make_app, demo):
     """After a write the doctor looks again: saving clears "never saved"."""
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

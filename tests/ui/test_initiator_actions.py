@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from .helpers import settle
 from .initiator_tab_helpers import (
     BASIC,
     NO_ACL,
@@ -15,7 +16,6 @@ from .initiator_tab_helpers import (
     listing_rules,
     open_tab,
     select,
-    settle,
     status,
     tab,
     text_of,

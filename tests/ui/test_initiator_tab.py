@@ -13,6 +13,7 @@ import pytest
 
 from .live_helpers import utc  # noqa: F401  (a fixture, used by name)
 
+from .helpers import settle
 from .initiator_tab_helpers import (
     BASIC,
     MULTIPATH_FAILED,
@@ -27,7 +28,6 @@ from .initiator_tab_helpers import (
     make_backend,
     open_tab,
     select,
-    settle,
     status,
     tab,
     tab_app,
