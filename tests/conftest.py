@@ -35,6 +35,16 @@ def unpack(tarball: Path, dest: Path) -> Path:
     return dest
 
 
+@pytest.fixture
+def demo(tmp_path) -> Path:
+    """A fresh demo SAN (``sanctl.sim.demo``) under a private root, free to change."""
+    from sanctl.sim.demo import build_demo
+
+    root = tmp_path / "demo"
+    build_demo(root)
+    return root
+
+
 @pytest.fixture(scope="session")
 def _rac_trees(tmp_path_factory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("rac")

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import Notification
 from textual.screen import Screen
 
 from sanctl.ui import panels
@@ -183,6 +184,7 @@ class SanctlApp(App[None]):
                markup: bool = True) -> None:
         """Every notification as text, never markup: they carry names, paths and messages from files,
         the kernel and other processes (a ``[/]`` in one would end the app with a MarkupError)."""
+        self._notices = (*self._notices, Notification(message, title, severity, timeout or self.NOTIFICATION_TIMEOUT))
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def on_mount(self) -> None:
@@ -247,3 +249,11 @@ class SanctlApp(App[None]):
         node = getattr(getattr(tree, "cursor_node", None), "data", None)
         self.push_screen(HelpScreen(screen.active_bindings, self.get_key_display, panel=panels.panel_of(screen),
                                     node_kind=getattr(node, "kind", None), node_name=getattr(node, "name", None)))
+
+    _notices: tuple[Notification, ...] = ()
+
+    @property
+    def notices(self) -> tuple[Notification, ...]:
+        """Every notification shown so far, oldest first, the expired ones too: what the operator was told
+        (Textual keeps only the ones still on screen, and adds one only when its message is handled)."""
+        return self._notices

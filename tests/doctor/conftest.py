@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 import pytest
 
@@ -16,16 +15,6 @@ CLIENT2 = "iqn.2024-01.storage.oracle:client2"
 WEB = "iqn.2024-01.com.example:web"
 WEB01 = "iqn.2024-01.com.example:web01"
 SCRATCH = "iqn.2024-01.com.example:scratch"
-
-
-@pytest.fixture
-def demo(tmp_path) -> Path:
-    """A fresh, idle demo SAN."""
-    from sanctl.sim.demo import build_demo
-
-    root = tmp_path / "demo"
-    build_demo(root)
-    return root
 
 
 @pytest.fixture

@@ -6,12 +6,11 @@ import pytest
 
 
 @pytest.fixture
-def demo(tmp_path):
-    from sanctl.sim.demo import build_demo
+def linked(demo, tmp_path):
+    """The demo's writer, with a link out of the root and a dangling one in ``/srv``."""
     from sanctl.sim.writer import SimWriter
 
-    root = tmp_path / "demo"
-    build_demo(root)
+    root = demo
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (root / "srv").mkdir(exist_ok=True)
@@ -21,20 +20,20 @@ def demo(tmp_path):
 
 
 @pytest.mark.parametrize("file", ["/srv/link/x.img", "/srv/dangling.img"])
-def test_a_link_out_of_the_demo_root_is_refused(demo, file):
+def test_a_link_out_of_the_demo_root_is_refused(linked, file):
     from sanctl.lio import changes as C
 
-    writer, root, elsewhere = demo
+    writer, root, elsewhere = linked
     report = writer.apply([C.CreateFileio("escape", file, "1M")])
     assert not report.ok
     assert "outside the demo root" in report.message() + " ".join(report.lines())
     assert list(elsewhere.iterdir()) == []
 
 
-def test_a_link_that_stays_inside_the_root_is_followed(demo):
+def test_a_link_that_stays_inside_the_root_is_followed(linked):
     from sanctl.lio import changes as C
 
-    writer, root, _ = demo
+    writer, root, _ = linked
     (root / "srv" / "inside").mkdir()
     (root / "srv" / "alias").symlink_to(root / "srv" / "inside")
     report = writer.apply([C.CreateFileio("kept", "/srv/alias/y.img", "1M")])

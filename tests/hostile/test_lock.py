@@ -28,13 +28,6 @@ def _as_nobody() -> None:
 
 
 @pytest.fixture
-def demo(tmp_path):
-    root = tmp_path / "demo"
-    assert run_cli("--demo", "--root", str(root), "show").returncode == 0
-    return root
-
-
-@pytest.fixture
 def user_holds_the_lock(demo):
     """A process of nobody's holding <root>/var/run/targetcli.lock through a read-only descriptor."""
     if os.geteuid() != 0 or shutil.which("perl") is None:

@@ -46,7 +46,7 @@ async def test_the_tui_starts_and_shows_the_theme_problems_as_text(user_themes, 
         await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause()
-        shown = [str(n.message) for n in app._notifications]
+        shown = [str(n.message) for n in app.notices]
         assert any("markup-colour.toml" in m and "[/]" in m for m in shown)
         assert any("markup-value.toml" in m for m in shown)
         assert app.theme == "sanctl-dark"

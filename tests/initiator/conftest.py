@@ -64,3 +64,11 @@ def captured() -> dict[str, dict]:
     """The captured cases by name."""
     data = json.loads(CASES_FILE.read_text())
     return {case["name"]: case for case in data["cases"]}
+
+
+@pytest.fixture
+def demo_adm(demo):
+    """The demo SAN's simulated iscsiadm (answering at once), on a fresh demo."""
+    from sanctl.sim.iscsiadm import demo_backend
+
+    return demo_backend(str(demo), delay=0)

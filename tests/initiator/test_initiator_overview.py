@@ -108,20 +108,10 @@ def test_disk_facts_from_sysfs(tmp_path):
 
 # --- the demo SAN's iscsiadm ------------------------------------------------------------------------------
 
-@pytest.fixture
-def demo(tmp_path):
-    from sanctl.sim.demo import build_demo
-    from sanctl.sim.iscsiadm import demo_backend
-
-    root = tmp_path / "demo"
-    build_demo(root)
-    return demo_backend(str(root), delay=0)
-
-
-def test_demo_starts_as_the_live_demo_host(demo):
+def test_demo_starts_as_the_live_demo_host(demo_adm):
     from sanctl.sim.demo import RAC_CLIENTS, RAC_IQN
 
-    overview = demo.overview()
+    overview = demo_adm.overview()
     (portal,) = overview.portals
     assert portal.portal == "192.168.50.10:3260"
     rac = next(t for t in portal.targets if t.target == RAC_IQN)
@@ -131,11 +121,11 @@ def test_demo_starts_as_the_live_demo_host(demo):
     assert overview.disks["sda"].size and overview.multipath is None
 
 
-def test_demo_discovery_login_chap_and_refusals(demo):
+def test_demo_discovery_login_chap_and_refusals(demo_adm):
     from sanctl.initiator.iscsiadm import Chap
     from sanctl.sim.demo import RAC_IQN, SCRATCH_IQN, WEB_CHAP, WEB_IQN
 
-    adm = demo.iscsiadm
+    adm = demo_adm.iscsiadm
     found = adm.discover("127.0.0.1")
     assert {(f.target, f.portal) for f in found} == {(RAC_IQN, "127.0.0.1:3260"), (WEB_IQN, "127.0.0.1:3260"),
                                                      (SCRATCH_IQN, "[::1]:3260")}
@@ -151,7 +141,7 @@ def test_demo_discovery_login_chap_and_refusals(demo):
         adm.discover("127.0.0.1:3299")  # the demo host, a port nothing listens on: refused
     assert refused_port.value.code == 11 and "refused" in refused_port.value.message
     # as web01 with the ACL's CHAP, the web target lets this host in
-    with open(f"{demo.root}/etc/iscsi/initiatorname.iscsi", "w") as handle:
+    with open(f"{demo_adm.root}/etc/iscsi/initiatorname.iscsi", "w") as handle:
         handle.write("InitiatorName=iqn.2024-01.com.example:web01\n")
     adm.set_session_auth(WEB_IQN, "127.0.0.1:3260", Chap(WEB_CHAP["userid"], "wrong-secret-1"))
     with pytest.raises(LoginFailed):
@@ -170,21 +160,21 @@ def test_demo_discovery_login_chap_and_refusals(demo):
     assert not adm.delete_node(WEB_IQN, "127.0.0.1:3260")
 
 
-def test_demo_rediscovery_keeps_settings(demo):
+def test_demo_rediscovery_keeps_settings(demo_adm):
     from sanctl.sim.demo import WEB_IQN
 
-    adm = demo.iscsiadm
+    adm = demo_adm.iscsiadm
     adm.set_favourite(WEB_IQN, "192.168.50.10:3260", True)
     adm.discover("192.168.50.10")
     (settings,) = adm.node_settings(WEB_IQN, "192.168.50.10:3260")
     assert settings.startup == "automatic"
 
 
-def test_demo_statistics_grow_and_rescan_names_the_session(demo, monkeypatch):
+def test_demo_statistics_grow_and_rescan_names_the_session(demo_adm, monkeypatch):
     from sanctl.sim import iscsiadm as sim
     from sanctl.sim.demo import RAC_IQN
 
-    adm = demo.iscsiadm
+    adm = demo_adm.iscsiadm
     (session,) = [s for s in adm.sessions.values() if s.target == RAC_IQN]
     clock = [session.since + 10.0]
     monkeypatch.setattr(sim.time, "monotonic", lambda: clock[0])

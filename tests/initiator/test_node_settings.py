@@ -19,16 +19,6 @@ REPLACEMENT = "node.session.timeo.replacement_timeout"
 NOOP = "node.conn[0].timeo.noop_out_interval"
 
 
-@pytest.fixture
-def demo(tmp_path):
-    from sanctl.sim.demo import build_demo
-    from sanctl.sim.iscsiadm import demo_backend
-
-    root = tmp_path / "demo"
-    build_demo(root)
-    return demo_backend(str(root), delay=0)
-
-
 def record(adm, target=WEB_IQN):
     (settings,) = adm.node_settings(target, PORTAL)
     return {k: str(v) for k, v in settings.settings.items()}
@@ -67,16 +57,16 @@ def test_a_check_either_refuses_or_returns_a_value_iscsiadm_takes(text):
         assert check_setting(spec.key, value) == (spec.key, value)
 
 
-def test_plan_writes_only_what_changed(demo):
-    original = record(demo.iscsiadm)
+def test_plan_writes_only_what_changed(demo_adm):
+    original = record(demo_adm.iscsiadm)
     wanted = {k.key: original[k.key] for k in NS.NODE_KEYS} | {REPLACEMENT: "15", "node.startup": "automatic"}
     assert NS.plan(original, wanted) == [NS.Update("node.startup", "manual", "automatic"),
                                          NS.Update(REPLACEMENT, "120", "15")]
     assert NS.plan(original, {k.key: original[k.key] for k in NS.NODE_KEYS}) == []
 
 
-def test_apply_writes_through_iscsiadm_node_update(demo):
-    adm = demo.iscsiadm
+def test_apply_writes_through_iscsiadm_node_update(demo_adm):
+    adm = demo_adm.iscsiadm
     original = record(adm)
     updates = NS.plan(original, {REPLACEMENT: "15", NOOP: "10"})
     before = len(adm.calls)
@@ -88,8 +78,8 @@ def test_apply_writes_through_iscsiadm_node_update(demo):
     assert (now[REPLACEMENT], now[NOOP]) == ("15", "10")
 
 
-def test_a_key_changed_by_someone_else_is_refused_not_overwritten(demo):
-    adm = demo.iscsiadm
+def test_a_key_changed_by_someone_else_is_refused_not_overwritten(demo_adm):
+    adm = demo_adm.iscsiadm
     original = record(adm)  # the form opens
     adm.update_node(WEB_IQN, PORTAL, REPLACEMENT, "30")  # someone else, meanwhile
     updates = NS.plan(original, {REPLACEMENT: "15", NOOP: "10"})
@@ -99,8 +89,8 @@ def test_a_key_changed_by_someone_else_is_refused_not_overwritten(demo):
     assert (now[REPLACEMENT], now[NOOP]) == ("30", "5")  # nothing written
 
 
-def test_a_failure_puts_back_what_was_written(demo, monkeypatch):
-    adm = demo.iscsiadm
+def test_a_failure_puts_back_what_was_written(demo_adm, monkeypatch):
+    adm = demo_adm.iscsiadm
     original = record(adm)
     updates = NS.plan(original, {REPLACEMENT: "15", NOOP: "10", "node.session.queue_depth": "64"})
     real = adm.update_node

@@ -140,7 +140,7 @@ def node_show(kt, target: str, portal: str) -> str:
 def _shown(app) -> str:
     from initiator_tab_helpers import details, status
 
-    return status(app) + details(app) + "".join(n.message for n in app._notifications)
+    return status(app) + details(app) + "".join(n.message for n in app.notices)
 
 
 # --- discovery, login, details, statistics, rescan, favourite, logout, delete ---------------------------
@@ -232,7 +232,7 @@ async def test_tab_discovers_logs_in_shows_disks_logs_out_and_deletes(lab, kerne
         # delete is refused while logged in; logout (o); delete (x) with its confirmation
         await pilot.press("x")
         await pilot.pause()
-        assert any("Log out first" in n.message for n in app._notifications)
+        assert any("Log out first" in n.message for n in app.notices)
         await pilot.press("o")
         await idle(pilot)
         assert status(app) == f"✔ Logged out of {target}.\n", status(app)

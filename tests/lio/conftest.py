@@ -11,19 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from sanctl.sim.demo import build_demo
 from sanctl.sim.writer import SimWriter
 
 CFS = "sys/kernel/config/target"
-
-
-@pytest.fixture
-def demo(tmp_path) -> Path:
-    """A fresh demo SAN under a private root."""
-    root = tmp_path / "demo"
-    root.mkdir()
-    build_demo(root)
-    return root
 
 
 @pytest.fixture

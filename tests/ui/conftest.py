@@ -7,7 +7,6 @@ never shows a clock.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
@@ -25,22 +24,13 @@ def _isolated_environment(monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def demo_root(tmp_path) -> Path:
-    """A private demo SAN tree, free to change."""
-    demo = pytest.importorskip("sanctl.sim.demo", reason="the demo SAN (sanctl.sim.demo) is not there yet")
-    root = tmp_path / "demo"
-    demo.build_demo(root)
-    return root
-
-
-@pytest.fixture
-def make_app(demo_root):
+def make_app(demo):
     """``make_app(**overrides)``: a SanctlApp on the demo SAN, host ``san01``."""
     from sanctl.ui.app import SanctlApp
 
     def make(**overrides):
         # live_checks=False: the live demo moves with the wall clock; only the tests of the start-up checks want it
-        options = {"root": str(demo_root), "mode": "demo", "readonly": False, "readonly_reason": None, "theme": None, "host": HOST,
+        options = {"root": str(demo), "mode": "demo", "readonly": False, "readonly_reason": None, "theme": None, "host": HOST,
                    "live_checks": False}
         options.update(overrides)
         return SanctlApp(**options)

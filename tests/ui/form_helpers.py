@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sanctl.lio.configfs import read_config
 from sanctl.lio.saveconfig import dump
 
 from .helpers import settle
 
 
-def record_notifications(app) -> list[tuple[str, str, str]]:
-    """Every notification from now on, as ``(severity, title, message)``."""
-    seen: list[tuple[str, str, str]] = []
-    original = app.notify
+class notices_from_now(Sequence):
+    """The notifications the app shows from now on, as ``(severity, title, message)`` (read from ``app.notices``)."""
 
-    def notify(message, *, title="", severity="information", **kwargs):
-        seen.append((severity, title, str(message)))
-        return original(message, title=title, severity=severity, **kwargs)
+    def __init__(self, app) -> None:
+        self.app = app
+        self.start = len(app.notices)
 
-    app.notify = notify
-    return seen
+    def _shown(self) -> list[tuple[str, str, str]]:
+        return [(n.severity, n.title, str(n.message)) for n in self.app.notices[self.start:]]
+
+    def __getitem__(self, index):
+        return self._shown()[index]
+
+    def __len__(self) -> int:
+        return len(self.app.notices) - self.start
+
+    def __repr__(self) -> str:
+        return repr(self._shown())
 
 
 async def at(pilot, path: str) -> None:

@@ -6,21 +6,31 @@ from rich.console import Console
 
 
 async def settle(pilot, rounds: int = 3) -> None:
-    """Let workers finish, their messages be handled and the detail pane load.
+    """Let workers finish, their messages be handled, the detail pane load and the initiator tab finish.
 
-    The detail pane waits for a fast-moving cursor to rest (a short timer),
-    so this polls its ``pending`` flag, for at most 5 s.
+    The detail pane waits for a fast-moving cursor to rest (a short timer) and the initiator tab
+    runs iscsiadm in workers, so this polls their state (``pending``; ``busy``, ``refreshing``),
+    for at most 20 s.
     """
     for _ in range(rounds):
         await pilot.pause()
         await pilot.app.workers.wait_for_complete()
-    for _ in range(100):
-        detail = _detail(pilot.app)
-        if detail is None or not detail.pending:
-            break
+    for _ in range(400):
+        if _quiet(pilot.app):
+            await pilot.pause()
+            if _quiet(pilot.app):
+                break
         await pilot.pause(0.05)
         await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+def _quiet(app) -> bool:
+    from .initiator_tab_helpers import tab
+
+    detail = _detail(app)
+    screen = tab(app)
+    return (detail is None or not detail.pending) and (screen is None or (screen.busy is None and not screen.refreshing))
 
 
 def _detail(app):

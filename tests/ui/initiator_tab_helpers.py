@@ -20,6 +20,8 @@ from sanctl.initiator.iscsiadm import Iscsiadm, Timeouts
 from sanctl.initiator.overview import DiskFacts, InitiatorBackend
 from sanctl.initiator.services import ServiceResult, UnitState
 
+from .helpers import settle
+
 HERE = Path(__file__).resolve().parent
 FAKE = HERE.parent / "initiator" / "fake_iscsiadm.py"
 CASES_FILE = HERE.parent / "fixtures" / "initiator" / "iscsiadm-cases.json"
@@ -163,22 +165,6 @@ def tab(app):
     if app.is_screen_installed("panel-connect"):
         return app.get_screen("panel-connect")
     return None
-
-
-async def settle(pilot, limit: float = 20.0) -> None:
-    """Until the tab is neither running a change nor refreshing (and its messages are handled)."""
-    import time
-
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
-        screen = tab(pilot.app)
-        if screen is None or (screen.busy is None and not screen.refreshing):
-            await pilot.pause()
-            if screen is None or (screen.busy is None and not screen.refreshing):
-                break
-    await pilot.pause()
 
 
 async def open_tab(pilot) -> None:

@@ -40,12 +40,12 @@ async def test_header_of_a_writable_real_host(make_app):
         assert "real" in bar and "read-only" not in bar
 
 
-async def test_header_of_a_captured_tree_shows_its_root(make_app, demo_root):
+async def test_header_of_a_captured_tree_shows_its_root(make_app, demo):
     app = make_app(mode="captured", readonly=True, readonly_reason="reading a captured tree")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         bar = app.screen.query_one("#status-bar").text
-        assert "captured" in bar and f"root {demo_root}" in bar and "read-only: reading a captured tree" in bar
+        assert "captured" in bar and f"root {demo}" in bar and "read-only: reading a captured tree" in bar
 
 
 async def test_j_k_and_arrows_move(make_app):
@@ -226,7 +226,7 @@ async def test_typing_in_the_filter_does_not_trigger_keys(make_app):
         assert app.screen.filter_input.value == "qr?"
 
 
-async def test_refresh_after_an_acl_vanished_keeps_the_cursor(make_app, demo_root):
+async def test_refresh_after_an_acl_vanished_keeps_the_cursor(make_app, demo):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -235,7 +235,7 @@ async def test_refresh_after_an_acl_vanished_keeps_the_cursor(make_app, demo_roo
         assert tree.select_path(client)
         await settle(pilot)
         assert f"{client}2" in visible_paths(tree)
-        acls = demo_root / "sys/kernel/config/target/iscsi/iqn.2024-01.storage.oracle:rac/tpgt_1/acls"
+        acls = demo / "sys/kernel/config/target/iscsi/iqn.2024-01.storage.oracle:rac/tpgt_1/acls"
         shutil.rmtree(acls / "iqn.2024-01.storage.oracle:client2")
         await pilot.press("r")
         await settle(pilot)
@@ -246,7 +246,7 @@ async def test_refresh_after_an_acl_vanished_keeps_the_cursor(make_app, demo_roo
         assert app.screen.detail.details.path == client
 
 
-async def test_refresh_when_the_cursor_node_vanished_lands_on_its_parent(make_app, demo_root):
+async def test_refresh_when_the_cursor_node_vanished_lands_on_its_parent(make_app, demo):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -254,7 +254,7 @@ async def test_refresh_when_the_cursor_node_vanished_lands_on_its_parent(make_ap
         client2 = f"{RAC_TPG}/acls/iqn.2024-01.storage.oracle:client2"
         tree.select_path(client2)
         await settle(pilot)
-        acls = demo_root / "sys/kernel/config/target/iscsi/iqn.2024-01.storage.oracle:rac/tpgt_1/acls"
+        acls = demo / "sys/kernel/config/target/iscsi/iqn.2024-01.storage.oracle:rac/tpgt_1/acls"
         shutil.rmtree(acls / "iqn.2024-01.storage.oracle:client2")
         await pilot.press("r")
         await settle(pilot)
@@ -280,14 +280,14 @@ async def test_refresh_without_change_keeps_everything(make_app):
         assert notes and "no change" in notes[-1]
 
 
-async def test_configfs_vanishing_is_a_notification_not_a_crash(make_app, demo_root):
+async def test_configfs_vanishing_is_a_notification_not_a_crash(make_app, demo):
     app = make_app()
     notes = []
     async with app.run_test(size=SIZE) as pilot:
         app.notify = lambda message, **kw: notes.append((message, kw.get("severity")))
         await settle(pilot)
         before = visible_paths(app.screen.tree)
-        shutil.rmtree(demo_root / "sys/kernel/config")
+        shutil.rmtree(demo / "sys/kernel/config")
         await pilot.press("r")
         await settle(pilot)
         assert app.is_running
@@ -364,7 +364,7 @@ async def test_missing_configfs_starts_with_a_hint(tmp_path):
         assert app.is_running
 
 
-async def test_refresh_while_filtering_filters_the_new_configuration(make_app, demo_root):
+async def test_refresh_while_filtering_filters_the_new_configuration(make_app, demo):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -372,7 +372,7 @@ async def test_refresh_while_filtering_filters_the_new_configuration(make_app, d
         await pilot.press("slash", *"client", "enter")
         await settle(pilot)
         assert tree.border_subtitle == "2 matches"  # the RAC target's client and client2
-        acls = demo_root / "sys/kernel/config/target/iscsi/iqn.2024-01.storage.oracle:rac/tpgt_1/acls"
+        acls = demo / "sys/kernel/config/target/iscsi/iqn.2024-01.storage.oracle:rac/tpgt_1/acls"
         shutil.rmtree(acls / "iqn.2024-01.storage.oracle:client2")
         await pilot.press("r")
         await settle(pilot)

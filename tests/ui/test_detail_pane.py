@@ -12,6 +12,33 @@ from .helpers import detail_text, settle
 SIZE = (120, 40)
 
 
+class HeldTimers:
+    """A widget's ``set_timer`` held by the test: a timer fires when the test says its time has come."""
+
+    class Timer:
+        def __init__(self, callback) -> None:
+            self.callback = callback
+            self.stopped = False
+
+        def stop(self) -> None:
+            self.stopped = True
+
+    def __init__(self) -> None:
+        self.waiting: list[HeldTimers.Timer] = []
+
+    def set_timer(self, delay, callback, **options):
+        timer = self.Timer(callback)
+        self.waiting.append(timer)
+        return timer
+
+    def fire(self) -> None:
+        """Every timer not stopped fires (once)."""
+        due, self.waiting = [t for t in self.waiting if not t.stopped], []
+        for timer in due:
+            timer.stopped = True
+            timer.callback()
+
+
 async def test_loading_is_shown_while_a_read_is_slow(make_app, monkeypatch):
     release = threading.Event()
     real = detail_module.load_details
@@ -24,7 +51,7 @@ async def test_loading_is_shown_while_a_read_is_slow(make_app, monkeypatch):
     monkeypatch.setattr(detail_module.DetailPane, "LOADING_DELAY", 0.01)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        for _ in range(20):
+        for _ in range(500):  # until it says so (the read waits for the test)
             await pilot.pause(0.02)
             if "loading…" in detail_text(app.screen):
                 break
@@ -53,9 +80,15 @@ async def test_a_racing_cursor_loads_only_where_it_rests(make_app, monkeypatch):
         await pilot.press("minus")  # the demo opens expanded: start from the top level
         app.screen.tree.select_path(f"{RAC_TPG}/luns")
         await settle(pilot)
+        timers = HeldTimers()  # and the pane's timers wait for the test: a slow key press is no rest
+        app.screen.detail.set_timer = timers.set_timer
         loaded.clear()
         now[0] += 10  # the cursor has rested: the first move loads at once, the rest while moving wait
         await pilot.press("enter", *["j"] * 6)  # open luns, run down to lun5
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert len(loaded) < 2, loaded  # nothing more loads while the cursor has not rested
+        timers.fire()  # now it rests
         await settle(pilot)
         assert app.screen.tree.cursor_path == f"{RAC_TPG}/luns/lun5"
         assert loaded[-1] == f"{RAC_TPG}/luns/lun5"

@@ -15,6 +15,9 @@ import random
 import pytest
 
 from sanctl.lio import changes as C
+from sanctl.ui.screens.config import ConfigScreen
+from sanctl.ui.screens.confirm import ConfirmScreen
+from sanctl.ui.screens.doctor import DoctorScreen
 
 from .helpers import settle
 from .live_helpers import T0, Clocks, live_app, live_root, sample, utc  # noqa: F401  (utc is a fixture)
@@ -56,7 +59,7 @@ async def test_flapping_is_an_error_and_rac_sharing_is_explained(tmp_path, utc):
     async with app.run_test(size=(120, 40)) as pilot:
         await open_doctor(pilot, clocks)
         screen = app.screen
-        assert type(screen).__name__ == "DoctorScreen"
+        assert isinstance(screen, DoctorScreen)
         report = screen.report
         errors = report.of_severity("error")
         assert [f.title for f in errors] == [f"One initiator name, 2 hosts: {CLIENT}"]
@@ -73,7 +76,7 @@ async def test_flapping_is_an_error_and_rac_sharing_is_explained(tmp_path, utc):
         # enter jumps to the ACL in the configuration tree
         await pilot.press("enter")
         await settle(pilot)
-        assert type(app.screen).__name__ == "ConfigScreen"
+        assert isinstance(app.screen, ConfigScreen)
         assert app.screen.tree.cursor_path == f"/iscsi/{RAC}/tpg1/acls/{CLIENT}"
         # and the badge is on every screen's header
         assert "doctor: 1 error 3 warnings" in bar_text(app)
@@ -106,7 +109,7 @@ async def test_a_finding_without_an_object_opens_its_panel(tmp_path, utc):
         assert "enter: the configuration (1) panel" in str(screen.query_one("#doctor-detail").render())
         await pilot.press("enter")
         await settle(pilot)
-        assert type(app.screen).__name__ == "ConfigScreen"
+        assert isinstance(app.screen, ConfigScreen)
 
 
 def _writable_demo_mode(root) -> None:
@@ -135,7 +138,7 @@ async def test_f_applies_the_safe_fix_after_a_confirmation(tmp_path, utc):
         await pilot.press("f")
         await pilot.pause()
         confirm = app.screen
-        assert type(confirm).__name__ == "ConfirmScreen"
+        assert isinstance(confirm, ConfirmScreen)
         assert confirm.lines[0] == f"Set demo_mode_write_protect=1 on TPG {SCRATCH}/tpg1"
         assert confirm.lines[1] == f"targetcli: /iscsi/{SCRATCH}/tpg1 set attribute demo_mode_write_protect=1"
         await pilot.press("y")
@@ -161,11 +164,11 @@ async def test_f_is_refused_in_read_only_mode(tmp_path, utc):
         await pilot.pause()
         await pilot.press("f")
         await pilot.pause()
-        assert type(app.screen).__name__ == "DoctorScreen"
-        assert any("read-only: not root" in str(n.message) for n in app._notifications)
+        assert isinstance(app.screen, DoctorScreen)
+        assert any("read-only: not root" in str(n.message) for n in app.notices)
 
 
-async def test_the_badge_follows_a_write(make_app, demo_root):
+async def test_the_badge_follows_a_write(make_app, demo):
     """After a write the doctor looks again: saving clears "never saved"."""
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -182,7 +182,7 @@ async def test_help_teaches_what_is_what_and_what_next(make_app):
         assert "ctrl+p" in text
 
 
-async def test_ctrl_p_then_save_offers_saving_and_saves(make_app, demo_root):
+async def test_ctrl_p_then_save_offers_saving_and_saves(make_app, demo):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -198,7 +198,7 @@ async def test_ctrl_p_then_save_offers_saving_and_saves(make_app, demo_root):
         assert any("Save configuration" in name for name in names), names
         await pilot.press("enter")
         await settle(pilot)
-        assert (demo_root / "etc" / "target" / "saveconfig.json").exists()
+        assert (demo / "etc" / "target" / "saveconfig.json").exists()
 
 
 async def test_the_palette_names_actions_as_operators_say_them(make_app):

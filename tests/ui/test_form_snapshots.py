@@ -61,13 +61,13 @@ FORMS = {
 
 
 @pytest.fixture(autouse=True)
-def _pinned_names(monkeypatch, demo_root):
+def _pinned_names(monkeypatch, demo):
     """Generated IQNs are iqn.2003-01.org.linux-iscsi.san01.x8664:sn.<12 hex>: pin the random part."""
     import sanctl.names as names
 
     monkeypatch.setattr(names.secrets, "token_hex", lambda n=6: "0123456789abcdef"[: 2 * n])
     monkeypatch.setattr(names.platform, "machine", lambda: "x86_64")
-    (demo_root / "sys/module/target_core_user").mkdir(parents=True)  # the user form needs TCMU
+    (demo / "sys/module/target_core_user").mkdir(parents=True)  # the user form needs TCMU
 
 
 def _run_before(path: str, key: str, then=()):

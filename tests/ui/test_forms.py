@@ -22,7 +22,7 @@ from .form_helpers import (
     open_form,
     preview_of,
     problem_of,
-    record_notifications,
+    notices_from_now,
     saved_state,
     type_into,
     warnings_of,
@@ -54,7 +54,7 @@ def tpg(root, wwn, tag=1):
 # ---------------------------------------------------------------------------
 
 
-async def test_block_form_lists_devices_and_creates_on_a_spare(make_app, demo_root):
+async def test_block_form_lists_devices_and_creates_on_a_spare(make_app, demo):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, "/backstores/block")
@@ -74,7 +74,7 @@ async def test_block_form_lists_devices_and_creates_on_a_spare(make_app, demo_ro
         assert confirm_enabled(form)
         assert "Create block backstore disk1 on /dev/vg_san/spare-1 (read-write)" in preview_of(form)
         await confirm(pilot)
-        so = config(demo_root).storage_object(("block", "disk1"))
+        so = config(demo).storage_object(("block", "disk1"))
         assert so is not None and so.dev == "/dev/vg_san/spare-1" and so.size == 10 << 30
         # the new object's list is open and the cursor stayed where it was
         tree = app.screen.tree
@@ -82,9 +82,9 @@ async def test_block_form_lists_devices_and_creates_on_a_spare(make_app, demo_ro
         assert tree.node_at("/backstores/block/disk1") is not None
 
 
-async def test_block_form_refuses_bad_names_and_taken_devices(make_app, demo_root):
+async def test_block_form_refuses_bad_names_and_taken_devices(make_app, demo):
     app = make_app()
-    before = saved_state(demo_root)
+    before = saved_state(demo)
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, "/backstores/block")
         for name, reason in (("a/b", "'/'"), ("a..b", "'..'"), ("has space", "whitespace"),
@@ -102,10 +102,10 @@ async def test_block_form_refuses_bad_names_and_taken_devices(make_app, demo_roo
             assert not confirm_enabled(form)
         await confirm(pilot)  # refused: the reasons stay, nothing written
         assert app.screen is form
-    assert saved_state(demo_root) == before
+    assert saved_state(demo) == before
 
 
-async def test_fileio_form_creates_a_sparse_file_and_warns_about_write_back(make_app, demo_root):
+async def test_fileio_form_creates_a_sparse_file_and_warns_about_write_back(make_app, demo):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, "/backstores/fileio")
@@ -118,13 +118,13 @@ async def test_fileio_form_creates_a_sparse_file_and_warns_about_write_back(make
         await fill(pilot, form, size="1.5G", write_back=True)
         assert "crash" in warnings_of(form)
         await confirm(pilot)
-    so = config(demo_root).storage_object(("fileio", "vm1"))
+    so = config(demo).storage_object(("fileio", "vm1"))
     assert so is not None and so.size == 3 << 29 and so.write_back
-    assert os.path.getsize(demo_root / "srv/iscsi/vm1.img") == 3 << 29
+    assert os.path.getsize(demo / "srv/iscsi/vm1.img") == 3 << 29
 
 
-async def test_fileio_form_on_an_existing_file_uses_its_size(make_app, demo_root):
-    image = demo_root / "srv/images/old.img"
+async def test_fileio_form_on_an_existing_file_uses_its_size(make_app, demo):
+    image = demo / "srv/images/old.img"
     image.parent.mkdir(parents=True)
     image.write_bytes(b"\0" * 4096)
     app = make_app()
@@ -134,25 +134,25 @@ async def test_fileio_form_on_an_existing_file_uses_its_size(make_app, demo_root
         assert "its own size is used" in warnings_of(form)
         assert confirm_enabled(form)
         await confirm(pilot)
-    assert config(demo_root).storage_object(("fileio", "again")).size == 4096
+    assert config(demo).storage_object(("fileio", "again")).size == 4096
 
 
-async def test_ramdisk_form(make_app, demo_root):
+async def test_ramdisk_form(make_app, demo):
     app = make_app()
-    before = saved_state(demo_root)
+    before = saved_state(demo)
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, "/backstores/ramdisk")
         await fill(pilot, form, name="rd1", size="")
         await confirm(pilot)
         assert app.screen is form and error_of(form, "size")
-        assert saved_state(demo_root) == before
+        assert saved_state(demo) == before
         await fill(pilot, form, size="256M", nullio=True)
         await confirm(pilot)
-    so = config(demo_root).storage_object(("ramdisk", "rd1"))
+    so = config(demo).storage_object(("ramdisk", "rd1"))
     assert so.size == 256 << 20 and so.nullio
 
 
-async def test_pscsi_form(make_app, demo_root):
+async def test_pscsi_form(make_app, demo):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, "/backstores/pscsi")
@@ -164,18 +164,18 @@ async def test_pscsi_form(make_app, demo_root):
         assert "partition /dev/vdb1 in use" in (error_of(form, "dev") or "")
         await pilot.press("escape")
         await settle(pilot)
-        mounts = demo_root / "proc/mounts"
+        mounts = demo / "proc/mounts"
         mounts.write_text("".join(line for line in mounts.read_text().splitlines(True) if " /srv " not in line))
         form = await open_form(pilot, "/backstores/pscsi")  # /srv unmounted: the disk is free
         await fill(pilot, form, name="tape", dev="/dev/vdb")
         await confirm(pilot)
-    assert config(demo_root).storage_object(("pscsi", "tape")).dev == "/dev/vdb"
+    assert config(demo).storage_object(("pscsi", "tape")).dev == "/dev/vdb"
 
 
-async def test_user_backstores_need_tcmu(make_app, demo_root):
+async def test_user_backstores_need_tcmu(make_app, demo):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         await settle(pilot)
         assert app.screen.tree.select_path("/backstores/user")
         await pilot.press("a")
@@ -184,8 +184,8 @@ async def test_user_backstores_need_tcmu(make_app, demo_root):
         assert any("no TCMU" in message for _s, _t, message in seen)
 
 
-async def test_user_form_when_the_kernel_has_tcmu(make_app, demo_root):
-    (demo_root / "sys/module/target_core_user").mkdir(parents=True)
+async def test_user_form_when_the_kernel_has_tcmu(make_app, demo):
+    (demo / "sys/module/target_core_user").mkdir(parents=True)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, "/backstores/user")
@@ -195,10 +195,10 @@ async def test_user_form_when_the_kernel_has_tcmu(make_app, demo_root):
         assert "without ','" in problem_of(form)
         await fill(pilot, form, cfgstring="pool/img")
         await confirm(pilot)
-    assert config(demo_root).storage_object(("user", "rbd1")).config == "rbd/pool/img"
+    assert config(demo).storage_object(("user", "rbd1")).config == "rbd/pool/img"
 
 
-async def test_backstores_node_asks_which_kind_first(make_app, demo_root):
+async def test_backstores_node_asks_which_kind_first(make_app, demo):
     from sanctl.ui.forms.screen import FormScreen
 
     app = make_app()
@@ -211,7 +211,7 @@ async def test_backstores_node_asks_which_kind_first(make_app, demo_root):
         assert second.spec.title == "Add a ramdisk backstore"
         await fill(pilot, second, name="rd2", size="1M")
         await confirm(pilot)
-    assert config(demo_root).storage_object(("ramdisk", "rd2")) is not None
+    assert config(demo).storage_object(("ramdisk", "rd2")) is not None
 
 
 # ---------------------------------------------------------------------------
@@ -219,10 +219,10 @@ async def test_backstores_node_asks_which_kind_first(make_app, demo_root):
 # ---------------------------------------------------------------------------
 
 
-async def test_target_form_suggests_a_name_and_builds_like_targetcli(make_app, demo_root):
+async def test_target_form_suggests_a_name_and_builds_like_targetcli(make_app, demo):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         form = await iscsi_target_form(pilot)
         suggested = form.query_one("#field-wwn").value
         assert suggested.startswith("iqn.2003-01.org.linux-iscsi.san01.") and ":sn." in suggested
@@ -233,14 +233,14 @@ async def test_target_form_suggests_a_name_and_builds_like_targetcli(make_app, d
         assert form.query_one("#field-portal").value == "0.0.0.0"  # shares the wildcard listener in use
         await confirm(pilot)
         assert any(s == "information" and m.startswith("Done: 5 changes applied") for s, _t, m in seen), seen
-    new = tpg(demo_root, NEW_IQN)
+    new = tpg(demo, NEW_IQN)
     assert new.enabled and [p.label for p in new.portals] == ["0.0.0.0:3260"]
     assert new.attributes.value("authentication") == "0"
 
 
-async def test_target_form_refuses_bad_and_existing_names(make_app, demo_root):
+async def test_target_form_refuses_bad_and_existing_names(make_app, demo):
     app = make_app()
-    before = saved_state(demo_root)
+    before = saved_state(demo)
     async with app.run_test(size=SIZE) as pilot:
         form = await iscsi_target_form(pilot)
         for name, reason in (("iqn.bad", "Not an IQN"), ("IQN.2024-01.COM.X:Y", "lower case"),
@@ -254,10 +254,10 @@ async def test_target_form_refuses_bad_and_existing_names(make_app, demo_root):
         assert "not an IPv4 or IPv6" in error_of(form, "portal")
         await pilot.press("escape")
         await settle(pilot)
-    assert saved_state(demo_root) == before
+    assert saved_state(demo) == before
 
 
-async def test_tpg_form(make_app, demo_root):
+async def test_tpg_form(make_app, demo):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, RAC)
@@ -267,11 +267,11 @@ async def test_tpg_form(make_app, demo_root):
             assert reason in error_of(form, "tag"), tag
         await fill(pilot, form, tag="7", enable=False)
         await confirm(pilot)
-    new = tpg(demo_root, RAC_IQN, 7)
+    new = tpg(demo, RAC_IQN, 7)
     assert new is not None and not new.enabled
 
 
-async def test_tpg_node_asks_what_to_add(make_app, demo_root):
+async def test_tpg_node_asks_what_to_add(make_app, demo):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, RAC_TPG)
@@ -285,7 +285,7 @@ async def test_tpg_node_asks_what_to_add(make_app, demo_root):
 # ---------------------------------------------------------------------------
 
 
-async def test_acl_form_with_generated_chap(make_app, demo_root):
+async def test_acl_form_with_generated_chap(make_app, demo):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, f"{WEB_TPG}/acls")
@@ -302,14 +302,14 @@ async def test_acl_form_with_generated_chap(make_app, demo_root):
         assert "Set CHAP (user web02)" in preview_of(form)
         assert secret.value not in preview_of(form)
         await confirm(pilot)
-    acl = read_acl_details(str(demo_root), find_acl(tpg(demo_root, WEB_IQN), "iqn.2024-01.com.example:web02"))
+    acl = read_acl_details(str(demo), find_acl(tpg(demo, WEB_IQN), "iqn.2024-01.com.example:web02"))
     assert acl.auth.userid == "web02" and len(acl.auth.password.reveal()) == 16
     assert [m.tpg_lun for m in acl.mapped_luns] == [0]
 
 
-async def test_acl_form_refuses_bad_initiators_and_half_chap(make_app, demo_root):
+async def test_acl_form_refuses_bad_initiators_and_half_chap(make_app, demo):
     app = make_app()
-    before = saved_state(demo_root)
+    before = saved_state(demo)
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, f"{WEB_TPG}/acls")
         for name, reason in (("web02", "starts with 'iqn.'"), (WEB_CLIENT, "has an ACL")):
@@ -326,10 +326,10 @@ async def test_acl_form_refuses_bad_initiators_and_half_chap(make_app, demo_root
         await confirm(pilot)
         await pilot.press("escape")
         await settle(pilot)
-    assert saved_state(demo_root) == before
+    assert saved_state(demo) == before
 
 
-async def test_lun_form(make_app, demo_root):
+async def test_lun_form(make_app, demo):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, f"{WEB_TPG}/luns")
@@ -339,13 +339,13 @@ async def test_lun_form(make_app, demo_root):
         assert "LUN 0 exists already" in error_of(form, "index")
         await fill(pilot, form, index="")
         await confirm(pilot)
-    web = tpg(demo_root, WEB_IQN)
+    web = tpg(demo, WEB_IQN)
     lun = next(lun for lun in web.luns if lun.storage_object == ("ramdisk", "scratch"))
     assert lun.index == 1
     assert sorted(m.tpg_lun for m in find_acl(web, WEB_CLIENT).mapped_luns) == [0, 1]
 
 
-async def test_mapped_lun_form(make_app, demo_root):
+async def test_mapped_lun_form(make_app, demo):
     app = make_app()
     acl_path = f"{RAC_TPG}/acls/{RAC_CLIENTS[0]}"
     async with app.run_test(size=SIZE) as pilot:
@@ -355,12 +355,12 @@ async def test_mapped_lun_form(make_app, demo_root):
         await fill(pilot, form, index="9", tpg_lun="2", write_protect=True)
         assert "two paths to one disk" in warnings_of(form)
         await confirm(pilot)
-    acl = find_acl(tpg(demo_root, RAC_IQN), RAC_CLIENTS[0])
+    acl = find_acl(tpg(demo, RAC_IQN), RAC_CLIENTS[0])
     m9 = next(m for m in acl.mapped_luns if m.index == 9)
     assert m9.tpg_lun == 2 and m9.write_protect
 
 
-async def test_portal_form(make_app, demo_root):
+async def test_portal_form(make_app, demo):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, f"{RAC_TPG}/portals")
@@ -378,7 +378,7 @@ async def test_portal_form(make_app, demo_root):
         await fill(pilot, form, port="3261", iser=True)
         assert "Listen on [::1]:3261 for iqn.2024-01.storage.oracle:rac/tpg1, iSER" in preview_of(form)
         await confirm(pilot)
-    portals = {p.label: p for p in tpg(demo_root, RAC_IQN).portals}
+    portals = {p.label: p for p in tpg(demo, RAC_IQN).portals}
     assert portals["[::1]:3261"].iser
 
 
@@ -387,7 +387,7 @@ async def test_portal_form(make_app, demo_root):
 # ---------------------------------------------------------------------------
 
 
-async def test_edit_tpg(make_app, demo_root):
+async def test_edit_tpg(make_app, demo):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, RAC_TPG, "e")
@@ -401,14 +401,14 @@ async def test_edit_tpg(make_app, demo_root):
         assert "Disabling drops every session" in warnings_of(form)
         await confirm(pilot)
         await _type_to_confirm(pilot, "tpg1")  # the RAC node's session drops: its name is asked for
-    rac = read_tpg_details(str(demo_root), tpg(demo_root, RAC_IQN))
+    rac = read_tpg_details(str(demo), tpg(demo, RAC_IQN))
     assert not rac.enabled
     assert rac.attributes.value("login_timeout") == "20"
     assert rac.attributes.value("generate_node_acls") == "1"
     assert rac.parameters.value("HeaderDigest") == "CRC32C"
 
 
-async def test_edit_acl(make_app, demo_root):
+async def test_edit_acl(make_app, demo):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, WEB_ACL, "e")
@@ -419,13 +419,13 @@ async def test_edit_acl(make_app, demo_root):
         await fill(pilot, form, cmdsn_depth="32", acl_tag="web", nopin_timeout="30",
                    mutual_userid="", mutual_password="")
         await confirm(pilot)
-    acl = read_acl_details(str(demo_root), find_acl(tpg(demo_root, WEB_IQN), WEB_CLIENT))
+    acl = read_acl_details(str(demo), find_acl(tpg(demo, WEB_IQN), WEB_CLIENT))
     assert (acl.cmdsn_depth, acl.tag) == (32, "web")
     assert acl.attributes.value("nopin_timeout") == "30"
     assert acl.auth.userid == "web01" and not acl.auth.mutual
 
 
-async def test_edit_mapped_lun_portal_backstore_and_discovery(make_app, demo_root):
+async def test_edit_mapped_lun_portal_backstore_and_discovery(make_app, demo):
     app = _pinned_clock(make_app())
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, f"{WEB_ACL}/mapped_lun0", "e")
@@ -449,7 +449,7 @@ async def test_edit_mapped_lun_portal_backstore_and_discovery(make_app, demo_roo
         assert "needs a CHAP user name and secret" in problem_of(form)
         await fill(pilot, form, userid="disc", password="discovery-secret")
         await confirm(pilot)
-    cfg = read_config(str(demo_root), details=True)
+    cfg = read_config(str(demo), details=True)
     web = find_tpg(cfg, "iscsi", WEB_IQN, 1)
     assert find_acl(web, WEB_CLIENT).mapped_luns[0].write_protect
     assert web.portals[0].offload
@@ -461,7 +461,7 @@ async def test_edit_mapped_lun_portal_backstore_and_discovery(make_app, demo_roo
 async def test_nothing_to_edit_or_add_says_why(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         await settle(pilot)
         for path, key, words in ((RAC, "e", "no rename"), (f"{RAC_TPG}/luns/lun0", "a", "Nothing can be added")):
             assert app.screen.tree.select_path(path)
@@ -501,11 +501,11 @@ def _pinned_clock(app):
     return app
 
 
-async def test_delete_lists_the_impact_with_cancel_focused(make_app, demo_root):
+async def test_delete_lists_the_impact_with_cancel_focused(make_app, demo):
     from sanctl.ui.screens.confirm import ConfirmScreen
 
     app = _pinned_clock(make_app())
-    before = saved_state(demo_root)
+    before = saved_state(demo)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.screen.tree.select_path("/backstores/block/ora-ocr-1")
@@ -520,7 +520,7 @@ async def test_delete_lists_the_impact_with_cancel_focused(make_app, demo_root):
         assert f"mapped LUN 0 of {RAC_CLIENTS[1]}" in body
         await pilot.press("enter")  # on Cancel
         await settle(pilot)
-        assert saved_state(demo_root) == before
+        assert saved_state(demo) == before
         await pilot.press("delete")
         await settle(pilot)
         await pilot.press("y")  # not enough: this host's session loses the disk, the name must be typed
@@ -529,12 +529,12 @@ async def test_delete_lists_the_impact_with_cancel_focused(make_app, demo_root):
         app.screen.query_one("#confirm-word").focus()
         await pilot.press(*"ora-ocr-1", "enter")
         await settle(pilot, rounds=5)
-    cfg = config(demo_root)
+    cfg = config(demo)
     assert cfg.storage_object(("block", "ora-ocr-1")) is None
     assert 0 not in {lun.index for lun in find_tpg(cfg, "iscsi", RAC_IQN, 1).luns}
 
 
-async def test_deleting_a_target_needs_its_name_typed(make_app, demo_root):
+async def test_deleting_a_target_needs_its_name_typed(make_app, demo):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -556,13 +556,13 @@ async def test_deleting_a_target_needs_its_name_typed(make_app, demo_root):
         assert not ok.disabled
         await pilot.press("enter")
         await settle(pilot, rounds=5)
-    assert find_target(config(demo_root), "iscsi", SCRATCH_IQN) is None
+    assert find_target(config(demo), "iscsi", SCRATCH_IQN) is None
 
 
 async def test_delete_on_a_list_says_what_to_select(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         await settle(pilot)
         assert app.screen.tree.select_path(f"{RAC_TPG}/luns")
         await settle(pilot)
@@ -577,13 +577,13 @@ async def test_delete_on_a_list_says_what_to_select(make_app):
 # ---------------------------------------------------------------------------
 
 
-async def test_a_failed_step_rolls_back_and_says_so(make_app, demo_root):
+async def test_a_failed_step_rolls_back_and_says_so(make_app, demo):
     import errno
 
     app = make_app()
-    before = saved_state(demo_root)
+    before = saved_state(demo)
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         form = await iscsi_target_form(pilot)
         await fill(pilot, form, wwn=NEW_IQN)
         app.screen_stack[0].writes.writer.fail_at = (4, OSError(errno.EADDRINUSE, "Address already in use"))
@@ -594,13 +594,13 @@ async def test_a_failed_step_rolls_back_and_says_so(make_app, demo_root):
         assert "portal 0.0.0.0:3260" in message and "already in use" in message
         assert "Traceback" not in message
         assert app.screen_stack[0].writes.last_report.outcome == "rolled back"
-    assert saved_state(demo_root) == before
+    assert saved_state(demo) == before
 
 
-async def test_an_unexpected_error_is_a_sentence_naming_the_object(make_app, demo_root):
+async def test_an_unexpected_error_is_a_sentence_naming_the_object(make_app, demo):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         form = await open_form(pilot, "/backstores/ramdisk")
         await fill(pilot, form, name="rd9", size="1M")
         app.screen_stack[0].writes.writer.fail_at = (1, RuntimeError("boom"))
@@ -609,13 +609,13 @@ async def test_an_unexpected_error_is_a_sentence_naming_the_object(make_app, dem
         assert "backstore ramdisk/rd9" in message and "internal error (RuntimeError: boom)" in message
 
 
-async def test_the_lock_holder_is_named(make_app, demo_root):
+async def test_the_lock_holder_is_named(make_app, demo):
     from sanctl.lio.lock import Holder, LockBusy
     from sanctl.lio.writer import LockedError
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         form = await open_form(pilot, "/backstores/ramdisk")
         await fill(pilot, form, name="rd9", size="1M")
         writer = app.screen_stack[0].writes.writer
@@ -629,11 +629,11 @@ async def test_the_lock_holder_is_named(make_app, demo_root):
         assert severity == "error" and "held by" in message and "4242" in message
 
 
-async def test_read_only_keys_say_why_and_open_nothing(make_app, demo_root):
+async def test_read_only_keys_say_why_and_open_nothing(make_app, demo):
     app = make_app(readonly=True, readonly_reason="not root")
-    before = saved_state(demo_root)
+    before = saved_state(demo)
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         await settle(pilot)
         assert app.screen.tree.select_path(RAC_TPG)
         await settle(pilot)
@@ -644,11 +644,11 @@ async def test_read_only_keys_say_why_and_open_nothing(make_app, demo_root):
             await settle(pilot)
             assert len(app.screen_stack) == 1, key
             assert seen[-1][2] == "read-only: not root", key
-    assert saved_state(demo_root) == before
-    assert not (demo_root / "etc").exists()
+    assert saved_state(demo) == before
+    assert not (demo / "etc").exists()
 
 
-async def test_deleting_anything_with_a_live_session_needs_its_name(make_app, demo_root):
+async def test_deleting_anything_with_a_live_session_needs_its_name(make_app, demo):
     from sanctl.sim.live_files import acl_info
     from sanctl.ui.screens.confirm import ConfirmScreen
 
@@ -656,8 +656,8 @@ async def test_deleting_anything_with_a_live_session_needs_its_name(make_app, de
 
     from .live_helpers import T0
 
-    start_live_demo(demo_root, now=T0)  # the demo is live already: the confirmation reads what is there now
-    info = demo_root / "sys/kernel/config/target/iscsi" / WEB_IQN / "tpgt_1/acls" / WEB_CLIENT / "info"
+    start_live_demo(demo, now=T0)  # the demo is live already: the confirmation reads what is there now
+    info = demo / "sys/kernel/config/target/iscsi" / WEB_IQN / "tpgt_1/acls" / WEB_CLIENT / "info"
     info.chmod(0o644)
     info.write_text(acl_info(WEB_CLIENT, sid=3, tsih=1, connections=((1, "LOGGED_IN", "192.0.2.50", "TCP", 7),)))
     app = _pinned_clock(make_app())
@@ -673,7 +673,7 @@ async def test_deleting_anything_with_a_live_session_needs_its_name(make_app, de
         assert modal.focused.id == "confirm-cancel"
 
 
-async def test_enter_in_the_lun_form_confirms_it(make_app, demo_root):
+async def test_enter_in_the_lun_form_confirms_it(make_app, demo):
     """The backstore list is the first field: enter confirms the form, space opens the list."""
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -692,5 +692,5 @@ async def test_enter_in_the_lun_form_confirms_it(make_app, demo_root):
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen is not form and not select.expanded
-    web = tpg(demo_root, WEB_IQN)
+    web = tpg(demo, WEB_IQN)
     assert any(lun.storage_object == ("ramdisk", "scratch") for lun in web.luns)

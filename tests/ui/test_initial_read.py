@@ -11,12 +11,12 @@ from tests.ui.conftest import RAC
 from tests.ui.helpers import settle
 
 
-def test_rough_size_counts_backstore_hbas_and_targets(demo_root, tmp_path):
+def test_rough_size_counts_backstore_hbas_and_targets(demo, tmp_path):
     from sanctl.lio.configfs import read_config
 
-    config = read_config(str(demo_root))
+    config = read_config(str(demo))
     hbas = {so.hba for so in config.storage_objects}
-    assert rough_size(str(demo_root)) == len(hbas) + sum(1 for _ in config.targets)
+    assert rough_size(str(demo)) == len(hbas) + sum(1 for _ in config.targets)
     assert rough_size(str(tmp_path / "nothing")) == 0
 
 

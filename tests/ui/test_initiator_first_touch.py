@@ -7,19 +7,20 @@ import pytest
 
 from sanctl.sim.demo import RAC_IQN, SCRATCH_IQN, WEB_IQN
 
-from .initiator_tab_helpers import open_tab, select, settle, tab, text_of
+from .helpers import settle
+from .initiator_tab_helpers import open_tab, select, tab, text_of
 
 PORTAL = ("portal", "192.168.50.10:3260")
 
 
 @pytest.fixture
-def demo_app(make_app, demo_root):
+def demo_app(make_app, demo):
     from sanctl.sim.iscsiadm import demo_backend
     from sanctl.ui import panels
 
     def make():
         app = make_app()
-        app.initiator_backend = demo_backend(str(demo_root), delay=0)
+        app.initiator_backend = demo_backend(str(demo), delay=0)
         panels.configure(app, autostart=False)
         return app
 

@@ -13,6 +13,7 @@ import pytest
 
 from .live_helpers import utc  # noqa: F401  (a fixture, used by name)
 
+from .helpers import settle
 from .initiator_tab_helpers import (
     BASIC,
     MULTIPATH_FAILED,
@@ -27,7 +28,6 @@ from .initiator_tab_helpers import (
     make_backend,
     open_tab,
     select,
-    settle,
     status,
     tab,
     tab_app,
@@ -255,7 +255,7 @@ async def test_the_ui_keeps_answering_while_iscsiadm_hangs(fake, app_with, tmp_p
         assert screen.tree.cursor_node.data == BASIC_KEY
         await pilot.press("l")
         await pilot.pause()
-        assert any("Still running: Logging in to" in n.message for n in app._notifications)
+        assert any("Still running: Logging in to" in n.message for n in app.notices)
         assert screen.busy  # still waiting: only the gate ends it
         assert [argv for argv in fake.calls() if "--login" in argv] == [
             ["-m", "node", "-T", NO_ACL, "-p", "127.0.0.1:3262", "--login"]]  # the second l ran nothing
@@ -371,7 +371,7 @@ async def test_delete_asks_and_refuses_a_logged_in_record(fake, app_with):
         select(app, BASIC_KEY)
         await pilot.press("x")
         await pilot.pause()
-        assert any("Log out first" in n.message for n in app._notifications)
+        assert any("Log out first" in n.message for n in app.notices)
         select(app, NO_ACL_KEY)
         await pilot.press("x")
         await pilot.pause()
@@ -398,7 +398,7 @@ async def test_read_only_refuses_every_change_and_says_why(fake, app_with):
         select(app, PORTAL_KEY)
         await pilot.press("D")
         await pilot.pause()
-        messages = [n.message for n in app._notifications]
+        messages = [n.message for n in app.notices]
         assert len([m for m in messages if "sanctl is read-only here (--readonly)" in m]) == 7
         assert fake.writes() == []
         assert app.screen is tab(app)  # no dialog opened
@@ -422,7 +422,7 @@ async def test_missing_iscsiadm_names_the_package(fake, app_with, monkeypatch, t
         assert not screen.query_one("#init-main").display
         await pilot.press("l")
         await pilot.pause()
-        assert any("iscsiadm is not installed" in n.message for n in app._notifications)
+        assert any("iscsiadm is not installed" in n.message for n in app.notices)
 
 
 # --- the initiator name --------------------------------------------------------------------------------
@@ -622,5 +622,5 @@ async def test_an_onboot_record_is_not_toggled(fake, app_with):
         select(app, BASIC_KEY)
         await pilot.press("f")
         await settle(pilot)
-        assert any("node.startup is onboot" in n.message for n in app._notifications)
+        assert any("node.startup is onboot" in n.message for n in app.notices)
         assert fake.writes() == []

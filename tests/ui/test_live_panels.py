@@ -7,6 +7,10 @@ import pytest
 from sanctl.sim.demo import RAC_IQN, SCRATCH_IQN, WEB_CLIENT, WEB_IQN
 from sanctl.sim.live import LOCAL_INITIATOR
 from sanctl.ui import panels
+from sanctl.ui.screens.config import ConfigScreen
+from sanctl.ui.screens.errors import ErrorsScreen
+from sanctl.ui.screens.initiator_sessions import InitiatorScreen
+from sanctl.ui.screens.sessions import SessionsScreen
 
 from .live_helpers import Clocks, live_app, live_root, sample, utc  # noqa: F401  (utc is a fixture)
 
@@ -27,8 +31,8 @@ async def test_number_keys_switch_panels(tmp_path, clocks):
         for key in ("2", "3", "4", "2", "1"):
             await pilot.press(key)
             await pilot.pause()
-            names.append(type(app.screen).__name__)
-        assert names == ["SessionsScreen", "ErrorsScreen", "InitiatorScreen", "SessionsScreen", "ConfigScreen"]
+            names.append(type(app.screen))
+        assert names == [SessionsScreen, ErrorsScreen, InitiatorScreen, SessionsScreen, ConfigScreen]
         keys = {binding.key for binding in app.BINDINGS}
         assert {"1", "2", "3", "4"} <= keys
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from sanctl.ui.panels import PANELS
+from sanctl.ui.screens.errors import ErrorsScreen
 from tests.ui.helpers import settle
 
 
@@ -73,11 +74,11 @@ async def test_clicking_a_tab_shows_its_panel(make_app):
         assert bar.panel_at(column) == "errors"
         await pilot.click("#status-bar", offset=(column, 0))
         await settle(pilot)
-        assert type(app.screen).__name__ == "ErrorsScreen"
+        assert isinstance(app.screen, ErrorsScreen)
         # a click left of the tabs does nothing
         await pilot.click("#status-bar", offset=(2, 0))
         await settle(pilot)
-        assert type(app.screen).__name__ == "ErrorsScreen"
+        assert isinstance(app.screen, ErrorsScreen)
 
 
 async def test_a_long_read_only_reason_gives_way_to_the_tabs(make_app):

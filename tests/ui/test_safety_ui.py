@@ -7,9 +7,11 @@ on ecf9801.
 from __future__ import annotations
 
 from sanctl.sim.demo import RAC_CLIENTS, RAC_IQN, WEB_IQN
+from sanctl.ui.screens.doctor import DoctorScreen
+from sanctl.ui.screens.quit import QuitScreen
 
 from .conftest import RAC_TPG
-from .form_helpers import open_form, record_notifications, saved_state
+from .form_helpers import open_form, notices_from_now, saved_state
 from .helpers import settle
 
 SIZE = (120, 40)
@@ -54,7 +56,7 @@ async def test_delete_right_after_start_lists_the_live_session_and_asks_for_the_
         assert modal.query_one("#confirm-ok").disabled
 
 
-async def test_delete_reads_configfs_again_not_the_tree(make_app, demo_root):
+async def test_delete_reads_configfs_again_not_the_tree(make_app, demo):
     """A LUN removed behind sanctl's back since the tree was read is not listed as going with it."""
     import shutil
 
@@ -63,7 +65,7 @@ async def test_delete_reads_configfs_again_not_the_tree(make_app, demo_root):
         await settle(pilot)
         assert app.screen.tree.select_path("/backstores/block/ora-ocr-1")
         await settle(pilot)
-        tpg = demo_root / "sys/kernel/config/target/iscsi" / RAC_IQN / "tpgt_1"
+        tpg = demo / "sys/kernel/config/target/iscsi" / RAC_IQN / "tpgt_1"
         for client in RAC_CLIENTS:  # another admin's targetcli: the mappings, then the LUN
             shutil.rmtree(tpg / "acls" / client / "lun_0")
         shutil.rmtree(tpg / "lun/lun_0")
@@ -74,14 +76,14 @@ async def test_delete_reads_configfs_again_not_the_tree(make_app, demo_root):
         assert "LUN 0 of" not in body and "session of" not in body
 
 
-async def test_disabling_a_tpg_with_sessions_asks_naming_them(make_app, demo_root):
+async def test_disabling_a_tpg_with_sessions_asks_naming_them(make_app, demo):
     """An edit that drops sessions gets the same confirmation as a delete, read fresh."""
     from sanctl.ui.screens.confirm import ConfirmScreen
 
     from .form_helpers import fill
 
     app = pinned(make_app())
-    before = saved_state(demo_root)
+    before = saved_state(demo)
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, RAC_TPG, "e")
         await fill(pilot, form, enabled=False)
@@ -94,7 +96,7 @@ async def test_disabling_a_tpg_with_sessions_asks_naming_them(make_app, demo_roo
         assert modal.word == "tpg1"
         await pilot.press("escape")
         await settle(pilot)
-    assert saved_state(demo_root) == before
+    assert saved_state(demo) == before
 
 
 # ---------------------------------------------------------------------------
@@ -102,7 +104,7 @@ async def test_disabling_a_tpg_with_sessions_asks_naming_them(make_app, demo_roo
 # ---------------------------------------------------------------------------
 
 
-async def test_an_edit_under_a_filter_keeps_the_cursor_on_its_object(make_app, demo_root):
+async def test_an_edit_under_a_filter_keeps_the_cursor_on_its_object(make_app, demo):
     from sanctl.ui.screens.confirm import ConfirmScreen
 
     app = make_app()
@@ -133,15 +135,15 @@ async def test_an_edit_under_a_filter_keeps_the_cursor_on_its_object(make_app, d
         assert WEB_IQN not in "\n".join(modal.lines)
 
 
-async def test_the_selection_says_when_its_object_is_gone(make_app, demo_root):
+async def test_the_selection_says_when_its_object_is_gone(make_app, demo):
     """A write that removes the object the form was opened on: the cursor stays near, and it says so."""
     import shutil
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         form = await open_form(pilot, WEB_PORTAL, "e")
-        shutil.rmtree(demo_root / "sys/kernel/config/target/iscsi" / WEB_IQN / "tpgt_1/np/0.0.0.0:3260")
+        shutil.rmtree(demo / "sys/kernel/config/target/iscsi" / WEB_IQN / "tpgt_1/np/0.0.0.0:3260")
         form.query_one("#field-offload").value = True
         await pilot.pause()
         await pilot.press("ctrl+s")
@@ -172,7 +174,7 @@ async def test_q_then_2_right_after_start_does_not_crash(make_app):
         await _keys_at_once(pilot, "q", "2")
         await settle(pilot)
         assert app.is_running
-        assert type(app.screen).__name__ == "QuitScreen"
+        assert isinstance(app.screen, QuitScreen)
     assert app._exception is None
 
 
@@ -187,7 +189,7 @@ async def test_q_then_2_with_everything_saved_quits_cleanly(make_app):
     assert app.return_code == 0 and app._exception is None
 
 
-async def test_q_with_unsaved_changes_asks(make_app, demo_root):
+async def test_q_with_unsaved_changes_asks(make_app, demo):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, rounds=5)
@@ -195,21 +197,21 @@ async def test_q_with_unsaved_changes_asks(make_app, demo_root):
         await settle(pilot)
         assert app.is_running  # ecf9801 quit here, with the configuration never saved
         modal = app.screen
-        assert type(modal).__name__ == "QuitScreen"
+        assert isinstance(modal, QuitScreen)
         assert "Never saved" in "\n".join(modal.lines)
         assert modal.focused.id == "quit-cancel"
         await pilot.press("escape")  # cancel
         await settle(pilot)
-        assert app.is_running and type(app.screen).__name__ != "QuitScreen"
+        assert app.is_running and not isinstance(app.screen, QuitScreen)
         await pilot.press("q")
         await settle(pilot)
         await pilot.click("#quit-save")  # save and quit
         await settle(pilot, rounds=5)
     assert not app.is_running
-    assert (demo_root / "etc/target/saveconfig.json").is_file()
+    assert (demo / "etc/target/saveconfig.json").is_file()
 
 
-async def test_q_quit_anyway_does_not_save(make_app, demo_root):
+async def test_q_quit_anyway_does_not_save(make_app, demo):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, rounds=5)
@@ -218,10 +220,10 @@ async def test_q_quit_anyway_does_not_save(make_app, demo_root):
         await pilot.click("#quit-anyway")
         await settle(pilot)
     assert not app.is_running
-    assert not (demo_root / "etc/target/saveconfig.json").exists()
+    assert not (demo / "etc/target/saveconfig.json").exists()
 
 
-async def test_q_with_everything_saved_quits_at_once(make_app, demo_root):
+async def test_q_with_everything_saved_quits_at_once(make_app, demo):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot, rounds=5)
@@ -284,12 +286,12 @@ async def test_typing_in_the_wizards_access_step_stays_in_the_field(make_app, mo
 # ---------------------------------------------------------------------------
 
 
-async def test_block_form_refuses_a_whole_disk_whose_partition_is_mounted(make_app, demo_root):
+async def test_block_form_refuses_a_whole_disk_whose_partition_is_mounted(make_app, demo):
     """The wizard refused /dev/vdb (its /dev/vdb1 is mounted on /srv); the block form exported it."""
     from .form_helpers import confirm_enabled, error_of, fill
 
     app = make_app()
-    before = saved_state(demo_root)
+    before = saved_state(demo)
     async with app.run_test(size=SIZE) as pilot:
         form = await open_form(pilot, "/backstores/block")
         await fill(pilot, form, name="disk9", dev="/dev/vdb")
@@ -298,10 +300,10 @@ async def test_block_form_refuses_a_whole_disk_whose_partition_is_mounted(make_a
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is form
-    assert saved_state(demo_root) == before
+    assert saved_state(demo) == before
 
 
-async def test_the_form_warns_what_the_doctor_would_before_it_commits(make_app, demo_root):
+async def test_the_form_warns_what_the_doctor_would_before_it_commits(make_app, demo):
     """Demo mode with write access, iSER without RDMA, a backstore exported through two targets."""
     from .form_helpers import fill, warnings_of
 
@@ -331,7 +333,7 @@ async def test_the_form_warns_what_the_doctor_would_before_it_commits(make_app, 
 # ---------------------------------------------------------------------------
 
 
-async def test_an_empty_kernel_with_a_saved_file_is_offered_a_restore(tmp_path, demo_root):
+async def test_an_empty_kernel_with_a_saved_file_is_offered_a_restore(tmp_path, demo):
     import contextlib
     import io
     import os
@@ -347,12 +349,12 @@ async def test_an_empty_kernel_with_a_saved_file_is_offered_a_restore(tmp_path, 
     from .conftest import HOST
 
     with contextlib.redirect_stdout(io.StringIO()):
-        assert main(["--demo", "--root", str(demo_root), "save"]) == 0
+        assert main(["--demo", "--root", str(demo), "save"]) == 0
     root = tmp_path / "rebooted"
     SimKernel.boot(root)  # the kernel after a reboot without the boot-time restore
     saved = savefile.locate(str(root)).path
     os.makedirs(os.path.dirname(saved), exist_ok=True)
-    shutil.copy(savefile.locate(str(demo_root)).path, saved)
+    shutil.copy(savefile.locate(str(demo)).path, saved)
     before = open(saved, "rb").read()
     app = SanctlApp(root=str(root), mode="demo", host=HOST)
     async with app.run_test(size=SIZE) as pilot:
@@ -375,7 +377,7 @@ async def test_panel_keys_still_work_on_a_list_that_is_not_a_field(make_app):
         await settle(pilot)
         await pilot.press("6")
         await settle(pilot)
-        assert type(app.screen).__name__ == "DoctorScreen"
+        assert isinstance(app.screen, DoctorScreen)
         await pilot.press("1")
         await settle(pilot)
         assert isinstance(app.screen, ConfigScreen)

@@ -10,7 +10,7 @@ from sanctl.lio import savefile
 from sanctl.lio.configfs import read_config
 
 from .conftest import RAC_TPG
-from .form_helpers import confirm, fill, open_form, record_notifications
+from .form_helpers import confirm, fill, open_form, notices_from_now
 from .helpers import settle
 
 SIZE = (120, 40)
@@ -20,15 +20,15 @@ def bar_text(app) -> str:
     return app.screen_stack[0].query_one("#status-bar").text
 
 
-async def test_never_saved_then_saved_then_unsaved(make_app, demo_root):
+async def test_never_saved_then_saved_then_unsaved(make_app, demo):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         await settle(pilot)
         assert "never saved" in bar_text(app)
         await pilot.press("s")
         await settle(pilot)
-        path = demo_root / "etc/target/saveconfig.json"
+        path = demo / "etc/target/saveconfig.json"
         assert path.is_file() and oct(path.stat().st_mode & 0o777) == "0o600"
         severity, title, message = seen[-1]
         assert (title, message) == ("Saved", "Configuration saved to demo:/etc/target/saveconfig.json.")
@@ -40,7 +40,7 @@ async def test_never_saved_then_saved_then_unsaved(make_app, demo_root):
         assert "unsaved changes" in bar_text(app)
         await pilot.press("s")
         await settle(pilot)
-        backups = list((demo_root / "etc/target/backup").glob("saveconfig-*-json.gz"))
+        backups = list((demo / "etc/target/backup").glob("saveconfig-*-json.gz"))
         assert len(backups) == 1
         assert f"kept as demo:/etc/target/backup/{backups[0].name}" in seen[-1][2]
         assert "unsaved" not in bar_text(app)
@@ -50,7 +50,7 @@ async def test_never_saved_then_saved_then_unsaved(make_app, demo_root):
         assert not any(so["name"] == "rd1" for so in old["storage_objects"])
 
 
-async def test_r_refreshes_the_badge_after_an_outside_change(make_app, demo_root):
+async def test_r_refreshes_the_badge_after_an_outside_change(make_app, demo):
     from sanctl.sim.writer import SimWriter
     from sanctl.lio import changes as C
 
@@ -60,13 +60,13 @@ async def test_r_refreshes_the_badge_after_an_outside_change(make_app, demo_root
         await pilot.press("s")
         await settle(pilot)
         assert "unsaved" not in bar_text(app)
-        SimWriter(str(demo_root)).apply([C.CreateRamdisk("outside", "1M")])
+        SimWriter(str(demo)).apply([C.CreateRamdisk("outside", "1M")])
         await pilot.press("r")
         await settle(pilot)
         assert "unsaved changes" in bar_text(app)
 
 
-async def test_diff_view_lists_the_differences(make_app, demo_root):
+async def test_diff_view_lists_the_differences(make_app, demo):
     from sanctl.ui.screens.diff import DiffScreen
 
     app = make_app()
@@ -91,13 +91,13 @@ async def test_diff_view_lists_the_differences(make_app, demo_root):
         assert "~ iqn.2024-01.storage.oracle:rac/tpg1: attributes.login_timeout 15 -> 20" in view.text
 
 
-async def test_restore_a_backup_with_preview_and_report(make_app, demo_root):
+async def test_restore_a_backup_with_preview_and_report(make_app, demo):
     from sanctl.ui.screens.confirm import ConfirmScreen
     from sanctl.ui.screens.restore import RestoreScreen
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         await settle(pilot)
         await pilot.press("s")  # the demo as it was
         await settle(pilot)
@@ -134,14 +134,14 @@ async def test_restore_a_backup_with_preview_and_report(make_app, demo_root):
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen.tree.config.storage_object(("ramdisk", "rd1")) is None
-    assert read_config(str(demo_root)).storage_object(("ramdisk", "rd1")) is None
+    assert read_config(str(demo)).storage_object(("ramdisk", "rd1")) is None
 
 
-async def test_a_file_with_a_problem_is_refused_in_the_plan_and_cannot_be_restored(make_app, demo_root):
-    location = savefile.locate(str(demo_root))
-    data = savefile.running(str(demo_root))
+async def test_a_file_with_a_problem_is_refused_in_the_plan_and_cannot_be_restored(make_app, demo):
+    location = savefile.locate(str(demo))
+    data = savefile.running(str(demo))
     data["storage_objects"].append({"plugin": "block", "name": "ghost", "dev": "relative/path", "attributes": {}})
-    (demo_root / "etc/target").mkdir(parents=True)
+    (demo / "etc/target").mkdir(parents=True)
     savefile.write_atomic(location.path, savefile.render(data))
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -158,15 +158,15 @@ async def test_a_file_with_a_problem_is_refused_in_the_plan_and_cannot_be_restor
         assert app.screen is screen and screen.report is None
 
 
-async def test_the_restore_plan_names_the_sessions_it_drops(make_app, demo_root, monkeypatch):
+async def test_the_restore_plan_names_the_sessions_it_drops(make_app, demo, monkeypatch):
     from sanctl.sim.demo import RAC_CLIENTS, RAC_IQN
     from sanctl.lio import apply as A
     from sanctl.lio.live import TargetSession
 
-    location = savefile.locate(str(demo_root))
-    data = savefile.running(str(demo_root))
+    location = savefile.locate(str(demo))
+    data = savefile.running(str(demo))
     data["targets"] = [t for t in data["targets"] if t["wwn"] != RAC_IQN]
-    (demo_root / "etc/target").mkdir(parents=True)
+    (demo / "etc/target").mkdir(parents=True)
     savefile.write_atomic(location.path, savefile.render(data))
     monkeypatch.setattr(A, "live_sessions", lambda writer: (TargetSession(RAC_IQN, 1, RAC_CLIENTS[0], "acl"),))
     app = make_app()
@@ -182,7 +182,7 @@ async def test_the_restore_plan_names_the_sessions_it_drops(make_app, demo_root,
         assert app.screen.word == "restore"
 
 
-async def test_the_diff_view_applies_one_targets_part(make_app, demo_root):
+async def test_the_diff_view_applies_one_targets_part(make_app, demo):
     from sanctl.sim.demo import RAC_IQN, WEB_IQN
     from sanctl.sim.writer import SimWriter
     from sanctl.lio import changes as C
@@ -190,11 +190,11 @@ async def test_the_diff_view_applies_one_targets_part(make_app, demo_root):
 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        seen = record_notifications(app)
+        seen = notices_from_now(app)
         await settle(pilot)
         await pilot.press("s")
         await settle(pilot)
-        SimWriter(str(demo_root)).apply([C.SetTpgAttribute(RAC_IQN, 1, "login_timeout", 20),
+        SimWriter(str(demo)).apply([C.SetTpgAttribute(RAC_IQN, 1, "login_timeout", 20),
                                          C.SetTpgAttribute(WEB_IQN, 1, "login_timeout", 25)])
         await pilot.press("D")
         await settle(pilot)
@@ -211,7 +211,7 @@ async def test_the_diff_view_applies_one_targets_part(make_app, demo_root):
         await pilot.press("y")
         await settle(pilot, rounds=6)
         assert seen[-1][1] == "Applied"
-    config = read_config(str(demo_root), details=True)
+    config = read_config(str(demo), details=True)
     tpgs = {t.wwn: t.tpgs[0] for t in config.targets}
     assert tpgs[WEB_IQN].attributes.value("login_timeout") == "15"  # as saved
     assert tpgs[RAC_IQN].attributes.value("login_timeout") == "20"  # the other target's difference stays
@@ -226,25 +226,25 @@ async def test_restore_with_nothing_saved_says_so(make_app):
         assert "no saved configuration" in str(app.screen.query_one("#restore-intro").render())
 
 
-def _saved_without_scratch(demo_root) -> None:
+def _saved_without_scratch(demo) -> None:
     """A saved file that differs from the demo: no scratch target, web's login_timeout 20."""
     from sanctl.sim.demo import SCRATCH_IQN, WEB_IQN
 
-    location = savefile.locate(str(demo_root))
-    data = savefile.running(str(demo_root))
+    location = savefile.locate(str(demo))
+    data = savefile.running(str(demo))
     data["targets"] = [t for t in data["targets"] if t["wwn"] != SCRATCH_IQN]
     next(t for t in data["targets"] if t["wwn"] == WEB_IQN)["tpgs"][0]["attributes"]["login_timeout"] = 20
-    (demo_root / "etc/target").mkdir(parents=True)
+    (demo / "etc/target").mkdir(parents=True)
     savefile.write_atomic(location.path, savefile.render(data))
 
 
-def test_restore_plan_snapshot(snap_compare, make_app, demo_root, monkeypatch):
+def test_restore_plan_snapshot(snap_compare, make_app, demo, monkeypatch):
     """R: the plan of the saved file, the session its delete drops under the step."""
     from sanctl.sim.demo import SCRATCH_IQN
     from sanctl.lio import apply as A
     from sanctl.lio.live import TargetSession
 
-    _saved_without_scratch(demo_root)
+    _saved_without_scratch(demo)
     monkeypatch.setattr(A, "live_sessions", lambda writer: (
         TargetSession(SCRATCH_IQN, 1, "iqn.1994-05.com.redhat:laptop", "dynamic"),))
 
@@ -256,9 +256,9 @@ def test_restore_plan_snapshot(snap_compare, make_app, demo_root, monkeypatch):
     assert snap_compare(make_app(), run_before=run_before, terminal_size=SIZE)
 
 
-def test_diff_with_apply_snapshot(snap_compare, make_app, demo_root):
+def test_diff_with_apply_snapshot(snap_compare, make_app, demo):
     """D against a saved file: the differences, then what to apply and the Apply saved button."""
-    _saved_without_scratch(demo_root)
+    _saved_without_scratch(demo)
 
     async def run_before(pilot) -> None:
         await settle(pilot)

@@ -16,6 +16,9 @@ from datetime import date
 
 import pytest
 
+from sanctl.ui.screens.config import ConfigScreen
+from sanctl.ui.screens.setup import SetupScreen
+
 from .conftest import HOST
 from .helpers import settle
 
@@ -95,13 +98,13 @@ async def to_step(pilot, step: str, *, this_host: bool = True) -> None:
 # ---------------------------------------------------------------------------
 
 
-async def test_demo_san_to_a_logged_in_client(make_app, demo_root):
+async def test_demo_san_to_a_logged_in_client(make_app, demo):
     from sanctl.sim.iscsiadm import demo_backend
 
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        app.initiator_backend = demo_backend(str(demo_root), delay=0)
+        app.initiator_backend = demo_backend(str(demo), delay=0)
         screen = await open_wizard(pilot)
         assert screen.step == "checks"
         await to_step(pilot, "review")
@@ -110,7 +113,7 @@ async def test_demo_san_to_a_logged_in_client(make_app, demo_root):
         await next_step(pilot)  # Apply
         assert screen.step == "apply" and screen.applied is not None, screen.apply_message
         assert [p.status for p in screen.phases][:6] == ["done"] * 6
-        assert (demo_root / "etc/target/saveconfig.json").is_file()
+        assert (demo / "etc/target/saveconfig.json").is_file()
         await next_step(pilot)
         assert screen.step == "client"
         await click(pilot, "b-login-here")
@@ -119,8 +122,8 @@ async def test_demo_san_to_a_logged_in_client(make_app, demo_root):
         adm = app.initiator_backend.iscsiadm
         assert (T, "127.0.0.1:3260") in adm.sessions
         await click(pilot, "setup-next")  # Finish
-        assert not any(type(s).__name__ == "SetupScreen" for s in app.screen_stack)
-        assert not (demo_root / "var/lib/sanctl/setup.json").exists()
+        assert not any(isinstance(s, SetupScreen) for s in app.screen_stack)
+        assert not (demo / "var/lib/sanctl/setup.json").exists()
         await settle(pilot)
         assert app.screen.tree.select_path(f"/iscsi/{T}/tpg1/acls")
 
@@ -156,25 +159,25 @@ async def test_the_offer_is_not_made_when_targets_exist_or_read_only(make_app, t
 
     async with make_app().run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert type(pilot.app.screen).__name__ == "ConfigScreen"
+        assert isinstance(pilot.app.screen, ConfigScreen)
     root = tmp_path / "empty"
     SimKernel.boot(root)
     app = SanctlApp(root=str(root), mode="demo", host=HOST, readonly=True, readonly_reason="--readonly", live_checks=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert type(pilot.app.screen).__name__ == "ConfigScreen"
+        assert isinstance(pilot.app.screen, ConfigScreen)
 
 
-async def test_sanctl_setup_opens_the_wizard_and_the_palette_has_it(demo_root):
+async def test_sanctl_setup_opens_the_wizard_and_the_palette_has_it(demo):
     from sanctl.ui.app import SanctlApp
 
-    app = SanctlApp(root=str(demo_root), mode="demo", host=HOST, setup=True, live_checks=False)
+    app = SanctlApp(root=str(demo), mode="demo", host=HOST, setup=True, live_checks=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         wizard(app)
         await pilot.press("escape")
         await settle(pilot)
-        assert type(app.screen).__name__ == "ConfigScreen"
+        assert isinstance(app.screen, ConfigScreen)
         await pilot.press("ctrl+p")
         await settle(pilot)
         await pilot.press(*"setup wiz")
@@ -291,21 +294,21 @@ async def test_chap_secrets_are_generated_masked_and_windows_length_is_enforced(
 
 
 @pytest.mark.parametrize("step", STEP_ORDER)
-async def test_cancel_at_any_step_changes_nothing(make_app, demo_root, step):
-    before = export(demo_root)
+async def test_cancel_at_any_step_changes_nothing(make_app, demo, step):
+    before = export(demo)
     async with make_app().run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         screen = await open_wizard(pilot)
         await to_step(pilot, step)
         await pilot.press("escape")
         await settle(pilot)
-        assert type(pilot.app.screen).__name__ == "ConfigScreen"
+        assert isinstance(pilot.app.screen, ConfigScreen)
         assert screen.step == step
-    assert export(demo_root) == before
-    assert not (demo_root / "etc/target/saveconfig.json").exists()
+    assert export(demo) == before
+    assert not (demo / "etc/target/saveconfig.json").exists()
 
 
-async def test_leaving_half_way_resumes_at_that_step(make_app, demo_root):
+async def test_leaving_half_way_resumes_at_that_step(make_app, demo):
     import os
     import stat
 
@@ -315,7 +318,7 @@ async def test_leaving_half_way_resumes_at_that_step(make_app, demo_root):
         await to_step(pilot, "access")
         await put(pilot, "clients.0.label", "web02")
         await click(pilot, "setup-cancel")
-    path = demo_root / "var/lib/sanctl/setup.json"
+    path = demo / "var/lib/sanctl/setup.json"
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     async with make_app().run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -328,8 +331,8 @@ async def test_leaving_half_way_resumes_at_that_step(make_app, demo_root):
         assert not path.exists()
 
 
-async def test_read_only_is_a_dry_run_ending_at_review(make_app, demo_root):
-    before = export(demo_root)
+async def test_read_only_is_a_dry_run_ending_at_review(make_app, demo):
+    before = export(demo)
     async with make_app(readonly=True, readonly_reason="--readonly").run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         screen = await open_wizard(pilot)
@@ -338,18 +341,18 @@ async def test_read_only_is_a_dry_run_ending_at_review(make_app, demo_root):
         assert "Dry run" in str(screen.query_one("#setup-problem").content)
         await next_step(pilot)
         assert screen.step == "review"
-    assert export(demo_root) == before
+    assert export(demo) == before
 
 
-async def test_a_failed_apply_is_rolled_back_and_goes_back_to_review(make_app, demo_root):
+async def test_a_failed_apply_is_rolled_back_and_goes_back_to_review(make_app, demo):
     import errno
 
     from sanctl.lio.changes import CreatePortal
     from sanctl.sim.writer import SimWriter
 
-    before = export(demo_root)
+    before = export(demo)
     app = make_app()
-    writer = SimWriter(str(demo_root))
+    writer = SimWriter(str(demo))
 
     execute = writer.execute
 
@@ -373,19 +376,19 @@ async def test_a_failed_apply_is_rolled_back_and_goes_back_to_review(make_app, d
         await pilot.press("ctrl+b")
         await settle(pilot)
         assert screen.step == "review"
-    assert export(demo_root) == before
+    assert export(demo) == before
 
 
-async def test_the_firewall_is_opened_only_when_asked(make_app, demo_root):
+async def test_the_firewall_is_opened_only_when_asked(make_app, demo):
     async with make_app().run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         screen = await open_wizard(pilot)
         await to_step(pilot, "review")
         await next_step(pilot)
-        assert not (demo_root / "var/lib/sanctl/demo-firewalld-ports").exists()
+        assert not (demo / "var/lib/sanctl/demo-firewalld-ports").exists()
         assert screen.firewall_closed()
         await click(pilot, "b-open-firewall")
-        assert (demo_root / "var/lib/sanctl/demo-firewalld-ports").read_text() == "3260/tcp\n"
+        assert (demo / "var/lib/sanctl/demo-firewalld-ports").read_text() == "3260/tcp\n"
         firewall = next(p for p in screen.phases if p.key == "firewall")
         assert firewall.status == "done" and "allows 3260/tcp" in firewall.detail
 

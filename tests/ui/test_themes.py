@@ -116,10 +116,10 @@ async def test_no_color_runs(make_app, monkeypatch):
         assert "backstores" in app.export_screenshot()
 
 
-def test_constructor_is_keyword_only(demo_root):
+def test_constructor_is_keyword_only(demo):
     from sanctl.ui.app import SanctlApp
 
     with pytest.raises(TypeError):
-        SanctlApp(str(demo_root))  # type: ignore[misc]
+        SanctlApp(str(demo))  # type: ignore[misc]
     with pytest.raises(ValueError):
-        SanctlApp(root=str(demo_root), mode="fake", host=HOST)
+        SanctlApp(root=str(demo), mode="fake", host=HOST)
