@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -223,6 +224,14 @@ def _backstore(plugin: str, name: str) -> Path:
     return found[0]
 
 
+def _read(path: Path) -> str:
+    """A file's value, or why it has none (pscsi passes ALUA through: its LUN's group file refuses a read)."""
+    try:
+        return path.read_text().strip()
+    except OSError as exc:
+        return f"<{exc.strerror}>"
+
+
 def _objects(target: str, prefix: str, plugins: list[str]) -> dict[str, dict[str, str]]:
     tpg = Path("/sys/kernel/config/target/iscsi") / target / "tpgt_1"
     out = {}
@@ -231,11 +240,14 @@ def _objects(target: str, prefix: str, plugins: list[str]) -> dict[str, dict[str
         files = _files(so, ("attrib", "wwn"))
         files.pop("wwn/vpd_unit_serial", None)  # a random serial each
         files.pop("wwn/product_id", None)  # the name: compared aside
+        if plugin == "pscsi":  # the device's own identifiers, passed through (each side has its own disk)
+            for key in [k for k in files if k.startswith("wwn/vpd_")]:
+                del files[key]
         out[f"backstore {plugin}"] = files
     out["tpg"] = {**_files(tpg, ("attrib", "param", "auth")), "enable": (tpg / "enable").read_text().strip()}
     acl = tpg / "acls" / CLIENT
     out["acl"] = {**_files(acl, ("attrib", "auth")), "cmdsn_depth": (acl / "cmdsn_depth").read_text().strip()}
-    out["lun"] = {f"lun {p.name}": (p / "alua_tg_pt_gp").read_text().strip() for p in sorted((tpg / "lun").iterdir())}
+    out["lun"] = {f"lun {p.name}": _read(p / "alua_tg_pt_gp") for p in sorted((tpg / "lun").iterdir())}
     out["mapped lun"] = {p.name: (p / "write_protect").read_text().strip()
                          for p in sorted(acl.iterdir()) if p.name.startswith("lun_")}
     portals = sorted((tpg / "np").iterdir())
@@ -246,15 +258,39 @@ def _objects(target: str, prefix: str, plugins: list[str]) -> dict[str, dict[str
     return out
 
 
-def test_objects_made_by_sanctl_have_targetclis_defaults(lab, tmp_path):
+@pytest.fixture
+def scsi_disks(lab):
+    """Two SCSI disks for pscsi (scsi_debug: one each for targetcli and sanctl, as pscsi holds its device)."""
+    proc = _sh("modprobe", "scsi_debug", "dev_size_mb=16", "num_tgts=2", check=False)
+    if proc.returncode:
+        pytest.fail(f"modprobe scsi_debug: {proc.stderr.strip()} (Debian's kernel ships it)", pytrace=False)
+    try:
+        import ktools
+
+        def disks():
+            found = sorted(Path("/sys/bus/pseudo/drivers/scsi_debug").glob("adapter*/host*/target*/*:*/block/*"))
+            names = [f"/dev/{p.name}" for p in found]
+            return names if len(names) == 2 and all(os.path.exists(n) for n in names) else None
+
+        yield ktools.wait_for(disks, "scsi_debug's two disks in /dev", 60)
+    finally:
+        from rtslib import RTSRoot
+
+        RTSRoot().clear_existing(confirm=True)  # pscsi holds the disks until its backstore goes
+        _sh("rmmod", "scsi_debug", check=False)
+
+
+def test_objects_made_by_sanctl_have_targetclis_defaults(lab, scsi_disks, tmp_path):
     _need_debian_tools()
     from sanctl.lio import changes as C
     from sanctl.lio.rtslib_writer import RtslibWriter
 
     lab.rtsroot()
-    plugins = ["block", "fileio", "ramdisk"]
+    plugins = ["block", "fileio", "ramdisk", "pscsi"]
     tc_loop, sn_loop = lab.loop("tc-block.img", 16 * MiB), lab.loop("sn-block.img", 16 * MiB)
+    tc_scsi, sn_scsi = scsi_disks
     targetcli_batch(f"/backstores/block create name=tc-block dev={tc_loop}",
+              f"/backstores/pscsi create name=tc-pscsi dev={tc_scsi}",
               f"/backstores/fileio create name=tc-fileio file_or_dev={tmp_path / 'tc.img'} size=16M",
               "/backstores/ramdisk create name=tc-ramdisk size=16M",
               f"/iscsi create {T_TC}",
@@ -267,6 +303,7 @@ def test_objects_made_by_sanctl_have_targetclis_defaults(lab, tmp_path):
         C.CreateBlock("sn-block", sn_loop),
         C.CreateFileio("sn-fileio", str(tmp_path / "sn.img"), "16M"),
         C.CreateRamdisk("sn-ramdisk", "16M"),
+        C.CreatePscsi("sn-pscsi", sn_scsi),
         *C.targetcli_iscsi_target(T_SN),
         C.CreateAcl(T_SN, 1, CLIENT),
         C.SetAclAuth(T_SN, 1, CLIENT, C.Chap("client", "client-secret1")),
@@ -274,7 +311,8 @@ def test_objects_made_by_sanctl_have_targetclis_defaults(lab, tmp_path):
         C.CreatePortal(T_SN, 1, "127.0.0.1", 3263),
     ])
     assert report.ok, "\n".join(report.lines())
-    for plugin in plugins:  # emulate_model_alias=1: the product id is the backstore's name
+    for plugin in ("block", "fileio", "ramdisk"):  # emulate_model_alias=1: the product id is the backstore's name
+        # (pscsi passes the device's own inquiry through: compared below with the rest of its wwn)
         for prefix in ("tc", "sn"):
             product = (_backstore(plugin, f"{prefix}-{plugin}") / "wwn/product_id").read_text().strip()
             assert product == f"{prefix}-{plugin}", (plugin, prefix, product)
@@ -293,3 +331,25 @@ def test_objects_made_by_sanctl_have_targetclis_defaults(lab, tmp_path):
         f"  {kind} {key}: targetcli {a!r}, sanctl {b!r}" for (kind, key), (a, b) in sorted(unexplained.items()))
     stale = set(ALLOWED) - set(differences)
     assert not stale, f"allowed differences that no longer exist: {sorted(stale)}"
+
+
+def test_user_backstores_compared_with_targetcli_when_it_can_make_one(kernel_env):
+    """The user: (TCMU) plugin: targetcli lists ``/backstores/user:<handler>`` only for the handlers
+    tcmu-runner announces on the system D-Bus (org.kernel.TCMUService1), so without tcmu-runner there is
+    nothing to compare with (seen in the VM: its ``ls /backstores`` shows block, fileio, pscsi, ramdisk)."""
+    _need_debian_tools()
+    if not Path("/sys/module/target_core_user").is_dir():
+        proc = _sh("modprobe", "target_core_user", check=False)
+        if proc.returncode:
+            pytest.skip(f"no user: backstores on this kernel: modprobe target_core_user: {proc.stderr.strip()}")
+    runner = shutil.which("tcmu-runner", path="/usr/bin:/usr/sbin:/bin:/sbin")
+    if runner is None:  # checked first: each targetcli start costs tens of seconds under TCG
+        pytest.skip("target_core_user is loaded, but targetcli offers user:<handler> backstores only for the "
+                    "handlers tcmu-runner announces on the system D-Bus, and tcmu-runner is not installed in the VM")
+    listed = targetcli_batch("ls /backstores 1")
+    handlers = re.findall(r"\buser:(\S+)", listed)
+    if not handlers:
+        pytest.skip(f"{runner} is installed but not running on the test's D-Bus: targetcli offers no user:<handler> "
+                    f"backstore to compare with; it lists: {listed.strip()!r}")
+    pytest.fail(f"targetcli offers user: backstores ({', '.join(handlers)}): compare them attribute for attribute "
+                "as the other plugins", pytrace=False)
