@@ -66,14 +66,16 @@ FLAPPING_NOW = 30.0
 
 
 def _suspects(config, snapshot, facts) -> set[str]:
-    """Targets whose sessions are worth watching: a connection failing with 1020 right now, or a
-    session back from another address since the last run."""
+    """Targets whose sessions are worth watching: a connection failing with 1020 right now (one error
+    is enough), or a session back from another address since the last run."""
     from sanctl.doctor.rules import shared_names
 
     wall = snapshot.frame.wall
     found = {f.target for f in snapshot.frame.findings
              if f.kind == "connection_flap" and 1020 in f.codes and f.target
              and f.last is not None and wall - f.last <= FLAPPING_NOW}
+    found |= {i.target for i in snapshot.frame.incidents
+              if i.code == 1020 and i.target and i.time is not None and wall - i.time <= FLAPPING_NOW}
     found |= {key[0] for key, trail in snapshot.trails.items() if trail.replaced and len(trail.addresses) >= 2}
     return found - {key[0] for key in shared_names(config, snapshot, facts)}
 

@@ -48,11 +48,12 @@ FLAPPING_NOW = 30.0
 
 
 def flapping_now(frame) -> bool:
-    """A connection failing with 1020, or a session replaced, in the last half minute."""
+    """A connection error 1020, or a session replaced, in the last half minute: one is enough to look
+    again (asked right after another host's first login, the log holds one 1020, not yet a flap)."""
     return any(f.kind == "connection_flap" and 1020 in f.codes and f.last is not None
                and frame.wall - f.last <= FLAPPING_NOW for f in frame.findings) or any(
-        i.kind == "target_session_reinstated" and i.time is not None and frame.wall - i.time <= FLAPPING_NOW
-        for i in frame.incidents)
+        i.kind == "target_session_reinstated" or i.code == 1020
+        for i in frame.incidents if i.time is not None and frame.wall - i.time <= FLAPPING_NOW)
 
 
 def observe(sampler: Sampler, frame, seconds: float, *, clock: Callable[[], float] = time.monotonic,

@@ -133,3 +133,22 @@ def test_one_shot_errors_names_the_shared_name_after_a_short_look(live_demo):
     assert shared and set(shared[0].addresses) == {"192.168.50.10", "192.168.50.12"}
     assert sum(looks) < 10.0  # it stopped as soon as it knew
     sampler.close()
+
+
+def test_one_current_1020_is_enough_for_the_one_shot_errors_to_look_again(rac_live):
+    """Asked right after another host's first login, the log holds one 1020 — no flap yet, but current."""
+    from sanctl.live.commands import flapping_now
+
+    def frame(*events):
+        source = ListSource()
+        sampler = Sampler(str(rac_live), clock=lambda: 1.0, wall_clock=lambda: 100.0, log_sources=[source])
+        source.push(*events)
+        try:
+            return sampler.sample()
+        finally:
+            sampler.close()
+
+    one = frame(LogEvent("conn_error", "kernel", "x", wall=95.0, sid=1, cid=0, code=1020))
+    assert not any(f.kind == "connection_flap" for f in one.findings) and flapping_now(one)
+    assert not flapping_now(frame(LogEvent("conn_error", "kernel", "x", wall=60.0, sid=1, cid=0, code=1020)))
+    assert not flapping_now(frame(LogEvent("conn_error", "kernel", "x", wall=95.0, sid=1, cid=0, code=1022)))
