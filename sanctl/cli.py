@@ -134,6 +134,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def _read(host: Host, *, details: bool):
     from sanctl.lio.configfs import ConfigfsNotFound
+    from sanctl.output import printable
     from sanctl.startup import StartupError
 
     try:
@@ -141,14 +142,8 @@ def _read(host: Host, *, details: bool):
     except ConfigfsNotFound as exc:
         raise StartupError(f"No LIO configfs under {exc.path}.", exit_code=2) from exc
     for problem in config.problems:  # what could not be read is said, not silently missing
-        print(f"sanctl: skipped {_printable(problem.path)}: {_printable(problem.message)}", file=sys.stderr)
+        print(f"sanctl: skipped {printable(problem.path)}: {printable(problem.message)}", file=sys.stderr)
     return config
-
-
-def _printable(text: str) -> str:
-    """Text from a file or the kernel, with undecodable bytes and control characters escaped."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text.encode("utf-8", "surrogateescape")
-                   .decode("utf-8", "backslashreplace"))
 
 
 def cmd_show(args: argparse.Namespace, host: Host) -> int:
@@ -168,31 +163,16 @@ def cmd_show(args: argparse.Namespace, host: Host) -> int:
 
 
 def cmd_export(args: argparse.Namespace, host: Host) -> int:
+    """``sanctl export [--target WWN]``: the whole running configuration, or one target's part."""
+    if getattr(args, "target", None) is not None:
+        from sanctl.lio.commands import cmd_export_target
+
+        return cmd_export_target(args, host)
     from sanctl.lio.saveconfig import dump
+    from sanctl.output import write_document
 
     config = _read(host, details=True)
     return write_document(args, dump(config))
-
-
-def write_document(args: argparse.Namespace, document: object) -> int:
-    """Print a saveconfig document (one write, whatever PYTHONUNBUFFERED says), or with ``-o FILE``
-    write it 0600, atomically (it holds secrets)."""
-    from sanctl.json_text import dumps
-
-    text = dumps(document) + "\n"
-    output = getattr(args, "output", None)
-    if not output:
-        sys.stdout.write(text)
-        return 0
-    from sanctl.lio.savefile import write_atomic
-    from sanctl.startup import StartupError
-
-    try:
-        write_atomic(os.path.abspath(output), text.encode(), 0o600)
-    except OSError as exc:
-        raise StartupError(f"cannot write {_printable(output)}: {exc.strerror or exc}; nothing was written",
-                           exit_code=1) from exc
-    return 0
 
 
 def cmd_setup(args: argparse.Namespace, host: Host) -> int:
@@ -259,7 +239,7 @@ COMMANDS: dict[str | None, Callable[[argparse.Namespace, Host], int]] = {
     None: cmd_tui,
     "show": cmd_show,
     "setup": cmd_setup,
-    "export": _saveconfig("cmd_export"),
+    "export": cmd_export,
     "discover": _initiator("cmd_discover"),
     "login": _initiator("cmd_login"),
     "logout": _initiator("cmd_logout"),

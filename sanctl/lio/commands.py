@@ -347,13 +347,9 @@ def cmd_restore(args: argparse.Namespace, source) -> int:
     return code
 
 
-def cmd_export(args: argparse.Namespace, source) -> int:
-    """``sanctl export [--target WWN]``: without a target, the unchanged whole-configuration export."""
-    target = getattr(args, "target", None)
-    if target is None:
-        from sanctl.cli import cmd_export as whole
-
-        return whole(args, source)
+def cmd_export_target(args: argparse.Namespace, source) -> int:
+    """``sanctl export --target WWN``: one target's part of the running configuration."""
+    target = args.target
     from sanctl.lio import savefile as S
 
     try:
@@ -361,6 +357,6 @@ def cmd_export(args: argparse.Namespace, source) -> int:
     except S.SaveFileError as exc:
         print(f"sanctl: {exc}", file=sys.stderr)
         return BAD_INPUT
-    from sanctl.cli import write_document
+    from sanctl.output import write_document
 
     return write_document(args, part)

@@ -1,0 +1,37 @@
+"""What the printing commands write: text made safe to print, and saveconfig documents.
+
+A document goes to stdout in one write (whatever ``PYTHONUNBUFFERED`` says, a
+token-by-token dump is a million syscalls at 10,000 LUNs), or with ``-o FILE``
+to a file written 0600 and atomically, since it holds CHAP secrets.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def printable(text: str) -> str:
+    """Text from a file or the kernel, with undecodable bytes and control characters escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text.encode("utf-8", "surrogateescape")
+                   .decode("utf-8", "backslashreplace"))
+
+
+def write_document(args, document: object) -> int:
+    """Print a saveconfig document, or write it to ``args.output`` (0600, atomically)."""
+    from sanctl.json_text import dumps
+
+    text = dumps(document) + "\n"
+    output = getattr(args, "output", None)
+    if not output:
+        sys.stdout.write(text)
+        return 0
+    from sanctl.startup import StartupError
+    from sanctl.state_files import write_atomic
+
+    try:
+        write_atomic(os.path.abspath(output), text.encode(), 0o600)
+    except OSError as exc:
+        raise StartupError(f"cannot write {printable(output)}: {exc.strerror or exc}; nothing was written",
+                           exit_code=1) from exc
+    return 0
