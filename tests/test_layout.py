@@ -1,7 +1,6 @@
 """The house rules of issue 16 that a file listing can check: no module over
 1,000 lines, no import circle among sanctl's modules (imports inside
 functions included, see tests/layout_graph.py).
-
 """
 
 from __future__ import annotations
