@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sanctl.errors import SanctlError
+
 #: Digits of the longest number anything sanctl reads can hold (a 128-bit counter has 39).
 MAX_DIGITS = 40
 #: Nesting of the deepest JSON sanctl itself writes or reads from others is under 10.
@@ -23,7 +25,7 @@ MAX_JSON_DEPTH = 64
 MAX_JSON_BYTES = 4 << 20
 
 
-class OutsideDataError(ValueError):
+class OutsideDataError(SanctlError, ValueError):
     """Text from outside that is not what it should be; ``str()`` says why."""
 
 

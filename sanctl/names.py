@@ -16,8 +16,10 @@ import secrets
 import socket
 from datetime import date
 
+from sanctl.errors import SanctlError
 
-class InvalidValue(ValueError):
+
+class InvalidValue(SanctlError, ValueError):
     """A value the kernel would refuse or that would be unsafe to use."""
 
 

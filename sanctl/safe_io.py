@@ -29,6 +29,8 @@ import errno
 import os
 import stat
 
+from sanctl.errors import SanctlError
+
 #: The size of a page: a configfs or sysfs attribute never reads longer.
 PAGE = 4096
 #: An attribute file (configfs ``attrib/``, sysfs ``size``…).
@@ -43,14 +45,14 @@ _FLAGS = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
 _NOFOLLOW = os.O_NOFOLLOW
 
 
-class NotRegularFile(OSError):
+class NotRegularFile(SanctlError, OSError):
     """A FIFO, device, socket or directory where a file was expected."""
 
     def __init__(self, path: str, what: str) -> None:
         super().__init__(errno.EINVAL, f"not a regular file ({what})", path)
 
 
-class FileTooLarge(OSError):
+class FileTooLarge(SanctlError, OSError):
     """A file longer than its kind ever is."""
 
     def __init__(self, path: str, limit: int) -> None:

@@ -11,11 +11,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from sanctl.errors import SanctlError
 from sanctl.host.protocol import Capabilities, capabilities_of
 from sanctl.lio.configfs import CONFIGFS_TARGET
 
 
-class StartupError(Exception):
+class StartupError(SanctlError):
     """sanctl cannot start as asked; ``exit_code`` says how to exit."""
 
     def __init__(self, message: str, exit_code: int = 1) -> None:

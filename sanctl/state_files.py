@@ -18,6 +18,7 @@ import tempfile
 import time
 from typing import Any
 
+from sanctl.errors import SanctlError
 from sanctl import safe_io
 from sanctl.bounded import OutsideDataError, load_json
 
@@ -27,7 +28,7 @@ DIR_MODE = 0o700
 MAX_BYTES = 1 << 20
 
 
-class DamagedState(Exception):
+class DamagedState(SanctlError):
     """A state file that is there but cannot be used; ``str()`` says why."""
 
 

@@ -20,6 +20,8 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+from sanctl.errors import SanctlError
+
 if TYPE_CHECKING:  # ipaddress, ssl, threading and signal are imported where used: ``sanctl --help`` needs none
     import threading
 
@@ -54,7 +56,7 @@ def add_parser(commands: Any) -> None:
                           help="require client certificates signed by this CA (PEM)")
 
 
-class UsageError(Exception):
+class UsageError(SanctlError):
     """Bad options: said in one line, exit 2."""
 
 

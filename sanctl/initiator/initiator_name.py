@@ -20,6 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 
+from sanctl.errors import SanctlError
 from sanctl import safe_io
 from sanctl.host.runner import Runner
 from sanctl.names import InvalidValue, check_iqn, check_iscsi_name
@@ -37,7 +38,7 @@ DISTRO_PREFIXES = (
 )
 
 
-class InitiatorNameError(Exception):
+class InitiatorNameError(SanctlError):
     """The initiator name file cannot be read or written; ``str()`` says why and what to do."""
 
 

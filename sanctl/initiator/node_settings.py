@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from sanctl.errors import SanctlError
 from sanctl.initiator.iscsiadm import STARTUP_VALUES, Iscsiadm, IscsiadmError, check_setting
 from sanctl.names import InvalidValue
 
@@ -128,7 +129,7 @@ def plan(original: Mapping[str, object], wanted: Mapping[str, str]) -> list[Upda
     return updates
 
 
-class StaleRecord(Exception):
+class StaleRecord(SanctlError):
     """The record changed since the form read it: nothing was written."""
 
     def __init__(self, changed: Sequence[tuple[str, str, str]]) -> None:
@@ -138,7 +139,7 @@ class StaleRecord(Exception):
                          "Open the form again to start from what it holds now.")
 
 
-class PartlyWritten(Exception):
+class PartlyWritten(SanctlError):
     """A key failed; what was written before it was put back (or could not be, said here)."""
 
     def __init__(self, failed: Update, error: IscsiadmError, undone: Sequence[Update],

@@ -13,6 +13,7 @@ No Textual here.
 
 from __future__ import annotations
 
+from sanctl.errors import SanctlError
 from sanctl.host.protocol import capabilities_of
 
 import os
@@ -45,7 +46,7 @@ class PlanRefused(S.SaveFileError):
                          f"{'s' if len(found.problems) != 1 else ''}); nothing was changed:\n{lines}")
 
 
-class PlanChanged(Exception):
+class PlanChanged(SanctlError):
     """The running configuration changed between the preview and the confirmation."""
 
 

@@ -23,6 +23,7 @@ from contextvars import ContextVar
 from dataclasses import replace
 from types import MappingProxyType
 
+from sanctl.errors import SanctlError
 from sanctl import safe_io
 from sanctl.bounded import parse_int
 from sanctl.model import (
@@ -55,7 +56,7 @@ INFO_LIMIT = safe_io.INFO_LIMIT
 _FABRIC_NON_TARGETS = frozenset({"lio_version", "version", "discovery_auth", "cpus_allowed_list"})
 
 
-class ConfigfsNotFound(Exception):
+class ConfigfsNotFound(SanctlError):
     """There is no LIO configfs tree under the given root."""
 
     def __init__(self, root: str, path: str) -> None:

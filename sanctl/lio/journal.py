@@ -31,6 +31,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
+from sanctl.errors import SanctlError
 from sanctl.names import InvalidValue
 from sanctl.lio import changes as C
 
@@ -47,7 +48,7 @@ UNDONE = "undone"
 _STATES = (PENDING, STARTED, DONE, UNDONE)
 
 
-class JournalError(Exception):
+class JournalError(SanctlError):
     """A journal that cannot be read or written; ``str()`` says which and why."""
 
 

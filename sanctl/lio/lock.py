@@ -29,6 +29,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from sanctl.errors import SanctlError
 from sanctl import safe_io
 from sanctl.bounded import int_or_none
 
@@ -62,7 +63,7 @@ class Holder:
         return f"pid {self.pid} ({about})" if about else f"pid {self.pid}"
 
 
-class LockBusy(Exception):
+class LockBusy(SanctlError):
     """Someone else holds targetcli's lock; ``holders`` says who when it can be found."""
 
     def __init__(self, path: str, holders: tuple[Holder, ...], waited: float) -> None:

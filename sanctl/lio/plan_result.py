@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
+from sanctl.errors import SanctlError
 from sanctl.lio import changes as C
 
 CREATE, DELETE, SET = "create", "delete", "set"
@@ -123,7 +124,7 @@ class Plan:
         return replace(self, steps=tuple(s for s in self.steps if keep(s)))
 
 
-class NotSaveconfig(ValueError):
+class NotSaveconfig(SanctlError, ValueError):
     """The data is not shaped like a saveconfig.json file; ``str()`` says why."""
 
 

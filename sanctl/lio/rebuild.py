@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sanctl.errors import SanctlError
 from sanctl.names import InvalidValue
 from sanctl.lio import changes as C
 
@@ -32,7 +33,7 @@ from sanctl.lio import changes as C
 DEFAULT_ALUA_GROUP = C.DEFAULT_ALUA_GROUP
 
 
-class RebuildError(ValueError):
+class RebuildError(SanctlError, ValueError):
     """An entry of a saveconfig file that cannot become changes."""
 
 

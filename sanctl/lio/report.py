@@ -15,6 +15,7 @@ import errno as E
 import os
 from dataclasses import dataclass
 
+from sanctl.errors import SanctlError
 from sanctl.names import InvalidValue
 from sanctl.lio import changes as C
 from sanctl.lio import configfs as cf
@@ -26,7 +27,7 @@ from sanctl.lio.lock import LockBusy, LockHeldByUser
 # ---------------------------------------------------------------------------
 
 
-class WriteRefused(Exception):
+class WriteRefused(SanctlError):
     """Nothing was tried: the writer may not write now. ``str()`` says why."""
 
 
@@ -47,7 +48,7 @@ class LockedError(WriteRefused):
         super().__init__(busy.message)
 
 
-class PreconditionFailed(Exception):
+class PreconditionFailed(SanctlError):
     """A change cannot be applied to the configuration as it is now."""
 
 

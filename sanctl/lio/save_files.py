@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sanctl.errors import SanctlError
 from sanctl.bounded import OutsideDataError, load_json
 from sanctl.lio.save_location import SaveLocation
 
@@ -32,7 +33,7 @@ _BACKUP_RE = re.compile(r"^saveconfig-(\d{8}-\d\d:\d\d:\d\d)(?:\.(\d+))?(?:-json
 _PRERESTORE_RE = re.compile(r"^prerestore-(\d{8}-\d\d:\d\d:\d\d)(?:\.(\d+))?-json\.gz$")
 
 
-class SaveFileError(Exception):
+class SaveFileError(SanctlError):
     """A saveconfig file that cannot be read, parsed or written; ``str()`` says which and why."""
 
 

@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sanctl.errors import SanctlError
 from sanctl.names import InvalidValue, check_port, check_portal_address, parse_size
 from sanctl.lio import changes as C
 
@@ -50,7 +51,7 @@ _FABRICS = ("iscsi", "loopback", "vhost")
 MAX_LINES = 100_000
 
 
-class ScriptError(ValueError):
+class ScriptError(SanctlError, ValueError):
     """A line that cannot be applied; ``str()`` names the line."""
 
     def __init__(self, line: int, text: str, reason: str) -> None:

@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from sanctl.errors import SanctlError
 from sanctl.sim import kfiles as K
 
 #: Where LIO's configfs lives under a root.
@@ -48,7 +49,7 @@ class Link:
 Spec = dict[str, "tuple[int, str] | Spec | Link"]
 
 
-class InvalidName(ValueError):
+class InvalidName(SanctlError, ValueError):
     """A name that would not be a single, safe path component."""
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
+from sanctl.errors import SanctlError
 from sanctl import safe_io
 
 DEFAULT_THEME = "sanctl-dark"
@@ -39,11 +40,11 @@ COLOR_KEYS = ("primary", "secondary", "warning", "error", "success", "accent",
 _OTHER_KEYS = {"name": str, "dark": bool, "luminosity_spread": float, "text_alpha": float, "ansi": bool}
 
 
-class ThemeFileError(ValueError):
+class ThemeFileError(SanctlError, ValueError):
     """A theme file that cannot be used; the message names the file."""
 
 
-class UnknownThemeError(ValueError):
+class UnknownThemeError(SanctlError, ValueError):
     """``--theme NAME`` names no theme; the message lists the available ones."""
 
     def __init__(self, name: str, available: list[str]) -> None:

@@ -9,6 +9,7 @@ No Textual here.
 
 from __future__ import annotations
 
+from sanctl.errors import SanctlError
 from sanctl.initiator.exit_codes import explain
 from sanctl.initiator.iscsiadm.arguments import mask_command
 from sanctl.initiator.iscsiadm.records import Completed, PortalLogin
@@ -19,7 +20,7 @@ PACKAGE_HINT = (
 )
 
 
-class IscsiadmError(Exception):
+class IscsiadmError(SanctlError):
     """iscsiadm failed, or could not be run; ``str()`` is the plain message.
 
     ``code`` is iscsiadm's exit status (``None`` when it did not exit by
