@@ -21,8 +21,8 @@ from test_initiator_wrapper import build_writer_san
 pytestmark = pytest.mark.kernel
 
 REPO = Path(__file__).resolve().parents[2]
-if str(REPO / "tests" / "ui") not in sys.path:
-    sys.path.append(str(REPO / "tests" / "ui"))  # initiator_tab_helpers; appended, so it shadows nothing
+if str(REPO / "tests") not in sys.path:
+    sys.path.append(str(REPO / "tests"))  # the package ui (its initiator_tab_helpers); appended, it shadows nothing
 
 NAME_FILE = Path("/etc/iscsi/initiatorname.iscsi")
 ISCSID_SOCKET = "@ISCSIADM_ABSTRACT_NAMESPACE"
@@ -89,7 +89,7 @@ def real_app(tmp_path):
 
 
 async def until(pilot, probe, what: str, timeout: float = 150.0) -> None:
-    from initiator_tab_helpers import status, tab
+    from ui.initiator_tab_helpers import status, tab
 
     deadline = time.monotonic() + timeout
     while True:
@@ -104,7 +104,7 @@ async def until(pilot, probe, what: str, timeout: float = 150.0) -> None:
 
 async def idle(pilot, timeout: float = 150.0) -> None:
     """Until the tab runs no change and no refresh (twice in a row: a change ends with a refresh)."""
-    from initiator_tab_helpers import tab
+    from ui.initiator_tab_helpers import tab
 
     def quiet() -> bool:
         screen = tab(pilot.app)
@@ -117,7 +117,7 @@ async def idle(pilot, timeout: float = 150.0) -> None:
 
 
 async def modal_read(pilot, timeout: float = 60.0) -> str:
-    from initiator_tab_helpers import text_of
+    from ui.initiator_tab_helpers import text_of
 
     await until(pilot, lambda: getattr(pilot.app.screen, "reading", True) is False, "the view to read", timeout)
     return text_of(pilot.app.screen.query_one("#reading-body"))
@@ -138,7 +138,7 @@ def node_show(kt, target: str, portal: str) -> str:
 
 
 def _shown(app) -> str:
-    from initiator_tab_helpers import details, status
+    from ui.initiator_tab_helpers import details, status
 
     return status(app) + details(app) + "".join(n.message for n in app.notices)
 
@@ -146,7 +146,7 @@ def _shown(app) -> str:
 # --- discovery, login, details, statistics, rescan, favourite, logout, delete ---------------------------
 
 async def test_tab_discovers_logs_in_shows_disks_logs_out_and_deletes(lab, kernel_env, tmp_path):
-    from initiator_tab_helpers import details, select, status, tab, text_of, tree_lines
+    from ui.initiator_tab_helpers import details, select, status, tab, text_of, tree_lines
 
     from sanctl.ui.screens.initiator_forms import DiscoverModal
     from sanctl.ui.screens.confirm import ConfirmScreen
@@ -251,7 +251,7 @@ async def test_tab_discovers_logs_in_shows_disks_logs_out_and_deletes(lab, kerne
 # --- a failure on the real stack, then the CHAP form ----------------------------------------------------
 
 async def test_tab_wrong_chap_is_explained_and_the_chap_form_fixes_it(lab, kernel_env, tmp_path):
-    from initiator_tab_helpers import details, select, status, tree_lines
+    from ui.initiator_tab_helpers import details, select, status, tree_lines
 
     from sanctl.lio import changes as C
     from sanctl.ui.screens.initiator_forms import AuthModal
@@ -326,7 +326,7 @@ async def test_tab_wrong_chap_is_explained_and_the_chap_form_fixes_it(lab, kerne
 # --- the initiator name: backup, warning, restart, and what the target then says ------------------------
 
 async def test_tab_name_change_keeps_a_backup_restarts_iscsid_and_the_acl_must_follow(lab, kernel_env, tmp_path):
-    from initiator_tab_helpers import select, status, tab, text_of
+    from ui.initiator_tab_helpers import select, status, tab, text_of
 
     from sanctl.ui.screens.confirm import ConfirmScreen
     from sanctl.ui.screens.initiator_modals import NameModal
