@@ -12,7 +12,6 @@ No Textual here.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sanctl.errors import SanctlError
@@ -81,6 +80,8 @@ def load_json(raw: str | bytes, *, max_bytes: int = MAX_JSON_BYTES, max_depth: i
             raw = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise OutsideDataError("not UTF-8 text") from None
+    import json  # here, not at the top: every command imports this module, few read JSON (start-up time)
+
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
