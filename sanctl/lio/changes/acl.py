@@ -18,7 +18,7 @@ from sanctl.lio.changes.base import (
     _yes,
     check_wwn,
 )
-from sanctl.lio.changes.chap import Chap, NO_CHAP, _check_expect_chap
+from sanctl.lio.changes.chap import Chap, NO_CHAP, _check_chap_change
 from sanctl.lio.changes.fabric import _InTpg
 
 
@@ -240,11 +240,7 @@ class SetAclAuth(_InAcl):
     def __post_init__(self) -> None:
         _bools(self)
         self._check_acl()
-        if self.fabric != "iscsi":
-            raise InvalidValue(f"The {self.fabric} fabric has no CHAP.")
-        if not isinstance(self.chap, Chap):
-            raise InvalidValue("CHAP credentials are required.")
-        _check_expect_chap(self.expect)
+        _check_chap_change(self, fabric=self.fabric)
 
     @property
     def subject(self) -> str:

@@ -125,6 +125,15 @@ def _check_expect_chap(expect) -> None:
         raise InvalidValue("The credentials shown must be CHAP credentials.")
 
 
+def _check_chap_change(change, *, fabric: str | None = None) -> None:
+    """What every CHAP change checks: a fabric that has CHAP (iSCSI), credentials, and what the form showed."""
+    if fabric is not None and fabric != "iscsi":
+        raise InvalidValue(f"The {fabric} fabric has no CHAP.")
+    if not isinstance(change.chap, Chap):
+        raise InvalidValue("CHAP credentials are required.")
+    _check_expect_chap(change.expect)
+
+
 def chap_difference(shown: Chap, now: Chap) -> str:
     """What differs between two sets of credentials, secrets never written out."""
     parts = []

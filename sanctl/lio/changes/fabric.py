@@ -29,7 +29,7 @@ from sanctl.lio.changes.base import (
     _tpg_label,
     check_wwn,
 )
-from sanctl.lio.changes.chap import Chap, NO_CHAP, _check_expect_chap
+from sanctl.lio.changes.chap import Chap, NO_CHAP, _check_chap_change
 
 
 # ---------------------------------------------------------------------------
@@ -330,11 +330,7 @@ class SetTpgAuth(_InTpg):
     def __post_init__(self) -> None:
         _bools(self)
         self._check_tpg()
-        if self.fabric != "iscsi":
-            raise InvalidValue(f"The {self.fabric} fabric has no CHAP.")
-        if not isinstance(self.chap, Chap):
-            raise InvalidValue("CHAP credentials are required.")
-        _check_expect_chap(self.expect)
+        _check_chap_change(self, fabric=self.fabric)
 
     @property
     def subject(self) -> str:
@@ -362,9 +358,7 @@ class SetDiscoveryAuth(Change):
 
     def __post_init__(self) -> None:
         _bools(self)
-        if not isinstance(self.chap, Chap):
-            raise InvalidValue("CHAP credentials are required.")
-        _check_expect_chap(self.expect)
+        _check_chap_change(self)
         if self.enforce and not self.chap.enabled:
             raise InvalidValue("Enforcing discovery authentication needs a CHAP user name and secret.")
 
