@@ -27,6 +27,7 @@ No Textual here.
 
 from __future__ import annotations
 
+from sanctl.unit_states import ENABLED_STATES
 from sanctl.host.protocol import capabilities_of
 
 import importlib.util
@@ -45,7 +46,6 @@ INFO = "info"
 BOOT_UNITS = {"debian": "rtslib-fb-targetctl.service", "suse": "targetcli.service", "redhat": "target.service"}
 UNIT_DIRS = ("etc/systemd/system", "usr/lib/systemd/system", "lib/systemd/system")
 WANTS = "etc/systemd/system/multi-user.target.wants"
-ENABLED_STATES = frozenset({"enabled", "enabled-runtime", "static", "indirect", "alias", "generated"})
 TARGET_MODULES = ("target_core_mod", "iscsi_target_mod")
 PACKAGES = {
     "debian": {"target": "apt install targetcli-fb", "rtslib": "apt install python3-rtslib-fb",
