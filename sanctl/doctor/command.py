@@ -18,8 +18,6 @@ counted "since the last look". Never imports Textual.
 
 from __future__ import annotations
 
-from sanctl.host.protocol import capabilities_of
-
 import argparse
 import json
 import shutil
@@ -30,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sanctl.doctor.findings import ERROR, INFO, WARNING, Finding, Report
+from sanctl.host.protocol import capabilities_of
 
 #: Exit code when the doctor could not do its job (Nagios' UNKNOWN).
 FAILED = 3

@@ -21,8 +21,6 @@ rules; it and the other values the rules read live in
 
 from __future__ import annotations
 
-from sanctl.host.protocol import capabilities_of
-
 import json
 import os
 from collections.abc import Mapping
@@ -32,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from sanctl.bounded import parse_int
 from sanctl.doctor.live_facts import AclKey, LiveSnapshot, LoginCounters, SeenSession, SessionTrail, _empty
+from sanctl.host.protocol import capabilities_of
 from sanctl.state_files import DamagedState, read_json, set_aside, write_private
 
 if TYPE_CHECKING:

@@ -16,13 +16,12 @@ the time of the scrape first, as the live panels' sampler does. No Textual here.
 
 from __future__ import annotations
 
-from sanctl.host.protocol import capabilities_of
-
 import os
 import time
 from collections.abc import Callable
 from typing import Any
 
+from sanctl.host.protocol import capabilities_of
 from sanctl.lio.configfs import target_dir
 
 

@@ -13,14 +13,13 @@ No Textual here.
 
 from __future__ import annotations
 
-from sanctl.errors import SanctlError
-from sanctl.host.protocol import capabilities_of
-
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sanctl.errors import SanctlError
+from sanctl.host.protocol import capabilities_of
 from sanctl.lio import plan as P
 from sanctl.lio import save_files as S  # SaveFileError, load
 

@@ -12,11 +12,10 @@ Used by the CLI (``sessions``, ``errors``) and the TUI alike. No Textual here.
 
 from __future__ import annotations
 
-from sanctl.host.protocol import capabilities_of
-
 import time
 from collections.abc import Callable
 
+from sanctl.host.protocol import capabilities_of
 from sanctl.kernel_log import default_sources
 from sanctl.live.sampler import LiveConfig, Sampler
 

@@ -27,15 +27,14 @@ No Textual here.
 
 from __future__ import annotations
 
-from sanctl.unit_states import ENABLED_STATES
-from sanctl.host.protocol import capabilities_of
-
 import importlib.util
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sanctl.host.protocol import capabilities_of
 from sanctl.host.runner import Runner
+from sanctl.unit_states import ENABLED_STATES
 
 OK = "ok"
 WARN = "warn"

@@ -11,8 +11,6 @@ No Textual here.
 
 from __future__ import annotations
 
-from sanctl.host.protocol import capabilities_of
-
 import os
 import shutil
 import socket
@@ -21,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sanctl.host import facts as H
+from sanctl.host.protocol import capabilities_of
 from sanctl.model import SanConfig
 from sanctl.setup.checks import Check, HostProbe, blocking, boot_unit, probe_for, run_checks
 

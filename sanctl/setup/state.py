@@ -17,8 +17,6 @@ No Textual here.
 
 from __future__ import annotations
 
-from sanctl.host.protocol import capabilities_of
-
 import contextlib
 import json
 import os
@@ -26,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sanctl.host.protocol import capabilities_of
 from sanctl.setup.answers import STEPS, Answers
 from sanctl.state_files import DamagedState, read_json, set_aside, write_private
 

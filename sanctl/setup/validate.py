@@ -23,11 +23,10 @@ No Textual here.
 
 from __future__ import annotations
 
-from sanctl.host.protocol import capabilities_of
-
 from dataclasses import dataclass, field
 
 from sanctl.host import facts as H
+from sanctl.host.protocol import capabilities_of
 from sanctl.names import (
     InvalidValue,
     check_chap_user,
