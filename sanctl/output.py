@@ -10,11 +10,7 @@ from __future__ import annotations
 import os
 import sys
 
-
-def printable(text: str) -> str:
-    """Text from a file or the kernel, with undecodable bytes and control characters escaped."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text.encode("utf-8", "surrogateescape")
-                   .decode("utf-8", "backslashreplace"))
+from sanctl.words import printable  # noqa: F401  (re-exported: the commands know it from here)
 
 
 def write_document(args, document: object) -> int:

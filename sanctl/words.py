@@ -88,3 +88,15 @@ def last_failure(initiator: str, address: str, kind: str, when: str = "", *, lea
         return f"{lead} not recorded by the kernel{when}" if lead.endswith(":") else \
             f"{lead} one not recorded by the kernel{when}"
     return f"{lead} {' '.join(parts)}{when}"
+
+
+def printable(text: str, *, replacement: str | None = None) -> str:
+    """Text from a file, the kernel or another process, safe to print on one terminal line.
+
+    Undecodable bytes and control characters are escaped (``\\x1b``), or each replaced by
+    ``replacement`` where the text must keep its length (a lock holder's name in a column).
+    """
+    if replacement is not None:
+        return "".join(c if c.isprintable() else replacement for c in text)
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text.encode("utf-8", "surrogateescape")
+                   .decode("utf-8", "backslashreplace"))

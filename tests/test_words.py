@@ -122,3 +122,12 @@ def test_no_plural_after_a_count_of_one_in_the_source():
                  for i, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)]
     # doctor/rules_access.py: "written through N targets or TPGs" is reported only for N > 1
     assert [o for o in offenders if not o.startswith("doctor/rules_access.py")] == []
+
+
+@given(st.text())
+def test_printable_text_prints_on_one_line_and_a_replacement_keeps_its_length(text):
+    from sanctl.words import printable
+
+    assert printable(text).isprintable()
+    replaced = printable(text, replacement="?")
+    assert replaced.isprintable() and len(replaced) == len(text)

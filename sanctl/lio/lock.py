@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from sanctl.errors import SanctlError
 from sanctl import safe_io
 from sanctl.bounded import int_or_none
+from sanctl.words import printable
 
 #: The lock file, relative to the root (targetcli's ``lock_file``).
 LOCK_FILE = "var/run/targetcli.lock"
@@ -106,10 +107,6 @@ def lock_path(root: str = "/") -> str:
     return os.path.join(root, LOCK_FILE)
 
 
-def _printable(text: str) -> str:
-    return "".join(c if c.isprintable() else "?" for c in text)
-
-
 def _holder(pid: int, proc: str) -> Holder:
     """pid, user and program name (``/proc/<pid>/comm``: never the command line)."""
     base = os.path.join(proc, str(pid))
@@ -124,7 +121,7 @@ def _holder(pid: int, proc: str) -> Holder:
             user = pwd.getpwuid(uid).pw_name
         except KeyError:
             user = str(uid)
-    return Holder(pid, _printable(user)[:64], _printable(program)[:64], uid)
+    return Holder(pid, printable(user, replacement="?")[:64], printable(program, replacement="?")[:64], uid)
 
 
 def _from_proc_locks(st: os.stat_result, proc: str) -> list[int]:
