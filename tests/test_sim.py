@@ -293,6 +293,29 @@ def test_fileio_object_matches_the_kernels(tmp_path):
         assert mine == data, rel
 
 
+def test_user_object_matches_the_kernels(tmp_path, kernel_capture):
+    """The capture's TCMU backstore (``vol-user``, config ``file/vol-user.img``, 16 MiB, LUN 0 of
+    capture-b, no tcmu-runner) rebuilt: same files, modes and content but the serial and the device's
+    indexes and creation time (LIO-ORG as vendor, ``unblocked``, ``max_data_area_mb`` read-only)."""
+    k = L.SimKernel.boot(tmp_path / "r")
+    so = L.create_storage_object(k, "user", "vol-user", config="file/vol-user.img", size=16 << 20)
+    wwn = "iqn.2024-01.test.sanctl:capture-b"
+    L.create_target(k, wwn)
+    L.create_tpg(k, wwn, 1)
+    L.create_lun(k, wwn, 1, 0, so)
+    real = entries(kernel_capture, "core/user_7/vol-user")
+    demo = entries(tmp_path / "r", f"core/{so.hba}/vol-user")
+    assert set(demo) == set(real)
+    own = {"statistics/scsi_dev/indx", "statistics/scsi_dev/inst", "statistics/scsi_tgt_dev/indx",
+           "statistics/scsi_tgt_dev/inst", "statistics/scsi_lu/dev", "statistics/scsi_lu/inst",
+           "statistics/scsi_lu/creation_time", "statistics/scsi_lu/lu_name", "wwn/vpd_unit_serial"}
+    differences = {rel: (real[rel], demo[rel]) for rel in real if real[rel] != demo[rel] and rel not in own}
+    assert not differences, differences
+    serial = real["wwn/vpd_unit_serial"][2].partition(b":")[2].strip()
+    assert demo["wwn/vpd_unit_serial"][:2] == real["wwn/vpd_unit_serial"][:2]
+    assert demo["wwn/vpd_unit_serial"][2].replace(so.serial.encode(), serial) == real["wwn/vpd_unit_serial"][2]
+
+
 def test_ramdisk_and_fileio_info_parse_like_rtslib(demo_root):
     core = demo_root / CFS / "core"
     (rd_info,) = core.glob("rd_mcp_*/scratch/info")

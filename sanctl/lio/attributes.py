@@ -95,8 +95,9 @@ PSCSI_ATTRIB: dict[str, int] = {
 }
 PSCSI_RO = SBC_RO
 
-#: tcmu (user) attributes: passthrough + passthrough_pr + tcmu_attrib_attrs — no
-#: capture; kernel source. Values are tcmu defaults.
+#: tcmu (user) attributes: passthrough + passthrough_pr + tcmu_attrib_attrs, with the tcmu defaults
+#: (as captured on Debian's 6.1; ``max_data_area_mb`` is read-only there: set at creation through
+#: ``control``).
 USER_ATTRIB: dict[str, int | str] = {
     "alua_support": 1,
     "emulate_pr": 1,
@@ -118,7 +119,7 @@ USER_ATTRIB: dict[str, int | str] = {
     "tmr_notification": 0,
     "nl_reply_supported": 0,
 }
-USER_RO = SBC_RO | {"data_pages_per_blk", "cmd_ring_size_mb"}
+USER_RO = SBC_RO | {"data_pages_per_blk", "cmd_ring_size_mb", "max_data_area_mb"}
 
 
 # --------------------------------------------------------------------------

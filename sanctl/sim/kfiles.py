@@ -77,7 +77,7 @@ INQUIRY_REV = {"iblock": "4.0", "fileio": "4.0", "rd_mcp": "4.0"}
 
 
 #: tcmu's action/ group (empty for every other backend).
-USER_ACTION = (("block_dev", RW, "0\n"), ("reset_ring", WO, ""), ("free_kept_buf", WO, ""))
+USER_ACTION = (("block_dev", RW, "unblocked\n"), ("reset_ring", WO, ""), ("free_kept_buf", WO, ""))
 
 # --------------------------------------------------------------------------
 # Storage object: fixed files

@@ -157,7 +157,7 @@ def create_storage_object(
         attrib["dev_size"] = size or 0
         ro_attrs = K.USER_RO
         action = K.USER_ACTION
-        vendor = model = rev = ""  # passthrough: the handler answers INQUIRY
+        model = rev = ""  # tcmu has no inquiry_prod/rev (the handler answers INQUIRY); the vendor stays LIO-ORG
         tail = (f"Config: {config} Size: {size} MaxDataAreaMB: {attrib['max_data_area_mb']} "
                 f"DataPagesPerBlk: {attrib['data_pages_per_blk']} "
                 f"CmdRingSizeMB: {attrib['cmd_ring_size_mb']}\n")
