@@ -34,7 +34,7 @@ from .conftest import canonical
 TRANSACTION = [
     C.SetAclTag(RAC_IQN, 1, RAC_CLIENTS[0], "rac-nodes"),
     C.DeleteTarget(WEB_IQN),
-    C.SetTpgAttribute(RAC_IQN, 1, "default_cmdsn_depth", 32),
+    C.tpg_attribute(RAC_IQN, 1, "default_cmdsn_depth", 32),
     C.DeleteAcl(RAC_IQN, 1, RAC_CLIENTS[1]),
 ]
 
@@ -75,7 +75,7 @@ def _expected(demo, tmp_path) -> dict:
 
 
 def test_a_single_step_change_writes_no_journal(demo, writer):
-    assert writer.apply([C.SetTpgAttribute(WEB_IQN, 1, "default_cmdsn_depth", 32)]).outcome == COMPLETED
+    assert writer.apply([C.tpg_attribute(WEB_IQN, 1, "default_cmdsn_depth", 32)]).outcome == COMPLETED
     assert not os.path.exists(J.journal_path(str(demo)))
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from sanctl.lio import changes as C
 from sanctl.lio import rtslib_writer, writer
+from sanctl.lio.planner import SETTING_PLANS
 from sanctl.lio.steps import StepTable
 from sanctl.sim import writer as sim_writer
 
@@ -47,6 +48,14 @@ def test_the_planner_plans_every_change_type():
 def test_every_writer_has_a_step_for_every_change_type(table):
     missing = table.missing(_primitive_types())
     assert not missing, f"the {table.writer} writer has no step for: {', '.join(missing)}"
+
+
+@pytest.mark.parametrize("table", [SETTING_PLANS, rtslib_writer.SETTINGS, sim_writer.SETTINGS],
+                         ids=["planner", "rtslib", "demo"])
+def test_every_writer_writes_a_setting_of_every_kind_of_object(table):
+    """One change (SetSetting) writes every setting; each writer finds its object by the reference's kind."""
+    missing = table.missing(C.SETTING_OWNERS)
+    assert not missing, f"{table.writer} has no step for a setting of: {', '.join(missing)}"
 
 
 def test_a_table_lists_what_it_lacks_and_refuses_two_steps_for_one_type():

@@ -7,14 +7,12 @@ from typing import ClassVar
 
 from sanctl.names import InvalidValue
 from sanctl.lio.changes.base import (
-    _Setting,
     ACL_FABRICS,
     _ACL_TAG,
     _alias,
     _bools,
     _index,
     _int_value,
-    _setting_name,
     _yes,
     check_wwn,
 )
@@ -46,18 +44,6 @@ class _InAcl(_InTpg):
     @property
     def rts_acl(self) -> str:
         return f"{self.rts_tpg}/acls/{self.initiator}"  # type: ignore[attr-defined]
-
-    @property
-    def owner_label(self) -> str:
-        return self.acl_label
-
-    @property
-    def owner_path(self) -> str:
-        return self.acl_path
-
-    @property
-    def rts_owner(self) -> str:
-        return self.rts_acl
 
 
 def _check_acl_tag(tag: str | None) -> str | None:
@@ -171,28 +157,6 @@ class SetAclTag(_InAcl):
         if self.acl_tag:
             return f"{self.rts_tpg}/acls tag {self.initiator} {self.acl_tag}"
         return f"{self.rts_tpg}/acls untag {self.initiator}"
-
-
-@dataclass(frozen=True, slots=True)
-class SetAclAttribute(_Setting, _InAcl):
-    """Write ``acls/<initiator>/attrib/<attribute>`` (e.g. ``nopin_timeout``)."""
-
-    target: str
-    tpg: int
-    initiator: str
-    attribute: str
-    value: str | int
-    fabric: str = "iscsi"
-    expect: str | None = None
-
-    def __post_init__(self) -> None:
-        _bools(self)
-        self._check_acl()
-        _setting_name(self.attribute, "ACL attribute")
-        from sanctl.lio.attributes import ACL_ATTRIB_RANGE
-
-        bounds = ACL_ATTRIB_RANGE.get(self.attribute) if self.fabric == "iscsi" else None
-        object.__setattr__(self, "value", _int_value(self.value, self.attribute, bounds))
 
 
 @dataclass(frozen=True, slots=True)

@@ -311,38 +311,6 @@ class Change:
         return self.describe()
 
 
-class _Setting:
-    """Mixin: a change writing one setting file of an object, ``<owner>/attrib/<name>`` or ``<owner>/param/<name>``.
-
-    The object it belongs to (a backstore, a TPG, an ACL) names itself with
-    ``owner_label``, ``owner_path`` and ``rts_owner``; the subject, path,
-    description and targetcli line of every such change are written here once.
-    """
-
-    __slots__ = ()
-    #: ``attribute`` (the ``attrib/`` folder) or ``parameter`` (``param/``): the field and targetcli's word.
-    kind: ClassVar[str] = "attribute"
-
-    @property
-    def setting(self) -> str:
-        return getattr(self, self.kind)
-
-    @property
-    def subject(self) -> str:
-        return f"{self.kind} {self.setting} of {self.owner_label}"  # type: ignore[attr-defined]
-
-    @property
-    def cfs_path(self) -> str:
-        folder = "attrib" if self.kind == "attribute" else "param"
-        return f"{self.owner_path}/{folder}/{self.setting}"  # type: ignore[attr-defined]
-
-    def describe(self) -> str:
-        return f"Set {self.setting}={self.value} on {self.owner_label}"  # type: ignore[attr-defined]
-
-    def targetcli(self) -> str:
-        return f"{self.rts_owner} set {self.kind} {self.setting}={self.value}"  # type: ignore[attr-defined]
-
-
 class _TargetScoped:
     """Mixin: the change lives inside one target (fields ``fabric`` and ``target``)."""
 

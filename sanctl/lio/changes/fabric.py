@@ -11,7 +11,6 @@ from sanctl.names import (
     generate_iqn,
 )
 from sanctl.lio.changes.base import (
-    _Setting,
     Change,
     Scope,
     _TargetScoped,
@@ -19,11 +18,8 @@ from sanctl.lio.changes.base import (
     _cfs_target,
     _cfs_tpg,
     _fabric,
-    _int_value,
     _rts_target,
     _rts_tpg,
-    _setting_name,
-    _setting_value,
     _tag,
     _target_label,
     _tpg_label,
@@ -124,19 +120,6 @@ class _InTpg(_TargetScoped, Change):
     def rts_tpg(self) -> str:
         return _rts_tpg(self.fabric, self.target, self.tpg)  # type: ignore[attr-defined]
 
-    # The object its settings belong to (an ACL overrides these).
-    @property
-    def owner_label(self) -> str:
-        return f"TPG {self.tpg_label}"
-
-    @property
-    def owner_path(self) -> str:
-        return self.tpg_path
-
-    @property
-    def rts_owner(self) -> str:
-        return self.rts_tpg
-
 
 @dataclass(frozen=True, slots=True)
 class CreateTpg(_TargetScoped, Change):
@@ -228,27 +211,6 @@ class SetTpgEnabled(_InTpg):
         return f"{self.rts_tpg} {'enable' if self.enabled else 'disable'}"
 
 
-@dataclass(frozen=True, slots=True)
-class SetTpgAttribute(_Setting, _InTpg):
-    """Write ``tpgt_N/attrib/<attribute>`` (e.g. ``generate_node_acls``, ``authentication``)."""
-
-    target: str
-    tpg: int
-    attribute: str
-    value: str | int
-    fabric: str = "iscsi"
-    expect: str | None = None
-
-    def __post_init__(self) -> None:
-        _bools(self)
-        self._check_tpg()
-        _setting_name(self.attribute, "TPG attribute")
-        from sanctl.lio.attributes import TPG_ATTRIB_RANGE
-
-        bounds = TPG_ATTRIB_RANGE.get(self.attribute) if self.fabric == "iscsi" else None
-        object.__setattr__(self, "value", _int_value(self.value, self.attribute, bounds))
-
-
 #: RFC 7143 negotiation keys LIO checks (iscsi_check_value): allowed list items,
 #: or a numeric range, or Yes/No. Unknown keys are left to the kernel.
 _LIST_KEYS = {
@@ -291,30 +253,6 @@ def check_parameter(name: str, value: str) -> str:
     elif name != "TargetAlias" and " " in value:
         raise InvalidValue(f"{name} takes a value without spaces.")
     return value
-
-
-@dataclass(frozen=True, slots=True)
-class SetTpgParameter(_Setting, _InTpg):
-    """Write ``tpgt_N/param/<parameter>`` (an RFC 7143 key, e.g. ``HeaderDigest``)."""
-
-    kind: ClassVar[str] = "parameter"
-
-    target: str
-    tpg: int
-    parameter: str
-    value: str
-    fabric: str = "iscsi"
-    expect: str | None = None
-
-    def __post_init__(self) -> None:
-        _bools(self)
-        self._check_tpg()
-        _setting_name(self.parameter, "TPG parameter")
-        object.__setattr__(self, "value", check_parameter(self.parameter, _setting_value(self.value, self.parameter)))
-
-    def targetcli(self) -> str:  # a value with spaces (TargetAlias) is quoted
-        value = f'"{self.value}"' if " " in self.value else self.value
-        return f"{self.rts_tpg} set parameter {self.parameter}={value}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,6 @@ from typing import ClassVar
 
 from sanctl.names import InvalidValue
 from sanctl.lio.changes.base import (
-    _Setting,
     Change,
     PLUGIN_PREFIX,
     Scope,
@@ -17,8 +16,6 @@ from sanctl.lio.changes.base import (
     _int_value,
     _name,
     _plugin,
-    _setting_name,
-    _setting_value,
     _size,
     _unit_serial,
     _yes,
@@ -287,21 +284,3 @@ class DeleteStorageObject(_InStorageObject, Change):
         return f"/backstores/{prefix} delete {self.name}"
 
 
-@dataclass(frozen=True, slots=True)
-class SetStorageObjectAttribute(_Setting, _InStorageObject, Change):
-    """Write ``attrib/<attribute>`` of a backstore (e.g. ``emulate_tpu=1`` for thin UNMAP)."""
-
-    plugin: str
-    name: str
-    attribute: str
-    value: str | int
-    expect: str | None = None
-
-    def __post_init__(self) -> None:
-        _bools(self)
-        self._check_storage_object()
-        _setting_name(self.attribute, "attribute")
-        object.__setattr__(self, "value", _setting_value(self.value, self.attribute))
-
-    def scope(self) -> Scope:
-        return Scope(storage_objects=frozenset({self.key}))
