@@ -23,7 +23,8 @@ Identities are plain fields: a target is ``(fabric, target)``, a TPG adds its
 tag ``tpg``, a LUN its ``index``, an ACL its ``initiator`` and a mapped LUN
 its ``index`` within the ACL. A storage object is ``(plugin, name)`` —
 rtslib-fb's plugin names ``block``, ``fileio``, ``ramdisk``, ``pscsi``,
-``user``.
+``user``. A change's :attr:`~Change.ref` is its object as one of
+:mod:`.refs`; a setting change holds one (``SetSetting.owner``).
 
 Deletes take what depends on them (see :mod:`sanctl.lio.impact`): a
 confirmed delete carries the dependents the operator saw (``expect``), and a
@@ -54,18 +55,13 @@ from sanctl.lio.changes.base import (  # noqa: F401
     _NAA,
     _RESERVED_ALIASES,
     _SETTING_NAME,
-    _TargetScoped,
     _alias,
     _bools,
-    _cfs_target,
-    _cfs_tpg,
     _fabric,
     _index,
     _int_value,
     _name,
     _plugin,
-    _rts_target,
-    _rts_tpg,
     _secret,
     _setting_name,
     _setting_value,
@@ -154,11 +150,13 @@ from sanctl.lio.changes.refs import (  # noqa: F401
     AclRef,
     AluaGroupRef,
     BackstoreRef,
+    LunRef,
+    MappedLunRef,
+    PortalRef,
     TargetRef,
     TpgRef,
 )
 from sanctl.lio.changes.setting import (  # noqa: F401
-    SETTINGS,
     SETTING_OWNERS,
     SetSetting,
     acl_attribute,

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from sanctl.names import InvalidValue
-from sanctl.lio.changes.base import Change, Scope, _bools, _int_value
-from sanctl.lio.changes.refs import DEFAULT_ALUA_GROUP, _ALUA_NAME, check_alua_group_name  # noqa: F401
-from sanctl.lio.changes.storage import _InStorageObject
+from sanctl.lio.changes.base import Change, Scope, _int_value
+from sanctl.lio.changes.refs import DEFAULT_ALUA_GROUP, _ALUA_NAME, AluaGroupRef, check_alua_group_name  # noqa: F401
 
 
 # ---------------------------------------------------------------------------
@@ -60,31 +59,22 @@ def alua_number(parameter: str, value: object) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class _AluaGroupChange(_InStorageObject, Change):
-    """Base of changes addressing ``core/<hba>/<name>/alua/<group>``: ``plugin``, ``name``, ``group``."""
+class _AluaGroupChange(Change):
+    """Base of the changes that make or remove a group (not ``default_tg_pt_gp``): ``plugin``, ``name``, ``group``."""
 
-    def _check_group(self, *, new: bool = False) -> None:
-        self._check_storage_object()
-        object.__setattr__(self, "group", check_alua_group_name(self.group, new=new))  # type: ignore[attr-defined]
+    ref_kind = AluaGroupRef
+
+    def __post_init__(self) -> None:
+        Change.__post_init__(self)
+        check_alua_group_name(self.group, new=True)  # type: ignore[attr-defined]
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.plugin, self.name)  # type: ignore[attr-defined]
 
     @property
     def group_label(self) -> str:
-        return f"ALUA group {self.group} of {self.owner_label}"  # type: ignore[attr-defined]
-
-    @property
-    def subject(self) -> str:
-        return self.group_label
-
-    @property
-    def cfs_path(self) -> str:
-        return f"{self.owner_path}/alua/{self.group}"  # type: ignore[attr-defined]
-
-    def scope(self) -> Scope:
-        return Scope(storage_objects=frozenset({self.key}))
-
-    @property
-    def rts_so(self) -> str:
-        return self.rts_owner
+        return self.ref.label
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +91,7 @@ class CreateAluaGroup(_AluaGroupChange):
     tg_pt_gp_id: int = 1
 
     def __post_init__(self) -> None:
-        _bools(self)
-        self._check_group(new=True)
+        _AluaGroupChange.__post_init__(self)
         if isinstance(self.tg_pt_gp_id, bool) or not isinstance(self.tg_pt_gp_id, int) \
                 or not 1 <= self.tg_pt_gp_id <= 65535:
             raise InvalidValue("An ALUA group id (tg_pt_gp_id) is a whole number from 1 to 65535.")
@@ -111,7 +100,7 @@ class CreateAluaGroup(_AluaGroupChange):
         return f"Create {self.group_label} with id {self.tg_pt_gp_id}"
 
     def targetcli(self) -> str:
-        return (f"# rtslib: ALUATargetPortGroup(so({self.rts_so!r}), {self.group!r}, {self.tg_pt_gp_id})"
+        return (f"# rtslib: ALUATargetPortGroup(so({self.ref.rts!r}), {self.group!r}, {self.tg_pt_gp_id})"
                 "  (not in targetcli)")
 
 
@@ -125,10 +114,6 @@ class DeleteAluaGroup(_AluaGroupChange):
     group: str
     expect: frozenset | None = None
 
-    def __post_init__(self) -> None:
-        _bools(self)
-        self._check_group(new=True)
-
     def scope(self) -> Scope:
         return Scope(storage_objects=frozenset({self.key}), all_targets=True)
 
@@ -136,6 +121,6 @@ class DeleteAluaGroup(_AluaGroupChange):
         return f"Delete {self.group_label} (its LUNs return to {DEFAULT_ALUA_GROUP})"
 
     def targetcli(self) -> str:
-        return f"# rtslib: ALUATargetPortGroup(so({self.rts_so!r}), {self.group!r}).delete()  (not in targetcli)"
+        return f"# rtslib: ALUATargetPortGroup(so({self.ref.rts!r}), {self.group!r}).delete()  (not in targetcli)"
 
 

@@ -1,18 +1,14 @@
-"""Which object a change is about: small frozen values naming a backstore, an
-ALUA group, a target, a TPG or an ACL.
+"""Which object a change is about: a backstore, an ALUA group, a target, a TPG,
+a LUN, a portal, an ACL or a mapped LUN, as a small frozen value.
 
-A reference is checked when it is built (as every change is) and says, once
-for every change that addresses its object, how the review line and error
-messages name it (:attr:`label`), where it is in configfs (:attr:`path`,
-relative to ``/sys/kernel/config/target``), where in targetcli
-(:attr:`rts`) and which part of configfs a change to it reads
-(:meth:`scope`). Its fields carry the names the flat changes use
-(``plugin``/``name``, ``fabric``/``target``/``tpg``/``initiator``), so the
-planner's lookups take either.
-
-A reference also says how one of its setting files is named and written
-(:meth:`setting_subject`, :meth:`setting_path`, :meth:`setting_line`), for
-:class:`~sanctl.lio.changes.setting.SetSetting`.
+A reference is checked when built and says, once for every change that
+addresses its object, how it is named (:attr:`label`), where it is in configfs
+(:attr:`path`) and in targetcli (:attr:`rts`), what a change to it reads
+(:meth:`scope`), and how one of its setting files is named and written (for
+:class:`~sanctl.lio.changes.setting.SetSetting`). Its fields carry the names
+the changes use (``plugin``, ``name``, ``fabric``, ``target``, ``tpg``,
+``initiator``, ``index``): a change builds its :attr:`~sanctl.lio.changes.Change.ref`
+from them, and the planner's lookups take either.
 
 No Textual here, and nothing touches the system.
 """
@@ -22,20 +18,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sanctl.names import InvalidValue
+from sanctl.model import FABRIC_DIRS
+from sanctl.names import InvalidValue, check_port, check_portal_address
 from sanctl.lio.changes.base import (
     ACL_FABRICS,
     PLUGIN_PREFIX,
     Scope,
-    _cfs_target,
-    _cfs_tpg,
     _fabric,
+    _index,
     _name,
     _plugin,
-    _rts_target,
-    _rts_tpg,
     _tag,
     _target_label,
+    _text,
     _tpg_label,
     check_wwn,
 )
@@ -168,18 +163,51 @@ class TargetRef(_Ref):
 
     @property
     def path(self) -> str:
-        return _cfs_target(self.fabric, self.target)
+        return f"{FABRIC_DIRS[self.fabric]}/{self.target}"
 
     @property
     def rts(self) -> str:
-        return _rts_target(self.fabric, self.target)
+        return f"/{self.fabric}/{self.target}"
 
     def scope(self) -> Scope:
         return Scope(targets=frozenset({(self.fabric, self.target)}))
 
 
+def _check_tpg(ref) -> None:
+    """A reference inside a TPG: a known fabric, the target's name as the fabric spells it, a tag."""
+    _fabric(ref.fabric)
+    object.__setattr__(ref, "target", check_wwn(ref.fabric, ref.target))
+    _tag(ref.tpg)
+
+
+class _WithinTpg:
+    """What a reference or change inside a TPG (fields ``target``, ``tpg``, ``fabric``) says of its TPG."""
+
+    __slots__ = ()
+
+    @property
+    def tpg_ref(self) -> TpgRef:
+        return TpgRef(self.target, self.tpg, self.fabric)  # type: ignore[attr-defined]
+
+    @property
+    def tpg_label(self) -> str:
+        """``<wwn>/tpg<N>``, as the review lines name a TPG after a verb (``into …``, ``of …``)."""
+        return _tpg_label(self.fabric, self.target, self.tpg)  # type: ignore[attr-defined]
+
+    @property
+    def tpg_path(self) -> str:
+        return f"{FABRIC_DIRS[self.fabric]}/{self.target}/tpgt_{self.tpg}"  # type: ignore[attr-defined]
+
+    @property
+    def rts_tpg(self) -> str:
+        return f"/{self.fabric}/{self.target}/tpg{self.tpg}"  # type: ignore[attr-defined]
+
+    def scope(self) -> Scope:
+        return Scope(targets=frozenset({(self.fabric, self.target)}))  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True, slots=True)
-class TpgRef(_Ref):
+class TpgRef(_WithinTpg, _Ref):
     """A target portal group: the target and the group's tag."""
 
     target: str
@@ -187,33 +215,100 @@ class TpgRef(_Ref):
     fabric: str = "iscsi"
 
     def __post_init__(self) -> None:
-        _fabric(self.fabric)
-        object.__setattr__(self, "target", check_wwn(self.fabric, self.target))
-        _tag(self.tpg)
-
-    @property
-    def short(self) -> str:
-        """``<wwn>/tpg<N>``, as the review lines name a TPG after a verb (``into …``, ``of …``)."""
-        return _tpg_label(self.fabric, self.target, self.tpg)
+        _check_tpg(self)
 
     @property
     def label(self) -> str:
-        return f"TPG {self.short}"
+        return f"TPG {self.tpg_label}"
 
     @property
     def path(self) -> str:
-        return _cfs_tpg(self.fabric, self.target, self.tpg)
+        return self.tpg_path
 
     @property
     def rts(self) -> str:
-        return _rts_tpg(self.fabric, self.target, self.tpg)
-
-    def scope(self) -> Scope:
-        return Scope(targets=frozenset({(self.fabric, self.target)}))
+        return self.rts_tpg
 
 
 @dataclass(frozen=True, slots=True)
-class AclRef(_Ref):
+class LunRef(_WithinTpg, _Ref):
+    """A TPG's LUN, by its number."""
+
+    target: str
+    tpg: int
+    index: int
+    fabric: str = "iscsi"
+
+    def __post_init__(self) -> None:
+        _check_tpg(self)
+        _index(self.index, "LUN number")
+
+    @property
+    def label(self) -> str:
+        return f"LUN {self.index} of {self.tpg_label}"
+
+    @property
+    def path(self) -> str:
+        return f"{self.tpg_path}/lun/lun_{self.index}"
+
+
+@dataclass(frozen=True, slots=True)
+class PortalRef(_WithinTpg, _Ref):
+    """An iSCSI TPG's network portal (a listener): IPv4 dotted, IPv6 in brackets, and a port."""
+
+    target: str
+    tpg: int
+    address: str
+    port: int = 3260
+    fabric: str = "iscsi"
+
+    def __post_init__(self) -> None:
+        _check_tpg(self)
+        if self.fabric != "iscsi":
+            raise InvalidValue(f"The {self.fabric} fabric has no network portals.")
+        object.__setattr__(self, "address", check_portal_address(_text(self.address, "portal address")))
+        object.__setattr__(self, "port", check_port(self.port))
+
+    @property
+    def portal(self) -> str:
+        return f"{self.address}:{self.port}"
+
+    @property
+    def label(self) -> str:
+        return f"portal {self.portal} of {self.tpg_label}"
+
+    @property
+    def path(self) -> str:
+        return f"{self.tpg_path}/np/{self.portal}"
+
+
+class _WithinAcl(_WithinTpg):
+    """What a reference or change inside an ACL (``initiator`` in a TPG) says of its ACL."""
+
+    __slots__ = ()
+
+    @property
+    def acl_label(self) -> str:
+        return f"ACL {self.initiator} of {self.tpg_label}"  # type: ignore[attr-defined]
+
+    @property
+    def acl_path(self) -> str:
+        return f"{self.tpg_path}/acls/{self.initiator}"  # type: ignore[attr-defined]
+
+    @property
+    def rts_acl(self) -> str:
+        return f"{self.rts_tpg}/acls/{self.initiator}"  # type: ignore[attr-defined]
+
+
+def _check_acl(ref) -> None:
+    _check_tpg(ref)
+    if ref.fabric not in ACL_FABRICS:
+        raise InvalidValue(f"The {ref.fabric} fabric has no ACLs.")
+    object.__setattr__(ref, "initiator", check_wwn(ref.fabric, ref.initiator))
+
+
+@dataclass(frozen=True, slots=True)
+class AclRef(_WithinAcl, _Ref):
     """A node ACL: an initiator's name in a TPG."""
 
     target: str
@@ -222,24 +317,39 @@ class AclRef(_Ref):
     fabric: str = "iscsi"
 
     def __post_init__(self) -> None:
-        _fabric(self.fabric)
-        object.__setattr__(self, "target", check_wwn(self.fabric, self.target))
-        _tag(self.tpg)
-        if self.fabric not in ACL_FABRICS:
-            raise InvalidValue(f"The {self.fabric} fabric has no ACLs.")
-        object.__setattr__(self, "initiator", check_wwn(self.fabric, self.initiator))
+        _check_acl(self)
 
     @property
     def label(self) -> str:
-        return f"ACL {self.initiator} of {_tpg_label(self.fabric, self.target, self.tpg)}"
+        return self.acl_label
 
     @property
     def path(self) -> str:
-        return f"{_cfs_tpg(self.fabric, self.target, self.tpg)}/acls/{self.initiator}"
+        return self.acl_path
 
     @property
     def rts(self) -> str:
-        return f"{_rts_tpg(self.fabric, self.target, self.tpg)}/acls/{self.initiator}"
+        return self.rts_acl
 
-    def scope(self) -> Scope:
-        return Scope(targets=frozenset({(self.fabric, self.target)}))
+
+@dataclass(frozen=True, slots=True)
+class MappedLunRef(_WithinAcl, _Ref):
+    """A LUN as one initiator sees it: its number within the ACL."""
+
+    target: str
+    tpg: int
+    initiator: str
+    index: int
+    fabric: str = "iscsi"
+
+    def __post_init__(self) -> None:
+        _check_acl(self)
+        _index(self.index, "mapped LUN number")
+
+    @property
+    def label(self) -> str:
+        return f"mapped LUN {self.index} of {self.acl_label}"
+
+    @property
+    def path(self) -> str:
+        return f"{self.acl_path}/lun_{self.index}"

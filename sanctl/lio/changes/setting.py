@@ -87,6 +87,10 @@ class SetSetting(Change):
             raise InvalidValue(f"A {type(self.owner).__name__} has no {self.group} settings.")
         object.__setattr__(self, "value", check(self.owner, self.key, self.value))
 
+    @property
+    def ref(self) -> Ref:
+        return self.owner
+
     def sets(self, owner: type, group: str, key: str | None = None) -> bool:
         """Whether this writes a ``group`` setting (``key`` if given) of a ``owner`` kind of object."""
         return type(self.owner) is owner and self.group == group and key in (None, self.key)
