@@ -21,7 +21,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -35,6 +34,7 @@ from sanctl.lio.saveconfig import dump
 from sanctl.lio.writer import COMPLETED, ROLLED_BACK_ALL
 
 from .conftest import canonical
+from .test_journal import CHILD  # the transaction in a child killed (SIGKILL) at a given step
 
 OLD_JOURNAL = Path(__file__).parent / "fixtures" / "journal-before-setting-fold.json"
 KILLED_AT = 8  #: the step the old run was killed at (7 done, the 8th started)
@@ -48,23 +48,6 @@ TRANSACTION = [
     C.DeleteTarget(WEB_IQN),
     C.tpg_attribute(RAC_IQN, 1, "default_cmdsn_depth", 32),
 ]
-
-CHILD = textwrap.dedent("""
-    import os, signal, sys
-    from sanctl.sim.writer import SimWriter
-    from sanctl.lio import journal as J
-
-    class Killed(SimWriter):
-        def execute(self, change):
-            self.steps_run = getattr(self, "steps_run", 0) + 1
-            if self.steps_run == int(sys.argv[2]):
-                os.kill(os.getpid(), signal.SIGKILL)
-            return super().execute(change)
-
-    changes = [J.decode_change(c) for c in __import__("json").loads(sys.stdin.read())]
-    Killed(sys.argv[1]).apply(changes)
-    print("not killed")
-""")
 
 
 def _state(root) -> dict:
