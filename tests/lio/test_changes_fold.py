@@ -8,6 +8,8 @@ The expected lines were produced by the classes as they were written before
 (one template per class), so a slip in the shared template shows here.
 """
 
+import json
+
 import pytest
 
 from sanctl.lio import changes as C
@@ -80,3 +82,11 @@ def test_a_damaged_old_setting_is_a_sentence():
             "owner": {"__ref__": "TpgRef", "fields": {"target": "no iqn", "tpg": 1}},
             "group": "attribute", "key": "login_timeout", "value": "20"}})
 
+
+
+@pytest.mark.parametrize("change", [case[0] for case in CASES if isinstance(case[0], C.SetSetting)],
+                         ids=lambda c: f"{type(c.owner).__name__}-{c.group}")
+def test_a_setting_goes_through_the_journal_as_itself(change):
+    written = J.encode_change(change)
+    assert written["type"] == "SetSetting" and written["fields"]["owner"]["__ref__"] == type(change.owner).__name__
+    assert J.decode_change(json.loads(json.dumps(written))) == change

@@ -245,9 +245,10 @@ _JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.sampled_from(sorted(J._change_types())), st.dictionaries(st.sampled_from(
+@given(st.sampled_from(sorted(J._change_types()) + sorted(J._BEFORE_THE_FOLD)), st.dictionaries(st.sampled_from(
     ["target", "tpg", "initiator", "chap", "expect", "value", "attribute", "index", "plugin", "name", "fabric",
-     "enabled", "flag", "on", "address", "port", "acl_tag", "storage_object", "file", "size"]), _JSON))
+     "enabled", "flag", "on", "address", "port", "acl_tag", "storage_object", "file", "size", "owner", "group",
+     "key", "parameter"]), _JSON))
 def test_any_recorded_change_is_a_change_or_a_sentence(kind, values):
     try:
         change = J.decode_change({"type": kind, "fields": values})
