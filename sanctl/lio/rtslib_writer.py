@@ -289,6 +289,16 @@ class RtslibWriter(Writer):
     def _SetTpgEnabled(self, c: C.SetTpgEnabled) -> None:
         self._tpg(c).enable = c.enabled
 
+    @staticmethod
+    def _set_chap(obj, chap: C.Chap, prefix: str = "chap_") -> None:
+        for name, value in (("userid", chap.userid), ("password", chap.password),
+                            ("mutual_userid", chap.mutual_userid), ("mutual_password", chap.mutual_password)):
+            if not value and getattr(obj, prefix + name) in ("", "NULL", None):
+                # Leave an unset credential unset: rtslib-fb writes "NULL" for "", where targetcli
+                # (and the kernel's own default) leave the file empty.
+                continue
+            setattr(obj, prefix + name, value)
+
     @STEPS.step(C.SetTpgAuth)
     def _SetTpgAuth(self, c: C.SetTpgAuth) -> None:
         self._set_chap(self._tpg(c), c.chap)
