@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from sanctl.names import InvalidValue
 from sanctl.lio.changes.base import Change, Scope, _int_value
-from sanctl.lio.changes.refs import DEFAULT_ALUA_GROUP, _ALUA_NAME, AluaGroupRef, check_alua_group_name  # noqa: F401
+from sanctl.lio.changes.refs import DEFAULT_ALUA_GROUP, _ALUA_NAME, AluaGroupRef, _WithinBackstore, check_alua_group_name  # noqa: F401
 
 
 # ---------------------------------------------------------------------------
@@ -59,7 +59,7 @@ def alua_number(parameter: str, value: object) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class _AluaGroupChange(Change):
+class _AluaGroupChange(_WithinBackstore, Change):
     """Base of the changes that make or remove a group (not ``default_tg_pt_gp``): ``plugin``, ``name``, ``group``."""
 
     ref_kind = AluaGroupRef
@@ -67,10 +67,6 @@ class _AluaGroupChange(Change):
     def __post_init__(self) -> None:
         Change.__post_init__(self)
         check_alua_group_name(self.group, new=True)  # type: ignore[attr-defined]
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.plugin, self.name)  # type: ignore[attr-defined]
 
     @property
     def group_label(self) -> str:

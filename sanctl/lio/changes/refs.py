@@ -68,40 +68,58 @@ class _Ref:
         return f"{self.rts} set {group} {key}={value}"  # type: ignore[attr-defined]
 
 
+class _WithinBackstore:
+    """What a reference or change of a backstore or in it (fields ``plugin``, ``name``) says of the backstore."""
+
+    __slots__ = ()
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.plugin, self.name)  # type: ignore[attr-defined]
+
+    @property
+    def backstore_label(self) -> str:
+        return f"backstore {self.plugin}/{self.name}"  # type: ignore[attr-defined]
+
+    @property
+    def backstore_path(self) -> str:
+        """A pattern: the HBA index is the kernel's (``core/iblock_*/name``)."""
+        return f"core/{PLUGIN_PREFIX[self.plugin]}_*/{self.name}"  # type: ignore[attr-defined]
+
+    @property
+    def rts(self) -> str:
+        return f"/backstores/{self.plugin}/{self.name}"  # type: ignore[attr-defined]
+
+    def scope(self) -> Scope:
+        return Scope(storage_objects=frozenset({self.key}))
+
+
+def _check_backstore(ref) -> None:
+    _plugin(ref.plugin)
+    object.__setattr__(ref, "name", _name(ref.name, "backstore name"))
+
+
 @dataclass(frozen=True, slots=True)
-class BackstoreRef(_Ref):
+class BackstoreRef(_WithinBackstore, _Ref):
     """A storage object: rtslib-fb's plugin name and the object's name."""
 
     plugin: str
     name: str
 
     def __post_init__(self) -> None:
-        _plugin(self.plugin)
-        object.__setattr__(self, "name", _name(self.name, "backstore name"))
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.plugin, self.name)
+        _check_backstore(self)
 
     @property
     def label(self) -> str:
-        return f"backstore {self.plugin}/{self.name}"
+        return self.backstore_label
 
     @property
     def path(self) -> str:
-        """A pattern: the HBA index is the kernel's (``core/iblock_*/name``)."""
-        return f"core/{PLUGIN_PREFIX[self.plugin]}_*/{self.name}"
-
-    @property
-    def rts(self) -> str:
-        return f"/backstores/{self.plugin}/{self.name}"
-
-    def scope(self) -> Scope:
-        return Scope(storage_objects=frozenset({self.key}))
+        return self.backstore_path
 
 
 @dataclass(frozen=True, slots=True)
-class AluaGroupRef(_Ref):
+class AluaGroupRef(_WithinBackstore, _Ref):
     """An ALUA target port group of a backstore; its parameters are files of the group's own folder."""
 
     plugin: str
@@ -109,32 +127,16 @@ class AluaGroupRef(_Ref):
     group: str
 
     def __post_init__(self) -> None:
-        _plugin(self.plugin)
-        object.__setattr__(self, "name", _name(self.name, "backstore name"))
+        _check_backstore(self)
         object.__setattr__(self, "group", check_alua_group_name(self.group))
 
     @property
-    def backstore(self) -> BackstoreRef:
-        return BackstoreRef(self.plugin, self.name)
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.plugin, self.name)
-
-    @property
     def label(self) -> str:
-        return f"ALUA group {self.group} of {self.backstore.label}"
+        return f"ALUA group {self.group} of {self.backstore_label}"
 
     @property
     def path(self) -> str:
-        return f"{self.backstore.path}/alua/{self.group}"
-
-    @property
-    def rts(self) -> str:
-        return self.backstore.rts
-
-    def scope(self) -> Scope:
-        return Scope(storage_objects=frozenset({self.key}))
+        return f"{self.backstore_path}/alua/{self.group}"
 
     def setting_subject(self, group: str, key: str) -> str:
         return f"{key} of {self.label}"
@@ -184,10 +186,6 @@ class _WithinTpg:
     """What a reference or change inside a TPG (fields ``target``, ``tpg``, ``fabric``) says of its TPG."""
 
     __slots__ = ()
-
-    @property
-    def tpg_ref(self) -> TpgRef:
-        return TpgRef(self.target, self.tpg, self.fabric)  # type: ignore[attr-defined]
 
     @property
     def tpg_label(self) -> str:

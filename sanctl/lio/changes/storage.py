@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from sanctl.names import InvalidValue
-from sanctl.lio.changes.refs import BackstoreRef
+from sanctl.lio.changes.refs import BackstoreRef, _WithinBackstore
 from sanctl.lio.changes.base import (
     Change,
     Scope,
@@ -27,13 +27,9 @@ from sanctl.lio.changes.base import (
 
 
 @dataclass(frozen=True, slots=True)
-class _CreateStorageObject(Change):
+class _CreateStorageObject(_WithinBackstore, Change):
     plugin: ClassVar[str] = ""
     ref_kind = BackstoreRef
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.plugin, self.name)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +201,7 @@ CREATE_BY_PLUGIN: dict[str, type[_CreateStorageObject]] = {
 
 
 @dataclass(frozen=True, slots=True)
-class DeleteStorageObject(Change):
+class DeleteStorageObject(_WithinBackstore, Change):
     """Delete a backstore and every LUN using it, in any target (and their mapped LUNs).
 
     ``expect`` is what the confirmation listed (:attr:`Impact.keys`); ``None``
@@ -217,10 +213,6 @@ class DeleteStorageObject(Change):
     plugin: str
     name: str
     expect: frozenset | None = None
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.plugin, self.name)
 
     def scope(self) -> Scope:
         return Scope(storage_objects=frozenset({self.key}), all_targets=True)
