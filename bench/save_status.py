@@ -57,10 +57,10 @@ def main() -> int:
         tpg = target.tpgs[0]
         so = config.storage_objects[0]
         writes = {
-            "TPG attribute": [C.SetTpgAttribute(target.wwn, tpg.tag, "login_timeout", 20)],
+            "TPG attribute": [C.tpg_attribute(target.wwn, tpg.tag, "login_timeout", 20)],
             "new backstore + LUN": [C.CreateRamdisk("bench-new", "4M"),
                                     C.CreateLun(target.wwn, tpg.tag, ("ramdisk", "bench-new"))],
-            "backstore attribute": [C.SetStorageObjectAttribute(so.plugin, so.name, "queue_depth", 64)],
+            "backstore attribute": [C.backstore_attribute(so.plugin, so.name, "queue_depth", 64)],
         }
         cache = savefile.RunningCache(root)
         cache.full()

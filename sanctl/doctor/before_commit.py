@@ -60,9 +60,9 @@ def _one(config: SanConfig, change: C.Change) -> SanConfig:
         attrs = Settings((Setting("generate_node_acls", "0", True), Setting("demo_mode_write_protect", "1", True)))
         return _map_target(config, change.fabric, change.target,
                            lambda t: replace(t, tpgs=(*t.tpgs, Tpg(tag, "", False, attributes=attrs))))
-    if isinstance(change, C.SetTpgAttribute):
-        return _map_tpg(config, change, lambda tpg: replace(
-            tpg, attributes=_set(tpg.attributes, change.attribute, str(change.value))))
+    if isinstance(change, C.SetSetting) and change.sets(C.TpgRef, "attribute"):
+        return _map_tpg(config, change.owner, lambda tpg: replace(
+            tpg, attributes=_set(tpg.attributes, change.key, str(change.value))))
     if isinstance(change, C.CreateLun):
         def add_lun(tpg: Tpg) -> Tpg:
             index = change.index if change.index is not None else max((lun.index for lun in tpg.luns), default=-1) + 1

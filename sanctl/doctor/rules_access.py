@@ -141,7 +141,7 @@ def demo_mode_writable(config: SanConfig, live: LiveSnapshot | None, facts: Host
     The fix is one safe change: ``demo_mode_write_protect=1`` (demo-mode
     logins become read-only; explicit ACLs keep their access).
     """
-    from sanctl.lio.changes import SetTpgAttribute
+    from sanctl.lio.changes import tpg_attribute
     from sanctl.names import InvalidValue
 
     found = []
@@ -160,8 +160,8 @@ def demo_mode_writable(config: SanConfig, live: LiveSnapshot | None, facts: Host
                 why.append(f"Logged in through demo mode now: {_names(dynamic)}. Their sessions keep write access "
                            "until they log in again.")
         try:
-            action = SetTpgAttribute(target.wwn, tpg.tag, "demo_mode_write_protect", 1, fabric=target.fabric,
-                                     expect="0")
+            action = tpg_attribute(target.wwn, tpg.tag, "demo_mode_write_protect", 1, fabric=target.fabric,
+                                   expect="0")
         except InvalidValue:
             action = None
         found.append(Finding(

@@ -229,7 +229,7 @@ def target_form(ctx: Context, fabric: str, path: str) -> FormSpec:
         if tpgs and v.get("tpg"):
             out.append(C.CreateTpg(first.target, 1, fabric=fabric))
             if fabric == "iscsi":
-                out.append(C.SetTpgAttribute(first.target, 1, "authentication", int(v["authentication"])))
+                out.append(C.tpg_attribute(first.target, 1, "authentication", int(v["authentication"])))
                 if v.get("portal"):
                     out.append(C.CreatePortal(first.target, 1, v["portal"], v["port"]))
                 if v.get("enable"):
@@ -307,7 +307,7 @@ def tpg_form(ctx: Context, target: Target, path: str) -> FormSpec:
     def build(v: dict[str, Any]) -> list[C.Change]:
         out: list[C.Change] = [C.CreateTpg(target.wwn, v["tag"], fabric=target.fabric)]
         if target.fabric == "iscsi":
-            out.append(C.SetTpgAttribute(target.wwn, v["tag"], "authentication", int(v["authentication"])))
+            out.append(C.tpg_attribute(target.wwn, v["tag"], "authentication", int(v["authentication"])))
         if v["enable"]:
             out.append(C.SetTpgEnabled(target.wwn, v["tag"], True, fabric=target.fabric))
         return out

@@ -60,13 +60,13 @@ def alua_group_form(ctx: Context, so: StorageObject) -> FormSpec | str:
     def build(v: dict[str, Any]) -> list[C.Change]:
         out: list[C.Change] = [C.CreateAluaGroup(so.plugin, so.name, v["group"], v["tg_pt_gp_id"])]
         if v["alua_access_state"] != "0":
-            out.append(C.SetAluaGroupParameter(so.plugin, so.name, v["group"], "alua_access_state",
-                                               v["alua_access_state"]))
+            out.append(C.alua_group_parameter(so.plugin, so.name, v["group"], "alua_access_state",
+                                              v["alua_access_state"]))
         if v["alua_access_type"] != "3":
-            out.append(C.SetAluaGroupParameter(so.plugin, so.name, v["group"], "alua_access_type",
-                                               v["alua_access_type"]))
+            out.append(C.alua_group_parameter(so.plugin, so.name, v["group"], "alua_access_type",
+                                              v["alua_access_type"]))
         if v["preferred"]:
-            out.append(C.SetAluaGroupParameter(so.plugin, so.name, v["group"], "preferred", 1))
+            out.append(C.alua_group_parameter(so.plugin, so.name, v["group"], "preferred", 1))
         return out
 
     def warnings(v: dict[str, Any]) -> list[str]:
@@ -109,7 +109,7 @@ def alua_group_edit(ctx: Context, so: StorageObject, group) -> FormSpec:
             return None
 
     def make(param: str, value: Any, expect: str | None = None) -> C.Change:
-        return C.SetAluaGroupParameter(so.plugin, so.name, group.name, param, value, expect=expect)
+        return C.alua_group_parameter(so.plugin, so.name, group.name, param, value, expect=expect)
 
     fields: list[Field] = []
     selects = {"alua_access_state": _alua_state_choices(),
@@ -149,7 +149,7 @@ def alua_group_edit(ctx: Context, so: StorageObject, group) -> FormSpec:
             elif value is not None and str(value) != str(f.original):
                 out.append(make(f.name, value, f.original))
         # the state needs implicit ALUA: change the type last when it removes implicit
-        out.sort(key=lambda c: c.parameter == "alua_access_type" and c.value in ("0", "2"))
+        out.sort(key=lambda c: c.key == "alua_access_type" and c.value in ("0", "2"))
         return out
 
     def warnings(v: dict[str, Any]) -> list[str]:

@@ -62,7 +62,7 @@ def _changed_settings(fields: Iterable[Field], values: dict[str, Any], make: Cal
 
 def storage_object_edit(so: StorageObject) -> FormSpec | str:
     def make(name: str, value: Any, expect: str | None = None) -> C.Change:
-        return C.SetStorageObjectAttribute(so.plugin, so.name, name, value, expect=expect)
+        return C.backstore_attribute(so.plugin, so.name, name, value, expect=expect)
 
     ranges = {name: _FLAG for name in _SO_FLAGS}
     fields = _setting_fields(so.attributes, section="Attributes", make=make, ranges=ranges)
@@ -94,10 +94,10 @@ def tpg_edit(target: Target, tpg: Tpg) -> FormSpec:
                    help="disabling drops its sessions and refuses logins")
 
     def attr(name: str, value: Any, expect: str | None = None) -> C.Change:
-        return C.SetTpgAttribute(wwn, tag, name, value, fabric=fabric, expect=expect)
+        return C.tpg_attribute(wwn, tag, name, value, fabric=fabric, expect=expect)
 
     def param(name: str, value: Any, expect: str | None = None) -> C.Change:
-        return C.SetTpgParameter(wwn, tag, name, value, fabric=fabric, expect=expect)
+        return C.tpg_parameter(wwn, tag, name, value, fabric=fabric, expect=expect)
 
     attrs = _setting_fields(tpg.attributes, section="Attributes", make=attr,
                             ranges=TPG_ATTRIB_RANGE if fabric == "iscsi" else {})
@@ -138,7 +138,7 @@ def acl_edit(target: Target, tpg: Tpg, acl: NodeAcl) -> FormSpec:
     wwn, tag, fabric, init = target.wwn, tpg.tag, target.fabric, acl.node_wwn
 
     def attr(name: str, value: Any, expect: str | None = None) -> C.Change:
-        return C.SetAclAttribute(wwn, tag, init, name, value, fabric=fabric, expect=expect)
+        return C.acl_attribute(wwn, tag, init, name, value, fabric=fabric, expect=expect)
 
     def depth(text: str) -> int:
         return C.SetAclCmdsnDepth(wwn, tag, init, text, fabric=fabric).depth

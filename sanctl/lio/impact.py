@@ -309,7 +309,7 @@ def impact(config: SanConfig, change: C.Change, sessions: Iterable = ()) -> Impa
 
 
 #: The settings whose change reaches initiators already logged in (see :func:`_setting`).
-_TOUCHING = (C.SetTpgEnabled, C.SetTpgAttribute, C.SetMappedLunWriteProtect, C.SetPortalFlag, C.DeletePortal)
+_TOUCHING = (C.SetTpgEnabled, C.SetSetting, C.SetMappedLunWriteProtect, C.SetPortalFlag, C.DeletePortal)
 
 
 def touches_initiators(change: C.Change) -> bool:
@@ -324,8 +324,8 @@ def touches_initiators(change: C.Change) -> bool:
         return True
     if isinstance(change, C.SetTpgEnabled):
         return not change.enabled
-    if isinstance(change, C.SetTpgAttribute):
-        return (change.attribute, str(change.value)) in (("generate_node_acls", "0"),
+    if isinstance(change, C.SetSetting) and change.sets(C.TpgRef, "attribute"):
+        return (change.key, str(change.value)) in (("generate_node_acls", "0"),
                                                          ("demo_mode_write_protect", "1"))
     if isinstance(change, C.SetMappedLunWriteProtect):
         return change.write_protect
@@ -338,16 +338,17 @@ def _setting(config: SanConfig, change: C.Change, sessions: tuple) -> Impact:
     """A change that removes nothing: which sessions it drops or takes a disk's writes from."""
     if not touches_initiators(change):
         return Impact(change, True, (), (), (change,))
-    fabric, wwn, tag = change.fabric, change.target, change.tpg  # type: ignore[attr-defined]
+    where = change.owner if isinstance(change, C.SetSetting) else change  # a TPG attribute: its TPG
+    fabric, wwn, tag = where.fabric, where.target, where.tpg  # type: ignore[attr-defined]
     tpg = find_tpg(config, fabric, wwn, tag)
     if tpg is None:
         return Impact(change, False)
     if isinstance(change, C.SetTpgEnabled):
         keys, verb = {(tag, None)}, "drops"
-    elif isinstance(change, C.SetTpgAttribute) and change.attribute == "generate_node_acls":
+    elif isinstance(change, C.SetSetting) and change.key == "generate_node_acls":
         keys, verb = {(tag, None)}, "drops (demo mode off)"
         sessions = tuple(s for s in sessions if getattr(s, "kind", "") == "dynamic")
-    elif isinstance(change, C.SetTpgAttribute):
+    elif isinstance(change, C.SetSetting):
         keys, verb = {(tag, None)}, "can no longer write (demo mode read-only)"
         sessions = tuple(s for s in sessions if getattr(s, "kind", "") == "dynamic")
     elif isinstance(change, C.SetMappedLunWriteProtect):

@@ -25,6 +25,7 @@ No Textual here.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import json
 import os
 from dataclasses import dataclass, fields
@@ -62,7 +63,13 @@ def journal_path(root: str) -> str:
 # ---------------------------------------------------------------------------
 
 
+#: The references a change may hold (:mod:`sanctl.lio.changes.refs`), by the name the journal gives them.
+_REFS: dict[str, type] = {t.__name__: t for t in (C.BackstoreRef, C.AluaGroupRef, C.TargetRef, C.TpgRef, C.AclRef)}
+
+
 def _encode_value(value: Any) -> Any:
+    if isinstance(value, tuple(_REFS.values())):
+        return {"__ref__": type(value).__name__, "fields": {f.name: getattr(value, f.name) for f in fields(value)}}
     if isinstance(value, C.Chap):
         return {"__chap__": {f.name: getattr(value, f.name) for f in fields(value)}}
     if isinstance(value, frozenset):
@@ -84,6 +91,14 @@ def _decode_value(value: Any) -> Any:
                     raise JournalError("a CHAP value in the journal is not text")
                 object.__setattr__(chap, f.name, item)
             return chap
+        if "__ref__" in value:
+            kind = _REFS.get(value["__ref__"])  # type: ignore[arg-type]
+            if kind is None or not isinstance(value.get("fields"), dict):
+                raise JournalError("an unknown object in the journal")
+            try:
+                return kind(**{f.name: value["fields"][f.name] for f in fields(kind) if f.name in value["fields"]})
+            except (InvalidValue, TypeError, ValueError, AttributeError) as exc:
+                raise JournalError(f"the journal holds an invalid {kind.__name__}: {exc}") from None
         if "__frozenset__" in value:
             return frozenset(_decode_value(v) for v in _list(value["__frozenset__"]))
         if "__tuple__" in value:
@@ -119,6 +134,9 @@ def decode_change(data: Any, types: dict[str, type] | None = None) -> C.Change:
     types = types or _change_types()
     if not isinstance(data, dict) or not isinstance(data.get("fields"), dict):
         raise JournalError("the journal is damaged (a change without fields)")
+    build = _BEFORE_THE_FOLD.get(data.get("type"))  # type: ignore[arg-type]
+    if build is not None:
+        return _decode_fold(data["type"], build, data["fields"])
     cls = types.get(data.get("type"))  # type: ignore[arg-type]
     if cls is None:
         raise JournalError(f"the journal names a change sanctl does not know: {data.get('type')!r}")
@@ -128,6 +146,27 @@ def decode_change(data: Any, types: dict[str, type] | None = None) -> C.Change:
         return cls(**values)
     except (InvalidValue, TypeError, ValueError, AttributeError) as exc:  # whatever a damaged field makes of it
         raise JournalError(f"the journal holds an invalid {cls.__name__}: {exc}") from None
+
+
+#: The setting changes as journals written before they were one class name them
+#: (``{"type": "SetTpgAttribute", "fields": {"target": …, "attribute": …}}``):
+#: each old name and the function that builds the same change from its fields.
+_BEFORE_THE_FOLD: dict[str, Any] = {
+    "SetStorageObjectAttribute": C.backstore_attribute,
+    "SetAluaGroupParameter": C.alua_group_parameter,
+    "SetTpgAttribute": C.tpg_attribute,
+    "SetTpgParameter": C.tpg_parameter,
+    "SetAclAttribute": C.acl_attribute,
+}
+
+
+def _decode_fold(name: str, build: Any, values: dict) -> C.Change:
+    """A setting change recorded under its old class name, as the one :class:`~sanctl.lio.changes.SetSetting`."""
+    known = inspect.signature(build).parameters
+    try:
+        return build(**{k: _decode_value(v) for k, v in values.items() if k in known})
+    except (InvalidValue, TypeError, ValueError, AttributeError) as exc:  # whatever a damaged field makes of it
+        raise JournalError(f"the journal holds an invalid {name}: {exc}") from None
 
 
 # ---------------------------------------------------------------------------

@@ -228,7 +228,7 @@ class _Parser:
         so = _So(key, _identity(create) if create is not None else {}, create=create)
         path = so_path(*key)
         so.attrs = self.settings(d, "attributes", path,
-                                 lambda a, v: C.SetStorageObjectAttribute(key[0], key[1], a, v))
+                                 lambda a, v: C.backstore_attribute(key[0], key[1], a, v))
         for g in self.items(d, "alua_tpgs", path):
             group = self.alua_group(key, g, path)
             if group is None or group.name == DEFAULT_ALUA_GROUP:
@@ -256,7 +256,7 @@ class _Parser:
                 continue
             if self.strict:
                 change = self.make(f"{gpath} {param}",
-                                   lambda p=param, v=value: C.SetAluaGroupParameter(key[0], key[1], name, p, v))
+                                   lambda p=param, v=value: C.alua_group_parameter(key[0], key[1], name, p, v))
                 if change is not None:
                     group.params[param] = _Setting(str(change.value), change)
             else:
@@ -322,9 +322,9 @@ class _Parser:
         path = tpg_path(t.fabric, t.wwn, tag)
         tpg.enable = bool(d.get("enable", True))
         tpg.attrs = self.settings(d, "attributes", path,
-                                  lambda a, v: C.SetTpgAttribute(t.wwn, tag, a, v, fabric=t.fabric))
+                                  lambda a, v: C.tpg_attribute(t.wwn, tag, a, v, fabric=t.fabric))
         tpg.params = self.settings(d, "parameters", path,
-                                   lambda a, v: C.SetTpgParameter(t.wwn, tag, a, v, fabric=t.fabric))
+                                   lambda a, v: C.tpg_parameter(t.wwn, tag, a, v, fabric=t.fabric))
         for x in self.items(d, "luns", path + "/luns"):
             lun = self.lun(t, tag, x, path)
             if lun is None:
@@ -401,7 +401,7 @@ class _Parser:
             acl = _Acl(created.initiator)
         apath = f"{path}/acls/{acl.initiator}"
         acl.attrs = self.settings(d, "attributes", apath,
-                                  lambda a, v: C.SetAclAttribute(t.wwn, tag, acl.initiator, a, v, fabric=t.fabric))
+                                  lambda a, v: C.acl_attribute(t.wwn, tag, acl.initiator, a, v, fabric=t.fabric))
         for m in self.items(d, "mapped_luns", apath):
             mapped = self.mapped(t, tag, acl, m, apath)
             if mapped is None:

@@ -147,7 +147,9 @@ def tpg_path(fabric: Any, wwn: Any, tag: Any) -> str:
 
 def path_of(change: C.Change) -> str:
     """The targetcli path of the object a change is about."""
-    if isinstance(change, (C.CreateAluaGroup, C.DeleteAluaGroup, C.SetAluaGroupParameter)):
+    if isinstance(change, C.SetSetting):
+        change = change.owner  # the object whose setting it is
+    if isinstance(change, (C.CreateAluaGroup, C.DeleteAluaGroup, C.AluaGroupRef)):
         return f"{so_path(change.plugin, change.name)}/alua/{change.group}"
     key = getattr(change, "key", None)
     if isinstance(key, tuple) and hasattr(change, "plugin"):

@@ -108,7 +108,8 @@ def _need_tpg(config: SanConfig, change) -> Tpg:
 def _need_acl(config: SanConfig, change):
     acl = find_acl(_need_tpg(config, change), change.initiator)
     if acl is None:
-        raise PreconditionFailed(f"there is no ACL for {change.initiator} in {change.tpg_label}")
+        raise PreconditionFailed(f"there is no ACL for {change.initiator} in "
+                                 f"{C._tpg_label(change.fabric, change.target, change.tpg)}")
     return acl
 
 
@@ -148,20 +149,23 @@ def _chap_changed_meanwhile(change, now: C.Chap) -> None:
                                  "(secrets not shown); nothing was written: look again")
 
 
-def _setting_change(change, current: str | None, what: str, make_undo) -> list[Planned]:
+def _setting_change(change: C.SetSetting, current: str | None) -> list[Planned]:
+    """A setting's step: refused if it changed since the form showed it; undone by writing back what it held."""
     if current is None:
-        raise PreconditionFailed(f"{what} does not exist here")
+        raise PreconditionFailed(f"{change.subject} does not exist here")
     expect = getattr(change, "expect", None)
     if expect is not None and str(expect) != current:
         raise PreconditionFailed(
             f"changed meanwhile: it was {expect} when shown and is now {current}; nothing was written")
     if current == change.value:
         return [Planned(change, unchanged=True)]
-    return [Planned(change, (make_undo(current),))]
+    return [Planned(change, (replace(change, value=current, expect=None),))]
 
 
 #: The planner's step for each change type an operator can ask for.
 PLANS = StepTable("planner")
+#: The planner's step for a setting (:class:`~sanctl.lio.changes.SetSetting`) of each kind of object.
+SETTING_PLANS = StepTable("planner (settings)")
 
 
 class Planner:
@@ -228,16 +232,57 @@ class Planner:
         out.append(Planned(change, (C.DeleteStorageObject("fileio", change.name),), note=note))
         return out
 
-    @PLANS.step(C.SetStorageObjectAttribute)
-    def _SetStorageObjectAttribute(self, change: C.SetStorageObjectAttribute) -> list[Planned]:
-        so = self.config.storage_object(change.key)
+    # -- settings (an attribute or parameter file of any object) -------------
+
+    @PLANS.step(C.SetSetting)
+    def _SetSetting(self, change: C.SetSetting) -> list[Planned]:
+        step = SETTING_PLANS.find(type(change.owner))
+        if step is None:
+            raise PreconditionFailed(f"sanctl cannot set a setting of a {type(change.owner).__name__} yet")
+        return step(self, change)
+
+    @SETTING_PLANS.step(C.BackstoreRef)
+    def _backstore_setting(self, change: C.SetSetting) -> list[Planned]:
+        so = self.config.storage_object(change.owner.key)
         if so is None:
-            raise PreconditionFailed(f"backstore {change.plugin}/{change.name} does not exist")
-        item = so.attributes.get(change.attribute) if so.attributes else None
+            raise PreconditionFailed(f"{change.owner.label} does not exist")
+        item = so.attributes.get(change.key) if so.attributes else None
         if item is not None and not item.writable:
-            raise PreconditionFailed(f"{change.attribute} is read-only")
-        return _setting_change(change, None if item is None else item.value, change.subject,
-                               lambda old: replace(change, value=old, expect=None))
+            raise PreconditionFailed(f"{change.key} is read-only")
+        return _setting_change(change, None if item is None else item.value)
+
+    @SETTING_PLANS.step(C.TpgRef)
+    def _tpg_setting(self, change: C.SetSetting) -> list[Planned]:
+        tpg = _need_tpg(self.config, change.owner)
+        return _setting_change(change, _setting(tpg.attributes if change.group == "attribute" else tpg.parameters,
+                                                change.key))
+
+    @SETTING_PLANS.step(C.AclRef)
+    def _acl_setting(self, change: C.SetSetting) -> list[Planned]:
+        return _setting_change(change, _setting(_need_acl(self.config, change.owner).attributes, change.key))
+
+    @SETTING_PLANS.step(C.AluaGroupRef)
+    def _alua_setting(self, change: C.SetSetting) -> list[Planned]:
+        owner, key = change.owner, change.key
+        group = next((g for g in self._alua_so(owner).alua_groups or () if g.name == owner.group), None)
+        if group is None:
+            raise PreconditionFailed(f"{owner.label} does not exist")
+        raw = group.settings.value(key)
+        if raw is None:
+            raise PreconditionFailed(f"{change.subject} cannot be read")
+        current = str(C.alua_number(key, raw))
+        if change.expect is not None and str(C.alua_number(key, change.expect)) != current:
+            raise PreconditionFailed(f"changed meanwhile: it was {change.expect} when shown and is now {raw}; "
+                                     "nothing was written")
+        if current == change.value:
+            return [Planned(change, unchanged=True)]
+        undo = [replace(change, value=current, expect=None)]
+        if key == "alua_access_state":  # an implicit transition also sets the status
+            status = group.settings.value("alua_access_status")
+            if status is not None:
+                undo.append(replace(change, key="alua_access_status",
+                                    value=str(C.alua_number("alua_access_status", status)), expect=None))
+        return [Planned(change, tuple(undo))]
 
     # -- deletes (the cascade, each step with its undo) --------------------
 
@@ -361,18 +406,6 @@ class Planner:
             return [Planned(change, unchanged=True)]
         return [Planned(change, (replace(change, enabled=not change.enabled, expect=None),))]
 
-    @PLANS.step(C.SetTpgAttribute)
-    def _SetTpgAttribute(self, change: C.SetTpgAttribute) -> list[Planned]:
-        tpg = _need_tpg(self.config, change)
-        return _setting_change(change, _setting(tpg.attributes, change.attribute), change.subject,
-                               lambda old: replace(change, value=old, expect=None))
-
-    @PLANS.step(C.SetTpgParameter)
-    def _SetTpgParameter(self, change: C.SetTpgParameter) -> list[Planned]:
-        tpg = _need_tpg(self.config, change)
-        return _setting_change(change, _setting(tpg.parameters, change.parameter), change.subject,
-                               lambda old: replace(change, value=old, expect=None))
-
     @PLANS.step(C.SetTpgAuth)
     def _SetTpgAuth(self, change: C.SetTpgAuth) -> list[Planned]:
         tpg = _need_tpg(self.config, change)
@@ -477,29 +510,6 @@ class Planner:
                                          f"{change.tg_pt_gp_id} already")
         return [Planned(change, (C.DeleteAluaGroup(change.plugin, change.name, change.group),))]
 
-    @PLANS.step(C.SetAluaGroupParameter)
-    def _SetAluaGroupParameter(self, change: C.SetAluaGroupParameter) -> list[Planned]:
-        so = self._alua_so(change)
-        group = next((g for g in so.alua_groups or () if g.name == change.group), None)
-        if group is None:
-            raise PreconditionFailed(f"{change.group_label} does not exist")
-        raw = group.settings.value(change.parameter)
-        if raw is None:
-            raise PreconditionFailed(f"{change.subject} cannot be read")
-        current = str(C.alua_number(change.parameter, raw))
-        if change.expect is not None and str(C.alua_number(change.parameter, change.expect)) != current:
-            raise PreconditionFailed(f"changed meanwhile: it was {change.expect} when shown and is now {raw}; "
-                                     "nothing was written")
-        if current == change.value:
-            return [Planned(change, unchanged=True)]
-        undo = [replace(change, value=current, expect=None)]
-        if change.parameter == "alua_access_state":  # an implicit transition also sets the status
-            status = group.settings.value("alua_access_status")
-            if status is not None:
-                undo.append(replace(change, parameter="alua_access_status",
-                                    value=str(C.alua_number("alua_access_status", status)), expect=None))
-        return [Planned(change, tuple(undo))]
-
     # -- ACLs and mapped LUNs ---------------------------------------------
 
     @PLANS.step(C.CreateAcl)
@@ -527,12 +537,6 @@ class Planner:
         if (acl.tag or None) == change.acl_tag:
             return [Planned(change, unchanged=True)]
         return [Planned(change, (replace(change, acl_tag=acl.tag or None, expect=None),))]
-
-    @PLANS.step(C.SetAclAttribute)
-    def _SetAclAttribute(self, change: C.SetAclAttribute) -> list[Planned]:
-        acl = _need_acl(self.config, change)
-        return _setting_change(change, _setting(acl.attributes, change.attribute), change.subject,
-                               lambda old: replace(change, value=old, expect=None))
 
     @PLANS.step(C.SetAclCmdsnDepth)
     def _SetAclCmdsnDepth(self, change: C.SetAclCmdsnDepth) -> list[Planned]:

@@ -93,7 +93,7 @@ def alua_group(plugin: str, name: str, g: Mapping) -> list[C.Change]:
     for param in C.ALUA_PARAMS:
         value = g.get(param)
         if value is not None:
-            out.append(C.SetAluaGroupParameter(plugin, name, group, param, value))
+            out.append(C.alua_group_parameter(plugin, name, group, param, value))
     return out
 
 
@@ -128,7 +128,7 @@ def storage_object(d: Mapping, *, attributes: bool = True, alua: bool = True) ->
         raise RebuildError(f"{what}: unknown plugin")
     out: list[C.Change] = [create]
     if attributes:
-        out.extend(C.SetStorageObjectAttribute(plugin, name, key, value) for key, value in _attributes(d))
+        out.extend(C.backstore_attribute(plugin, name, key, value) for key, value in _attributes(d))
     if alua:
         groups = d.get("alua_tpgs") or ()
         if not isinstance(groups, (list, tuple)):
@@ -156,7 +156,7 @@ def acl(fabric: str, wwn: str, tag: int, d: Mapping, *, mapped: bool = True) -> 
     """An ACL with its attributes, mapped LUNs (unless ``mapped`` is False), tag and CHAP."""
     initiator = _get(d, "node_wwn", f"an ACL of {wwn}/tpg{tag}", str)
     out: list[C.Change] = [C.CreateAcl(wwn, tag, initiator, map_all_luns=False, fabric=fabric)]
-    out.extend(C.SetAclAttribute(wwn, tag, initiator, k, v, fabric=fabric) for k, v in _attributes(d))
+    out.extend(C.acl_attribute(wwn, tag, initiator, k, v, fabric=fabric) for k, v in _attributes(d))
     if mapped:
         what = f"ACL {initiator} of {wwn}/tpg{tag}"
         for m in d.get("mapped_luns") or ():
@@ -189,11 +189,11 @@ def tpg(fabric: str, wwn: str, d: Mapping, *, children: bool = True, enable: boo
     """A TPG; with ``children`` its LUNs, portals and ACLs too; ``enable`` sets its enable flag."""
     tag = _get(d, "tag", f"a TPG of {wwn}", int)
     out: list[C.Change] = [C.CreateTpg(wwn, tag, fabric=fabric)]
-    out.extend(C.SetTpgAttribute(wwn, tag, k, v, fabric=fabric) for k, v in _attributes(d))
+    out.extend(C.tpg_attribute(wwn, tag, k, v, fabric=fabric) for k, v in _attributes(d))
     params = d.get("parameters") or {}
     if not isinstance(params, Mapping):
         raise RebuildError(f"TPG {wwn}/tpg{tag}: 'parameters' is not a table")
-    out.extend(C.SetTpgParameter(wwn, tag, k, v, fabric=fabric) for k, v in sorted(params.items()))
+    out.extend(C.tpg_parameter(wwn, tag, k, v, fabric=fabric) for k, v in sorted(params.items()))
     if children:
         for x in d.get("luns") or ():
             out.append(lun(fabric, wwn, tag, x))

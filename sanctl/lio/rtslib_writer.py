@@ -133,6 +133,8 @@ def rtsroot(root: str = "/"):
 
 #: The rtslib-fb call for each primitive step.
 STEPS = StepTable("rtslib")
+#: The rtslib-fb object whose setting a :class:`~sanctl.lio.changes.SetSetting` writes, by kind of object.
+SETTINGS = StepTable("rtslib (settings)")
 
 
 class RtslibWriter(Writer):
@@ -162,18 +164,28 @@ class RtslibWriter(Writer):
     def backing_file(self, path: str) -> tuple[str, int]:
         return path_kind(os.path.join(self.root, path.lstrip("/")) if self.root != "/" else path)
 
-    # -- lookups -------------------------------------------------------------
+    # -- lookups (also of the object a setting belongs to) ---------------------
 
     def _so(self, plugin: str, name: str):
         cls = self._rtslib.tcm.so_mapping[plugin]
         return cls(name)  # lookup mode: no creation arguments
 
+    @SETTINGS.step(C.BackstoreRef)
+    def _backstore(self, ref: C.BackstoreRef):
+        return self._so(ref.plugin, ref.name)
+
+    @SETTINGS.step(C.AluaGroupRef)
+    def _alua_group(self, c):
+        return self._rtslib.ALUATargetPortGroup(self._so(c.plugin, c.name), c.group)  # lookup
+
     def _target(self, fabric: str, wwn: str):
         return self._rtslib.Target(self._rtslib.FabricModule(fabric), wwn, mode="lookup")
 
+    @SETTINGS.step(C.TpgRef)
     def _tpg(self, c):
         return self._rtslib.TPG(self._target(c.fabric, c.target), c.tpg, mode="lookup")
 
+    @SETTINGS.step(C.AclRef)
     def _acl(self, c):
         return self._rtslib.NodeACL(self._tpg(c), c.initiator, mode="lookup")
 
@@ -233,12 +245,15 @@ class RtslibWriter(Writer):
     def _DeleteStorageObject(self, c: C.DeleteStorageObject) -> None:
         self._so(c.plugin, c.name).delete()
 
-    @STEPS.step(C.SetStorageObjectAttribute)
-    def _SetStorageObjectAttribute(self, c: C.SetStorageObjectAttribute) -> None:
-        self._so(c.plugin, c.name).set_attribute(c.attribute, c.value)
-
-    def _alua_group(self, c):
-        return self._rtslib.ALUATargetPortGroup(self._so(c.plugin, c.name), c.group)  # lookup
+    @STEPS.step(C.SetSetting)
+    def _SetSetting(self, c: C.SetSetting) -> None:
+        owner = SETTINGS.find(type(c.owner))(self, c.owner)  # type: ignore[misc]  # SetSetting admits these only
+        if isinstance(c.owner, C.AluaGroupRef):  # a group's parameters are properties
+            setattr(owner, c.key, int(c.value))
+        elif c.group == "parameter":
+            owner.set_parameter(c.key, c.value)
+        else:
+            owner.set_attribute(c.key, c.value)
 
     @STEPS.step(C.CreateAluaGroup)
     def _CreateAluaGroup(self, c: C.CreateAluaGroup) -> None:
@@ -247,10 +262,6 @@ class RtslibWriter(Writer):
     @STEPS.step(C.DeleteAluaGroup)
     def _DeleteAluaGroup(self, c: C.DeleteAluaGroup) -> None:
         self._alua_group(c).delete()
-
-    @STEPS.step(C.SetAluaGroupParameter)
-    def _SetAluaGroupParameter(self, c: C.SetAluaGroupParameter) -> None:
-        setattr(self._alua_group(c), c.parameter, int(c.value))
 
     @STEPS.step(C.SetLunAluaGroup)
     def _SetLunAluaGroup(self, c: C.SetLunAluaGroup) -> None:
@@ -277,14 +288,6 @@ class RtslibWriter(Writer):
     @STEPS.step(C.SetTpgEnabled)
     def _SetTpgEnabled(self, c: C.SetTpgEnabled) -> None:
         self._tpg(c).enable = c.enabled
-
-    @STEPS.step(C.SetTpgAttribute)
-    def _SetTpgAttribute(self, c: C.SetTpgAttribute) -> None:
-        self._tpg(c).set_attribute(c.attribute, c.value)
-
-    @STEPS.step(C.SetTpgParameter)
-    def _SetTpgParameter(self, c: C.SetTpgParameter) -> None:
-        self._tpg(c).set_parameter(c.parameter, c.value)
 
     @staticmethod
     def _set_chap(obj, chap: C.Chap, prefix: str = "chap_") -> None:
@@ -331,10 +334,6 @@ class RtslibWriter(Writer):
         # NodeACL.tag's setter swallows errors; write the file so a refusal is seen.
         acl = self._acl(c)
         self._rtslib.utils.fwrite(f"{acl.path}/tag", c.acl_tag or "NULL")
-
-    @STEPS.step(C.SetAclAttribute)
-    def _SetAclAttribute(self, c: C.SetAclAttribute) -> None:
-        self._acl(c).set_attribute(c.attribute, c.value)
 
     @STEPS.step(C.SetAclCmdsnDepth)
     def _SetAclCmdsnDepth(self, c: C.SetAclCmdsnDepth) -> None:

@@ -114,15 +114,15 @@ def build_plan(ctx: SetupContext, answers: Answers) -> Plan:
             if missing and missing not in directories:
                 directories.append(missing)
         if item.kind in ("fileio", "ramdisk") and block_size != 512:
-            storage.append(C.SetStorageObjectAttribute(item.kind, item.name, "block_size", block_size))
+            storage.append(C.backstore_attribute(item.kind, item.name, "block_size", block_size))
         if answers.thin and _thin_ok(item, ctx):
-            storage.append(C.SetStorageObjectAttribute(item.kind, item.name, "emulate_tpu", 1))
+            storage.append(C.backstore_attribute(item.kind, item.name, "emulate_tpu", 1))
 
     chap = answers.chap and not answers.demo_mode
     target: list[C.Change] = [
         C.CreateTarget(wwn),
         C.CreateTpg(wwn, 1),
-        C.SetTpgAttribute(wwn, 1, "authentication", 1 if chap else 0),
+        C.tpg_attribute(wwn, 1, "authentication", 1 if chap else 0),
     ]
     for index, item in enumerate(answers.storage):
         target.append(C.CreateLun(wwn, 1, _storage_key(item), index, map_to_acls=False))
@@ -132,9 +132,9 @@ def build_plan(ctx: SetupContext, answers: Answers) -> Plan:
     access: list[C.Change] = []
     if answers.demo_mode:
         access += [
-            C.SetTpgAttribute(wwn, 1, "generate_node_acls", 1),
-            C.SetTpgAttribute(wwn, 1, "cache_dynamic_acls", 1),
-            C.SetTpgAttribute(wwn, 1, "demo_mode_write_protect", 1 if answers.demo_write_protect else 0),
+            C.tpg_attribute(wwn, 1, "generate_node_acls", 1),
+            C.tpg_attribute(wwn, 1, "cache_dynamic_acls", 1),
+            C.tpg_attribute(wwn, 1, "demo_mode_write_protect", 1 if answers.demo_write_protect else 0),
         ]
     else:
         for client in answers.clients:

@@ -44,6 +44,8 @@ DEFAULT_BLOCK_SIZE = 10 << 30
 
 #: The simulated kernel's file operations for each primitive step.
 STEPS = StepTable("demo")
+#: How the simulated kernel writes a setting (:class:`~sanctl.lio.changes.SetSetting`) of each kind of object.
+SETTINGS = StepTable("demo (settings)")
 
 
 class SimWriter(Writer):
@@ -134,8 +136,9 @@ class SimWriter(Writer):
         step = STEPS.find(type(change))
         if step is None:
             raise OSError(errno.ENOSYS, f"the demo kernel cannot do {type(change).__name__}")
-        if getattr(change, "fabric", "iscsi") not in FABRICS:
-            raise OSError(errno.ENOENT, f"the {change.fabric} fabric is not available in the demo SAN "
+        fabric = getattr(getattr(change, "owner", change), "fabric", "iscsi")  # a setting's: its object's
+        if fabric not in FABRICS:
+            raise OSError(errno.ENOENT, f"the {fabric} fabric is not available in the demo SAN "
                                         "(its kernel has iscsi_target_mod and tcm_loop)")
         step(self, k, change)
 
@@ -192,9 +195,31 @@ class SimWriter(Writer):
     def _DeleteStorageObject(self, k: L.SimKernel, c: C.DeleteStorageObject) -> None:
         L.delete_storage_object(k, k.device(c.plugin, c.name))
 
-    @STEPS.step(C.SetStorageObjectAttribute)
-    def _SetStorageObjectAttribute(self, k: L.SimKernel, c: C.SetStorageObjectAttribute) -> None:
-        L.set_storage_object_attribute(k, k.device(c.plugin, c.name), c.attribute, c.value)
+    @STEPS.step(C.SetSetting)
+    def _SetSetting(self, k: L.SimKernel, c: C.SetSetting) -> None:
+        SETTINGS.find(type(c.owner))(self, k, c)  # type: ignore[misc]  # SetSetting admits these only
+
+    @SETTINGS.step(C.BackstoreRef)
+    def _backstore_setting(self, k: L.SimKernel, c: C.SetSetting) -> None:
+        L.set_storage_object_attribute(k, k.device(*c.owner.key), c.key, c.value)
+
+    @SETTINGS.step(C.AluaGroupRef)
+    def _alua_group_setting(self, k: L.SimKernel, c: C.SetSetting) -> None:
+        group = c.owner
+        L.set_alua_group_param(k, k.device(group.plugin, group.name), group.group, c.key, int(c.value))
+
+    @SETTINGS.step(C.TpgRef)
+    def _tpg_setting(self, k: L.SimKernel, c: C.SetSetting) -> None:
+        tpg = c.owner
+        if c.group == "parameter":
+            L.set_tpg_parameter(k, tpg.target, tpg.tpg, c.key, c.value)
+        else:
+            L.set_tpg_attribute(k, tpg.target, tpg.tpg, c.key, int(c.value), tpg.fabric)
+
+    @SETTINGS.step(C.AclRef)
+    def _acl_setting(self, k: L.SimKernel, c: C.SetSetting) -> None:
+        acl = c.owner
+        L.set_acl_attribute(k, acl.target, acl.tpg, acl.initiator, c.key, int(c.value))
 
     @STEPS.step(C.CreateAluaGroup)
     def _CreateAluaGroup(self, k: L.SimKernel, c: C.CreateAluaGroup) -> None:
@@ -210,10 +235,6 @@ class SimWriter(Writer):
     @STEPS.step(C.DeleteAluaGroup)
     def _DeleteAluaGroup(self, k: L.SimKernel, c: C.DeleteAluaGroup) -> None:
         L.delete_alua_group(k, k.device(c.plugin, c.name), c.group)
-
-    @STEPS.step(C.SetAluaGroupParameter)
-    def _SetAluaGroupParameter(self, k: L.SimKernel, c: C.SetAluaGroupParameter) -> None:
-        L.set_alua_group_param(k, k.device(c.plugin, c.name), c.group, c.parameter, int(c.value))
 
     @STEPS.step(C.SetLunAluaGroup)
     def _SetLunAluaGroup(self, k: L.SimKernel, c: C.SetLunAluaGroup) -> None:
@@ -246,14 +267,6 @@ class SimWriter(Writer):
     def _SetTpgEnabled(self, k: L.SimKernel, c: C.SetTpgEnabled) -> None:
         L.set_tpg_enable(k, c.target, c.tpg, c.enabled)
 
-    @STEPS.step(C.SetTpgAttribute)
-    def _SetTpgAttribute(self, k: L.SimKernel, c: C.SetTpgAttribute) -> None:
-        L.set_tpg_attribute(k, c.target, c.tpg, c.attribute, int(c.value), c.fabric)
-
-    @STEPS.step(C.SetTpgParameter)
-    def _SetTpgParameter(self, k: L.SimKernel, c: C.SetTpgParameter) -> None:
-        L.set_tpg_parameter(k, c.target, c.tpg, c.parameter, c.value)
-
     @STEPS.step(C.SetTpgAuth)
     def _SetTpgAuth(self, k: L.SimKernel, c: C.SetTpgAuth) -> None:
         L.set_tpg_auth(k, c.target, c.tpg, **_auth_kwargs(c.chap))
@@ -281,10 +294,6 @@ class SimWriter(Writer):
     @STEPS.step(C.SetAclTag)
     def _SetAclTag(self, k: L.SimKernel, c: C.SetAclTag) -> None:
         L.set_acl_tag(k, c.target, c.tpg, c.initiator, c.acl_tag)
-
-    @STEPS.step(C.SetAclAttribute)
-    def _SetAclAttribute(self, k: L.SimKernel, c: C.SetAclAttribute) -> None:
-        L.set_acl_attribute(k, c.target, c.tpg, c.initiator, c.attribute, int(c.value))
 
     @STEPS.step(C.SetAclCmdsnDepth)
     def _SetAclCmdsnDepth(self, k: L.SimKernel, c: C.SetAclCmdsnDepth) -> None:

@@ -26,8 +26,8 @@ def test_iser_without_rdma_warns_only_when_the_host_has_none(demo, writer):
 
 def test_the_projection_finds_what_the_written_configuration_has(demo, writer):
     before = config_of(demo)
-    changes = [C.SetTpgAttribute(RAC, 1, "generate_node_acls", 1),
-               C.SetTpgAttribute(RAC, 1, "demo_mode_write_protect", 0),
+    changes = [C.tpg_attribute(RAC, 1, "generate_node_acls", 1),
+               C.tpg_attribute(RAC, 1, "demo_mode_write_protect", 0),
                C.SetPortalFlag(RAC, 1, "0.0.0.0", 3260, "iser", True),
                C.CreateLun(WEB, 1, ("block", "ora-ocr-1"))]
     f = facts(before, rdma=False)
@@ -44,5 +44,5 @@ def test_the_projection_finds_what_the_written_configuration_has(demo, writer):
 
 def test_a_harmless_change_adds_no_warning(demo):
     config = config_of(demo)
-    assert before_commit.warnings(config, [C.SetTpgAttribute(RAC, 1, "login_timeout", 20)],
+    assert before_commit.warnings(config, [C.tpg_attribute(RAC, 1, "login_timeout", 20)],
                                   facts(config, rdma=False)) == []

@@ -149,7 +149,7 @@ def test_exit_codes_for_monitoring(demo, clean_writer, capsys):
     apply(clean_writer, C.DeleteTarget(RAC))
     assert main(["--root", str(demo), "doctor", "--observe", "0"]) == 0
     assert capsys.readouterr().out.startswith("sanctl doctor: nothing found\n")
-    apply(clean_writer, C.SetTpgAttribute(SCRATCH, 1, "demo_mode_write_protect", 0))
+    apply(clean_writer, C.tpg_attribute(SCRATCH, 1, "demo_mode_write_protect", 0))
     assert main(["--root", str(demo), "doctor", "--observe", "0"]) == 2
     assert main(["--root", str(demo / "nowhere"), "doctor"]) == 3  # could not look: Nagios' UNKNOWN
 

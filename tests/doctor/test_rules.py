@@ -238,8 +238,8 @@ class TestDemoMode:
         found = R.demo_mode_writable(config, live, facts(config))
         assert [f.severity for f in found] == [ERROR]
         action = found[0].action
-        assert isinstance(action, C.SetTpgAttribute)
-        assert (action.target, action.tpg, action.attribute, action.value, action.expect) == (
+        assert isinstance(action, C.SetSetting) and action.sets(C.TpgRef, "attribute")
+        assert (action.owner.target, action.owner.tpg, action.key, action.value, action.expect) == (
             "iqn.2024-01.test.sanctl:capture-a", 2, "demo_mode_write_protect", "1", "0")
         assert "vm-initiator" in " ".join(found[0].why)
         assert_findable(config, found[0])
@@ -249,7 +249,7 @@ class TestDemoMode:
         assert R.demo_mode_writable(config, None, facts(config)) == []
 
     def test_the_fix_applied_through_the_writer_clears_it(self, demo, writer):
-        apply(writer, C.SetTpgAttribute(SCRATCH, 1, "demo_mode_write_protect", 0))
+        apply(writer, C.tpg_attribute(SCRATCH, 1, "demo_mode_write_protect", 0))
         config = config_of(demo)
         [finding] = R.demo_mode_writable(config, None, facts(config))
         apply(writer, finding.action)
@@ -266,10 +266,10 @@ class TestOpenPortal:
         assert_findable(config, found[0])
 
     def test_quiet_with_authentication_or_a_specific_address(self, demo, writer):
-        apply(writer, C.SetTpgAttribute(RAC, 1, "authentication", 1))
+        apply(writer, C.tpg_attribute(RAC, 1, "authentication", 1))
         config = config_of(demo)
         assert R.open_portal_without_auth(config, None, facts(config)) == []
-        apply(writer, C.SetTpgAttribute(RAC, 1, "authentication", 0), C.DeletePortal(RAC, 1, "0.0.0.0", 3260),
+        apply(writer, C.tpg_attribute(RAC, 1, "authentication", 0), C.DeletePortal(RAC, 1, "0.0.0.0", 3260),
               C.CreatePortal(RAC, 1, "127.0.0.1", 3260))
         config = config_of(demo)
         assert R.open_portal_without_auth(config, None, facts(config)) == []

@@ -143,7 +143,7 @@ def test_apply_changing_target_b_keeps_target_as_session_and_restoreconfig_drops
 
     # targetcli's restoreconfig of the same file: everything is cleared first, so A's session drops
     ok(writer, [C.DeleteLun(B, 1, 1), C.DeleteStorageObject("ramdisk", "b-new"),
-                C.SetTpgAttribute(B, 1, "login_timeout", 15)])
+                C.tpg_attribute(B, 1, "login_timeout", 15)])
     seen = len(_dmesg())
     proc = _targetcli("restoreconfig", str(path), "clear_existing=true", home=tmp_path, bus=system_bus)
     assert proc.returncode == 0, proc.stdout + proc.stderr

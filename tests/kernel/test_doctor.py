@@ -61,8 +61,8 @@ def test_a_writable_demo_mode_tpg_and_an_unsaved_change(lab, writer, saved_file)
         C.CreateRamdisk("doctor-ram", "8M"),
         *C.targetcli_iscsi_target(T, portal=("127.0.0.1", 3260)),
         C.CreateLun(T, 1, ("ramdisk", "doctor-ram")),
-        C.SetTpgAttribute(T, 1, "generate_node_acls", 1),
-        C.SetTpgAttribute(T, 1, "demo_mode_write_protect", 0),
+        C.tpg_attribute(T, 1, "generate_node_acls", 1),
+        C.tpg_attribute(T, 1, "demo_mode_write_protect", 0),
     ])
     savefile.save(writer, saved_file)
     ok(writer, [C.CreateAcl(T, 1, HOST)])  # after the save: lost at reboot
@@ -81,7 +81,7 @@ def test_a_writable_demo_mode_tpg_and_an_unsaved_change(lab, writer, saved_file)
     assert code == 2 and report["summary"]["exit_code"] == 2
 
     # the safe fix, then a save: both findings go
-    ok(writer, [C.SetTpgAttribute(T, 1, "demo_mode_write_protect", 1)])
+    ok(writer, [C.tpg_attribute(T, 1, "demo_mode_write_protect", 1)])
     savefile.save(writer, saved_file)
     code, report = doctor()
     rules = {f["rule"] for f in report["findings"]}

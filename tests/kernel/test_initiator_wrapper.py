@@ -35,7 +35,7 @@ def build_writer_san(lab, kt, target: str = "iqn.2024-01.test.sanctl:wrapper", *
         C.CreateRamdisk(f"{prefix}-ram", 16 * kt.MiB),
         C.CreateTarget(target),
         C.CreateTpg(target, 1),
-        C.SetTpgAttribute(target, 1, "authentication", 1 if chap is not None else 0),
+        C.tpg_attribute(target, 1, "authentication", 1 if chap is not None else 0),
         C.CreateLun(target, 1, ("fileio", f"{prefix}-file"), index=0),
         C.CreateLun(target, 1, ("ramdisk", f"{prefix}-ram"), index=1),
         C.CreateAcl(target, 1, initiator, map_all_luns=False),

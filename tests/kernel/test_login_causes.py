@@ -108,7 +108,7 @@ def _setup(lab, writer, *, chap: bool = True, mutual: bool = True, acl: bool = T
     me = ktools.initiator_name()
     changes = [C.CreateRamdisk("causes", "4M"),
                *C.targetcli_iscsi_target(T, portal=("127.0.0.1", 3260), enable=enabled),
-               C.SetTpgAttribute(T, 1, "authentication", auth)]
+               C.tpg_attribute(T, 1, "authentication", auth)]
     if acl:
         changes += [C.CreateAcl(T, 1, me), C.CreateLun(T, 1, ("ramdisk", "causes"))]
         if chap:

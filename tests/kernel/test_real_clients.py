@@ -109,7 +109,7 @@ def test_libiscsi_logs_in_with_chap_and_mutual_chap_and_conforms_like_targetcli(
     _apply([
         C.CreateRamdisk("lib-sn", "64M"),
         *C.targetcli_iscsi_target(T_SN, portal=("127.0.0.1", 3260)),
-        C.SetTpgAttribute(T_SN, 1, "authentication", 1),
+        C.tpg_attribute(T_SN, 1, "authentication", 1),
         C.CreateAcl(T_SN, 1, LIBISCSI), C.CreateAcl(T_SN, 1, LIBISCSI_2),
         C.CreateLun(T_SN, 1, ("ramdisk", "lib-sn")),
         C.SetAclAuth(T_SN, 1, LIBISCSI, C.Chap(*CHAP, *MUTUAL)),
@@ -125,7 +125,7 @@ def test_libiscsi_logs_in_with_chap_and_mutual_chap_and_conforms_like_targetcli(
     assert _run("iscsi-inq", "-i", LIBISCSI, wrong, ok=tuple(range(1, 256))).returncode != 0
 
     # The conformance subset, without CHAP, on a LUN made by sanctl and one made by targetcli.
-    _apply([C.SetTpgAttribute(T_SN, 1, "authentication", 0),
+    _apply([C.tpg_attribute(T_SN, 1, "authentication", 0),
             C.SetAclAuth(T_SN, 1, LIBISCSI, C.Chap()), C.SetAclAuth(T_SN, 1, LIBISCSI_2, C.Chap())])
     targetcli_batch("/backstores/ramdisk create name=lib-tc size=64M", f"/iscsi create {T_TC}",
               f"/iscsi/{T_TC}/tpg1/luns create /backstores/ramdisk/lib-tc",

@@ -109,7 +109,7 @@ def _transaction(t, init):
         C.CreateLun(t, 1, ("ramdisk", "j-ram"), 3, map_to_acls=False),
         C.CreateMappedLun(t, 1, init, 3, 3),
         C.SetMappedLunWriteProtect(t, 1, init, 0, True, expect=False),
-        C.SetTpgAttribute(t, 1, "default_cmdsn_depth", 32),
+        C.tpg_attribute(t, 1, "default_cmdsn_depth", 32),
     ]
 
 

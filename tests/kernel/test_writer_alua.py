@@ -41,9 +41,9 @@ def test_alua_groups_on_the_kernel(lab, writer):
         *C.targetcli_iscsi_target(T, portal=None),
         C.CreateLun(T, 1, ("ramdisk", "a-ram"), index=0),
         C.CreateAluaGroup("ramdisk", "a-ram", "site_b", 2),
-        C.SetAluaGroupParameter("ramdisk", "a-ram", "site_b", "alua_access_state", "Standby"),
-        C.SetAluaGroupParameter("ramdisk", "a-ram", "site_b", "preferred", 1),
-        C.SetAluaGroupParameter("ramdisk", "a-ram", "site_b", "nonop_delay_msecs", 250),
+        C.alua_group_parameter("ramdisk", "a-ram", "site_b", "alua_access_state", "Standby"),
+        C.alua_group_parameter("ramdisk", "a-ram", "site_b", "preferred", 1),
+        C.alua_group_parameter("ramdisk", "a-ram", "site_b", "nonop_delay_msecs", 250),
         C.SetLunAluaGroup(T, 1, 0, "site_b"),
     ])
     found = config()
@@ -58,8 +58,8 @@ def test_alua_groups_on_the_kernel(lab, writer):
     for changes, cause in (
         ([C.CreateAluaGroup("ramdisk", "a-ram", "other", 2)], "has id 2 already"),
         ([C.SetLunAluaGroup(T, 1, 0, "nosuch")], "no ALUA group nosuch"),
-        ([C.SetAluaGroupParameter("ramdisk", "a-ram", "site_b", "alua_access_type", 2),
-          C.SetAluaGroupParameter("ramdisk", "a-ram", "site_b", "alua_access_state", 1)], ""),
+        ([C.alua_group_parameter("ramdisk", "a-ram", "site_b", "alua_access_type", 2),
+          C.alua_group_parameter("ramdisk", "a-ram", "site_b", "alua_access_state", 1)], ""),
     ):
         report = writer.apply(changes)
         assert report.outcome == "rolled back" and cause in str(report.error), report.lines()
@@ -109,7 +109,7 @@ def test_restore_rebuilds_alua_groups_through_sanctl_and_rtslib(lab, writer, tmp
         *C.targetcli_iscsi_target(T, portal=None),
         C.CreateLun(T, 1, ("ramdisk", "r-ram"), index=4),
         C.CreateAluaGroup("ramdisk", "r-ram", "site_b", 7),
-        C.SetAluaGroupParameter("ramdisk", "r-ram", "site_b", "alua_access_state", 1),
+        C.alua_group_parameter("ramdisk", "r-ram", "site_b", "alua_access_state", 1),
         C.SetLunAluaGroup(T, 1, 4, "site_b"),
     ])
     saved = json.loads(json.dumps(dump(config())))

@@ -69,7 +69,7 @@ def test_every_backstore_kind(lab, writer):
         C.CreateRamdisk("k-ram", "16M", wwn="kramserial"),
         C.CreateRamdisk("k-null", "8M", nullio=True),
         C.CreateUser("k-user", "file", "k-user.img", "16M"),
-        C.SetStorageObjectAttribute("fileio", "k-new", "emulate_tpu", 1),
+        C.backstore_attribute("fileio", "k-new", "emulate_tpu", 1),
     ])
     assert any("its size, 8 MiB, is used" in (s.note or "") for s in report.steps)
     assert new_file.stat().st_size == 48 * MiB and new_file.stat().st_blocks == 0  # sparse, made like targetcli
@@ -124,14 +124,14 @@ def test_iscsi_objects_read_back(lab, writer, kernel_env):
         C.CreateLun(T, 1, ("ramdisk", "r2"), index=9, map_to_acls=False),
         C.CreateMappedLun(T, 1, HOST2, 5, 9, write_protect=True),
         C.SetAclAuth(T, 1, HOST, chap),
-        C.SetAclAttribute(T, 1, HOST, "nopin_timeout", 20),
+        C.acl_attribute(T, 1, HOST, "nopin_timeout", 20),
         C.SetAclCmdsnDepth(T, 1, HOST, 128),
         C.CreatePortal(T, 1, "::1", 3261),
-        C.SetTpgAttribute(T, 1, "login_timeout", 20),
-        C.SetTpgParameter(T, 1, "HeaderDigest", "CRC32C"),
+        C.tpg_attribute(T, 1, "login_timeout", 20),
+        C.tpg_parameter(T, 1, "HeaderDigest", "CRC32C"),
         C.CreateTpg(T),
-        C.SetTpgAttribute(T, 2, "generate_node_acls", 1),
-        C.SetTpgAttribute(T, 2, "demo_mode_write_protect", 0),
+        C.tpg_attribute(T, 2, "generate_node_acls", 1),
+        C.tpg_attribute(T, 2, "demo_mode_write_protect", 0),
         C.SetTpgAuth(T, 2, C.Chap("demo", "demo-secret-123")),
         C.SetDiscoveryAuth(C.Chap("disc", "disc-secret-123"), enforce=True),
     ])
@@ -199,7 +199,7 @@ def test_a_kernel_refusal_rolls_back_everything_done(lab, writer, basic_san):
         C.CreateLun(T, 1, ("ramdisk", "rb-ram")),
         C.DeleteStorageObject("fileio", "disk-file"),
         C.DeleteAcl(basic_san.target_iqn, 1, basic_san.acl),
-        C.SetStorageObjectAttribute("ramdisk", "rb-ram", "emulate_tpu", 1),  # the kernel says ENOSYS
+        C.backstore_attribute("ramdisk", "rb-ram", "emulate_tpu", 1),  # the kernel says ENOSYS
     ])
     assert report.outcome == "rolled back", "\n".join(report.lines())
     assert str(report.error).startswith("attribute emulate_tpu of backstore ramdisk/rb-ram:")
@@ -253,7 +253,7 @@ def test_parameter_rules_agree_with_the_kernels_validator(lab, name, value):
     lab.rtsroot()
     tpg = TPG(Target(FabricModule("iscsi"), T), 1)
     try:
-        C.SetTpgParameter(T, 1, name, value)
+        C.tpg_parameter(T, 1, name, value)
         ours = True
     except InvalidValue:
         ours = False

@@ -46,10 +46,10 @@ def _build(lab, writer, kernel_env):
         C.CreateLun(T, 1, ("block", "sr-block")),
         C.CreateLun(T, 1, ("fileio", "sr-file")),
         C.SetAclAuth(T, 1, HOST, C.Chap("host-a", "host-a-secret1", "writer", "writer-secret-1")),
-        C.SetTpgAttribute(T, 1, "authentication", 1),
+        C.tpg_attribute(T, 1, "authentication", 1),
         *C.targetcli_iscsi_target(T2, portal=("::1", 3261)),
         C.CreateLun(T2, 1, ("ramdisk", "sr-ram")),
-        C.SetTpgAttribute(T2, 1, "generate_node_acls", 1),
+        C.tpg_attribute(T2, 1, "generate_node_acls", 1),
         C.SetDiscoveryAuth(C.Chap("disc", "disc-secret-123"), enforce=True),
     ])
 
@@ -165,7 +165,7 @@ def test_per_target_export_and_restore_keep_the_rest(lab, writer, location, kern
     assert [t["wwn"] for t in part["targets"]] == [T]
     assert sorted(s["name"] for s in part["storage_objects"]) == ["sr-block", "sr-file"]
     ok(writer, [C.DeleteTarget(T), C.DeleteStorageObject("fileio", "sr-file"),
-                C.SetTpgAttribute(T2, 1, "login_timeout", 20)])
+                C.tpg_attribute(T2, 1, "login_timeout", 20)])
     report = S.restore(writer, part, target=T, source="t.json", location=location)
     assert report.ok, "\n".join(report.lines())
     assert {r.label: r.status for r in report.results} == {

@@ -70,24 +70,24 @@ CASES = {
         lambda e: C.SetPortalFlag(WEB_IQN, 1, "0.0.0.0", 3260, "iser", False, expect=e), False),
     "tpg attribute": (
         [],
-        [C.SetTpgAttribute(WEB_IQN, 1, "default_cmdsn_depth", 100)],
-        lambda e: C.SetTpgAttribute(WEB_IQN, 1, "default_cmdsn_depth", 32, expect=e), "64"),
+        [C.tpg_attribute(WEB_IQN, 1, "default_cmdsn_depth", 100)],
+        lambda e: C.tpg_attribute(WEB_IQN, 1, "default_cmdsn_depth", 32, expect=e), "64"),
     "tpg parameter": (
         [],
-        [C.SetTpgParameter(WEB_IQN, 1, "HeaderDigest", "None")],
-        lambda e: C.SetTpgParameter(WEB_IQN, 1, "HeaderDigest", "CRC32C", expect=e), "CRC32C,None"),
+        [C.tpg_parameter(WEB_IQN, 1, "HeaderDigest", "None")],
+        lambda e: C.tpg_parameter(WEB_IQN, 1, "HeaderDigest", "CRC32C", expect=e), "CRC32C,None"),
     "acl attribute": (
         [],
-        [C.SetAclAttribute(WEB_IQN, 1, WEB_CLIENT, "nopin_timeout", 20)],
-        lambda e: C.SetAclAttribute(WEB_IQN, 1, WEB_CLIENT, "nopin_timeout", 30, expect=e), "15"),
+        [C.acl_attribute(WEB_IQN, 1, WEB_CLIENT, "nopin_timeout", 20)],
+        lambda e: C.acl_attribute(WEB_IQN, 1, WEB_CLIENT, "nopin_timeout", 30, expect=e), "15"),
     "acl queue depth": (
         [],
         [C.SetAclCmdsnDepth(WEB_IQN, 1, WEB_CLIENT, 100)],
         lambda e: C.SetAclCmdsnDepth(WEB_IQN, 1, WEB_CLIENT, 32, expect=e), 64),
     "backstore attribute": (
         [],
-        [C.SetStorageObjectAttribute("fileio", "web-data", "emulate_tpu", 1)],
-        lambda e: C.SetStorageObjectAttribute("fileio", "web-data", "emulate_tpu", 0, expect=e), "0"),
+        [C.backstore_attribute("fileio", "web-data", "emulate_tpu", 1)],
+        lambda e: C.backstore_attribute("fileio", "web-data", "emulate_tpu", 0, expect=e), "0"),
 }
 
 

@@ -23,14 +23,12 @@ VALID: dict[type, dict] = {
     C.CreatePscsi: dict(name="tape1", dev="/dev/sg2"),
     C.CreateUser: dict(name="rbd1", handler="rbd", cfgstring="pool/image", size="5G"),
     C.DeleteStorageObject: dict(plugin="block", name="disk1"),
-    C.SetStorageObjectAttribute: dict(plugin="block", name="disk1", attribute="emulate_tpu", value=1),
     C.CreateTarget: dict(target=T),
     C.DeleteTarget: dict(target=T),
     C.CreateTpg: dict(target=T, tpg=2),
     C.DeleteTpg: dict(target=T, tpg=1),
     C.SetTpgEnabled: dict(target=T, tpg=1, enabled=False),
-    C.SetTpgAttribute: dict(target=T, tpg=1, attribute="generate_node_acls", value=1),
-    C.SetTpgParameter: dict(target=T, tpg=1, parameter="HeaderDigest", value="CRC32C"),
+    C.SetSetting: dict(owner=C.TpgRef(T, 1), group="attribute", key="generate_node_acls", value=1),
     C.SetTpgAuth: dict(target=T, tpg=1, chap=C.Chap("user", "secret-secret")),
     C.SetDiscoveryAuth: dict(chap=C.Chap("disc", "discoverysecret"), enforce=True),
     C.CreateLun: dict(target=T, tpg=1, storage_object=("block", "disk1")),
@@ -38,7 +36,6 @@ VALID: dict[type, dict] = {
     C.CreateAcl: dict(target=T, tpg=1, initiator=I),
     C.DeleteAcl: dict(target=T, tpg=1, initiator=I),
     C.SetAclTag: dict(target=T, tpg=1, initiator=I, acl_tag="cluster_a"),
-    C.SetAclAttribute: dict(target=T, tpg=1, initiator=I, attribute="nopin_timeout", value=20),
     C.SetAclCmdsnDepth: dict(target=T, tpg=1, initiator=I, depth=128),
     C.SetAclAuth: dict(target=T, tpg=1, initiator=I, chap=C.Chap("host1", "host1-secret-1", "t1", "t1-secret-12")),
     C.CreateMappedLun: dict(target=T, tpg=1, initiator=I, index=3, tpg_lun=0, write_protect=True),
@@ -49,8 +46,6 @@ VALID: dict[type, dict] = {
     C.SetPortalFlag: dict(target=T, tpg=1, address="::1", port=3261, flag="offload", on=True),
     C.CreateAluaGroup: dict(plugin="block", name="disk1", group="site_b", tg_pt_gp_id=2),
     C.DeleteAluaGroup: dict(plugin="block", name="disk1", group="site_b"),
-    C.SetAluaGroupParameter: dict(plugin="block", name="disk1", group="site_b", parameter="alua_access_state",
-                                  value="Standby"),
     C.SetLunAluaGroup: dict(target=T, tpg=1, index=0, group="site_b"),
 }
 
@@ -79,10 +74,10 @@ def test_values_are_normalised_when_built():
     assert C.CreatePortal(T, 1, "::1").address == "[::1]"
     assert C.CreatePortal(T, 1, "::").address == "[::0]"
     assert C.CreatePortal(T, 1, "0.0.0.0", "3261").port == 3261
-    assert C.SetTpgAttribute(T, 1, "authentication", True).value == "1"
-    assert C.SetAluaGroupParameter("block", "d", "g", "alua_access_type", "Explicit").value == "2"
-    assert C.SetAluaGroupParameter("block", "d", "g", "alua_access_state", "standby").value == "2"
-    assert C.SetAluaGroupParameter("block", "d", "g", "alua_access_status", "Altered by Implicit ALUA").value == "2"
+    assert C.tpg_attribute(T, 1, "authentication", True).value == "1"
+    assert C.alua_group_parameter("block", "d", "g", "alua_access_type", "Explicit").value == "2"
+    assert C.alua_group_parameter("block", "d", "g", "alua_access_state", "standby").value == "2"
+    assert C.alua_group_parameter("block", "d", "g", "alua_access_status", "Altered by Implicit ALUA").value == "2"
     assert C.CreateTarget(" iqn.2024-01.com.example:x ").target == "iqn.2024-01.com.example:x"
     assert C.CreateTarget(fabric="loopback").target.startswith("naa.5001405")
     generated = C.CreateTarget().target
@@ -107,14 +102,14 @@ def test_values_are_normalised_when_built():
     (lambda: C.CreateLun(T, 1, ("block", "d"), index=70000), "0 to 65535"),
     (lambda: C.CreateLun(T, 1, ("disk", "d")), "backstore type"),
     (lambda: C.CreateLun(T, 1, ("block", "d"), alias="statistics"), "attribute file"),
-    (lambda: C.SetTpgAttribute(T, 1, "login_timeout", 99), "between 5 and 30"),
-    (lambda: C.SetTpgAttribute(T, 1, "../enable", 1), "attribute name"),
-    (lambda: C.SetTpgParameter(T, 1, "HeaderDigest", "CRC32C\nNone"), "one line"),
-    (lambda: C.SetTpgParameter(T, 1, "HeaderDigest", "Bogus"), "list of CRC32C, None"),
-    (lambda: C.SetTpgParameter(T, 1, "ImmediateData", "yes"), "Yes or No"),
-    (lambda: C.SetTpgParameter(T, 1, "MaxRecvDataSegmentLength", "100"), "512 to 16777215"),
-    (lambda: C.SetTpgParameter(T, 1, "AuthMethod", "CHAP,PAP"), "list of"),
-    (lambda: C.SetAclAttribute(T, 1, I, "nopin_timeout", "x"), "whole number"),
+    (lambda: C.tpg_attribute(T, 1, "login_timeout", 99), "between 5 and 30"),
+    (lambda: C.tpg_attribute(T, 1, "../enable", 1), "attribute name"),
+    (lambda: C.tpg_parameter(T, 1, "HeaderDigest", "CRC32C\nNone"), "one line"),
+    (lambda: C.tpg_parameter(T, 1, "HeaderDigest", "Bogus"), "list of CRC32C, None"),
+    (lambda: C.tpg_parameter(T, 1, "ImmediateData", "yes"), "Yes or No"),
+    (lambda: C.tpg_parameter(T, 1, "MaxRecvDataSegmentLength", "100"), "512 to 16777215"),
+    (lambda: C.tpg_parameter(T, 1, "AuthMethod", "CHAP,PAP"), "list of"),
+    (lambda: C.acl_attribute(T, 1, I, "nopin_timeout", "x"), "whole number"),
     (lambda: C.CreateAcl(T, 1, "not-an-iqn"), "IQN"),
     (lambda: C.CreateAcl(T, 1, I, acl_tag="a.b"), "tag"),
     (lambda: C.CreateAcl("naa.5001405abcdef012", 1, I, fabric="loopback"), "no ACLs"),
@@ -126,10 +121,10 @@ def test_values_are_normalised_when_built():
     (lambda: C.CreateAluaGroup("block", "d", "../x", 2), "ALUA group name"),
     (lambda: C.CreateAluaGroup("block", "d", "g", 0), "1 to 65535"),
     (lambda: C.DeleteAluaGroup("block", "d", "default_tg_pt_gp"), "kernel's own group"),
-    (lambda: C.SetAluaGroupParameter("block", "d", "g", "alua_access_state", 5), "alua_access_state is"),
-    (lambda: C.SetAluaGroupParameter("block", "d", "g", "alua_access_type", 4), "between 0 and 3"),
-    (lambda: C.SetAluaGroupParameter("block", "d", "g", "members", "x"), "not an ALUA group parameter"),
-    (lambda: C.SetAluaGroupParameter("block", "d", "g", "nonop_delay_msecs", 20000), "between 0 and 10000"),
+    (lambda: C.alua_group_parameter("block", "d", "g", "alua_access_state", 5), "alua_access_state is"),
+    (lambda: C.alua_group_parameter("block", "d", "g", "alua_access_type", 4), "between 0 and 3"),
+    (lambda: C.alua_group_parameter("block", "d", "g", "members", "x"), "not an ALUA group parameter"),
+    (lambda: C.alua_group_parameter("block", "d", "g", "nonop_delay_msecs", 20000), "between 0 and 10000"),
     (lambda: C.SetLunAluaGroup(T, 1, 0, "a b"), "ALUA group name"),
     (lambda: C.Chap("user", ""), "both"),
     (lambda: C.Chap("", "", "m", "mutual-secret"), "one-way"),

@@ -100,15 +100,15 @@ def test_settings_that_reach_logged_in_initiators(demo):
     wp = impact(config, C.SetMappedLunWriteProtect(RAC_IQN, 1, RAC_CLIENTS[0], 3, True), rac)
     assert wp.sessions == (f"session of {RAC_CLIENTS[0]} on {RAC_IQN}/tpg1 can no longer write to LUN 3",)
     scratch = [_session(SCRATCH_IQN, "iqn.1991-05.com.microsoft:pc", "dynamic")]
-    demo_off = impact(config, C.SetTpgAttribute(SCRATCH_IQN, 1, "generate_node_acls", 0), scratch)
+    demo_off = impact(config, C.tpg_attribute(SCRATCH_IQN, 1, "generate_node_acls", 0), scratch)
     assert len(demo_off.sessions) == 1 and "drops (demo mode off)" in demo_off.sessions[0]
     assert touches_initiators(C.SetTpgEnabled(RAC_IQN, 1, False))
     assert not touches_initiators(C.SetTpgEnabled(RAC_IQN, 1, True))
-    assert not touches_initiators(C.SetTpgAttribute(RAC_IQN, 1, "login_timeout", 20))
+    assert not touches_initiators(C.tpg_attribute(RAC_IQN, 1, "login_timeout", 20))
     assert not touches_initiators(C.SetMappedLunWriteProtect(RAC_IQN, 1, RAC_CLIENTS[0], 3, False))
     assert not touches_initiators(C.SetPortalFlag(RAC_IQN, 1, "0.0.0.0", 3260, "iser", True))
     assert touches_initiators(C.SetPortalFlag(RAC_IQN, 1, "0.0.0.0", 3260, "iser", False))
-    assert impact(config, C.SetTpgAttribute(RAC_IQN, 1, "login_timeout", 20), rac).sessions == ()
+    assert impact(config, C.tpg_attribute(RAC_IQN, 1, "login_timeout", 20), rac).sessions == ()
 
 
 def test_the_holder_is_read_from_proc_locks_without_waiters(tmp_path):

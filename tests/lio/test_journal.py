@@ -34,7 +34,7 @@ from .conftest import canonical
 TRANSACTION = [
     C.SetAclTag(RAC_IQN, 1, RAC_CLIENTS[0], "rac-nodes"),
     C.DeleteTarget(WEB_IQN),
-    C.SetTpgAttribute(RAC_IQN, 1, "default_cmdsn_depth", 32),
+    C.tpg_attribute(RAC_IQN, 1, "default_cmdsn_depth", 32),
     C.DeleteAcl(RAC_IQN, 1, RAC_CLIENTS[1]),
 ]
 
@@ -75,7 +75,7 @@ def _expected(demo, tmp_path) -> dict:
 
 
 def test_a_single_step_change_writes_no_journal(demo, writer):
-    assert writer.apply([C.SetTpgAttribute(WEB_IQN, 1, "default_cmdsn_depth", 32)]).outcome == COMPLETED
+    assert writer.apply([C.tpg_attribute(WEB_IQN, 1, "default_cmdsn_depth", 32)]).outcome == COMPLETED
     assert not os.path.exists(J.journal_path(str(demo)))
 
 
@@ -245,9 +245,10 @@ _JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.text(),
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.sampled_from(sorted(J._change_types())), st.dictionaries(st.sampled_from(
+@given(st.sampled_from(sorted(J._change_types()) + sorted(J._BEFORE_THE_FOLD)), st.dictionaries(st.sampled_from(
     ["target", "tpg", "initiator", "chap", "expect", "value", "attribute", "index", "plugin", "name", "fabric",
-     "enabled", "flag", "on", "address", "port", "acl_tag", "storage_object", "file", "size"]), _JSON))
+     "enabled", "flag", "on", "address", "port", "acl_tag", "storage_object", "file", "size", "owner", "group",
+     "key", "parameter"]), _JSON))
 def test_any_recorded_change_is_a_change_or_a_sentence(kind, values):
     try:
         change = J.decode_change({"type": kind, "fields": values})

@@ -237,7 +237,9 @@ def test_a_setting_is_changed_in_place_and_an_identity_change_recreates(demo):
     web["node_acls"][0]["attributes"]["dataout_timeout"] = 7
     web["node_acls"][0]["chap_password"] = "another-secret-1"
     found = P.plan(data, current)
-    assert [type(s.change).__name__ for s in found.steps] == ["SetTpgParameter", "SetAclAttribute", "SetAclAuth"]
+    assert [type(s.change).__name__ for s in found.steps] == ["SetSetting", "SetSetting", "SetAclAuth"]
+    assert [(type(s.change.owner).__name__, s.change.group, s.change.key) for s in found.steps[:2]] == [
+        ("TpgRef", "parameter", "HeaderDigest"), ("AclRef", "attribute", "dataout_timeout")]
     assert "another-secret-1" not in json.dumps(found.as_json())
     # a LUN on another backstore cannot change in place: deleted and created, its mapping with it
     data = _copy(current)
@@ -313,7 +315,7 @@ def test_a_plan_that_changed_since_the_preview_is_refused(demo, writer):
     data = _copy(_export(demo))
     _tpg(data, WEB_IQN)["attributes"]["login_timeout"] = 20
     shown = A.preview(writer, data)
-    writer.apply([C.SetTpgAttribute(SCRATCH_IQN, 1, "login_timeout", 21)])
+    writer.apply([C.tpg_attribute(SCRATCH_IQN, 1, "login_timeout", 21)])
     data2 = _copy(data)
     _tpg(data2, SCRATCH_IQN)["attributes"]["login_timeout"] = 22
     with pytest.raises(A.PlanChanged):
@@ -452,8 +454,8 @@ def test_alua_loopback_chap_discovery_and_settings_round_trip_through_the_plan(t
     loop = "naa.5001405aabbccdd0"
     made = SimWriter(str(other), rng=random.Random(3)).apply([
         C.CreateAluaGroup("block", "ora-ocr-1", "site_b", 2),
-        C.SetAluaGroupParameter("block", "ora-ocr-1", "site_b", "alua_access_state", 2),
-        C.SetAluaGroupParameter("block", "ora-ocr-1", "site_b", "nonop_delay_msecs", 250),
+        C.alua_group_parameter("block", "ora-ocr-1", "site_b", "alua_access_state", 2),
+        C.alua_group_parameter("block", "ora-ocr-1", "site_b", "nonop_delay_msecs", 250),
         C.SetLunAluaGroup(RAC_IQN, 1, 0, "site_b"),
         *C.loopback_target(loop), C.CreateRamdisk("loop-disk", "4M"),
         C.CreateLun(loop, 1, ("ramdisk", "loop-disk"), alias="loopdisk", fabric="loopback"),
@@ -462,8 +464,8 @@ def test_alua_loopback_chap_discovery_and_settings_round_trip_through_the_plan(t
         C.SetAclAuth(WEB_IQN, 1, WEB_CLIENT, C.Chap("web01", "another-secret-9")),
         C.SetAclTag(RAC_IQN, 1, RAC_CLIENTS[0], "rac-nodes"),
         C.SetMappedLunWriteProtect(RAC_IQN, 1, RAC_CLIENTS[1], 2, True),
-        C.SetTpgParameter(WEB_IQN, 1, "HeaderDigest", "CRC32C"),
-        C.SetStorageObjectAttribute("fileio", "web-data", "emulate_tpu", 1),
+        C.tpg_parameter(WEB_IQN, 1, "HeaderDigest", "CRC32C"),
+        C.backstore_attribute("fileio", "web-data", "emulate_tpu", 1),
         C.DeleteLun(RAC_IQN, 1, 5),
         C.CreatePortal(WEB_IQN, 1, "192.168.7.1", 3260),
     ])
@@ -474,7 +476,8 @@ def test_alua_loopback_chap_discovery_and_settings_round_trip_through_the_plan(t
     assert report.outcome == COMPLETED, report.lines()
     ops = {type(s.change).__name__ for s in found.steps}
     assert {"CreateAluaGroup", "SetLunAluaGroup", "SetDiscoveryAuth", "SetTpgAuth", "SetAclAuth", "SetAclTag",
-            "SetMappedLunWriteProtect", "DeleteLun", "CreatePortal", "SetStorageObjectAttribute"} <= ops
+            "SetMappedLunWriteProtect", "DeleteLun", "CreatePortal", "SetSetting"} <= ops
+    assert any(s.change.sets(C.BackstoreRef, "attribute") for s in found.steps if isinstance(s.change, C.SetSetting))
     assert "DeleteTarget" not in ops and "DeleteStorageObject" not in ops  # settings changed in place
     assert canonical(_export(demo)) == canonical(wanted)
     assert P.plan(wanted, _export(demo), prune=True).empty

@@ -41,7 +41,7 @@ def _empty_the_kernel(writer) -> None:
 
 def _flip(writer, on: bool) -> None:
     """Switch between two configurations that are byte-for-byte reproducible."""
-    _ok(writer, [C.SetTpgAttribute(WEB_IQN, 1, "default_cmdsn_depth", 128 if on else 64)])
+    _ok(writer, [C.tpg_attribute(WEB_IQN, 1, "default_cmdsn_depth", 128 if on else 64)])
 
 
 def _backups(demo) -> list[str]:

@@ -185,7 +185,7 @@ def test_status_follows_unsaved_changes(writer, demo):
     _ok(writer, [C.DeleteLun(RAC_IQN, 1, 5),
                  C.SetAclAuth(WEB_IQN, 1, WEB_CLIENT, C.Chap("web01", "a-new-secret-1")),
                  C.CreateRamdisk("extra", "1M"),
-                 C.SetTpgAttribute(WEB_IQN, 1, "login_timeout", 20)])
+                 C.tpg_attribute(WEB_IQN, 1, "login_timeout", 20)])
     found = S.status(str(demo))
     assert found.differs and "Unsaved changes" in found.message()
     lines = "\n".join(found.diff.lines())
@@ -259,7 +259,7 @@ def test_export_and_restore_one_target_leaves_the_others_alone(writer, demo):
         ["ora-ocr-1", "ora-ocr-2", "ora-ocr-3", "ora-data-1", "ora-data-2", "ora-arch"])
     assert part["fabric_modules"] == []
     _ok(writer, [C.DeleteTarget(RAC_IQN), C.DeleteStorageObject("block", "ora-arch"),
-                 C.SetTpgAttribute(WEB_IQN, 1, "login_timeout", 20),
+                 C.tpg_attribute(WEB_IQN, 1, "login_timeout", 20),
                  C.SetDiscoveryAuth(C.Chap("disc", "discovery-secret"), enforce=True)])
     preview = S.preview(S.running(str(demo)), part, target=RAC_IQN)
     assert {e.line() for e in preview.entries if len(e.key) == 1} == {
@@ -359,7 +359,7 @@ def test_running_cache_after_writes_equals_a_full_read(writer, demo):
         [C.SetDiscoveryAuth(C.Chap("disc", "disc-secret-123"), enforce=True)],
         [*C.loopback_target(loop), C.CreateLun(loop, 1, ("ramdisk", "c1"), fabric="loopback")],
         [C.CreateAluaGroup("ramdisk", "c1", "g2", 2), C.SetLunAluaGroup(WEB_IQN, 1, 1, "g2")],
-        [C.SetStorageObjectAttribute("ramdisk", "c1", "queue_depth", 64)],
+        [C.backstore_attribute("ramdisk", "c1", "queue_depth", 64)],
         [C.CreateLun(WEB_IQN, 1, ("ramdisk", "nosuch"))],  # rolled back: nothing to read
         [C.DeleteAluaGroup("ramdisk", "c1", "g2")],  # moves LUNs anywhere: a full read
     ]

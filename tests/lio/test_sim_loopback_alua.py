@@ -187,8 +187,8 @@ def test_alua_group_create_set_join_leave_delete(writer, demo):
     key = _rac_lun0(demo)
     plugin, name = key
     _ok(writer, [C.CreateAluaGroup(plugin, name, "site_b", 2),
-                 C.SetAluaGroupParameter(plugin, name, "site_b", "alua_access_state", "Standby"),
-                 C.SetAluaGroupParameter(plugin, name, "site_b", "preferred", 1),
+                 C.alua_group_parameter(plugin, name, "site_b", "alua_access_state", "Standby"),
+                 C.alua_group_parameter(plugin, name, "site_b", "preferred", 1),
                  C.SetLunAluaGroup(RAC_IQN, 1, 0, "site_b")])
     g = _groups(demo, key)["site_b"]
     assert g.tg_pt_gp_id == 2
@@ -224,8 +224,8 @@ def test_alua_refusals_are_the_kernels(writer, demo):
         ([C.CreateAluaGroup(plugin, name, "g2", 5)], "has id 5 already"),
         ([C.CreateAluaGroup(plugin, name, "g1", 6)], "already exists"),
         ([C.SetLunAluaGroup(RAC_IQN, 1, 0, "nosuch")], "no ALUA group nosuch"),
-        ([C.SetAluaGroupParameter(plugin, name, "g1", "alua_access_type", 2),
-          C.SetAluaGroupParameter(plugin, name, "g1", "alua_access_state", 1)], "implicit"),
+        ([C.alua_group_parameter(plugin, name, "g1", "alua_access_type", 2),
+          C.alua_group_parameter(plugin, name, "g1", "alua_access_state", 1)], "implicit"),
         ([C.CreateAluaGroup("pscsi", "nosuch", "g", 1)], "does not exist"),
     ):
         before = snapshot(demo)
@@ -238,7 +238,7 @@ def test_deleting_a_backstore_takes_its_alua_groups_and_the_undo_puts_them_back(
     key = _rac_lun0(demo)
     plugin, name = key
     _ok(writer, [C.CreateAluaGroup(plugin, name, "site_b", 2),
-                 C.SetAluaGroupParameter(plugin, name, "site_b", "alua_access_state", 1),
+                 C.alua_group_parameter(plugin, name, "site_b", "alua_access_state", 1),
                  C.SetLunAluaGroup(RAC_IQN, 1, 0, "site_b")])
     before = _canon_dump(demo)
     found = impact(read_config(str(demo), details=True), C.DeleteStorageObject(plugin, name))
@@ -282,8 +282,8 @@ def test_restore_rebuilds_alua_groups_and_membership(writer, demo):
     key = _rac_lun0(demo)
     plugin, name = key
     _ok(writer, [C.CreateAluaGroup(plugin, name, "site_b", 2),
-                 C.SetAluaGroupParameter(plugin, name, "site_b", "alua_access_state", 2),
-                 C.SetAluaGroupParameter(plugin, name, "site_b", "nonop_delay_msecs", 250),
+                 C.alua_group_parameter(plugin, name, "site_b", "alua_access_state", 2),
+                 C.alua_group_parameter(plugin, name, "site_b", "nonop_delay_msecs", 250),
                  C.SetLunAluaGroup(RAC_IQN, 1, 0, "site_b"),
                  *C.loopback_target(LOOP), C.CreateLun(LOOP, 1, ("ramdisk", "scratch"), fabric="loopback")])
     saved = json.loads(json.dumps(dump(read_config(str(demo), details=True))))

@@ -99,21 +99,21 @@ def test_ramdisk_pscsi_and_user_backstores(writer, demo):
 
 
 def test_storage_object_attribute_and_its_undo_value(writer, demo):
-    report = _ok(writer, [C.SetStorageObjectAttribute("fileio", "web-data", "emulate_tpu", 1)])
+    report = _ok(writer, [C.backstore_attribute("fileio", "web-data", "emulate_tpu", 1)])
     config = read_config(str(demo), details=True)
     assert config.storage_object(("fileio", "web-data")).attributes.value("emulate_tpu") == "1"
-    again = _ok(writer, [C.SetStorageObjectAttribute("fileio", "web-data", "emulate_tpu", 1)])
+    again = _ok(writer, [C.backstore_attribute("fileio", "web-data", "emulate_tpu", 1)])
     assert again.message().startswith("Nothing changed")
     assert report.steps[0].status == "done" and again.steps[0].status == "unchanged"
 
 
 def test_a_ramdisk_cannot_emulate_unmap_as_on_the_kernel(writer):
-    report = writer.apply([C.SetStorageObjectAttribute("ramdisk", "scratch", "emulate_tpu", 1)])
+    report = writer.apply([C.backstore_attribute("ramdisk", "scratch", "emulate_tpu", 1)])
     assert report.outcome == ROLLED_BACK_ALL and "Function not implemented" in str(report.error)
 
 
 def test_kernel_refusal_is_a_sentence_naming_the_object(writer):
-    report = writer.apply([C.SetStorageObjectAttribute("block", "ora-ocr-1", "block_size", 4096)])
+    report = writer.apply([C.backstore_attribute("block", "ora-ocr-1", "block_size", 4096)])
     assert report.outcome == ROLLED_BACK_ALL
     assert str(report.error).startswith("attribute block_size of backstore block/ora-ocr-1:")
     assert "exported" in str(report.error) and "Traceback" not in report.message()
@@ -168,11 +168,11 @@ def test_tpgs_take_the_next_free_tag_and_enable_disable(writer, demo):
 def test_tpg_attributes_parameters_and_the_kernels_side_effects(writer, demo):
     _new_target(writer)
     _ok(writer, [
-        C.SetTpgAttribute(NEW, 1, "generate_node_acls", 1),
-        C.SetTpgAttribute(NEW, 1, "demo_mode_write_protect", 0),
-        C.SetTpgParameter(NEW, 1, "HeaderDigest", "CRC32C"),
-        C.SetTpgParameter(NEW, 1, "TargetAlias", "my disks"),
-        C.SetTpgAttribute(NEW, 1, "authentication", 1),
+        C.tpg_attribute(NEW, 1, "generate_node_acls", 1),
+        C.tpg_attribute(NEW, 1, "demo_mode_write_protect", 0),
+        C.tpg_parameter(NEW, 1, "HeaderDigest", "CRC32C"),
+        C.tpg_parameter(NEW, 1, "TargetAlias", "my disks"),
+        C.tpg_attribute(NEW, 1, "authentication", 1),
     ])
     tpg = _tpg(demo)
     assert tpg.attributes.value("cache_dynamic_acls") == "1"  # the kernel turns it on with generate_node_acls
@@ -225,7 +225,7 @@ def test_exporting_a_backstore_twice_in_one_tpg_is_refused(writer, demo):
 
 def test_acls_map_all_luns_tags_attributes_depth_and_chap(writer, demo):
     _ok(writer, [C.CreateAcl(RAC_IQN, 1, HOST, acl_tag="rac_nodes"),
-                 C.SetAclAttribute(RAC_IQN, 1, HOST, "nopin_timeout", 20),
+                 C.acl_attribute(RAC_IQN, 1, HOST, "nopin_timeout", 20),
                  C.SetAclCmdsnDepth(RAC_IQN, 1, HOST, 128),
                  C.SetAclAuth(RAC_IQN, 1, HOST, C.Chap("host1", "host1-secret-1", "rac", "rac-secret-123"))])
     acl = find_acl(find_tpg(read_config(str(demo), details=True), "iscsi", RAC_IQN, 1), HOST)
@@ -301,8 +301,8 @@ def test_a_delete_confirmed_before_a_change_made_meanwhile_is_refused(writer, de
 
 def test_a_setting_changed_meanwhile_is_not_overwritten(writer, demo):
     other = SimWriter(str(demo))
-    _ok(other, [C.SetTpgAttribute(WEB_IQN, 1, "login_timeout", 20)])
-    report = writer.apply([C.SetTpgAttribute(WEB_IQN, 1, "login_timeout", 25, expect="15")])
+    _ok(other, [C.tpg_attribute(WEB_IQN, 1, "login_timeout", 20)])
+    report = writer.apply([C.tpg_attribute(WEB_IQN, 1, "login_timeout", 25, expect="15")])
     assert report.error.conflict and "was 15 when shown and is now 20" in str(report.error)
     assert _tpg(demo, WEB_IQN).attributes.value("login_timeout") == "20"
 
@@ -325,7 +325,7 @@ WIZARD = [
     C.CreateLun(NEW, 1, ("ramdisk", "wizram")),
     C.CreatePortal(NEW, 1, "::1", iser=True),
     C.SetAclAuth(NEW, 1, HOST, C.Chap("host1", "host1-secret-1")),
-    C.SetTpgAttribute(WEB_IQN, 1, "login_timeout", 20),
+    C.tpg_attribute(WEB_IQN, 1, "login_timeout", 20),
     C.SetAclTag(RAC_IQN, 1, RAC_CLIENTS[0], "rac"),
 ]
 WIZARD_STEPS = 18

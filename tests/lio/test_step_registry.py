@@ -5,12 +5,14 @@ Writers dispatch through their :class:`~sanctl.lio.steps.StepTable`, not by
 method name, so these tests are what says a new change type is complete.
 """
 
+import inspect
 import sys
 
 import pytest
 
 from sanctl.lio import changes as C
 from sanctl.lio import rtslib_writer, writer
+from sanctl.lio.planner import SETTING_PLANS
 from sanctl.lio.steps import StepTable
 from sanctl.sim import writer as sim_writer
 
@@ -49,6 +51,14 @@ def test_every_writer_has_a_step_for_every_change_type(table):
     assert not missing, f"the {table.writer} writer has no step for: {', '.join(missing)}"
 
 
+@pytest.mark.parametrize("table", [SETTING_PLANS, rtslib_writer.SETTINGS, sim_writer.SETTINGS],
+                         ids=["planner", "rtslib", "demo"])
+def test_every_writer_writes_a_setting_of_every_kind_of_object(table):
+    """One change (SetSetting) writes every setting; each writer finds its object by the reference's kind."""
+    missing = table.missing(C.SETTING_OWNERS)
+    assert not missing, f"{table.writer} has no step for a setting of: {', '.join(missing)}"
+
+
 def test_a_table_lists_what_it_lacks_and_refuses_two_steps_for_one_type():
     table = StepTable("test")
 
@@ -76,3 +86,34 @@ def test_a_change_without_a_step_is_refused_not_guessed(tmp_path):
     planner = writer.Planner(writer.Writer(str(tmp_path)), SanConfig(str(tmp_path)))
     with pytest.raises(writer.PreconditionFailed, match="cannot apply Unknown"):
         planner.plan(Unknown("iqn.2003-01.org.example:t", 1))
+
+
+def _self_names(function) -> tuple[set[str], set[str]]:
+    """The attributes ``function`` reads from ``self``, and those it sets on it."""
+    import dis
+
+    read, written = set(), set()
+    code = list(dis.get_instructions(function))
+    for first, second in zip(code, code[1:]):
+        if first.opname == "LOAD_FAST" and first.argval == "self":
+            if second.opname in ("LOAD_ATTR", "LOAD_METHOD"):
+                read.add(second.argval)
+            elif second.opname == "STORE_ATTR":
+                written.add(second.argval)
+    return read, written
+
+
+@pytest.mark.parametrize("writer_class, tables", [
+    (rtslib_writer.RtslibWriter, [rtslib_writer.STEPS, rtslib_writer.SETTINGS]),
+    (sim_writer.SimWriter, [sim_writer.STEPS, sim_writer.SETTINGS]),
+], ids=["rtslib", "demo"])
+def test_every_step_calls_only_what_its_writer_has(writer_class, tables):
+    """A step that calls a helper its writer lost fails here, not only on the real kernel."""
+    methods = [m for cls in writer_class.__mro__ for m in vars(cls).values()]
+    functions = [inspect.unwrap(getattr(m, "__func__", m)) for m in methods]  # session() is a context manager
+    written = set().union(*(_self_names(f)[1] for f in functions if hasattr(f, "__code__")))
+    for table in tables:
+        for kind in table.types():
+            step = table.find(kind)
+            missing = {name for name in _self_names(step)[0] if not hasattr(writer_class, name)} - written
+            assert not missing, f"{table.writer}: the step for {kind.__name__} calls {sorted(missing)}"

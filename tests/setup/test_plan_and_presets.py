@@ -30,10 +30,10 @@ def test_plan_groups_in_apply_order(demo_ctx):
     storage, target, portal, access, enable = (g.changes for g in plan.groups)
     assert storage == (
         C.CreateFileio("disk1", "/srv/iscsi/disk1.img", 10 << 30),
-        C.SetStorageObjectAttribute("fileio", "disk1", "emulate_tpu", 1),  # thin: a file takes UNMAP
+        C.backstore_attribute("fileio", "disk1", "emulate_tpu", 1),  # thin: a file takes UNMAP
         C.CreateBlock("spare1", "/dev/vg_san/spare-1"),  # no discard in the demo's sysfs: no emulate_tpu
     )
-    assert target == (C.CreateTarget(IQN), C.CreateTpg(IQN, 1), C.SetTpgAttribute(IQN, 1, "authentication", 0),
+    assert target == (C.CreateTarget(IQN), C.CreateTpg(IQN, 1), C.tpg_attribute(IQN, 1, "authentication", 0),
                       C.CreateLun(IQN, 1, ("fileio", "disk1"), 0, map_to_acls=False),
                       C.CreateLun(IQN, 1, ("block", "spare1"), 1, map_to_acls=False))
     assert portal == (C.CreatePortal(IQN, 1, "0.0.0.0", 3260),)
@@ -52,7 +52,7 @@ def test_chap_and_mutual_chap_go_on_every_acl_and_stay_out_of_the_record(demo_ct
     auths = [c for c in plan.changes if isinstance(c, C.SetAclAuth)]
     assert [(c.initiator, c.chap.userid, c.chap.mutual_userid) for c in auths] == [
         ("iqn.2024-01.com.example:a", "a", "target"), ("iqn.2024-01.com.example:b", "b", "target")]
-    assert C.SetTpgAttribute(IQN, 1, "authentication", 1) in plan.changes
+    assert C.tpg_attribute(IQN, 1, "authentication", 1) in plan.changes
     text = "\n".join(plan.targetcli())
     assert "a" * 14 not in text and "t" * 16 not in text and "<secret>" in text
 
@@ -63,9 +63,9 @@ def test_demo_mode_has_no_acl_and_says_so(demo_ctx):
     assert checks["access"].ok and any("Demo mode" in w for w in checks["access"].warnings)
     plan = build_plan(demo_ctx, a)
     assert not any(isinstance(c, (C.CreateAcl, C.SetAclAuth)) for c in plan.changes)
-    assert C.SetTpgAttribute(IQN, 1, "generate_node_acls", 1) in plan.changes
-    assert C.SetTpgAttribute(IQN, 1, "demo_mode_write_protect", 1) in plan.changes
-    assert C.SetTpgAttribute(IQN, 1, "authentication", 0) in plan.changes  # CHAP is for ACLs here
+    assert C.tpg_attribute(IQN, 1, "generate_node_acls", 1) in plan.changes
+    assert C.tpg_attribute(IQN, 1, "demo_mode_write_protect", 1) in plan.changes
+    assert C.tpg_attribute(IQN, 1, "authentication", 0) in plan.changes  # CHAP is for ACLs here
 
 
 def test_block_size_4096_is_set_on_files_and_memory_before_their_lun(demo_ctx):
@@ -74,10 +74,10 @@ def test_block_size_4096_is_set_on_files_and_memory_before_their_lun(demo_ctx):
     plan = build_plan(demo_ctx, a)
     changes = plan.changes
     for name, plugin in (("mem", "ramdisk"), ("disk1", "fileio")):
-        setting = C.SetStorageObjectAttribute(plugin, name, "block_size", 4096)
+        setting = C.backstore_attribute(plugin, name, "block_size", 4096)
         lun = next(c for c in changes if isinstance(c, C.CreateLun) and c.storage_object == (plugin, name))
         assert changes.index(setting) < changes.index(lun)
-    assert C.SetStorageObjectAttribute("ramdisk", "mem", "emulate_tpu", 1) not in changes  # a ramdisk has no UNMAP
+    assert C.backstore_attribute("ramdisk", "mem", "emulate_tpu", 1) not in changes  # a ramdisk has no UNMAP
 
 
 @pytest.mark.parametrize("preset,block_size,ok", [("linux", "4096", True), ("windows", "4096", True),

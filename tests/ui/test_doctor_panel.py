@@ -116,7 +116,7 @@ def _writable_demo_mode(root) -> None:
     from sanctl.sim.writer import SimWriter
 
     report = SimWriter(str(root), rng=random.Random(7)).apply(
-        [C.SetTpgAttribute(SCRATCH, 1, "demo_mode_write_protect", 0)])
+        [C.tpg_attribute(SCRATCH, 1, "demo_mode_write_protect", 0)])
     assert report.ok
 
 

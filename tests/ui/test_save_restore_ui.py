@@ -194,8 +194,8 @@ async def test_the_diff_view_applies_one_targets_part(make_app, demo):
         await settle(pilot)
         await pilot.press("s")
         await settle(pilot)
-        SimWriter(str(demo)).apply([C.SetTpgAttribute(RAC_IQN, 1, "login_timeout", 20),
-                                         C.SetTpgAttribute(WEB_IQN, 1, "login_timeout", 25)])
+        SimWriter(str(demo)).apply([C.tpg_attribute(RAC_IQN, 1, "login_timeout", 20),
+                                         C.tpg_attribute(WEB_IQN, 1, "login_timeout", 25)])
         await pilot.press("D")
         await settle(pilot)
         view = app.screen

@@ -3,7 +3,10 @@
 One module per family of objects (as rtslib-fb files them): :mod:`.storage`,
 :mod:`.alua`, :mod:`.fabric` (targets and TPGs), :mod:`.lun`, :mod:`.acl`
 (ACLs and mapped LUNs), :mod:`.portal`; :mod:`.base` holds what they share,
-:mod:`.chap` the credentials, :mod:`.script` the composed and shown forms.
+:mod:`.refs` the references to an object (backstore, ALUA group, target, TPG,
+ACL) that a change addresses, :mod:`.setting` the one change of a setting
+file (attribute or parameter) of any of them, :mod:`.chap` the credentials,
+:mod:`.script` the composed and shown forms.
 This package re-exports every name, so ``from sanctl.lio import changes as C``
 reaches them all.
 
@@ -20,7 +23,8 @@ Identities are plain fields: a target is ``(fabric, target)``, a TPG adds its
 tag ``tpg``, a LUN its ``index``, an ACL its ``initiator`` and a mapped LUN
 its ``index`` within the ACL. A storage object is ``(plugin, name)`` —
 rtslib-fb's plugin names ``block``, ``fileio``, ``ramdisk``, ``pscsi``,
-``user``.
+``user``. A change's :attr:`~Change.ref` is its object as one of
+:mod:`.refs`; a setting change holds one (``SetSetting.owner``).
 
 Deletes take what depends on them (see :mod:`sanctl.lio.impact`): a
 confirmed delete carries the dependents the operator saw (``expect``), and a
@@ -51,18 +55,13 @@ from sanctl.lio.changes.base import (  # noqa: F401
     _NAA,
     _RESERVED_ALIASES,
     _SETTING_NAME,
-    _TargetScoped,
     _alias,
     _bools,
-    _cfs_target,
-    _cfs_tpg,
     _fabric,
     _index,
     _int_value,
     _name,
     _plugin,
-    _rts_target,
-    _rts_tpg,
     _secret,
     _setting_name,
     _setting_value,
@@ -93,7 +92,6 @@ from sanctl.lio.changes.storage import (  # noqa: F401
     CreateRamdisk,
     CreateUser,
     DeleteStorageObject,
-    SetStorageObjectAttribute,
     _CreateStorageObject,
 )
 from sanctl.lio.changes.alua import (  # noqa: F401
@@ -105,7 +103,6 @@ from sanctl.lio.changes.alua import (  # noqa: F401
     CreateAluaGroup,
     DEFAULT_ALUA_GROUP,
     DeleteAluaGroup,
-    SetAluaGroupParameter,
     _ALUA_NAME,
     _AluaGroupChange,
     alua_number,
@@ -117,10 +114,8 @@ from sanctl.lio.changes.fabric import (  # noqa: F401
     DeleteTarget,
     DeleteTpg,
     SetDiscoveryAuth,
-    SetTpgAttribute,
     SetTpgAuth,
     SetTpgEnabled,
-    SetTpgParameter,
     _BOOL_KEYS,
     _InTpg,
     _LIST_KEYS,
@@ -138,7 +133,6 @@ from sanctl.lio.changes.acl import (  # noqa: F401
     CreateMappedLun,
     DeleteAcl,
     DeleteMappedLun,
-    SetAclAttribute,
     SetAclAuth,
     SetAclCmdsnDepth,
     SetAclTag,
@@ -151,6 +145,25 @@ from sanctl.lio.changes.portal import (  # noqa: F401
     DeletePortal,
     SetPortalFlag,
     _PortalChange,
+)
+from sanctl.lio.changes.refs import (  # noqa: F401
+    AclRef,
+    AluaGroupRef,
+    BackstoreRef,
+    LunRef,
+    MappedLunRef,
+    PortalRef,
+    TargetRef,
+    TpgRef,
+)
+from sanctl.lio.changes.setting import (  # noqa: F401
+    SETTING_OWNERS,
+    SetSetting,
+    acl_attribute,
+    alua_group_parameter,
+    backstore_attribute,
+    tpg_attribute,
+    tpg_parameter,
 )
 from sanctl.lio.changes.script import (  # noqa: F401
     confirmed,

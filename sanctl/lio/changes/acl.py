@@ -7,19 +7,15 @@ from typing import ClassVar
 
 from sanctl.names import InvalidValue
 from sanctl.lio.changes.base import (
-    _Setting,
-    ACL_FABRICS,
     _ACL_TAG,
     _alias,
-    _bools,
     _index,
     _int_value,
-    _setting_name,
     _yes,
-    check_wwn,
 )
 from sanctl.lio.changes.chap import Chap, NO_CHAP, _check_chap_change
 from sanctl.lio.changes.fabric import _InTpg
+from sanctl.lio.changes.refs import AclRef, MappedLunRef, _WithinAcl
 
 
 # ---------------------------------------------------------------------------
@@ -28,36 +24,10 @@ from sanctl.lio.changes.fabric import _InTpg
 
 
 @dataclass(frozen=True, slots=True)
-class _InAcl(_InTpg):
-    def _check_acl(self) -> None:
-        self._check_tpg()
-        if self.fabric not in ACL_FABRICS:  # type: ignore[attr-defined]
-            raise InvalidValue(f"The {self.fabric} fabric has no ACLs.")  # type: ignore[attr-defined]
-        object.__setattr__(self, "initiator", check_wwn(self.fabric, self.initiator))  # type: ignore[attr-defined]
+class _InAcl(_WithinAcl, _InTpg):
+    """Base of changes addressing one ACL (``initiator`` in a TPG) or a mapped LUN in it."""
 
-    @property
-    def acl_label(self) -> str:
-        return f"ACL {self.initiator} of {self.tpg_label}"  # type: ignore[attr-defined]
-
-    @property
-    def acl_path(self) -> str:
-        return f"{self.tpg_path}/acls/{self.initiator}"  # type: ignore[attr-defined]
-
-    @property
-    def rts_acl(self) -> str:
-        return f"{self.rts_tpg}/acls/{self.initiator}"  # type: ignore[attr-defined]
-
-    @property
-    def owner_label(self) -> str:
-        return self.acl_label
-
-    @property
-    def owner_path(self) -> str:
-        return self.acl_path
-
-    @property
-    def rts_owner(self) -> str:
-        return self.rts_acl
+    ref_kind = AclRef
 
 
 def _check_acl_tag(tag: str | None) -> str | None:
@@ -82,17 +52,8 @@ class CreateAcl(_InAcl):
     fabric: str = "iscsi"
 
     def __post_init__(self) -> None:
-        _bools(self)
-        self._check_acl()
+        _InAcl.__post_init__(self)
         object.__setattr__(self, "acl_tag", _check_acl_tag(self.acl_tag))
-
-    @property
-    def subject(self) -> str:
-        return self.acl_label
-
-    @property
-    def cfs_path(self) -> str:
-        return self.acl_path
 
     def describe(self) -> str:
         maps = " mapping every LUN" if self.map_all_luns else " (no LUN mapped yet)"
@@ -117,18 +78,6 @@ class DeleteAcl(_InAcl):
     fabric: str = "iscsi"
     expect: frozenset | None = None
 
-    def __post_init__(self) -> None:
-        _bools(self)
-        self._check_acl()
-
-    @property
-    def subject(self) -> str:
-        return self.acl_label
-
-    @property
-    def cfs_path(self) -> str:
-        return self.acl_path
-
     def describe(self) -> str:
         return f"Delete {self.acl_label} (its session is dropped)"
 
@@ -146,21 +95,13 @@ class SetAclTag(_InAcl):
     acl_tag: str | None = None
     fabric: str = "iscsi"
     expect: str | None = None  #: the tag the form showed ('' for none)
+    writes, what = "tag", "tag"
 
     def __post_init__(self) -> None:
-        _bools(self)
-        self._check_acl()
+        _InAcl.__post_init__(self)
         object.__setattr__(self, "acl_tag", _check_acl_tag(self.acl_tag))
         if self.expect is not None and not isinstance(self.expect, str):
             raise InvalidValue("The tag shown must be text.")
-
-    @property
-    def subject(self) -> str:
-        return f"tag of {self.acl_label}"
-
-    @property
-    def cfs_path(self) -> str:
-        return f"{self.acl_path}/tag"
 
     def describe(self) -> str:
         if self.acl_tag:
@@ -174,28 +115,6 @@ class SetAclTag(_InAcl):
 
 
 @dataclass(frozen=True, slots=True)
-class SetAclAttribute(_Setting, _InAcl):
-    """Write ``acls/<initiator>/attrib/<attribute>`` (e.g. ``nopin_timeout``)."""
-
-    target: str
-    tpg: int
-    initiator: str
-    attribute: str
-    value: str | int
-    fabric: str = "iscsi"
-    expect: str | None = None
-
-    def __post_init__(self) -> None:
-        _bools(self)
-        self._check_acl()
-        _setting_name(self.attribute, "ACL attribute")
-        from sanctl.lio.attributes import ACL_ATTRIB_RANGE
-
-        bounds = ACL_ATTRIB_RANGE.get(self.attribute) if self.fabric == "iscsi" else None
-        object.__setattr__(self, "value", _int_value(self.value, self.attribute, bounds))
-
-
-@dataclass(frozen=True, slots=True)
 class SetAclCmdsnDepth(_InAcl):
     """The initiator's command window (queue depth): ``acls/<initiator>/cmdsn_depth``."""
 
@@ -205,19 +124,11 @@ class SetAclCmdsnDepth(_InAcl):
     depth: int
     fabric: str = "iscsi"
     expect: int | None = None
+    writes, what = "cmdsn_depth", "cmdsn_depth"
 
     def __post_init__(self) -> None:
-        _bools(self)
-        self._check_acl()
+        _InAcl.__post_init__(self)
         object.__setattr__(self, "depth", int(_int_value(self.depth, "cmdsn_depth", (1, 512))))
-
-    @property
-    def subject(self) -> str:
-        return f"cmdsn_depth of {self.acl_label}"
-
-    @property
-    def cfs_path(self) -> str:
-        return f"{self.acl_path}/cmdsn_depth"
 
     def describe(self) -> str:
         return f"Set the queue depth (cmdsn_depth) of {self.acl_label} to {self.depth}"
@@ -236,19 +147,11 @@ class SetAclAuth(_InAcl):
     chap: Chap = NO_CHAP
     fabric: str = "iscsi"
     expect: Chap | None = field(default=None, repr=False)  #: the credentials the form showed
+    writes, what = "auth", "CHAP"
 
     def __post_init__(self) -> None:
-        _bools(self)
-        self._check_acl()
+        _InAcl.__post_init__(self)
         _check_chap_change(self, fabric=self.fabric)
-
-    @property
-    def subject(self) -> str:
-        return f"CHAP of {self.acl_label}"
-
-    @property
-    def cfs_path(self) -> str:
-        return f"{self.acl_path}/auth"
 
     def describe(self) -> str:
         return f"Set {self.chap.summary()} on {self.acl_label}"
@@ -261,6 +164,7 @@ class SetAclAuth(_InAcl):
 class CreateMappedLun(_InAcl):
     """Show TPG LUN ``tpg_lun`` to the initiator as LUN ``index``."""
 
+    ref_kind = MappedLunRef
     target: str
     tpg: int
     initiator: str
@@ -271,19 +175,9 @@ class CreateMappedLun(_InAcl):
     fabric: str = "iscsi"
 
     def __post_init__(self) -> None:
-        _bools(self)
-        self._check_acl()
-        _index(self.index, "mapped LUN number")
+        _InAcl.__post_init__(self)
         _index(self.tpg_lun, "TPG LUN number")
         object.__setattr__(self, "alias", _alias(self.alias, "mapped LUN alias"))
-
-    @property
-    def subject(self) -> str:
-        return f"mapped LUN {self.index} of {self.acl_label}"
-
-    @property
-    def cfs_path(self) -> str:
-        return f"{self.acl_path}/lun_{self.index}"
 
     def describe(self) -> str:
         mode = "read-only" if self.write_protect else "read-write"
@@ -299,24 +193,12 @@ class DeleteMappedLun(_InAcl):
     """Hide a LUN from one initiator."""
 
     dangerous: ClassVar[bool] = True
+    ref_kind = MappedLunRef
     target: str
     tpg: int
     initiator: str
     index: int
     fabric: str = "iscsi"
-
-    def __post_init__(self) -> None:
-        _bools(self)
-        self._check_acl()
-        _index(self.index, "mapped LUN number")
-
-    @property
-    def subject(self) -> str:
-        return f"mapped LUN {self.index} of {self.acl_label}"
-
-    @property
-    def cfs_path(self) -> str:
-        return f"{self.acl_path}/lun_{self.index}"
 
     def describe(self) -> str:
         return f"Unmap LUN {self.index} from {self.initiator} in {self.tpg_label}"
@@ -327,6 +209,7 @@ class DeleteMappedLun(_InAcl):
 
 @dataclass(frozen=True, slots=True)
 class SetMappedLunWriteProtect(_InAcl):
+    ref_kind = MappedLunRef
     target: str
     tpg: int
     initiator: str
@@ -335,18 +218,7 @@ class SetMappedLunWriteProtect(_InAcl):
     fabric: str = "iscsi"
     expect: bool | None = None  #: whether the form showed it write-protected
 
-    def __post_init__(self) -> None:
-        _bools(self)
-        self._check_acl()
-        _index(self.index, "mapped LUN number")
-
-    @property
-    def subject(self) -> str:
-        return f"mapped LUN {self.index} of {self.acl_label}"
-
-    @property
-    def cfs_path(self) -> str:
-        return f"{self.acl_path}/lun_{self.index}/write_protect"
+    writes = "write_protect"
 
     def describe(self) -> str:
         mode = "read-only" if self.write_protect else "read-write"

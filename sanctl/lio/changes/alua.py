@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import ClassVar
 
 from sanctl.names import InvalidValue
-from sanctl.lio.changes.base import Change, PLUGIN_PREFIX, Scope, _bools, _int_value
-from sanctl.lio.changes.storage import _InStorageObject
+from sanctl.lio.changes.base import Change, Scope, _int_value
+from sanctl.lio.changes.refs import DEFAULT_ALUA_GROUP, _ALUA_NAME, AluaGroupRef, _WithinBackstore, check_alua_group_name  # noqa: F401
 
 
 # ---------------------------------------------------------------------------
 # ALUA target port groups (of a storage object) and a LUN's group
 # ---------------------------------------------------------------------------
 
-#: The group the kernel gives every ALUA-capable backstore; it cannot be created or deleted.
-DEFAULT_ALUA_GROUP = "default_tg_pt_gp"
 #: ``alua_access_state`` values (rtslib-fb's ALUATargetPortGroup doc) and their names.
 ALUA_STATES = {0: "Active/Optimized", 1: "Active/NonOptimized", 2: "Standby", 3: "Unavailable",
                4: "LBA Dependent", 14: "Offline", 15: "Transitioning"}
@@ -42,8 +39,6 @@ ALUA_PARAM_RANGE: dict[str, tuple[int, int]] = {
     "alua_support_active_optimized": (0, 1),
 }
 ALUA_PARAMS = tuple(ALUA_PARAM_RANGE)
-#: A group name: one configfs directory, no whitespace.
-_ALUA_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,63}$")
 
 
 def alua_number(parameter: str, value: object) -> int:
@@ -63,42 +58,19 @@ def alua_number(parameter: str, value: object) -> int:
     return number
 
 
-def check_alua_group_name(name: object, *, new: bool = False) -> str:
-    """An ALUA group name: letters, digits and ``_ . : -`` (not ``default_tg_pt_gp`` for a new one)."""
-    if not isinstance(name, str) or not _ALUA_NAME.match(name.strip()) or name.strip() in (".", ".."):
-        raise InvalidValue("An ALUA group name uses letters, digits and _ . : - (at most 64, no spaces).")
-    name = name.strip()
-    if new and name == DEFAULT_ALUA_GROUP:
-        raise InvalidValue(f"{DEFAULT_ALUA_GROUP} is the kernel's own group: every backstore has it already.")
-    return name
-
-
 @dataclass(frozen=True, slots=True)
-class _AluaGroupChange(_InStorageObject, Change):
-    """Base of changes addressing ``core/<hba>/<name>/alua/<group>``: ``plugin``, ``name``, ``group``."""
+class _AluaGroupChange(_WithinBackstore, Change):
+    """Base of the changes that make or remove a group (not ``default_tg_pt_gp``): ``plugin``, ``name``, ``group``."""
 
-    def _check_group(self, *, new: bool = False) -> None:
-        self._check_storage_object()
-        object.__setattr__(self, "group", check_alua_group_name(self.group, new=new))  # type: ignore[attr-defined]
+    ref_kind = AluaGroupRef
+
+    def __post_init__(self) -> None:
+        Change.__post_init__(self)
+        check_alua_group_name(self.group, new=True)  # type: ignore[attr-defined]
 
     @property
     def group_label(self) -> str:
-        return f"ALUA group {self.group} of {self.owner_label}"  # type: ignore[attr-defined]
-
-    @property
-    def subject(self) -> str:
-        return self.group_label
-
-    @property
-    def cfs_path(self) -> str:
-        return f"{self.owner_path}/alua/{self.group}"  # type: ignore[attr-defined]
-
-    def scope(self) -> Scope:
-        return Scope(storage_objects=frozenset({self.key}))
-
-    @property
-    def rts_so(self) -> str:
-        return self.rts_owner
+        return self.ref.label
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +78,7 @@ class CreateAluaGroup(_AluaGroupChange):
     """An ALUA target port group of a backstore, with its group id (``tg_pt_gp_id``, 1-65535).
 
     Its LUNs join it with :class:`SetLunAluaGroup`; its state and type are
-    :class:`SetAluaGroupParameter`.
+    :func:`~sanctl.lio.changes.setting.alua_group_parameter`.
     """
 
     plugin: str
@@ -115,8 +87,7 @@ class CreateAluaGroup(_AluaGroupChange):
     tg_pt_gp_id: int = 1
 
     def __post_init__(self) -> None:
-        _bools(self)
-        self._check_group(new=True)
+        _AluaGroupChange.__post_init__(self)
         if isinstance(self.tg_pt_gp_id, bool) or not isinstance(self.tg_pt_gp_id, int) \
                 or not 1 <= self.tg_pt_gp_id <= 65535:
             raise InvalidValue("An ALUA group id (tg_pt_gp_id) is a whole number from 1 to 65535.")
@@ -125,7 +96,7 @@ class CreateAluaGroup(_AluaGroupChange):
         return f"Create {self.group_label} with id {self.tg_pt_gp_id}"
 
     def targetcli(self) -> str:
-        return (f"# rtslib: ALUATargetPortGroup(so({self.rts_so!r}), {self.group!r}, {self.tg_pt_gp_id})"
+        return (f"# rtslib: ALUATargetPortGroup(so({self.ref.rts!r}), {self.group!r}, {self.tg_pt_gp_id})"
                 "  (not in targetcli)")
 
 
@@ -139,10 +110,6 @@ class DeleteAluaGroup(_AluaGroupChange):
     group: str
     expect: frozenset | None = None
 
-    def __post_init__(self) -> None:
-        _bools(self)
-        self._check_group(new=True)
-
     def scope(self) -> Scope:
         return Scope(storage_objects=frozenset({self.key}), all_targets=True)
 
@@ -150,49 +117,6 @@ class DeleteAluaGroup(_AluaGroupChange):
         return f"Delete {self.group_label} (its LUNs return to {DEFAULT_ALUA_GROUP})"
 
     def targetcli(self) -> str:
-        return f"# rtslib: ALUATargetPortGroup(so({self.rts_so!r}), {self.group!r}).delete()  (not in targetcli)"
+        return f"# rtslib: ALUATargetPortGroup(so({self.ref.rts!r}), {self.group!r}).delete()  (not in targetcli)"
 
 
-@dataclass(frozen=True, slots=True)
-class SetAluaGroupParameter(_AluaGroupChange):
-    """Write one parameter of an ALUA group (``alua_access_state``, ``preferred``, …)."""
-
-    plugin: str
-    name: str
-    group: str
-    parameter: str
-    value: str | int
-    expect: str | None = None
-
-    def __post_init__(self) -> None:
-        _bools(self)
-        self._check_group()
-        if self.parameter not in ALUA_PARAM_RANGE:
-            raise InvalidValue(f"'{self.parameter}' is not an ALUA group parameter: use one of "
-                               f"{', '.join(ALUA_PARAMS)}.")
-        object.__setattr__(self, "value", str(alua_number(self.parameter, self.value)))
-
-    @property
-    def subject(self) -> str:
-        return f"{self.parameter} of {self.group_label}"
-
-    @property
-    def cfs_path(self) -> str:
-        return f"core/{PLUGIN_PREFIX[self.plugin]}_*/{self.name}/alua/{self.group}/{self.parameter}"
-
-    def shown_value(self) -> str:
-        number = int(self.value)
-        if self.parameter == "alua_access_state":
-            return f"{number} ({ALUA_STATES.get(number, '?')})"
-        if self.parameter == "alua_access_type":
-            return f"{number} ({ALUA_TYPES[number]})"
-        if self.parameter == "alua_access_status":
-            return f"{number} ({ALUA_STATUSES[number]})"
-        return self.value
-
-    def describe(self) -> str:
-        return f"Set {self.parameter}={self.shown_value()} on {self.group_label}"
-
-    def targetcli(self) -> str:
-        return (f"# rtslib: ALUATargetPortGroup(so({self.rts_so!r}), {self.group!r}).{self.parameter} = {self.value}"
-                "  (not in targetcli)")

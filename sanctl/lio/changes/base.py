@@ -255,32 +255,46 @@ def _tpg_label(fabric: str, wwn: str, tpg: int) -> str:
     return f"{wwn}/tpg{tpg}" if fabric == "iscsi" else f"{fabric} {wwn}/tpg{tpg}"
 
 
-def _rts_target(fabric: str, wwn: str) -> str:
-    return f"/{fabric}/{wwn}"
-
-
-def _rts_tpg(fabric: str, wwn: str, tpg: int) -> str:
-    return f"/{fabric}/{wwn}/tpg{tpg}"
-
-
 def _yes(flag: bool) -> str:
     return "true" if flag else "false"
 
 
-def _cfs_target(fabric: str, wwn: str) -> str:
-    return f"{FABRIC_DIRS[fabric]}/{wwn}"
-
-
-def _cfs_tpg(fabric: str, wwn: str, tpg: int) -> str:
-    return f"{_cfs_target(fabric, wwn)}/tpgt_{tpg}"
-
-
 @dataclass(frozen=True, slots=True)
 class Change:
-    """A validated operation. Subclasses are frozen dataclasses."""
+    """A validated operation. Subclasses are frozen dataclasses.
+
+    A change names the object it addresses with a reference
+    (:mod:`sanctl.lio.changes.refs`) of kind :attr:`ref_kind`, built from its
+    own fields of the same names; the reference checks them (the change keeps
+    them as it normalised them) and gives the change its :attr:`subject`,
+    :attr:`cfs_path` and :meth:`scope` unless the change says otherwise; a
+    change of one file of its object names it with :attr:`writes` (and
+    :attr:`what`, how its subject calls it).
+    """
 
     #: Deletes take dependents with them and are confirmed first.
     dangerous: ClassVar[bool] = False
+    #: The kind of reference that names the object this change addresses (None: the change says itself).
+    ref_kind: ClassVar[type | None] = None
+    #: The file of the object this change writes (``auth``, ``enable``, …), and what it is called.
+    writes: ClassVar[str] = ""
+    what: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        _bools(self)
+        if self.ref_kind is None:
+            return
+        ref = self.ref  # checks the fields that name the object
+        own = {f.name for f in fields(self)}
+        for f in fields(ref):
+            if f.name in own:
+                object.__setattr__(self, f.name, getattr(ref, f.name))
+
+    @property
+    def ref(self):
+        """The object this change addresses (:mod:`sanctl.lio.changes.refs`)."""
+        kind: type = self.ref_kind  # type: ignore[assignment]
+        return kind(**{f.name: getattr(self, f.name) for f in fields(kind)})
 
     def describe(self) -> str:
         """One line for the review list and the confirmation."""
@@ -293,7 +307,7 @@ class Change:
     @property
     def subject(self) -> str:
         """The object this change is about, as error messages name it."""
-        raise NotImplementedError
+        return f"{self.what} of {self.ref.label}" if self.what else self.ref.label
 
     @property
     def cfs_path(self) -> str:
@@ -302,54 +316,13 @@ class Change:
         A storage object's HBA index is allocated by the kernel, so its path
         is a pattern: ``core/iblock_*/name``.
         """
-        raise NotImplementedError
+        return f"{self.ref.path}/{self.writes}" if self.writes else self.ref.path
 
     def scope(self) -> Scope:
-        raise NotImplementedError
+        return self.ref.scope()
 
     def __str__(self) -> str:
         return self.describe()
-
-
-class _Setting:
-    """Mixin: a change writing one setting file of an object, ``<owner>/attrib/<name>`` or ``<owner>/param/<name>``.
-
-    The object it belongs to (a backstore, a TPG, an ACL) names itself with
-    ``owner_label``, ``owner_path`` and ``rts_owner``; the subject, path,
-    description and targetcli line of every such change are written here once.
-    """
-
-    __slots__ = ()
-    #: ``attribute`` (the ``attrib/`` folder) or ``parameter`` (``param/``): the field and targetcli's word.
-    kind: ClassVar[str] = "attribute"
-
-    @property
-    def setting(self) -> str:
-        return getattr(self, self.kind)
-
-    @property
-    def subject(self) -> str:
-        return f"{self.kind} {self.setting} of {self.owner_label}"  # type: ignore[attr-defined]
-
-    @property
-    def cfs_path(self) -> str:
-        folder = "attrib" if self.kind == "attribute" else "param"
-        return f"{self.owner_path}/{folder}/{self.setting}"  # type: ignore[attr-defined]
-
-    def describe(self) -> str:
-        return f"Set {self.setting}={self.value} on {self.owner_label}"  # type: ignore[attr-defined]
-
-    def targetcli(self) -> str:
-        return f"{self.rts_owner} set {self.kind} {self.setting}={self.value}"  # type: ignore[attr-defined]
-
-
-class _TargetScoped:
-    """Mixin: the change lives inside one target (fields ``fabric`` and ``target``)."""
-
-    __slots__ = ()
-
-    def scope(self) -> Scope:
-        return Scope(targets=frozenset({(self.fabric, self.target)}))  # type: ignore[attr-defined]
 
 
 def format_size(size: int | None) -> str:

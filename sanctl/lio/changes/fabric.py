@@ -11,25 +11,13 @@ from sanctl.names import (
     generate_iqn,
 )
 from sanctl.lio.changes.base import (
-    _Setting,
     Change,
     Scope,
-    _TargetScoped,
-    _bools,
-    _cfs_target,
-    _cfs_tpg,
     _fabric,
-    _int_value,
-    _rts_target,
-    _rts_tpg,
-    _setting_name,
-    _setting_value,
     _tag,
-    _target_label,
-    _tpg_label,
-    check_wwn,
 )
 from sanctl.lio.changes.chap import Chap, NO_CHAP, _check_chap_change
+from sanctl.lio.changes.refs import TargetRef, TpgRef, _WithinTpg
 
 
 # ---------------------------------------------------------------------------
@@ -47,109 +35,61 @@ def generate_wwn(fabric: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class CreateTarget(_TargetScoped, Change):
+class CreateTarget(Change):
     """A target, without TPG (add :class:`CreateTpg`); ``target=None`` generates a name like targetcli."""
 
+    ref_kind = TargetRef
     target: str | None = None
     fabric: str = "iscsi"
 
     def __post_init__(self) -> None:
-        _bools(self)
         _fabric(self.fabric)
-        wwn = generate_wwn(self.fabric) if self.target in (None, "") else self.target
-        object.__setattr__(self, "target", check_wwn(self.fabric, wwn))
-
-    @property
-    def subject(self) -> str:
-        return _target_label(self.fabric, self.target)
-
-    @property
-    def cfs_path(self) -> str:
-        return _cfs_target(self.fabric, self.target)
+        if self.target in (None, ""):
+            object.__setattr__(self, "target", generate_wwn(self.fabric))
+        Change.__post_init__(self)
 
     def describe(self) -> str:
-        return f"Create {_target_label(self.fabric, self.target)}"
+        return f"Create {self.ref.label}"
 
     def targetcli(self) -> str:
         return f"/{self.fabric} create wwn={self.target}"
 
 
 @dataclass(frozen=True, slots=True)
-class DeleteTarget(_TargetScoped, Change):
+class DeleteTarget(Change):
     """Delete a target with its TPGs, LUNs, ACLs and portals (sessions drop)."""
 
     dangerous: ClassVar[bool] = True
+    ref_kind = TargetRef
     target: str
     fabric: str = "iscsi"
     expect: frozenset | None = None
 
-    def __post_init__(self) -> None:
-        _bools(self)
-        _fabric(self.fabric)
-        object.__setattr__(self, "target", check_wwn(self.fabric, self.target))
-
-    @property
-    def subject(self) -> str:
-        return _target_label(self.fabric, self.target)
-
-    @property
-    def cfs_path(self) -> str:
-        return _cfs_target(self.fabric, self.target)
-
     def describe(self) -> str:
-        return f"Delete {_target_label(self.fabric, self.target)} with everything in it"
+        return f"Delete {self.ref.label} with everything in it"
 
     def targetcli(self) -> str:
         return f"/{self.fabric} delete {self.target}"
 
 
 @dataclass(frozen=True, slots=True)
-class _InTpg(_TargetScoped, Change):
-    """Base of changes addressing one TPG: ``target``, ``tpg``, ``fabric``."""
+class _InTpg(_WithinTpg, Change):
+    """Base of changes addressing one TPG (``target``, ``tpg``, ``fabric``) or something in it."""
 
-    def _check_tpg(self) -> None:
-        _fabric(self.fabric)  # type: ignore[attr-defined]
-        object.__setattr__(self, "target", check_wwn(self.fabric, self.target))  # type: ignore[attr-defined]
-        _tag(self.tpg)  # type: ignore[attr-defined]
-
-    @property
-    def tpg_label(self) -> str:
-        return _tpg_label(self.fabric, self.target, self.tpg)  # type: ignore[attr-defined]
-
-    @property
-    def tpg_path(self) -> str:
-        return _cfs_tpg(self.fabric, self.target, self.tpg)  # type: ignore[attr-defined]
-
-    @property
-    def rts_tpg(self) -> str:
-        return _rts_tpg(self.fabric, self.target, self.tpg)  # type: ignore[attr-defined]
-
-    # The object its settings belong to (an ACL overrides these).
-    @property
-    def owner_label(self) -> str:
-        return f"TPG {self.tpg_label}"
-
-    @property
-    def owner_path(self) -> str:
-        return self.tpg_path
-
-    @property
-    def rts_owner(self) -> str:
-        return self.rts_tpg
+    ref_kind = TpgRef
 
 
 @dataclass(frozen=True, slots=True)
-class CreateTpg(_TargetScoped, Change):
+class CreateTpg(Change):
     """A target portal group; ``tpg=None`` takes the next free tag (like targetcli)."""
 
+    ref_kind = TargetRef
     target: str
     tpg: int | None = None
     fabric: str = "iscsi"
 
     def __post_init__(self) -> None:
-        _bools(self)
-        _fabric(self.fabric)
-        object.__setattr__(self, "target", check_wwn(self.fabric, self.target))
+        Change.__post_init__(self)
         if self.tpg is not None:
             _tag(self.tpg)
 
@@ -159,15 +99,15 @@ class CreateTpg(_TargetScoped, Change):
 
     @property
     def cfs_path(self) -> str:
-        return _cfs_tpg(self.fabric, self.target, self.tpg or 1)
+        return f"{self.ref.path}/tpgt_{self.tpg or 1}"
 
     def describe(self) -> str:
         tag = f"TPG {self.tpg}" if self.tpg is not None else "a TPG (next free tag)"
-        return f"Create {tag} in {_target_label(self.fabric, self.target)}"
+        return f"Create {tag} in {self.ref.label}"
 
     def targetcli(self) -> str:
         tag = f" tag={self.tpg}" if self.tpg is not None else ""
-        return f"{_rts_target(self.fabric, self.target)} create{tag}"
+        return f"{self.ref.rts} create{tag}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,23 +120,11 @@ class DeleteTpg(_InTpg):
     fabric: str = "iscsi"
     expect: frozenset | None = None
 
-    def __post_init__(self) -> None:
-        _bools(self)
-        self._check_tpg()
-
-    @property
-    def subject(self) -> str:
-        return f"TPG {self.tpg_label}"
-
-    @property
-    def cfs_path(self) -> str:
-        return self.tpg_path
-
     def describe(self) -> str:
         return f"Delete TPG {self.tpg_label} with its LUNs, ACLs and portals"
 
     def targetcli(self) -> str:
-        return f"{_rts_target(self.fabric, self.target)} delete tag={self.tpg}"
+        return f"/{self.fabric}/{self.target} delete tag={self.tpg}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,45 +136,13 @@ class SetTpgEnabled(_InTpg):
     enabled: bool = True
     fabric: str = "iscsi"
     expect: bool | None = None  #: whether the form showed it enabled
-
-    def __post_init__(self) -> None:
-        _bools(self)
-        self._check_tpg()
-
-    @property
-    def subject(self) -> str:
-        return f"TPG {self.tpg_label}"
-
-    @property
-    def cfs_path(self) -> str:
-        return f"{self.tpg_path}/enable"
+    writes = "enable"
 
     def describe(self) -> str:
         return f"{'Enable' if self.enabled else 'Disable'} TPG {self.tpg_label}"
 
     def targetcli(self) -> str:
         return f"{self.rts_tpg} {'enable' if self.enabled else 'disable'}"
-
-
-@dataclass(frozen=True, slots=True)
-class SetTpgAttribute(_Setting, _InTpg):
-    """Write ``tpgt_N/attrib/<attribute>`` (e.g. ``generate_node_acls``, ``authentication``)."""
-
-    target: str
-    tpg: int
-    attribute: str
-    value: str | int
-    fabric: str = "iscsi"
-    expect: str | None = None
-
-    def __post_init__(self) -> None:
-        _bools(self)
-        self._check_tpg()
-        _setting_name(self.attribute, "TPG attribute")
-        from sanctl.lio.attributes import TPG_ATTRIB_RANGE
-
-        bounds = TPG_ATTRIB_RANGE.get(self.attribute) if self.fabric == "iscsi" else None
-        object.__setattr__(self, "value", _int_value(self.value, self.attribute, bounds))
 
 
 #: RFC 7143 negotiation keys LIO checks (iscsi_check_value): allowed list items,
@@ -294,30 +190,6 @@ def check_parameter(name: str, value: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class SetTpgParameter(_Setting, _InTpg):
-    """Write ``tpgt_N/param/<parameter>`` (an RFC 7143 key, e.g. ``HeaderDigest``)."""
-
-    kind: ClassVar[str] = "parameter"
-
-    target: str
-    tpg: int
-    parameter: str
-    value: str
-    fabric: str = "iscsi"
-    expect: str | None = None
-
-    def __post_init__(self) -> None:
-        _bools(self)
-        self._check_tpg()
-        _setting_name(self.parameter, "TPG parameter")
-        object.__setattr__(self, "value", check_parameter(self.parameter, _setting_value(self.value, self.parameter)))
-
-    def targetcli(self) -> str:  # a value with spaces (TargetAlias) is quoted
-        value = f'"{self.value}"' if " " in self.value else self.value
-        return f"{self.rts_tpg} set parameter {self.parameter}={value}"
-
-
-@dataclass(frozen=True, slots=True)
 class SetTpgAuth(_InTpg):
     """TPG-wide CHAP: the credentials checked in demo mode (``generate_node_acls=1``)."""
 
@@ -326,19 +198,11 @@ class SetTpgAuth(_InTpg):
     chap: Chap = NO_CHAP
     fabric: str = "iscsi"
     expect: Chap | None = field(default=None, repr=False)  #: the credentials the form showed
+    writes, what = "auth", "CHAP"
 
     def __post_init__(self) -> None:
-        _bools(self)
-        self._check_tpg()
+        _InTpg.__post_init__(self)
         _check_chap_change(self, fabric=self.fabric)
-
-    @property
-    def subject(self) -> str:
-        return f"CHAP of TPG {self.tpg_label}"
-
-    @property
-    def cfs_path(self) -> str:
-        return f"{self.tpg_path}/auth"
 
     def describe(self) -> str:
         return f"Set TPG-wide {self.chap.summary()} on {self.tpg_label}"
@@ -357,7 +221,7 @@ class SetDiscoveryAuth(Change):
     expect_enforce: bool | None = None  #: whether the form showed it enforced
 
     def __post_init__(self) -> None:
-        _bools(self)
+        Change.__post_init__(self)
         _check_chap_change(self)
         if self.enforce and not self.chap.enabled:
             raise InvalidValue("Enforcing discovery authentication needs a CHAP user name and secret.")

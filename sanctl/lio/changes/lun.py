@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from sanctl.names import InvalidValue
-from sanctl.lio.changes.base import ACL_FABRICS, Scope, _alias, _bools, _index, _name, _plugin, _yes
+from sanctl.lio.changes.base import ACL_FABRICS, Scope, _alias, _index, _name, _plugin, _yes
 from sanctl.lio.changes.alua import DEFAULT_ALUA_GROUP, check_alua_group_name
 from sanctl.lio.changes.fabric import _InTpg
+from sanctl.lio.changes.refs import LunRef
 
 
 # ---------------------------------------------------------------------------
@@ -34,8 +35,7 @@ class CreateLun(_InTpg):
     fabric: str = "iscsi"
 
     def __post_init__(self) -> None:
-        _bools(self)
-        self._check_tpg()
+        _InTpg.__post_init__(self)
         so = self.storage_object
         if not isinstance(so, tuple) or len(so) != 2:
             raise InvalidValue("Choose a backstore to export.")
@@ -77,24 +77,12 @@ class DeleteLun(_InTpg):
     """Remove a TPG LUN and every mapped LUN pointing at it (initiators lose the disk)."""
 
     dangerous: ClassVar[bool] = True
+    ref_kind = LunRef
     target: str
     tpg: int
     index: int
     fabric: str = "iscsi"
     expect: frozenset | None = None
-
-    def __post_init__(self) -> None:
-        _bools(self)
-        self._check_tpg()
-        _index(self.index, "LUN number")
-
-    @property
-    def subject(self) -> str:
-        return f"LUN {self.index} of {self.tpg_label}"
-
-    @property
-    def cfs_path(self) -> str:
-        return f"{self.tpg_path}/lun/lun_{self.index}"
 
     def describe(self) -> str:
         return f"Delete LUN {self.index} of {self.tpg_label} and its mappings"
@@ -107,26 +95,18 @@ class DeleteLun(_InTpg):
 class SetLunAluaGroup(_InTpg):
     """Put a TPG LUN in an ALUA group of its backstore (``default_tg_pt_gp`` moves it back)."""
 
+    ref_kind = LunRef
     target: str
     tpg: int
     index: int
     group: str = DEFAULT_ALUA_GROUP
     fabric: str = "iscsi"
     expect: str | None = None
+    writes, what = "alua_tg_pt_gp", "ALUA group"
 
     def __post_init__(self) -> None:
-        _bools(self)
-        self._check_tpg()
-        _index(self.index, "LUN number")
+        _InTpg.__post_init__(self)
         object.__setattr__(self, "group", check_alua_group_name(self.group))
-
-    @property
-    def subject(self) -> str:
-        return f"ALUA group of LUN {self.index} of {self.tpg_label}"
-
-    @property
-    def cfs_path(self) -> str:
-        return f"{self.tpg_path}/lun/lun_{self.index}/alua_tg_pt_gp"
 
     def describe(self) -> str:
         return f"Put LUN {self.index} of {self.tpg_label} in ALUA group {self.group}"

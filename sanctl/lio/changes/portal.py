@@ -5,13 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from sanctl.names import (
-    InvalidValue,
-    check_port,
-    check_portal_address,
-)
-from sanctl.lio.changes.base import DEFAULT_PORTAL, _bools, _text, _yes
+from sanctl.names import InvalidValue
+from sanctl.lio.changes.base import DEFAULT_PORTAL, _yes
 from sanctl.lio.changes.fabric import _InTpg
+from sanctl.lio.changes.refs import PortalRef
 
 
 # ---------------------------------------------------------------------------
@@ -21,24 +18,11 @@ from sanctl.lio.changes.fabric import _InTpg
 
 @dataclass(frozen=True, slots=True)
 class _PortalChange(_InTpg):
-    def _check_portal(self) -> None:
-        self._check_tpg()
-        if self.fabric != "iscsi":  # type: ignore[attr-defined]
-            raise InvalidValue(f"The {self.fabric} fabric has no network portals.")  # type: ignore[attr-defined]
-        object.__setattr__(self, "address", check_portal_address(_text(self.address, "portal address")))  # type: ignore[attr-defined]
-        object.__setattr__(self, "port", check_port(self.port))  # type: ignore[attr-defined]
+    ref_kind = PortalRef
 
     @property
     def portal(self) -> str:
         return f"{self.address}:{self.port}"  # type: ignore[attr-defined]
-
-    @property
-    def subject(self) -> str:
-        return f"portal {self.portal} of {self.tpg_label}"
-
-    @property
-    def cfs_path(self) -> str:
-        return f"{self.tpg_path}/np/{self.portal}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +36,6 @@ class CreatePortal(_PortalChange):
     iser: bool = False
     offload: bool = False
     fabric: str = "iscsi"
-
-    def __post_init__(self) -> None:
-        _bools(self)
-        self._check_portal()
 
     def describe(self) -> str:
         extra = "".join(f", {name}" for name, on in (("iSER", self.iser), ("offload", self.offload)) if on)
@@ -79,10 +59,6 @@ class DeletePortal(_PortalChange):
     port: int = 3260
     fabric: str = "iscsi"
 
-    def __post_init__(self) -> None:
-        _bools(self)
-        self._check_portal()
-
     def describe(self) -> str:
         return f"Stop listening on {self.portal} for {self.tpg_label}"
 
@@ -104,14 +80,13 @@ class SetPortalFlag(_PortalChange):
     expect: bool | None = None  #: whether the form showed the flag on
 
     def __post_init__(self) -> None:
-        _bools(self)
-        self._check_portal()
+        _PortalChange.__post_init__(self)
         if self.flag not in ("iser", "offload"):
             raise InvalidValue("A portal flag is 'iser' or 'offload'.")
 
     @property
     def cfs_path(self) -> str:
-        return f"{self.tpg_path}/np/{self.portal}/{'iser' if self.flag == 'iser' else 'cxgbit'}"
+        return f"{self.ref.path}/{'iser' if self.flag == 'iser' else 'cxgbit'}"
 
     def describe(self) -> str:
         name = "iSER" if self.flag == "iser" else "offload"

@@ -6,8 +6,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import fields, replace
 
 from sanctl.lio.changes.base import Change, DEFAULT_PORTAL
-from sanctl.lio.changes.fabric import CreateTarget, CreateTpg, SetTpgAttribute, SetTpgEnabled
+from sanctl.lio.changes.fabric import CreateTarget, CreateTpg, SetTpgEnabled
 from sanctl.lio.changes.portal import CreatePortal
+from sanctl.lio.changes.setting import tpg_attribute
 
 
 # ---------------------------------------------------------------------------
@@ -31,7 +32,7 @@ def targetcli_iscsi_target(target: str | None = None, *, portal: tuple[str, int]
     """
     first = CreateTarget(target)
     wwn = first.target
-    out: list[Change] = [first, CreateTpg(wwn, 1), SetTpgAttribute(wwn, 1, "authentication", 0)]
+    out: list[Change] = [first, CreateTpg(wwn, 1), tpg_attribute(wwn, 1, "authentication", 0)]
     if portal is not None:
         out.append(CreatePortal(wwn, 1, portal[0], portal[1]))
     if enable:

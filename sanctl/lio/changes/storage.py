@@ -7,18 +7,12 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from sanctl.names import InvalidValue
+from sanctl.lio.changes.refs import BackstoreRef, _WithinBackstore
 from sanctl.lio.changes.base import (
-    _Setting,
     Change,
-    PLUGIN_PREFIX,
     Scope,
     _HANDLER,
-    _bools,
     _int_value,
-    _name,
-    _plugin,
-    _setting_name,
-    _setting_value,
     _size,
     _unit_serial,
     _yes,
@@ -33,23 +27,9 @@ from sanctl.lio.changes.base import (
 
 
 @dataclass(frozen=True, slots=True)
-class _CreateStorageObject(Change):
+class _CreateStorageObject(_WithinBackstore, Change):
     plugin: ClassVar[str] = ""
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.plugin, self.name)  # type: ignore[attr-defined]
-
-    @property
-    def subject(self) -> str:
-        return f"backstore {self.plugin}/{self.name}"  # type: ignore[attr-defined]
-
-    @property
-    def cfs_path(self) -> str:
-        return f"core/{PLUGIN_PREFIX[self.plugin]}_*/{self.name}"  # type: ignore[attr-defined]
-
-    def scope(self) -> Scope:
-        return Scope(storage_objects=frozenset({self.key}))
+    ref_kind = BackstoreRef
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +45,7 @@ class CreateBlock(_CreateStorageObject):
     exclusive: bool = True
 
     def __post_init__(self) -> None:
-        _bools(self)
-        object.__setattr__(self, "name", _name(self.name, "backstore name"))
+        Change.__post_init__(self)
         object.__setattr__(self, "dev", check_dev_path(self.dev, "block device"))
         object.__setattr__(self, "wwn", _unit_serial(self.wwn))
 
@@ -102,8 +81,7 @@ class CreateFileio(_CreateStorageObject):
     aio: bool = False
 
     def __post_init__(self) -> None:
-        _bools(self)
-        object.__setattr__(self, "name", _name(self.name, "backstore name"))
+        Change.__post_init__(self)
         object.__setattr__(self, "file", check_dev_path(self.file, "file"))
         object.__setattr__(self, "size", _size(self.size, required=False))
         object.__setattr__(self, "wwn", _unit_serial(self.wwn))
@@ -135,8 +113,7 @@ class CreateRamdisk(_CreateStorageObject):
     wwn: str | None = None
 
     def __post_init__(self) -> None:
-        _bools(self)
-        object.__setattr__(self, "name", _name(self.name, "backstore name"))
+        Change.__post_init__(self)
         object.__setattr__(self, "size", _size(self.size))
         object.__setattr__(self, "wwn", _unit_serial(self.wwn))
 
@@ -160,8 +137,7 @@ class CreatePscsi(_CreateStorageObject):
     dev: str
 
     def __post_init__(self) -> None:
-        _bools(self)
-        object.__setattr__(self, "name", _name(self.name, "backstore name"))
+        Change.__post_init__(self)
         object.__setattr__(self, "dev", check_dev_path(self.dev, "SCSI device"))
 
     def describe(self) -> str:
@@ -185,8 +161,7 @@ class CreateUser(_CreateStorageObject):
     control: str | None = None
 
     def __post_init__(self) -> None:
-        _bools(self)
-        object.__setattr__(self, "name", _name(self.name, "backstore name"))
+        Change.__post_init__(self)
         if not isinstance(self.handler, str) or not _HANDLER.match(self.handler):
             raise InvalidValue("A TCMU handler name is lower-case letters, digits and '_' (e.g. rbd, file, qcow).")
         cfg = self.cfgstring if isinstance(self.cfgstring, str) else ""
@@ -225,34 +200,8 @@ CREATE_BY_PLUGIN: dict[str, type[_CreateStorageObject]] = {
 }
 
 
-class _InStorageObject:
-    """Mixin: the change addresses one backstore (fields ``plugin`` and ``name``)."""
-
-    __slots__ = ()
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.plugin, self.name)  # type: ignore[attr-defined]
-
-    @property
-    def owner_label(self) -> str:
-        return f"backstore {self.plugin}/{self.name}"  # type: ignore[attr-defined]
-
-    @property
-    def owner_path(self) -> str:
-        return f"core/{PLUGIN_PREFIX[self.plugin]}_*/{self.name}"  # type: ignore[attr-defined]
-
-    @property
-    def rts_owner(self) -> str:
-        return f"/backstores/{self.plugin}/{self.name}"  # type: ignore[attr-defined]
-
-    def _check_storage_object(self) -> None:
-        _plugin(self.plugin)  # type: ignore[attr-defined]
-        object.__setattr__(self, "name", _name(self.name, "backstore name"))  # type: ignore[attr-defined]
-
-
 @dataclass(frozen=True, slots=True)
-class DeleteStorageObject(_InStorageObject, Change):
+class DeleteStorageObject(_WithinBackstore, Change):
     """Delete a backstore and every LUN using it, in any target (and their mapped LUNs).
 
     ``expect`` is what the confirmation listed (:attr:`Impact.keys`); ``None``
@@ -260,21 +209,10 @@ class DeleteStorageObject(_InStorageObject, Change):
     """
 
     dangerous: ClassVar[bool] = True
+    ref_kind = BackstoreRef
     plugin: str
     name: str
     expect: frozenset | None = None
-
-    def __post_init__(self) -> None:
-        _bools(self)
-        self._check_storage_object()
-
-    @property
-    def subject(self) -> str:
-        return self.owner_label
-
-    @property
-    def cfs_path(self) -> str:
-        return self.owner_path
 
     def scope(self) -> Scope:
         return Scope(storage_objects=frozenset({self.key}), all_targets=True)
@@ -285,23 +223,3 @@ class DeleteStorageObject(_InStorageObject, Change):
     def targetcli(self) -> str:
         prefix = "user:*" if self.plugin == "user" else self.plugin
         return f"/backstores/{prefix} delete {self.name}"
-
-
-@dataclass(frozen=True, slots=True)
-class SetStorageObjectAttribute(_Setting, _InStorageObject, Change):
-    """Write ``attrib/<attribute>`` of a backstore (e.g. ``emulate_tpu=1`` for thin UNMAP)."""
-
-    plugin: str
-    name: str
-    attribute: str
-    value: str | int
-    expect: str | None = None
-
-    def __post_init__(self) -> None:
-        _bools(self)
-        self._check_storage_object()
-        _setting_name(self.attribute, "attribute")
-        object.__setattr__(self, "value", _setting_value(self.value, self.attribute))
-
-    def scope(self) -> Scope:
-        return Scope(storage_objects=frozenset({self.key}))
