@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from textual.app import App
 
     from sanctl.doctor.findings import Report
-    from sanctl.live.sampler import LiveFrame
+    from sanctl.live.frame import LiveFrame
 
 #: Host facts older than this are gathered again at the next live sample (seconds).
 FACTS_TTL = 60.0
