@@ -12,15 +12,18 @@ monochrome terminal loses nothing. CHAP secrets are only ever shown through
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from sanctl import summary
 from sanctl.model import Auth, Fabric, Lun, MappedLun, NodeAcl, Portal, SanConfig, Setting, Settings, StorageObject, Target, Tpg
-from sanctl.lio import configfs
 from sanctl.tree import Node
 
 OK, WARN, BAD, MUTED = "ok", "warn", "bad", "muted"
+#: Where LIO's configfs tree is under a root (as :mod:`sanctl.lio.configfs` reads it), for the root's row.
+CONFIGFS_TARGET = "sys/kernel/config/target"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +69,18 @@ KIND_TITLES = {
 }
 
 
-def load_details(config: SanConfig, node: Node) -> Details:
-    """Read and describe ``node``; blocking (it reads configfs)."""
+class Reader(Protocol):
+    """What :func:`load_details` reads with: the host's target part (:class:`~sanctl.host.protocol.TargetPart`)."""
+
+    def read_in_full(self, obj: Any, storage_object: Any = None) -> Any: ...
+
+    def mapped_luns(self, acl: NodeAcl) -> NodeAcl: ...
+
+
+def load_details(config: SanConfig, node: Node, read: Reader) -> Details:
+    """Read (through ``read``, the host's target part) and describe ``node``; blocking."""
     builder = _BUILDERS.get(node.kind, _generic)
-    sections = tuple(builder(config, node))
+    sections = tuple(builder(config, node, read))
     return Details(node.kind, title_of(node), node.path, sections)
 
 
@@ -169,14 +180,14 @@ def _size(size: int | None) -> str:
 # --- per kind ---------------------------------------------------------------
 
 
-def _generic(config: SanConfig, node: Node) -> Iterable[Section]:
+def _generic(config: SanConfig, node: Node, read: Reader) -> Iterable[Section]:
     yield Section("General", (Row("path", node.path), Row("summary", node.summary or "-")))
 
 
-def _root(config: SanConfig, node: Node) -> Iterable[Section]:
+def _root(config: SanConfig, node: Node, read: Reader) -> Iterable[Section]:
     targets = list(config.targets)
     rows = [
-        Row("configfs", configfs.target_dir(config.root)),
+        Row("configfs", os.path.join(config.root, CONFIGFS_TARGET)),
         Row("storage objects", str(len(config.storage_objects))),
         Row("fabrics", ", ".join(f.name for f in config.fabrics) or "none loaded", None if config.fabrics else MUTED),
         Row("targets", str(len(targets))),
@@ -186,7 +197,7 @@ def _root(config: SanConfig, node: Node) -> Iterable[Section]:
         yield Section("Unreadable", tuple(Row(p.path, p.message, BAD) for p in config.problems))
 
 
-def _backstores(config: SanConfig, node: Node) -> Iterable[Section]:
+def _backstores(config: SanConfig, node: Node, read: Reader) -> Iterable[Section]:
     counts: dict[str, int] = {}
     for so in config.storage_objects:
         counts[so.plugin] = counts.get(so.plugin, 0) + 1
@@ -194,7 +205,7 @@ def _backstores(config: SanConfig, node: Node) -> Iterable[Section]:
     yield Section("Storage objects by plugin", rows, "no storage objects")
 
 
-def _plugin(config: SanConfig, node: Node) -> Iterable[Section]:
+def _plugin(config: SanConfig, node: Node, read: Reader) -> Iterable[Section]:
     sos = sorted((so for so in config.storage_objects if so.plugin == node.obj), key=lambda so: so.name)
     rows = tuple(Row(so.name, summary.storage_object_summary(so), _status_state(so.status)) for so in sos[:200])
     if len(sos) > 200:
@@ -202,8 +213,8 @@ def _plugin(config: SanConfig, node: Node) -> Iterable[Section]:
     yield Section(f"{node.name} storage objects ({len(sos)})", rows, "none")
 
 
-def _storage_object(config: SanConfig, node: Node) -> Iterable[Section]:
-    so: StorageObject = configfs.read_storage_object_details(config.root, node.obj)  # type: ignore[arg-type]
+def _storage_object(config: SanConfig, node: Node, read: Reader) -> Iterable[Section]:
+    so: StorageObject = read.read_in_full(node.obj)
     rows = [
         Row("plugin", so.plugin),
         Row("name", so.name),
@@ -245,7 +256,7 @@ def _storage_object(config: SanConfig, node: Node) -> Iterable[Section]:
     yield Section("Attributes", settings_rows(so.attributes), "none")
 
 
-def _fabric(config: SanConfig, node: Node) -> Iterable[Section]:
+def _fabric(config: SanConfig, node: Node, read: Reader) -> Iterable[Section]:
     fabric: Fabric = node.obj  # type: ignore[assignment]
     rows = [Row("name", fabric.name), Row("targets", str(len(fabric.targets))), _opt("version", fabric.version)]
     if config.fabric(fabric.name) is None:
@@ -255,8 +266,8 @@ def _fabric(config: SanConfig, node: Node) -> Iterable[Section]:
         yield Section("Discovery auth", auth_rows(fabric.discovery_auth))
 
 
-def _target(config: SanConfig, node: Node) -> Iterable[Section]:
-    target: Target = configfs.read_target_details(config.root, node.obj)  # type: ignore[arg-type]
+def _target(config: SanConfig, node: Node, read: Reader) -> Iterable[Section]:
+    target: Target = read.read_in_full(node.obj)
     rows = [
         Row("fabric", target.fabric),
         Row("wwn", target.wwn),
@@ -268,8 +279,8 @@ def _target(config: SanConfig, node: Node) -> Iterable[Section]:
         yield Section("Parameters", settings_rows(target.parameters))
 
 
-def _tpg(config: SanConfig, node: Node) -> Iterable[Section]:
-    tpg: Tpg = configfs.read_tpg_details(config.root, node.obj)  # type: ignore[arg-type]
+def _tpg(config: SanConfig, node: Node, read: Reader) -> Iterable[Section]:
+    tpg: Tpg = read.read_in_full(node.obj)
     target: Target | None = node.parent_obj  # type: ignore[assignment]
     have = summary.features(target.fabric if target else "iscsi")
     rows = [_opt("target", target.wwn if target else None), Row("tag", str(tpg.tag))]
@@ -295,14 +306,14 @@ def _tpg(config: SanConfig, node: Node) -> Iterable[Section]:
         yield Section("Auth (demo mode)", auth_rows(tpg.auth))
 
 
-def _group(config: SanConfig, node: Node) -> Iterable[Section]:
+def _group(config: SanConfig, node: Node, read: Reader) -> Iterable[Section]:
     tpg: Tpg = node.obj  # type: ignore[assignment]
     count = {"acls": len(tpg.acls), "luns": len(tpg.luns), "portals": len(tpg.portals)}[node.kind]
     yield Section("General", (Row("TPG", f"tpg{tpg.tag}"), Row(KIND_TITLES[node.kind], str(count))))
 
 
-def _acl(config: SanConfig, node: Node) -> Iterable[Section]:
-    acl: NodeAcl = configfs.read_acl_details(config.root, node.obj)  # type: ignore[arg-type]
+def _acl(config: SanConfig, node: Node, read: Reader) -> Iterable[Section]:
+    acl: NodeAcl = read.read_in_full(node.obj)
     tpg: Tpg = node.parent_obj  # type: ignore[assignment]
     rows = [
         Row("initiator", acl.node_wwn),
@@ -321,10 +332,10 @@ def _acl(config: SanConfig, node: Node) -> Iterable[Section]:
     yield Section("Attributes", settings_rows(acl.attributes), "none")
 
 
-def _lun(config: SanConfig, node: Node) -> Iterable[Section]:
+def _lun(config: SanConfig, node: Node, read: Reader) -> Iterable[Section]:
     tpg: Tpg = node.parent_obj  # type: ignore[assignment]
     so = config.storage_object(node.obj.storage_object)  # type: ignore[union-attr]
-    lun: Lun = configfs.read_lun_details(config.root, node.obj, so)  # type: ignore[arg-type]
+    lun: Lun = read.read_in_full(node.obj, so)
     rows = [
         Row("index", str(lun.index)),
         _opt("alias", lun.alias),
@@ -346,14 +357,14 @@ def _lun(config: SanConfig, node: Node) -> Iterable[Section]:
     yield Section("General", tuple(rows))
     seen_by = []
     for acl in sorted(tpg.acls, key=lambda a: a.node_wwn):
-        for m in configfs.read_mapped_luns(config.root, acl).mapped_luns:  # read now if the first read left them
+        for m in read.mapped_luns(acl).mapped_luns:  # read now if the first read left them
             if m.tpg_lun == lun.index:
                 seen_by.append(Row(f"mapped_lun{m.index} ({'ro' if m.write_protect else 'rw'})", acl.node_wwn))
     empty = "every initiator (demo mode)" if tpg.demo_mode else "no ACL maps it"
     yield Section("Mapped by", tuple(seen_by), empty)
 
 
-def _mapped_lun(config: SanConfig, node: Node) -> Iterable[Section]:
+def _mapped_lun(config: SanConfig, node: Node, read: Reader) -> Iterable[Section]:
     mlun: MappedLun = node.obj  # type: ignore[assignment]
     acl: NodeAcl = node.parent_obj  # type: ignore[assignment]
     tpg = next((t for t in _all_tpgs(config) if any(a.path == acl.path for a in t.acls)), None)
@@ -380,7 +391,7 @@ def _all_tpgs(config: SanConfig) -> Iterable[Tpg]:
         yield from target.tpgs
 
 
-def _portal(config: SanConfig, node: Node) -> Iterable[Section]:
+def _portal(config: SanConfig, node: Node, read: Reader) -> Iterable[Section]:
     portal: Portal = node.obj  # type: ignore[assignment]
     rows = [
         Row("address", portal.ip_address),

@@ -25,10 +25,12 @@ import sys
 import textwrap
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sanctl.doctor.findings import ERROR, INFO, WARNING, Finding, Report
-from sanctl.host.protocol import capabilities_of
+
+if TYPE_CHECKING:
+    from sanctl.host.protocol import Host
 
 #: Exit code when the doctor could not do its job (Nagios' UNKNOWN).
 FAILED = 3
@@ -50,14 +52,14 @@ def add_parser(commands: Any) -> None:
 # ---------------------------------------------------------------------------
 
 
-def _config(source):
+def _config(host):
     from sanctl.model import SanConfig
-    from sanctl.lio.configfs import ConfigfsNotFound, read_config
+    from sanctl.lio.errors import ConfigfsNotFound
 
     try:
-        return read_config(source.root, details=True), None
+        return host.target.read_config(details=True), None
     except ConfigfsNotFound:
-        return SanConfig(root=source.root), "target: there is no LIO target on this host (initiator checks only)"
+        return SanConfig(root=host.root), "target: there is no LIO target on this host (initiator checks only)"
 
 
 #: A connection whose last 1020 is older than this is not flapping now: nothing to watch.
@@ -79,10 +81,10 @@ def _suspects(config, snapshot, facts) -> set[str]:
     return found - {key[0] for key in shared_names(config, snapshot, facts)}
 
 
-def run(source, *, observe: float = DEFAULT_OBSERVE, clock: Callable[[], float] = time.monotonic,
+def run(source: Host, *, observe: float = DEFAULT_OBSERVE, clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep,
         iscsiadm: Any = None, progress: Callable[[str], None] | None = None, keep: bool = True) -> Report:
-    """Evaluate every rule on ``source`` (a :class:`~sanctl.startup.Source`).
+    """Evaluate every rule on ``source`` (the :class:`~sanctl.host.protocol.Host` the CLI built).
 
     ``iscsiadm`` replaces the one the facts would use (tests); ``keep=False``
     neither reads nor writes the last look.
@@ -93,29 +95,27 @@ def run(source, *, observe: float = DEFAULT_OBSERVE, clock: Callable[[], float] 
 
     config, missing = _config(source)
     save_status: Any = F._UNSET
-    if not capabilities_of(source.mode).has_live or missing:
+    if not source.capabilities.has_live or missing:
         save_status = None
     else:
-        from sanctl.lio import savefile
         from sanctl.lio.saveconfig import dump
 
         try:
-            save_status = savefile.status(source.root, running_config=dump(config))
+            save_status = source.target.save_status(running_config=dump(config))
         except Exception:  # an unreadable file is the status's own problem; anything else: let facts say
             save_status = F._UNSET
-    options: dict[str, Any] = {"mode": source.mode, "save_status": save_status}
+    options: dict[str, Any] = {"host": source, "save_status": save_status}
     if iscsiadm is not None:
         options["iscsiadm"] = iscsiadm
     facts = F.gather(config, **options)
     notes = [missing] if missing else []
 
-    from sanctl.live.sampler import LiveConfig
-    from sanctl.live.setup import make_sampler
+    from sanctl.live.frame import LiveConfig
 
-    path = state_path(source.root, source.mode) if keep else None
+    path = state_path(source) if keep else None
     observer = Observer(load_last_look(path, notes))
-    sampler = make_sampler(source.root, source.mode, clock=clock, wall_clock=wall_clock, follow=False,
-                           config=LiveConfig(all_hot_below=10**9))
+    sampler = source.target.sampler(clock=clock, wall_clock=wall_clock, follow=False,
+                                    config=LiveConfig(all_hot_below=10**9))
     try:
         observer.add(sampler.sample())
         snapshot = observer.snapshot()
@@ -221,9 +221,6 @@ def cmd_doctor(args: argparse.Namespace, source) -> int:
     else:
         width = min(120, shutil.get_terminal_size((100, 24)).columns)
         text = report_text(report, width=width)
-        root = source.root.rstrip("/")
-        if capabilities_of(source.mode).simulated and root:
-            text = text.replace(root + "/", "demo:/")
-        sys.stdout.write(text)
+        sys.stdout.write(source.show_path(text))
     return report.exit_code
 

@@ -24,29 +24,35 @@ and add a sentence to :attr:`HostFacts.not_checked`, never an exception.
 The costs are a few hundred small reads, one ``iscsiadm`` and one
 ``systemctl`` call. The facts themselves (:class:`HostFacts` and its parts)
 are plain values in :mod:`sanctl.doctor.host_facts`, re-exported here.
-No Textual here.
+Every read goes through the :class:`~sanctl.host.protocol.Host` handed in:
+this is the doctor's gathering step above the seam, and the demo is only
+what its host answers. No Textual here.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from sanctl.doctor.host_facts import DeviceFact, FileFact, HostFacts, NodeDbProblem, _empty, normal_address
-from sanctl.host.protocol import capabilities_of
+from sanctl.doctor.host_facts import (  # noqa: F401  (re-exported: the facts are plain values there)
+    DeviceFact,
+    FileFact,
+    HostFacts,
+    NodeDbProblem,
+    _empty,
+    normal_address,
+)
 from sanctl.model import Auth, SanConfig
 
 if TYPE_CHECKING:
+    from sanctl.host.protocol import Host
     from sanctl.initiator.iscsiadm import Iscsiadm, NodeSettings
     from sanctl.initiator.services import UnitState
     from sanctl.lio.savefile import SaveStatus
 
-#: Where open-iscsi keeps its node database (a build option: Debian and Ubuntu use /etc/iscsi).
-NODE_DB_DIRS = ("etc/iscsi", "var/lib/iscsi")
 _DB_TROUBLE = re.compile(
     r"config file .* invalid|unknown parameter|database failure|could not stat|could not read|"
     r"could not open|idbm|corrupt|error while adding record", re.I)
@@ -58,45 +64,22 @@ _DB_PATH = re.compile(r"(/\S*/(?:nodes|send_targets|static|isns|fw|ifaces)/[^\s'
 # ---------------------------------------------------------------------------
 
 
-def host_addresses(root: str, mode: str) -> frozenset[str] | None:
-    if not capabilities_of(mode).has_live:
+def host_addresses(host: Host) -> frozenset[str] | None:
+    found = host.facts.own_addresses()
+    return None if found is None else frozenset(normal_address(a) for a in found)
+
+
+def default_iscsiadm(host: Host) -> Iscsiadm | None:
+    """The iscsiadm to ask: the host's (the demo's simulation), or none where there is no initiator."""
+    if host.initiator is None or not host.capabilities.has_live:
         return None
-    if capabilities_of(mode).simulated:
-        from sanctl.host.facts import LOOPBACK
-        from sanctl.sim.live import HOST_ADDRESS
-
-        return frozenset(normal_address(a) for a in (*LOOPBACK, HOST_ADDRESS))
-    from sanctl.host.facts import host_addresses as found
-
-    addresses = found()
-    return None if addresses is None else frozenset(normal_address(a) for a in addresses)
+    return host.initiator.iscsiadm()
 
 
-def target_service(mode: str) -> UnitState | None:
-    from sanctl.initiator.services import UnitState, target_boot_service
-
-    if capabilities_of(mode).simulated:
-        return UnitState("target.service", "enabled", "demo: simulated")
-    if not capabilities_of(mode).is_this_machine:
-        return None
-    return target_boot_service(timeout=3.0)
-
-
-def default_iscsiadm(root: str, mode: str) -> Iscsiadm | None:
-    """The iscsiadm to ask: the demo's simulation, this host's, or none for a captured tree."""
-    if capabilities_of(mode).simulated:
-        from sanctl.sim.iscsiadm import DemoIscsiadm
-
-        return DemoIscsiadm(root, delay=0)  # the demo host's records; nothing written under the root
-    if not capabilities_of(mode).has_live:
-        return None
-    from sanctl.initiator.iscsiadm import Iscsiadm
-
-    return Iscsiadm()
-
-
-def node_database(adm: Iscsiadm, root: str = "/") -> tuple[tuple[NodeSettings, ...] | None, NodeDbProblem | None, str | None]:
-    """``(records, problem, not_checked)`` from one ``iscsiadm -m node -o show``.
+def node_database(adm: Iscsiadm, db_dir: Callable[[], str | None] = lambda: None,
+                  ) -> tuple[tuple[NodeSettings, ...] | None, NodeDbProblem | None, str | None]:
+    """``(records, problem, not_checked)`` from one ``iscsiadm -m node -o show``
+    (``db_dir``: where the records are kept, asked only when they cannot be read).
 
     Exit 21 (no records) is an empty database. Exit 6 (database failure), 7
     (a record with a key this iscsiadm does not know: "config file … invalid")
@@ -116,84 +99,45 @@ def node_database(adm: Iscsiadm, root: str = "/") -> tuple[tuple[NodeSettings, .
         return tuple(parse_records(done.stdout)) if done.returncode == 0 else (), None, None
     if done.returncode in (6, 7) or troubled:
         files = tuple(dict.fromkeys(m.group(1).rstrip(".,:") for line in stderr for m in _DB_PATH.finditer(line)))
-        db_dir = next((f"/{d}" for d in NODE_DB_DIRS if os.path.isdir(os.path.join(root, d, "nodes"))), None)
         records = tuple(parse_records(done.stdout)) if done.stdout.strip() else None
-        return records, NodeDbProblem(done.returncode, tuple(stderr), files, db_dir), None
+        return records, NodeDbProblem(done.returncode, tuple(stderr), files, db_dir()), None
     from sanctl.initiator.exit_codes import explain
 
     entry = explain(done.returncode, "query", done.stderr)
     return None, None, f"initiator records: iscsiadm -m node failed: {entry.message}"
 
 
-def block_devices(config: SanConfig, root: str, mode: str) -> Mapping[str, DeviceFact] | None:
-    """Each block backstore's device: there or gone, mounted, swap."""
+def block_devices(config: SanConfig, host: Host) -> Mapping[str, DeviceFact] | None:
+    """Each block backstore's device: there or gone, mounted, swap (None: not known on this host)."""
     paths = sorted({so.dev for so in config.storage_objects if so.plugin == "block" and so.dev})
     if not paths:
         return _empty()
-    if not capabilities_of(mode).has_live:
+    if not host.capabilities.has_live:
         return None
-    from sanctl.host.facts import block_devices as devices_of
-    from sanctl.host.facts import device_exists, find_device
-
-    devices = devices_of(root)
-    out = {}
-    for path in paths:
-        found = find_device(devices, path)
-        if found is None:
-            resolved = os.path.realpath(path) if os.path.abspath(root) == "/" else path
-            found = find_device(devices, resolved)
-        exists = device_exists(root, path, devices)
-        mounts: list[str] = []
-        swap = False
-        if found is not None:
-            mounts.extend(found.mountpoints)
-            swap = found.swap
-            for part in found.partitions:
-                child = find_device(devices, part)
-                if child is not None:
-                    mounts.extend(f"{m} ({child.path})" for m in child.mountpoints)
-                    swap = swap or child.swap
-        out[path] = DeviceFact(path, exists, tuple(mounts), swap)
-    return MappingProxyType(out)
+    return host.facts.device_facts(paths)
 
 
-def fileio_files(config: SanConfig, root: str, mode: str) -> Mapping[str, FileFact] | None:
+def fileio_files(config: SanConfig, host: Host) -> Mapping[str, FileFact] | None:
     """Each fileio backstore's file: its size, what it uses, its filesystem's free space."""
     paths = sorted({so.dev for so in config.storage_objects if so.plugin == "fileio" and so.dev})
     if not paths:
         return _empty()
-    if not capabilities_of(mode).has_live:
+    if not host.capabilities.has_live:
         return None
-    out = {}
-    for path in paths:
-        local = path if os.path.abspath(root) == "/" else os.path.join(root, path.lstrip("/"))
-        try:
-            st = os.stat(local)
-            if not stat.S_ISREG(st.st_mode):
-                continue  # fileio on a block device: no filesystem of its own
-            vfs = os.statvfs(os.path.dirname(local) or "/")
-        except OSError:
-            continue  # the demo's files are not written out; a missing file is the kernel's to report
-        out[path] = FileFact(path, st.st_size, st.st_blocks * 512, vfs.f_bavail * vfs.f_frsize,
-                             vfs.f_blocks * vfs.f_frsize)
-    return MappingProxyType(out)
+    return host.facts.file_facts(paths)
 
 
-def chap_settings(config: SanConfig) -> Mapping[str, Auth]:
+def chap_settings(config: SanConfig, host: Host) -> Mapping[str, Auth]:
     """The ``auth/`` of every ACL and demo-mode TPG, and discovery's: from the model when it
-    has them (``details``), else read (a few files each)."""
-    from sanctl.lio.configfs import read_auth, target_dir
-
-    base = target_dir(config.root)
+    has them (``details``), else read by the host (a few files each)."""
     out: dict[str, Auth] = {}
+    unread: list[str] = []
 
     def read(rel: str, have: Auth | None) -> None:
         if have is not None:
             out[rel] = have
-            return
-        path = os.path.join(base, rel, "auth") if not rel.endswith("discovery_auth") else os.path.join(base, rel)
-        if os.path.isdir(path):
-            out[rel] = read_auth(path)
+        else:
+            unread.append(rel)
 
     for fabric in config.fabrics:
         if fabric.name == "iscsi":
@@ -204,26 +148,16 @@ def chap_settings(config: SanConfig) -> Mapping[str, Auth]:
                     read(tpg.path, tpg.auth)
                 for acl in tpg.acls:
                     read(acl.path, acl.auth)
+    if unread:
+        found = host.target.auth_settings(unread)
+        out.update((rel, found[rel]) for rel in unread if rel in found)  # in the model's order
     return MappingProxyType(out)
 
 
-def initiator_name(root: str, mode: str) -> str | None:
-    if not capabilities_of(mode).has_live:
+def initiator_name(host: Host) -> str | None:
+    if host.initiator is None or not host.capabilities.has_live:
         return None
-    from sanctl.initiator.initiator_name import InitiatorNameError, read_initiator_name
-
-    if capabilities_of(mode).simulated:
-        from sanctl.initiator.initiator_name import name_path
-
-        if not os.path.exists(name_path(root)):
-            from sanctl.sim.demo import RAC_CLIENTS
-
-            return RAC_CLIENTS[0]  # what the demo's initiator writes there when first used
-    try:
-        found = read_initiator_name(root)
-    except (InitiatorNameError, OSError):
-        return None
-    return found.name if found is not None else None
+    return host.initiator.name_in_use()
 
 
 # ---------------------------------------------------------------------------
@@ -233,26 +167,16 @@ def initiator_name(root: str, mode: str) -> str | None:
 _UNSET: Any = object()
 
 
-def dbroot_folders(root: str) -> tuple[str | None, tuple[str, ...]]:
-    """``(dbroot, missing subfolders)``: where the kernel keeps APTPL reservations and ALUA state."""
-    from sanctl.lio.rtslib_writer import DBROOT_SUBDIRS, kernel_dbroot
-
-    dbroot = kernel_dbroot(root)
-    if dbroot is None:
-        return None, ()
-    base = os.path.join(root, dbroot.lstrip("/"))
-    return dbroot, tuple(sub for sub in DBROOT_SUBDIRS if not os.path.isdir(os.path.join(base, sub)))
-
-
-def gather(config: SanConfig, *, mode: str, iscsiadm: Iscsiadm | None | Any = _UNSET,
+def gather(config: SanConfig, *, host: Host, iscsiadm: Iscsiadm | None | Any = _UNSET,
            save_status: SaveStatus | None | Any = _UNSET, target_service_state: UnitState | None | Any = _UNSET,
            addresses: frozenset[str] | None | Any = _UNSET) -> HostFacts:
-    """Everything the rules need to know about the host of ``config`` (``config.root``).
+    """Everything the rules need to know about ``host``, whose configuration ``config`` is.
 
-    Keyword arguments replace a part (tests, the TUI which has the save state
-    already); ``iscsiadm=None`` skips the initiator's records.
+    Every read goes through the host. Keyword arguments replace a part (tests,
+    the TUI which has the save state already); ``iscsiadm=None`` skips the
+    initiator's records.
     """
-    root = config.root
+    live = host.capabilities.has_live
     notes: list[str] = []
 
     def attempt(what: str, work):
@@ -263,81 +187,68 @@ def gather(config: SanConfig, *, mode: str, iscsiadm: Iscsiadm | None | Any = _U
             return None
 
     if addresses is _UNSET:
-        addresses = attempt("this host's addresses", lambda: host_addresses(root, mode))
+        addresses = attempt("this host's addresses", lambda: host_addresses(host))
     if addresses is None:
         notes.append("portal addresses: this host's addresses are not known"
-                     + (" (a captured tree is not this host)" if not capabilities_of(mode).has_live else ""))
+                     + (" (a captured tree is not this host)" if not live else ""))
     empty = config.empty
     if target_service_state is _UNSET:
-        target_service_state = attempt("the boot service", lambda: target_service(mode)) if not empty else None
+        target_service_state = attempt("the boot service", host.facts.boot_service) if not empty else None
     if target_service_state is not None and target_service_state.state == "unknown":
         notes.append(f"boot service: {target_service_state.detail or 'systemd is not available'}")
         target_service_state = None
-    elif target_service_state is None and not capabilities_of(mode).has_live and not empty:
+    elif target_service_state is None and not live and not empty:
         notes.append("boot service: a captured tree's services are not this host's")
     if save_status is _UNSET:
-        if not capabilities_of(mode).has_live:
-            save_status = None
-        else:
-            from sanctl.lio import savefile
-
-            save_status = attempt("saveconfig.json", lambda: savefile.status(root))
-    if save_status is None and not capabilities_of(mode).has_live:
+        save_status = attempt("saveconfig.json", host.target.save_status) if live else None
+    if save_status is None and not live:
         notes.append("saved configuration: a captured tree is not compared with a saved file")
 
-    name = attempt("this host's initiator name", lambda: initiator_name(root, mode))
+    name = attempt("this host's initiator name", lambda: initiator_name(host))
     records = problem = None
     if iscsiadm is _UNSET:
-        iscsiadm = None if not capabilities_of(mode).has_live else attempt("iscsiadm", lambda: default_iscsiadm(root, mode))
+        iscsiadm = None if not live else attempt("iscsiadm", lambda: default_iscsiadm(host))
     if iscsiadm is None:
-        notes.append("initiator records: " + ("a captured tree has none" if not capabilities_of(mode).has_live
+        notes.append("initiator records: " + ("a captured tree has none" if not live
                                               else "not read yet (the doctor panel reads them)"))
-    elif capabilities_of(mode).is_this_machine and os.geteuid() != 0:
+    elif host.capabilities.is_this_machine and os.geteuid() != 0:
         notes.append("initiator records: not root (open-iscsi's node database is root's)")
     else:
-        found = attempt("initiator records", lambda: node_database(iscsiadm, root))
+        db_dir = host.initiator.node_db_dir if host.initiator is not None else (lambda: None)
+        found = attempt("initiator records", lambda: node_database(iscsiadm, db_dir))
         if found is not None:
             records, problem, note = found
             if note:
                 notes.append(note)
 
-    devices = attempt("block devices", lambda: block_devices(config, root, mode))
+    devices = attempt("block devices", lambda: block_devices(config, host))
     if devices is None:
         devices = _empty()
         if any(so.plugin == "block" for so in config.storage_objects):
-            notes.append("block backstores: devices are not checked" +
-                         (" for a captured tree" if not capabilities_of(mode).has_live else ""))
-    files = attempt("fileio files", lambda: fileio_files(config, root, mode))
+            notes.append("block backstores: devices are not checked" + (" for a captured tree" if not live else ""))
+    files = attempt("fileio files", lambda: fileio_files(config, host))
     if files is None:
         files = _empty()
         if any(so.plugin == "fileio" for so in config.storage_objects):
             notes.append("fileio backstores: free space is not checked" +
-                         (" for a captured tree" if not capabilities_of(mode).has_live else ""))
-    auth = attempt("CHAP settings", lambda: chap_settings(config)) or _empty()
-    unfinished = None if not capabilities_of(mode).has_live else unfinished_change(root)
-    found_dbroot = attempt("the kernel's dbroot", lambda: dbroot_folders(root)) if capabilities_of(mode).is_this_machine else None
+                         (" for a captured tree" if not live else ""))
+    auth = attempt("CHAP settings", lambda: chap_settings(config, host)) or _empty()
+    unfinished = unfinished_change(host) if live else None
+    found_dbroot = attempt("the kernel's dbroot", host.facts.dbroot) if host.capabilities.is_this_machine else None
     dbroot, dbroot_missing = found_dbroot or (None, ())
     return HostFacts(
-        root=root, mode=mode, addresses=addresses, target_service=target_service_state, save_status=save_status,
-        initiator_name=name, node_records=records, node_db=problem, devices=devices, files=files, auth=auth,
-        dbroot=dbroot, dbroot_missing=dbroot_missing, not_checked=tuple(notes), unfinished=unfinished,
-        rdma=_rdma(root, mode),
+        root=host.root, mode=host.mode, simulated=host.capabilities.simulated, addresses=addresses, target_service=target_service_state,
+        save_status=save_status, initiator_name=name, node_records=records, node_db=problem, devices=devices,
+        files=files, auth=auth, dbroot=dbroot, dbroot_missing=dbroot_missing, not_checked=tuple(notes),
+        unfinished=unfinished, rdma=host.facts.rdma() if live else None,
     )
 
 
-def unfinished_change(root: str) -> Any:
-    """The journal an interrupted transaction left under ``root``: its record, why it is unreadable, or None."""
-    from sanctl.lio import journal
+def unfinished_change(host: Host) -> Any:
+    """The journal an interrupted transaction left on the host: its record, why it is unreadable, or None."""
+    from sanctl.lio.errors import JournalError
 
     try:
-        return journal.read(root)
-    except journal.JournalError as exc:
+        return host.target.unfinished_change()
+    except JournalError as exc:
         return str(exc)
-
-
-def _rdma(root: str, mode: str) -> bool | None:
-    if not capabilities_of(mode).has_live:
-        return None  # a captured tree says nothing about this host's NICs
-    from sanctl.host.facts import has_rdma
-
-    return has_rdma(root)

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from sanctl.host.protocol import capabilities_of
 from sanctl.model import Auth
 
 if TYPE_CHECKING:
@@ -68,7 +67,10 @@ class HostFacts:
     """What the rules know about the host; ``None`` means "not known" (and the rule stays quiet)."""
 
     root: str = "/"
+    #: The host's kind word, for display (``real``, ``captured``, ``demo``).
     mode: str = "real"
+    #: The host's kernel is simulated (the demo): its paths are under a scratch root shown as ``demo:``.
+    simulated: bool = False
     #: This host's addresses, normalised (``ipaddress`` text, no brackets); None: unknown.
     addresses: frozenset[str] | None = None
     target_service: UnitState | None = None
@@ -102,7 +104,7 @@ class HostFacts:
     def shown(self, path: str) -> str:
         """A path as the operator knows it (``demo:/etc/target/…`` under the demo's root)."""
         root = self.root.rstrip("/")
-        if capabilities_of(self.mode).simulated and root and path.startswith(root + "/"):
+        if self.simulated and root and path.startswith(root + "/"):
             return "demo:" + path[len(root):]
         return path
 

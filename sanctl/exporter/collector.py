@@ -57,7 +57,7 @@ class SanCollector(Collector):
                  clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time,
                  since_start: bool = True, version: str = "", mapped_luns: bool = True,
                  background: bool = False) -> None:
-        from sanctl.doctor.observe import Observer
+        from sanctl.doctor.observer import Observer
         from sanctl.live.events import EventLog
         from sanctl.live.flap import SessionChanges
 

@@ -19,26 +19,28 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
-from sanctl.host.protocol import capabilities_of
 from sanctl.lio.configfs import target_dir
+
+if TYPE_CHECKING:
+    from sanctl.host.protocol import Host
 
 
 class ExporterReads:
-    """What the exporter reads from one root (the real host ``/``, a captured tree, or the demo SAN)."""
+    """What the exporter reads from one host (the real host ``/``, a captured tree, or the demo SAN).
 
-    def __init__(self, root: str, mode: str, *, once: bool = False,
-                 wall_clock: Callable[[], float] = time.time) -> None:
-        self.root = root
-        self.mode = mode
+    The cheap reads still go to the files under ``host.root`` (transitional: the Host has no
+    per-file live reads yet); the configuration, the save state, the host's facts and the
+    demo's clock come from the host's parts.
+    """
+
+    def __init__(self, host: Host, *, once: bool = False, wall_clock: Callable[[], float] = time.time) -> None:
+        self.host = host
+        self.root = root = host.root
         self.wall_clock = wall_clock
         self.problems: list[str] = []
-        self._demo: Any = None
-        if capabilities_of(mode).simulated:
-            from sanctl.sim.live import LiveDemo, is_live, start_live_demo
-
-            self._demo = LiveDemo.attach(root) if is_live(root) else start_live_demo(root, now=wall_clock())
+        self._move, _past = host.target.before_sample(wall_clock)
         from sanctl.kernel_log import boot_wall_time, default_sources
 
         self.boot_wall = boot_wall_time(root)
@@ -50,8 +52,8 @@ class ExporterReads:
 
     def advance(self, wall: float) -> None:
         """The demo SAN: write its state at ``wall`` (sessions, counters, log lines); else nothing."""
-        if self._demo is not None:
-            self._demo.tick(wall)
+        if self._move is not None:
+            self._move(wall)
 
     # --- the target: cheap, every scrape ------------------------------------------------
 
@@ -136,18 +138,16 @@ class ExporterReads:
     def config(self):
         """The whole configuration with every attribute and ALUA group (seconds on a big target)."""
         from sanctl.model import SanConfig
-        from sanctl.lio.configfs import ConfigfsNotFound, read_config
+        from sanctl.lio.errors import ConfigfsNotFound
 
         try:
-            return read_config(self.root, details=True)
+            return self.host.target.read_config(details=True)
         except ConfigfsNotFound:
             return SanConfig(root=self.root)
 
     def save_file(self) -> tuple[str, float | None, int | None]:
         """The boot-time saveconfig.json's path, mtime and size (None, None if there is none)."""
-        from sanctl.lio.savefile import locate
-
-        path = locate(self.root).path
+        path = self.host.target.save_location().path
         try:
             st = os.stat(path)
         except OSError:
@@ -156,19 +156,18 @@ class ExporterReads:
 
     def save_status(self, config):
         """Whether the running configuration is the saved one; None for a captured tree."""
-        if not capabilities_of(self.mode).has_live or config.empty and not os.path.isdir(target_dir(self.root)):
+        if not self.host.capabilities.has_live or config.empty and not os.path.isdir(target_dir(self.root)):
             return None
-        from sanctl.lio import savefile
         from sanctl.lio.saveconfig import dump
 
-        return savefile.status(self.root, running_config=dump(config))
+        return self.host.target.save_status(running_config=dump(config))
 
     def host_facts(self, config, save_status):
         """The doctor's facts about the host (addresses, boot service, devices, node records)."""
         from sanctl.doctor import facts as F
 
         status = None if save_status is None else save_status
-        return F.gather(config, mode=self.mode, save_status=status)
+        return F.gather(config, host=self.host, save_status=status)
 
     # --- the initiator ------------------------------------------------------------------------
 
@@ -179,7 +178,7 @@ class ExporterReads:
 
     def multipath(self):
         """``multipath -ll`` on the real host (None: not installed, failed, or not the real host)."""
-        if not capabilities_of(self.mode).is_this_machine:
+        if not self.host.capabilities.is_this_machine:
             return None
         from sanctl.initiator.multipath import multipath_devices
 

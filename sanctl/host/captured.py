@@ -27,6 +27,22 @@ class _CapturedTarget(TreeTarget):
         return None  # a journal in a copied tree is not a change this host could finish
 
 
+class _CapturedFacts(TreeFacts):
+    """A captured tree's host is not this one: its addresses, disks, files and NICs are not known."""
+
+    def own_addresses(self) -> tuple[str, ...] | None:
+        return None
+
+    def device_facts(self, paths: Any) -> Any:
+        return None
+
+    def file_facts(self, paths: Any) -> Any:
+        return None
+
+    def rdma(self) -> bool | None:
+        return None
+
+
 class CapturedHost:
     """A captured tree under ``root``."""
 
@@ -40,7 +56,7 @@ class CapturedHost:
         self.capabilities = capabilities_of(self.mode)
         self.target: Any = _CapturedTarget(root, live=False, readonly_reason=self.readonly_reason)
         self.initiator: Any = None
-        self.facts: Any = TreeFacts(root, this_machine=False)
+        self.facts: Any = _CapturedFacts(root, this_machine=False)
         self.logs: Any = TreeLogs(root)
 
     @property

@@ -23,7 +23,7 @@ class _DemoTarget(TreeTarget):
 
         return SimWriter(self.root, readonly_reason=self.readonly_reason)
 
-    def _before_sample(self, wall_clock: Callable[[], float]) -> tuple[Any, Any]:
+    def before_sample(self, wall_clock: Callable[[], float]) -> tuple[Any, Any]:
         """The live demo, started at the current time if the tree is still idle; moved before every sample."""
         from sanctl.sim.live import LiveDemo, is_live, start_live_demo
 
@@ -45,12 +45,33 @@ class _DemoInitiator(TreeInitiator):
 
         return demo_backend(self.root, delay=delay)
 
+    def name_in_use(self) -> str | None:
+        from sanctl.initiator.initiator_name import name_path
+
+        if not os.path.exists(name_path(self.root)):
+            from sanctl.sim.demo import RAC_CLIENTS
+
+            return RAC_CLIENTS[0]  # what the demo's initiator writes there when first used
+        return super().name_in_use()
+
 
 class _DemoFacts(TreeFacts):
-    def available_fabrics(self) -> tuple[str, ...]:
+    def available_fabrics(self, *, loaded: bool = False) -> tuple[str, ...]:
         from sanctl.sim.writer import FABRICS
 
         return tuple(FABRICS)
+
+    def own_addresses(self) -> tuple[str, ...] | None:
+        """The demo host's own address besides the loopback ones (the same everywhere)."""
+        from sanctl.host.facts import LOOPBACK
+        from sanctl.sim.live import HOST_ADDRESS
+
+        return (*LOOPBACK, HOST_ADDRESS)
+
+    def boot_service(self) -> Any:
+        from sanctl.initiator.services import UnitState
+
+        return UnitState("target.service", "enabled", "demo: simulated")
 
 
 class DemoHost:

@@ -24,6 +24,7 @@ class TreeTarget:
         self.live = live
         self.readonly_reason = readonly_reason
         self._writer: Any = None
+        self._running: Any = None  # the running configuration as saveconfig.json, kept by running_saved
 
     def read_config(self, *, details: bool = False, targets: Any = None, storage_objects: Any = None,
                     mapped_luns: bool = True, tpg_attributes: bool = True) -> Any:
@@ -37,18 +38,61 @@ class TreeTarget:
 
         return rough_size(self.root)
 
+    def auth_settings(self, paths: Iterable[str]) -> dict[str, Any]:
+        from sanctl.lio.configfs import read_auth, target_dir
+
+        base = target_dir(self.root)
+        out = {}
+        for rel in paths:
+            path = os.path.join(base, rel) if rel.endswith("discovery_auth") else os.path.join(base, rel, "auth")
+            if os.path.isdir(path):
+                out[rel] = read_auth(path)
+        return out
+
+    def read_in_full(self, obj: Any, storage_object: Any = None) -> Any:
+        from sanctl.lio import configfs as cf
+        from sanctl.model import Lun, NodeAcl, StorageObject, Target, Tpg
+
+        if isinstance(obj, StorageObject):
+            return cf.read_storage_object_details(self.root, obj)
+        if isinstance(obj, Target):
+            return cf.read_target_details(self.root, obj)
+        if isinstance(obj, Tpg):
+            return cf.read_tpg_details(self.root, obj)
+        if isinstance(obj, NodeAcl):
+            return cf.read_acl_details(self.root, obj)
+        if isinstance(obj, Lun):
+            return cf.read_lun_details(self.root, obj, storage_object)
+        raise TypeError(f"nothing more to read of a {type(obj).__name__}")
+
+    def mapped_luns(self, acl: Any) -> Any:
+        from sanctl.lio.configfs import read_mapped_luns
+
+        return read_mapped_luns(self.root, acl)
+
+    def kernel_version(self) -> tuple[int, int] | None:
+        import re
+
+        try:
+            with open(os.path.join(self.root, "sys/kernel/config/target/version"), encoding="utf-8") as handle:
+                text = handle.read()
+        except OSError:
+            return None
+        m = re.search(r" on (\d+)\.(\d+)", text)
+        return (int(m.group(1)), int(m.group(2))) if m else None
+
     def details(self, config: Any, node: Any) -> Any:
         from sanctl.details import load_details
 
-        return load_details(config, node)
+        return load_details(config, node, self)
 
     def sampler(self, *, clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time,
                 follow: bool = True, history: bool = True, config: Any = None) -> Any:
         from sanctl.live.sampler import Sampler
 
         problems: list[str] = []
+        before, backfill = self.before_sample(wall_clock)  # first: a demo started now writes its logs' past
         sources = self._log_sources(follow=follow, history=history, problems=problems)
-        before, backfill = self._before_sample(wall_clock)
         return Sampler(self.root, clock=clock, wall_clock=wall_clock, log_sources=sources, before_sample=before,
                        backfill=backfill, config=config, problems=problems)
 
@@ -57,12 +101,12 @@ class TreeTarget:
 
         return default_sources(self.root, **options)
 
-    def _before_sample(self, wall_clock: Callable[[], float]) -> tuple[Any, Any]:
+    def before_sample(self, wall_clock: Callable[[], float]) -> tuple[Any, Any]:
         """What moves the system before each sample, and its modelled past: nothing on a real one."""
         return None, None
 
     def impacts(self, changes: Iterable[Any]) -> tuple[Any, ...]:
-        from sanctl.lio.impact import read_impacts
+        from sanctl.lio.impact_read import read_impacts
 
         return read_impacts(self.root, changes, live=self.live)
 
@@ -86,6 +130,44 @@ class TreeTarget:
         from sanctl.lio.savefile import list_backups
 
         return list_backups(self.save_location())
+
+    def prerestore_backups(self) -> list[Any]:
+        from sanctl.lio.savefile import list_prerestore
+
+        return list_prerestore(self.save_location())
+
+    def read_saved(self, path: str) -> dict[str, Any]:
+        from sanctl.lio.savefile import load
+
+        return load(path)
+
+    def running_saved(self, touched: Any = None) -> dict[str, Any]:
+        """Kept in a :class:`~sanctl.lio.savefile.RunningCache`, so a write's scope is all that is read again."""
+        if self._running is None:
+            from sanctl.lio.savefile import RunningCache
+
+            self._running = RunningCache(self.root)
+        return self._running.touched(touched)
+
+    def save_status(self, *, running_config: Any = None) -> Any:
+        from sanctl.lio.savefile import status
+
+        return status(self.root, running_config=running_config)
+
+    def save(self, *, force: bool = False, past_user_lock: bool = False) -> Any:
+        from sanctl.lio.savefile import save
+
+        writer = self.writer()
+        writer.ignore_user_locks = past_user_lock
+        try:
+            return save(writer, force=force)
+        finally:
+            writer.ignore_user_locks = False
+
+    def restore(self, data: Any, *, target: str | None = None, source: str = "file", expected: Any = None) -> Any:
+        from sanctl.lio.savefile import restore
+
+        return restore(self.writer(), data, target=target, source=source, expected=expected)
 
     def lock_holders(self) -> Any:
         from sanctl.lio.lock import probe
@@ -119,6 +201,20 @@ class TreeInitiator:
 
         return read_initiator(self.root, disks=disks)
 
+    def name_in_use(self) -> str | None:
+        from sanctl.initiator.initiator_name import InitiatorNameError
+
+        try:
+            found = self.initiator_name()
+        except (InitiatorNameError, OSError):
+            return None
+        return found.name if found is not None else None
+
+    def node_db_dir(self) -> str | None:
+        from sanctl.host.doctor_reads import node_db_dir
+
+        return node_db_dir(self.root)
+
 
 class TreeFacts:
     """Disks, addresses, kernel modules and services of the host under ``root``."""
@@ -137,10 +233,20 @@ class TreeFacts:
 
         return portal_addresses(self.root, config)
 
-    def available_fabrics(self) -> tuple[str, ...]:
+    def has_tcmu(self, config: Any = None) -> bool:
+        from sanctl.host.facts import has_tcmu
+
+        return has_tcmu(self.root, config)
+
+    def available_fabrics(self, *, loaded: bool = False) -> tuple[str, ...]:
         from sanctl.lio.writer import FABRIC_MODULES, kernel_has_module
 
-        return tuple(name for name, module in FABRIC_MODULES.items() if kernel_has_module(self.root, module))
+        def has(module: str) -> bool:
+            if loaded:
+                return os.path.isdir(os.path.join(self.root, "sys", "module", module))
+            return kernel_has_module(self.root, module)
+
+        return tuple(name for name, module in FABRIC_MODULES.items() if has(module))
 
     def services(self) -> dict[str, Any]:
         if not self.this_machine:
@@ -148,6 +254,41 @@ class TreeFacts:
         from sanctl.initiator.services import iscsid_state, target_boot_service
 
         return {"iscsid": iscsid_state(), "target": target_boot_service()}
+
+    def own_addresses(self) -> tuple[str, ...] | None:
+        from sanctl.host.facts import host_addresses
+
+        found = host_addresses()
+        return None if found is None else tuple(found)
+
+    def boot_service(self) -> Any:
+        if not self.this_machine:
+            return None
+        from sanctl.initiator.services import target_boot_service
+
+        return target_boot_service(timeout=3.0)
+
+    def device_facts(self, paths: Iterable[str]) -> Any:
+        from sanctl.host.doctor_reads import device_facts
+
+        return device_facts(self.root, paths)
+
+    def file_facts(self, paths: Iterable[str]) -> Any:
+        from sanctl.host.doctor_reads import file_facts
+
+        return file_facts(self.root, paths)
+
+    def dbroot(self) -> tuple[str | None, tuple[str, ...]] | None:
+        if not self.this_machine:
+            return None
+        from sanctl.host.doctor_reads import dbroot_folders
+
+        return dbroot_folders(self.root)
+
+    def rdma(self) -> bool | None:
+        from sanctl.host.facts import has_rdma
+
+        return has_rdma(self.root)
 
 
 class TreeLogs:

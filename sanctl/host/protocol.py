@@ -80,6 +80,24 @@ class TargetPart(Protocol):
         """Storage objects + targets, counted cheaply (a big tree is read after the first frame)."""
         ...
 
+    def auth_settings(self, paths: Iterable[str]) -> dict[str, Any]:
+        """The CHAP settings (:class:`~sanctl.model.Auth`) of the ACLs, TPGs and discovery at these
+        configfs paths (relative to the target directory); a path with no ``auth`` is left out."""
+        ...
+
+    def read_in_full(self, obj: Any, storage_object: Any = None) -> Any:
+        """A storage object, target, TPG, ACL or LUN of the model read again with every attribute
+        (a LUN's ALUA group needs its ``storage_object``, read in full)."""
+        ...
+
+    def mapped_luns(self, acl: Any) -> Any:
+        """The ACL (:class:`~sanctl.model.NodeAcl`) with its mapped LUNs read (itself when they are)."""
+        ...
+
+    def kernel_version(self) -> tuple[int, int] | None:
+        """The running kernel's (major, minor), as LIO reports it (None: unknown)."""
+        ...
+
     def details(self, config: SanConfig, node: Any) -> Any:
         """Everything about one tree node (:class:`~sanctl.details.Details`), read again."""
         ...
@@ -87,6 +105,12 @@ class TargetPart(Protocol):
     def sampler(self, *, clock: Callable[[], float], wall_clock: Callable[[], float], follow: bool = True,
                 history: bool = True, config: Any = None) -> Any:
         """A live sampler (:class:`~sanctl.live.sampler.Sampler`): sessions, counters, log events."""
+        ...
+
+    def before_sample(self, wall_clock: Callable[[], float]) -> tuple[Any, Any]:
+        """``(move, past)``: what brings the system to a wall time before each reading, and its
+        modelled rate history — the demo's simulated kernel (started at ``wall_clock()`` if still
+        idle); ``(None, None)`` for a system that moves on its own."""
         ...
 
     def impacts(self, changes: Iterable[Any]) -> tuple[Any, ...]:
@@ -103,6 +127,36 @@ class TargetPart(Protocol):
 
     def backups(self) -> list[Any]:
         """The saved configuration's backups, newest first (:class:`~sanctl.lio.savefile.Backup`)."""
+        ...
+
+    def prerestore_backups(self) -> list[Any]:
+        """What a restore replaced, kept before it wrote, newest first (:class:`~sanctl.lio.savefile.Backup`)."""
+        ...
+
+    def read_saved(self, path: str) -> dict[str, Any]:
+        """A saveconfig file of the host (the saved one or a backup) as its JSON value
+        (:class:`~sanctl.lio.errors.SaveFileError` when it cannot be read or is not one)."""
+        ...
+
+    def running_saved(self, touched: Any = None) -> dict[str, Any]:
+        """The running configuration as saveconfig.json would hold it. ``touched``: after sanctl's
+        own write, the :class:`~sanctl.lio.changes.Scope` it may have changed — only that is read
+        again; ``None`` reads everything."""
+        ...
+
+    def save_status(self, *, running_config: Any = None) -> Any:
+        """Is the running configuration the saved one (:class:`~sanctl.lio.savefile.SaveStatus`)?"""
+        ...
+
+    def save(self, *, force: bool = False, past_user_lock: bool = False) -> Any:
+        """Write the running configuration for boot, keeping a backup (:class:`~sanctl.lio.savefile.SaveResult`).
+        ``force``: even over a much fuller saved file; ``past_user_lock``: the operator confirmed
+        writing past a lock only a user's process holds."""
+        ...
+
+    def restore(self, data: Any, *, target: str | None = None, source: str = "file", expected: Any = None) -> Any:
+        """Make the running configuration (or one ``target`` of it) as ``data`` holds it
+        (:class:`~sanctl.lio.savefile.RestoreReport`); ``expected``: the plan the operator confirmed."""
         ...
 
     def lock_holders(self) -> Any:
@@ -130,6 +184,15 @@ class InitiatorPart(Protocol):
         """The initiator's sessions from sysfs (:class:`~sanctl.initiator.sysfs.InitiatorLive`)."""
         ...
 
+    def name_in_use(self) -> str | None:
+        """The IQN this initiator logs in with (the demo's: the one it writes when first used);
+        None when it cannot be read or there is none."""
+        ...
+
+    def node_db_dir(self) -> str | None:
+        """Where open-iscsi keeps its node records (``/etc/iscsi`` or ``/var/lib/iscsi``); None: not found."""
+        ...
+
 
 @runtime_checkable
 class FactsPart(Protocol):
@@ -143,12 +206,44 @@ class FactsPart(Protocol):
         """Addresses a portal could listen on."""
         ...
 
-    def available_fabrics(self) -> tuple[str, ...]:
-        """The fabric modules the host's kernel could load."""
+    def has_tcmu(self, config: SanConfig | None = None) -> bool:
+        """Whether ``user:`` backstores can be created (target_core_user is loaded, or in use)."""
+        ...
+
+    def available_fabrics(self, *, loaded: bool = False) -> tuple[str, ...]:
+        """The fabric modules the host's kernel could load (``loaded``: only those loaded now, a
+        quicker look than at the installed modules)."""
         ...
 
     def services(self) -> dict[str, Any]:
         """The states of iscsid and of the target's boot service (empty where not this machine)."""
+        ...
+
+    # what the doctor asks (None: not known here — a captured tree is not this host)
+
+    def own_addresses(self) -> tuple[str, ...] | None:
+        """The host's own addresses as LIO spells them."""
+        ...
+
+    def boot_service(self) -> Any:
+        """The state of the service that restores the saved configuration at boot
+        (:class:`~sanctl.initiator.services.UnitState`)."""
+        ...
+
+    def device_facts(self, paths: Iterable[str]) -> Any:
+        """Each block device path: there or gone, mounted, swap (:class:`~sanctl.doctor.host_facts.DeviceFact`)."""
+        ...
+
+    def file_facts(self, paths: Iterable[str]) -> Any:
+        """Each backing file's size, use and free space (:class:`~sanctl.doctor.host_facts.FileFact`)."""
+        ...
+
+    def dbroot(self) -> tuple[str | None, tuple[str, ...]] | None:
+        """The kernel's dbroot and its missing subfolders (None: not this machine's kernel)."""
+        ...
+
+    def rdma(self) -> bool | None:
+        """Whether a NIC does RDMA (iSER needs one)."""
         ...
 
 

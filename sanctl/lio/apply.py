@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sanctl.errors import SanctlError
-from sanctl.host.protocol import capabilities_of
 from sanctl.lio import plan as P
 from sanctl.lio import save_files as S  # SaveFileError, load
 
@@ -103,7 +102,7 @@ def read_desired(path: str, running: Mapping) -> Desired:
 
 def live_sessions(writer) -> tuple:
     """The target's live sessions now (none on a captured tree, or when they cannot be read)."""
-    if not capabilities_of(getattr(writer, "mode", "real")).has_live:
+    if not getattr(writer, "live", True):
         return ()
     try:
         from sanctl.lio.live import read_target_live

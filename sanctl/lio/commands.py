@@ -84,9 +84,8 @@ def _out(args: argparse.Namespace, code: int, text: str | list[str], payload: di
 
 
 def _writer(source, args: argparse.Namespace | None = None):
-    from sanctl.host.writers import writer_for
-
-    writer = writer_for(source)
+    """The host's writer (``source``: the Host the CLI built); ``--force`` writes past a user's lock."""
+    writer = source.target.writer()
     writer.ignore_user_locks = bool(getattr(args, "force", False))
     return writer
 

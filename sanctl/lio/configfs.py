@@ -23,7 +23,7 @@ from contextvars import ContextVar
 from dataclasses import replace
 from types import MappingProxyType
 
-from sanctl.errors import SanctlError
+from sanctl.lio.errors import ConfigfsNotFound  # noqa: F401  (re-exported: its home has no I/O)
 from sanctl import safe_io
 from sanctl.bounded import parse_int
 from sanctl.model import (
@@ -54,15 +54,6 @@ INFO_LIMIT = safe_io.INFO_LIMIT
 
 #: Entries of a fabric directory that are not targets.
 _FABRIC_NON_TARGETS = frozenset({"lio_version", "version", "discovery_auth", "cpus_allowed_list"})
-
-
-class ConfigfsNotFound(SanctlError):
-    """There is no LIO configfs tree under the given root."""
-
-    def __init__(self, root: str, path: str) -> None:
-        super().__init__(f"no LIO configfs at {path}")
-        self.root = root
-        self.path = path
 
 
 class _Vanished(Exception):

@@ -19,10 +19,10 @@ its iSER listener: :func:`impact` names their sessions too, and
 :func:`touches_initiators` says which changes are worth asking about.
 
 What the operator confirms is judged against the system, not the screen:
-:func:`read_impact` reads configfs and the live sessions (ACL ``info``,
-``dynamic_sessions``) afresh, when the confirmation opens. :func:`impact`
-itself reads nothing (the caller passes the config and the sessions). No
-Textual here.
+:func:`sanctl.lio.impact_read.read_impacts` (the host's ``target.impacts``)
+reads configfs and the live sessions (ACL ``info``, ``dynamic_sessions``)
+afresh, when the confirmation opens. This module reads nothing (the caller
+passes the config and the sessions): no I/O, no Textual here.
 """
 
 from __future__ import annotations
@@ -368,35 +368,6 @@ def _setting(config: SanConfig, change: C.Change, sessions: tuple) -> Impact:
 def _not_tcp(session) -> bool:
     info = getattr(session, "info", None)
     return info is None or any(c.transport not in (None, "TCP") for c in info.connections)
-
-
-def read_impact(root: str, change: C.Change, *, live: bool = True) -> Impact:
-    """:func:`impact` on a fresh read of configfs and of the live sessions (blocking: call it in a worker).
-
-    ``live=False`` (a captured tree) reads no sessions.
-    """
-    from sanctl.lio.configfs import read_config
-
-    config = read_config(root)
-    sessions: tuple = ()
-    if live:
-        from sanctl.lio.live import read_target_live
-
-        sessions = read_target_live(root, luns=False).sessions
-    return impact(config, change, sessions)
-
-
-def read_impacts(root: str, changes: Iterable[C.Change], *, live: bool = True) -> tuple[Impact, ...]:
-    """:func:`read_impact` for several changes, on one read."""
-    from sanctl.lio.configfs import read_config
-
-    config = read_config(root)
-    sessions: tuple = ()
-    if live:
-        from sanctl.lio.live import read_target_live
-
-        sessions = read_target_live(root, luns=False).sessions
-    return tuple(impact(config, change, sessions) for change in changes)
 
 
 def _done(change: C.Change, cascade: _Cascade, sessions: tuple, verb: str) -> Impact:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sanctl.errors import SanctlError
+from sanctl.lio.errors import JournalError  # noqa: F401  (re-exported: its home has no I/O)
 from sanctl.names import InvalidValue
 from sanctl.lio import changes as C
 
@@ -47,10 +47,6 @@ STARTED = "started"
 DONE = "done"
 UNDONE = "undone"
 _STATES = (PENDING, STARTED, DONE, UNDONE)
-
-
-class JournalError(SanctlError):
-    """A journal that cannot be read or written; ``str()`` says which and why."""
 
 
 def journal_path(root: str) -> str:

@@ -183,3 +183,29 @@ class ApplyReport:
     def targetcli(self) -> list[str]:
         """What was done, as targetcli lines (completed steps only)."""
         return C.targetcli_script([s.change for s in self.steps if s.status == DONE])
+
+
+def touched_scope(report: ApplyReport) -> C.Scope | None:
+    """What an :class:`~sanctl.lio.writer.ApplyReport` may have changed, as a
+    :class:`~sanctl.lio.changes.Scope` — or ``None`` when only a full read can tell.
+
+    Each executed step names its target or backstore; a delete's cascade is
+    made of such steps. A rolled-back transaction changed nothing; one whose
+    undo failed, and the rare step touching every target (an ALUA group's
+    delete moves LUNs anywhere), need a full read.
+    """
+    if report.outcome in (NOTHING_TO_DO, ROLLED_BACK_ALL):
+        return C.Scope()
+    if report.outcome != COMPLETED:
+        return None
+    scope = C.Scope()
+    for step in report.steps:
+        change = step.change
+        if isinstance(change, C.DeleteStorageObject):  # its LUNs are steps of their own
+            scope = scope | C.Scope(storage_objects=frozenset({change.key}))
+            continue
+        part = change.scope()
+        if part.all_targets or part.all_storage_objects:
+            return None
+        scope = scope | part
+    return scope

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sanctl.errors import SanctlError
+from sanctl.lio.errors import SaveFileError  # noqa: F401  (re-exported: its home has no I/O)
 from sanctl.bounded import OutsideDataError, load_json
 from sanctl.lio.save_location import SaveLocation
 
@@ -31,10 +31,6 @@ MODE = 0o600
 _STAMP = "%Y%m%d-%H:%M:%S"
 _BACKUP_RE = re.compile(r"^saveconfig-(\d{8}-\d\d:\d\d:\d\d)(?:\.(\d+))?(?:-json\.gz|\.json)$")
 _PRERESTORE_RE = re.compile(r"^prerestore-(\d{8}-\d\d:\d\d:\d\d)(?:\.(\d+))?-json\.gz$")
-
-
-class SaveFileError(SanctlError):
-    """A saveconfig file that cannot be read, parsed or written; ``str()`` says which and why."""
 
 
 # ---------------------------------------------------------------------------

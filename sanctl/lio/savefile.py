@@ -43,6 +43,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sanctl.lio.errors import SaveRefused
+from sanctl.lio.report import touched_scope  # noqa: F401  (re-exported: it only reads a report)
 from sanctl.lio.config_diff import (ADDED, CHANGED, IGNORED_FIELDS, REMOVED, ConfigDiff, ObjectDiff,
                                     _label, diff)
 from sanctl.lio.save_files import (_BACKUP_RE, _PRERESTORE_RE, _STAMP, MAX_DEPTH, MAX_FILE_BYTES, MODE,
@@ -87,16 +89,6 @@ class SaveResult:
         for note in self.notes:
             text += f" Note: {note}."
         return text
-
-
-class SaveRefused(SaveFileError):
-    """The save would replace a saved configuration by a much smaller one; ``force`` overrides it."""
-
-    def __init__(self, reason: str, running: int, saved: int) -> None:
-        self.reason = reason
-        self.running = running
-        self.saved = saved
-        super().__init__(reason)
 
 
 def count_objects(data: Mapping) -> int:
@@ -212,35 +204,6 @@ def running(root: str = "/") -> dict[str, Any]:
     from sanctl.lio.saveconfig import dump
 
     return dump(read_config(root, details=True))
-
-
-def touched_scope(report) -> Any:
-    """What an :class:`~sanctl.lio.writer.ApplyReport` may have changed, as a
-    :class:`~sanctl.lio.changes.Scope` — or ``None`` when only a full read can tell.
-
-    Each executed step names its target or backstore; a delete's cascade is
-    made of such steps. A rolled-back transaction changed nothing; one whose
-    undo failed, and the rare step touching every target (an ALUA group's
-    delete moves LUNs anywhere), need a full read.
-    """
-    from sanctl.lio import changes as C
-    from sanctl.lio.report import COMPLETED, NOTHING_TO_DO, ROLLED_BACK_ALL
-
-    if report.outcome in (NOTHING_TO_DO, ROLLED_BACK_ALL):
-        return C.Scope()
-    if report.outcome != COMPLETED:
-        return None
-    scope = C.Scope()
-    for step in report.steps:
-        change = step.change
-        if isinstance(change, C.DeleteStorageObject):  # its LUNs are steps of their own
-            scope = scope | C.Scope(storage_objects=frozenset({change.key}))
-            continue
-        part = change.scope()
-        if part.all_targets or part.all_storage_objects:
-            return None
-        scope = scope | part
-    return scope
 
 
 class RunningCache:

@@ -1,7 +1,7 @@
 """The writer: applies changes to the LIO configuration as one transaction.
 
-Two implementations share this module's logic (the host picks one:
-:mod:`sanctl.host.writers`) —
+Two implementations share this module's logic (each Host builds its own:
+``host.target.writer()``) —
 :class:`sanctl.lio.rtslib_writer.RtslibWriter` (the real kernel, through
 rtslib-fb) and :class:`sanctl.sim.writer.SimWriter` (the demo SAN's simulated
 kernel) — and differ only in how one primitive step is executed.
@@ -171,6 +171,8 @@ class Writer:
 
     #: "real" or "demo": where saves go and what the UI calls it.
     mode = "real"
+    #: A running system is behind it (its live sessions can be read): not a captured tree.
+    live = True
 
     def __init__(self, root: str = "/", *, readonly_reason: str | None = None,
                  lock_timeout: float = DEFAULT_TIMEOUT) -> None:
@@ -491,6 +493,7 @@ class NoWriter(Writer):
     """A writer that never writes (captured trees: not the running kernel)."""
 
     mode = "captured"
+    live = False
 
     def available_fabrics(self, config: SanConfig | None = None) -> tuple[str, ...]:
         return tuple(f.name for f in config.fabrics) if config is not None else ()

@@ -1,6 +1,6 @@
 """``sanctl sessions [--json] [--watch]`` and ``sanctl errors [--json] [--follow]``.
 
-Both read through the same sampler as the TUI (:mod:`sanctl.live.setup`),
+Both read through the same sampler as the TUI (the host's: ``host.target.sampler()``),
 never import Textual, and stop cleanly on Ctrl-C or a closed pipe. One-shot
 ``sessions`` shows counters as the kernel reported them (rates need two
 readings: ``--watch`` prints them from the second one on). ``errors`` reads
@@ -74,10 +74,9 @@ def observe(sampler: Sampler, frame, seconds: float, *, clock: Callable[[], floa
 
 def _sampler(source, *, follow: bool, logs: list[str] | None = None) -> Sampler:
     from sanctl.live.sampler import LiveConfig
-    from sanctl.live.setup import make_sampler
 
     config = LiveConfig(all_hot_below=10**9, mapped_all=True)
-    sampler = make_sampler(source.root, source.mode, follow=follow, config=config)
+    sampler = source.target.sampler(follow=follow, config=config)
     if logs:
         from sanctl.kernel_log import FileTailSource, boot_wall_time
 

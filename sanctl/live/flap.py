@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from sanctl import words
 from sanctl.iscsi_errors import SHARED_NAME_FIX, conn_error
 from sanctl.live.events import Incident
-from sanctl.lio.live import TargetSession
+from sanctl.lio.live_values import TargetSession
 
 WINDOW = 300.0
 THRESHOLD = 3

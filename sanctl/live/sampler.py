@@ -27,15 +27,16 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from types import MappingProxyType
 
 from sanctl.initiator.sysfs import InitiatorLive, read_initiator
 from sanctl.iscsi_errors import login_fail_type
 from sanctl.kernel_log import UNTRUSTED, boot_wall_time
-from sanctl.live.events import EventLog, Incident
+from sanctl.live.events import EventLog
 from sanctl.live.fail_time import kernel_hz, seconds_since_boot
+from sanctl.live.frame import LiveConfig, LiveFrame, _empty, item_keys  # (their home; re-exported here)
 from sanctl.live.flap import Finding, SessionChanges, connection_flaps, shared_name_findings
 from sanctl.live.history import History
 from sanctl.live.rates import UNKNOWN, Rate, RateTracker
@@ -57,75 +58,6 @@ from sanctl.lio.live import (
 )
 
 MiB = 1 << 20
-
-
-def _empty() -> Mapping:
-    return MappingProxyType({})
-
-
-@dataclass(frozen=True)
-class LiveConfig:
-    interval: float = 1.0
-    sweep_every: int = 10
-    structure_every: float = 30.0
-    all_hot_below: int = 300
-    bucket: float = 10.0
-    history_buckets: int = 60
-    flap_window: float = 300.0
-    flap_threshold: int = 3
-    #: Read every ACL's mapped-LUN counters too (the CLI's JSON); the TUI reads them only when shown.
-    mapped_all: bool = False
-
-
-@dataclass(frozen=True)
-class LiveFrame:
-    """Everything the live panels show, at one tick."""
-
-    seq: int
-    mono: float
-    wall: float
-    #: Changes whenever the layout or the set of sessions changes (rows to build again).
-    structure: int = 0
-    #: The LUN rows' keys: the same list object while the layout stays the same.
-    lun_keys: tuple = ()
-    layout: tuple[TargetLayout, ...] = ()
-    sessions: tuple[TargetSession, ...] = ()
-    #: Rates by row key: ("session", ...), ("tpg", target, tag), ("lun", ...), ("mlun", ..., mapped LUN).
-    rates: Mapping[tuple, Rate] = field(default_factory=_empty)
-    target_stats: Mapping[str, TargetStats] = field(default_factory=_empty)
-    luns: tuple[LunStats, ...] = ()
-    backstores: Mapping[tuple[str, int, int], str | None] = field(default_factory=_empty)
-    mapped: Mapping[tuple[str, int, str], tuple[MappedLunStats, ...]] = field(default_factory=_empty)
-    idle_acls: Mapping[tuple[str, int], int] = field(default_factory=_empty)
-    initiator: InitiatorLive = field(default_factory=InitiatorLive)
-    incidents: tuple[Incident, ...] = ()
-    incidents_version: int = 0
-    findings: tuple[Finding, ...] = ()
-    by_connection: Mapping[str, int] = field(default_factory=_empty)
-    by_target: Mapping[str, int] = field(default_factory=_empty)
-    histories: Mapping[tuple, tuple[float | None, ...]] = field(default_factory=_empty)
-    recoveries: Mapping[str, str] = field(default_factory=_empty)
-    problems: tuple[str, ...] = ()
-    boot_wall: float | None = None
-    #: The kernel's HZ (how ``last_fail_time`` is counted); None: unknown.
-    hz: int | None = None
-    #: A simulated kernel (the demo): ``last_fail_time`` is plain hundredths of a second.
-    simulated: bool = False
-    items_read: int = 0
-    untrusted: int = 0  #: journal entries claiming an iSCSI event their trusted fields do not back
-
-
-def item_keys(row_key: tuple) -> tuple[tuple, ...]:
-    """The items to read for a row the screen shows."""
-    kind = row_key[0]
-    if kind == "session":
-        _, target, tpg, session_kind, initiator = row_key
-        return (("acl", target, tpg, initiator),) if session_kind == "acl" else (("dyn", target, tpg),)
-    if kind == "tpg":
-        return (("target", row_key[1]), ("dyn", row_key[1], row_key[2]))
-    if kind in ("lun", "mapped", "target"):
-        return (row_key,)
-    return ()
 
 
 class Sampler:

@@ -173,6 +173,7 @@ class SanctlApp(App[None]):
 
     def get_default_screen(self) -> Screen:
         return ConfigScreen(
+            system=self.session.host,
             root=self.root,
             host=self.host,
             mode=self.mode,

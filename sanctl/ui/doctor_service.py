@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from textual.app import App
 
     from sanctl.doctor.findings import Report
-    from sanctl.live.sampler import LiveFrame
+    from sanctl.live.frame import LiveFrame
 
 #: Host facts older than this are gathered again at the next live sample (seconds).
 FACTS_TTL = 60.0
@@ -117,7 +117,7 @@ class DoctorService:
     @property
     def observer(self):
         if self._observer is None:
-            from sanctl.doctor.observe import Observer
+            from sanctl.doctor.observer import Observer
 
             self._observer = Observer()
         return self._observer
@@ -159,16 +159,16 @@ class DoctorService:
 
         if refresh or self._config is None:
             from sanctl.model import SanConfig
-            from sanctl.lio.configfs import ConfigfsNotFound, read_config
+            from sanctl.lio.errors import ConfigfsNotFound
 
             try:
-                self._config = read_config(self.root)
+                self._config = self.host.target.read_config()
             except ConfigfsNotFound:
                 self._config = SanConfig(root=self.root)
         config = self._config
         status = F._UNSET if save_status is _UNSET else save_status
         if refresh or self._facts is None or time.monotonic() - self._facts_at > FACTS_TTL:
-            options: dict[str, Any] = {"mode": self.host.mode, "save_status": status}
+            options: dict[str, Any] = {"host": self.host, "save_status": status}
             adm = self._iscsiadm()
             if adm is not _UNSET:
                 options["iscsiadm"] = adm

@@ -6,7 +6,7 @@ more. The read starts in a thread as soon as the screen object exists (it
 overlaps Textual's own start-up; ``scandir``/``read`` release the GIL); the
 screen waits briefly for it, and if it is not done draws itself anyway with a
 "reading configfs…" tree and fills the tree in when the thread finishes.
-A big tree (:data:`BIG`, by :func:`~sanctl.lio.configfs.rough_size`) is
+A big tree (:data:`BIG`, by the host's ``target.rough_size``) is
 read only once the first frame is drawn: started together, the reader and
 Textual's start-up take turns on the interpreter and both finish later
 (measured by ``bench/config_load.py``). No Textual here.
@@ -15,9 +15,9 @@ Textual's start-up take turns on the interpreter and both finish later
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from sanctl.model import SanConfig
-from sanctl.lio.configfs import read_config
 
 
 #: Storage objects + targets from which the read waits for the first frame.
@@ -27,8 +27,9 @@ BIG = 300
 class InitialRead:
     """``read_config(root)`` in a daemon thread; ``result(timeout)`` waits for it."""
 
-    def __init__(self, root: str, reader=read_config, *, start: bool = True) -> None:
-        """``start=False``: :meth:`start` later (a big tree, read after the first frame)."""
+    def __init__(self, root: str, reader: Callable[[str], SanConfig], *, start: bool = True) -> None:
+        """``reader(root)`` reads (the host's ``target.read_config``, through the screen); ``start=False``:
+        :meth:`start` later (a big tree, read after the first frame)."""
         self.root = root
         self.config: SanConfig | None = None
         self.error: Exception | None = None

@@ -18,13 +18,14 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Protocol
 
-from sanctl.live.sampler import LiveConfig, LiveFrame, Sampler
+from sanctl.live.frame import LiveConfig, LiveFrame
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # a type only: the sampler comes from the host (host.target.sampler)
     from textual.app import App
     from textual.timer import Timer
 
     from sanctl.host.protocol import Host
+    from sanctl.live.sampler import Sampler
 
 #: The intervals ``+`` and ``-`` step through, in seconds.
 INTERVALS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)

@@ -31,7 +31,7 @@ from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
 from sanctl.errors import SanctlError
-from sanctl import safe_io
+from sanctl.local_files import read_small
 
 DEFAULT_THEME = "sanctl-dark"
 
@@ -89,7 +89,7 @@ _MAX_THEME_BYTES = 256 << 10
 def load_theme(path: Path) -> Theme:
     """One theme file; raises :class:`ThemeFileError` naming the file."""
     try:  # a FIFO or /dev/zero in the themes directory cannot hold or flood the start
-        data = tomllib.loads(safe_io.read_bytes(str(path), _MAX_THEME_BYTES, follow=True).decode("utf-8"))
+        data = tomllib.loads(read_small(str(path), _MAX_THEME_BYTES).decode("utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ThemeFileError(f"{path.name}: cannot read ({exc})") from None
     except tomllib.TOMLDecodeError as exc:

@@ -11,6 +11,7 @@ import pytest
 
 from sanctl.cli import main
 from sanctl.doctor.command import report_text, run
+from sanctl.host import host_for
 from sanctl.startup import Source
 from sanctl.lio import changes as C
 
@@ -43,7 +44,7 @@ def live_demo(tmp_path, flap_phase: float = 180.0):
 
 def doctor(root, mode="demo", *, observe=10.0, wall=T0 + 1, keep=True):
     clock = FakeTime(wall)
-    report = run(Source(str(root), mode, False, None), observe=observe, clock=lambda: clock.mono,
+    report = run(host_for(Source(str(root), mode, False, None)), observe=observe, clock=lambda: clock.mono,
                  wall_clock=lambda: clock.wall, sleep=clock.sleep, keep=keep)
     return report, clock
 

@@ -8,6 +8,9 @@ import pytest
 
 from sanctl.doctor import facts as F
 from sanctl.doctor.observe import LastLook, LoginCounters, Observer, SeenSession, load_last_look, save_last_look, state_path
+from sanctl.host.captured import CapturedHost
+from sanctl.host.demo import DemoHost
+from sanctl.host.local import LocalHost
 from sanctl.initiator.iscsiadm import Completed, Iscsiadm, IscsiadmNotFound
 
 from .conftest import CLIENT, RAC, T0, acl_session, config_of, frame
@@ -39,7 +42,7 @@ class MissingIscsiadm(Iscsiadm):
 
 def test_the_demo_hosts_facts(demo):
     config = config_of(demo)
-    found = F.gather(config, mode="demo")
+    found = F.gather(config, host=DemoHost(config.root))
     assert {"127.0.0.1", "::1", "192.168.50.10"} <= found.addresses
     assert found.has_address("[::1]") and found.has_address("192.168.50.10") and not found.has_address("10.9.9.9")
     assert found.target_service.state == "enabled"
@@ -60,7 +63,7 @@ def test_the_demo_hosts_facts(demo):
 
 def test_a_captured_tree_says_what_it_cannot_know(rac_live_shared):
     config = config_of(rac_live_shared)
-    found = F.gather(config, mode="captured")
+    found = F.gather(config, host=CapturedHost(config.root))
     assert found.addresses is None and found.target_service is None and found.save_status is None
     assert found.node_records is None and found.devices == {}
     text = " ".join(found.not_checked)
@@ -69,7 +72,7 @@ def test_a_captured_tree_says_what_it_cannot_know(rac_live_shared):
 
 
 def test_no_iscsiadm_is_a_note_not_a_crash(demo):
-    found = F.gather(config_of(demo), mode="demo", iscsiadm=MissingIscsiadm())
+    found = F.gather(config_of(demo), host=DemoHost(str(demo)), iscsiadm=MissingIscsiadm())
     assert found.node_records is None and found.node_db is None
     assert any("not installed" in note for note in found.not_checked)
 
@@ -77,7 +80,7 @@ def test_no_iscsiadm_is_a_note_not_a_crash(demo):
 def test_not_root_skips_the_node_database(demo, monkeypatch):
     adm = ScriptedIscsiadm(0)
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
-    found = F.gather(config_of(demo), mode="real", iscsiadm=adm, save_status=None, target_service_state=None,
+    found = F.gather(config_of(demo), host=LocalHost(str(demo)), iscsiadm=adm, save_status=None, target_service_state=None,
                      addresses=frozenset())
     assert adm.calls == [] and found.node_records is None
     assert any("not root" in note for note in found.not_checked)
@@ -86,7 +89,7 @@ def test_not_root_skips_the_node_database(demo, monkeypatch):
 def test_no_systemd_is_a_note(demo):
     from sanctl.initiator.services import UnitState
 
-    found = F.gather(config_of(demo), mode="demo",
+    found = F.gather(config_of(demo), host=DemoHost(str(demo)),
                      target_service_state=UnitState("target.service", "unknown", "systemctl is not installed"))
     assert found.target_service is None
     assert "boot service: systemctl is not installed" in found.not_checked
@@ -126,7 +129,7 @@ def test_a_real_sparse_file_and_its_filesystem(tmp_path):
         handle.truncate(1 << 40)  # 1 TiB, nothing allocated: more than any test machine has free
     config = SanConfig(root="/", storage_objects=(StorageObject("fileio", "big", "fileio_0", "core/fileio_0/big",
                                                                 dev=str(path)),))
-    found = F.fileio_files(config, "/", "real")[str(path)]
+    found = F.fileio_files(config, LocalHost("/"))[str(path)]
     assert found.size == 1 << 40 and found.allocated < 1 << 20 and found.hole > found.fs_free
 
 
@@ -213,10 +216,10 @@ def test_a_damaged_state_file_is_ignored(tmp_path):
 
 
 def test_where_the_last_look_is_kept(tmp_path, monkeypatch):
-    assert state_path(str(tmp_path), "demo") == str(tmp_path / "var" / "lib" / "sanctl" / "doctor-last-look.json")
-    assert state_path(str(tmp_path), "captured") is None
+    assert state_path(DemoHost(str(tmp_path))) == str(tmp_path / "var" / "lib" / "sanctl" / "doctor-last-look.json")
+    assert state_path(CapturedHost(str(tmp_path))) is None
     monkeypatch.setattr(os, "geteuid", lambda: 0)
-    assert state_path("/", "real") == "/var/lib/sanctl/doctor-last-look.json"
+    assert state_path(LocalHost("/")) == "/var/lib/sanctl/doctor-last-look.json"
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
-    assert state_path("/", "real") == str(tmp_path / "xdg" / "sanctl" / "doctor-last-look.json")
+    assert state_path(LocalHost("/")) == str(tmp_path / "xdg" / "sanctl" / "doctor-last-look.json")

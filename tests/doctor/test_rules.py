@@ -13,6 +13,8 @@ import pytest
 
 from sanctl.doctor import rules as R
 from sanctl.doctor.findings import ERROR, INFO, WARNING
+from sanctl.host.demo import DemoHost
+from sanctl.host.local import LocalHost
 from sanctl.doctor.observe import LoginCounters, SeenSession, SessionTrail
 from sanctl.live.fail_time import _shown
 from sanctl.model import Auth, SanConfig, Secret
@@ -405,7 +407,7 @@ class TestChap:
     def _auth(self, demo):
         from sanctl.doctor.facts import chap_settings
 
-        return chap_settings(config_of(demo))
+        return chap_settings(config_of(demo), DemoHost(str(demo)))
 
     def test_demo_is_quiet(self, demo):
         config = config_of(demo)
@@ -513,7 +515,7 @@ class TestBackstores:
 
         apply(writer, C.CreateBlock("data", "/dev/vdb"))
         config = config_of(demo)
-        devices = block_devices(config, str(demo), "demo")
+        devices = block_devices(config, DemoHost(str(demo)))
         assert devices["/dev/vdb"].mountpoints == ("/srv (/dev/vdb1)",)
         assert devices["/dev/vg_san/ora-ocr-1"] == type(devices["/dev/vdb"])("/dev/vg_san/ora-ocr-1", True)
         found = R.block_device_trouble(config, None, facts(config, devices=devices))
@@ -659,7 +661,7 @@ def test_missing_pr_folder_is_reported_with_its_consequence(demo):
     (cfs / "dbroot").write_text("/etc/rtslib-fb-target\n")
     (demo / "etc/rtslib-fb-target").mkdir(parents=True, exist_ok=True)
     config = config_of(demo)
-    found = F.gather(config, mode="real", iscsiadm=None, save_status=None, target_service_state=None,
+    found = F.gather(config, host=LocalHost(config.root), iscsiadm=None, save_status=None, target_service_state=None,
                      addresses=frozenset())
     assert found.dbroot == "/etc/rtslib-fb-target" and found.dbroot_missing == ("pr", "alua")
     (finding,) = R.dbroot_folders_missing(config, None, found)
@@ -668,11 +670,11 @@ def test_missing_pr_folder_is_reported_with_its_consequence(demo):
     assert "APTPL" in finding.why[0] and "alua" in finding.why[1]
     assert finding.fix.startswith("mkdir -p /etc/rtslib-fb-target/pr /etc/rtslib-fb-target/alua")
     (demo / "etc/rtslib-fb-target/pr").mkdir()
-    found = F.gather(config, mode="real", iscsiadm=None, save_status=None, target_service_state=None,
+    found = F.gather(config, host=LocalHost(config.root), iscsiadm=None, save_status=None, target_service_state=None,
                      addresses=frozenset())
     (finding,) = R.dbroot_folders_missing(config, None, found)
     assert finding.severity == INFO and "alua" in finding.title
     (demo / "etc/rtslib-fb-target/alua").mkdir()
-    found = F.gather(config, mode="real", iscsiadm=None, save_status=None, target_service_state=None,
+    found = F.gather(config, host=LocalHost(config.root), iscsiadm=None, save_status=None, target_service_state=None,
                      addresses=frozenset())
     assert R.dbroot_folders_missing(config, None, found) == []

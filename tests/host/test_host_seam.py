@@ -111,3 +111,33 @@ def test_the_demo_sampler_moves_the_simulated_kernel(demo_root):
     sampler = DemoHost(demo_root).target.sampler(clock=lambda: 0.0, wall_clock=lambda: 1_700_000_000.0)
     assert sampler.before_sample is not None
     assert CapturedHost(demo_root).target.sampler(clock=lambda: 0.0, wall_clock=lambda: 0.0).before_sample is None
+
+
+def test_an_idle_demos_first_sample_has_the_past_its_logs_were_started_with(tmp_path):
+    """The one way to make a sampler (the TUI's, the CLI's and the doctor's): a demo the sampler starts
+    has written its logs' recent past before they are opened, so the flapping is seen at once — also by
+    a one-look reader (``follow=False``: ``sanctl doctor``, ``sanctl errors``)."""
+    root = str(tmp_path / "demo")
+    build_demo(root)  # idle: the sampler starts it
+    now = 1_700_000_000.0
+    sampler = DemoHost(root).target.sampler(clock=lambda: 0.0, wall_clock=lambda: now, follow=False)
+    try:
+        frame = sampler.sample()
+    finally:
+        sampler.close()
+    assert "connection_flap" in {f.kind for f in frame.findings}
+
+
+def test_the_doctors_questions_by_host(demo_root):
+    """What the doctor's gathering step asks: the demo answers for its simulated host, a captured
+    tree knows nothing of this machine, and every answer is a plain value."""
+    demo, captured = DemoHost(demo_root), CapturedHost(demo_root)
+    assert "192.168.50.10" in demo.facts.own_addresses()
+    assert demo.facts.boot_service().state == "enabled"
+    assert demo.initiator.name_in_use() is not None
+    assert demo.facts.dbroot() is None  # the simulated kernel's dbroot is not this machine's
+    assert captured.facts.own_addresses() is None and captured.facts.boot_service() is None
+    assert captured.facts.device_facts(["/dev/sda"]) is None and captured.facts.rdma() is None
+    devices = demo.facts.device_facts(["/dev/vg_san/ora-arch", "/dev/nope"])
+    assert devices["/dev/vg_san/ora-arch"].exists and not devices["/dev/nope"].exists
+    json.dumps(to_jsonable(devices["/dev/vg_san/ora-arch"]))

@@ -443,10 +443,13 @@ def test_without_rtslib_the_real_writer_reports_instead_of_raising(tmp_path, mon
     assert "rtslib-fb is not available" in report.message() and "Traceback" not in report.message()
 
 
-def test_writer_for_picks_the_implementation_by_source(demo, tmp_path):
+def test_each_host_gets_its_writer(demo, tmp_path):
     from sanctl.startup import Source
     from sanctl.lio.rtslib_writer import RtslibWriter
-    from sanctl.host.writers import writer_for
+    from sanctl.host import host_for
+
+    def writer_for(source):
+        return host_for(source).target.writer()
 
     assert isinstance(writer_for(Source(str(demo), "demo", False, None)), SimWriter)
     real = writer_for(Source("/", "real", True, "not root: changes need root"))

@@ -7,7 +7,7 @@ import shutil
 
 from sanctl.kernel_log import ListSource, LogEvent
 from sanctl.live.sampler import LiveConfig, Sampler
-from sanctl.live.setup import make_sampler
+from sanctl.host.demo import DemoHost
 from sanctl.sim.demo import RAC_IQN, WEB_CLIENT, WEB_IQN
 from sanctl.sim.live import LOCAL_INITIATOR
 
@@ -30,7 +30,7 @@ class Clocks:
 def test_rates_histories_and_findings_on_the_demo(live_demo):
     root, _demo = live_demo
     clocks = Clocks()
-    sampler = make_sampler(str(root), "demo", clock=lambda: clocks.mono, wall_clock=lambda: clocks.wall)
+    sampler = DemoHost(str(root)).target.sampler(clock=lambda: clocks.mono, wall_clock=lambda: clocks.wall)
     sampler.set_hot([WEB_ROW, ("lun", WEB_IQN, 1, 0)])
     first = sampler.sample()
     assert first.rates.get(WEB_ROW) is not None and first.rates[WEB_ROW].cmds is None  # one reading: no rate yet
@@ -119,7 +119,7 @@ def test_one_shot_errors_names_the_shared_name_after_a_short_look(live_demo):
 
     root, _demo = live_demo
     clocks = Clocks()
-    sampler = make_sampler(str(root), "demo", clock=lambda: clocks.mono, wall_clock=lambda: clocks.wall)
+    sampler = DemoHost(str(root)).target.sampler(clock=lambda: clocks.mono, wall_clock=lambda: clocks.wall)
     first = sampler.sample()
     assert flapping_now(first) and not any(f.kind == "shared_initiator_name" for f in first.findings)
     looks = []

@@ -404,16 +404,17 @@ async def test_filter_after_a_restore_shows_only_matches(make_app):
 async def test_a_slow_first_read_paints_first_and_fills_the_tree_later(make_app, monkeypatch):
     import threading
 
+    from sanctl.host.local import TreeTarget
     from sanctl.ui.screens import config as config_screen
 
     release = threading.Event()
-    real_read = config_screen.read_config
+    real_read = TreeTarget.read_config
 
-    def slow_read(root, **kw):
+    def slow_read(target, **kw):
         release.wait(5)
-        return real_read(root, **kw)
+        return real_read(target, **kw)
 
-    monkeypatch.setattr(config_screen, "read_config", slow_read)
+    monkeypatch.setattr(TreeTarget, "read_config", slow_read)
     monkeypatch.setattr(config_screen, "START_WAIT", 0.01)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
@@ -434,16 +435,18 @@ async def test_a_slow_first_read_that_finds_no_configfs_shows_the_hint(tmp_path,
     from sanctl.ui.app import SanctlApp
     from sanctl.ui.screens import config as config_screen
 
-    monkeypatch.setattr(config_screen, "START_WAIT", 0.0)
-    real_read = config_screen.read_config
+    from sanctl.host.local import TreeTarget
 
-    def slowish(root, **kw):
+    monkeypatch.setattr(config_screen, "START_WAIT", 0.0)
+    real_read = TreeTarget.read_config
+
+    def slowish(target, **kw):
         import time
 
         time.sleep(0.2)
-        return real_read(root, **kw)
+        return real_read(target, **kw)
 
-    monkeypatch.setattr(config_screen, "read_config", slowish)
+    monkeypatch.setattr(TreeTarget, "read_config", slowish)
     app = SanctlApp(root=str(tmp_path), mode="real", readonly=True, readonly_reason="not root", theme=None, host=HOST)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

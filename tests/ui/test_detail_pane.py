@@ -43,9 +43,9 @@ async def test_loading_is_shown_while_a_read_is_slow(make_app, monkeypatch):
     release = threading.Event()
     real = detail_module.load_details
 
-    def slow(config, node):
+    def slow(config, node, target):
         release.wait(5)
-        return real(config, node)
+        return real(config, node, target)
 
     monkeypatch.setattr(detail_module, "load_details", slow)
     monkeypatch.setattr(detail_module.DetailPane, "LOADING_DELAY", 0.01)
@@ -67,9 +67,9 @@ async def test_a_racing_cursor_loads_only_where_it_rests(make_app, monkeypatch):
     loaded = []
     real = detail_module.load_details
 
-    def counting(config, node):
+    def counting(config, node, target):
         loaded.append(node.path)
-        return real(config, node)
+        return real(config, node, target)
 
     monkeypatch.setattr(detail_module, "load_details", counting)
     now = [1000.0]  # a fake clock: the moves below come as fast as a held key, however slow this machine is
@@ -97,7 +97,7 @@ async def test_a_racing_cursor_loads_only_where_it_rests(make_app, monkeypatch):
 
 
 async def test_a_failing_read_is_shown_not_raised(make_app, monkeypatch):
-    def broken(config, node):
+    def broken(config, node, target):
         raise OSError(5, "Input/output error")
 
     monkeypatch.setattr(detail_module, "load_details", broken)

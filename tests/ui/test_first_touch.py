@@ -256,6 +256,7 @@ async def test_every_confirmation_is_one_widget_with_one_footer(make_app):
 
 async def test_the_first_screens_doctor_count_is_sanctl_doctors(tmp_path, monkeypatch):
     from sanctl.doctor.command import run
+    from sanctl.host import host_for
     from sanctl.startup import Source
     from sanctl.ui import app as app_module
     from sanctl.ui import panels
@@ -265,7 +266,7 @@ async def test_the_first_screens_doctor_count_is_sanctl_doctors(tmp_path, monkey
 
     # the live demo at one fixed moment (flapping), twice: `sanctl doctor` looks at one, the app at the other
     twin = live_root(tmp_path / "twin")
-    expected = run(Source(str(twin), "demo", False, None), observe=0, keep=False,
+    expected = run(host_for(Source(str(twin), "demo", False, None)), observe=0, keep=False,
                    clock=lambda: 1000.0, wall_clock=lambda: T0).badge()
     assert expected != "doctor: 2 warnings"  # what the configuration alone gives: the live state adds findings
     monkeypatch.setattr(app_module, "LIVE_CHECKS_DELAY", 0.01)
@@ -285,16 +286,20 @@ async def test_the_first_screens_doctor_count_is_sanctl_doctors(tmp_path, monkey
 
 
 def test_the_loopback_node_needs_tcm_loop_on_a_real_host(tmp_path):
+    from sanctl.host.captured import CapturedHost
+    from sanctl.host.local import LocalHost
     from sanctl.model import SanConfig
     from sanctl.ui.screens.config import unloaded_fabrics
 
     config = SanConfig(root=str(tmp_path))
-    assert unloaded_fabrics(str(tmp_path), "real", config) == ()
+    real = LocalHost(str(tmp_path))
+    assert unloaded_fabrics(real, config) == ()
     (tmp_path / "sys" / "module" / "tcm_loop").mkdir(parents=True)
     (tmp_path / "sys" / "module" / "iscsi_target_mod").mkdir(parents=True)
-    assert unloaded_fabrics(str(tmp_path), "real", config, quick=True) == ("iscsi", "loopback")
-    assert unloaded_fabrics(str(tmp_path), "real", config) == ("iscsi", "loopback")
-    assert unloaded_fabrics(str(tmp_path), "captured", config) == ()  # a captured tree has no kernel to load into
+    assert unloaded_fabrics(real, config, quick=True) == ("iscsi", "loopback")
+    assert unloaded_fabrics(real, config) == ("iscsi", "loopback")
+    # a captured tree has no kernel to load into
+    assert unloaded_fabrics(CapturedHost(str(tmp_path)), config) == ()
 
 
 async def test_a_big_configuration_leaves_the_live_checks_to_the_live_panels(make_app, monkeypatch):

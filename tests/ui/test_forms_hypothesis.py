@@ -30,6 +30,7 @@ from sanctl.lio import changes as C
 from sanctl.lio.configfs import read_config
 from sanctl.lio.writer import COMPLETED, ROLLED_BACK_ALL
 from sanctl.tree import walk
+from sanctl.host.demo import DemoHost
 from sanctl.ui.forms.gather import gather
 from sanctl.forms.actions import add_form, edit_form
 from sanctl.forms.spec import BOOL, SELECT, FormSpec, evaluate
@@ -59,7 +60,7 @@ def forms(demo):
     out = []
     for node in walk(config):
         for action in ("add", "edit"):
-            ctx = gather(demo, config, node, action, host="san01", backing=writer.backing_file)
+            ctx = gather(DemoHost(demo), config, node, action, host="san01", backing=writer.backing_file)
             spec = add_form(ctx, node) if action == "add" else edit_form(ctx, node)
             if not isinstance(spec, FormSpec):
                 continue

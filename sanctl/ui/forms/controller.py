@@ -15,7 +15,7 @@ and does the work behind its keys, so the screen only binds them:
   change that drops sessions or takes a disk (or its writes) from one is
   confirmed the same way. What is listed comes from a fresh read of configfs
   and of the live sessions when the confirmation opens
-  (:func:`~sanctl.lio.impact.read_impacts`), never from the tree or a
+  (the host's ``target.impacts``), never from the tree or a
   panel's last sample;
 * after a write the object the form or confirmation was opened on is
   selected again by its path (:class:`Follow`);
@@ -23,8 +23,8 @@ and does the work behind its keys, so the screen only binds them:
   ``R`` — the restore screen; ``q`` — quit, asking first when the running
   configuration is not the saved one.
 
-Every write runs in a thread worker through the source's writer
-(:func:`sanctl.host.writers.writer_for`); its
+Every write runs in a thread worker through the host's writer
+(``host.target.writer()``); its
 :class:`~sanctl.lio.writer.ApplyReport` becomes one notification —
 "Done: …", or "rolled back: …" naming the object and the cause — and the
 tree is re-read keeping the cursor (and opening the new object's parent).
@@ -39,7 +39,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from sanctl.lio.writer import ApplyReport, Writer
+    from sanctl.lio.report import ApplyReport
+    from sanctl.lio.writer import Writer
 
 
 class WritingScreen(Protocol):
@@ -85,9 +86,6 @@ class Writes:
         self._status_seq = 0
         #: A save-state question is under way: ``status`` may be out of date.
         self._status_pending = False
-        #: The running configuration as last read (savefile.RunningCache), so that the save-state
-        #: badge after a write re-reads only what the write touched.
-        self._running: Any = None
 
     # --- plumbing -------------------------------------------------------------
 
@@ -131,7 +129,7 @@ class Writes:
         return node.data if node is not None else None
 
     def _problem(self, what: str, exc: BaseException) -> None:
-        from sanctl.lio.writer import explain
+        from sanctl.lio.report import explain
 
         self.app.notify(f"{what}: {explain(exc)}", title="Error", severity="error", timeout=15)
 
@@ -151,7 +149,7 @@ class Writes:
             self.app.notify("Select a node first.", severity="warning")
             return
         screen = self.screen
-        config, root, host = screen.tree.config, screen.root, screen.host
+        config, system, host = screen.tree.config, self.app.session.host, screen.host
         writer = self.writer
         backing = writer.backing_file
         fabrics = writer.available_fabrics(config) if node.kind in ("root", "fabric") else None
@@ -164,9 +162,9 @@ class Writes:
             from sanctl.ui.forms.gather import doctor_facts, gather
 
             full, whole_node = complete(config, node)  # mapped LUNs the first read left unread
-            ctx = gather(root, full, whole_node, action, host=host, backing=backing, fabrics=fabrics)
+            ctx = gather(system, full, whole_node, action, host=host, backing=backing, fabrics=fabrics)
             spec = add_form(ctx, whole_node) if action == "add" else edit_form(ctx, whole_node)
-            return with_doctor(ctx, spec, doctor_facts(ctx)) if isinstance(spec, FormSpec) else spec
+            return with_doctor(ctx, spec, doctor_facts(system, ctx)) if isinstance(spec, FormSpec) else spec
 
         self._thread(work, lambda result: self._open(result, f"{action} {node.name}", node), group="form")
 
@@ -223,17 +221,13 @@ class Writes:
         before each sample — it moves only when told, so right after start it would show the
         sessions of the moment the demo was built.
         """
-        from sanctl.lio.impact import read_impacts
-
-        screen = self.screen
         host = self.app.session.host
-        root, live = screen.root, host.capabilities.has_live
         advance = self._demo_clock() if host.capabilities.simulated else None
 
         def read(changes: list) -> tuple:
             if advance is not None:
                 advance()
-            return read_impacts(root, changes, live=live)
+            return host.target.impacts(changes)
 
         return read
 
@@ -327,7 +321,7 @@ class Writes:
         self._thread(lambda: writer.apply(changes), done, group="write")
 
     def _applied(self, report: Any, subject: str, expand: tuple[str, ...], follow: Any = None) -> None:
-        from sanctl.lio.writer import COMPLETED, NOTHING_TO_DO, ROLLED_BACK_ALL, WriteRefused
+        from sanctl.lio.report import COMPLETED, NOTHING_TO_DO, ROLLED_BACK_ALL, WriteRefused
 
         if isinstance(report, WriteRefused):
             self.app.notify(str(report), title="Not written", severity="error", timeout=15)
@@ -345,7 +339,7 @@ class Writes:
             self.app.notify(f"{report.message()}\n{detail}", title="Rollback incomplete", severity="error",
                             timeout=60)
         self.screen.action_refresh(quiet=True, expand=tuple(expand), follow=follow)
-        from sanctl.lio.savefile import touched_scope
+        from sanctl.lio.report import touched_scope
 
         self.refresh_status(touched=touched_scope(report))
 
@@ -357,20 +351,14 @@ class Writes:
         ``then_quit`` (from the quit question): the app exits once the file is written."""
         if self.refused():
             return
-        writer = self.writer
+        target = self.app.session.host.target
 
         def work():
-            from sanctl.lio import savefile
-
-            writer.ignore_user_locks = past_lock
-            try:
-                return savefile.save(writer, force=force)
-            finally:
-                writer.ignore_user_locks = False
+            return target.save(force=force, past_user_lock=past_lock)
 
         def done(result: Any) -> None:
-            from sanctl.lio.savefile import SaveFileError, SaveRefused
-            from sanctl.lio.writer import LockedError, WriteRefused
+            from sanctl.lio.errors import SaveFileError, SaveRefused
+            from sanctl.lio.report import LockedError, WriteRefused
 
             if isinstance(result, SaveRefused):
                 self._ask_force_save(result, past_lock, then_quit)
@@ -441,14 +429,8 @@ class Writes:
         if self.status is not None and not self._status_pending:
             self._quit_or_ask(self.status)
             return
-        root = screen.root
-
-        def work():
-            from sanctl.lio import savefile
-
-            return savefile.status(root)
-
-        self._thread(work, self._quit_or_ask, group="quit")
+        target = self.app.session.host.target
+        self._thread(target.save_status, self._quit_or_ask, group="quit")
 
     def _quit_or_ask(self, status: Any) -> None:
         from sanctl.ui.screens.quit import QuitScreen
@@ -490,19 +472,13 @@ class Writes:
             # the first read of a big configuration is still running: don't compete with it for the GIL
             screen.set_timer(0.25, lambda: self.refresh_status(touched))
             return
-        root = screen.root
+        target = self.app.session.host.target
         self._status_seq += 1
         seq = self._status_seq
         self._status_pending = True
-        from sanctl.lio import savefile
-
-        if self._running is None or self._running.root != root:
-            self._running = savefile.RunningCache(root)
-        cache = self._running
 
         def work():
-            current = cache.full() if touched is None else cache.touched(touched)
-            return savefile.status(root, running_config=current)
+            return target.save_status(running_config=target.running_saved(touched))
 
         def done(result: Any) -> None:
             if seq != self._status_seq or not screen.is_attached:
@@ -526,21 +502,17 @@ class Writes:
         self._thread(work, done, group="save-status")
 
     def diff(self) -> None:
-        root = self.screen.root
-
-        from sanctl.lio import savefile
-
-        if self._running is None or self._running.root != root:
-            self._running = savefile.RunningCache(root)
-        cache = self._running
+        target = self.app.session.host.target
 
         def work():
-            current = cache.full()  # the diff view reads everything: someone else may have written
-            status = savefile.status(root, running_config=current)
+            from sanctl.lio.config_diff import diff
+
+            current = target.running_saved()  # the diff view reads everything: someone else may have written
+            status = target.save_status(running_config=current)
             if status.diff is not None:
                 return status, status.diff
             if status.differs:  # never saved: everything running is new
-                return status, savefile.diff({}, current)
+                return status, diff({}, current)
             return status, None
 
         def done(result: Any) -> None:
@@ -581,7 +553,7 @@ class Writes:
             self.screen.action_refresh(quiet=True)
             self.refresh_status()
 
-        self.app.push_screen(RestoreScreen(root=self.screen.root, writer_factory=lambda: self.writer, after=after,
+        self.app.push_screen(RestoreScreen(host=self.app.session.host, writer_factory=lambda: self.writer, after=after,
                                            shown=self.shown))
 
 

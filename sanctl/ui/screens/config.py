@@ -18,14 +18,15 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static, Tree
 
-from sanctl.host.protocol import capabilities_of
 from sanctl.model import SanConfig
 
 if TYPE_CHECKING:
     from textual.widgets import Input
 
+    from sanctl.host.protocol import Host
+
 from sanctl.ui.forms.controller import Follow, Writes
-from sanctl.lio.configfs import ConfigfsNotFound, read_config, rough_size
+from sanctl.lio.errors import ConfigfsNotFound
 from sanctl.tree import Node
 from sanctl.ui.initial_read import BIG, InitialRead
 from sanctl.ui.model_filter import FilterResult, ancestors, filter_nodes, flatten
@@ -51,30 +52,17 @@ MIN_DETAIL = (36, 30)
 TREE_FABRICS = ("iscsi", "loopback")
 
 
-def unloaded_fabrics(root: str, mode: str, config: SanConfig, *, quick: bool = False) -> tuple[str, ...]:
-    """The fabrics of :data:`TREE_FABRICS` this kernel has a module for but has not loaded yet.
+def unloaded_fabrics(host: Host, config: SanConfig, *, quick: bool = False) -> tuple[str, ...]:
+    """The fabrics of :data:`TREE_FABRICS` the host's kernel has a module for but has not loaded yet.
 
     ``quick``: only modules the kernel has loaded (``/sys/module``), not the installed ones (reading
     ``modules.dep`` is for after the first frame).
     """
     loaded = {fabric.name for fabric in config.fabrics}
     missing = [name for name in TREE_FABRICS if name not in loaded]
-    if not missing or not capabilities_of(mode).has_live:
+    if not missing or not host.capabilities.has_live:
         return ()
-    if capabilities_of(mode).simulated:
-        from sanctl.sim.writer import FABRICS as available
-    else:
-        import os
-
-        from sanctl.lio.writer import FABRIC_MODULES, kernel_has_module
-
-        def has(name: str) -> bool:
-            module = FABRIC_MODULES[name]
-            if quick:
-                return os.path.isdir(os.path.join(root, "sys", "module", module))
-            return kernel_has_module(root, module)
-
-        available = tuple(name for name in missing if has(name))
+    available = host.facts.available_fabrics(loaded=quick)
     return tuple(name for name in missing if name in available)
 
 
@@ -126,8 +114,11 @@ class ConfigScreen(Screen[None]):
             self.result = result
             self.config = config
 
-    def __init__(self, *, root: str, host: str, mode: str, readonly: bool, readonly_reason: str | None) -> None:
+    def __init__(self, *, system: Host, root: str, host: str, mode: str, readonly: bool,
+                 readonly_reason: str | None) -> None:
+        """``system``: the Host read and written; ``host``: its name, for the header."""
         super().__init__()
+        self.system = system
         self.root = root
         self.host = host
         self.mode = mode
@@ -150,25 +141,25 @@ class ConfigScreen(Screen[None]):
         # started now, so it overlaps Textual's start-up; compose waits for it
         #: A big configuration (by the two-listing probe): read after the first frame, and the doctor's
         #: live checks wait for a live panel (sampling thousands of LUNs at start costs memory and time).
-        self.big = rough_size(root) >= BIG
-        self._initial = InitialRead(root, reader=lambda r: self._read_tree(r, quick=True), start=not self.big)
+        self.big = system.target.rough_size() >= BIG
+        self._initial = InitialRead(root, reader=lambda _root: self._read_tree(quick=True), start=not self.big)
 
-    def _read_tree(self, root: str, *, quick: bool = False) -> SanConfig:
+    def _read_tree(self, *, quick: bool = False) -> SanConfig:
         """What the tree shows (in a worker thread): the configuration, and the fabrics not loaded yet
         (``quick``: the loaded modules only; the first frame's read — :meth:`_check_fabrics` completes it)."""
-        config = read_config(root, **TREE_READ)
-        self.fabrics = unloaded_fabrics(root, self.mode, config, quick=quick)
+        config = self.system.target.read_config(**TREE_READ)
+        self.fabrics = unloaded_fabrics(self.system, config, quick=quick)
         return config
 
     def _check_fabrics(self) -> None:
         """After the first frame: the fabrics whose module is installed but not loaded get their node too."""
-        root, mode, config = self.root, self.mode, self.tree.config
+        system, config = self.system, self.tree.config
 
         def work() -> None:
-            found = unloaded_fabrics(root, mode, config)
+            found = unloaded_fabrics(system, config)
             self.app.call_from_thread(self._fabrics_found, config, found)
 
-        if capabilities_of(mode).is_this_machine and self._startup_error is None:
+        if system.capabilities.is_this_machine and self._startup_error is None:
             self.run_worker(work, thread=True, group="fabrics", exit_on_error=False)
 
     def _fabrics_found(self, config: SanConfig, found: tuple[str, ...]) -> None:
@@ -418,13 +409,12 @@ class ConfigScreen(Screen[None]):
 
     def action_refresh(self, quiet: bool = False, expand: tuple[str, ...] = (), follow: Follow | None = None) -> None:
         """Re-read configfs; ``follow``: after a write, the object to select again by its path."""
-        root = self.root
         if not quiet:
             self.writes.refresh_status()
 
         def work() -> None:
             try:
-                config = self._read_tree(root)
+                config = self._read_tree()
             except Exception as exc:  # ConfigfsNotFound, or the tree vanished mid-read
                 self.post_message(self.Reloaded(None, exc))
             else:

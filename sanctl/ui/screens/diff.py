@@ -27,6 +27,7 @@ from textual.message import Message
 from textual.widgets import Button, Select, Static
 
 from sanctl.ui.screens.dialog import Dialog
+from sanctl.ui.session import session_of
 from sanctl.ui.widgets.styling import component_fg
 
 #: ObjectDiff.status -> component class.
@@ -212,14 +213,14 @@ class DiffScreen(Dialog[None]):
             return
         self._busy = True
         target, path, factory = self.part, self.source, self.writer_factory
+        part = session_of(self.app).host.target
 
         def work() -> None:
             from sanctl.lio import apply as A
-            from sanctl.lio import savefile
-            from sanctl.lio.writer import explain
+            from sanctl.lio.report import explain
 
             try:
-                data = A.parse_saveconfig(savefile.load(path), path)
+                data = A.parse_saveconfig(part.read_saved(path), path)
                 found = A.preview(factory(), data, prune=True, target=target)
             except Exception as exc:  # never a traceback: say why
                 self.post_message(self.Planned(target, None, None, explain(exc)))
@@ -256,16 +257,17 @@ class DiffScreen(Dialog[None]):
 
     def _apply(self, target: str | None, data: Any, found: Any) -> None:
         self._busy = True
-        path, factory = self.source, self.writer_factory
+        path = self.source
+        part = session_of(self.app).host.target
 
         def work() -> None:
-            from sanctl.lio import savefile
-            from sanctl.lio.writer import explain
+            from sanctl.lio.errors import SaveFileError
+            from sanctl.lio.report import explain
 
             try:
-                report = savefile.restore(factory(), data, target=target, source=path, expected=found)
+                report = part.restore(data, target=target, source=path, expected=found)
             except Exception as exc:
-                self.post_message(self.Applied(None, explain(exc) if not isinstance(exc, savefile.SaveFileError)
+                self.post_message(self.Applied(None, explain(exc) if not isinstance(exc, SaveFileError)
                                                and type(exc).__name__ != "PlanChanged" else str(exc)))
                 return
             self.post_message(self.Applied(report, None))

@@ -27,7 +27,7 @@ from textual.widgets.option_list import Option
 
 from sanctl.doctor.findings import ERROR, INFO, WARNING, Finding, Report, plural
 from sanctl.live import format as fmt
-from sanctl.live.sampler import LiveFrame
+from sanctl.live.frame import LiveFrame
 from sanctl.ui.doctor_service import service as doctor_service
 from sanctl.ui.screens.live_base import LiveScreen, set_subtitle, set_title
 from sanctl.ui.widgets.key_bar import KeyBar

@@ -17,7 +17,7 @@ from textual.widgets import Static
 
 from sanctl.live import format as fmt
 from sanctl.live.events import Incident
-from sanctl.live.sampler import LiveFrame
+from sanctl.live.frame import LiveFrame
 from sanctl.ui.screens.live_base import LiveScreen, set_subtitle
 from sanctl.ui.widgets.live_grid import Line, LiveGrid
 from sanctl.ui.widgets.key_bar import KeyBar

@@ -97,11 +97,11 @@ def offer_unfinished(app: Any) -> None:
     """If the writer's journal is there, show it with finish and undo (``app``: the SanctlApp)."""
     if not app.session.host.capabilities.has_live:  # a journal in a copied tree is not this host's change
         return
-    from sanctl.lio import journal
+    from sanctl.lio.errors import JournalError
 
     try:
-        record = journal.read(app.root)
-    except journal.JournalError as exc:
+        record = app.session.host.target.unfinished_change()
+    except JournalError as exc:
         app.notify(f"{exc}. Check the configuration; sanctl doctor reports it.",
                    title="Interrupted change", severity="error", timeout=30, markup=False)
         return
@@ -133,7 +133,7 @@ def _recover(app: Any, record: Any, choice: str) -> None:
 
 
 def _done(app: Any, result: Any, choice: str) -> None:
-    from sanctl.lio.writer import COMPLETED, NOTHING_TO_DO, ROLLED_BACK_ALL, explain
+    from sanctl.lio.report import COMPLETED, NOTHING_TO_DO, ROLLED_BACK_ALL, explain
 
     if isinstance(result, Exception):
         app.notify(explain(result) if not str(result).endswith(".") else str(result),

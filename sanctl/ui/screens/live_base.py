@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import Widget
 
-from sanctl.live.sampler import LiveFrame
+from sanctl.live.frame import LiveFrame
 from sanctl.ui import panels
 from sanctl.ui.live_service import LiveService
 from sanctl.ui.widgets.live_grid import LiveGrid

@@ -108,11 +108,11 @@ class RestoreScreen(Dialog[None]):
             self.report = report
             self.error = error
 
-    def __init__(self, *, root: str, writer_factory: Callable[[], Any], after: Callable[[Any], None] | None = None,
+    def __init__(self, *, host: Any, writer_factory: Callable[[], Any], after: Callable[[Any], None] | None = None,
                  shown: Callable[[str], str] = lambda text: text) -> None:
         """``shown`` rewrites paths for the screen (the demo's temporary root as ``demo:``)."""
         super().__init__()
-        self.root = root
+        self.host = host
         self.shown = shown
         self.writer_factory = writer_factory
         self.after = after
@@ -143,22 +143,21 @@ class RestoreScreen(Dialog[None]):
     # --- reading --------------------------------------------------------------
 
     def on_mount(self) -> None:
-        root = self.root
+        part = self.host.target
 
         def work() -> None:
-            from sanctl.lio import savefile
-            from sanctl.lio.writer import explain
+            from sanctl.lio.report import explain
 
             try:
-                location = savefile.locate(root)
+                location = part.save_location()
                 sources = []
                 if __import__("os").path.isfile(location.path):
                     sources.append(Source(location.path, f"saved file  {location.path}"))
-                for backup in savefile.list_backups(location):
+                for backup in part.backups():
                     sources.append(Source(backup.path, f"backup  {backup.label()}"))
-                for backup in savefile.list_prerestore(location):
+                for backup in part.prerestore_backups():
                     sources.append(Source(backup.path, f"before a restore  {backup.label()}"))
-                current = savefile.running(root)
+                current = part.running_saved()
             except Exception as exc:  # never a traceback: say what could not be read
                 self.post_message(self.Loaded([], None, explain(exc)))
                 return
@@ -212,21 +211,21 @@ class RestoreScreen(Dialog[None]):
         seq = self._seq
         target = None if scope_reset else self.scope
         cache = self._data
-        factory = self.writer_factory
+        factory, part = self.writer_factory, self.host.target
 
         def work() -> None:
             from sanctl.lio import apply as A
-            from sanctl.lio import savefile
-            from sanctl.lio.writer import explain
+            from sanctl.lio.errors import SaveFileError
+            from sanctl.lio.report import explain
 
             try:
-                data = cache.get(path) or A.parse_saveconfig(savefile.load(path), path)
+                data = cache.get(path) or A.parse_saveconfig(part.read_saved(path), path)
                 cache[path] = data
                 targets = [t.get("wwn") for t in data.get("targets") or () if isinstance(t, dict) and t.get("wwn")]
                 found = A.preview(factory(), data, prune=True, target=target if target in targets else None)
             except Exception as exc:
                 self.post_message(self.Previewed(seq, path, [], None, str(exc) if isinstance(
-                    exc, savefile.SaveFileError) else explain(exc)))
+                    exc, SaveFileError) else explain(exc)))
                 return
             self.post_message(self.Previewed(seq, path, targets, found, None))
 
@@ -289,17 +288,17 @@ class RestoreScreen(Dialog[None]):
         self.query_one("#restore-go", Button).disabled = True
         self.query_one("#restore-body", Static).update(Text(f"Restoring {self.shown(path)}…"))
         data = self._data.get(path)
-        factory = self.writer_factory
+        part = self.host.target
 
         def work() -> None:
             from sanctl.lio import apply as A
-            from sanctl.lio import savefile
-            from sanctl.lio.writer import WriteRefused, explain
+            from sanctl.lio.errors import SaveFileError
+            from sanctl.lio.report import WriteRefused, explain
 
             try:
-                loaded = data if data is not None else savefile.load(path)
-                report = savefile.restore(factory(), loaded, target=target, source=path, expected=found)
-            except (savefile.SaveFileError, WriteRefused, A.PlanChanged) as exc:
+                loaded = data if data is not None else part.read_saved(path)
+                report = part.restore(loaded, target=target, source=path, expected=found)
+            except (SaveFileError, WriteRefused, A.PlanChanged) as exc:
                 self.post_message(self.Restored(None, str(exc)))
                 return
             except Exception as exc:

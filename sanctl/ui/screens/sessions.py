@@ -27,8 +27,8 @@ from sanctl.live.fail_time import failure_wall
 from sanctl.live.history import sparkline
 from sanctl.live.report import local_port
 from sanctl.live.rates import UNKNOWN, Rate
-from sanctl.live.sampler import LiveFrame
-from sanctl.lio.live import TargetSession, transport_label
+from sanctl.live.frame import LiveFrame
+from sanctl.lio.live_values import TargetSession, transport_label
 from sanctl.ui.screens.live_base import WIDE, LiveScreen, set_subtitle
 from sanctl.ui.widgets.live_grid import Line, LiveGrid
 from sanctl.ui.widgets.key_bar import KeyBar

@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -119,14 +121,15 @@ class RestoreOffer(Dialog[bool]):
         self.dismiss(False)
 
 
-def saved_contents(root: str) -> tuple[str, int, int] | None:
-    """``(path, targets, backstores)`` of the saved file when it holds a configuration; None otherwise."""
-    from sanctl.lio import savefile
+def saved_contents(target: Any) -> tuple[str, int, int] | None:
+    """``(path, targets, backstores)`` of the saved file when it holds a configuration; None otherwise
+    (``target``: the host's target part)."""
+    from sanctl.lio.errors import SaveFileError
 
-    location = savefile.locate(root)
+    location = target.save_location()
     try:
-        data = savefile.load(location.path)
-    except (savefile.SaveFileError, OSError):
+        data = target.read_saved(location.path)
+    except (SaveFileError, OSError):
         return None
     targets = len(data.get("targets") or ())
     backstores = len(data.get("storage_objects") or ())
@@ -145,11 +148,11 @@ def offer_setup(screen) -> None:
 
     if any(isinstance(s, SetupScreen) for s in app.screen_stack):
         return
-    root = screen.root
+    part = app.session.host.target
 
     def work() -> None:
         try:
-            found = saved_contents(root)
+            found = saved_contents(part)
         except Exception:  # an unreadable file: the wizard is offered, the doctor says the rest
             found = None
         app.call_from_thread(offer, found)

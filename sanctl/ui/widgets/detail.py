@@ -12,7 +12,7 @@ not twice; a held key repaints it when the cursor comes to rest.
 from __future__ import annotations
 
 from time import monotonic
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group, RenderableType
 from rich.style import Style
@@ -24,18 +24,19 @@ from textual.widgets import Static
 
 from sanctl.model import SanConfig
 from sanctl.tree import Node
+from sanctl.ui.session import session_of
 from sanctl.ui.widgets.styling import component_fg
 
 if TYPE_CHECKING:
     from sanctl.details import Details
 
 
-def load_details(config: SanConfig, node: Node) -> Details:
-    """:func:`sanctl.details.load_details`, imported on first use (in the worker
-    thread, off the start-up path)."""
+def load_details(config: SanConfig, node: Node, target: Any) -> Details:
+    """:func:`sanctl.details.load_details` through the host's ``target`` part, imported on first
+    use (in the worker thread, off the start-up path)."""
     from sanctl.details import load_details as load
 
-    return load(config, node)
+    return load(config, node, target)
 
 
 #: Where a long value may break: after these (a path's "/", an IQN's ":", a list's ","), else after
@@ -147,8 +148,9 @@ class DetailPane(VerticalScroll):
             return
         self._settle_timer = None
         self._loading_timer = self.set_timer(self.LOADING_DELAY, lambda: self._show_loading(seq, node))
+        target = session_of(self.app).host.target
         self.run_worker(
-            lambda: self._read(config, node, seq),
+            lambda: self._read(config, node, seq, target),
             thread=True,
             exclusive=True,
             group="detail",
@@ -156,9 +158,9 @@ class DetailPane(VerticalScroll):
             description=f"details of {node.path}",
         )
 
-    def _read(self, config: SanConfig, node: Node, seq: int) -> None:
+    def _read(self, config: SanConfig, node: Node, seq: int, target: Any) -> None:
         try:
-            details = load_details(config, node)
+            details = load_details(config, node, target)
         except Exception as exc:  # a vanished file, a reader bug: show it, don't crash
             from sanctl.details import Details, Section
 
