@@ -238,7 +238,7 @@ class HostProbe:
         from sanctl.setup.firewall import run_command
 
         runner = self.runner
-        return lambda argv: run_command(argv, runner=runner)
+        return lambda argv, write=False: run_command(argv, runner=runner, write=write)
 
 
 class DemoProbe(HostProbe):

@@ -14,9 +14,10 @@ is the one people forget, and then discovery times out from every client.
 
 The firewall is never changed by asking: :func:`open_port` runs the
 commands of a status only when the operator presses the button that shows
-them. Every command goes through a ``run(argv) -> (code, stdout, stderr)``
-runner (``code`` None: not installed or no answer), so tests give canned
-outputs and the demo SAN a simulated firewalld (:class:`DemoFirewall`).
+them. Every command goes through a ``run(argv, write=False) -> (code, stdout, stderr)``
+runner (``code`` None: not installed or no answer; ``write`` marks the commands
+that open the port, which a read-only host's runner refuses), so tests give
+canned outputs and the demo SAN a simulated firewalld (:class:`DemoFirewall`).
 
 No Textual here.
 """
@@ -30,13 +31,14 @@ from dataclasses import dataclass
 
 from sanctl.host.runner import Runner as HostRunner
 
-Runner = Callable[[Sequence[str]], "tuple[int | None, str, str]"]
+Runner = Callable[..., "tuple[int | None, str, str]"]  #: ``run(argv, write=False)``
 
 
-def run_command(argv: Sequence[str], timeout: float = 10.0, *,
-                runner: HostRunner | None = None) -> tuple[int | None, str, str]:
-    """Run a firewall tool (argument list, ``LC_ALL=C``, a deadline); ``(None, "", why)`` when it cannot run."""
-    result = (runner or HostRunner()).run(argv, timeout=timeout)
+def run_command(argv: Sequence[str], timeout: float = 10.0, *, runner: HostRunner | None = None,
+                write: bool = False) -> tuple[int | None, str, str]:
+    """Run a firewall tool (argument list, ``LC_ALL=C``, a deadline); ``(None, "", why)`` when it cannot run.
+    ``write``: the command changes the firewall (refused, with the reason, by a read-only runner)."""
+    result = (runner or HostRunner()).run(argv, timeout=timeout, write=write)
     if result.refused:
         return None, "", result.refused
     if result.missing:
@@ -181,7 +183,7 @@ def open_port(status: FirewallStatus, run: Runner = run_command) -> OpenResult:
     if not status.commands:
         return OpenResult(True, "Nothing to do: the port is open.")
     for command in status.commands:
-        code, out, err = run(command.split())
+        code, out, err = run(command.split(), write=True)
         if code != 0:
             why = (err or out).strip() or (f"exit {code}" if code is not None else "it did not run")
             return OpenResult(False, f"{command} failed: {why}")
@@ -201,7 +203,7 @@ class DemoFirewall:
         except OSError:
             return set()
 
-    def __call__(self, argv: Sequence[str]) -> tuple[int | None, str, str]:
+    def __call__(self, argv: Sequence[str], write: bool = False) -> tuple[int | None, str, str]:
         if not argv or argv[0] != "firewall-cmd":
             return None, "", f"{argv[0] if argv else '?'} is not installed (demo)"
         args = [a for a in argv[1:] if a != "--permanent"]
