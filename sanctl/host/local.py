@@ -119,6 +119,22 @@ class TreeInitiator:
 
         return read_initiator(self.root, disks=disks)
 
+    def iscsid_conf(self) -> Any:
+        from sanctl.initiator import iscsid_conf
+
+        return iscsid_conf.read(self.root)
+
+    def change_initiator_name(self, new: str, *, alias: str | None = None) -> Any:
+        from sanctl.initiator.initiator_name import change_initiator_name
+
+        return change_initiator_name(new, root=self.root, alias=alias)
+
+    def backend(self) -> Any:
+        from sanctl.initiator.overview import InitiatorBackend
+
+        return InitiatorBackend(self.iscsiadm(), root=self.root, read_name=self.initiator_name,
+                                change_name=self.change_initiator_name, iscsid_conf=self.iscsid_conf)
+
 
 class TreeFacts:
     """Disks, addresses, kernel modules and services of the host under ``root``."""

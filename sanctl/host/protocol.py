@@ -130,6 +130,20 @@ class InitiatorPart(Protocol):
         """The initiator's sessions from sysfs (:class:`~sanctl.initiator.sysfs.InitiatorLive`)."""
         ...
 
+    def iscsid_conf(self) -> Any:
+        """``/etc/iscsi/iscsid.conf``'s defaults as in effect (:class:`~sanctl.initiator.iscsid_conf.IscsidConf`)."""
+        ...
+
+    def change_initiator_name(self, new: str, *, alias: str | None = None) -> Any:
+        """Write ``new`` as the initiator name, the old file kept as a backup
+        (:class:`~sanctl.initiator.name_rules.NameChange`: the backup and what to do next)."""
+        ...
+
+    def backend(self) -> Any:
+        """What the initiator tab drives (:class:`~sanctl.initiator.overview.InitiatorBackend`): the
+        iscsiadm, the name file, iscsid.conf, disks, multipath and systemd of this initiator."""
+        ...
+
 
 @runtime_checkable
 class FactsPart(Protocol):

@@ -27,7 +27,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
-from sanctl.initiator.iscsiadm import Chap, chap_updates, check_iface_name, portal_arg
+from sanctl.initiator.iscsiadm_arguments import chap_updates, check_iface_name, portal_arg
+from sanctl.initiator.iscsiadm_records import Chap
 from sanctl.model import Secret
 from sanctl.names import InvalidValue, check_chap_secret, check_chap_user
 

@@ -20,7 +20,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from sanctl.initiator.iscsiadm import Iface, NodeSettings, SessionStats
+from sanctl.initiator.iscsiadm_records import Iface, NodeSettings, SessionStats
 from sanctl.model import Secret
 
 IFACE_HELP = ("An iface says how sessions leave this host. 'default' follows the routing table; bind one to a NIC "
@@ -87,7 +87,7 @@ class ReadingModal(ModalScreen[None]):
 
 
 def failure_text(error: BaseException) -> Text:
-    from sanctl.initiator.iscsiadm import IscsiadmError
+    from sanctl.initiator.iscsiadm_errors import IscsiadmError
 
     if isinstance(error, IscsiadmError):
         code = f" (exit {error.code})" if error.code is not None else ""
