@@ -52,6 +52,20 @@ class _DemoFacts(TreeFacts):
 
         return tuple(FABRICS)
 
+    def client_address(self) -> str:
+        """The demo host's simulated address."""
+        from sanctl.sim.iscsiadm import HOST_ADDRESS
+
+        return HOST_ADDRESS
+
+    def setup_probe(self) -> Any:
+        """The demo's "host" for the wizard: its tree, its firewalld, the name its initiator tab writes."""
+        from sanctl.setup.probe import DemoProbe
+        from sanctl.sim.demo import RAC_CLIENTS
+        from sanctl.sim.firewall import DemoFirewall
+
+        return DemoProbe(self.root, initiator_name=RAC_CLIENTS[0], firewall=DemoFirewall(self.root))
+
 
 class DemoHost:
     """The demo SAN under ``root`` (``temporary``: removed by :meth:`cleanup`)."""

@@ -9,6 +9,8 @@ writers are imported when first asked for, so building a host costs nothing at s
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -164,6 +166,81 @@ class TreeFacts:
         from sanctl.initiator.services import iscsid_state, target_boot_service
 
         return {"iscsid": iscsid_state(), "target": target_boot_service()}
+
+    def device_exists(self, path: str, devices: Iterable[Any] | None = None) -> bool:
+        from sanctl.host.facts import device_exists
+
+        return device_exists(self.root, path, devices)
+
+    def has_rdma(self) -> bool:
+        from sanctl.host.facts import has_rdma
+
+        return has_rdma(self.root)
+
+    def client_address(self) -> str:
+        """The first non-loopback IPv4 address of this host (under another root: the loopback)."""
+        if os.path.abspath(self.root) == "/":
+            try:
+                import psutil
+
+                for addrs in psutil.net_if_addrs().values():
+                    for addr in addrs:
+                        if addr.family == socket.AF_INET and not addr.address.startswith("127."):
+                            return addr.address
+            except Exception:
+                pass
+        return "127.0.0.1"
+
+    def _queue(self, kname: str, name: str) -> str | None:
+        try:
+            with open(os.path.join(self.root, "sys/class/block", kname, "queue", name), encoding="utf-8",
+                      errors="replace") as handle:
+                return handle.read().strip()
+        except OSError:
+            return None
+
+    def logical_block_size(self, kname: str) -> int:
+        text = self._queue(kname, "logical_block_size")
+        return int(text) if text and text.isdigit() else 512
+
+    def discards(self, kname: str) -> bool:
+        text = self._queue(kname, "discard_max_bytes")
+        return bool(text and text.isdigit() and int(text) > 0)
+
+    def free_space(self, path: str) -> int | None:
+        if not self.this_machine:
+            return None
+        directory = os.path.dirname(path) or "/"
+        while directory and not os.path.isdir(directory):
+            parent = os.path.dirname(directory)
+            if parent == directory:
+                return None
+            directory = parent
+        try:
+            return shutil.disk_usage(directory).free
+        except OSError:
+            return None
+
+    def missing_directory(self, path: str) -> str | None:
+        if not self.this_machine:
+            return None
+        directory = os.path.dirname(path)
+        return None if not directory or os.path.isdir(directory) else directory
+
+    def memory(self) -> int | None:
+        if not self.this_machine:
+            return None
+        try:
+            import psutil
+
+            return int(psutil.virtual_memory().available)
+        except Exception:
+            return None
+
+    def setup_probe(self) -> Any:
+        from sanctl.setup.probe import HostProbe
+
+        return HostProbe(self.root)
 
 
 class TreeLogs:

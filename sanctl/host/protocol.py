@@ -165,6 +165,42 @@ class FactsPart(Protocol):
         """The states of iscsid and of the target's boot service (empty where not this machine)."""
         ...
 
+    def device_exists(self, path: str, devices: Iterable[Any] | None = None) -> bool:
+        """Whether ``path`` is a block device (``devices``: the ones listed already, looked at first)."""
+        ...
+
+    def has_rdma(self) -> bool:
+        """Whether a NIC does RDMA (iSER needs one)."""
+        ...
+
+    def client_address(self) -> str:
+        """The address clients reach the host at (for their commands when a portal is a wildcard)."""
+        ...
+
+    def logical_block_size(self, kname: str) -> int:
+        """A block device's logical block size in bytes (512 when unknown)."""
+        ...
+
+    def discards(self, kname: str) -> bool:
+        """Whether a block device takes discards (so ``emulate_tpu=1`` is accepted on it)."""
+        ...
+
+    def free_space(self, path: str) -> int | None:
+        """Bytes free where a file ``path`` would be created (None: not this machine, or unknown)."""
+        ...
+
+    def missing_directory(self, path: str) -> str | None:
+        """The directory a new file ``path`` needs that does not exist yet (None on a host that makes its own)."""
+        ...
+
+    def memory(self) -> int | None:
+        """Bytes of memory available (None: not this machine, or unknown)."""
+        ...
+
+    def setup_probe(self) -> Any:
+        """What the setup wizard's checks read and do on the host (:class:`~sanctl.setup.probe.HostProbe`)."""
+        ...
+
 
 @runtime_checkable
 class LogsPart(Protocol):

@@ -30,12 +30,15 @@ import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sanctl.setup.checks import ENABLED_STATES, HostProbe, boot_unit
+from sanctl.setup.checks import ENABLED_STATES, boot_unit
 from sanctl.setup.firewall import FirewallStatus, check_firewall
 from sanctl.setup.plan import Plan
 from sanctl.lio import changes as C
+
+if TYPE_CHECKING:
+    from sanctl.setup.probe import HostProbe
 
 PENDING = "pending"
 RUNNING = "running"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sanctl.setup.firewall import DemoFirewall, check_firewall, open_port
+from sanctl.setup.firewall import check_firewall, open_port
+from sanctl.sim.firewall import DemoFirewall
 
 
 def runner(answers: dict):
@@ -88,7 +89,7 @@ def test_a_read_only_runner_refuses_opening_the_port_but_still_asks():
     """Opening the port changes the host: the probe's runner marks it a write, and a read-only one refuses
     it (asking whether it is open still runs)."""
     from sanctl.host.runner import ScriptedRunner
-    from sanctl.setup.checks import HostProbe
+    from sanctl.setup.probe import HostProbe
 
     answers = {"--state": (0, "running\n", ""), "--query-port=3260/tcp": (1, "no\n", ""),
                "--query-service=iscsi-target": (1, "no\n", ""), "--add-port=3260/tcp": (0, "success\n", ""),

@@ -55,7 +55,8 @@ def gather(root: str, config: SanConfig, node: Node, action: str, *, host: str |
     kernel = kernel_version(root) if action == "add" and node.kind in ("backstores", "plugin") else None
     detail, backstore = _details(root, config, node, action)
     return Context(root, config, devices, addresses, tcmu, host, backing, tuple(fabrics), kernel,
-                   detail=detail, backstore=backstore)
+                   detail=detail, backstore=backstore,
+                   device_exists=lambda path: H.device_exists(root, path, devices))
 
 
 Details = tuple[object, "StorageObject | None"]
