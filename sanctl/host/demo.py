@@ -32,12 +32,19 @@ class _DemoTarget(TreeTarget):
 
 
 class _DemoInitiator(TreeInitiator):
-    """The demo host's own initiator: the simulated iscsiadm over the records under the root."""
+    """The demo host's own initiator: the simulated iscsiadm over the records under the root (kept there
+    between runs when the root is, ``temporary`` False)."""
 
-    def iscsiadm(self) -> Any:
-        from sanctl.sim.iscsiadm import DemoIscsiadm
+    def __init__(self, root: str, *, temporary: bool = False) -> None:
+        super().__init__(root)
+        self.temporary = temporary
 
-        return DemoIscsiadm(self.root, delay=0)
+    def iscsiadm(self, *, timeouts: Any = None) -> Any:
+        """The simulation; the demo host has an initiator name, as its initiator tab writes on first use."""
+        from sanctl.sim.iscsiadm import DemoIscsiadm, ensure_initiator_name
+
+        ensure_initiator_name(self.root)
+        return DemoIscsiadm(self.root, delay=0, timeouts=timeouts, persist=not self.temporary)
 
     def backend(self, *, delay: float = 0.4) -> Any:
         """The initiator tab's backend on the demo SAN (sizes from the simulation, no multipath)."""
@@ -81,7 +88,7 @@ class DemoHost:
         self.temporary = temporary
         self.capabilities = capabilities_of(self.mode, readonly=readonly_reason is not None)
         self.target: Any = _DemoTarget(root, readonly_reason=readonly_reason)
-        self.initiator: Any = _DemoInitiator(root)
+        self.initiator: Any = _DemoInitiator(root, temporary=temporary)
         self.facts: Any = _DemoFacts(root, this_machine=False)
         self.logs: Any = TreeLogs(root)
 

@@ -106,10 +106,10 @@ class TreeInitiator:
     def __init__(self, root: str) -> None:
         self.root = root
 
-    def iscsiadm(self) -> Any:
+    def iscsiadm(self, *, timeouts: Any = None) -> Any:
         from sanctl.initiator.iscsiadm import Iscsiadm
 
-        return Iscsiadm()
+        return Iscsiadm(timeouts=timeouts)
 
     def initiator_name(self) -> Any:
         from sanctl.initiator.initiator_name import read_initiator_name

@@ -118,8 +118,9 @@ class TargetPart(Protocol):
 class InitiatorPart(Protocol):
     """The open-iscsi initiator of the host."""
 
-    def iscsiadm(self) -> Any:
-        """The typed iscsiadm operations (:class:`~sanctl.initiator.iscsiadm.Iscsiadm`)."""
+    def iscsiadm(self, *, timeouts: Any = None) -> Any:
+        """The typed iscsiadm operations (:class:`~sanctl.initiator.iscsiadm.Iscsiadm`), with these deadlines
+        (:class:`~sanctl.initiator.iscsiadm_records.Timeouts`; None: the usual ones)."""
         ...
 
     def initiator_name(self) -> Any:
