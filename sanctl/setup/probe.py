@@ -12,6 +12,7 @@ their answers mean. No Textual here.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 from collections.abc import Sequence
@@ -149,6 +150,37 @@ class HostProbe:
         return Dbroot(dbroot, saved, location.why or "", missing)
 
     # -- actions -------------------------------------------------------------
+    def make_directories(self, directories: Sequence[str]) -> tuple[list[str], str | None]:
+        """Create each directory that does not exist (with its missing parents, 0755): what was created,
+        and why one could not be (None: every one is there now)."""
+        created: list[str] = []
+        for directory in directories:
+            missing = []
+            d = directory
+            while d and not os.path.isdir(d):
+                missing.append(d)
+                d = os.path.dirname(d)
+            try:
+                for m in reversed(missing):
+                    os.mkdir(m, 0o755)
+                    created.append(m)
+            except OSError as exc:
+                return created, f"cannot create {directory}: {exc.strerror or exc}"
+        return created, None
+
+    def remove_directories(self, created: Sequence[str]) -> None:
+        """Remove what :meth:`make_directories` created (an undone Apply), newest first."""
+        for d in reversed(created):
+            with contextlib.suppress(OSError):
+                os.rmdir(d)
+
+    def save_config(self, writer, location=None):
+        """Save the running configuration for boot, the previous file kept as a backup
+        (:func:`sanctl.lio.savefile.save`; its :class:`~sanctl.lio.savefile.SaveResult`)."""
+        from sanctl.lio import savefile
+
+        return savefile.save(writer, location)
+
     def _run(self, argv: Sequence[str]) -> tuple[int | None, str]:
         result = self.runner.run(argv, timeout=self.timeout, write=True)
         if result.refused:
