@@ -9,8 +9,6 @@ writers are imported when first asked for, so building a host costs nothing at s
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -180,6 +178,8 @@ class TreeFacts:
     def client_address(self) -> str:
         """The first non-loopback IPv4 address of this host (under another root: the loopback)."""
         if os.path.abspath(self.root) == "/":
+            import socket  # here, not at the top: the commands that print never need it
+
             try:
                 import psutil
 
@@ -216,6 +216,8 @@ class TreeFacts:
             if parent == directory:
                 return None
             directory = parent
+        import shutil
+
         try:
             return shutil.disk_usage(directory).free
         except OSError:
