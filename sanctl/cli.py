@@ -180,7 +180,7 @@ def cmd_setup(args: argparse.Namespace, host: Host) -> int:
     if args.start_over:
         from sanctl.setup.state import clear_state, state_path
 
-        clear_state(state_path(host.mode, host.root))
+        clear_state(state_path(host))
     return cmd_tui(args, host, setup=True)
 
 

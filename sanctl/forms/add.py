@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sanctl.host import facts as H
+from sanctl import block_devices as H
 from sanctl.model import NodeAcl, SanConfig, Target, Tpg
 from sanctl.names import (
     InvalidValue,

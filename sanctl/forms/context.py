@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sanctl.host import facts as H
+from sanctl import block_devices as H
 from sanctl.model import Auth, NodeAcl, SanConfig, Target, Tpg
 from sanctl.names import InvalidValue, check_object_name, generate_chap_secret, parse_size
 from sanctl import words
@@ -44,6 +44,8 @@ class Context:
     detail: Any = None
     #: A LUN's backstore with its details (read by the gathering, for the LUN's edit form).
     backstore: Any = None
+    #: Whether a path the devices do not list is a block device (the host's facts; None: only the listed count).
+    device_exists: Callable[[str], bool] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +142,7 @@ def _name_from_path(path: str) -> str:
 
 
 def _device_choices(devices: tuple[H.BlockDevice, ...], kind: str | None = None) -> tuple[Choice, ...]:
-    """The picker's entries (of ``kind`` only, if given), refused ones dimmed with why (:func:`sanctl.host.facts.refusal`)."""
+    """The picker's entries (of ``kind`` only, if given), refused ones dimmed with why (:func:`sanctl.block_devices.refusal`)."""
     return tuple(Choice(d.path, d.label(), H.note(d, devices), H.refusal(d, devices) is None)
                  for d in devices if kind is None or d.kind == kind)
 
@@ -149,7 +151,7 @@ def _device_check(ctx: Context, what: str) -> Callable[[str], str]:
     def check(text: str) -> str:
         path = C.check_dev_path(text, what)
         dev = H.find_device(ctx.devices, path)
-        if dev is None and not H.device_exists(ctx.root, path, ctx.devices):
+        if dev is None and not (ctx.device_exists is not None and ctx.device_exists(path)):
             where = "on this host" if ctx.root in ("", "/") else "here (the devices listed are the ones there are)"
             raise InvalidValue(f"There is no block device {path} {where}.")
         refused = H.refusal(dev, ctx.devices) if dev is not None else None

@@ -32,12 +32,19 @@ class _DemoTarget(TreeTarget):
 
 
 class _DemoInitiator(TreeInitiator):
-    """The demo host's own initiator: the simulated iscsiadm over the records under the root."""
+    """The demo host's own initiator: the simulated iscsiadm over the records under the root (kept there
+    between runs when the root is, ``temporary`` False)."""
 
-    def iscsiadm(self) -> Any:
-        from sanctl.sim.iscsiadm import DemoIscsiadm
+    def __init__(self, root: str, *, temporary: bool = False) -> None:
+        super().__init__(root)
+        self.temporary = temporary
 
-        return DemoIscsiadm(self.root, delay=0)
+    def iscsiadm(self, *, timeouts: Any = None) -> Any:
+        """The simulation; the demo host has an initiator name, as its initiator tab writes on first use."""
+        from sanctl.sim.iscsiadm import DemoIscsiadm, ensure_initiator_name
+
+        ensure_initiator_name(self.root)
+        return DemoIscsiadm(self.root, delay=0, timeouts=timeouts, persist=not self.temporary)
 
     def backend(self, *, delay: float = 0.4) -> Any:
         """The initiator tab's backend on the demo SAN (sizes from the simulation, no multipath)."""
@@ -72,6 +79,19 @@ class _DemoFacts(TreeFacts):
         from sanctl.initiator.services import UnitState
 
         return UnitState("target.service", "enabled", "demo: simulated")
+    def client_address(self) -> str:
+        """The demo host's simulated address."""
+        from sanctl.sim.iscsiadm import HOST_ADDRESS
+
+        return HOST_ADDRESS
+
+    def setup_probe(self) -> Any:
+        """The demo's "host" for the wizard: its tree, its firewalld, the name its initiator tab writes."""
+        from sanctl.setup.probe import DemoProbe
+        from sanctl.sim.demo import RAC_CLIENTS
+        from sanctl.sim.firewall import DemoFirewall
+
+        return DemoProbe(self.root, initiator_name=RAC_CLIENTS[0], firewall=DemoFirewall(self.root))
 
 
 class DemoHost:
@@ -88,7 +108,7 @@ class DemoHost:
         self.temporary = temporary
         self.capabilities = capabilities_of(self.mode, readonly=readonly_reason is not None)
         self.target: Any = _DemoTarget(root, readonly_reason=readonly_reason)
-        self.initiator: Any = _DemoInitiator(root)
+        self.initiator: Any = _DemoInitiator(root, temporary=temporary)
         self.facts: Any = _DemoFacts(root, this_machine=False)
         self.logs: Any = TreeLogs(root)
 

@@ -18,6 +18,7 @@
   everywhere).
 * :func:`has_tcmu` — whether the kernel has TCMU (``user:`` backstores).
 
+The values and the refusal rule are in :mod:`sanctl.block_devices` (pure).
 Everything is read under a ``root`` so the demo SAN (see
 :mod:`sanctl.sim.blockdev`) can provide fake devices. No Textual here; reads
 are a few hundred small files at most and never raise for a vanished device.
@@ -28,69 +29,18 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from sanctl import safe_io
+from sanctl.block_devices import (  # noqa: F401  (re-exported)
+    LOOPBACK,
+    WILDCARDS,
+    BlockDevice,
+    find_device,
+    note,
+    refusal,
+)
 from sanctl.bounded import int_or_none
 from sanctl.model import SanConfig
-from sanctl.summary import human_size
-
-WILDCARDS = ("0.0.0.0", "[::0]")
-LOOPBACK = ("127.0.0.1", "[::1]")
-
-
-@dataclass(frozen=True, slots=True)
-class BlockDevice:
-    """One block device as the device picker shows it."""
-
-    path: str  #: the name an operator uses: /dev/sdb, /dev/sdb1, /dev/vg/lv, /dev/mapper/x
-    kname: str  #: the kernel's name: sdb, sdb1, dm-3
-    kind: str  #: "disk", "part", "lvm", "dm", "md", "loop"
-    size: int
-    model: str = ""
-    readonly: bool = False
-    mountpoints: tuple[str, ...] = ()
-    swap: bool = False
-    holders: tuple[str, ...] = ()  #: devices built on it (paths when known)
-    partitions: tuple[str, ...] = ()  #: for a disk: its partitions' paths
-    used_by: str | None = None  #: "block/name" of the backstore using it
-    aliases: tuple[str, ...] = ()  #: every /dev path that names it
-
-    @property
-    def free(self) -> bool:
-        """Nothing uses it: exporting it harms nobody."""
-        return not (self.mountpoints or self.swap or self.holders or self.used_by)
-
-    def problem(self) -> str | None:
-        """Why exporting it would be wrong, as a sentence; None when it is free."""
-        if self.used_by:
-            return f"{self.path} is already exported by backstore {self.used_by}."
-        if self.mountpoints:
-            return f"{self.path} is mounted on {', '.join(self.mountpoints)}: exporting it would corrupt that filesystem."
-        if self.swap:
-            return f"{self.path} is in use as swap."
-        if self.holders:
-            return f"{self.path} is in use by {', '.join(self.holders)}."
-        return None
-
-    def note(self) -> str:
-        """What the picker prints after the size: why it is taken, or "free"."""
-        if self.used_by:
-            return f"used by {self.used_by}"
-        if self.mountpoints:
-            return f"mounted on {', '.join(self.mountpoints)}"
-        if self.swap:
-            return "swap"
-        if self.holders:
-            return f"held by {', '.join(self.holders)}"
-        if self.partitions:
-            return f"free, has {len(self.partitions)} partition{'s' if len(self.partitions) != 1 else ''}"
-        return "free"
-
-    def label(self) -> str:
-        model = f"  {self.model}" if self.model else ""
-        return f"{self.path}  {human_size(self.size)}  {self.kind}{model}"
-
 
 def _read(path: str, limit: int = safe_io.ATTRIBUTE_LIMIT) -> str | None:
     """A sysfs or proc file, stripped; None if missing or not a file (read through :mod:`sanctl.safe_io`)."""
@@ -244,43 +194,12 @@ def block_devices(root: str = "/", config: SanConfig | None = None, *,
     return out
 
 
-def refusal(dev: BlockDevice, devices: Iterable[BlockDevice]) -> str | None:
-    """Why ``dev`` must not be exported, or None: the one list the forms, the wizard and the doctor share.
-
-    Exported already, mounted, swap, held (LVM, md, dm) — and, for a whole disk, any of its
-    partitions being so: exporting the disk would hand that partition's data to a client.
-    """
-    problem = dev.problem()
-    if problem:
-        return problem
-    for part in dev.partitions:
-        found = find_device(devices, part)
-        if found is not None and found.problem():
-            return (f"{dev.path} has partition {part} in use ({found.note()}): exporting the whole disk would "
-                    "corrupt it.")
-    return None
-
-
-def note(dev: BlockDevice, devices: Iterable[BlockDevice]) -> str:
-    """What a device picker prints after the size: :meth:`BlockDevice.note`, or that a partition is in use."""
-    if dev.free and refusal(dev, devices):
-        return "a partition is in use"
-    return dev.note()
-
-
 def has_rdma(root: str = "/") -> bool:
     """Whether a NIC does RDMA (an InfiniBand, RoCE or iWARP device under /sys/class/infiniband): iSER needs one."""
     try:
         return bool(os.listdir(os.path.join(root, "sys/class/infiniband")))
     except OSError:
         return False
-
-
-def find_device(devices: Iterable[BlockDevice], path: str) -> BlockDevice | None:
-    for dev in devices:
-        if path == dev.path or path in dev.aliases:
-            return dev
-    return None
 
 
 def device_exists(root: str, path: str, devices: Iterable[BlockDevice] | None = None) -> bool:

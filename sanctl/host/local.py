@@ -186,10 +186,10 @@ class TreeInitiator:
     def __init__(self, root: str) -> None:
         self.root = root
 
-    def iscsiadm(self) -> Any:
+    def iscsiadm(self, *, timeouts: Any = None) -> Any:
         from sanctl.initiator.iscsiadm import Iscsiadm
 
-        return Iscsiadm()
+        return Iscsiadm(timeouts=timeouts)
 
     def initiator_name(self) -> Any:
         from sanctl.initiator.initiator_name import read_initiator_name
@@ -214,6 +214,21 @@ class TreeInitiator:
         from sanctl.host.doctor_reads import node_db_dir
 
         return node_db_dir(self.root)
+    def iscsid_conf(self) -> Any:
+        from sanctl.initiator import iscsid_conf
+
+        return iscsid_conf.read(self.root)
+
+    def change_initiator_name(self, new: str, *, alias: str | None = None) -> Any:
+        from sanctl.initiator.initiator_name import change_initiator_name
+
+        return change_initiator_name(new, root=self.root, alias=alias)
+
+    def backend(self) -> Any:
+        from sanctl.initiator.overview import InitiatorBackend
+
+        return InitiatorBackend(self.iscsiadm(), root=self.root, read_name=self.initiator_name,
+                                change_name=self.change_initiator_name, iscsid_conf=self.iscsid_conf)
 
 
 class TreeFacts:
@@ -289,6 +304,80 @@ class TreeFacts:
         from sanctl.host.facts import has_rdma
 
         return has_rdma(self.root)
+
+    def device_exists(self, path: str, devices: Iterable[Any] | None = None) -> bool:
+        from sanctl.host.facts import device_exists
+
+        return device_exists(self.root, path, devices)
+
+    def client_address(self) -> str:
+        """The first non-loopback IPv4 address of this host (under another root: the loopback)."""
+        if os.path.abspath(self.root) == "/":
+            import socket  # here, not at the top: the commands that print never need it
+
+            try:
+                import psutil
+
+                for addrs in psutil.net_if_addrs().values():
+                    for addr in addrs:
+                        if addr.family == socket.AF_INET and not addr.address.startswith("127."):
+                            return addr.address
+            except Exception:
+                pass
+        return "127.0.0.1"
+
+    def _queue(self, kname: str, name: str) -> str | None:
+        try:
+            with open(os.path.join(self.root, "sys/class/block", kname, "queue", name), encoding="utf-8",
+                      errors="replace") as handle:
+                return handle.read().strip()
+        except OSError:
+            return None
+
+    def logical_block_size(self, kname: str) -> int:
+        text = self._queue(kname, "logical_block_size")
+        return int(text) if text and text.isdigit() else 512
+
+    def discards(self, kname: str) -> bool:
+        text = self._queue(kname, "discard_max_bytes")
+        return bool(text and text.isdigit() and int(text) > 0)
+
+    def free_space(self, path: str) -> int | None:
+        if not self.this_machine:
+            return None
+        directory = os.path.dirname(path) or "/"
+        while directory and not os.path.isdir(directory):
+            parent = os.path.dirname(directory)
+            if parent == directory:
+                return None
+            directory = parent
+        import shutil
+
+        try:
+            return shutil.disk_usage(directory).free
+        except OSError:
+            return None
+
+    def missing_directory(self, path: str) -> str | None:
+        if not self.this_machine:
+            return None
+        directory = os.path.dirname(path)
+        return None if not directory or os.path.isdir(directory) else directory
+
+    def memory(self) -> int | None:
+        if not self.this_machine:
+            return None
+        try:
+            import psutil
+
+            return int(psutil.virtual_memory().available)
+        except Exception:
+            return None
+
+    def setup_probe(self) -> Any:
+        from sanctl.setup.probe import HostProbe
+
+        return HostProbe(self.root)
 
 
 class TreeLogs:

@@ -172,8 +172,9 @@ class TargetPart(Protocol):
 class InitiatorPart(Protocol):
     """The open-iscsi initiator of the host."""
 
-    def iscsiadm(self) -> Any:
-        """The typed iscsiadm operations (:class:`~sanctl.initiator.iscsiadm.Iscsiadm`)."""
+    def iscsiadm(self, *, timeouts: Any = None) -> Any:
+        """The typed iscsiadm operations (:class:`~sanctl.initiator.iscsiadm.Iscsiadm`), with these deadlines
+        (:class:`~sanctl.initiator.iscsiadm_records.Timeouts`; None: the usual ones)."""
         ...
 
     def initiator_name(self) -> Any:
@@ -191,6 +192,18 @@ class InitiatorPart(Protocol):
 
     def node_db_dir(self) -> str | None:
         """Where open-iscsi keeps its node records (``/etc/iscsi`` or ``/var/lib/iscsi``); None: not found."""
+    def iscsid_conf(self) -> Any:
+        """``/etc/iscsi/iscsid.conf``'s defaults as in effect (:class:`~sanctl.initiator.iscsid_conf.IscsidConf`)."""
+        ...
+
+    def change_initiator_name(self, new: str, *, alias: str | None = None) -> Any:
+        """Write ``new`` as the initiator name, the old file kept as a backup
+        (:class:`~sanctl.initiator.name_rules.NameChange`: the backup and what to do next)."""
+        ...
+
+    def backend(self) -> Any:
+        """What the initiator tab drives (:class:`~sanctl.initiator.overview.InitiatorBackend`): the
+        iscsiadm, the name file, iscsid.conf, disks, multipath and systemd of this initiator."""
         ...
 
 
@@ -244,6 +257,38 @@ class FactsPart(Protocol):
 
     def rdma(self) -> bool | None:
         """Whether a NIC does RDMA (iSER needs one)."""
+        ...
+
+    def device_exists(self, path: str, devices: Iterable[Any] | None = None) -> bool:
+        """Whether ``path`` is a block device (``devices``: the ones listed already, looked at first)."""
+        ...
+
+    def client_address(self) -> str:
+        """The address clients reach the host at (for their commands when a portal is a wildcard)."""
+        ...
+
+    def logical_block_size(self, kname: str) -> int:
+        """A block device's logical block size in bytes (512 when unknown)."""
+        ...
+
+    def discards(self, kname: str) -> bool:
+        """Whether a block device takes discards (so ``emulate_tpu=1`` is accepted on it)."""
+        ...
+
+    def free_space(self, path: str) -> int | None:
+        """Bytes free where a file ``path`` would be created (None: not this machine, or unknown)."""
+        ...
+
+    def missing_directory(self, path: str) -> str | None:
+        """The directory a new file ``path`` needs that does not exist yet (None on a host that makes its own)."""
+        ...
+
+    def memory(self) -> int | None:
+        """Bytes of memory available (None: not this machine, or unknown)."""
+        ...
+
+    def setup_probe(self) -> Any:
+        """What the setup wizard's checks read and do on the host (:class:`~sanctl.setup.probe.HostProbe`)."""
         ...
 
 

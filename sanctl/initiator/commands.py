@@ -21,8 +21,6 @@ the commands costs the CLI nothing.
 
 from __future__ import annotations
 
-from sanctl.host.protocol import capabilities_of
-
 import argparse
 import json
 import os
@@ -30,8 +28,8 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sanctl.host.protocol import Host
     from sanctl.initiator.iscsiadm import Iscsiadm
-    from sanctl.startup import Source
 
 SECRET_ENV = "SANCTL_CHAP_SECRET"
 MUTUAL_SECRET_ENV = "SANCTL_CHAP_MUTUAL_SECRET"
@@ -64,14 +62,13 @@ def add_parsers(commands: Any) -> None:
 
 
 # ---------------------------------------------------------------------------
-def _refuse(args: argparse.Namespace, source: Source | None, verb: str) -> int | None:
-    """Exit code 2 with a sentence when this mode cannot reach a real initiator."""
-    mode = getattr(source, "mode", "real")
-    if not capabilities_of(mode).has_live:
+def _refuse(args: argparse.Namespace, host: Host, verb: str) -> int | None:
+    """Exit code 2 with a sentence when this host has no initiator to reach, or may not be changed."""
+    if host.initiator is None or not host.capabilities.has_live:
         message = (f"sanctl --root … {verb}: --root reads a captured tree; {verb} works on this host's "
                    "real initiator. Run it without --root.")
-    elif getattr(source, "readonly", False):
-        message = f"sanctl {verb} changes this host's initiator, and sanctl is read-only here ({source.readonly_reason})."
+    elif host.readonly:
+        message = f"sanctl {verb} changes this host's initiator, and sanctl is read-only here ({host.readonly_reason})."
     else:
         return None
     _emit_error(args, 2, message)
@@ -93,8 +90,9 @@ def _emit_error(args: argparse.Namespace, exit_code: int, message: str, error: A
             print(f"iscsiadm: {line}", file=sys.stderr)
 
 
-def _adm(args: argparse.Namespace, default: str, source: Source | None = None) -> Iscsiadm:
-    from sanctl.initiator.iscsiadm import Iscsiadm, Timeouts
+def _adm(args: argparse.Namespace, default: str, host: Host) -> Iscsiadm:
+    """The host's iscsiadm (the demo's simulation on the demo SAN) with the ``--timeout`` asked for."""
+    from sanctl.initiator.iscsiadm_records import Timeouts
 
     timeout = getattr(args, "timeout", None)
     if timeout is not None and timeout <= 0:
@@ -105,14 +103,7 @@ def _adm(args: argparse.Namespace, default: str, source: Source | None = None) -
     if timeout is not None:
         timeouts = Timeouts(query=timeouts.query, action=timeout if default == "action" else timeouts.action,
                             discovery=timeout if default == "discovery" else timeouts.discovery)
-    if capabilities_of(getattr(source, "mode", "real")).simulated:
-        from sanctl.sim.iscsiadm import DemoIscsiadm, ensure_initiator_name
-
-        assert source is not None
-        ensure_initiator_name(source.root)
-        # a demo root kept with --root remembers the simulated initiator between runs
-        return DemoIscsiadm(source.root, delay=0, timeouts=timeouts, persist=not source.temporary)
-    return Iscsiadm(timeouts=timeouts)
+    return host.initiator.iscsiadm(timeouts=timeouts)
 
 
 def _secret(env: str, prompt: str) -> str:
@@ -128,11 +119,11 @@ def _secret(env: str, prompt: str) -> str:
     raise InvalidValue(f"The CHAP secret comes from ${env} or a prompt on a terminal (never the command line).")
 
 
-def _run(args: argparse.Namespace, source: Source | None, verb: str, body) -> int:
+def _run(args: argparse.Namespace, host: Host, verb: str, body) -> int:
     from sanctl.initiator.iscsiadm import IscsiadmError
     from sanctl.names import InvalidValue
 
-    refused = _refuse(args, source, verb)
+    refused = _refuse(args, host, verb)
     if refused is not None:
         return refused
     try:
@@ -146,7 +137,7 @@ def _run(args: argparse.Namespace, source: Source | None, verb: str, body) -> in
 
 
 # ---------------------------------------------------------------------------
-def cmd_discover(args: argparse.Namespace, source: Source | None) -> int:
+def cmd_discover(args: argparse.Namespace, host: Host) -> int:
     """``sanctl discover PORTAL [--json]``: SendTargets discovery; new node records only."""
 
     def body() -> int:
@@ -159,7 +150,7 @@ def cmd_discover(args: argparse.Namespace, source: Source | None) -> int:
 
                 raise InvalidValue("--isns asks an iSNS server: discovery CHAP and --prune are SendTargets options.")
             portal = portal_arg(args.portal, default_port=3205)
-            found = _adm(args, "discovery", source).discover_isns(portal, iface=getattr(args, "iface", None))
+            found = _adm(args, "discovery", host).discover_isns(portal, iface=getattr(args, "iface", None))
             return _print_found(args, portal, found)
         portal = portal_arg(args.portal)
         chap = None
@@ -174,12 +165,12 @@ def cmd_discover(args: argparse.Namespace, source: Source | None) -> int:
             from sanctl.names import InvalidValue
 
             raise InvalidValue("--mutual-user needs --chap-user: mutual CHAP comes on top of one-way CHAP.")
-        found = _adm(args, "discovery", source).discover(
+        found = _adm(args, "discovery", host).discover(
             portal, iface=getattr(args, "iface", None), chap=chap,
             reset_auth=bool(getattr(args, "no_chap", False)), prune=bool(getattr(args, "prune", False)))
         return _print_found(args, portal, found)
 
-    return _run(args, source, "discover", body)
+    return _run(args, host, "discover", body)
 
 
 def _print_found(args: argparse.Namespace, portal: str, found) -> int:
@@ -197,11 +188,11 @@ def _print_found(args: argparse.Namespace, portal: str, found) -> int:
     return 0
 
 
-def cmd_login(args: argparse.Namespace, source: Source | None) -> int:
+def cmd_login(args: argparse.Namespace, host: Host) -> int:
     """``sanctl login TARGET [--portal P]``: already logged in is success."""
 
     def body() -> int:
-        adm = _adm(args, "action", source)
+        adm = _adm(args, "action", host)
         result = adm.login(args.target, getattr(args, "portal", None))
         where = f" on {args.portal}" if getattr(args, "portal", None) else ""
         if args.json:
@@ -216,14 +207,14 @@ def cmd_login(args: argparse.Namespace, source: Source | None) -> int:
                 print(f"Logged in to {p.target} on {p.portal} (iface {p.iface or 'default'}).")
         return 0
 
-    return _run(args, source, "login", body)
+    return _run(args, host, "login", body)
 
 
-def cmd_logout(args: argparse.Namespace, source: Source | None) -> int:
+def cmd_logout(args: argparse.Namespace, host: Host) -> int:
     """``sanctl logout TARGET [--portal P]``: not logged in is success."""
 
     def body() -> int:
-        adm = _adm(args, "action", source)
+        adm = _adm(args, "action", host)
         result = adm.logout(args.target, getattr(args, "portal", None))
         where = f" on {args.portal}" if getattr(args, "portal", None) else ""
         if args.json:
@@ -238,4 +229,4 @@ def cmd_logout(args: argparse.Namespace, source: Source | None) -> int:
                 print(f"Logged out of {p.target} on {p.portal} (session {p.sid}).")
         return 0
 
-    return _run(args, source, "logout", body)
+    return _run(args, host, "logout", body)

@@ -7,67 +7,32 @@ iscsid reads the file only when it starts. Cloned VMs keep the name of their
 image, so two hosts fight over the same sessions (connection error 1020 every
 few seconds on both): regenerating is the fix.
 
-Like every reader in sanctl, these functions take a filesystem ``root``.
+Like every reader in sanctl, these functions take a filesystem ``root``; the
+values they return and the rules about a name are in :mod:`sanctl.initiator.name_rules`.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import shutil
 import tempfile
-from dataclasses import dataclass
 from datetime import datetime
 
-from sanctl.errors import SanctlError
 from sanctl import safe_io
 from sanctl.host.runner import Runner
+from sanctl.initiator.name_rules import (  # noqa: F401  (re-exported)
+    DISTRO_PREFIXES,
+    OPEN_ISCSI_PREFIX,
+    InitiatorName,
+    InitiatorNameError,
+    NameChange,
+    name_warnings,
+    parse_initiator_name,
+)
 from sanctl.names import InvalidValue, check_iqn, check_iscsi_name
 
 INITIATORNAME_FILE = "etc/iscsi/initiatorname.iscsi"
-#: open-iscsi's own prefix for iscsi-iname when nothing better is known.
-OPEN_ISCSI_PREFIX = "iqn.2016-04.com.open-iscsi"
-#: The prefixes distributions seed names with (iscsi-iname -p PREFIX at install).
-DISTRO_PREFIXES = (
-    "iqn.1993-08.org.debian:01",
-    "iqn.2004-10.com.ubuntu:01",
-    "iqn.1994-05.com.redhat",
-    "iqn.1996-04.de.suse:01",
-    OPEN_ISCSI_PREFIX,
-)
-
-
-class InitiatorNameError(SanctlError):
-    """The initiator name file cannot be read or written; ``str()`` says why and what to do."""
-
-
-@dataclass(frozen=True, slots=True)
-class InitiatorName:
-    """What ``initiatorname.iscsi`` says."""
-
-    name: str
-    alias: str
-    path: str
-
-    @property
-    def prefix(self) -> str:
-        """The part before the generated suffix (``iqn.1993-08.org.debian:01``), or ""."""
-        match = re.match(r"^(.*):[0-9a-f]{6,}$", self.name)
-        return match.group(1) if match else ""
-
-
-@dataclass(frozen=True, slots=True)
-class NameChange:
-    """A changed name: where the old file went and what the operator must do next."""
-
-    path: str
-    backup: str | None
-    old: str
-    new: str
-    warnings: tuple[str, ...]
-
-
 def name_path(root: str = "/") -> str:
     return os.path.join(root, INITIATORNAME_FILE)
 
@@ -87,36 +52,6 @@ def read_initiator_name(root: str = "/") -> InitiatorName | None:
     except OSError as exc:
         raise InitiatorNameError(f"{path} cannot be read: {exc.strerror or exc}.") from None
     return parse_initiator_name(text, path)
-
-
-def parse_initiator_name(text: str, path: str = "") -> InitiatorName:
-    name = alias = ""
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("#"):
-            continue
-        key, sep, value = stripped.partition("=")
-        if not sep:
-            continue
-        if key.strip() == "InitiatorName" and not name:
-            name = value.strip()
-        elif key.strip() == "InitiatorAlias" and not alias:
-            alias = value.strip()
-    return InitiatorName(name, alias, path)
-
-
-def name_warnings(name: str) -> list[str]:
-    """What looks wrong about a name as it stands (for the initiator tab's header)."""
-    warnings = []
-    if not name:
-        return ["There is no InitiatorName: iscsid will not start. Generate one."]
-    try:
-        check_iscsi_name(name)
-    except InvalidValue as exc:
-        warnings.append(f"The initiator name is not a valid iSCSI name: {exc}")
-    if name.endswith((":01:", ":")) or re.search(r":01:0+$", name):
-        warnings.append("The initiator name has no unique part: generate one.")
-    return warnings
 
 
 def generate_initiator_name(prefix: str | None = None, *, root: str = "/", use_tool: bool = True,

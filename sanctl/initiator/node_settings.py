@@ -12,17 +12,24 @@ what it wrote when a later key fails.
 CHAP (``node.session.auth.*``) is written through
 :meth:`~sanctl.initiator.iscsiadm.Iscsiadm.set_session_chap` /
 :meth:`~sanctl.initiator.iscsiadm.Iscsiadm.set_session_auth` (the ``a`` form's
-rules); the keys here are the rest. No Textual here.
+rules); the keys here are the rest. No Textual and no I/O of its own here:
+:func:`apply` acts only through the :class:`~sanctl.initiator.iscsiadm.Iscsiadm`
+it is handed (the host's), so the UI imports this module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sanctl.errors import SanctlError
-from sanctl.initiator.iscsiadm import STARTUP_VALUES, Iscsiadm, IscsiadmError, check_setting
+from sanctl.initiator.iscsiadm_arguments import STARTUP_VALUES, check_setting
+from sanctl.initiator.iscsiadm_errors import IscsiadmError
 from sanctl.names import InvalidValue
+
+if TYPE_CHECKING:
+    from sanctl.initiator.iscsiadm import Iscsiadm
 
 
 @dataclass(frozen=True, slots=True)

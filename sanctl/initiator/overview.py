@@ -14,8 +14,10 @@ sessions without any record (the record was deleted while logged in) too.
 
 :class:`InitiatorBackend` bundles what the tab calls — the
 :class:`~sanctl.initiator.iscsiadm.Iscsiadm`, the filesystem root of the
-initiator name file and sysfs, disks, multipath and systemd — so a test
-(or the demo) can replace any of them. No Textual here.
+initiator name file, iscsid.conf and sysfs, disks, multipath and systemd —
+so a test (or the demo) can replace any of them; the host's initiator part
+(:meth:`~sanctl.host.protocol.InitiatorPart.backend`) hands one to the tab.
+No Textual here.
 """
 
 from __future__ import annotations
@@ -24,10 +26,15 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from sanctl.initiator.iscsiadm import Iscsiadm, NodeSettings, Session, parse_records
 from sanctl.initiator.multipath import MultipathDevice
-from sanctl.initiator.services import ServiceResult, UnitState
+from sanctl.unit_states import ServiceResult, UnitState
+
+if TYPE_CHECKING:
+    from sanctl.initiator.iscsid_conf import IscsidConf
+    from sanctl.initiator.name_rules import InitiatorName, NameChange
 
 #: A node record's identity: (target, portal "address:port", iface).
 NodeKey = tuple[str, str, str]
@@ -267,8 +274,9 @@ def _multipath() -> list[MultipathDevice] | None:
 
 @dataclass
 class InitiatorBackend:
-    """Everything the initiator tab drives. ``root`` is where ``etc/iscsi/initiatorname.iscsi`` and
-    ``sys/block`` are read; ``notice``, when set, tells the operator where this backend acts."""
+    """Everything the initiator tab drives. ``root`` is where ``etc/iscsi/initiatorname.iscsi``,
+    ``etc/iscsi/iscsid.conf`` and ``sys/block`` are read; ``notice``, when set, tells the operator where
+    this backend acts. Each callable left out is this root's (the host's initiator part hands it in)."""
 
     iscsiadm: Iscsiadm
     root: str = "/"
@@ -277,22 +285,47 @@ class InitiatorBackend:
     boot_login: Callable[[], UnitState] = _boot_login
     restart_iscsid: Callable[[], ServiceResult] = _restart_iscsid
     generate_name: Callable[[], str] | None = None
+    #: The initiator name file as it is (:class:`~sanctl.initiator.name_rules.InitiatorName`, None: no file).
+    read_name: Callable[[], InitiatorName | None] | None = None
+    #: ``change_name(new)``: write a new name, the old file kept as a backup (:class:`NameChange`).
+    change_name: Callable[[str], NameChange] | None = None
+    #: iscsid.conf's defaults as in effect (:class:`~sanctl.initiator.iscsid_conf.IscsidConf`).
+    iscsid_conf: Callable[[], IscsidConf] | None = None
     #: Said at the top of the tab when set: where this backend acts (the demo's simulation, a test's fake).
     notice: str | None = None
 
     def __post_init__(self) -> None:
+        root = self.root
         if self.disks is None:
-            root = self.root
             self.disks = lambda devices: disk_facts(devices, root=root)
         if self.generate_name is None:
-            root = self.root
-
             def generate() -> str:
                 from sanctl.initiator.initiator_name import generate_initiator_name
 
                 return generate_initiator_name(root=root)
 
             self.generate_name = generate
+        if self.read_name is None:
+            def read_name() -> InitiatorName | None:
+                from sanctl.initiator.initiator_name import read_initiator_name
+
+                return read_initiator_name(root)
+
+            self.read_name = read_name
+        if self.change_name is None:
+            def change_name(new: str) -> NameChange:
+                from sanctl.initiator.initiator_name import change_initiator_name
+
+                return change_initiator_name(new, root=root)
+
+            self.change_name = change_name
+        if self.iscsid_conf is None:
+            def iscsid_conf() -> IscsidConf:
+                from sanctl.initiator import iscsid_conf
+
+                return iscsid_conf.read(root)
+
+            self.iscsid_conf = iscsid_conf
 
     def overview(self) -> Overview:
         return read_overview(self.iscsiadm, disks=self.disks, multipath=self.multipath)

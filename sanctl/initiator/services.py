@@ -17,32 +17,15 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sanctl.host.runner import Runner
-from sanctl.unit_states import ENABLED_STATES
+from sanctl.unit_states import ENABLED_STATES, ServiceResult, UnitState  # noqa: F401  (re-exported)
 
 #: The units that log in automatic node records at boot, in the order checked.
 BOOT_LOGIN_UNITS = ("iscsi.service", "open-iscsi.service")
 ISCSID_UNITS = ("iscsid.socket", "iscsid.service")
 #: The units that restore the LIO target's saveconfig.json at boot (targetctl restore).
 TARGET_BOOT_UNITS = ("target.service", "rtslib-fb-targetctl.service")
-
-
-@dataclass(frozen=True, slots=True)
-class UnitState:
-    """What systemctl said about one unit: ``state`` is its word (``enabled``,
-    ``disabled``, ``masked``, ``active``, ``inactive`` …), ``not-found``, or ``unknown``."""
-
-    unit: str
-    state: str
-    detail: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceResult:
-    ok: bool
-    message: str
 
 
 def systemd_running() -> bool:

@@ -11,17 +11,24 @@ microseconds a file, so a live panel can poll it every second.
 
 Every function takes the filesystem ``root`` (``/`` on a real host; a
 captured or simulated tree otherwise) and is vanish-safe: a session that
-logs out between listing and reading is skipped. No Textual here.
+logs out between listing and reading is skipped. What it returns are the plain
+values of :mod:`sanctl.initiator.session_state`. No Textual here.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 
 from sanctl import safe_io
 from sanctl.bounded import parse_int
+from sanctl.initiator.session_state import (  # noqa: F401  (re-exported)
+    InitiatorConnection,
+    InitiatorDisk,
+    InitiatorHost,
+    InitiatorLive,
+    InitiatorSession,
+)
 from sanctl.lio.live import read_int, read_word
 
 # Numbers as ASCII digits of sane length: every one goes through ``parse_int``, which cannot fail on these.
@@ -37,99 +44,6 @@ _NULL = "(null)"
 def _word(path: str) -> str | None:
     word = read_word(path)
     return None if word in (None, _NULL) else word
-
-
-@dataclass(frozen=True, slots=True)
-class InitiatorConnection:
-    """``/sys/class/iscsi_connection/connection<SID>:<CID>``."""
-
-    sid: int
-    cid: int
-    address: str | None  #: the portal's address (current)
-    port: int | None
-    persistent_address: str | None  #: the node record's portal (kept while the connection is down)
-    persistent_port: int | None
-    local_port: int | None  #: our TCP port (what the target's ACL ``info`` does not print)
-    state: str | None  #: up, down, failed, bound (kernel ≥ 5.7), else unknown
-
-    @property
-    def portal(self) -> str | None:
-        address = self.address or self.persistent_address
-        port = self.port if self.port is not None else self.persistent_port
-        if address is None:
-            return None
-        shown = f"[{address}]" if ":" in address else address
-        return f"{shown}:{port}" if port is not None else shown
-
-
-@dataclass(frozen=True, slots=True)
-class InitiatorDisk:
-    """A SCSI disk a session brought: ``/dev/<name>``."""
-
-    lun: int  #: the LUN number the initiator sees (the target's *mapped* LUN)
-    hctl: str
-    name: str | None  #: ``sdX``, None while the disk has no block device yet
-    size: int | None  #: bytes
-    state: str | None  #: running, blocked (recovery), transport-offline, offline
-    vendor: str | None = None
-    model: str | None = None
-
-    @property
-    def device(self) -> str | None:
-        return f"/dev/{self.name}" if self.name else None
-
-
-@dataclass(frozen=True, slots=True)
-class InitiatorSession:
-    """``/sys/class/iscsi_session/session<SID>`` with its connections and disks."""
-
-    sid: int
-    target: str | None
-    tpgt: int | None
-    state: str | None  #: LOGGED_IN, FAILED, FREE
-    target_state: str | None
-    recovery_tmo: int | None  #: seconds (node.session.timeo.replacement_timeout)
-    initiator: str | None
-    iface: str | None
-    creator: int | None  #: pid of the iscsid that made it; -1 for firmware sessions
-    host: int | None
-    connections: tuple[InitiatorConnection, ...] = ()
-    disks: tuple[InitiatorDisk, ...] = ()
-
-    @property
-    def key(self) -> tuple[str, int]:
-        return ("isession", self.sid)
-
-    @property
-    def portal(self) -> str | None:
-        for conn in self.connections:
-            if conn.portal:
-                return conn.portal
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class InitiatorHost:
-    """``/sys/class/iscsi_host/host<H>`` plus the SCSI host's state."""
-
-    host: int
-    ipaddress: str | None
-    initiator: str | None
-    netdev: str | None
-    hwaddress: str | None
-    state: str | None  #: /sys/class/scsi_host/host<H>/state (running, recovery, ...)
-
-
-@dataclass(frozen=True, slots=True)
-class InitiatorLive:
-    sessions: tuple[InitiatorSession, ...] = ()
-    hosts: tuple[InitiatorHost, ...] = ()
-
-    def session(self, sid: int) -> InitiatorSession | None:
-        for session in self.sessions:
-            if session.sid == sid:
-                return session
-        return None
 
 
 def _class_dir(root: str, name: str) -> str:

@@ -21,21 +21,26 @@ the configuration is as it was (directories created for new files are
 removed again). A failed save or enable does not undo the configuration —
 it works, and the phase says what to do.
 
-No Textual here.
+Every change goes through what it is handed: the writer, and the probe of
+the host (:mod:`sanctl.setup.probe`: directories, the save, the boot
+service, the firewall). No Textual and no I/O of its own here.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sanctl.setup.checks import ENABLED_STATES, HostProbe, boot_unit
+from sanctl.errors import SanctlError
+from sanctl.setup.checks import ENABLED_STATES, boot_unit
 from sanctl.setup.firewall import FirewallStatus, check_firewall
 from sanctl.setup.plan import Plan
 from sanctl.lio import changes as C
+
+if TYPE_CHECKING:
+    from sanctl.setup.probe import HostProbe
 
 PENDING = "pending"
 RUNNING = "running"
@@ -154,32 +159,19 @@ class ApplyRun:
         return True
 
     def _directories(self) -> list[str] | None:
-        created: list[str] = []
-        for directory in self.plan.directories:
-            missing = []
-            d = directory
-            while d and not os.path.isdir(d):
-                missing.append(d)
-                d = os.path.dirname(d)
-            try:
-                for m in reversed(missing):
-                    os.mkdir(m, 0o755)
-                    created.append(m)
-            except OSError as exc:
-                self._remove(created)
-                self._set("group:0", FAILED, f"cannot create {directory}: {exc.strerror or exc}")
-                self._skip_rest("nothing was changed")
-                return None
+        created, error = self.probe.make_directories(self.plan.directories)
+        if error is not None:
+            self._remove(created)
+            self._set("group:0", FAILED, error)
+            self._skip_rest("nothing was changed")
+            return None
         return created
 
-    @staticmethod
-    def _remove(created: list[str]) -> None:
-        for d in reversed(created):
-            with contextlib.suppress(OSError):
-                os.rmdir(d)
+    def _remove(self, created: list[str]) -> None:
+        self.probe.remove_directories(created)
 
     def _final(self, report) -> None:
-        from sanctl.lio import writer as W
+        from sanctl.lio import report as W
 
         groups = self.plan.group_of()
         by_group: dict[int, list] = {}
@@ -211,13 +203,10 @@ class ApplyRun:
 
     # -- after the transaction -------------------------------------------------
     def _save(self) -> None:
-        from sanctl.lio import savefile
-        from sanctl.lio.writer import WriteRefused
-
         self._set("save", RUNNING, "")
         try:
-            result = savefile.save(self.writer, self.save_location)
-        except (savefile.SaveFileError, WriteRefused, OSError) as exc:
+            result = self.probe.save_config(self.writer, self.save_location)
+        except (SanctlError, OSError) as exc:  # refused, or the file could not be written
             self._set("save", FAILED, f"{self.shown(str(exc))} — the configuration runs, but is not saved for boot: "
                                       "press s on the configuration screen to retry.")
             return

@@ -17,24 +17,24 @@ What is checked:
   enabled, or the configuration is gone after a reboot (targetcli-fb #39);
 - **open-iscsi** — for this host to be a client of its own target.
 
-Everything the checks read or do goes through a probe: :class:`HostProbe`
-for this host (under a ``root``, so tests use fake roots), :class:`DemoProbe`
-for the demo SAN, whose "host" is its directory tree (the boot service is
-enabled there by a symlink under the demo root, never on this host).
+Everything the checks read or do goes through a probe, which the host hands
+in (:meth:`~sanctl.host.protocol.FactsPart.setup_probe`; :mod:`sanctl.setup.probe`):
+:class:`~sanctl.setup.probe.HostProbe` for this host, :class:`~sanctl.setup.probe.DemoProbe`
+for the demo SAN. The checks here only decide what the probe's answers mean.
 
-No Textual here.
+No Textual and no I/O of its own here.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sanctl.host.protocol import capabilities_of
-from sanctl.host.runner import Runner
 from sanctl.unit_states import ENABLED_STATES
+
+if TYPE_CHECKING:
+    from sanctl.setup.probe import HostProbe
 
 OK = "ok"
 WARN = "warn"
@@ -79,224 +79,18 @@ class ActionResult:
     message: str
 
 
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read()
-    except OSError:
-        return None
+@dataclass(frozen=True, slots=True)
+class Dbroot:
+    """The kernel's dbroot and the saved file, as a probe found them."""
 
-
-def os_family(root: str = "/") -> str:
-    """``debian``, ``redhat``, ``suse`` or ``other``, from ``/etc/os-release`` under ``root``."""
-    text = _read(os.path.join(root, "etc/os-release")) or _read(os.path.join(root, "usr/lib/os-release")) or ""
-    values = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition("=")
-        if sep:
-            values[key.strip()] = value.strip().strip('"').strip("'")
-    family = {values.get("ID", "")} | set(values.get("ID_LIKE", "").split())
-    if family & {"debian", "ubuntu"}:
-        return "debian"
-    if family & {"suse", "opensuse", "sles", "opensuse-leap", "opensuse-tumbleweed"}:
-        return "suse"
-    if family & {"rhel", "fedora", "centos", "rocky", "almalinux", "ol"}:
-        return "redhat"
-    return "other"
+    dbroot: str  #: /etc/target, /etc/rtslib-fb-target
+    saved: str  #: where the configuration is saved (as a path on the host)
+    why: str  #: why there ("" when it is the usual place)
+    missing: tuple[str, ...] = ()  #: the dbroot's folders (pr, alua) that do not exist
 
 
 def packages(family: str) -> dict[str, str]:
     return PACKAGES.get(family, PACKAGES["redhat"])
-
-
-class HostProbe:
-    """This host, read under ``root`` (``/``; a fake root in tests). Actions run real commands."""
-
-    mode = "real"
-
-    def __init__(self, root: str = "/", *, euid: int | None = None, timeout: float = 10.0,
-                 runner: Runner | None = None) -> None:
-        self.root = root
-        self._euid = euid
-        self.timeout = timeout
-        #: Starts modprobe, mount, systemctl and the firewall tools (every one a change: marked as a write).
-        self.runner = runner if runner is not None else Runner()
-
-    # -- facts ---------------------------------------------------------------
-    def euid(self) -> int:
-        return os.geteuid() if self._euid is None else self._euid
-
-    def family(self) -> str:
-        return os_family(self.root)
-
-    def configfs_mounted(self) -> bool:
-        if os.path.isdir(os.path.join(self.root, "sys/kernel/config/target")):
-            return True
-        mounts = _read(os.path.join(self.root, "proc/mounts")) or ""
-        return any(len(f) >= 3 and f[2] == "configfs" and f[1] == "/sys/kernel/config"
-                   for f in (line.split() for line in mounts.splitlines()))
-
-    def module_loaded(self, name: str) -> bool:
-        if os.path.isdir(os.path.join(self.root, "sys/module", name)):
-            return True
-        cfs = os.path.join(self.root, "sys/kernel/config/target")
-        if name == "target_core_mod":
-            return os.path.isdir(cfs)
-        if name == "iscsi_target_mod":
-            return os.path.isdir(os.path.join(cfs, "iscsi"))
-        return False
-
-    def rtslib(self) -> str | None:
-        """Where rtslib-fb is (its module name), or None."""
-        for name in ("rtslib_fb", "rtslib"):
-            try:
-                if importlib.util.find_spec(name) is not None:
-                    return name
-            except (ImportError, ValueError):
-                continue
-        return None
-
-    def unit_installed(self, unit: str) -> bool:
-        return any(os.path.exists(os.path.join(self.root, d, unit)) for d in UNIT_DIRS)
-
-    def unit_state(self, unit: str) -> str:
-        """``systemctl is-enabled`` (``enabled``, ``disabled``, ``not-found``…); ``unknown`` without systemd."""
-        if os.path.abspath(self.root) != "/":
-            return self._unit_state_from_files(unit)
-        from sanctl.initiator.services import _unit_state, systemd_running
-
-        if not systemd_running():
-            return "unknown" if self.unit_installed(unit) else "not-found"
-        return _unit_state("is-enabled", unit, self.timeout, self.runner).state
-
-    def _unit_state_from_files(self, unit: str) -> str:
-        if not self.unit_installed(unit):
-            return "not-found"
-        return "enabled" if os.path.lexists(os.path.join(self.root, WANTS, unit)) else "disabled"
-
-    def iscsiadm(self) -> str | None:
-        if os.path.abspath(self.root) != "/":
-            for d in ("usr/sbin", "sbin", "usr/bin"):
-                if os.path.exists(os.path.join(self.root, d, "iscsiadm")):
-                    return f"/{d}/iscsiadm"
-            return None
-        from sanctl.initiator.iscsiadm import IscsiadmError, find_iscsiadm
-
-        try:
-            return find_iscsiadm()
-        except IscsiadmError:
-            return None
-
-    def initiator_name(self) -> str | None:
-        from sanctl.initiator.initiator_name import InitiatorNameError, read_initiator_name
-
-        try:
-            found = read_initiator_name(self.root)
-        except InitiatorNameError:
-            return None
-        return found.name if found is not None and found.name else None
-
-    # -- actions -------------------------------------------------------------
-    def _run(self, argv: Sequence[str]) -> tuple[int | None, str]:
-        result = self.runner.run(argv, timeout=self.timeout, write=True)
-        if result.refused:
-            return None, result.refused
-        if result.missing:
-            return None, f"{argv[0]} is not installed"
-        if result.timed_out:
-            return None, f"{argv[0]} did not finish within {self.timeout:g} s"
-        if result.rc is None:
-            return None, result.error
-        return result.rc, (result.stderr or result.stdout).strip()
-
-    def modprobe(self) -> ActionResult:
-        """Load configfs and the target modules, and mount configfs when it is not."""
-        code, text = self._run(["modprobe", "-a", "configfs", *TARGET_MODULES])
-        if code != 0:
-            return ActionResult(False, f"modprobe failed: {text or f'exit {code}'}")
-        if not self.configfs_mounted():
-            code, text = self._run(["mount", "-t", "configfs", "none", "/sys/kernel/config"])
-            if code != 0:
-                return ActionResult(False, f"the modules are loaded, but mounting configfs failed: {text}")
-        return ActionResult(True, "configfs, target_core_mod and iscsi_target_mod are loaded.")
-
-    def enable_unit(self, unit: str) -> ActionResult:
-        """``systemctl enable`` (not ``--now``: starting it would run ``targetctl restore``)."""
-        if os.path.abspath(self.root) != "/":
-            return ActionResult(False, f"not this host's root: enable {unit} there")
-        from sanctl.initiator.services import systemd_running
-
-        if not systemd_running():
-            return ActionResult(False, f"systemd is not running here: enable {unit} where it runs "
-                                       f"(systemctl enable {unit})")
-        code, text = self._run(["systemctl", "enable", unit])
-        if code == 0:
-            return ActionResult(True, f"{unit} is enabled: it restores the saved configuration at boot.")
-        return ActionResult(False, f"systemctl enable {unit} failed: {text or f'exit {code}'}")
-
-    def firewall_runner(self):
-        from sanctl.setup.firewall import run_command
-
-        runner = self.runner
-        return lambda argv: run_command(argv, runner=runner)
-
-
-class DemoProbe(HostProbe):
-    """The demo SAN's host: its directory tree. Nothing here acts on this host."""
-
-    mode = "demo"
-
-    def __init__(self, root: str) -> None:
-        super().__init__(root, euid=0)
-
-    def family(self) -> str:
-        return "redhat"  # the demo keeps its file in /etc/target, like target.service
-
-    def configfs_mounted(self) -> bool:
-        return os.path.isdir(os.path.join(self.root, "sys/kernel/config/target"))
-
-    def module_loaded(self, name: str) -> bool:
-        return self.configfs_mounted()
-
-    def unit_installed(self, unit: str) -> bool:
-        return unit == BOOT_UNITS["redhat"]  # the demo host "has" targetcli installed
-
-    def unit_state(self, unit: str) -> str:
-        if not self.unit_installed(unit):
-            return "not-found"
-        return "enabled" if os.path.lexists(os.path.join(self.root, WANTS, unit)) else "disabled"
-
-    def iscsiadm(self) -> str | None:
-        return "iscsiadm (simulated)"
-
-    def initiator_name(self) -> str | None:
-        name = super().initiator_name()
-        if name:
-            return name
-        from sanctl.sim.demo import RAC_CLIENTS
-
-        return RAC_CLIENTS[0]  # what the demo's initiator tab writes there on first use
-
-    def modprobe(self) -> ActionResult:
-        return ActionResult(True, "demo: the simulated kernel has them loaded.")
-
-    def enable_unit(self, unit: str) -> ActionResult:
-        wants = os.path.join(self.root, WANTS)
-        os.makedirs(wants, exist_ok=True)
-        link = os.path.join(wants, unit)
-        if not os.path.lexists(link):
-            os.symlink(f"/usr/lib/systemd/system/{unit}", link)
-        return ActionResult(True, f"demo: {unit} is enabled on the demo host (a link under the demo root; "
-                                  "nothing on this host changed).")
-
-    def firewall_runner(self):
-        from sanctl.setup.firewall import DemoFirewall
-
-        return DemoFirewall(self.root)
-
-
-def probe_for(mode: str, root: str) -> HostProbe:
-    return DemoProbe(root) if capabilities_of(mode).simulated else HostProbe(root)
 
 
 def boot_unit(probe: HostProbe) -> str:
@@ -310,7 +104,7 @@ def boot_unit(probe: HostProbe) -> str:
 
 def run_checks(probe: HostProbe, *, readonly_reason: str | None = None, targets: int = 0) -> list[Check]:
     """Every check, in the order shown."""
-    demo = capabilities_of(probe.mode).simulated
+    demo = probe.simulated
     pkgs = packages(probe.family())
     out: list[Check] = []
 
@@ -412,18 +206,12 @@ def run_checks(probe: HostProbe, *, readonly_reason: str | None = None, targets:
 def _dbroot_check(probe: HostProbe) -> Check | None:
     """The kernel's dbroot (Debian: ``/etc/rtslib-fb-target``, set by targetctl at boot; upstream:
     ``/etc/target``), its ``pr``/``alua`` folders, and the saved file of this distribution."""
-    from sanctl.lio import savefile
-    from sanctl.lio.rtslib_writer import DBROOT_SUBDIRS, kernel_dbroot
-
-    dbroot = kernel_dbroot(probe.root)
-    if dbroot is None:
+    found = probe.dbroot()
+    if found is None:
         return None  # target_core_mod not loaded: the writer picks the distribution's folder when it loads it
-    location = savefile.locate(probe.root)
-    saved = "/" + os.path.relpath(location.path, os.path.abspath(probe.root))
-    base = os.path.join(probe.root, dbroot.lstrip("/"))
-    missing = [sub for sub in DBROOT_SUBDIRS if not os.path.isdir(os.path.join(base, sub))]
-    kept = f"The kernel's dbroot is {dbroot} (sanctl keeps it); the configuration is saved to {saved}"
-    kept += f" ({location.why})." if location.why else "."
+    dbroot, missing = found.dbroot, found.missing
+    kept = f"The kernel's dbroot is {dbroot} (sanctl keeps it); the configuration is saved to {found.saved}"
+    kept += f" ({found.why})." if found.why else "."
     if "pr" in missing:
         return Check("dbroot", "Reservations folder", WARN,
                      f"{kept} {dbroot}/pr is missing: persistent reservations with APTPL cannot persist "

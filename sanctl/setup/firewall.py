@@ -14,38 +14,23 @@ is the one people forget, and then discovery times out from every client.
 
 The firewall is never changed by asking: :func:`open_port` runs the
 commands of a status only when the operator presses the button that shows
-them. Every command goes through a ``run(argv) -> (code, stdout, stderr)``
-runner (``code`` None: not installed or no answer), so tests give canned
-outputs and the demo SAN a simulated firewalld (:class:`DemoFirewall`).
+them. Every command goes through a ``run(argv, write=False) -> (code, stdout, stderr)``
+runner (``code`` None: not installed or no answer; ``write`` marks the commands
+that open the port, which a read-only host's runner refuses) that the host's
+probe hands in (:meth:`~sanctl.setup.probe.HostProbe.firewall_runner`), so
+tests give canned outputs and the demo SAN a simulated firewalld
+(:class:`~sanctl.sim.firewall.DemoFirewall`).
 
-No Textual here.
+No Textual and no I/O of its own here.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from sanctl.host.runner import Runner as HostRunner
-
-Runner = Callable[[Sequence[str]], "tuple[int | None, str, str]"]
-
-
-def run_command(argv: Sequence[str], timeout: float = 10.0, *,
-                runner: HostRunner | None = None) -> tuple[int | None, str, str]:
-    """Run a firewall tool (argument list, ``LC_ALL=C``, a deadline); ``(None, "", why)`` when it cannot run."""
-    result = (runner or HostRunner()).run(argv, timeout=timeout)
-    if result.refused:
-        return None, "", result.refused
-    if result.missing:
-        return None, "", f"{argv[0]} is not installed"
-    if result.timed_out:
-        return None, "", f"{argv[0]} did not answer within {timeout:g} s"
-    if result.rc is None:
-        return None, "", result.error
-    return result.rc, result.stdout, result.stderr
+Runner = Callable[..., "tuple[int | None, str, str]"]  #: ``run(argv, write=False)``
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +151,7 @@ def _nftables(port: int, run: Runner) -> FirewallStatus | None:
         "A rule added with nft is lost at reboot: add it to /etc/nftables.conf as well.")
 
 
-def check_firewall(port: int = 3260, run: Runner = run_command) -> FirewallStatus:
+def check_firewall(port: int, run: Runner) -> FirewallStatus:
     """Whether ``port``/tcp is open here, by the first firewall that is active."""
     for probe in (_firewalld, _ufw, _nftables):
         found = probe(port, run)
@@ -176,45 +161,13 @@ def check_firewall(port: int = 3260, run: Runner = run_command) -> FirewallStatu
                                         "host. A firewall between the clients and this host may still.")
 
 
-def open_port(status: FirewallStatus, run: Runner = run_command) -> OpenResult:
+def open_port(status: FirewallStatus, run: Runner) -> OpenResult:
     """Run the status's commands (the operator asked for it), then say what happened."""
     if not status.commands:
         return OpenResult(True, "Nothing to do: the port is open.")
     for command in status.commands:
-        code, out, err = run(command.split())
+        code, out, err = run(command.split(), write=True)
         if code != 0:
             why = (err or out).strip() or (f"exit {code}" if code is not None else "it did not run")
             return OpenResult(False, f"{command} failed: {why}")
     return OpenResult(True, "Opened: " + "; ".join(status.commands) + ".")
-
-
-class DemoFirewall:
-    """The demo host's firewalld: running, port closed until opened; state in a file under the demo root."""
-
-    def __init__(self, root: str) -> None:
-        self.path = os.path.join(root, "var", "lib", "sanctl", "demo-firewalld-ports")
-
-    def _ports(self) -> set[str]:
-        try:
-            with open(self.path, encoding="utf-8") as handle:
-                return {line.strip() for line in handle if line.strip()}
-        except OSError:
-            return set()
-
-    def __call__(self, argv: Sequence[str]) -> tuple[int | None, str, str]:
-        if not argv or argv[0] != "firewall-cmd":
-            return None, "", f"{argv[0] if argv else '?'} is not installed (demo)"
-        args = [a for a in argv[1:] if a != "--permanent"]
-        if args == ["--state"]:
-            return 0, "running\n", ""
-        if len(args) == 1 and args[0].startswith("--query-port="):
-            return (0, "yes\n", "") if args[0].split("=", 1)[1] in self._ports() else (1, "no\n", "")
-        if len(args) == 1 and args[0].startswith("--query-service="):
-            return 1, "no\n", ""
-        if len(args) == 1 and args[0].startswith("--add-port="):
-            ports = self._ports() | {args[0].split("=", 1)[1]}
-            os.makedirs(os.path.dirname(self.path), exist_ok=True)
-            with open(self.path, "w", encoding="utf-8") as handle:
-                handle.write("".join(f"{p}\n" for p in sorted(ports)))
-            return 0, "success\n", ""
-        return 2, "", "demo: not simulated\n"

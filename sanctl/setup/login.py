@@ -7,7 +7,7 @@ lists, deadlines, exit codes as sentences), as the initiator tab does: on
 the demo SAN that is the demo's simulated iscsiadm, so nothing on this host
 changes there.
 
-No Textual here.
+No Textual and no I/O of its own here: it acts only through the iscsiadm it is handed.
 """
 
 from __future__ import annotations
@@ -15,8 +15,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sanctl.initiator.iscsiadm import Chap, Iscsiadm, IscsiadmError
+from sanctl.initiator.iscsiadm_errors import IscsiadmError
+from sanctl.initiator.iscsiadm_records import Chap
+
+if TYPE_CHECKING:
+    from sanctl.initiator.iscsiadm import Iscsiadm
 
 #: A wildcard portal is reached from this host over loopback.
 LOCAL = {"0.0.0.0": "127.0.0.1", "[::0]": "[::1]"}

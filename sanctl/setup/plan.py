@@ -25,11 +25,14 @@ No Textual here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sanctl.names import InvalidValue, check_iscsi_name, check_portal_address, parse_size
 from sanctl.setup.answers import Answers, StorageItem
-from sanctl.setup.context import SetupContext
 from sanctl.lio import changes as C
+
+if TYPE_CHECKING:
+    from sanctl.setup.context import SetupContext
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,11 +22,13 @@ import json
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sanctl.host.protocol import capabilities_of
 from sanctl.setup.answers import STEPS, Answers
 from sanctl.state_files import DamagedState, read_json, set_aside, write_private
+
+if TYPE_CHECKING:
+    from sanctl.host.protocol import Host
 
 FILE_NAME = "setup.json"
 MODE = 0o600
@@ -67,11 +69,12 @@ class WizardState:
         return self.step != "checks" or self.answers != Answers()
 
 
-def state_path(mode: str, root: str = "/", *, environ: dict[str, str] | None = None) -> str | None:
-    """Where the wizard keeps its progress for this source (None: nowhere)."""
-    if capabilities_of(mode).simulated:
-        return os.path.join(root, "var", "lib", "sanctl", FILE_NAME)
-    if not capabilities_of(mode).has_live:
+def state_path(host: Host, *, environ: dict[str, str] | None = None) -> str | None:
+    """Where the wizard keeps its progress for ``host`` (None: nowhere, a captured tree)."""
+    can = host.capabilities
+    if can.simulated:  # under the demo's root (Host.root: the demo's tree)
+        return os.path.join(host.root, "var", "lib", "sanctl", FILE_NAME)
+    if not can.has_live:
         return None
     env = os.environ if environ is None else environ
     base = env.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")

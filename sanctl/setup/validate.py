@@ -24,9 +24,9 @@ No Textual here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from sanctl.host import facts as H
-from sanctl.host.protocol import capabilities_of
+from sanctl import block_devices as H
 from sanctl.names import (
     InvalidValue,
     check_chap_user,
@@ -37,10 +37,12 @@ from sanctl.names import (
     parse_size,
 )
 from sanctl.setup.answers import INPUT_STEPS, KINDS, Answers, StorageItem
-from sanctl.setup.context import SetupContext
 from sanctl.setup.presets import preset
 from sanctl.summary import human_size
 from sanctl.lio import changes as C
+
+if TYPE_CHECKING:  # the context is gathered through the host; here it is only read
+    from sanctl.setup.context import SetupContext
 
 DUPLICATE_NAME = ("Two clients cannot share an initiator name: the target lets one of them in at a time, and both "
                   "drop every few seconds with connection error 1020 (the tutorial's case). Give each host its own "
@@ -110,8 +112,8 @@ def _check_block(ctx: SetupContext, item: StorageItem, key: str, out: StepCheck,
         return
     dev = ctx.device(path)
     if dev is None:
-        if not H.device_exists(ctx.root, path, ctx.devices):
-            where = "on this host" if capabilities_of(ctx.mode).is_this_machine else "here (the devices listed are the ones there are)"
+        if not ctx.device_exists(path):
+            where = "on this host" if ctx.capabilities.is_this_machine else "here (the devices listed are the ones there are)"
             out.error(key + "dev", f"There is no block device {path} {where}.")
         return
     refusal = _device_refusal(ctx, dev)

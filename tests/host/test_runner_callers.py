@@ -13,8 +13,7 @@ from sanctl.initiator import services
 from sanctl.initiator.initiator_name import generate_initiator_name
 from sanctl.initiator.multipath import multipath_devices
 from sanctl.kernel_log import JournalSource
-from sanctl.setup.checks import HostProbe
-from sanctl.setup.firewall import run_command
+from sanctl.setup.probe import HostProbe, run_command
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "initiator"
 

@@ -7,11 +7,13 @@ import json
 
 import pytest
 
+from sanctl.host.captured import CapturedHost
+from sanctl.host.demo import DemoHost
+from sanctl.host.local import LocalHost
 from sanctl.initiator.commands import add_parsers, cmd_discover, cmd_login, cmd_logout
-from sanctl.startup import Source
 
 BASIC = "iqn.2024-01.test.sanctl:basic"
-REAL = Source("/", "real", False, None)
+REAL = LocalHost("/")
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -129,9 +131,9 @@ def test_bad_target_and_timeout_exit_2(fake_iscsiadm, capsys):
 
 
 @pytest.mark.parametrize("source,words", [
-    (Source("/tmp/x", "demo", True, "--readonly"), "read-only here (--readonly"),
-    (Source("/tmp/x", "captured", True, "reading a captured tree"), "captured tree"),
-    (Source("/", "real", True, "not root: changes need root"), "read-only here (not root"),
+    (DemoHost("/tmp/x", readonly_reason="--readonly"), "read-only here (--readonly"),
+    (CapturedHost("/tmp/x"), "captured tree"),
+    (LocalHost("/", readonly_reason="not root: changes need root"), "read-only here (not root"),
 ])
 def test_modes_that_cannot_reach_an_initiator_say_so(fake_iscsiadm, capsys, source, words):
     fake_iscsiadm.use("login_ok")

@@ -44,9 +44,10 @@ def demo_writer(demo_root):
 
 @pytest.fixture
 def demo_ctx(demo_root, demo_writer):
+    from sanctl.host.demo import DemoHost
     from sanctl.setup.context import gather
 
-    return gather(demo_root, "demo", host="san01", backing=demo_writer.backing_file)
+    return gather(DemoHost(demo_root), name="san01", backing=demo_writer.backing_file)
 
 
 def export(root: str) -> dict:

@@ -72,11 +72,12 @@ def test_a_readonly_writer_changes_nothing(demo_root, demo_ctx):
 
 
 def test_the_first_target_on_an_empty_kernel(empty_root):
+    from sanctl.host.demo import DemoHost
     from sanctl.setup.context import gather
     from sanctl.sim.writer import SimWriter
 
     writer = SimWriter(empty_root)
-    ctx = gather(empty_root, "demo", host="san01", backing=writer.backing_file)
+    ctx = gather(DemoHost(empty_root), name="san01", backing=writer.backing_file)
     assert not list(ctx.config.targets)
     run = ApplyRun(build_plan(ctx, _answers()), writer, ctx.probe)
     assert run.run(), run.phases

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from sanctl.setup import checks as K
+from sanctl.setup.probe import HostProbe
 
 
 def _root(tmp_path, *, os_id: str = "debian", configfs: bool = True, iscsi: bool = True, units=(),
@@ -42,7 +43,7 @@ def _by_key(checks):
 
 def test_a_ready_debian_host(tmp_path):
     root = _root(tmp_path, units=["rtslib-fb-targetctl.service"], enabled=["rtslib-fb-targetctl.service"])
-    found = _by_key(K.run_checks(K.HostProbe(root, euid=0)))
+    found = _by_key(K.run_checks(HostProbe(root, euid=0)))
     assert {k: c.status for k, c in found.items()} == {
         "root": K.OK, "configfs": K.OK, "rtslib": K.OK, "boot": K.OK, "initiator": K.OK, "existing": K.INFO}
     assert "rtslib-fb-targetctl.service is enabled" in found["boot"].detail
@@ -50,43 +51,45 @@ def test_a_ready_debian_host(tmp_path):
 
 
 def test_not_root_blocks_apply(tmp_path):
-    found = _by_key(K.run_checks(K.HostProbe(_root(tmp_path), euid=1000)))
+    found = _by_key(K.run_checks(HostProbe(_root(tmp_path), euid=1000)))
     assert found["root"].status == K.FAIL and found["root"].blocks
     assert "sudo sanctl setup" in found["root"].fix
 
 
 def test_configfs_and_modules_missing_offer_modprobe(tmp_path):
-    found = _by_key(K.run_checks(K.HostProbe(_root(tmp_path, configfs=False), euid=0)))
+    found = _by_key(K.run_checks(HostProbe(_root(tmp_path, configfs=False), euid=0)))
     assert found["configfs"].status == K.FAIL and found["configfs"].action == "modprobe"
     assert "mount -t configfs none /sys/kernel/config" in found["configfs"].fix
-    only_core = _by_key(K.run_checks(K.HostProbe(_root(tmp_path / "b", iscsi=False), euid=0)))
+    only_core = _by_key(K.run_checks(HostProbe(_root(tmp_path / "b", iscsi=False), euid=0)))
     assert only_core["configfs"].status == K.WARN and "iscsi_target_mod" in only_core["configfs"].fix
 
 
 def test_boot_unit_by_distribution(tmp_path):
-    assert K.boot_unit(K.HostProbe(_root(tmp_path / "d", os_id="ubuntu"))) == "rtslib-fb-targetctl.service"
-    assert K.boot_unit(K.HostProbe(_root(tmp_path / "r", os_id="rocky"))) == "target.service"
-    assert K.boot_unit(K.HostProbe(_root(tmp_path / "s", os_id="opensuse-leap"))) == "targetcli.service"
+    assert K.boot_unit(HostProbe(_root(tmp_path / "d", os_id="ubuntu"))) == "rtslib-fb-targetctl.service"
+    assert K.boot_unit(HostProbe(_root(tmp_path / "r", os_id="rocky"))) == "target.service"
+    assert K.boot_unit(HostProbe(_root(tmp_path / "s", os_id="opensuse-leap"))) == "targetcli.service"
     # the unit installed wins over the os-release guess
-    assert K.boot_unit(K.HostProbe(_root(tmp_path / "x", os_id="debian", units=["target.service"]))) == \
+    assert K.boot_unit(HostProbe(_root(tmp_path / "x", os_id="debian", units=["target.service"]))) == \
         "target.service"
 
 
 def test_boot_unit_disabled_or_missing_says_what_to_do(tmp_path):
-    disabled = _by_key(K.run_checks(K.HostProbe(_root(tmp_path / "a", os_id="fedora", units=["target.service"]))))
+    disabled = _by_key(K.run_checks(HostProbe(_root(tmp_path / "a", os_id="fedora", units=["target.service"]))))
     assert disabled["boot"].status == K.WARN and disabled["boot"].fix == "systemctl enable target.service"
-    missing = _by_key(K.run_checks(K.HostProbe(_root(tmp_path / "b", os_id="debian"))))
+    missing = _by_key(K.run_checks(HostProbe(_root(tmp_path / "b", os_id="debian"))))
     assert "not installed" in missing["boot"].detail and "apt install targetcli-fb" in missing["boot"].fix
 
 
 def test_open_iscsi_missing_is_information_only(tmp_path):
-    found = _by_key(K.run_checks(K.HostProbe(_root(tmp_path, os_id="fedora", iscsiadm=False, name=None))))
+    found = _by_key(K.run_checks(HostProbe(_root(tmp_path, os_id="fedora", iscsiadm=False, name=None))))
     assert found["initiator"].status == K.INFO and "dnf install iscsi-initiator-utils" in found["initiator"].fix
     assert not found["initiator"].required
 
 
 def test_demo_probe_enables_the_unit_under_the_demo_root_only(demo_root):
-    probe = K.DemoProbe(demo_root)
+    from sanctl.host.demo import DemoHost
+
+    probe = DemoHost(demo_root).facts.setup_probe()
     found = _by_key(K.run_checks(probe, targets=3))
     assert found["root"].status == K.OK and found["configfs"].status == K.OK
     assert found["boot"].status == K.WARN and "target.service is disabled" in found["boot"].detail
@@ -97,9 +100,10 @@ def test_demo_probe_enables_the_unit_under_the_demo_root_only(demo_root):
 
 
 def test_readonly_is_a_dry_run(demo_ctx, demo_root):
+    from sanctl.host.demo import DemoHost
     from sanctl.setup.context import gather
 
-    ctx = gather(demo_root, "demo", host="san01", readonly_reason="--readonly")
+    ctx = gather(DemoHost(demo_root), name="san01", readonly_reason="--readonly")
     assert ctx.dry_run_reason == "read-only: --readonly"
     assert demo_ctx.dry_run_reason is None
 
@@ -111,13 +115,13 @@ def test_dbroot_of_stock_debian_and_its_pr_folder(tmp_path):
     with open(os.path.join(cfs, "dbroot"), "w") as handle:
         handle.write("/etc/rtslib-fb-target\n")
     os.makedirs(os.path.join(root, "etc/rtslib-fb-target"))
-    check = _by_key(K.run_checks(K.HostProbe(root, euid=0)))["dbroot"]
+    check = _by_key(K.run_checks(HostProbe(root, euid=0)))["dbroot"]
     assert check.status == K.WARN and "/etc/rtslib-fb-target/pr is missing" in check.detail
     assert "/etc/rtslib-fb-target/saveconfig.json" in check.detail
     assert check.fix.startswith("mkdir -p /etc/rtslib-fb-target/pr /etc/rtslib-fb-target/alua")
     for sub in ("pr", "alua"):
         os.makedirs(os.path.join(root, "etc/rtslib-fb-target", sub))
-    check = _by_key(K.run_checks(K.HostProbe(root, euid=0)))["dbroot"]
+    check = _by_key(K.run_checks(HostProbe(root, euid=0)))["dbroot"]
     assert check.status == K.OK and check.detail.startswith("The kernel's dbroot is /etc/rtslib-fb-target")
 
 
@@ -127,5 +131,5 @@ def test_dbroot_of_an_upstream_layout(tmp_path):
         handle.write("/etc/target\n")
     for sub in ("pr", "alua"):
         os.makedirs(os.path.join(root, "etc/target", sub))
-    check = _by_key(K.run_checks(K.HostProbe(root, euid=0)))["dbroot"]
+    check = _by_key(K.run_checks(HostProbe(root, euid=0)))["dbroot"]
     assert check.status == K.OK and "saved to /etc/target/saveconfig.json" in check.detail

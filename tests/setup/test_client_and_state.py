@@ -98,10 +98,14 @@ def test_state_is_tolerant(tmp_path):
 
 
 def test_state_paths(tmp_path):
-    assert state_path("demo", "/tmp/demo") == "/tmp/demo/var/lib/sanctl/setup.json"
-    assert state_path("captured", "/x") is None
-    assert state_path("real", "/", environ={"XDG_STATE_HOME": "/s"}) == "/s/sanctl/setup.json"
-    assert state_path("real", "/", environ={}).endswith("/.local/state/sanctl/setup.json")
+    from sanctl.host.captured import CapturedHost
+    from sanctl.host.demo import DemoHost
+    from sanctl.host.local import LocalHost
+
+    assert state_path(DemoHost("/tmp/demo")) == "/tmp/demo/var/lib/sanctl/setup.json"
+    assert state_path(CapturedHost("/x")) is None
+    assert state_path(LocalHost("/"), environ={"XDG_STATE_HOME": "/s"}) == "/s/sanctl/setup.json"
+    assert state_path(LocalHost("/"), environ={}).endswith("/.local/state/sanctl/setup.json")
 
 
 def test_this_host_logs_in_through_the_demo_wrapper(demo_root, demo_ctx, demo_writer):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from sanctl.setup.firewall import DemoFirewall, check_firewall, open_port
+from sanctl.setup.firewall import check_firewall, open_port
+from sanctl.sim.firewall import DemoFirewall
 
 
 def runner(answers: dict):
     calls = []
 
-    def run(argv):
+    def run(argv, write=False):
         calls.append(" ".join(argv))
         for prefix, answer in answers.items():
             if " ".join(argv).startswith(prefix):
@@ -82,3 +83,24 @@ def test_the_demo_firewall_lives_under_the_demo_root(demo_root):
     assert open_port(status, fw).ok
     assert check_firewall(3260, fw).open
     assert check_firewall(3261, fw).closed
+
+
+def test_a_read_only_runner_refuses_opening_the_port_but_still_asks():
+    """Opening the port changes the host: the probe's runner marks it a write, and a read-only one refuses
+    it (asking whether it is open still runs)."""
+    from sanctl.host.runner import ScriptedRunner
+    from sanctl.setup.probe import HostProbe
+
+    answers = {"--state": (0, "running\n", ""), "--query-port=3260/tcp": (1, "no\n", ""),
+               "--query-service=iscsi-target": (1, "no\n", ""), "--add-port=3260/tcp": (0, "success\n", ""),
+               "--permanent --add-port=3260/tcp": (0, "success\n", "")}
+    runner = ScriptedRunner(answers, read_only="--readonly")
+    run = HostProbe("/", runner=runner).firewall_runner()
+    status = check_firewall(3260, run)
+    assert (status.tool, status.open) == ("firewalld", False)
+    result = open_port(status, run)
+    assert not result.ok
+    assert "--readonly" in result.message
+    opening = [c for c in runner.calls if any("--add-port" in word for word in c.argv)]
+    assert [c.write for c in opening] == [True]  # the first command was refused: the second never ran
+    assert all(not c.write for c in runner.calls if c not in opening)

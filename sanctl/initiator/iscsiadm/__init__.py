@@ -2,25 +2,29 @@
 
 One idea a module:
 
-- :mod:`.records` — what its answers become: frozen dataclasses, plain values;
+- :mod:`sanctl.initiator.iscsiadm_records` — what its answers become: frozen
+  dataclasses, plain values;
 - :mod:`.parsers` — pure functions of its text (``parse_*``), tested on
   outputs captured from a real kernel;
-- :mod:`.arguments` — every value checked before it reaches the command line,
-  so an IQN, portal or setting can never be read as an option;
-- :mod:`.errors` — every failure an :class:`IscsiadmError` with the exit code,
-  a plain message, what to do and iscsiadm's own words;
+- :mod:`sanctl.initiator.iscsiadm_arguments` — every value checked before it
+  reaches the command line, so an IQN, portal or setting can never be read as an option;
+- :mod:`sanctl.initiator.iscsiadm_errors` — every failure an :class:`IscsiadmError`
+  with the exit code, a plain message, what to do and iscsiadm's own words;
 - :mod:`.operations` — :class:`Iscsiadm`, the typed operations, each run
   through the one :class:`~sanctl.host.runner.Runner` (an argument list with
   ``LC_ALL=C``, a deadline that stops the process group, writes refused on a
   read-only host).
 
-Import the names from here; the modules are how the code is filed.
+The records, arguments and errors are pure (no I/O), outside this package, so
+the UI imports them without the runner.
+
+Import the names from here (the UI from the pure modules); the modules are how the code is filed.
 No Textual here: the initiator tab runs these calls in a worker thread.
 """
 
 from __future__ import annotations
 
-from sanctl.initiator.iscsiadm.arguments import (
+from sanctl.initiator.iscsiadm_arguments import (
     STARTUP_VALUES,
     chap_updates,
     check_iface_name,
@@ -28,7 +32,7 @@ from sanctl.initiator.iscsiadm.arguments import (
     check_startup,
     portal_arg,
 )
-from sanctl.initiator.iscsiadm.errors import (
+from sanctl.initiator.iscsiadm_errors import (
     PACKAGE_HINT,
     IscsiadmError,
     IscsiadmNotFound,
@@ -48,7 +52,7 @@ from sanctl.initiator.iscsiadm.parsers import (
     parse_sessions,
     parse_stats,
 )
-from sanctl.initiator.iscsiadm.records import (
+from sanctl.initiator.iscsiadm_records import (
     Chap,
     Completed,
     Connection,

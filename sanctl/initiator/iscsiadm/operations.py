@@ -1,9 +1,9 @@
 """The typed iscsiadm operations (:class:`Iscsiadm`), each one run through the host's
 :class:`~sanctl.host.runner.Runner`.
 
-- Every call has a deadline (:class:`~sanctl.initiator.iscsiadm.records.Timeouts`);
+- Every call has a deadline (:class:`~sanctl.initiator.iscsiadm_records.Timeouts`);
   when it passes the runner stops the process group and
-  :class:`~sanctl.initiator.iscsiadm.errors.IscsiadmTimeout` says so.
+  :class:`~sanctl.initiator.iscsiadm_errors.IscsiadmTimeout` says so.
 - Being already in the asked-for state is success: logging in when already
   logged in (exit 15), logging out or deleting when there is nothing (exit
   21), listing an empty database (exit 21).
@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 
 from sanctl.host.runner import Runner
-from sanctl.initiator.iscsiadm.arguments import (
+from sanctl.initiator.iscsiadm_arguments import (
     STARTUP_VALUES,
     chap_updates,
     check_iface_name,
@@ -33,7 +33,7 @@ from sanctl.initiator.iscsiadm.arguments import (
     portal_arg,
     sid_arg,
 )
-from sanctl.initiator.iscsiadm.errors import (
+from sanctl.initiator.iscsiadm_errors import (
     PACKAGE_HINT,
     IscsiadmError,
     IscsiadmNotFound,
@@ -54,7 +54,7 @@ from sanctl.initiator.iscsiadm.parsers import (
     parse_sessions,
     parse_stats,
 )
-from sanctl.initiator.iscsiadm.records import (
+from sanctl.initiator.iscsiadm_records import (
     Chap,
     Completed,
     DiscoveredTarget,
@@ -167,7 +167,7 @@ class Iscsiadm:
             return done
         raise self._error(done, operation, command)
 
-    #: The error for a finished call: see :func:`~sanctl.initiator.iscsiadm.errors.error_for`.
+    #: The error for a finished call: see :func:`~sanctl.initiator.iscsiadm_errors.error_for`.
     _error = staticmethod(error_for)
 
     # --- discovery -----------------------------------------------------------

@@ -12,7 +12,7 @@ import re
 from types import MappingProxyType
 
 from sanctl.bounded import OutsideDataError, int_or_none, parse_int
-from sanctl.initiator.iscsiadm.records import (
+from sanctl.initiator.iscsiadm_records import (
     Connection,
     DiscoveredTarget,
     DiscoveryRecord,

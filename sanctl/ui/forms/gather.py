@@ -45,7 +45,8 @@ def gather(system: Host, config: SanConfig, node: Node, action: str, *, host: st
     kernel = system.target.kernel_version() if action == "add" and node.kind in ("backstores", "plugin") else None
     detail, backstore = _details(system, config, node, action)
     return Context(system.root, config, devices, addresses, tcmu, host, backing, tuple(fabrics), kernel,
-                   detail=detail, backstore=backstore)
+                   detail=detail, backstore=backstore,
+                   device_exists=lambda path: system.facts.device_exists(path, devices))
 
 
 Details = tuple[object, "StorageObject | None"]

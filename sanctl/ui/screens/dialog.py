@@ -3,10 +3,10 @@
 The confirmation, quit, the unfinished change, the setup and restore
 offers, the diff, the restore and the form are each a :class:`Dialog` whose
 box has the class ``dialog`` and whose button row has ``dialog-buttons``;
-each screen's own CSS keeps only its width and what is its own. (The
-initiator tab's own dialogs are still drawn by ``.initiator-dialog`` in
-``initiator.tcss``: no bold title; moving them here changes their look.) ``-warning`` and ``-danger`` on the box colour the border (quit;
-a change left half done, a delete).
+each screen's own CSS keeps only its width and what is its own (the
+initiator tab's dialogs too: ``.initiator-dialog`` in ``initiator.tcss``
+holds only their sizes). ``-warning`` and ``-danger`` on the box colour the
+border (quit; a change left half done, a delete).
 """
 
 from __future__ import annotations

@@ -82,9 +82,10 @@ from sanctl.ui.widgets.status_bar import StatusBar
 from sanctl.ui.widgets.styling import component_fg
 
 if TYPE_CHECKING:
-    from sanctl.initiator.initiator_name import InitiatorName
-    from sanctl.initiator.iscsiadm import Iscsiadm, IscsiadmError
-    from sanctl.initiator.services import UnitState
+    from sanctl.initiator.iscsiadm import Iscsiadm
+    from sanctl.initiator.iscsiadm_errors import IscsiadmError
+    from sanctl.initiator.name_rules import InitiatorName
+    from sanctl.unit_states import UnitState
     from sanctl.live.sampler import LiveFrame
 
 #: Below this many columns the list takes 3/5 of the width (the state after each IQN must show).
@@ -98,19 +99,20 @@ EMPTY_HELP = ("No discovery portal yet. Press c and type the target's address (a
 
 
 def default_backend(app: Any) -> InitiatorBackend:
-    """The app's backend: injected, else built for its mode (the demo's simulation on the demo SAN)."""
+    """The app's backend: injected, else the host's initiator's (the demo's simulation on the demo SAN)."""
     backend = getattr(app, "initiator_backend", None)
     if backend is not None:
         return backend
     adm = getattr(app, "iscsiadm", None)
-    host = app.session.host
-    if adm is None and host.capabilities.simulated:
-        backend = host.initiator.backend()  # the demo host's simulation
+    if adm is not None:
+        backend = InitiatorBackend(adm)
     else:
-        from sanctl.initiator.iscsiadm import Iscsiadm
+        initiator = app.session.host.initiator
+        if initiator is None:  # a captured tree has no initiator: the tab shows this machine's own open-iscsi
+            from sanctl.host.local import LocalHost
 
-        # real and captured modes: this host's iscsiadm, name file and disks (a captured tree has no initiator)
-        backend = InitiatorBackend(adm if adm is not None else Iscsiadm())
+            initiator = LocalHost.here(readonly=True).initiator
+        backend = initiator.backend()
     app.initiator_backend = backend
     return backend
 
@@ -371,7 +373,7 @@ class InitiatorTargetsScreen(LoginKeys, RecordKeys, Screen[None]):
 
     def _report(self, error: BaseException, what: str) -> None:
         """A failure in the status line: the plain message, the hint, iscsiadm's own first words."""
-        from sanctl.initiator.iscsiadm import IscsiadmError, IscsiadmNotFound
+        from sanctl.initiator.iscsiadm_errors import IscsiadmError, IscsiadmNotFound
 
         if isinstance(error, IscsiadmNotFound):
             self._show_missing(error)
@@ -400,10 +402,10 @@ class InitiatorTargetsScreen(LoginKeys, RecordKeys, Screen[None]):
         backend = self.backend
 
         def work() -> tuple:
-            from sanctl.initiator.initiator_name import InitiatorNameError, read_initiator_name
+            from sanctl.initiator.name_rules import InitiatorNameError
 
             try:
-                name, problem = read_initiator_name(backend.root), None
+                name, problem = backend.read_name(), None
             except InitiatorNameError as exc:
                 name, problem = None, str(exc)
             try:
@@ -483,7 +485,7 @@ class InitiatorTargetsScreen(LoginKeys, RecordKeys, Screen[None]):
     # --- the name line ------------------------------------------------------------------------
 
     def _show_name(self) -> None:
-        from sanctl.initiator.initiator_name import name_warnings
+        from sanctl.initiator.name_rules import name_warnings
 
         line = Text(no_wrap=True, overflow="ellipsis")
         line.append("Initiator name  ", style="bold")

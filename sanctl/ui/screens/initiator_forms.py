@@ -24,12 +24,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
-from sanctl.initiator.iscsiadm import Chap, chap_updates, check_iface_name, portal_arg
+from sanctl.initiator.iscsiadm_arguments import chap_updates, check_iface_name, portal_arg
+from sanctl.initiator.iscsiadm_records import Chap
 from sanctl.model import Secret
 from sanctl.names import InvalidValue, check_chap_secret, check_chap_user
+from sanctl.ui.screens.dialog import Dialog
 
 #: Shorter secrets work with LIO and open-iscsi, but Windows initiators and some arrays refuse them.
 SHORT_SECRET = 12
@@ -77,7 +78,7 @@ def _problem_of(exc: Exception) -> str:
     return str(exc) or exc.__class__.__name__
 
 
-class _FormDialog(ModalScreen):
+class _FormDialog(Dialog):
     """What every initiator dialog does with its fields and buttons: a change re-checks
     (``_show_problem``), enter or OK submits (``action_submit``), Cancel or esc dismisses."""
 
@@ -275,7 +276,7 @@ class AuthModal(_ChapForm):
         self.logged_in = logged_in
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="auth-dialog", classes="initiator-dialog initiator-form") as box:
+        with Vertical(id="auth-dialog", classes="dialog initiator-dialog initiator-form") as box:
             box.border_title = "Session CHAP of a node record"
             box.border_subtitle = "ctrl+s saves · esc cancels"
             what = Text()
@@ -309,7 +310,7 @@ class DiscoverModal(_ChapForm):
         self.focus_auth = focus_auth
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="discover-dialog", classes="initiator-dialog initiator-form") as box:
+        with Vertical(id="discover-dialog", classes="dialog initiator-dialog initiator-form") as box:
             box.border_title = "Discover the targets of a portal"
             box.border_subtitle = "enter discovers · esc cancels"
             yield from self._row("Portal", Input(self.portal, id="disc-portal", compact=True,
@@ -394,7 +395,7 @@ class NodeSettingsModal(_ChapForm):
 
         from sanctl.initiator.node_settings import NODE_KEYS
 
-        with Vertical(id="settings-dialog", classes="initiator-dialog initiator-form -tall") as box:
+        with Vertical(id="settings-dialog", classes="dialog initiator-dialog initiator-form -tall") as box:
             box.border_title = "Settings of a node record"
             box.border_subtitle = "ctrl+s saves · esc cancels"
             what = Text()
@@ -481,7 +482,7 @@ class NewRecordModal(_FormDialog):
         self.how = how if how in ("manual", "isns") else "manual"
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="new-record-dialog", classes="initiator-dialog initiator-form") as box:
+        with Vertical(id="new-record-dialog", classes="dialog initiator-dialog initiator-form") as box:
             box.border_title = "Targets discovery does not list"
             box.border_subtitle = "enter adds · esc cancels"
             with RadioSet(id="new-how", compact=True):

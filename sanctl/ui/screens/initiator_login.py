@@ -22,9 +22,9 @@ from sanctl.initiator.overview import (
 )
 
 if TYPE_CHECKING:
-    from sanctl.initiator.iscsiadm import IscsiadmError
+    from sanctl.initiator.iscsiadm_errors import IscsiadmError
     from sanctl.initiator.quick_connect import QuickConnectResult
-    from sanctl.initiator.services import UnitState
+    from sanctl.unit_states import UnitState
 
 
 #: systemctl is-enabled words that mean "runs at boot" (as sanctl.initiator.services).
@@ -51,7 +51,7 @@ class LoginKeys:
         event.stop()
         if not self._writable("Quick connect"):
             return
-        from sanctl.initiator.iscsiadm import portal_arg
+        from sanctl.initiator.iscsiadm_arguments import portal_arg
         from sanctl.names import InvalidValue
 
         text = event.value.strip()

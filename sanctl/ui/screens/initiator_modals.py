@@ -16,10 +16,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from sanctl.names import InvalidValue, check_iscsi_name
+from sanctl.ui.screens.dialog import Dialog
 
 
 def _lines(lines: Sequence[str | Text]) -> Text:
@@ -41,7 +41,7 @@ NAME_WARNINGS = (
 )
 
 
-class NameModal(ModalScreen[str | None]):
+class NameModal(Dialog[str | None]):
     """``#name-dialog``: the current name, a field for the new one (``#name-input``), Generate and Change."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="name.cancel")]
@@ -52,7 +52,7 @@ class NameModal(ModalScreen[str | None]):
         self.generate = generate
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="name-dialog", classes="initiator-dialog") as box:
+        with Vertical(id="name-dialog", classes="dialog initiator-dialog") as box:
             box.border_title = "Change this host's initiator name"
             box.border_subtitle = "enter changes · esc cancels"
             now = Text("Now: ", style="bold")

@@ -22,7 +22,7 @@ from sanctl.initiator.overview import (
 )
 
 if TYPE_CHECKING:
-    from sanctl.initiator.initiator_name import NameChange
+    from sanctl.initiator.name_rules import NameChange
 
 
 
@@ -66,7 +66,7 @@ class RecordKeys:
         adm = self.backend.iscsiadm
 
         def work(progress: Callable[[str], None]) -> Any:
-            from sanctl.initiator.iscsiadm import IscsiadmError
+            from sanctl.initiator.iscsiadm_errors import IscsiadmError
 
             try:
                 return adm.discover(portal, iface=iface, chap=chap, reset_auth=reset_auth, prune=prune)
@@ -228,12 +228,11 @@ class RecordKeys:
 
     def action_iscsid_conf(self) -> None:
         """``I``: /etc/iscsi/iscsid.conf's defaults as they are in effect (what new records get)."""
-        from sanctl.initiator.iscsid_conf import read
         from sanctl.ui.screens.initiator_views import ReadingModal, render_iscsid_conf
 
-        root = getattr(self.backend, "root", "/") or "/"
+        read = self.backend.iscsid_conf
         self.app.push_screen(ReadingModal("iscsid.conf: the defaults new node records get",
-                                          lambda: render_iscsid_conf(read(root)), tall=True))
+                                          lambda: render_iscsid_conf(read()), tall=True))
 
     def action_settings(self) -> None:
         """``e``: the selected record's settings (timeouts, queue depths, startup, CHAP), each explained."""
@@ -431,12 +430,10 @@ class RecordKeys:
     def _name_chosen(self, new: str | None) -> None:
         if not new:
             return
-        root = self.backend.root
+        change = self.backend.change_name
 
         def work(progress: Callable[[str], None]) -> NameChange:
-            from sanctl.initiator.initiator_name import change_initiator_name
-
-            return change_initiator_name(new, root=root)
+            return change(new)
 
         def done(change: NameChange | None, error: BaseException | None) -> None:
             if error is not None:

@@ -10,18 +10,21 @@ recovery timeout expired).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
 from sanctl import words
-from sanctl.initiator.sysfs import InitiatorConnection, InitiatorDisk, InitiatorSession
+from sanctl.initiator.session_state import InitiatorConnection, InitiatorDisk, InitiatorSession
 from sanctl.live import format as fmt
-from sanctl.live.sampler import LiveFrame
 from sanctl.ui.screens.live_base import LiveScreen, set_subtitle
 from sanctl.ui.widgets.live_grid import Line, LiveGrid
 from sanctl.ui.widgets.key_bar import KeyBar
+
+if TYPE_CHECKING:
+    from sanctl.live.sampler import LiveFrame
 
 NO_SESSIONS = "No iSCSI session on this host (open-iscsi not in use here, or not logged in)."
 

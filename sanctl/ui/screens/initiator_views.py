@@ -17,18 +17,18 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from sanctl.initiator.iscsiadm import Iface, NodeSettings, SessionStats
+from sanctl.initiator.iscsiadm_records import Iface, NodeSettings, SessionStats
 from sanctl.model import Secret
+from sanctl.ui.screens.dialog import Dialog
 
 IFACE_HELP = ("An iface says how sessions leave this host. 'default' follows the routing table; bind one to a NIC "
               "for multipath (iscsiadm -m iface -I iface0 -o new, then -o update -n iface.net_ifacename -v eth1) "
               "and discover through it (d, Iface). Offload HBAs appear as <driver>.<mac>.")
 
 
-class ReadingModal(ModalScreen[None]):
+class ReadingModal(Dialog[None]):
     """``#reading-dialog``: a title, then what ``loader`` returns (``#reading-body``)."""
 
     BINDINGS = [
@@ -47,7 +47,7 @@ class ReadingModal(ModalScreen[None]):
         self.error: BaseException | None = None
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="reading-dialog", classes="initiator-dialog" + (" -tall" if self.tall else "")) as box:
+        with Vertical(id="reading-dialog", classes="dialog initiator-dialog" + (" -tall" if self.tall else "")) as box:
             box.border_title = self.title_text
             box.border_subtitle = "r reads again · esc closes"
             with VerticalScroll(id="reading-scroll"):
@@ -87,7 +87,7 @@ class ReadingModal(ModalScreen[None]):
 
 
 def failure_text(error: BaseException) -> Text:
-    from sanctl.initiator.iscsiadm import IscsiadmError
+    from sanctl.initiator.iscsiadm_errors import IscsiadmError
 
     if isinstance(error, IscsiadmError):
         code = f" (exit {error.code})" if error.code is not None else ""

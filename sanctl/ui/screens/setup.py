@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from rich.text import Text
 from textual import on
@@ -39,6 +39,9 @@ from sanctl.ui.screens.setup_fields import get_answer, key_of, set_answer, widge
 from sanctl.ui.screens.setup_steps import STEP_CLASSES, default_storage, phase_text, suggested_iqn
 from sanctl.ui.widgets.status_bar import StatusBar
 from sanctl.ui.widgets.key_bar import KeyBar
+
+if TYPE_CHECKING:
+    from sanctl.host.protocol import Host
 
 _UNSET = object()
 
@@ -74,15 +77,17 @@ class SetupScreen(Screen[None]):
         Binding("ctrl+r", "start_over", "Start over", id="setup.start_over"),
     ]
 
-    def __init__(self, *, root: str, mode: str, host: str, readonly: bool = False,
+    def __init__(self, *, system: Host, root: str, mode: str, host: str, readonly: bool = False,
                  readonly_reason: str | None = None, state_file: Any = _UNSET) -> None:
         super().__init__()
-        self.root = root
+        #: The host the wizard sets up: every read and change goes through it.
+        self.system = system
+        self.root = root  # root, mode and host: for the status bar
         self.mode = mode
         self.host = host
         self.readonly = readonly
         self.readonly_reason = readonly_reason
-        self.state_path: str | None = state_path(mode, root) if state_file is _UNSET else state_file
+        self.state_path: str | None = state_path(system) if state_file is _UNSET else state_file
         self.ctx = None
         self.answers = Answers()
         self.step = "checks"
@@ -160,15 +165,15 @@ class SetupScreen(Screen[None]):
         from sanctl.setup.context import gather
 
         writer = self.writer
-        root, mode, host = self.root, self.mode, self.host
+        system, name = self.system, self.host
         reason = (self.readonly_reason or "read-only") if self.readonly else None
 
         def work():
-            return gather(root, mode, host=host, readonly_reason=reason, backing=writer.backing_file)
+            return gather(system, name=name, readonly_reason=reason, backing=writer.backing_file)
 
         def done(ctx) -> None:
             if isinstance(ctx, Exception):
-                from sanctl.lio.writer import explain
+                from sanctl.lio.report import explain
 
                 self.notify(f"Cannot look at this host: {explain(ctx)}", title="Setup", severity="error",
                             timeout=15)
@@ -358,12 +363,12 @@ class SetupScreen(Screen[None]):
         self.touched = {k for k in self.touched if not k.startswith(prefix)}
 
     def device_note(self, dev) -> str:
-        from sanctl.host.facts import note
+        from sanctl.block_devices import note
 
         return note(dev, self.ctx.devices)
 
     def device_ok(self, dev) -> bool:
-        from sanctl.host.facts import refusal
+        from sanctl.block_devices import refusal
 
         return refusal(dev, self.ctx.devices) is None
 
@@ -595,7 +600,7 @@ class SetupScreen(Screen[None]):
         def done(result) -> None:
             self.applying = False
             if isinstance(result, Exception):
-                from sanctl.lio.writer import explain
+                from sanctl.lio.report import explain
 
                 self.apply_message = f"Nothing was applied: {explain(result)}. Back returns to the Review step."
             elif run.ok:
@@ -683,7 +688,7 @@ class SetupScreen(Screen[None]):
         return self.this_client() is not None or self.answers.demo_mode
 
     def login_here(self) -> None:
-        from sanctl.initiator.iscsiadm import Chap
+        from sanctl.initiator.iscsiadm_records import Chap
         from sanctl.setup.login import login_here
         from sanctl.ui.screens.initiator import default_backend
 
@@ -728,5 +733,5 @@ def open_setup(app) -> None:
     for screen in app.screen_stack:
         if isinstance(screen, SetupScreen):
             return
-    app.push_screen(SetupScreen(root=app.root, mode=app.mode, host=app.host, readonly=app.readonly,
-                                readonly_reason=app.readonly_reason))
+    app.push_screen(SetupScreen(system=app.session.host, root=app.root, mode=app.mode, host=app.host,
+                                readonly=app.readonly, readonly_reason=app.readonly_reason))

@@ -18,7 +18,6 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
-from sanctl.host.protocol import capabilities_of
 from sanctl.names import generate_chap_secret, generate_iqn
 from sanctl.setup import checks as K
 from sanctl.setup.answers import Answers, Client, StorageItem
@@ -95,7 +94,7 @@ class ChecksStep(Step):
             line.append(f"  {check.detail}")
             with Horizontal(classes="setup-check"):
                 yield Static(line, classes=f"setup-check-line -{check.status}")
-                if check.action == "modprobe" and capabilities_of(s.ctx.mode).is_this_machine and not s.readonly:
+                if check.action == "modprobe" and s.ctx.capabilities.is_this_machine and not s.readonly:
                     yield button("Load the modules", "b-modprobe")
             if check.fix and check.status in (K.FAIL, K.WARN, K.INFO):
                 yield help_line(f"  fix: {check.fix}", "setup-fix")

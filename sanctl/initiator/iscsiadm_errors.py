@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from sanctl.errors import SanctlError
 from sanctl.initiator.exit_codes import explain
-from sanctl.initiator.iscsiadm.arguments import mask_command
-from sanctl.initiator.iscsiadm.records import Completed, PortalLogin
+from sanctl.initiator.iscsiadm_arguments import mask_command
+from sanctl.initiator.iscsiadm_records import Completed, PortalLogin
 
 PACKAGE_HINT = (
     "Install open-iscsi: apt install open-iscsi (Debian/Ubuntu), "

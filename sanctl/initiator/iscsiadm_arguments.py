@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from sanctl.initiator.iscsiadm.records import is_secret_key, join_portal
+from sanctl.initiator.iscsiadm_records import is_secret_key, join_portal
 from sanctl.model import MASK, Secret
 from sanctl.names import (
     InvalidValue,
