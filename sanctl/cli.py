@@ -189,7 +189,7 @@ def cmd_tui(args: argparse.Namespace, host: Host, *, setup: bool = False) -> int
     from sanctl.ui.app import SanctlApp, UnknownThemeError
 
     try:
-        app = SanctlApp(system=host, theme=args.theme, host=host.name, setup=setup)
+        app = SanctlApp(system=host, theme=args.theme, setup=setup)
     except UnknownThemeError as exc:
         raise StartupError(str(exc), exit_code=2) from exc
     app.run(mouse=not args.no_mouse)

@@ -2,11 +2,11 @@
 
 Built by the CLI around the one :class:`~sanctl.host.protocol.Host` it made::
 
-    app = SanctlApp(system=DemoHost(root), theme=None, host="san01")
+    app = SanctlApp(system=DemoHost(root, name="san01"), theme=None)
     app.run(mouse=not no_mouse)
 
-(tests may still pass ``root=``, ``mode=``, ``readonly=``, ``readonly_reason=``: the host is built
-from them). Everything the screens share for that host is in ``app.session``
+(tests may still pass ``root=``, ``mode=``, ``readonly=``, ``readonly_reason=`` and ``host=``, its
+name: the host is built from them). Everything the screens share for that host is in ``app.session``
 (:class:`~sanctl.ui.session.Session`).
 
 Only what the first screen needs is imported here; the help screen is
@@ -113,7 +113,7 @@ class SanctlApp(App[None]):
         system: Host | None = None,
     ) -> None:
         """``system``: the host to look at (the CLI's); without it one is built from ``root``, ``mode``,
-        ``readonly`` and ``readonly_reason``. ``theme_dirs`` replaces the theme search path (tests);
+        ``readonly``, ``readonly_reason`` and ``host`` (its name). ``theme_dirs`` replaces the theme search path (tests);
         ``setup`` opens the setup wizard at once; ``live_checks=False``: the doctor looks at the live
         state only once a live panel opens (tests)."""
         super().__init__()
@@ -126,19 +126,7 @@ class SanctlApp(App[None]):
             from sanctl.startup import Source
 
             system = host_for(Source(str(root), mode, readonly, readonly_reason), name=host)
-        else:
-            readonly, readonly_reason = system.readonly, system.readonly_reason
         self.session = Session(system)
-        #: Below the seam, screens still read these (the host's root and kind word, and whether it is read-only).
-        self.root = system.root
-        self.mode = system.mode
-        self.readonly = readonly
-        self.readonly_reason = readonly_reason
-        if host is None:
-            import socket
-
-            host = socket.gethostname()
-        self.host = host
         themes, self.theme_problems = load_themes(theme_dirs)
         for loaded in themes.values():
             self.register_theme(loaded)
@@ -150,6 +138,21 @@ class SanctlApp(App[None]):
             # the theme's file was skipped (its problem is shown at start): the default theme instead
             theme = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
         self._take_theme(theme)
+
+    @property
+    def host(self) -> str:
+        """The name of the host the app looks at (the header says it)."""
+        return self.session.host.name
+
+    @property
+    def readonly(self) -> bool:
+        return self.session.host.readonly
+
+    @property
+    def readonly_reason(self) -> str | None:
+        """Why nothing may be changed; None when no reason was given (the host's bare "read-only")."""
+        reason = self.session.host.readonly_reason
+        return None if reason == "read-only" else reason
 
     def _take_theme(self, name: str) -> None:
         """Make ``name`` the theme before the stylesheet is first parsed.
@@ -172,14 +175,7 @@ class SanctlApp(App[None]):
             self.theme = name
 
     def get_default_screen(self) -> Screen:
-        return ConfigScreen(
-            system=self.session.host,
-            root=self.root,
-            host=self.host,
-            mode=self.mode,
-            readonly=self.readonly,
-            readonly_reason=self.readonly_reason,
-        )
+        return ConfigScreen(system=self.session.host)
 
     def notify(self, message: str, *, title: str = "", severity: Any = "information", timeout: float | None = None,
                markup: bool = True) -> None:

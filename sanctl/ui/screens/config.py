@@ -114,16 +114,10 @@ class ConfigScreen(Screen[None]):
             self.result = result
             self.config = config
 
-    def __init__(self, *, system: Host, root: str, host: str, mode: str, readonly: bool,
-                 readonly_reason: str | None) -> None:
-        """``system``: the Host read and written; ``host``: its name, for the header."""
+    def __init__(self, *, system: Host) -> None:
+        """``system``: the Host read and written (its name, read-only reason and root come from it)."""
         super().__init__()
         self.system = system
-        self.root = root
-        self.host = host
-        self.mode = mode
-        self.readonly = readonly
-        self.readonly_reason = readonly_reason
         self.filtering = False
         self._filter_seq = 0
         self._saved_expanded: set[str] = set()
@@ -142,7 +136,25 @@ class ConfigScreen(Screen[None]):
         #: A big configuration (by the two-listing probe): read after the first frame, and the doctor's
         #: live checks wait for a live panel (sampling thousands of LUNs at start costs memory and time).
         self.big = system.target.rough_size() >= BIG
-        self._initial = InitialRead(root, reader=lambda _root: self._read_tree(quick=True), start=not self.big)
+        self._initial = InitialRead(system.root, reader=lambda _root: self._read_tree(quick=True), start=not self.big)
+
+
+    @property
+    def root(self) -> str:
+        return self.system.root
+
+    @property
+    def host(self) -> str:
+        """The host's name (the forms' and the wizard's offers say it)."""
+        return self.system.name
+
+    @property
+    def readonly(self) -> bool:
+        return self.system.readonly
+
+    @property
+    def readonly_reason(self) -> str | None:
+        return self.system.readonly_reason
 
     def _read_tree(self, *, quick: bool = False) -> SanConfig:
         """What the tree shows (in a worker thread): the configuration, and the fabrics not loaded yet
@@ -180,14 +192,7 @@ class ConfigScreen(Screen[None]):
             else:
                 self._startup_error = self._initial.error
         self._reading = reading
-        yield StatusBar(
-            host=self.host,
-            mode=self.mode,
-            readonly=self.readonly,
-            readonly_reason=self.readonly_reason,
-            root=self.root,
-            id="status-bar",
-        )
+        yield StatusBar(system=self.system, id="status-bar")
         with Horizontal(id="main"):
             with Vertical(id="tree-pane"):
                 yield ConfigTree(config, id="config-tree", populate=not reading, fabrics=self.fabrics)

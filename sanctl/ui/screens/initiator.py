@@ -76,6 +76,7 @@ from sanctl.initiator.overview import (
 )
 from sanctl.ui import panels
 from sanctl.ui.screens.initiator_login import BOOT_ENABLED, LoginKeys
+from sanctl.ui.session import session_of
 from sanctl.ui.screens.initiator_records import RecordKeys
 from sanctl.ui.widgets.initiator_detail import InitiatorDetailBody
 from sanctl.ui.widgets.status_bar import StatusBar
@@ -217,8 +218,7 @@ class InitiatorTargetsScreen(LoginKeys, RecordKeys, Screen[None]):
 
     def compose(self) -> ComposeResult:
         app = self.app
-        yield StatusBar(host=app.host, mode=app.mode, readonly=app.readonly,  # type: ignore[attr-defined]
-                        readonly_reason=app.readonly_reason, root=app.root, id="status-bar")  # type: ignore[attr-defined]
+        yield StatusBar(system=session_of(app).host, id="status-bar")
         yield Static(Text("Initiator name  …", no_wrap=True, overflow="ellipsis"), id="init-name", markup=False)
         yield Static("", id="init-warnings", markup=False)
         yield Static("", id="init-notice", markup=False)

@@ -19,6 +19,7 @@ from textual.widget import Widget
 from sanctl.live.frame import LiveFrame
 from sanctl.ui import panels
 from sanctl.ui.live_service import LiveService
+from sanctl.ui.session import session_of
 from sanctl.ui.widgets.live_grid import LiveGrid
 from sanctl.ui.widgets.status_bar import StatusBar
 
@@ -60,9 +61,7 @@ class LiveScreen(Screen[None]):
         return panels.service(self.app)
 
     def status_bar(self) -> StatusBar:
-        app = self.app
-        return StatusBar(host=app.host, mode=app.mode, readonly=app.readonly,  # type: ignore[attr-defined]
-                         readonly_reason=app.readonly_reason, root=app.root, id="status-bar")  # type: ignore[attr-defined]
+        return StatusBar(system=session_of(self.app).host, id="status-bar")
 
     # --- service ---------------------------------------------------------------------------
 

@@ -77,16 +77,13 @@ class SetupScreen(Screen[None]):
         Binding("ctrl+r", "start_over", "Start over", id="setup.start_over"),
     ]
 
-    def __init__(self, *, system: Host, root: str, mode: str, host: str, readonly: bool = False,
-                 readonly_reason: str | None = None, state_file: Any = _UNSET) -> None:
+    def __init__(self, *, system: Host, state_file: Any = _UNSET) -> None:
         super().__init__()
-        #: The host the wizard sets up: every read and change goes through it.
+        #: The host the wizard sets up: every read and change goes through it (its name and read-only reason too).
         self.system = system
-        self.root = root  # root, mode and host: for the status bar
-        self.mode = mode
-        self.host = host
-        self.readonly = readonly
-        self.readonly_reason = readonly_reason
+        self.host = system.name
+        self.readonly = system.readonly
+        self.readonly_reason = system.readonly_reason
         self.state_path: str | None = state_path(system) if state_file is _UNSET else state_file
         self.ctx = None
         self.answers = Answers()
@@ -112,8 +109,7 @@ class SetupScreen(Screen[None]):
     # --- layout -------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield StatusBar(host=self.host, mode=self.mode, readonly=self.readonly, readonly_reason=self.readonly_reason,
-                        root=self.root, id="status-bar")
+        yield StatusBar(system=self.system, id="status-bar")
         yield Static(id="setup-steps")
         yield Static(id="setup-heading")
         yield StepBody(id="setup-body")
@@ -733,5 +729,4 @@ def open_setup(app) -> None:
     for screen in app.screen_stack:
         if isinstance(screen, SetupScreen):
             return
-    app.push_screen(SetupScreen(system=app.session.host, root=app.root, mode=app.mode, host=app.host,
-                                readonly=app.readonly, readonly_reason=app.readonly_reason))
+    app.push_screen(SetupScreen(system=app.session.host))

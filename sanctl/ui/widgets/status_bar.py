@@ -15,7 +15,7 @@ label, only the current panel keeps its label and the others show their key.
 
 from __future__ import annotations
 
-from sanctl.host.protocol import capabilities_of
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.events import Click
@@ -24,9 +24,19 @@ from textual.widget import Widget
 from sanctl.ui.session import session_of
 from sanctl.ui.widgets.styling import component_fg
 
+if TYPE_CHECKING:
+    from sanctl.host.protocol import Capabilities, Host
+
 
 #: The save state's words at 80 columns.
 SHORT_SAVE_STATES = {"unsaved changes": "unsaved", "never saved": "unsaved", "save state unknown": "save?"}
+
+
+def kind_word(capabilities: Capabilities) -> str:
+    """What the header calls a host: "demo" (simulated), "real" (this machine's kernel) or "captured"."""
+    if capabilities.simulated:
+        return "demo"
+    return "real" if capabilities.is_this_machine else "captured"
 
 
 def short_doctor(text: str) -> str:
@@ -56,22 +66,10 @@ class StatusBar(Widget):
         "status-bar--doctor-ok",
     }
 
-    def __init__(
-        self,
-        *,
-        host: str,
-        mode: str,
-        readonly: bool,
-        readonly_reason: str | None,
-        root: str,
-        id: str | None = None,
-    ) -> None:
+    def __init__(self, *, system: Host, id: str | None = None) -> None:
+        """``system``: the host the screen shows (its name, kind, read-only reason and root)."""
         super().__init__(id=id)
-        self.host = host
-        self.mode = mode
-        self.readonly = readonly
-        self.readonly_reason = readonly_reason
-        self.root = root
+        self.system = system
         #: "unsaved changes", "never saved"… — set by the configuration screen; None: saved.
         self.save_state: str | None = None
         #: ("doctor: 1 error 3 warnings", worst severity) — set by the doctor; None before its first look.
@@ -125,17 +123,20 @@ class StatusBar(Widget):
         The root is shown unless it is ``/`` or the demo's (a temporary
         directory nobody needs to read).
         """
-        parts = [("sanctl", "app"), (self.host, "host"), (self.mode, self.mode)]
+        system = self.system
+        kind = kind_word(system.capabilities)
+        parts = [("sanctl", "app"), (system.name, "host"), (kind, kind)]
         if self.doctor is not None:
             text, worst = self.doctor
             parts.append((short_doctor(text) if short else text, f"doctor-{worst}" if worst in ("error", "warning") else "doctor-ok"))
-        if self.readonly:
-            reason = f": {self.readonly_reason}" if self.readonly_reason and not short else ""
+        if system.readonly:
+            said = system.readonly_reason not in (None, "", "read-only")  # a bare "read-only" is said once
+            reason = f": {system.readonly_reason}" if said and not short else ""
             parts.append(("read-only" + reason, "readonly"))
         if self.save_state:
             parts.append((SHORT_SAVE_STATES.get(self.save_state, self.save_state) if short else self.save_state, "unsaved"))
-        if not capabilities_of(self.mode).simulated and self.root not in ("", "/"):
-            parts.append((f"root {self.root}", "root"))
+        if not system.capabilities.simulated and system.root not in ("", "/"):
+            parts.append((f"root {system.root}", "root"))
         return parts
 
     @property
