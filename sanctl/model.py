@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Protocol
 
 MASK = "********"
 
@@ -316,6 +317,35 @@ class Problem:
     message: str
 
 
+class LaterReads(Protocol):
+    """What a partial read left unread, read when first needed, by the reader that made the model.
+
+    The TUI's first read leaves mapped LUNs, CHAP files and LUNs' ALUA groups for later (they are
+    most of a big tree's files); the tree and the saveconfig dump ask for them here, so the domain
+    never opens a file itself and a model read over another transport brings its own.
+    """
+
+    def auth(self, path: str) -> Auth | None:
+        """The ``auth/`` of the object at ``path`` (relative to the target's root); None if it has none."""
+        ...
+
+    def mapped_luns(self, acl: NodeAcl) -> NodeAcl:
+        """``acl`` with its mapped LUNs read."""
+        ...
+
+    def lun_details(self, lun: Lun, so: StorageObject | None) -> Lun:
+        """``lun`` with its details (ALUA group) read."""
+        ...
+
+    def all_mapped_luns(self, config: SanConfig) -> SanConfig:
+        """``config`` with every ACL's mapped LUNs read (itself when none is missing)."""
+        ...
+
+    def details(self, config: SanConfig) -> SanConfig:
+        """``config`` with every object's details read."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class SanConfig:
     """The whole LIO configuration of one host at one moment."""
@@ -328,6 +358,8 @@ class SanConfig:
     so_index: Mapping[tuple[str, str], StorageObject] = field(
         default_factory=lambda: MappingProxyType({}), compare=False, repr=False
     )
+    #: Reads what this read left for later (None: nothing more can be read, e.g. a model from a file).
+    later: LaterReads | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if len(self.so_index) != len(self.storage_objects):

@@ -113,17 +113,12 @@ def _target(config: SanConfig, node: Node) -> list[Node]:
 
 def _read_auth(config: SanConfig, path: str):
     """The ``auth/`` of the object at configfs ``path``, read now (the tree's first read leaves it)."""
-    import os
-
-    from sanctl.lio.configfs import read_auth, target_dir
-
-    directory = os.path.join(target_dir(config.root), path, "auth")
-    return read_auth(directory) if os.path.isdir(directory) else None
+    return config.later.auth(path) if config.later is not None else None
 
 
 def _with_tpg_auth(config: SanConfig, tpg: Tpg) -> Tpg:
     """``tpg`` with its CHAP read when its label names it (demo mode with authentication)."""
-    if tpg.auth is None and tpg.demo_mode and tpg.authentication and config.root:
+    if tpg.auth is None and tpg.demo_mode and tpg.authentication and config.later is not None:
         auth = _read_auth(config, tpg.path)
         if auth is not None:
             return replace(tpg, auth=auth)
@@ -132,7 +127,7 @@ def _with_tpg_auth(config: SanConfig, tpg: Tpg) -> Tpg:
 
 def _with_acl_auth(config: SanConfig, tpg: Tpg, acl: NodeAcl) -> NodeAcl:
     """``acl`` with its CHAP read when its label names it (the TPG requires CHAP per ACL)."""
-    if acl.auth is None and tpg.authentication and not tpg.demo_mode and config.root:
+    if acl.auth is None and tpg.authentication and not tpg.demo_mode and config.later is not None:
         auth = _read_auth(config, acl.path)
         if auth is not None:
             return replace(acl, auth=auth)
@@ -165,10 +160,8 @@ def _acls(config: SanConfig, node: Node) -> list[Node]:
 def _acl(config: SanConfig, node: Node) -> list[Node]:
     acl: NodeAcl = node.obj  # type: ignore[assignment]
     tpg: Tpg = node.parent_obj  # type: ignore[assignment]
-    if acl.unread_mapped_luns is not None:  # the TUI's first read left them for now
-        from sanctl.lio.configfs import read_mapped_luns
-
-        acl = read_mapped_luns(config.root, acl)
+    if acl.unread_mapped_luns is not None and config.later is not None:  # the TUI's first read left them for now
+        acl = config.later.mapped_luns(acl)
     return [
         Node("mapped_lun", f"mapped_lun{m.index}", summary.mapped_lun_summary(config, tpg, m), _join(node.path, f"mapped_lun{m.index}"), m, acl)
         for m in sorted(acl.mapped_luns, key=lambda m: m.index)
@@ -186,11 +179,9 @@ def _luns(config: SanConfig, node: Node) -> list[Node]:
 
 def _with_alua_group(config: SanConfig, lun: Lun) -> Lun:
     """``lun`` with its ALUA group read (targetcli 3 names it on the label), when the first read left it."""
-    if lun.alua_tg_pt_gp_name is not None or lun.storage_object is None or not config.root:
+    if lun.alua_tg_pt_gp_name is not None or lun.storage_object is None or config.later is None:
         return lun
-    from sanctl.lio.configfs import read_lun_details
-
-    return read_lun_details(config.root, lun, config.storage_object(lun.storage_object))
+    return config.later.lun_details(lun, config.storage_object(lun.storage_object))
 
 
 def _portals(config: SanConfig, node: Node) -> list[Node]:
@@ -256,9 +247,7 @@ def complete(config: SanConfig, node: Node) -> tuple[SanConfig, Node]:
     on the whole configuration (the next free index, what a delete takes
     with it), and its node must hold the complete objects.
     """
-    from sanctl.lio.configfs import fill_mapped_luns
-
-    full = fill_mapped_luns(config)
+    full = config.later.all_mapped_luns(config) if config.later is not None else config
     if full is config:
         return config, node
     chain = find(full, node.path)

@@ -737,6 +737,7 @@ def read_config(
     try:
         config = SanConfig(
             root=root,
+            later=ConfigfsLaterReads(root),
             storage_objects=tuple(_storage_objects(root, cfs, problems, storage_objects)),
             fabrics=tuple(_fabrics(cfs, targets, mapped_luns, tpg_attributes)),
         )
@@ -753,6 +754,32 @@ def _relative(cfs: str, problems: list[Problem]) -> list[Problem]:
         path = _rel(cfs, problem.path) if problem.path.startswith(cfs + "/") else problem.path
         out.setdefault(path, Problem(path, problem.message))
     return list(out.values())
+
+
+class ConfigfsLaterReads:
+    """What :func:`read_config` left unread, read from the same configfs tree when asked
+    (:class:`~sanctl.model.LaterReads`)."""
+
+    __slots__ = ("root",)
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+
+    def auth(self, path: str) -> Auth | None:
+        directory = os.path.join(target_dir(self.root), path, "auth")
+        return read_auth(directory) if os.path.isdir(directory) else None
+
+    def mapped_luns(self, acl: NodeAcl) -> NodeAcl:
+        return read_mapped_luns(self.root, acl)
+
+    def lun_details(self, lun: Lun, so: StorageObject | None) -> Lun:
+        return read_lun_details(self.root, lun, so)
+
+    def all_mapped_luns(self, config: SanConfig) -> SanConfig:
+        return fill_mapped_luns(config)
+
+    def details(self, config: SanConfig) -> SanConfig:
+        return fill_details(config)
 
 
 def fill_details(config: SanConfig) -> SanConfig:

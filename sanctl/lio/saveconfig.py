@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from sanctl.model import AluaGroup, Fabric, MappedLun, NodeAcl, Portal, SanConfig, Settings, StorageObject, Target, Tpg
-from sanctl.lio.configfs import fill_details
 
 #: Fabrics whose TPGs and ACLs carry CHAP files (rtslib-fb's "auth" feature).
 _AUTH_FABRICS = frozenset({"iscsi"})
@@ -182,8 +181,8 @@ def _fabric(fabric: Fabric) -> dict[str, Any] | None:
 
 def dump(config: SanConfig) -> dict[str, Any]:
     """The saveconfig.json dictionary of ``config`` (details are read if missing)."""
-    if not config.details:
-        config = fill_details(config)
+    if not config.details and config.later is not None:
+        config = config.later.details(config)
     fabric_dumps = [_fabric(f) for f in config.fabrics]
     return {
         "storage_objects": [dump_storage_object(so) for so in config.storage_objects],
