@@ -306,18 +306,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sanctl: an argument is not valid UTF-8: {bad}", file=sys.stderr)
         return DOCTOR_FAILED if "doctor" in argv else 2
     args = _parse(argv)  # --version and --help exit here
-    from sanctl.startup import StartupError
+    from sanctl.errors import SanctlError
+    from sanctl.output import said
 
     try:
         host = build_host(args)
-    except StartupError as exc:
-        print(f"sanctl: {exc}", file=sys.stderr)
-        return DOCTOR_FAILED if args.command == "doctor" else exc.exit_code
+    except SanctlError as exc:
+        return said(exc, DOCTOR_FAILED if args.command == "doctor" else None)
     try:
         return COMMANDS[args.command](args, host)
-    except StartupError as exc:
-        print(f"sanctl: {exc}", file=sys.stderr)
-        return exc.exit_code
+    except SanctlError as exc:  # what a command did not catch itself: said, not a traceback
+        return said(exc, DOCTOR_FAILED if args.command == "doctor" and not hasattr(exc, "exit_code") else None)
     except BrokenPipeError:
         return 0
     finally:

@@ -27,6 +27,8 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from sanctl.output import say
+
 if TYPE_CHECKING:
     from sanctl.host.protocol import Host
     from sanctl.initiator.iscsiadm import Iscsiadm
@@ -82,7 +84,7 @@ def _emit_error(args: argparse.Namespace, exit_code: int, message: str, error: A
             payload.update(code=error.code, hint=error.hint, iscsiadm=error.details)
         json.dump(payload, sys.stdout, indent=2)
         sys.stdout.write("\n")
-    print(f"sanctl: {message}", file=sys.stderr)
+    say(message)
     if error is not None:
         if error.hint:
             print(error.hint, file=sys.stderr)
@@ -184,7 +186,7 @@ def _print_found(args: argparse.Namespace, portal: str, found) -> int:
         for t in found:
             print(f"{t.portal},{t.tpgt} {t.target}")
         if not found:
-            print(f"sanctl: {portal} offered no targets.", file=sys.stderr)
+            say(f"{portal} offered no targets.")
     return 0
 
 

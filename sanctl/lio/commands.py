@@ -354,8 +354,9 @@ def cmd_export_target(args: argparse.Namespace, source) -> int:
     try:
         part = S.export_target(S.running(source.root), target)
     except S.SaveFileError as exc:
-        print(f"sanctl: {exc}", file=sys.stderr)
-        return BAD_INPUT
+        from sanctl.output import said
+
+        return said(exc, BAD_INPUT)
     from sanctl.output import write_document
 
     return write_document(args, part)
