@@ -39,6 +39,59 @@ def test_version_and_help_import_no_reader_no_metadata_and_no_command_internals(
         assert "argparse" not in modules and "sanctl.bounded" not in modules
 
 
+COMMAND_MODULES = ("sanctl.initiator.commands", "sanctl.live.commands", "sanctl.lio.commands", "sanctl.doctor",
+                   "sanctl.exporter", "sanctl.setup", "sanctl.ui", "sanctl.tree")
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["-h"], ["--demo", "--help"], ["-h", "show"]])
+def test_help_imports_no_commands_module(argv):
+    modules = imported_by(*argv)
+    assert "argparse" in modules  # the probe saw the help printed
+    commands = {m for m in modules if m.startswith(COMMAND_MODULES)}
+    assert not commands, sorted(commands)
+
+
+def test_a_commands_help_imports_that_command_only():
+    modules = imported_by("sessions", "--help")
+    assert "sanctl.live.commands" in modules
+    others = {m for m in modules if m.startswith(COMMAND_MODULES) and not m.startswith("sanctl.live")}
+    assert not others, sorted(others)
+
+
+def _answer(parse, argv, capsys):
+    """What parsing ``argv`` prints and returns: (stdout, stderr, exit status or the namespace's values)."""
+    try:
+        outcome = vars(parse(argv))
+    except SystemExit as exc:
+        outcome = exc.code
+    out, err = capsys.readouterr()
+    return out, err, outcome
+
+
+@pytest.mark.parametrize("argv", [
+    ["--help"], ["-h"], ["--he"], ["--demo", "--help"], ["--help", "show"], ["-h", "show"], ["--root", "/x", "-h"],
+    ["show", "--help"], ["export", "-h"], ["--demo", "doctor", "--help"], ["apply", "--help"],
+    ["bogus"], ["bogus", "--help"], ["--bogus"], ["--bogus", "show", "--json"], ["--root"], ["--theme", "x", "--root"],
+    ["--root", "/x", "show", "--json"], ["show", "--root", "/x"], ["export", "--target", "iqn.2003-01.org.x:y"],
+])
+def test_the_command_line_answers_as_the_whole_parser_does(argv, capsys, monkeypatch):
+    """``--help`` and errors come from the summary parser (or one command's part): the same text and
+    exit status as the parser with every command built."""
+    from sanctl.cli import _parse, build_parser
+
+    monkeypatch.setenv("COLUMNS", "100")
+    assert _answer(_parse, argv, capsys) == _answer(build_parser().parse_args, argv, capsys)
+
+
+def test_the_summaries_are_what_the_commands_own_parsers_say(monkeypatch):
+    """The summary list ``--help`` prints is the one the command modules declare: same commands, same order,
+    same words."""
+    from sanctl.cli import build_parser, summary_parser
+
+    monkeypatch.setenv("COLUMNS", "80")
+    assert summary_parser().format_help() == build_parser().format_help()
+
+
 def test_show_on_an_empty_tree_imports_no_other_command(tmp_path):
     (tmp_path / "sys/kernel/config/target").mkdir(parents=True)
     modules = imported_by("--root", str(tmp_path), "show")
