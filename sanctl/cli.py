@@ -43,10 +43,47 @@ def _add_global_options(parser: argparse.ArgumentParser, *, default: object = No
     parser.add_argument("--theme", metavar="NAME", help="colour theme (bundled: sanctl-dark, sanctl-light)", **flag)
 
 
-def _global_parser(*, add_help: bool = True, exit_on_error: bool = True) -> argparse.ArgumentParser:
-    import argparse
+def terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``, which argparse's help formatter asks for, without
+    importing shutil (and bz2, lzma and zlib with it) into every command's start."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
 
-    parser = argparse.ArgumentParser(
+
+_PARSER_CLASS: type | None = None
+
+
+def _parser_class() -> type[argparse.ArgumentParser]:
+    """argparse's parser, formatting help at :func:`terminal_columns` (its subparsers are of its class)."""
+    global _PARSER_CLASS
+    if _PARSER_CLASS is None:
+        import argparse
+
+        class Formatter(argparse.HelpFormatter):
+            def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                         width: int | None = None) -> None:
+                super().__init__(prog, indent_increment, max_help_position,
+                                 terminal_columns() - 2 if width is None else width)
+
+        class Parser(argparse.ArgumentParser):
+            def __init__(self, *args: object, **kwargs: object) -> None:
+                kwargs.setdefault("formatter_class", Formatter)
+                super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+        _PARSER_CLASS = Parser
+    return _PARSER_CLASS
+
+
+def _global_parser(*, add_help: bool = True, exit_on_error: bool = True) -> argparse.ArgumentParser:
+    parser = _parser_class()(
         prog="sanctl",
         description="A terminal UI for Linux iSCSI storage (LIO target, open-iscsi initiator).",
         epilog="Without a command, sanctl opens the TUI. Global options may also follow the command.",

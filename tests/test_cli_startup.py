@@ -33,7 +33,7 @@ def imported_by(*argv: str) -> set[str]:
 def test_version_and_help_import_no_reader_no_metadata_and_no_command_internals(option):
     modules = imported_by(option)
     heavy = {"importlib.metadata", "sanctl.startup", "sanctl.model", "sanctl.lio.configfs", "sanctl.live.report",
-             "sanctl.live.sampler", "ssl", "socket", "textual", "rich"}
+             "sanctl.live.sampler", "ssl", "socket", "textual", "rich", "shutil", "typing"}
     assert not modules & heavy, sorted(modules & heavy)
     if option == "--version":  # alone, it does not even need argparse
         assert "argparse" not in modules and "sanctl.bounded" not in modules
@@ -99,7 +99,22 @@ def test_show_on_an_empty_tree_imports_no_other_command(tmp_path):
     others = {m for m in modules if m.startswith(("sanctl.doctor", "sanctl.live", "sanctl.exporter",
                                                    "sanctl.initiator", "sanctl.sim", "sanctl.ui"))}
     assert not others, sorted(others)
-    assert not {"importlib.metadata", "textual", "tempfile", "ssl", "socket"} & modules
+    assert not {"importlib.metadata", "textual", "tempfile", "ssl", "socket", "shutil"} & modules
+
+
+@pytest.mark.parametrize("columns", [None, "100", "0", "-5", "wide", "33"])
+def test_help_is_as_wide_as_argparse_would_make_it(columns, monkeypatch):
+    """The help formatter asks :func:`terminal_columns`, not shutil (its import costs every command):
+    the same width shutil gives argparse."""
+    import shutil
+
+    from sanctl.cli import terminal_columns
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert terminal_columns() == shutil.get_terminal_size().columns
 
 
 def test_the_version_is_the_installed_packages():
