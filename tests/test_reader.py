@@ -9,6 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sanctl.model import Secret
 from sanctl.lio import configfs
@@ -216,3 +218,24 @@ def demo_tree(tmp_path):
 
     build_demo(tmp_path / "demo")
     return tmp_path / "demo"
+
+
+_LINK_PARTS = st.sampled_from(["..", ".", "", "target", "core", "iblock_0", "lun_0", ".x", "a..", "..b", "a.b"])
+
+
+@given(parts=st.lists(_LINK_PARTS, max_size=12), absolute=st.booleans(), depth=st.integers(0, 10))
+def test_a_link_resolves_as_the_path_it_names(parts, absolute, depth):
+    """The reader resolves the kernel's relative links by counting their ``..``; any other form by the path
+    arithmetic of os.path. Either way: where the link points, relative to the target root."""
+    cfs = "/r/sys/kernel/config/target"
+    link_path = "/".join([cfs, *[f"d{i}" for i in range(depth)], "alias"])
+    dest = ("/" if absolute else "") + "/".join(parts)
+    expected_full = os.path.normpath(os.path.join(os.path.dirname(link_path), dest))
+    expected = expected_full[len(cfs) + 1:] if expected_full.startswith(cfs + "/") else None
+    real_readlink = os.readlink
+    try:
+        os.readlink = lambda path: dest  # type: ignore[assignment]
+        found = configfs._link_target(link_path, cfs)
+    finally:
+        os.readlink = real_readlink
+    assert found == expected

@@ -311,15 +311,13 @@ def _link_target(link_path: str, cfs: str) -> str | None:
         dest = os.readlink(link_path)
     except OSError as exc:
         return _NOT_A_LINK if exc.errno == errno.EINVAL else None
-    parts = dest.split("/")
-    ups = 0
-    while ups < len(parts) and parts[ups] == "..":
-        ups += 1
-    rest = parts[ups:]
-    if dest.startswith("/") or not rest or "." in rest or ".." in rest or "" in rest:
-        full = os.path.normpath(os.path.join(os.path.dirname(link_path), dest))
+    ups = dest.count("../")
+    rest = dest[3 * ups:]  # the kernel's form: ups times "../", then names without "." or ".." or ""
+    if (rest and dest.startswith("../" * ups) and "/." not in "/" + rest and "//" not in rest
+            and rest[0] != "/" and rest[-1] != "/"):
+        full = link_path.rsplit("/", ups + 1)[0] + "/" + rest
     else:
-        full = link_path.rsplit("/", ups + 1)[0] + "/" + "/".join(rest)
+        full = os.path.normpath(os.path.join(os.path.dirname(link_path), dest))
     prefix = cfs + "/"
     return full[len(prefix):] if full.startswith(prefix) else None
 
