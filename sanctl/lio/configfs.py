@@ -197,8 +197,9 @@ def read_settings(path: str, kind: str | None = None) -> Settings:
     """Every file of an ``attrib/``, ``param/`` or ``auth/`` directory, by name.
 
     Writability comes from the owner's mode bits, as rtslib-fb decides it.
-    ``kind`` names the sort of directory (``"iblock_attrib"``, ``"iscsi_tpg_param"``…): within a read,
-    the mode of a name already seen in that kind is not looked up again (:data:`_modes`).
+    ``kind`` names the sort of directory (``"core/iblock/attrib"``, ``"iscsi/tpg/param"``…: no name holds
+    a "/"): within a read, the mode of a name already seen in that kind is not looked up again
+    (:data:`_modes`).
     """
     dir_fd = _open_dir(path)
     if dir_fd is None:
@@ -392,7 +393,7 @@ def _storage_object(root: str, cfs: str, hba: str, entry: os.DirEntry, details: 
         config=config,
         hw_max_sectors=hw_max_sectors,
         info=MappingProxyType(info),
-        attributes=read_settings(path + "/attrib", prefix + "_attrib") if details else None,
+        attributes=read_settings(path + "/attrib", "core/" + prefix + "/attrib") if details else None,
     )
     return replace(so, alua_groups=_alua_groups(path, so)) if details else so
 
@@ -406,7 +407,7 @@ def read_storage_object_details(root: str, so: StorageObject) -> StorageObject:
     """The object with every attribute and ALUA group read."""
     path = os.path.join(target_dir(root), so.path)
     prefix = so.hba.rsplit("_", 1)[0]
-    so = replace(so, attributes=read_settings(os.path.join(path, "attrib"), prefix + "_attrib"))
+    so = replace(so, attributes=read_settings(os.path.join(path, "attrib"), "core/" + prefix + "/attrib"))
     return replace(so, alua_groups=_alua_groups(path, so))
 
 
@@ -414,7 +415,7 @@ def _alua_groups(path: str, so: StorageObject) -> tuple[AluaGroup, ...]:
     """The ALUA groups of the object at ``path`` (none where rtslib-fb lists none)."""
     groups: list[AluaGroup] = []
     if alua_supported(so):
-        kind = so.hba.rsplit("_", 1)[0] + "_alua"
+        kind = "core/" + so.hba.rsplit("_", 1)[0] + "/alua"
         for entry in _subdirs(path + "/alua"):
             settings = read_settings(entry.path, kind)
             groups.append(AluaGroup(entry.name, settings.int_value("tg_pt_gp_id"), settings))
@@ -530,8 +531,8 @@ def _acl(cfs: str, tpg_rel: str, fabric: str, path: str, name: str, read_mapped:
         mapped_luns=tuple(mapped),
         tag=tag,
         cmdsn_depth=depth,
-        attributes=read_settings(path + "/attrib", fabric + "_acl_attrib") if details else None,
-        auth=_auth_if_present(path + "/auth", fabric + "_acl_auth") if details else None,
+        attributes=read_settings(path + "/attrib", fabric + "/acl/attrib") if details else None,
+        auth=_auth_if_present(path + "/auth", fabric + "/acl/auth") if details else None,
         unread_mapped_luns=None if read_mapped else unread,
     )
 
@@ -653,10 +654,10 @@ def _tpg(cfs: str, fabric: str, entry: os.DirEntry, read_mapped: bool = True, al
         luns=tuple(luns),
         acls=tuple(acls),
         portals=tuple(portals),
-        attributes=(read_settings(entry.path + "/attrib", fabric + "_tpg_attrib") if all_attributes
+        attributes=(read_settings(entry.path + "/attrib", fabric + "/tpg/attrib") if all_attributes
                     else _summary_settings(entry.path + "/attrib", SUMMARY_TPG_ATTRIBUTES)),
-        parameters=read_settings(entry.path + "/param", fabric + "_tpg_param") if details else None,
-        auth=_auth_if_present(entry.path + "/auth", fabric + "_tpg_auth") if details else None,
+        parameters=read_settings(entry.path + "/param", fabric + "/tpg/param") if details else None,
+        auth=_auth_if_present(entry.path + "/auth", fabric + "/tpg/auth") if details else None,
         nexus=nexus or None,
     )
 
@@ -672,7 +673,7 @@ def _target(cfs: str, fabric: str, entry: os.DirEntry, read_mapped: bool = True,
         except ValueError:
             continue
     return Target(fabric=fabric, wwn=_fabric_wwn(fabric, entry.name), path=_rel(cfs, entry.path), tpgs=tuple(tpgs),
-                  parameters=read_settings(entry.path + "/param", fabric + "_target_param") if details else None)
+                  parameters=read_settings(entry.path + "/param", fabric + "/target/param") if details else None)
 
 
 def read_auth(path: str, kind: str | None = None) -> Auth:
@@ -720,9 +721,9 @@ def read_tpg_details(root: str, tpg: Tpg) -> Tpg:
     fabric = _fabric_of(tpg.path)
     return replace(
         tpg,
-        attributes=read_settings(os.path.join(path, "attrib"), fabric + "_tpg_attrib"),
-        parameters=read_settings(os.path.join(path, "param"), fabric + "_tpg_param"),
-        auth=_auth_if_present(os.path.join(path, "auth"), fabric + "_tpg_auth"),
+        attributes=read_settings(os.path.join(path, "attrib"), fabric + "/tpg/attrib"),
+        parameters=read_settings(os.path.join(path, "param"), fabric + "/tpg/param"),
+        auth=_auth_if_present(os.path.join(path, "auth"), fabric + "/tpg/auth"),
     )
 
 
@@ -737,8 +738,8 @@ def read_acl_details(root: str, acl: NodeAcl) -> NodeAcl:
     fabric = _fabric_of(acl.path)
     return replace(
         acl,
-        attributes=read_settings(os.path.join(path, "attrib"), fabric + "_acl_attrib"),
-        auth=_auth_if_present(os.path.join(path, "auth"), fabric + "_acl_auth"),
+        attributes=read_settings(os.path.join(path, "attrib"), fabric + "/acl/attrib"),
+        auth=_auth_if_present(os.path.join(path, "auth"), fabric + "/acl/auth"),
     )
 
 
@@ -752,7 +753,7 @@ def read_lun_details(root: str, lun: Lun, so: StorageObject | None) -> Lun:
 
 def read_target_details(root: str, target: Target) -> Target:
     path = os.path.join(target_dir(root), target.path)
-    return replace(target, parameters=read_settings(os.path.join(path, "param"), target.fabric + "_target_param"))
+    return replace(target, parameters=read_settings(os.path.join(path, "param"), target.fabric + "/target/param"))
 
 
 def _fabrics(cfs: str, targets: Scope, read_mapped: bool = True, all_attributes: bool = True,
