@@ -58,12 +58,27 @@ LEVELS = {
 
 @contextlib.contextmanager
 def recording(ops: list[tuple[str, str]]):
-    """Note every scandir, listdir, readlink and open the code inside makes."""
+    """Note every scandir, listdir, readlink and open the code inside makes, each by its whole path.
+
+    The reader opens a settings directory and lists it by descriptor, and opens its files relative to
+    it: that is noted as the floor does it — the directory scanned by path, each file opened by path
+    (the directory's own ``open`` is part of the floor's scandir).
+    """
     real = {name: getattr(os, name) for name in ("scandir", "listdir", "readlink", "open")}
+
+    def where(fd: int) -> str:
+        return real["readlink"](f"/proc/self/fd/{fd}")
 
     def wrap(name):
         def call(path, *args, **kwargs):
-            ops.append((name, os.fsdecode(path)))
+            if isinstance(path, int):
+                ops.append((name, where(path)))
+            elif name == "open" and len(args) > 0 and args[0] & os.O_DIRECTORY:
+                pass
+            elif kwargs.get("dir_fd") is not None:
+                ops.append((name, f"{where(kwargs['dir_fd'])}/{os.fsdecode(path)}"))
+            else:
+                ops.append((name, os.fsdecode(path)))
             return real[name](path, *args, **kwargs)
         return call
 

@@ -12,9 +12,11 @@ No Textual here.
 
 from __future__ import annotations
 
-from typing import Any
-
 from sanctl.errors import SanctlError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: every command imports this module
+if TYPE_CHECKING:
+    from typing import Any
 
 #: Digits of the longest number anything sanctl reads can hold (a 128-bit counter has 39).
 MAX_DIGITS = 40

@@ -43,25 +43,86 @@ def _add_global_options(parser: argparse.ArgumentParser, *, default: object = No
     parser.add_argument("--theme", metavar="NAME", help="colour theme (bundled: sanctl-dark, sanctl-light)", **flag)
 
 
-def _global_parser(*, add_help: bool = True) -> argparse.ArgumentParser:
-    import argparse
+def terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``, which argparse's help formatter asks for, without
+    importing shutil (and bz2, lzma and zlib with it) into every command's start."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
 
-    parser = argparse.ArgumentParser(
+
+_PARSER_CLASS: type | None = None
+
+
+def _parser_class() -> type[argparse.ArgumentParser]:
+    """argparse's parser, formatting help at :func:`terminal_columns` (its subparsers are of its class)."""
+    global _PARSER_CLASS
+    if _PARSER_CLASS is None:
+        import argparse
+
+        class Formatter(argparse.HelpFormatter):
+            def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                         width: int | None = None) -> None:
+                super().__init__(prog, indent_increment, max_help_position,
+                                 terminal_columns() - 2 if width is None else width)
+
+        class Parser(argparse.ArgumentParser):
+            def __init__(self, *args: object, **kwargs: object) -> None:
+                kwargs.setdefault("formatter_class", Formatter)
+                super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+        _PARSER_CLASS = Parser
+    return _PARSER_CLASS
+
+
+def _global_parser(*, add_help: bool = True, exit_on_error: bool = True) -> argparse.ArgumentParser:
+    parser = _parser_class()(
         prog="sanctl",
         description="A terminal UI for Linux iSCSI storage (LIO target, open-iscsi initiator).",
         epilog="Without a command, sanctl opens the TUI. Global options may also follow the command.",
         add_help=add_help,
+        exit_on_error=exit_on_error,
     )
     parser.add_argument("--version", action="version", version=f"sanctl {version()}")
     _add_global_options(parser)
     return parser
 
 
+#: Each command's one-line summary, in ``--help``'s order. ``sanctl --help`` lists the commands from
+#: here, so that it imports no command's module (their options are built only for ``sanctl <command>``);
+#: tests/test_cli_startup.py checks that this list says what the commands' own parsers say.
+SUMMARIES: dict[str, str] = {
+    "show": "print the configuration tree (like targetcli ls)",
+    "export": "print the configuration as saveconfig.json (targetctl's format)",
+    "discover": "find the targets a portal offers (SendTargets discovery)",
+    "login": "log in to a target (every portal of its node records unless --portal)",
+    "logout": "log out of a target (every portal of its node records unless --portal)",
+    "sessions": "print the iSCSI sessions, connections and I/O counters",
+    "errors": "print iSCSI connection errors, their meaning and fix, and flapping",
+    "save": "make the running configuration the boot configuration (saveconfig.json)",
+    "diff": "what differs between the running and the saved configuration",
+    "apply": "make the running configuration what a saveconfig.json or a targetcli script says "
+             "(validated whole, only what differs, previewed first)",
+    "restore": "restore a saved configuration or backup (previewed first)",
+    "backups": "list the kept copies of saveconfig.json, newest first",
+    "setup": "open the TUI on the guided first-time setup wizard",
+    "doctor": "what is wrong with this SAN, why it matters, how to fix it (exit 0 ok, 1 warnings, 2 errors)",
+    "exporter": "Prometheus metrics of the target, the initiator and the doctor (serve, textfile or once)",
+}
+
+
 def _add_own_parsers(commands: argparse._SubParsersAction) -> None:
-    show = commands.add_parser("show", help="print the configuration tree (like targetcli ls)")
+    show = commands.add_parser("show", help=SUMMARIES["show"])
     show.add_argument("--json", action="store_true", help="print sanctl's model as JSON")
 
-    export = commands.add_parser("export", help="print the configuration as saveconfig.json (targetctl's format)")
+    export = commands.add_parser("export", help=SUMMARIES["export"])
     export.add_argument("-o", "--output", metavar="FILE",
                         help="write it to FILE instead (mode 0600, atomically: it holds the CHAP secrets)")
 
@@ -85,7 +146,7 @@ def _add_saveconfig_parsers(commands: argparse._SubParsersAction) -> None:
 
 
 def _add_setup_parser(commands: argparse._SubParsersAction) -> None:
-    setup = commands.add_parser("setup", help="open the TUI on the guided first-time setup wizard")
+    setup = commands.add_parser("setup", help=SUMMARIES["setup"])
     setup.add_argument("--start-over", action="store_true", help="forget the answers of an unfinished setup")
 
 
@@ -129,6 +190,17 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             add(commands)
     for sub in commands.choices.values():  # global options after the command too
         _add_global_options(sub, default=argparse.SUPPRESS)
+    return parser
+
+
+def summary_parser() -> argparse.ArgumentParser:
+    """The parser ``sanctl --help`` prints: the global options and each command's summary, none of the
+    commands' own options (so no command's module is imported). Its usage, top-level help and errors
+    are the whole parser's."""
+    parser = _global_parser()
+    commands = parser.add_subparsers(dest="command", metavar="command")
+    for name, summary in SUMMARIES.items():
+        commands.add_parser(name, help=summary)
     return parser
 
 
@@ -269,18 +341,32 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
 
     Each command module the full parser imports costs start-up time: with
     global options only (the TUI), a small parser does; with a known command,
-    that command's part of the parser. ``--help`` and anything unknown get the
-    whole parser (which lists every command).
+    that command's part of the parser. ``--help`` before any command, and an
+    unknown command, get :func:`summary_parser` (which lists every command
+    without importing their modules).
     """
+    import argparse
+
     argv = list(sys.argv[1:] if argv is None else argv)
-    if any(a in ("-h", "--help") for a in argv):
-        return build_parser().parse_args(argv)
-    args, rest = _global_parser(add_help=False).parse_known_args(argv)
+    try:
+        args, rest = _global_parser(add_help=False, exit_on_error=False).parse_known_args(argv)
+    except argparse.ArgumentError:  # a global option without its value: said with the usage --help shows
+        return summary_parser().parse_args(argv)
     if not rest:
         args.command = None
         return args
-    known = any(rest[0] in names for names, _ in _PARSER_PARTS)
-    return build_parser(rest[0] if known else None).parse_args(argv)
+    # argparse takes the first word that is not an option as the command; the options before it
+    # (unknown to the global parser) are the top-level parser's, so a help among them is its help.
+    word = next((a for a in rest if not a.startswith("-")), None)
+    before = rest if word is None else rest[: rest.index(word)]
+    if word in SUMMARIES and not any(_asks_help(a) for a in before):
+        return build_parser(word).parse_args(argv)
+    return summary_parser().parse_args(argv)
+
+
+def _asks_help(arg: str) -> bool:
+    """``-h``, ``--help`` or an abbreviation argparse takes for it (``--he``)."""
+    return arg == "-h" or (len(arg) > 2 and "--help".startswith(arg))
 
 
 def build_host(args: argparse.Namespace) -> Host:

@@ -77,14 +77,15 @@ def _check_regular(fd: int, path: str) -> None:
         raise NotRegularFile(path, _kind(mode))
 
 
-def read_bytes(path: str, limit: int = ATTRIBUTE_LIMIT, *, follow: bool = False) -> bytes:
+def read_bytes(path: str, limit: int = ATTRIBUTE_LIMIT, *, follow: bool = False, dir_fd: int | None = None) -> bytes:
     """At most ``limit`` bytes of a regular file. Raises OSError (FileNotFoundError for a missing one).
 
     ``follow=True`` where the last component is a link by design (sysfs
     class entries); intermediate links are always followed, as the kernel's
-    own trees need.
+    own trees need. ``dir_fd``: ``path`` is relative to that open directory
+    (the kernel then walks one name, not the whole path).
     """
-    fd = os.open(path, _FLAGS if follow else _FLAGS | _NOFOLLOW)
+    fd = os.open(path, _FLAGS if follow else _FLAGS | _NOFOLLOW, dir_fd=dir_fd)
     try:
         try:
             data = os.read(fd, limit + 1)

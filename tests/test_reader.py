@@ -9,6 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sanctl.model import Secret
 from sanctl.lio import configfs
@@ -119,14 +121,14 @@ def test_a_storage_object_vanishing_mid_read_is_skipped(rac_idle, monkeypatch):
 
 
 def test_an_unreadable_attribute_is_reported_not_raised(rac_idle, monkeypatch):
-    real_read = configfs._read
+    real_read = configfs._read_setting
 
-    def failing_read(path):
-        if path.endswith("/attrib/queue_depth"):
-            raise OSError(errno.EIO, "Input/output error", path)
-        return real_read(path)
+    def failing_read(dir_fd, name):
+        if name == "queue_depth" and os.readlink(f"/proc/self/fd/{dir_fd}").endswith("/attrib"):
+            raise OSError(errno.EIO, "Input/output error", name)
+        return real_read(dir_fd, name)
 
-    monkeypatch.setattr(configfs, "_read", failing_read)
+    monkeypatch.setattr(configfs, "_read_setting", failing_read)
     config = read_config(str(rac_idle), details=True)
     setting = config.storage_objects[0].attributes.get("queue_depth")
     assert setting.unreadable and setting.error == "Input/output error"
@@ -169,3 +171,71 @@ def test_missing_tree_raises_configfs_not_found(tmp_path):
 )
 def test_parse_info_reads_keys_like_rtslib(text, key, value):
     assert parse_info(text)[key] == value
+
+
+def _settings_with_paths(cfs: Path, config):
+    """(directory, Settings) of every settings group a detailed read holds."""
+    for so in config.storage_objects:
+        yield cfs / so.path / "attrib", so.attributes
+        for group in so.alua_groups:
+            yield cfs / so.path / "alua" / group.name, group.settings
+    for fabric in config.fabrics:
+        for target in fabric.targets:
+            yield cfs / target.path / "param", target.parameters
+            for tpg in target.tpgs:
+                yield cfs / tpg.path / "attrib", tpg.attributes
+                yield cfs / tpg.path / "param", tpg.parameters
+                for acl in tpg.acls:
+                    yield cfs / acl.path / "attrib", acl.attributes
+                    if acl.auth is not None:
+                        assert (cfs / acl.path / "auth").is_dir()
+
+
+@pytest.mark.parametrize("tree", ["rac_idle_shared", "kernel_capture", "demo_tree"])
+def test_each_settings_writability_is_its_own_files_mode(tree, request):
+    """Within a read the reader looks up the mode of an attribute name once per kind of directory
+    (configfs gives every instance of an attribute its definition's mode): on the real kernel's trees
+    (every backstore kind, read-only hw_* and ALUA ``members``, write-only files) and the demo's, each
+    setting must still say what its own file's mode says, as rtslib-fb decides it."""
+    root = request.getfixturevalue(tree)
+    config = read_config(str(root), details=True)
+    cfs = Path(root) / "sys/kernel/config/target"
+    checked = read_only = 0
+    for directory, settings in _settings_with_paths(cfs, config):
+        names = sorted(p.name for p in directory.iterdir() if p.is_file() and not p.is_symlink()) if directory.is_dir() else []
+        assert [s.name for s in settings] == names, directory
+        for setting in settings:
+            mode = os.lstat(directory / setting.name).st_mode
+            assert (setting.writable, setting.readable) == (bool(mode & 0o200), bool(mode & 0o400)), directory / setting.name
+            checked += 1
+            read_only += not setting.writable
+    assert checked > 100 and read_only > 5, (checked, read_only)
+
+
+@pytest.fixture
+def demo_tree(tmp_path):
+    from sanctl.sim.demo import build_demo
+
+    build_demo(tmp_path / "demo")
+    return tmp_path / "demo"
+
+
+_LINK_PARTS = st.sampled_from(["..", ".", "", "target", "core", "iblock_0", "lun_0", ".x", "a..", "..b", "a.b"])
+
+
+@given(parts=st.lists(_LINK_PARTS, max_size=12), absolute=st.booleans(), depth=st.integers(0, 10))
+def test_a_link_resolves_as_the_path_it_names(parts, absolute, depth):
+    """The reader resolves the kernel's relative links by counting their ``..``; any other form by the path
+    arithmetic of os.path. Either way: where the link points, relative to the target root."""
+    cfs = "/r/sys/kernel/config/target"
+    link_path = "/".join([cfs, *[f"d{i}" for i in range(depth)], "alias"])
+    dest = ("/" if absolute else "") + "/".join(parts)
+    expected_full = os.path.normpath(os.path.join(os.path.dirname(link_path), dest))
+    expected = expected_full[len(cfs) + 1:] if expected_full.startswith(cfs + "/") else None
+    real_readlink = os.readlink
+    try:
+        os.readlink = lambda path: dest  # type: ignore[assignment]
+        found = configfs._link_target(link_path, cfs)
+    finally:
+        os.readlink = real_readlink
+    assert found == expected

@@ -9,6 +9,7 @@ details — must give exactly what the full read gives.
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import pytest
@@ -101,3 +102,31 @@ def test_an_acl_that_vanished_before_its_mapped_luns_were_read(tmp_path):
     shutil.rmtree(root / "sys/kernel/config/target" / acl.path)  # a plain tree: rmtree is the kernel's rmdir
     gone = read_mapped_luns(str(root), acl)
     assert gone.mapped_luns == () and gone.unread_mapped_luns is None
+
+
+def test_the_detailed_read_in_one_pass_is_the_light_read_filled(root):
+    """``read_config(details=True)`` reads each object's details with the object; filling a light read later
+    (the TUI's details, export of a lazy read) reads them object by object. Both give the same model."""
+    one_pass = read_config(root, details=True)
+    assert one_pass.details
+    assert one_pass == fill_details(read_config(root, **LIGHT))
+    assert to_jsonable(one_pass) == to_jsonable(fill_details(read_config(root)))
+
+
+def test_show_prints_the_lun_alua_groups_its_read_holds(root, monkeypatch):
+    """The LUN labels name their ALUA group: the show read reads them in its pass, rendering reads none."""
+    config = read_config(root)
+    luns = [lun for tpg in _tpgs(config) for lun in tpg.luns]
+    assert any(lun.alua_tg_pt_gp_name for lun in luns), "the tree has LUNs in ALUA groups"
+    opened = []
+    real_open = os.open
+
+    def noting_open(path, *args, **kwargs):
+        opened.append(os.fsdecode(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", noting_open)
+    text = tree.render_text(config)
+    monkeypatch.undo()
+    assert not [path for path in opened if path.endswith("alua_tg_pt_gp")]
+    assert text == tree.render_text(read_config(root, **LIGHT))  # what the light read's labels read themselves

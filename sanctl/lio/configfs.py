@@ -153,36 +153,99 @@ def _int(raw: str | None) -> int | None:
         return None
 
 
-def read_settings(path: str) -> Settings:
+#: Mode bits of the attribute files of the read in progress, by (kind of directory, file name).
+#: configfs gives a file the mode of its attribute's definition (one per fabric or backstore module),
+#: so every ``attrib/queue_depth`` of an iblock backstore has the same: one ``lstat`` per attribute
+#: name and kind tells them all, where there are thousands of each (``tests/test_reader.py`` checks it
+#: on the real kernel's captures). ``None`` outside a read: every file is looked at.
+_modes: ContextVar[dict[tuple[str, str], int] | None] = ContextVar("configfs_modes", default=None)
+
+#: The settings of the read in progress by (name, value, mode): a setting is an immutable value, and the
+#: same one (``emulate_3pc`` = ``1``, writable) is held once however many objects have it.
+_seen: ContextVar[dict[tuple[str, str, int], Setting] | None] = ContextVar("configfs_seen", default=None)
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+
+
+def _open_dir(path: str) -> int | None:
+    """A descriptor of the directory; ``None`` if it is gone, or cannot be opened (noted)."""
+    try:
+        return os.open(path, _DIR_FLAGS)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        _note(path, exc)
+        return None
+
+
+def _read_setting(dir_fd: int, name: str) -> str:
+    """One file of a settings directory, stripped (opened relative to the directory). Raises OSError."""
+    limit = INFO_LIMIT if name == "info" else ATTRIBUTE_LIMIT
+    return safe_io.read_bytes(name, limit, dir_fd=dir_fd).decode("utf-8", "replace").strip()
+
+
+def read_settings(path: str, kind: str | None = None) -> Settings:
     """Every file of an ``attrib/``, ``param/`` or ``auth/`` directory, by name.
 
     Writability comes from the owner's mode bits, as rtslib-fb decides it.
+    ``kind`` names the sort of directory (``"core/iblock/attrib"``, ``"iscsi/tpg/param"``…: no name holds
+    a "/"): within a read, the mode of a name already seen in that kind is not looked up again
+    (:data:`_modes`).
     """
-    try:
-        entries = _scandir(path)
-    except _Vanished:
+    dir_fd = _open_dir(path)
+    if dir_fd is None:
         return Settings()
+    try:
+        return _settings_at(dir_fd, path, kind)
+    finally:
+        os.close(dir_fd)
+
+
+def _settings_at(dir_fd: int, path: str, kind: str | None) -> Settings:
+    try:
+        with os.scandir(dir_fd) as listing:
+            entries = sorted(listing, key=_entry_name)
+    except OSError as exc:
+        _note(path, exc)
+        return Settings()
+    modes = _modes.get() if kind is not None else None
+    seen = _seen.get() if kind is not None else None
     items = []
-    for entry in sorted(entries, key=lambda e: e.name):
+    for entry in entries:
+        name = entry.name
         try:
-            st = entry.stat(follow_symlinks=False)
+            if not entry.is_file(follow_symlinks=False):  # the type is in the listing: no system call
+                continue
+            mode = modes.get((kind, name)) if modes is not None else None  # type: ignore[arg-type]
+            if mode is None:
+                mode = entry.stat(follow_symlinks=False).st_mode
+                if modes is not None:
+                    modes[(kind, name)] = mode  # type: ignore[index]
         except FileNotFoundError:
             continue
-        if not stat.S_ISREG(st.st_mode):
+        if not mode & stat.S_IRUSR:
+            items.append(Setting(name, None, bool(mode & stat.S_IWUSR), False, None))
             continue
-        writable = bool(st.st_mode & stat.S_IWUSR)
-        readable = bool(st.st_mode & stat.S_IRUSR)
-        value: str | None = None
-        error: str | None = None
-        if readable:
-            try:
-                value = _read(entry.path)
-            except FileNotFoundError:
-                continue
-            except OSError as exc:
-                error = exc.strerror or str(exc)
-        items.append(Setting(entry.name, value, writable, readable, error))
+        try:
+            value = _read_setting(dir_fd, name)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            items.append(Setting(name, None, bool(mode & stat.S_IWUSR), True, exc.strerror or str(exc)))
+            continue
+        if seen is None:
+            items.append(Setting(name, value, bool(mode & stat.S_IWUSR), True, None))
+            continue
+        key = (name, value, mode)
+        setting = seen.get(key)
+        if setting is None:
+            setting = seen[key] = Setting(name, value, bool(mode & stat.S_IWUSR), True, None)
+        items.append(setting)  # the same value once: thousands of objects share their defaults
     return Settings(tuple(items))
+
+
+def _entry_name(entry: os.DirEntry) -> str:
+    return entry.name
 
 
 def parse_info(text: str) -> dict[str, str]:
@@ -192,30 +255,32 @@ def parse_info(text: str) -> dict[str, str]:
     space or colon), for every key rtslib-fb relies on.
     """
     words = " ".join(text.split())
-    keys = (
-        "Status", "Max Queue Depth", "SectorSize", "HwMaxSectors", "iBlock device",
-        "UDEV PATH", "readonly", "exclusive", "Major", "Minor", "File", "Size", "Mode",
-        "Async", "PAGES/PAGE_SIZE", "nullio", "Config", "MaxDataAreaMB",
-        "DataPagesPerBlk", "Host ID", "Channel ID", "Target ID", "LUN",
-        "TCM FILEIO ID",
-    )
     found: dict[str, str] = {}
-    for key in keys:
-        marker = f"{key}: "
+    for key, marker in _INFO_MARKERS:
         start = words.find(marker)
-        while start > 0 and words[start - 1] not in " ":
+        while start > 0 and words[start - 1] != " ":
             start = words.find(marker, start + 1)
         if start < 0:
             continue
-        rest = words[start + len(marker):]
-        end = len(rest)
+        begin = start + len(marker)
+        end = len(words)
         for stop in (" ", ":"):
-            pos = rest.find(stop)
-            if 0 <= pos < end:
+            pos = words.find(stop, begin, end)
+            if pos >= 0:
                 end = pos
-        if end:
-            found[key] = rest[:end]
+        if end > begin:
+            found[key] = words[begin:end]
     return found
+
+
+#: The keys of an ``info`` file rtslib-fb relies on, each with what precedes its value.
+_INFO_MARKERS = tuple((key, f"{key}: ") for key in (
+    "Status", "Max Queue Depth", "SectorSize", "HwMaxSectors", "iBlock device",
+    "UDEV PATH", "readonly", "exclusive", "Major", "Minor", "File", "Size", "Mode",
+    "Async", "PAGES/PAGE_SIZE", "nullio", "Config", "MaxDataAreaMB",
+    "DataPagesPerBlk", "Host ID", "Channel ID", "Target ID", "LUN",
+    "TCM FILEIO ID",
+))
 
 
 def _rel(cfs: str, path: str) -> str:
@@ -238,15 +303,13 @@ def _link_target(link_path: str, cfs: str) -> str | None:
         dest = os.readlink(link_path)
     except OSError as exc:
         return _NOT_A_LINK if exc.errno == errno.EINVAL else None
-    parts = dest.split("/")
-    ups = 0
-    while ups < len(parts) and parts[ups] == "..":
-        ups += 1
-    rest = parts[ups:]
-    if dest.startswith("/") or not rest or "." in rest or ".." in rest or "" in rest:
-        full = os.path.normpath(os.path.join(os.path.dirname(link_path), dest))
+    ups = dest.count("../")
+    rest = dest[3 * ups:]  # the kernel's form: ups times "../", then names without "." or ".." or ""
+    if (rest and dest.startswith("../" * ups) and "/." not in "/" + rest and "//" not in rest
+            and rest[0] != "/" and rest[-1] != "/"):
+        full = link_path.rsplit("/", ups + 1)[0] + "/" + rest
     else:
-        full = link_path.rsplit("/", ups + 1)[0] + "/" + "/".join(rest)
+        full = os.path.normpath(os.path.join(os.path.dirname(link_path), dest))
     prefix = cfs + "/"
     return full[len(prefix):] if full.startswith(prefix) else None
 
@@ -254,23 +317,23 @@ def _link_target(link_path: str, cfs: str) -> str | None:
 # --- storage objects -------------------------------------------------------
 
 
-def _storage_object(root: str, cfs: str, hba: str, entry: os.DirEntry) -> StorageObject:
+def _storage_object(root: str, cfs: str, hba: str, entry: os.DirEntry, details: bool = False) -> StorageObject:
     prefix = hba.rsplit("_", 1)[0]
     plugin = PLUGIN_BY_DIR_PREFIX.get(prefix, prefix)
     path = entry.path
     try:
-        info_text = _read(os.path.join(path, "info"))
+        info_text = _read(path + "/info")
     except FileNotFoundError as exc:
         raise _Vanished(path) from exc
     except OSError as exc:
-        _note(os.path.join(path, "info"), exc)
+        _note(path + "/info", exc)
         info_text = ""
     info = parse_info(info_text)
-    enabled = _flag(os.path.join(path, "enable"))
+    enabled = _flag(path + "/enable")
     enabled = True if enabled is None else enabled
-    serial = _read_opt(os.path.join(path, "wwn", "vpd_unit_serial"))
+    serial = _read_opt(path + "/wwn/vpd_unit_serial")
     wwn = serial.partition(":")[2].strip() if serial else None
-    udev_path = _read_opt(os.path.join(path, "udev_path")) or None
+    udev_path = _read_opt(path + "/udev_path") or None
     status = info.get("Status", "").lower() or None
     size: int | None = None
     dev = udev_path
@@ -278,13 +341,13 @@ def _storage_object(root: str, cfs: str, hba: str, entry: os.DirEntry) -> Storag
     config = None
     hw_max_sectors = _int(info.get("HwMaxSectors"))
     if plugin in ("block", "fileio"):
-        write_back = _flag(os.path.join(path, "attrib", "emulate_write_cache"))
+        write_back = _flag(path + "/attrib/emulate_write_cache")
     if plugin == "block":
         readonly = info.get("readonly") == "1"
         exclusive = info.get("exclusive", "1") == "1"
         kname = info.get("iBlock device")
         if kname:
-            sectors = _int(_read_opt(os.path.join(root, "sys/class/block", kname, "size")))
+            sectors = _int(_read_opt(os.path.join(root, "sys/class/block", kname) + "/size"))
             if sectors is not None:
                 size = sectors * 512
     elif plugin == "fileio":
@@ -303,7 +366,7 @@ def _storage_object(root: str, cfs: str, hba: str, entry: os.DirEntry) -> Storag
         config = info.get("Config")
         if config == "NULL":
             config = None
-    return StorageObject(
+    so = StorageObject(
         plugin=plugin,
         name=entry.name,
         hba=hba,
@@ -321,7 +384,9 @@ def _storage_object(root: str, cfs: str, hba: str, entry: os.DirEntry) -> Storag
         config=config,
         hw_max_sectors=hw_max_sectors,
         info=MappingProxyType(info),
+        attributes=read_settings(path + "/attrib", "core/" + prefix + "/attrib") if details else None,
     )
+    return replace(so, alua_groups=_alua_groups(path, so)) if details else so
 
 
 def alua_supported(so: StorageObject) -> bool:
@@ -331,16 +396,21 @@ def alua_supported(so: StorageObject) -> bool:
 
 def read_storage_object_details(root: str, so: StorageObject) -> StorageObject:
     """The object with every attribute and ALUA group read."""
-    cfs = target_dir(root)
-    path = os.path.join(cfs, so.path)
-    attributes = read_settings(os.path.join(path, "attrib"))
-    so = replace(so, attributes=attributes)
+    path = os.path.join(target_dir(root), so.path)
+    prefix = so.hba.rsplit("_", 1)[0]
+    so = replace(so, attributes=read_settings(os.path.join(path, "attrib"), "core/" + prefix + "/attrib"))
+    return replace(so, alua_groups=_alua_groups(path, so))
+
+
+def _alua_groups(path: str, so: StorageObject) -> tuple[AluaGroup, ...]:
+    """The ALUA groups of the object at ``path`` (none where rtslib-fb lists none)."""
     groups: list[AluaGroup] = []
     if alua_supported(so):
-        for entry in _subdirs(os.path.join(path, "alua")):
-            settings = read_settings(entry.path)
+        kind = "core/" + so.hba.rsplit("_", 1)[0] + "/alua"
+        for entry in _subdirs(path + "/alua"):
+            settings = read_settings(entry.path, kind)
             groups.append(AluaGroup(entry.name, settings.int_value("tg_pt_gp_id"), settings))
-    return replace(so, alua_groups=tuple(groups))
+    return tuple(groups)
 
 
 # --- fabrics, targets, TPGs ------------------------------------------------
@@ -387,7 +457,8 @@ def _find_link(path: str, cfs: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _lun(cfs: str, path: str, name: str) -> Lun:
+def _lun(cfs: str, path: str, name: str, alua: Collection[tuple[str, str]] | None = None) -> Lun:
+    """A TPG LUN; with ``alua`` (the storage objects whose ALUA groups rtslib-fb lists), its group too."""
     index = parse_int(name[4:])
     alias, dest = _find_link(path, cfs)
     so_key = None
@@ -396,7 +467,16 @@ def _lun(cfs: str, path: str, name: str) -> Lun:
         if len(parts) == 3 and parts[0] == "core":
             prefix = parts[1].rsplit("_", 1)[0]
             so_key = (PLUGIN_BY_DIR_PREFIX.get(prefix, prefix), parts[2])
-    return Lun(index=index, alias=alias, storage_object=so_key, path=_rel(cfs, path))
+    group = _alua_group_name(_read_opt(path + "/alua_tg_pt_gp")) if alua and so_key in alua else None
+    return Lun(index=index, alias=alias, storage_object=so_key, path=_rel(cfs, path), alua_tg_pt_gp_name=group)
+
+
+def _alua_group_name(raw: str | None) -> str | None:
+    """The group a LUN's ``alua_tg_pt_gp`` names (its first line: ``TG Port Alias: <name>``)."""
+    if not raw:
+        return None
+    first = raw.splitlines()[0]
+    return first.split(":", 1)[1].strip() if ":" in first else None
 
 
 def _mapped_lun(cfs: str, lun_dir: str, path: str, name: str) -> MappedLun:
@@ -416,7 +496,8 @@ def _mapped_lun(cfs: str, lun_dir: str, path: str, name: str) -> MappedLun:
     return MappedLun(index, tpg_lun, write_protect, alias, _rel(cfs, path))
 
 
-def _acl(cfs: str, tpg_rel: str, fabric: str, path: str, name: str, read_mapped: bool = True) -> NodeAcl:
+def _acl(cfs: str, tpg_rel: str, fabric: str, path: str, name: str, read_mapped: bool = True,
+         details: bool = False) -> NodeAcl:
     mapped = []
     unread = 0
     tag = None
@@ -441,6 +522,8 @@ def _acl(cfs: str, tpg_rel: str, fabric: str, path: str, name: str, read_mapped:
         mapped_luns=tuple(mapped),
         tag=tag,
         cmdsn_depth=depth,
+        attributes=read_settings(path + "/attrib", fabric + "/acl/attrib") if details else None,
+        auth=_auth_if_present(path + "/auth", fabric + "/acl/auth") if details else None,
         unread_mapped_luns=None if read_mapped else unread,
     )
 
@@ -528,7 +611,8 @@ def _summary_settings(path: str, names: tuple[str, ...]) -> Settings:
     return Settings(tuple(items))
 
 
-def _tpg(cfs: str, fabric: str, entry: os.DirEntry, read_mapped: bool = True, all_attributes: bool = True) -> Tpg:
+def _tpg(cfs: str, fabric: str, entry: os.DirEntry, read_mapped: bool = True, all_attributes: bool = True,
+         details: bool = False, alua: Collection[tuple[str, str]] | None = None) -> Tpg:
     if not entry.name.startswith("tpgt_"):
         raise ValueError(f"{entry.name}: not a TPG")
     tag = parse_int(entry.name[5:])
@@ -539,12 +623,12 @@ def _tpg(cfs: str, fabric: str, entry: os.DirEntry, read_mapped: bool = True, al
     for name in _names(entry.path + "/lun"):
         if name.startswith("lun_"):
             try:
-                luns.append(_lun(cfs, f"{entry.path}/lun/{name}", name))
+                luns.append(_lun(cfs, f"{entry.path}/lun/{name}", name, alua))
             except (_Vanished, ValueError):
                 continue
     for name in _names(entry.path + "/acls"):
         try:
-            acls.append(_acl(cfs, tpg_rel, fabric, f"{entry.path}/acls/{name}", name, read_mapped))
+            acls.append(_acl(cfs, tpg_rel, fabric, f"{entry.path}/acls/{name}", name, read_mapped, details))
         except _Vanished:
             continue
     for sub in _subdirs(entry.path + "/np"):
@@ -561,27 +645,49 @@ def _tpg(cfs: str, fabric: str, entry: os.DirEntry, read_mapped: bool = True, al
         luns=tuple(luns),
         acls=tuple(acls),
         portals=tuple(portals),
-        attributes=(read_settings(entry.path + "/attrib") if all_attributes
+        attributes=(read_settings(entry.path + "/attrib", fabric + "/tpg/attrib") if all_attributes
                     else _summary_settings(entry.path + "/attrib", SUMMARY_TPG_ATTRIBUTES)),
+        parameters=read_settings(entry.path + "/param", fabric + "/tpg/param") if details else None,
+        auth=_auth_if_present(entry.path + "/auth", fabric + "/tpg/auth") if details else None,
         nexus=nexus or None,
     )
 
 
-def _target(cfs: str, fabric: str, entry: os.DirEntry, read_mapped: bool = True, all_attributes: bool = True) -> Target:
+def _target(cfs: str, fabric: str, entry: os.DirEntry, read_mapped: bool = True, all_attributes: bool = True,
+            details: bool = False, alua: Collection[tuple[str, str]] | None = None) -> Target:
     tpgs = []
     for sub in _subdirs(entry.path):
         if not sub.name.startswith("tpgt"):
             continue
         try:
-            tpgs.append(_tpg(cfs, fabric, sub, read_mapped, all_attributes))
+            tpgs.append(_tpg(cfs, fabric, sub, read_mapped, all_attributes, details, alua))
         except ValueError:
             continue
-    return Target(fabric=fabric, wwn=_fabric_wwn(fabric, entry.name), path=_rel(cfs, entry.path), tpgs=tuple(tpgs))
+    return Target(fabric=fabric, wwn=_fabric_wwn(fabric, entry.name), path=_rel(cfs, entry.path), tpgs=tuple(tpgs),
+                  parameters=read_settings(entry.path + "/param", fabric + "/target/param") if details else None)
 
 
-def read_auth(path: str) -> Auth:
+def read_auth(path: str, kind: str | None = None) -> Auth:
     """The CHAP files of an ``auth/`` or ``discovery_auth/`` directory."""
-    settings = read_settings(path)
+    return _auth(read_settings(path, kind))
+
+
+def _auth_if_present(path: str, kind: str) -> Auth | None:
+    """The CHAP files of an ``auth/`` directory; ``None`` where there is none (a fabric without CHAP)."""
+    try:
+        dir_fd = os.open(path, _DIR_FLAGS)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:  # there, but cannot be opened: as an unlistable auth/ reads
+        _note(path, exc)
+        return _auth(Settings())
+    try:
+        return _auth(_settings_at(dir_fd, path, kind))
+    finally:
+        os.close(dir_fd)
+
+
+def _auth(settings: Settings) -> Auth:
 
     def text(name: str) -> str:
         value = settings.value(name, "") or ""
@@ -603,23 +709,28 @@ def read_auth(path: str) -> Auth:
 
 def read_tpg_details(root: str, tpg: Tpg) -> Tpg:
     path = os.path.join(target_dir(root), tpg.path)
-    auth_dir = os.path.join(path, "auth")
+    fabric = _fabric_of(tpg.path)
     return replace(
         tpg,
-        attributes=read_settings(os.path.join(path, "attrib")),
-        parameters=read_settings(os.path.join(path, "param")),
-        auth=read_auth(auth_dir) if os.path.isdir(auth_dir) else None,
+        attributes=read_settings(os.path.join(path, "attrib"), fabric + "/tpg/attrib"),
+        parameters=read_settings(os.path.join(path, "param"), fabric + "/tpg/param"),
+        auth=_auth_if_present(os.path.join(path, "auth"), fabric + "/tpg/auth"),
     )
+
+
+def _fabric_of(path: str) -> str:
+    """The fabric directory a path relative to the target root is in (``iscsi/iqn…/tpgt_1`` → ``iscsi``)."""
+    return path.split("/", 1)[0]
 
 
 def read_acl_details(root: str, acl: NodeAcl) -> NodeAcl:
     acl = read_mapped_luns(root, acl)
     path = os.path.join(target_dir(root), acl.path)
-    auth_dir = os.path.join(path, "auth")
+    fabric = _fabric_of(acl.path)
     return replace(
         acl,
-        attributes=read_settings(os.path.join(path, "attrib")),
-        auth=read_auth(auth_dir) if os.path.isdir(auth_dir) else None,
+        attributes=read_settings(os.path.join(path, "attrib"), fabric + "/acl/attrib"),
+        auth=_auth_if_present(os.path.join(path, "auth"), fabric + "/acl/auth"),
     )
 
 
@@ -628,19 +739,16 @@ def read_lun_details(root: str, lun: Lun, so: StorageObject | None) -> Lun:
     if so is None or not alua_supported(so):
         return replace(lun, alua_tg_pt_gp_name=None)
     raw = _read_opt(os.path.join(target_dir(root), lun.path, "alua_tg_pt_gp"))
-    name = None
-    if raw:
-        first = raw.splitlines()[0]
-        name = first.split(":", 1)[1].strip() if ":" in first else None
-    return replace(lun, alua_tg_pt_gp_name=name)
+    return replace(lun, alua_tg_pt_gp_name=_alua_group_name(raw))
 
 
 def read_target_details(root: str, target: Target) -> Target:
     path = os.path.join(target_dir(root), target.path)
-    return replace(target, parameters=read_settings(os.path.join(path, "param")))
+    return replace(target, parameters=read_settings(os.path.join(path, "param"), target.fabric + "/target/param"))
 
 
-def _fabrics(cfs: str, targets: Scope, read_mapped: bool = True, all_attributes: bool = True) -> list[Fabric]:
+def _fabrics(cfs: str, targets: Scope, read_mapped: bool = True, all_attributes: bool = True,
+             details: bool = False, alua: Collection[tuple[str, str]] | None = None) -> list[Fabric]:
     present = {e.name: e for e in _subdirs(cfs) if e.name != "core"}
     fabrics = []
     known_dirs = set()
@@ -648,17 +756,18 @@ def _fabrics(cfs: str, targets: Scope, read_mapped: bool = True, all_attributes:
         known_dirs.add(dirname)
         entry = present.get(dirname)
         if entry is not None:
-            fabrics.append(_fabric(cfs, name, entry, targets, read_mapped, all_attributes))
+            fabrics.append(_fabric(cfs, name, entry, targets, read_mapped, all_attributes, details, alua))
     for dirname, entry in present.items():
         if dirname not in known_dirs:
-            fabrics.append(_fabric(cfs, dirname, entry, targets, read_mapped, all_attributes))
+            fabrics.append(_fabric(cfs, dirname, entry, targets, read_mapped, all_attributes, details, alua))
     return fabrics
 
 
 def _fabric(cfs: str, name: str, entry: os.DirEntry, scope: Scope, read_mapped: bool = True,
-            all_attributes: bool = True) -> Fabric:
+            all_attributes: bool = True, details: bool = False,
+            alua: Collection[tuple[str, str]] | None = None) -> Fabric:
     targets = [
-        _target(cfs, name, sub, read_mapped, all_attributes)
+        _target(cfs, name, sub, read_mapped, all_attributes, details, alua)
         for sub in _subdirs(entry.path)
         if sub.name not in _FABRIC_NON_TARGETS and (scope is None or (name, _fabric_wwn(name, sub.name)) in scope)
     ]
@@ -668,7 +777,8 @@ def _fabric(cfs: str, name: str, entry: os.DirEntry, scope: Scope, read_mapped: 
     return Fabric(name=name, path=_rel(cfs, entry.path), targets=tuple(targets), version=version, discovery_auth=discovery)
 
 
-def _storage_objects(root: str, cfs: str, problems: list[Problem], scope: Scope) -> list[StorageObject]:
+def _storage_objects(root: str, cfs: str, problems: list[Problem], scope: Scope,
+                     details: bool = False) -> list[StorageObject]:
     found = []
     for hba in _subdirs(cfs + "/core"):
         if "_" not in hba.name:
@@ -679,7 +789,7 @@ def _storage_objects(root: str, cfs: str, problems: list[Problem], scope: Scope)
             if scope is not None and (plugin, entry.name) not in scope:
                 continue
             try:
-                found.append(_storage_object(root, cfs, hba.name, entry))
+                found.append(_storage_object(root, cfs, hba.name, entry, details))
             except _Vanished:
                 continue
             except OSError as exc:
@@ -726,7 +836,10 @@ def read_config(
     most of the files; :func:`read_mapped_luns` and :func:`fill_mapped_luns`
     read them later, and ``details`` reads them too. ``tpg_attributes=False``
     reads only :data:`SUMMARY_TPG_ATTRIBUTES` of each TPG (the labels'); a
-    TPG's details (``read_tpg_details``) read them all.
+    TPG's details (``read_tpg_details``) read them all. Otherwise each LUN's
+    ALUA group, which its label names, is read with the LUN (the light read
+    leaves it to the label, :func:`read_lun_details`).
+    Everything is read in one walk: the details of an object with the object.
     Raises :class:`ConfigfsNotFound` if there is no LIO tree under ``root``.
     """
     cfs = os.path.normpath(os.path.abspath(target_dir(root)))
@@ -734,17 +847,18 @@ def read_config(
         raise ConfigfsNotFound(root, cfs)
     problems: list[Problem] = []
     token = _notes.set(problems)
+    modes_token, seen_token = _modes.set({}), _seen.set({})
     try:
-        config = SanConfig(
-            root=root,
-            later=ConfigfsLaterReads(root),
-            storage_objects=tuple(_storage_objects(root, cfs, problems, storage_objects)),
-            fabrics=tuple(_fabrics(cfs, targets, mapped_luns, tpg_attributes)),
-        )
+        sos = tuple(_storage_objects(root, cfs, problems, storage_objects, details))
+        # What the LUNs' labels need, in the same pass: the ALUA group of each LUN whose object has them.
+        alua = {so.key for so in sos if so.alua_supported} if tpg_attributes or details else None
+        fabrics = tuple(_fabrics(cfs, targets, mapped_luns or details, tpg_attributes or details, details, alua))
     finally:
+        _seen.reset(seen_token)
+        _modes.reset(modes_token)
         _notes.reset(token)
-    config = replace(config, problems=tuple(_relative(cfs, problems)))
-    return fill_details(config) if details else config
+    return SanConfig(root=root, storage_objects=sos, fabrics=fabrics, problems=tuple(_relative(cfs, problems)),
+                     details=details, later=ConfigfsLaterReads(root))
 
 
 def _relative(cfs: str, problems: list[Problem]) -> list[Problem]:
@@ -786,9 +900,12 @@ def fill_details(config: SanConfig) -> SanConfig:
     """The configuration with every object's details read."""
     problems: list[Problem] = []
     token = _notes.set(problems)
+    modes_token, seen_token = _modes.set({}), _seen.set({})
     try:
         config = _fill_details(config)
     finally:
+        _seen.reset(seen_token)
+        _modes.reset(modes_token)
         _notes.reset(token)
     if not problems:
         return config

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 from sanctl.ui.screens.config import EMPTY_HINT, ConfigScreen
@@ -138,14 +139,14 @@ async def test_chap_secrets_are_masked(make_app):
 async def test_unreadable_setting_is_shown_as_unreadable(make_app, monkeypatch):
     from sanctl.lio import configfs
 
-    real_read = configfs._read
+    real_read = configfs._read_setting
 
-    def failing_read(path):
-        if path.endswith("/attrib/emulate_3pc"):
+    def failing_read(dir_fd, name):
+        if name == "emulate_3pc" and os.readlink(f"/proc/self/fd/{dir_fd}").endswith("/attrib"):
             raise PermissionError(13, "Permission denied")
-        return real_read(path)
+        return real_read(dir_fd, name)
 
-    monkeypatch.setattr(configfs, "_read", failing_read)
+    monkeypatch.setattr(configfs, "_read_setting", failing_read)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
