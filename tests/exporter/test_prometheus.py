@@ -13,7 +13,6 @@ import json
 import re
 import signal
 import subprocess
-import sys
 import time
 import urllib.parse
 import urllib.request
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.exporter.conftest import DASHBOARD, RULES, free_port, need_tool, samples, sanctl
+from tests.exporter.conftest import DASHBOARD, RULES, need_tool, samples, sanctl, start_exporter, start_on_free_port
 
 HERE = Path(__file__).resolve().parent
 WEB = "iqn.2024-01.com.example:web"
@@ -102,19 +101,23 @@ def _wait(what: str, probe, deadline: float):
 
 def test_a_real_prometheus_scrapes_the_exporter_and_evaluates_the_rules(demo_root, tmp_path):
     prometheus = need_tool("prometheus")
-    exporter_port, prom_port = free_port(), free_port()
+    exporter, exporter_port, _ = start_exporter(demo_root)
     config = tmp_path / "prometheus.yml"
     config.write_text(
         "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
         f"rule_files:\n  - {RULES}\n"
         "scrape_configs:\n  - job_name: sanctl\n    static_configs:\n"
         f"      - targets: ['127.0.0.1:{exporter_port}']\n")
-    exporter = subprocess.Popen([sys.executable, "-m", "sanctl", "--demo", "--root", str(demo_root), "exporter",
-                                 "--listen", f"127.0.0.1:{exporter_port}"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    server = subprocess.Popen([prometheus, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'data'}",
-                               f"--web.listen-address=127.0.0.1:{prom_port}"],
-                              stdout=subprocess.DEVNULL, stderr=open(tmp_path / "prometheus.log", "wb"))
+    try:
+        server, prom_port = start_on_free_port(
+            lambda port: [prometheus, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'data'}",
+                          f"--web.listen-address=127.0.0.1:{port}"],
+                          tmp_path / "prometheus.log", ready="Server is ready to receive web requests",
+                          taken="address already in use")
+    except BaseException:
+        exporter.kill()
+        exporter.wait()
+        raise
     try:
         deadline = time.monotonic() + 180
         up = _wait("the exporter scraped", lambda: [r for r in _query(prom_port, 'up{job="sanctl"}')

@@ -16,6 +16,8 @@ from sanctl.host.protocol import FactsPart, Host, InitiatorPart, LogsPart, Targe
 from sanctl.lio.writer import ReadOnlyError
 from sanctl.model_json import to_jsonable
 from sanctl.sim.demo import build_demo
+from sanctl.sim.iscsiadm import DemoIscsiadm
+from sanctl.sim.writer import SimWriter
 from sanctl.startup import resolve_source
 
 
@@ -72,10 +74,10 @@ def test_demo_host_reads_the_demo_san(demo_root):
     config = host.target.read_config()
     assert config.storage_objects and config.fabrics
     assert host.capabilities.simulated and host.capabilities.can_write and host.capabilities.has_initiator
-    assert type(host.target.writer()).__name__ == "SimWriter"
+    assert isinstance(host.target.writer(), SimWriter)
     assert host.target.writer() is host.target.writer()  # one writer per host
     assert host.show_path(os.path.join(demo_root, "etc/target/saveconfig.json")) == "demo:/etc/target/saveconfig.json"
-    assert type(host.initiator.iscsiadm()).__name__ == "DemoIscsiadm"  # the simulation, not this host's
+    assert isinstance(host.initiator.iscsiadm(), DemoIscsiadm)  # the simulation, not this host's
     assert set(host.facts.available_fabrics()) >= {"iscsi"}
 
 

@@ -34,8 +34,8 @@ def test_a_backstore_in_three_targets_says_so_with_the_sessions_that_lose_it(wri
     assert any("(demo mode)" in line and "loses the disk ramdisk/scratch" in line for line in lines)
     assert not any("iqn.x:y" in line for line in lines)
     # the cascade ends with the backstore, after every mapped LUN and LUN
-    kinds = [type(s).__name__ for s in found.steps]
-    assert kinds[-1] == "DeleteStorageObject" and kinds.count("DeleteLun") == 3
+    kinds = [type(s) for s in found.steps]
+    assert kinds[-1] == C.DeleteStorageObject and kinds.count(C.DeleteLun) == 3
     for wwn in (RAC_IQN, WEB_IQN):  # in each target the mappings go before the LUN they point at
         unmaps = [i for i, s in enumerate(found.steps) if isinstance(s, C.DeleteMappedLun) and s.target == wwn]
         lun = next(i for i, s in enumerate(found.steps) if isinstance(s, C.DeleteLun) and s.target == wwn)
@@ -172,11 +172,11 @@ def test_rebuild_follows_rtslibs_order_for_a_target(demo):
 
     data = dump(read_config(str(demo), details=True))
     web = next(g for g in rebuild.plan(data) if g.key == ("iscsi", WEB_IQN))
-    kinds = [type(c).__name__ for c in web.changes]
-    assert kinds[:2] == ["CreateTarget", "CreateTpg"]
-    assert kinds.index("CreateLun") < kinds.index("CreatePortal") < kinds.index("CreateAcl")
-    assert kinds.index("CreateAcl") < kinds.index("CreateMappedLun") < kinds.index("SetAclAuth")
-    assert kinds.index("SetAclAuth") < kinds.index("SetTpgEnabled")
+    kinds = [type(c) for c in web.changes]
+    assert kinds[:2] == [C.CreateTarget, C.CreateTpg]
+    assert kinds.index(C.CreateLun) < kinds.index(C.CreatePortal) < kinds.index(C.CreateAcl)
+    assert kinds.index(C.CreateAcl) < kinds.index(C.CreateMappedLun) < kinds.index(C.SetAclAuth)
+    assert kinds.index(C.SetAclAuth) < kinds.index(C.SetTpgEnabled)
     only = rebuild.plan(data, target=RAC_IQN)
     assert [g.kind for g in only].count("storage_object") == 6 and [g.key for g in only if g.kind == "target"] == [
         ("iscsi", RAC_IQN)]

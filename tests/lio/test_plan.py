@@ -197,16 +197,16 @@ def test_creates_go_backstores_then_luns_then_mapped_luns_and_deletes_dependents
     current = _export(demo)
     empty = {"storage_objects": [], "targets": [], "fabric_modules": []}
     build = P.plan(current, empty)
-    ops = [type(s.change).__name__ for s in build.steps]
+    ops = [type(s.change) for s in build.steps]
     assert set(s.op for s in build.steps) <= {P.CREATE, P.SET}
     last_so = max(i for i, s in enumerate(build.steps) if s.path.startswith("/backstores/"))
-    first_lun = min(i for i, n in enumerate(ops) if n == "CreateLun")
-    first_mapped = min(i for i, n in enumerate(ops) if n == "CreateMappedLun")
+    first_lun = min(i for i, n in enumerate(ops) if n == C.CreateLun)
+    first_mapped = min(i for i, n in enumerate(ops) if n == C.CreateMappedLun)
     assert last_so < first_lun < first_mapped
     wipe = P.plan(empty, current, prune=True)
-    kinds = [type(s.change).__name__ for s in wipe.steps]
+    kinds = [type(s.change) for s in wipe.steps]
     assert all(s.op == P.DELETE for s in wipe.steps)
-    assert kinds.index("DeleteTarget") < kinds.index("DeleteStorageObject")
+    assert kinds.index(C.DeleteTarget) < kinds.index(C.DeleteStorageObject)
     # narrower deletes come first: a mapped LUN and an ACL before the LUN they depend on
     data = _copy(current)
     rac = _tpg(data, RAC_IQN)
@@ -216,8 +216,8 @@ def test_creates_go_backstores_then_luns_then_mapped_luns_and_deletes_dependents
         a["mapped_luns"] = [m for m in a["mapped_luns"] if m["index"] != 4 and m["tpg_lun"] != 5]
     found = P.plan(data, current, prune=True)
     assert found.ok, found.problems
-    names = [(type(s.change).__name__, s.path.rsplit("/", 1)[-1]) for s in found.steps]
-    assert names == [("DeleteMappedLun", "mapped_lun4"), ("DeleteAcl", RAC_CLIENTS[1]), ("DeleteLun", "lun5")], names
+    names = [(type(s.change), s.path.rsplit("/", 1)[-1]) for s in found.steps]
+    assert names == [(C.DeleteMappedLun, "mapped_lun4"), (C.DeleteAcl, RAC_CLIENTS[1]), (C.DeleteLun, "lun5")], names
 
 
 def test_objects_the_file_does_not_have_are_deleted_only_with_prune(demo):
@@ -237,9 +237,9 @@ def test_a_setting_is_changed_in_place_and_an_identity_change_recreates(demo):
     web["node_acls"][0]["attributes"]["dataout_timeout"] = 7
     web["node_acls"][0]["chap_password"] = "another-secret-1"
     found = P.plan(data, current)
-    assert [type(s.change).__name__ for s in found.steps] == ["SetSetting", "SetSetting", "SetAclAuth"]
-    assert [(type(s.change.owner).__name__, s.change.group, s.change.key) for s in found.steps[:2]] == [
-        ("TpgRef", "parameter", "HeaderDigest"), ("AclRef", "attribute", "dataout_timeout")]
+    assert [type(s.change) for s in found.steps] == [C.SetSetting, C.SetSetting, C.SetAclAuth]
+    assert [(type(s.change.owner), s.change.group, s.change.key) for s in found.steps[:2]] == [
+        (C.TpgRef, "parameter", "HeaderDigest"), (C.AclRef, "attribute", "dataout_timeout")]
     assert "another-secret-1" not in json.dumps(found.as_json())
     # a LUN on another backstore cannot change in place: deleted and created, its mapping with it
     data = _copy(current)
@@ -248,9 +248,9 @@ def test_a_setting_is_changed_in_place_and_an_identity_change_recreates(demo):
     lun5 = next(x for x in _tpg(data, RAC_IQN)["luns"] if x["index"] == 5)
     lun5["storage_object"] = "/backstores/block/ora-ocr-1"
     found = P.plan(data, current)
-    kinds = [type(s.change).__name__ for s in found.steps]
-    assert kinds.count("DeleteLun") == 2 and kinds.count("CreateLun") == 2
-    assert kinds.count("CreateMappedLun") == 4  # two ACLs, two LUNs
+    kinds = [type(s.change) for s in found.steps]
+    assert kinds.count(C.DeleteLun) == 2 and kinds.count(C.CreateLun) == 2
+    assert kinds.count(C.CreateMappedLun) == 4  # two ACLs, two LUNs
 
 
 def test_every_problem_is_listed_with_its_path(demo):
@@ -474,11 +474,11 @@ def test_alua_loopback_chap_discovery_and_settings_round_trip_through_the_plan(t
     original = _export(demo)
     found, report = A.execute(writer, wanted, prune=True)
     assert report.outcome == COMPLETED, report.lines()
-    ops = {type(s.change).__name__ for s in found.steps}
-    assert {"CreateAluaGroup", "SetLunAluaGroup", "SetDiscoveryAuth", "SetTpgAuth", "SetAclAuth", "SetAclTag",
-            "SetMappedLunWriteProtect", "DeleteLun", "CreatePortal", "SetSetting"} <= ops
+    ops = {type(s.change) for s in found.steps}
+    assert {C.CreateAluaGroup, C.SetLunAluaGroup, C.SetDiscoveryAuth, C.SetTpgAuth, C.SetAclAuth, C.SetAclTag,
+            C.SetMappedLunWriteProtect, C.DeleteLun, C.CreatePortal, C.SetSetting} <= ops
     assert any(s.change.sets(C.BackstoreRef, "attribute") for s in found.steps if isinstance(s.change, C.SetSetting))
-    assert "DeleteTarget" not in ops and "DeleteStorageObject" not in ops  # settings changed in place
+    assert C.DeleteTarget not in ops and C.DeleteStorageObject not in ops  # settings changed in place
     assert canonical(_export(demo)) == canonical(wanted)
     assert P.plan(wanted, _export(demo), prune=True).empty
     # and back to the original, the same way

@@ -372,9 +372,12 @@ def test_an_undo_that_fails_too_is_reported_as_such(demo, monkeypatch):
     writer = SimWriter(str(demo))
     writer.fail_at = (4, OSError(errno.EIO, "Input/output error"))
     real = writer.execute
+    calls = 0
 
-    def execute(change):
-        if isinstance(change, C.DeleteTarget) and writer._count > 4:
+    def execute(change):  # the 4th step fails; the undo of the target (a later call) fails too
+        nonlocal calls
+        calls += 1
+        if isinstance(change, C.DeleteTarget) and calls > 4:
             raise OSError(errno.EBUSY, "Device or resource busy")
         real(change)
 

@@ -66,3 +66,16 @@ def app_with(make_app, tmp_path, recorder):
         return tab_app(make_app, backend, **(app_options or {}))
 
     return make
+
+
+@pytest.fixture
+def pinned_names(monkeypatch, demo):
+    """Generated IQNs are iqn.2003-01.org.linux-iscsi.san01.x8664:sn.<12 hex>: pin the random part.
+
+    (And the demo kernel gets TCMU, which the user backstore's form needs.)
+    """
+    import sanctl.names as names
+
+    monkeypatch.setattr(names.secrets, "token_hex", lambda n=6: "0123456789abcdef"[: 2 * n])
+    monkeypatch.setattr(names.platform, "machine", lambda: "x86_64")
+    (demo / "sys/module/target_core_user").mkdir(parents=True)

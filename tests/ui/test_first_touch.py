@@ -279,7 +279,7 @@ async def test_the_first_screens_doctor_count_is_sanctl_doctors(tmp_path, monkey
         doctor = service(app)
         for _ in range(200):  # the start-up sample and the evaluation after it run in workers
             await settle(pilot, rounds=1)
-            if doctor.report is not None and doctor.report.live and not doctor._running:
+            if doctor.report is not None and doctor.report.live and expected in app.screen.query_one("#status-bar").text:
                 break
         assert app.screen is app.screen_stack[0]  # no live panel was opened
         assert expected in app.screen.query_one("#status-bar").text

@@ -643,7 +643,7 @@ async def test_read_only_keys_say_why_and_open_nothing(make_app, demo):
             await pilot.press(key)
             await settle(pilot)
             assert len(app.screen_stack) == 1, key
-            assert seen[-1][2] == "read-only: not root", key
+            assert seen[-1] == ("warning", "Read-only", "read-only: not root"), key
     assert saved_state(demo) == before
     assert not (demo / "etc").exists()
 
