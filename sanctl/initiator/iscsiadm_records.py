@@ -27,39 +27,38 @@ def split_address_port(text: str) -> tuple[str, int]:
     return address, parse_int(port)
 
 
+class _OnPortal:
+    """A record reached on a portal ("address:port" as iscsiadm prints it): its address and port apart."""
+
+    __slots__ = ()
+    portal: str
+
+    @property
+    def address(self) -> str:
+        return split_address_port(self.portal)[0]
+
+    @property
+    def port(self) -> int:
+        return split_address_port(self.portal)[1]
+
+
 @dataclass(frozen=True, slots=True)
-class DiscoveredTarget:
+class DiscoveredTarget(_OnPortal):
     """One line of SendTargets discovery: a target reachable on a portal."""
 
     target: str
     portal: str  # "address:port" as iscsiadm prints it; IPv6 in brackets
     tpgt: int
 
-    @property
-    def address(self) -> str:
-        return split_address_port(self.portal)[0]
-
-    @property
-    def port(self) -> int:
-        return split_address_port(self.portal)[1]
-
 
 @dataclass(frozen=True, slots=True)
-class NodeRecord:
+class NodeRecord(_OnPortal):
     """A node record in open-iscsi's database: what ``login`` works on."""
 
     target: str
     portal: str
     tpgt: int
     iface: str = ""  # known from ``-m node -P 1``; the flat list does not say
-
-    @property
-    def address(self) -> str:
-        return split_address_port(self.portal)[0]
-
-    @property
-    def port(self) -> int:
-        return split_address_port(self.portal)[1]
 
 
 @dataclass(frozen=True, slots=True)
