@@ -524,6 +524,11 @@ def tcmu_runner(lab, tmp_path):
                 if proc is not None and proc.poll() is None:
                     proc.terminate()
                     proc.wait(timeout=60)
+            # tcmu-runner told target_core_user it answers the kernel's netlink commands; the module keeps
+            # believing it after the daemon is gone and then waits, uninterruptibly, for an answer to the next
+            # user backstore another test creates. Unloaded, it starts afresh when next needed.
+            unloaded = subprocess.run(["modprobe", "-r", "target_core_user"], capture_output=True, text=True)
+            assert unloaded.returncode == 0, f"target_core_user stays loaded: {unloaded.stderr.strip()}"
 
 
 def _user_so(name: str) -> Path | None:
