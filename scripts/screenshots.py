@@ -52,8 +52,10 @@ async def _settle(pilot) -> None:
 async def render(root: str, theme: str, size: tuple[int, int], out: Path) -> Path:
     from sanctl.ui.app import SanctlApp
 
+    # live_checks=False: the doctor's badge from the configuration alone, not from however far the live
+    # demo's clock had moved when the picture was taken
     app = SanctlApp(root=root, mode="demo", readonly=False, readonly_reason=None, theme=theme, host=HOST,
-                    theme_dirs=[REPO / "themes"])
+                    theme_dirs=[REPO / "themes"], live_checks=False)
     path = out / f"config-{theme}-{size[0]}x{size[1]}.svg"
     async with app.run_test(size=size) as pilot:
         await _settle(pilot)
@@ -133,7 +135,7 @@ async def render_setup(tmp: str, step: str, theme: str, size: tuple[int, int], o
     root = os.path.join(tmp, f"setup-{step}-{theme}-{size[0]}x{size[1]}")
     build_demo(root)
     app = SanctlApp(root=root, mode="demo", readonly=False, readonly_reason=None, theme=theme, host=HOST,
-                    theme_dirs=[REPO / "themes"], setup=True)
+                    theme_dirs=[REPO / "themes"], setup=True, live_checks=False)
     path = out / f"setup-{step}-{theme}-{size[0]}x{size[1]}.svg"
     async with app.run_test(size=size) as pilot:
         await _settle(pilot)
