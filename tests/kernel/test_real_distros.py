@@ -526,9 +526,11 @@ def tcmu_runner(lab, tmp_path):
                     proc.wait(timeout=60)
             # tcmu-runner told target_core_user it answers the kernel's netlink commands; the module keeps
             # believing it after the daemon is gone and then waits, uninterruptibly, for an answer to the next
-            # user backstore another test creates. Unloaded, it starts afresh when next needed.
-            unloaded = subprocess.run(["modprobe", "-r", "target_core_user"], capture_output=True, text=True)
-            assert unloaded.returncode == 0, f"target_core_user stays loaded: {unloaded.stderr.strip()}"
+            # user backstore another test creates. Unloaded and loaded again, it starts afresh (loaded, as the
+            # other tests expect: configfs does not load it for them).
+            for args in (["-r", "target_core_user"], ["target_core_user"]):
+                done = subprocess.run(["modprobe", *args], capture_output=True, text=True)
+                assert done.returncode == 0, f"modprobe {' '.join(args)}: {done.stderr.strip()}"
 
 
 def _user_so(name: str) -> Path | None:
