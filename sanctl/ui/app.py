@@ -201,6 +201,8 @@ class SanctlApp(App[None]):
 
         Not on a big configuration (its first read waits for the first frame): there the live state is
         looked at once a live panel opens, and the doctor panel says so."""
+        if not self.screen_stack:  # the timer fired while the app was closing
+            return
         if not getattr(self.screen_stack[0], "big", False):
             panels.service(self).prime()
 

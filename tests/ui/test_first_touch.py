@@ -318,3 +318,12 @@ async def test_a_big_configuration_leaves_the_live_checks_to_the_live_panels(mak
         assert app.session.live is None or app.session.live.frame is None
         report = service(app).report
         assert report is None or not report.live
+
+
+async def test_the_live_checks_timer_firing_while_the_app_closes_does_nothing(make_app):
+    """CI once saw the start-up timer fire after the screens were gone (IndexError on the empty stack)."""
+    app = make_app(live_checks=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+    assert not app.screen_stack
+    app._start_live_checks()  # what the timer calls: nothing to look at, nothing raised
