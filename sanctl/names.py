@@ -149,11 +149,11 @@ def parse_size(text: str) -> int:
     value = float(number) * _FACTORS[unit]
     if not unit and "." in number:
         raise InvalidValue("A size in bytes is a whole number.")
+    if value > 1024**6:  # before int(): a number too long for a float is infinite
+        raise InvalidValue("That size is larger than any device (1 EiB).")
     size = int(value)
     if size <= 0:
         raise InvalidValue("A size must be greater than zero.")
-    if size > 1024**6:
-        raise InvalidValue("That size is larger than any device (1 EiB).")
     return size
 
 

@@ -16,6 +16,8 @@ The wizard's domain, importable without Textual (the screen is
 - :mod:`~sanctl.setup.probe` — the probes the host hands in: what the checks
   read and the fixes do on this host, or on the demo SAN's tree.
 - :mod:`~sanctl.setup.presets` — Linux, VMware ESXi, Windows, Proxmox VE.
+- :mod:`~sanctl.setup.fields` — each step's inputs as a FormSpec of fields
+  (label, help, kind, choices, check), as the screen draws them.
 - :mod:`~sanctl.setup.validate` — each step's refusals and warnings.
 - :mod:`~sanctl.setup.plan` — the answers as writer changes, with the
   equivalent targetcli commands.

@@ -18,7 +18,9 @@ The refusals that matter most for a first setup:
   demo mode is allowed, with the warning that anyone reaching the portal
   gets the LUNs.
 
-No Textual here.
+A value on its own is checked by its field's check (:mod:`sanctl.setup.fields`,
+the forms the steps are drawn from): here are only the refusals that need the
+host or several answers. No Textual here.
 """
 
 from __future__ import annotations
@@ -27,19 +29,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sanctl import block_devices as H
-from sanctl.names import (
-    InvalidValue,
-    check_chap_user,
-    check_iscsi_name,
-    check_object_name,
-    check_port,
-    check_portal_address,
-    parse_size,
-)
-from sanctl.setup.answers import INPUT_STEPS, KINDS, Answers, StorageItem
+from sanctl.names import InvalidValue, parse_size
+from sanctl.setup import fields as F
+from sanctl.setup.answers import INPUT_STEPS, Answers, StorageItem
 from sanctl.setup.presets import preset
 from sanctl.summary import human_size
-from sanctl.lio import changes as C
 
 if TYPE_CHECKING:  # the context is gathered through the host; here it is only read
     from sanctl.setup.context import SetupContext
@@ -104,10 +98,7 @@ def _device_refusal(ctx: SetupContext, dev: H.BlockDevice) -> str | None:
 
 
 def _check_block(ctx: SetupContext, item: StorageItem, key: str, out: StepCheck, seen: dict) -> None:
-    if not item.dev.strip():
-        out.error(key + "dev", "Choose a device below (or type its path).")
-        return
-    path = _try(out, key + "dev", C.check_dev_path, item.dev, "block device")
+    path = _try(out, key + "dev", F.DEVICE.parse, item.dev)
     if path is None:
         return
     dev = ctx.device(path)
@@ -131,10 +122,7 @@ def _check_block(ctx: SetupContext, item: StorageItem, key: str, out: StepCheck,
 
 
 def _check_fileio(ctx: SetupContext, item: StorageItem, key: str, out: StepCheck, seen: dict) -> None:
-    if not item.file.strip():
-        out.error(key + "file", "A file is required: it is created when it does not exist.")
-        return
-    path = _try(out, key + "file", C.check_dev_path, item.file, "file")
+    path = _try(out, key + "file", F.FILE.parse, item.file)
     if path is None:
         return
     if path in seen:
@@ -162,7 +150,7 @@ def _check_fileio(ctx: SetupContext, item: StorageItem, key: str, out: StepCheck
         if not item.size.strip():
             out.error(key + "size", f"{path} does not exist yet: give its size to create it, e.g. 10G.")
         else:
-            wanted = _try(out, key + "size", parse_size, item.size)
+            wanted = _try(out, key + "size", F.FILE_SIZE.parse, item.size)
             free = ctx.free_space(path)
             if wanted is not None and free is not None and wanted > free:
                 if item.sparse:
@@ -179,13 +167,10 @@ def _check_fileio(ctx: SetupContext, item: StorageItem, key: str, out: StepCheck
 
 
 def _check_ramdisk(ctx: SetupContext, item: StorageItem, key: str, out: StepCheck) -> None:
-    if not item.size.strip():
-        out.error(key + "size", "A ramdisk needs a size, e.g. 1G.")
-    else:
-        wanted = _try(out, key + "size", parse_size, item.size)
-        memory = ctx.memory()
-        if wanted is not None and memory is not None and wanted > memory:
-            out.error(key + "size", f"Only {human_size(memory)} of memory is available.")
+    wanted = _try(out, key + "size", F.RAMDISK_SIZE.parse, item.size)
+    memory = ctx.memory() if wanted is not None else None
+    if wanted is not None and memory is not None and wanted > memory:
+        out.error(key + "size", f"Only {human_size(memory)} of memory is available.")
     if RAMDISK_WARNING not in out.warnings:
         out.warnings.append(RAMDISK_WARNING)
 
@@ -200,10 +185,9 @@ def check_storage(ctx: SetupContext, answers: Answers) -> StepCheck:
     files: dict[str, int] = {}
     for i, item in enumerate(answers.storage):
         key = f"storage.{i}."
-        if item.kind not in KINDS:
-            out.error(key + "kind", f"Choose one of: {', '.join(KINDS)}.")
+        if _try(out, key + "kind", F.KIND.check, item.kind) is None:  # the check: a blank kind says the same
             continue
-        name = _try(out, key + "name", check_object_name, item.name, "backstore name")
+        name = _try(out, key + "name", F.BACKSTORE_NAME.parse, item.name)
         if name is not None:
             if ctx.config.storage_object((item.kind, name)) is not None:
                 out.error(key + "name", f"A {item.kind} backstore named {name} exists already.")
@@ -227,10 +211,7 @@ def check_storage(ctx: SetupContext, answers: Answers) -> StepCheck:
 
 def check_target(ctx: SetupContext, answers: Answers) -> StepCheck:
     out = StepCheck()
-    if not answers.target.strip():
-        out.error("target", "An IQN is required (generate suggests one).")
-        return out
-    wwn = _try(out, "target", check_iscsi_name, answers.target)
+    wwn = _try(out, "target", F.TARGET.parse, answers.target)
     if wwn is None:
         return out
     fabric = ctx.config.fabric("iscsi")
@@ -243,8 +224,8 @@ def check_portal(ctx: SetupContext, answers: Answers) -> StepCheck:
     from sanctl.forms.add import portal_conflict  # the forms' rule
 
     out = StepCheck()
-    address = _try(out, "address", check_portal_address, answers.address)
-    port = _try(out, "port", check_port, answers.port)
+    address = _try(out, "address", F.ADDRESS.parse, answers.address)
+    port = _try(out, "port", F.PORT.parse, answers.port)
     if address is not None and address not in H.WILDCARDS and address not in ctx.addresses:
         out.error("address", f"{address} is not an address of this host: the kernel cannot listen on it. "
                              "Pick one below.")
@@ -273,14 +254,13 @@ def check_access(ctx: SetupContext, answers: Answers) -> StepCheck:
     secrets: list[str] = []
     for i, client in enumerate(answers.clients):
         key = f"clients.{i}."
-        if any(ord(c) < 32 for c in client.label) or len(client.label) > 64:
-            out.error(key + "label", "A label is one line of at most 64 characters.")
+        _try(out, key + "label", F.LABEL.parse, client.label)
         if not client.initiator.strip():
             if not answers.demo_mode:
                 out.error(key + "initiator", "The client's initiator name is required: its "
                                              "/etc/iscsi/initiatorname.iscsi (generate makes a new one).")
             continue
-        name = _try(out, key + "initiator", check_iscsi_name, client.initiator)
+        name = _try(out, key + "initiator", F.INITIATOR.parse, client.initiator)
         if name is None:
             continue
         if name in seen:
@@ -290,14 +270,14 @@ def check_access(ctx: SetupContext, answers: Answers) -> StepCheck:
             continue
         seen[name] = i
         if answers.chap and not answers.demo_mode:
-            _try(out, key + "chap_user", check_chap_user, client.chap_user)
-            if _try(out, key + "chap_secret", C._secret, client.chap_secret, "CHAP secret") is not None:
+            _try(out, key + "chap_user", F.CHAP_USER.parse, client.chap_user)
+            if _try(out, key + "chap_secret", F.CHAP_SECRET.parse, client.chap_secret) is not None:
                 secrets.append(client.chap_secret)
     if not answers.clients and not answers.demo_mode:
         out.problems.append("Add at least one client (or choose demo mode).")
     if answers.chap and not answers.demo_mode and answers.mutual:
-        _try(out, "mutual_user", check_chap_user, answers.mutual_user)
-        if _try(out, "mutual_secret", C._secret, answers.mutual_secret, "target secret") is not None:
+        _try(out, "mutual_user", F.MUTUAL_USER.parse, answers.mutual_user)
+        if _try(out, "mutual_secret", F.MUTUAL_SECRET.parse, answers.mutual_secret) is not None:
             if answers.mutual_secret in secrets:
                 out.error("mutual_secret", "The target's secret must differ from the initiators' (RFC 7143; "
                                            "Windows refuses the same secret).")
@@ -312,13 +292,8 @@ def check_access(ctx: SetupContext, answers: Answers) -> StepCheck:
 def check_preset(ctx: SetupContext, answers: Answers) -> StepCheck:
     out = StepCheck()
     p = preset(answers.preset)
-    try:
-        size = int(answers.block_size)
-    except ValueError:
-        size = 0
-    if size not in p.block_sizes:
-        allowed = " or ".join(str(s) for s in p.block_sizes)
-        out.error("block_size", f"{p.label} takes a block size of {allowed} bytes.")
+    _try(out, "block_size", F.block_size_field(p).check, answers.block_size)  # the check: blank says the same
+    size = F.block_size_of(answers.block_size)
     for i, item in enumerate(answers.storage):
         if item.kind == "block":
             dev = ctx.device(item.dev.strip())
