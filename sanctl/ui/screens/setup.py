@@ -1,7 +1,8 @@
 """The setup wizard: from a bare disk to a logged-in client, one step at a time.
 
 Checks → Storage → Target → Portal → Access → Preset → Review → Apply →
-Client (:mod:`sanctl.ui.screens.setup_steps` draws each). Back and Next move
+Client (:mod:`sanctl.ui.screens.setup_steps` draws each; a step that asks
+something is a FormSpec, :func:`sanctl.setup.fields.step_form`). Back and Next move
 between steps (``ctrl+b`` / ``ctrl+n``, ``enter`` in a field); a step with
 refusals shows them under its fields and does not let Next through. Cancel
 (``esc``) leaves at any step with nothing changed — the answers are kept
@@ -33,6 +34,7 @@ from textual.widgets import Button, Checkbox, Input, OptionList, Select, Static
 
 from sanctl.setup.answers import INPUT_STEPS, STEPS, TITLES, Answers, StorageItem
 from sanctl.setup.apply import Phase
+from sanctl.setup.fields import answer_value, field_for, step_form
 from sanctl.setup.state import WizardState, clear_state, load_state, save_state, state_path
 from sanctl.setup.validate import StepCheck, check_all, check_step, size_of
 from sanctl.ui.screens.setup_fields import get_answer, key_of, set_answer, widget_value
@@ -54,6 +56,7 @@ class StepBody(VerticalScroll):
         if not isinstance(screen, SetupScreen) or screen.ctx is None:
             yield Static(Text("Looking at this host…"), classes="setup-note")
             return
+        screen.form = step_form(screen.step, screen.answers, screen.ctx, show_secrets=screen.show_secrets)
         yield from screen.view.compose(screen)
 
 
@@ -94,6 +97,8 @@ class SetupScreen(Screen[None]):
         self.all_shown = False
         self.show_secrets = False
         self.check = StepCheck()
+        #: The current step's form as drawn (what each ``#f-…`` input is), or None for a step that asks nothing.
+        self.form = None
         self.phases: list[Phase] = []
         self.apply_message = ""
         self.applying = False
@@ -358,16 +363,6 @@ class SetupScreen(Screen[None]):
     def forget_touched(self, prefix: str) -> None:
         self.touched = {k for k in self.touched if not k.startswith(prefix)}
 
-    def device_note(self, dev) -> str:
-        from sanctl.block_devices import note
-
-        return note(dev, self.ctx.devices)
-
-    def device_ok(self, dev) -> bool:
-        from sanctl.block_devices import refusal
-
-        return refusal(dev, self.ctx.devices) is None
-
     def item_size(self, item: StorageItem) -> int | None:
         if item.kind == "block":
             dev = self.ctx.device(item.dev.strip())
@@ -420,8 +415,11 @@ class SetupScreen(Screen[None]):
             return
         event.stop()
         key = key_of(wid)
-        value = widget_value(widget)
+        field = field_for(self.form, key)
+        if field is None:  # not an input of the form drawn (a stale event of the form before)
+            return
         try:
+            value = answer_value(field, widget_value(widget))  # refused: a choice that is not one
             if get_answer(self.answers, key) == value:
                 return
             set_answer(self.answers, key, value)

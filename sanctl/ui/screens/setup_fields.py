@@ -1,5 +1,8 @@
 """The setup wizard's field rows: a label, an input, buttons, a picker, help, and the reason it is refused.
 
+:func:`field_rows` draws the fields of a step's form
+(:func:`sanctl.setup.fields.step_form`), each as the row its kind calls for.
+
 Every input's id is ``f-`` and its answer's key with ``-`` for ``.``
 (``storage.0.name`` → ``#f-storage-0-name``); the refusal under it is
 ``#e-…``, a picker under it ``#p-…``. :func:`get_answer` and
@@ -11,7 +14,7 @@ the reason underneath, the picker's refused entries dimmed with why.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from rich.text import Text
@@ -20,7 +23,8 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Input, Label, OptionList, Select, Static
 
 from sanctl.ui.forms.screen import Flag, FormScreen
-from sanctl.forms.spec import Choice
+from sanctl.forms.spec import BOOL, SECRET, SELECT, Choice, Field
+from sanctl.setup.fields import answer_key
 
 LABEL_WIDTH = 16
 
@@ -100,6 +104,27 @@ def select_field(key: str, label: str, value: str, options: Iterable[tuple[str, 
     widget = Select(options, value=value if value in values else Select.NULL, allow_blank=False, compact=True,
                     id=wid(key))
     yield from _row(key, label, widget, (), help)
+
+
+def field_row(key: str, field: Field, *, buttons: Iterable[Button] = (), masked: bool = True) -> ComposeResult:
+    """The row of answer ``key``, drawn from its field: a checkbox, a select, or an input (masked for a secret)."""
+    if field.kind == BOOL:
+        yield from flag_field(key, field.label, bool(field.default), help=field.help)
+    elif field.kind == SELECT:
+        yield from select_field(key, field.label, field.default, [(c.label, c.value) for c in field.choices],
+                                help=field.help)
+    else:
+        yield from text_field(key, field.label, field.default, placeholder=field.placeholder,
+                              password=field.kind == SECRET and masked, help=field.help, buttons=buttons,
+                              choices=field.choices)
+
+
+def field_rows(fields: Iterable[Field], *, buttons: Callable[[str], Iterable[Button]] = lambda key: (),
+               masked: bool = True) -> ComposeResult:
+    """Every field's row, in order; ``buttons(key)``: the buttons beside an input (generate, this host)."""
+    for field in fields:
+        key = answer_key(field.name)
+        yield from field_row(key, field, buttons=buttons(key), masked=masked)
 
 
 def button(label: str, id: str, *, variant: str = "default", disabled: bool = False) -> Button:

@@ -1,8 +1,10 @@
 """The setup wizard's steps, one class each: what a step shows and what its buttons do.
 
-A step composes its widgets from the screen's answers and context
-(:class:`~sanctl.ui.screens.setup.SetupScreen`); the screen reads every
-``#f-…`` field back into the answers as it changes and shows the step's
+A step composes its inputs from its form (:func:`sanctl.setup.fields.step_form`,
+the screen's ``form``: a FormSpec laid out for the answers so far) and adds
+what is not an input — sections' buttons, notes, the plan, progress; the
+screen (:class:`~sanctl.ui.screens.setup.SetupScreen`) reads every ``#f-…``
+field back into the answers through its field as it changes and shows the step's
 refusals (:mod:`sanctl.setup.validate`) under the fields. A step may
 re-compose itself when an answer changes its shape (the kind of a disk,
 CHAP on, a client added). Nothing here writes anything but the answers:
@@ -21,17 +23,10 @@ from textual.widgets import Static
 from sanctl.names import generate_chap_secret, generate_iqn
 from sanctl.setup import checks as K
 from sanctl.setup.answers import Answers, Client, StorageItem
-from sanctl.setup.presets import ORDER, PRESETS, effects, preset
+from sanctl.setup.fields import AUTHENTICATION, answer_key, field_for, sections
+from sanctl.setup.presets import effects, preset
 from sanctl.summary import human_size
-from sanctl.forms.spec import Choice
-from sanctl.ui.screens.setup_fields import (
-    button,
-    flag_field,
-    help_line,
-    section,
-    select_field,
-    text_field,
-)
+from sanctl.ui.screens.setup_fields import button, field_rows, help_line, section
 
 
 
@@ -41,12 +36,12 @@ class Wizard(Protocol):
 
     answers: Answers
     readonly: bool
+    #: The step's form as drawn (:func:`sanctl.setup.fields.step_form`), or None for a step that asks nothing.
+    form: Any
 
     def __getattr__(self, name: str) -> Any: ...
 
 GLYPHS = {K.OK: "✓", K.WARN: "!", K.FAIL: "✖", K.INFO: "·"}
-KIND_OPTIONS = (("block device (disk, partition, LV)", "block"), ("file (fileio)", "fileio"),
-                ("memory (ramdisk)", "ramdisk"))
 DEFAULT_DIR = "/srv/iscsi"
 
 
@@ -130,27 +125,11 @@ class StorageStep(Step):
     intro = "the disks clients will see, each a LUN: a device, a file, or memory."
 
     def compose(self, s: Wizard) -> ComposeResult:
-        items = s.answers.storage
-        choices = tuple(Choice(d.path, d.label(), s.device_note(d), d.free and s.device_ok(d))
-                        for d in s.ctx.devices)
-        for i, item in enumerate(items):
-            k = f"storage.{i}."
-            remove = (button("remove", f"b-remove-storage-{i}"),) if len(items) > 1 else ()
-            yield from section(f"Disk {i + 1} → LUN {i}", *remove)
-            yield from select_field(k + "kind", "Kind", item.kind, KIND_OPTIONS)
-            yield from text_field(k + "name", "Name", item.name, placeholder="e.g. data1")
-            if item.kind == "block":
-                yield from text_field(k + "dev", "Device", item.dev, placeholder="/dev/…, or pick one below",
-                                      choices=choices)
-            elif item.kind == "fileio":
-                yield from text_field(k + "file", "File", item.file, placeholder="/srv/iscsi/data1.img",
-                                      help="created when missing; an existing file keeps its size and data")
-                yield from text_field(k + "size", "Size", item.size, placeholder="e.g. 10G, 500M, 2T")
-                yield from flag_field(k + "sparse", "Sparse file (space allocated as clients write)", item.sparse)
-                yield from flag_field(k + "write_back", "Write-back cache", item.write_back,
-                                      help="faster, but writes are lost if this host crashes")
-            else:
-                yield from text_field(k + "size", "Size", item.size, placeholder="e.g. 1G")
+        several = len(s.answers.storage) > 1
+        for i, (title, fields) in enumerate(sections(s.form.fields)):  # one section per disk
+            remove = (button("remove", f"b-remove-storage-{i}"),) if several else ()
+            yield from section(title, *remove)
+            yield from field_rows(fields)
         with Horizontal(classes="setup-actions"):
             yield button("Add another disk", "b-add-storage")
 
@@ -208,9 +187,7 @@ class TargetStep(Step):
     intro = "the name clients find the target by, and its LUNs."
 
     def compose(self, s: Wizard) -> ComposeResult:
-        yield from text_field("target", "Target IQN", s.answers.target, placeholder="iqn.YYYY-MM.domain:name",
-                              buttons=(button("generate", "b-generate-target"),),
-                              help="iqn.YYYY-MM.reversed.domain:name — lower case, no spaces")
+        yield from field_rows(s.form.fields, buttons=lambda key: (button("generate", "b-generate-target"),))
         yield from section("LUNs (TPG 1)")
         for i, item in enumerate(s.answers.storage):
             where = {"block": item.dev, "fileio": item.file, "ramdisk": "memory"}.get(item.kind, "")
@@ -230,23 +207,13 @@ class TargetStep(Step):
 # 4 Portal
 # ---------------------------------------------------------------------------
 
-ADDRESS_NOTES = {"0.0.0.0": "every IPv4 address", "[::0]": "every IPv4 and IPv6 address",
-                 "127.0.0.1": "this host only", "[::1]": "this host only (IPv6)"}
-
-
 class PortalStep(Step):
     key = "portal"
     intro = "where the target listens for clients."
 
     def compose(self, s: Wizard) -> ComposeResult:
-        choices = tuple(Choice(a, a, ADDRESS_NOTES.get(a, "")) for a in s.ctx.addresses)
-        yield from text_field("address", "Address", s.answers.address, choices=choices,
-                              help="IPv6 in brackets; a listener already there is shared")
-        yield from text_field("port", "Port", s.answers.port)
-        if s.ctx.rdma:
-            yield from flag_field("iser", "iSER (iSCSI over RDMA)", s.answers.iser,
-                                  help="an RDMA NIC was found; clients need one too")
-        else:
+        yield from field_rows(s.form.fields)
+        if field_for(s.form, "iser") is None:
             yield help_line("iSER: not offered — no RDMA-capable NIC here (/sys/class/infiniband is empty).",
                             "setup-note")
 
@@ -274,42 +241,39 @@ class AccessStep(Step):
 
     def compose(self, s: Wizard) -> ComposeResult:
         a = s.answers
-        yield from flag_field("demo_mode", "Demo mode: no ACLs, any initiator may log in", a.demo_mode)
-        if a.demo_mode:
-            yield from flag_field("demo_write_protect", "Read-only for them (demo_mode_write_protect)",
-                                  a.demo_write_protect)
-        for i, client in enumerate(a.clients):
-            k = f"clients.{i}."
-            remove = (button("remove", f"b-remove-client-{i}"),) if len(a.clients) > 1 else ()
-            title = f"Client {i + 1}" + (" (optional in demo mode: for the Client step's commands)"
-                                         if a.demo_mode else "")
-            yield from section(title, *remove)
-            yield from text_field(k + "label", "Label", client.label, placeholder="its host name, e.g. web01")
-            here = (button("this host", f"b-thishost-{i}"),) if s.ctx.this_initiator else ()
-            yield from text_field(k + "initiator", "Initiator name", client.initiator, placeholder="iqn.…",
-                                  buttons=(*here, button("generate", f"b-geninit-{i}")),
-                                  help="the client's /etc/iscsi/initiatorname.iscsi — one per host")
-            if a.chap and not a.demo_mode:
-                yield from text_field(k + "chap_user", "CHAP user", client.chap_user)
-                yield from text_field(k + "chap_secret", "CHAP secret", client.chap_secret, password=not s.show_secrets,
-                                      buttons=(button("generate", f"b-gensecret-{i}"),))
+        masked = not s.show_secrets
+        groups = sections(s.form.fields)
+        for title, fields in groups:  # the demo mode's flags, then one section per client
+            if title == AUTHENTICATION:
+                break
+            if title:
+                i = int(answer_key(fields[0].name).split(".")[1])
+                yield from section(title, *((button("remove", f"b-remove-client-{i}"),) if len(a.clients) > 1 else ()))
+            yield from field_rows(fields, buttons=lambda key: self._buttons(s, key), masked=masked)
         with Horizontal(classes="setup-actions"):
             yield button("Add a client", "b-add-client")
-        if a.demo_mode:
+        authentication = next((fields for title, fields in groups if title == AUTHENTICATION), None)
+        if authentication is None:  # demo mode: no ACLs, no CHAP
             return
-        yield from section("Authentication")
-        yield from flag_field("chap", "CHAP: clients log in with a user name and secret", a.chap)
+        yield from section(AUTHENTICATION)
+        yield from field_rows(authentication, buttons=lambda key: self._buttons(s, key), masked=masked)
         if a.chap:
-            yield from flag_field("mutual", "Mutual CHAP: the target proves itself too", a.mutual)
-            if a.mutual:
-                yield from text_field("mutual_user", "Target user", a.mutual_user)
-                yield from text_field("mutual_secret", "Target secret", a.mutual_secret,
-                                      password=not s.show_secrets,
-                                      buttons=(button("generate", "b-gensecret-mutual"),))
-            yield from flag_field("show_secrets", "show secrets", s.show_secrets)
             where = s.shown(s.state_path) if s.state_path else "memory only"
             yield help_line(f"The secrets are kept with your answers in {where} (mode 0600) until the wizard is "
                             "finished.", "setup-note")
+
+    @staticmethod
+    def _buttons(s: Wizard, key: str) -> tuple:
+        """The buttons beside an input: this host's or a generated initiator name, a generated secret."""
+        *path, last = key.split(".")
+        if last == "initiator":
+            here = (button("this host", f"b-thishost-{path[1]}"),) if s.ctx.this_initiator else ()
+            return (*here, button("generate", f"b-geninit-{path[1]}"))
+        if last == "chap_secret":
+            return (button("generate", f"b-gensecret-{path[1]}"),)
+        if last == "mutual_secret":
+            return (button("generate", "b-gensecret-mutual"),)
+        return ()
 
     def _secret(self, s: Wizard) -> str:
         return generate_chap_secret(preset(s.answers.preset).secret_length)
@@ -375,11 +339,7 @@ class PresetStep(Step):
     def compose(self, s: Wizard) -> ComposeResult:
         a = s.answers
         p = preset(a.preset)
-        yield from select_field("preset", "Clients", a.preset, [(PRESETS[k].label, k) for k in ORDER],
-                                help=p.summary)
-        yield from select_field("block_size", "Block size", a.block_size,
-                                [(f"{n} bytes", str(n)) for n in p.block_sizes])
-        yield from flag_field("thin", "Thin provisioning (UNMAP: freed blocks go back)", a.thin)
+        yield from field_rows(s.form.fields)
         write_back = any(i.kind == "fileio" and i.write_back for i in a.storage)
         yield from section("What it sets")
         try:
@@ -563,9 +523,7 @@ class ClientStep(Step):
                                          secrets=s.show_secrets):
                 yield help_line(f"# {block.title}", "setup-comment")
                 yield Static(Text("\n".join(block.lines)), classes="setup-code")
-        if a.chap and not a.demo_mode:
-            yield from flag_field("show_secrets", "show secrets in the commands (copy always has them)",
-                                  s.show_secrets)
+        yield from field_rows(s.form.fields)  # show secrets, when there are some
         yield from section(f"Hints for {p.label}")
         for hint in p.hints:
             yield help_line(f"• {hint}", "setup-hint")
