@@ -10,7 +10,7 @@ refuses a value with the sentence its field's check gives.
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sanctl.forms.spec import BOOL, SECRET, SELECT, TEXT, FormSpec, evaluate
@@ -71,6 +71,7 @@ def test_every_step_that_asks_something_is_a_form_and_the_others_are_not():
 
 @pytest.mark.parametrize("name", sorted(FIELDS))
 @given(text=TEXTS)
+@settings(deadline=None)  # no timing: a loaded CI machine is slow, not wrong
 def test_a_field_takes_any_text_and_gives_a_value_or_the_reason(name, text):
     f = FIELDS[name]
     try:
@@ -164,6 +165,7 @@ def _reason(f: F.Field, text: str, *, select: bool = False) -> str | None:
 
 
 @given(text=TEXTS)
+@settings(deadline=None)  # no timing: a loaded CI machine is slow, not wrong
 def test_validate_refuses_a_target_an_address_and_a_port_as_their_fields_do(text):
     assert check_target(CTX, Answers(target=text)).errors.get("target") == _reason(F.TARGET, text)
     portal = check_portal(CTX, Answers(address="0.0.0.0", port=text))
@@ -174,6 +176,7 @@ def test_validate_refuses_a_target_an_address_and_a_port_as_their_fields_do(text
 
 
 @given(text=TEXTS)
+@settings(deadline=None)  # no timing: a loaded CI machine is slow, not wrong
 def test_validate_refuses_a_disk_as_its_fields_do(text):
     for item, key, f in ((StorageItem("ramdisk", text, size="1G"), "name", F.BACKSTORE_NAME),
                          (StorageItem("ramdisk", "r", size=text), "size", F.RAMDISK_SIZE),
@@ -185,6 +188,7 @@ def test_validate_refuses_a_disk_as_its_fields_do(text):
 
 
 @given(text=TEXTS)
+@settings(deadline=None)  # no timing: a loaded CI machine is slow, not wrong
 def test_validate_refuses_a_client_and_chap_as_their_fields_do(text):
     client = Client(text, "iqn.2024-01.com.example:a", text, text)
     check = check_access(CTX, Answers(clients=[client], chap=True, mutual=True, mutual_user=text,
@@ -198,6 +202,7 @@ def test_validate_refuses_a_client_and_chap_as_their_fields_do(text):
 
 
 @given(text=TEXTS)
+@settings(deadline=None)  # no timing: a loaded CI machine is slow, not wrong
 def test_validate_refuses_a_block_size_as_the_presets_field_does(text):
     for key in ORDER:
         f = F.step_form("preset", Answers(preset=key), CTX).field("block_size")
