@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from sanctl.setup.presets import PRESETS
+
 #: The wizard's steps, in order.
 STEPS = ("checks", "storage", "target", "portal", "access", "preset", "review", "apply", "client")
 TITLES = {
@@ -95,7 +97,7 @@ class Answers:
                 out.clients = [i for i in items if i is not None] or [Client()]
             elif _same_type(getattr(out, f.name), value):
                 setattr(out, f.name, value)
-        if out.preset not in ("linux", "esxi", "windows", "proxmox"):
+        if out.preset not in PRESETS:  # the preset field's choices
             out.preset = "linux"
         return out
 
