@@ -1,6 +1,6 @@
 """The wizard's inputs are its steps' forms: walk each step's FormSpec and find every field on screen, and nothing else.
 
-For each step, and for answers that change a step's shape (a disk's kind,
+For each step up to the Client step (through Apply on the demo), and for answers that change a step's shape (a disk's kind,
 another disk, CHAP and mutual CHAP, secrets shown, demo mode, a preset), the
 ``#f-…`` inputs on screen are exactly the fields of
 :func:`sanctl.setup.fields.step_form` — each the widget its kind calls for,
@@ -120,7 +120,7 @@ async def test_every_step_draws_its_inputs_from_its_form(make_app):
         await put(pilot, "demo_mode", True)
         assert drawn_from_the_spec(screen) == 4  # no CHAP in demo mode; read-only for them
         await put(pilot, "demo_mode", False)
-        await put(pilot, "chap", False)  # (the pinned generator gives the target the clients' secret)
+        await put(pilot, "mutual", False)  # (the pinned generator gives the target the client's secret)
         await next_step(pilot, "preset")
         assert drawn_from_the_spec(screen) == 3
         await put(pilot, "preset", "esxi")
@@ -128,6 +128,10 @@ async def test_every_step_draws_its_inputs_from_its_form(make_app):
         await put(pilot, "preset", "linux")
         await next_step(pilot, "review")
         assert drawn_from_the_spec(screen) == 0
+        await next_step(pilot, "apply")
+        assert screen.applied is not None and drawn_from_the_spec(screen) == 0
+        await next_step(pilot, "client")
+        assert drawn_from_the_spec(screen) == 1  # show the secrets in the commands
 
 
 async def test_an_input_is_read_back_through_its_field(make_app):
