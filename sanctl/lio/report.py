@@ -16,10 +16,7 @@ import os
 from dataclasses import dataclass
 
 from sanctl.errors import SanctlError
-from sanctl.names import InvalidValue
 from sanctl.lio import changes as C
-from sanctl.lio import configfs as cf
-from sanctl.lio import rebuild
 from sanctl.lio.lock import LockBusy, LockHeldByUser
 
 # ---------------------------------------------------------------------------
@@ -92,7 +89,7 @@ def explain(exc: BaseException) -> str:
         return f"{text} ({name})"
     if type(exc).__name__.startswith("RTSLib"):
         return str(exc) or type(exc).__name__
-    if isinstance(exc, (InvalidValue, PreconditionFailed, rebuild.RebuildError, cf.ConfigfsNotFound)):
+    if isinstance(exc, SanctlError) and str(exc):  # meant for the operator as it is
         return str(exc)
     if isinstance(exc, ImportError):
         return f"rtslib-fb is not available ({exc}); install it (pip install rtslib-fb, or python3-rtslib-fb)"

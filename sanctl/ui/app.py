@@ -184,6 +184,22 @@ class SanctlApp(App[None]):
         self._notices = (*self._notices, Notification(message, title, severity, timeout or self.NOTIFICATION_TIMEOUT))
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
+    def fail(self, problem: BaseException | str, *, title: str = "Error", doing: str = "", timeout: float = 15) -> None:
+        """The TUI's one way of saying that something failed (the CLI's is :func:`sanctl.output.said`).
+
+        An error becomes the sentence meant for the operator (:func:`~sanctl.lio.report.explain`: an
+        errno named, an rtslib-fb or sanctl message (:class:`~sanctl.errors.SanctlError`) as it is, anything else called an internal error),
+        ``doing`` says what was being done, and paths under the demo's temporary root read ``demo:/…``."""
+        if isinstance(problem, BaseException):
+            from sanctl.lio.report import explain
+
+            text = explain(problem)
+        else:
+            text = problem
+        if doing:
+            text = f"{doing}: {text}"
+        self.notify(self.session.host.show_path(text), title=title, severity="error", timeout=timeout)
+
     def on_mount(self) -> None:
         for problem in self.theme_problems:
             self.notify(str(problem), title="Theme", severity="warning", timeout=10)

@@ -165,7 +165,7 @@ class LiveService:
 
     def _failed(self, exc: Exception) -> None:
         self._running = False
-        self.app.notify(f"live sampling failed: {exc}", severity="error", timeout=10)
+        self.app.fail(exc, title="Live", doing="live sampling failed", timeout=10)
         if self.autostart and not self.paused and self._panel is not None:
             self._arm(self.interval)
 

@@ -129,9 +129,7 @@ class Writes:
         return node.data if node is not None else None
 
     def _problem(self, what: str, exc: BaseException) -> None:
-        from sanctl.lio.report import explain
-
-        self.app.notify(f"{what}: {explain(exc)}", title="Error", severity="error", timeout=15)
+        self.app.fail(exc, doing=what)
 
     # --- a / e ----------------------------------------------------------------
 
@@ -324,7 +322,7 @@ class Writes:
         from sanctl.lio.report import COMPLETED, NOTHING_TO_DO, ROLLED_BACK_ALL, WriteRefused
 
         if isinstance(report, WriteRefused):
-            self.app.notify(str(report), title="Not written", severity="error", timeout=15)
+            self.app.fail(report, title="Not written")
             return
         if isinstance(report, Exception):
             self._problem(f"{subject}: nothing was written", report)
@@ -333,11 +331,10 @@ class Writes:
         if report.outcome in (COMPLETED, NOTHING_TO_DO):
             self.app.notify(report.message(), title="Applied", timeout=6)
         elif report.outcome == ROLLED_BACK_ALL:
-            self.app.notify(f"rolled back: {report.message()}", title="Rolled back", severity="error", timeout=20)
+            self.app.fail(f"rolled back: {report.message()}", title="Rolled back", timeout=20)
         else:
             detail = "\n".join(report.lines()[1:6])
-            self.app.notify(f"{report.message()}\n{detail}", title="Rollback incomplete", severity="error",
-                            timeout=60)
+            self.app.fail(f"{report.message()}\n{detail}", title="Rollback incomplete", timeout=60)
         self.screen.action_refresh(quiet=True, expand=tuple(expand), follow=follow)
         from sanctl.lio.report import touched_scope
 
@@ -366,7 +363,7 @@ class Writes:
                 self._confirm_past_user_lock(
                     result, lambda: self.save(force=force, past_lock=True, then_quit=then_quit))
             elif isinstance(result, (SaveFileError, WriteRefused)):
-                self.app.notify(self.shown(str(result)), title="Not saved", severity="error", timeout=15)
+                self.app.fail(result, title="Not saved")
             elif isinstance(result, Exception):
                 self._problem("Nothing was saved", result)
             else:

@@ -440,7 +440,7 @@ class ConfigScreen(Screen[None]):
                 text = f"configfs vanished: {exc}. Showing the configuration read before."
             else:
                 text = f"could not re-read configfs: {exc}"
-            self.notify(text, title="Refresh failed", severity="error", timeout=10)
+            self.app.fail(text, title="Refresh failed", timeout=10)
             return
         config = message.config
         self._startup_error = None

@@ -232,13 +232,12 @@ class DiffScreen(Dialog[None]):
     def on_diff_screen_planned(self, message: Planned) -> None:
         self._busy = False
         if message.error is not None:
-            self.notify(self.shown(message.error), title="Cannot apply", severity="error", timeout=15)
+            self.app.fail(message.error, title="Cannot apply")
             return
         found = self.plan = message.plan
         what = f"target {message.target}" if message.target else "everything saved"
         if not found.ok:
-            self.notify(self.shown(found.summary() + " " + "; ".join(map(str, found.problems))),
-                        title="Refused", severity="error", timeout=20)
+            self.app.fail(found.summary() + " " + "; ".join(map(str, found.problems)), title="Refused", timeout=20)
             return
         if found.empty:
             self.notify("Nothing to do: the running configuration already is like that.", title="Apply saved")
@@ -277,7 +276,7 @@ class DiffScreen(Dialog[None]):
     def on_diff_screen_applied(self, message: Applied) -> None:
         self._busy = False
         if message.error is not None:
-            self.notify(self.shown(message.error), title="Nothing applied", severity="error", timeout=15)
+            self.app.fail(message.error, title="Nothing applied")
             return
         report = self.report = message.report
         self.notify(self.shown(report.message()), title="Applied" if report.ok else "PARTIAL apply",

@@ -102,8 +102,7 @@ def offer_unfinished(app: Any) -> None:
     try:
         record = app.session.host.target.unfinished_change()
     except JournalError as exc:
-        app.notify(f"{exc}. Check the configuration; sanctl doctor reports it.",
-                   title="Interrupted change", severity="error", timeout=30, markup=False)
+        app.fail(f"{exc}. Check the configuration; sanctl doctor reports it.", title="Interrupted change", timeout=30)
         return
     if record is None:
         return
@@ -133,11 +132,10 @@ def _recover(app: Any, record: Any, choice: str) -> None:
 
 
 def _done(app: Any, result: Any, choice: str) -> None:
-    from sanctl.lio.report import COMPLETED, NOTHING_TO_DO, ROLLED_BACK_ALL, explain
+    from sanctl.lio.report import COMPLETED, NOTHING_TO_DO, ROLLED_BACK_ALL
 
     if isinstance(result, Exception):
-        app.notify(explain(result) if not str(result).endswith(".") else str(result),
-                   title="Not done", severity="error", timeout=20, markup=False)
+        app.fail(result, title="Not done", timeout=20)
     elif choice == UNDO and result.outcome in (ROLLED_BACK_ALL, NOTHING_TO_DO):
         undone = sum(1 for s in result.steps if s.status == "rolled back")
         app.notify(f"Undone: {undone} step{'s' if undone != 1 else ''} of the interrupted change reversed.",
@@ -145,8 +143,7 @@ def _done(app: Any, result: Any, choice: str) -> None:
     elif choice == FINISH and result.outcome == COMPLETED:
         app.notify(f"Finished: {result.message()}", title="Interrupted change", timeout=10, markup=False)
     else:
-        app.notify("\n".join(result.lines()[:8]), title="Interrupted change", severity="error", timeout=60,
-                   markup=False)
+        app.fail("\n".join(result.lines()[:8]), title="Interrupted change", timeout=60)
     screen = app.screen_stack[0]
     if hasattr(screen, "action_refresh"):
         screen.action_refresh()

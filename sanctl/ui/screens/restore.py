@@ -313,7 +313,7 @@ class RestoreScreen(Dialog[None]):
         body = self.query_one("#restore-body", Static)
         if message.error is not None:
             body.update(Text(self.shown(f"Nothing restored: {message.error}")))
-            self.notify(self.shown(message.error), title="Restore refused", severity="error", timeout=15)
+            self.app.fail(message.error, title="Restore refused")
             return
         report = message.report
         self.report = report

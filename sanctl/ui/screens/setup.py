@@ -174,10 +174,7 @@ class SetupScreen(Screen[None]):
 
         def done(ctx) -> None:
             if isinstance(ctx, Exception):
-                from sanctl.lio.report import explain
-
-                self.notify(f"Cannot look at this host: {explain(ctx)}", title="Setup", severity="error",
-                            timeout=15)
+                self.app.fail(ctx, title="Setup", doing="Cannot look at this host")
                 return
             self.ctx = ctx
             if initial:
@@ -196,7 +193,7 @@ class SetupScreen(Screen[None]):
 
         def done(result) -> None:
             if isinstance(result, Exception):
-                self.notify(str(result), severity="error")
+                self.app.fail(result, title="Setup")
                 return
             self.notify(result.message, severity="information" if result.ok else "error", timeout=8)
             self.regather()
@@ -580,7 +577,7 @@ class SetupScreen(Screen[None]):
 
         plan = self.plan()
         if not isinstance(plan, Plan):
-            self.notify(f"No plan: {plan}", severity="error")
+            self.app.fail(str(plan), title="Setup", doing="No plan")
             return
         app = self.app
         run = ApplyRun(plan, self.writer, self.ctx.probe, shown=self.shown,
@@ -633,7 +630,7 @@ class SetupScreen(Screen[None]):
 
         def done(result) -> None:
             if isinstance(result, Exception):
-                self.notify(str(result), severity="error")
+                self.app.fail(result, title="Setup")
                 return
             self.notify(result.message, severity="information" if result.ok else "error", timeout=8)
             self._recheck_firewall()
