@@ -336,7 +336,7 @@ INITIATOR_ONLY = frozenset({"discover", "login", "logout", "sessions", "errors",
 NO_TARGET_NEEDED = INITIATOR_ONLY | {"setup"}
 
 
-def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+def parse_command_line(argv: Sequence[str] | None) -> argparse.Namespace:
     """Parse the command line, building only the parser the command needs.
 
     Each command module the full parser imports costs start-up time: with
@@ -391,7 +391,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if bad is not None:  # bytes that are not UTF-8 (decoded with surrogateescape): refused, not a traceback
         print(f"sanctl: an argument is not valid UTF-8: {bad}", file=sys.stderr)
         return DOCTOR_FAILED if "doctor" in argv else 2
-    args = _parse(argv)  # --version and --help exit here
+    args = parse_command_line(argv)  # --version and --help exit here
     from sanctl.errors import SanctlError
     from sanctl.output import said
 

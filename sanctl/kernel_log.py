@@ -161,6 +161,9 @@ _RULES: tuple[_Rule, ...] = (
           lambda m: {"detail": f"task {m.group(1)}"}),
 )
 
+#: Every kind of event the rules above find in the logs (``conn_error``, ``ping_timeout``, …).
+LOG_KINDS: tuple[str, ...] = tuple(dict.fromkeys(kind for kind, *_ in _RULES))
+
 #: Cheap substring pre-filter: a line without any of these is not an iSCSI event.
 _HINTS = ("connection", "Connection", "session", "iSCSI", "Initiator", "Target", "NOPIN", "DataOut",
           "Time2Retain", "NON_EXISTENT_LUN", "WRITE_PROTECTED", "ABORT_TASK", "Login", "conn ", "CHAP",

@@ -87,8 +87,8 @@ def test_initiator_commands_run_on_a_host_without_the_target(monkeypatch):
 
 
 def test_tui_command_line_parses_without_building_every_command():
-    from sanctl.cli import _parse
+    from sanctl.cli import parse_command_line
 
-    args = _parse(["--demo", "--root", "/tmp/x", "--no-mouse", "--theme", "sanctl-light"])
+    args = parse_command_line(["--demo", "--root", "/tmp/x", "--no-mouse", "--theme", "sanctl-light"])
     assert args.command is None and args.demo and args.root == "/tmp/x" and args.no_mouse
-    assert _parse(["--root", "/tmp/x", "show", "--json"]).command == "show"
+    assert parse_command_line(["--root", "/tmp/x", "show", "--json"]).command == "show"

@@ -77,10 +77,10 @@ def _answer(parse, argv, capsys):
 def test_the_command_line_answers_as_the_whole_parser_does(argv, capsys, monkeypatch):
     """``--help`` and errors come from the summary parser (or one command's part): the same text and
     exit status as the parser with every command built."""
-    from sanctl.cli import _parse, build_parser
+    from sanctl.cli import build_parser, parse_command_line
 
     monkeypatch.setenv("COLUMNS", "100")
-    assert _answer(_parse, argv, capsys) == _answer(build_parser().parse_args, argv, capsys)
+    assert _answer(parse_command_line, argv, capsys) == _answer(build_parser().parse_args, argv, capsys)
 
 
 def test_the_summaries_are_what_the_commands_own_parsers_say(monkeypatch):

@@ -48,7 +48,7 @@ def test_d_is_a_change_on_objects_and_a_sentence_elsewhere(demo):
 
 def test_a_and_e_answer_a_form_or_a_sentence_on_every_node(demo):
     root, config = demo
-    ctx = Context(root, config)
+    ctx = Context(config)
     for node in walk(config):
         for result in (add_form(ctx, node), edit_form(ctx, node)):
             assert isinstance(result, FormSpec) or (isinstance(result, str) and result), node.path

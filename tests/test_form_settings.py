@@ -64,7 +64,7 @@ def test_alua_group_parameters_with_the_type_that_removes_implicit_last(demo):
     so = config.storage_object(("block", "ora-ocr-1"))
     group = next(g for g in so.alua_groups if g.name == C.DEFAULT_ALUA_GROUP)
     where = "ALUA group default_tg_pt_gp of backstore block/ora-ocr-1"
-    assert _built(alua_group_edit(Context(root, config), so, group),
+    assert _built(alua_group_edit(Context(config), so, group),
                   {"alua_access_type": "2", "alua_access_state": "1", "preferred": True}) == [
         ("AluaGroupRef", "parameter", f"Set alua_access_state=1 (Active/NonOptimized) on {where}", "0"),
         ("AluaGroupRef", "parameter", f"Set preferred=1 on {where}", "0"),

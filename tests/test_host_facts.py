@@ -102,10 +102,16 @@ def test_holders_swap_mapper_and_skipped_devices(tmp_path):
     assert devices["/dev/sdd"].swap and devices["/dev/sdd"].note() == "swap"
 
 
-def test_lvm_names_split_like_device_mapper():
-    assert host._lvm_path("vg_san-ora--ocr--1") == "/dev/vg_san/ora-ocr-1"
-    assert host._lvm_path("my--vg-lv") == "/dev/my-vg/lv"
-    assert host._lvm_path("nodash") is None
+def test_lvm_names_split_like_device_mapper(tmp_path):
+    """An LVM volume is listed by ``/dev/<vg>/<lv>`` from its mapper name (``-`` doubled inside names);
+    a name that does not split stays a mapper device."""
+    _fake_sysfs(tmp_path, "dm-0", dm="vg_san-ora--ocr--1", uuid="LVM-a")
+    _fake_sysfs(tmp_path, "dm-1", dm="my--vg-lv", uuid="LVM-b")
+    _fake_sysfs(tmp_path, "dm-2", dm="nodash", uuid="LVM-c")
+    devices = _by_path(host.block_devices(str(tmp_path), mounts={}))
+    assert devices["/dev/vg_san/ora-ocr-1"].kind == "lvm"
+    assert devices["/dev/my-vg/lv"].kind == "lvm"
+    assert devices["/dev/mapper/nodash"].kind == "dm"
 
 
 def test_portal_addresses_under_a_root_are_fixed(demo):

@@ -235,7 +235,7 @@ def test_a_link_resolves_as_the_path_it_names(parts, absolute, depth):
     real_readlink = os.readlink
     try:
         os.readlink = lambda path: dest  # type: ignore[assignment]
-        found = configfs._link_target(link_path, cfs)
+        found = configfs.link_target(link_path, cfs)
     finally:
         os.readlink = real_readlink
     assert found == expected

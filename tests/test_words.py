@@ -83,7 +83,7 @@ def test_lun_and_acl_forms_say_one_and_offer_nothing_for_none(tmp_path):
     from sanctl.forms.context import Context
 
     root, config = _demo_config(tmp_path)
-    ctx = Context(root, config)
+    ctx = Context(config)
     labels = lambda spec: {f.name: f.label for f in spec.fields}  # noqa: E731
 
     def tpg_of(wwn):

@@ -53,13 +53,12 @@ def add_parser(commands: Any) -> None:
 
 
 def _config(host):
-    from sanctl.model import SanConfig
     from sanctl.lio.errors import ConfigfsNotFound
 
     try:
         return host.target.read_config(details=True), None
     except ConfigfsNotFound:
-        return SanConfig(root=host.root), "target: there is no LIO target on this host (initiator checks only)"
+        return host.target.empty_config(), "target: there is no LIO target on this host (initiator checks only)"
 
 
 #: A connection whose last 1020 is older than this is not flapping now: nothing to watch.

@@ -237,7 +237,7 @@ def gather(config: SanConfig, *, host: Host, iscsiadm: Iscsiadm | None | Any = _
     found_dbroot = attempt("the kernel's dbroot", host.facts.dbroot) if host.capabilities.is_this_machine else None
     dbroot, dbroot_missing = found_dbroot or (None, ())
     return HostFacts(
-        root=host.root, mode=host.mode, simulated=host.capabilities.simulated, addresses=addresses, target_service=target_service_state,
+        path_labels=MappingProxyType(dict(host.path_labels)), addresses=addresses, target_service=target_service_state,
         save_status=save_status, initiator_name=name, node_records=records, node_db=problem, devices=devices,
         files=files, auth=auth, dbroot=dbroot, dbroot_missing=dbroot_missing, not_checked=tuple(notes),
         unfinished=unfinished, rdma=host.facts.rdma() if live else None,

@@ -66,11 +66,9 @@ class NodeDbProblem:
 class HostFacts:
     """What the rules know about the host; ``None`` means "not known" (and the rule stays quiet)."""
 
-    root: str = "/"
-    #: The host's kind word, for display (``real``, ``captured``, ``demo``).
-    mode: str = "real"
-    #: The host's kernel is simulated (the demo): its paths are under a scratch root shown as ``demo:``.
-    simulated: bool = False
+    #: How the host's paths are shown (:attr:`~sanctl.host.protocol.Host.path_labels`): prefix -> what
+    #: the operator reads instead (the demo's scratch root -> ``demo:/``).
+    path_labels: Mapping[str, str] = field(default_factory=_empty)
     #: This host's addresses, normalised (``ipaddress`` text, no brackets); None: unknown.
     addresses: frozenset[str] | None = None
     target_service: UnitState | None = None
@@ -103,9 +101,9 @@ class HostFacts:
 
     def shown(self, path: str) -> str:
         """A path as the operator knows it (``demo:/etc/target/…`` under the demo's root)."""
-        root = self.root.rstrip("/")
-        if self.simulated and root and path.startswith(root + "/"):
-            return "demo:" + path[len(root):]
+        for prefix, label in self.path_labels.items():
+            if path.startswith(prefix):
+                return label + path[len(prefix):]
         return path
 
 

@@ -22,7 +22,6 @@ rules; it and the other values the rules read live in
 from __future__ import annotations
 
 import json
-import os
 from typing import TYPE_CHECKING
 
 from sanctl.doctor.live_facts import AclKey, LiveSnapshot, LoginCounters, SeenSession, SessionTrail, _empty  # noqa: F401  (re-exported)
@@ -36,17 +35,10 @@ STATE_FILE = "doctor-last-look.json"
 
 
 def state_path(host: Host) -> str | None:
-    """Where the command keeps its last look: under the demo root for the demo SAN;
-    ``/var/lib/sanctl`` for root on a real host, else ``$XDG_STATE_HOME/sanctl``
-    (``~/.local/state/sanctl``); None for a captured tree (its counters never move)."""
-    if host.capabilities.simulated:
-        return os.path.join(host.root, "var", "lib", "sanctl", STATE_FILE)
-    if not host.capabilities.is_this_machine:
-        return None
-    if os.geteuid() == 0:
-        return os.path.join("/var/lib/sanctl", STATE_FILE)
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return os.path.join(base, "sanctl", STATE_FILE)
+    """Where the command keeps its last look: where the host keeps sanctl's state (under the demo
+    root for the demo SAN; ``/var/lib/sanctl`` for root on a real host, else ``$XDG_STATE_HOME/sanctl``,
+    ``~/.local/state/sanctl``); None for a captured tree (its counters never move)."""
+    return host.state_file(STATE_FILE)
 
 
 def load_last_look(path: str | None, notes: list[str] | None = None) -> LastLook | None:

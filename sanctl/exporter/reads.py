@@ -137,13 +137,12 @@ class ExporterReads:
 
     def config(self):
         """The whole configuration with every attribute and ALUA group (seconds on a big target)."""
-        from sanctl.model import SanConfig
         from sanctl.lio.errors import ConfigfsNotFound
 
         try:
             return self.host.target.read_config(details=True)
         except ConfigfsNotFound:
-            return SanConfig(root=self.root)
+            return self.host.target.empty_config()
 
     def save_file(self) -> tuple[str, float | None, int | None]:
         """The boot-time saveconfig.json's path, mtime and size (None, None if there is none)."""

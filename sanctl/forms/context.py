@@ -27,7 +27,6 @@ _FLAG = (0, 1)
 class Context:
     """What the forms know besides the configuration (filled in a worker thread)."""
 
-    root: str
     config: SanConfig
     devices: tuple[H.BlockDevice, ...] = ()
     addresses: tuple[str, ...] = ()
@@ -46,6 +45,9 @@ class Context:
     backstore: Any = None
     #: Whether a path the devices do not list is a block device (the host's facts; None: only the listed count).
     device_exists: Callable[[str], bool] | None = None
+    #: The host is the machine sanctl runs on (a missing device is "not on this host"); else the devices
+    #: listed are all that is known of it.
+    this_machine: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +154,7 @@ def _device_check(ctx: Context, what: str) -> Callable[[str], str]:
         path = C.check_dev_path(text, what)
         dev = H.find_device(ctx.devices, path)
         if dev is None and not (ctx.device_exists is not None and ctx.device_exists(path)):
-            where = "on this host" if ctx.root in ("", "/") else "here (the devices listed are the ones there are)"
+            where = "on this host" if ctx.this_machine else "here (the devices listed are the ones there are)"
             raise InvalidValue(f"There is no block device {path} {where}.")
         refused = H.refusal(dev, ctx.devices) if dev is not None else None
         if refused:  # the wizard's and the doctor's list: mounted, swap, held, a partition in use

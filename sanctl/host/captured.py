@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from sanctl.host.local import TreeFacts, TreeLogs, TreeTarget
+from sanctl.host.local import TreeFacts, TreeLogs, TreeTarget, shown_root
 from sanctl.host.protocol import capabilities_of
 
 #: Why a captured tree is never changed (the writer's refusal says this).
@@ -52,6 +52,8 @@ class CapturedHost:
     def __init__(self, root: str, *, readonly_reason: str | None = None, name: str | None = None) -> None:
         self.root = root
         self.name = name if name is not None else os.uname().nodename
+        self.where = shown_root(root)
+        self.path_labels: dict[str, str] = {}
         self.readonly_reason = readonly_reason or REASON
         self.capabilities = capabilities_of(self.mode)
         self.target: Any = _CapturedTarget(root, live=False, readonly_reason=self.readonly_reason)
@@ -65,6 +67,10 @@ class CapturedHost:
 
     def show_path(self, text: str) -> str:
         return text
+
+    def state_file(self, name: str) -> str | None:
+        """None: a captured tree's counters never move, so there is no last look to keep."""
+        return None
 
     def cleanup(self) -> None:
         """Nothing to release: the tree is the operator's."""

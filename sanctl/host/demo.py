@@ -104,6 +104,10 @@ class DemoHost:
                  name: str | None = None) -> None:
         self.root = root
         self.name = name if name is not None else os.uname().nodename
+        #: The demo's scratch tree is nobody's to read: not said, and its paths shown as ``demo:/…``.
+        self.where: str | None = None
+        bare = root.rstrip("/")
+        self.path_labels = {bare + "/": "demo:/"} if bare else {}
         self.readonly_reason = readonly_reason
         self.temporary = temporary
         self.capabilities = capabilities_of(self.mode, readonly=readonly_reason is not None)
@@ -127,6 +131,10 @@ class DemoHost:
         """Paths under the demo's scratch root written ``demo:/etc/…``."""
         root = self.root.rstrip("/")
         return text.replace(root + "/", "demo:/") if root else text
+
+    def state_file(self, name: str) -> str | None:
+        """In the demo's tree (``var/lib/sanctl``), so a demo's state goes with it."""
+        return os.path.join(self.root, "var", "lib", "sanctl", name)
 
     def cleanup(self) -> None:
         if self.temporary:

@@ -33,6 +33,11 @@ class TreeTarget:
         return read_config(self.root, details=details, targets=targets, storage_objects=storage_objects,
                            mapped_luns=mapped_luns, tpg_attributes=tpg_attributes)
 
+    def empty_config(self) -> Any:
+        from sanctl.model import SanConfig
+
+        return SanConfig(root=self.root)
+
     def rough_size(self) -> int:
         from sanctl.lio.configfs import rough_size
 
@@ -392,6 +397,20 @@ class TreeLogs:
         return default_sources(self.root, follow=follow, history=history, problems=problems)
 
 
+def shown_root(root: str) -> str | None:
+    """:attr:`~sanctl.host.protocol.Host.where` of a tree under ``root``: said unless it is ``/``."""
+    return None if root in ("", "/") else f"root {root}"
+
+
+def this_machines_state_file(name: str) -> str:
+    """sanctl's state file ``name`` on this machine: ``/var/lib/sanctl`` for root, else the user's
+    ``$XDG_STATE_HOME/sanctl`` (``~/.local/state/sanctl``)."""
+    if os.geteuid() == 0:
+        return os.path.join("/var/lib/sanctl", name)
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return os.path.join(base, "sanctl", name)
+
+
 class LocalHost:
     """This machine: ``/`` (or a root for tests), its kernel target, its initiator."""
 
@@ -401,6 +420,8 @@ class LocalHost:
     def __init__(self, root: str = "/", *, readonly_reason: str | None = None, name: str | None = None) -> None:
         self.root = root
         self.name = name if name is not None else os.uname().nodename
+        self.where = shown_root(root)
+        self.path_labels: dict[str, str] = {}
         self.readonly_reason = readonly_reason
         self.capabilities = capabilities_of(self.mode, readonly=readonly_reason is not None)
         self.target: Any = TreeTarget(root, readonly_reason=readonly_reason)
@@ -420,6 +441,9 @@ class LocalHost:
 
     def show_path(self, text: str) -> str:
         return text
+
+    def state_file(self, name: str) -> str | None:
+        return this_machines_state_file(name)
 
     def cleanup(self) -> None:
         """Nothing to release."""

@@ -16,6 +16,9 @@ Transitional: the code below the seam still takes a filesystem ``root`` and a
 ``mode`` word (``real``/``captured``/``demo``); a host carries both
 (:attr:`Host.root`, :attr:`Host.mode`) so it can be handed wherever a
 :class:`~sanctl.startup.Source` was until those functions take the host.
+Code above the seam never reads ``root``: what it showed or built from it is a
+host value (:attr:`Host.where`, :attr:`Host.path_labels`, :meth:`Host.state_file`,
+:meth:`TargetPart.empty_config`); ``tests/host/test_seam_rules.py`` checks it.
 """
 
 from __future__ import annotations
@@ -74,6 +77,11 @@ class TargetPart(Protocol):
                     mapped_luns: bool = True, tpg_attributes: bool = True) -> SanConfig:
         """The model of the target's configuration; ``targets``/``storage_objects`` limit the read
         (a :class:`~sanctl.lio.changes.Scope`), ``details`` reads every attribute."""
+        ...
+
+    def empty_config(self) -> SanConfig:
+        """The configuration of this host with nothing in it (what is shown while there is no LIO
+        target, or before the first read ends); later reads and writes of it go to this host."""
         ...
 
     def rough_size(self) -> int:
@@ -317,6 +325,12 @@ class Host(Protocol):
     initiator: InitiatorPart | None
     facts: FactsPart
     logs: LogsPart
+    #: Where the host's files are read from, for display, when that is not what the name says
+    #: (a captured tree: ``root /srv/capture``); None for this machine's own ``/`` and the demo.
+    where: str | None
+    #: How the host's paths are shown, as plain text: prefix -> what the operator reads instead
+    #: (the demo's scratch tree -> ``demo:/``); empty when paths are shown as they are.
+    path_labels: dict[str, str]
     #: Transitional, for code below the seam: the tree its readers are pointed at…
     root: str
     #: …and the word they still decide on ("real", "captured" or "demo").
@@ -329,6 +343,12 @@ class Host(Protocol):
 
     def show_path(self, text: str) -> str:
         """``text`` with paths written as a person should read them (the demo's scratch root hidden)."""
+        ...
+
+    def state_file(self, name: str) -> str | None:
+        """Where sanctl keeps its own state file ``name`` for this host (the doctor's last look): in the
+        demo's tree; ``/var/lib/sanctl`` when sanctl runs as root on this machine, else
+        ``$XDG_STATE_HOME/sanctl``; None for a captured tree (nothing there moves, nothing to keep)."""
         ...
 
     def cleanup(self) -> None:

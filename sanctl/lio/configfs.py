@@ -291,7 +291,7 @@ def _rel(cfs: str, path: str) -> str:
 _NOT_A_LINK = "\0not-a-link"
 
 
-def _link_target(link_path: str, cfs: str) -> str | None:
+def link_target(link_path: str, cfs: str) -> str | None:
     """Where a configfs symlink points, relative to the target root.
 
     The kernel writes relative links (``../../../../../../target/core/...``);
@@ -451,7 +451,7 @@ def _find_link(path: str, cfs: str) -> tuple[str | None, str | None]:
     for name in _listdir(path):
         if name in _LUN_DIR_FILES:
             continue
-        found = _link_target(f"{path}/{name}", cfs)
+        found = link_target(f"{path}/{name}", cfs)
         if found is not _NOT_A_LINK:
             return name, found
     return None, None

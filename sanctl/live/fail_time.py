@@ -25,7 +25,7 @@ U64 = 1 << 64
 KERNEL_HZ = (100, 250, 300, 1000)
 
 
-def _shown(jiffies_since_boot: int, hz: int) -> int:
+def printed_fail_time(jiffies_since_boot: int, hz: int) -> int:
     """What the kernel prints for a failure ``jiffies_since_boot`` after boot (for the tests and the demo)."""
     initial = (-300 * hz) % U32
     raw = (initial + jiffies_since_boot) % U64
@@ -64,7 +64,7 @@ def seconds_since_boot(value: int | None, hz: int | None, uptime: float | None, 
             while q <= q_high:
                 e = max(lo, -(-(q * hz - base) // 100))  # the first E whose quotient reaches q
                 jiffies = e + segment * U32
-                if e <= hi and 0 <= jiffies <= limit and _shown(jiffies, hz) == value:
+                if e <= hi and 0 <= jiffies <= limit and printed_fail_time(jiffies, hz) == value:
                     found.append(jiffies / hz)
                 q += U32
         segment += 1

@@ -51,7 +51,6 @@ class DoctorService:
         self.app = app
         self.session = session_of(app)
         self.host = self.session.host
-        self.root: str = self.host.root
         self.report: Report | None = None
         self.evaluations = 0
         #: The doctor panel while it is on screen (it is told of every new report).
@@ -158,13 +157,12 @@ class DoctorService:
         from sanctl.doctor.rules import evaluate
 
         if refresh or self._config is None:
-            from sanctl.model import SanConfig
             from sanctl.lio.errors import ConfigfsNotFound
 
             try:
                 self._config = self.host.target.read_config()
             except ConfigfsNotFound:
-                self._config = SanConfig(root=self.root)
+                self._config = self.host.target.empty_config()
         config = self._config
         status = F._UNSET if save_status is _UNSET else save_status
         if refresh or self._facts is None or time.monotonic() - self._facts_at > FACTS_TTL:

@@ -25,12 +25,11 @@ BIG = 300
 
 
 class InitialRead:
-    """``read_config(root)`` in a daemon thread; ``result(timeout)`` waits for it."""
+    """The host's first ``read_config`` in a daemon thread; :meth:`done` waits for it."""
 
-    def __init__(self, root: str, reader: Callable[[str], SanConfig], *, start: bool = True) -> None:
-        """``reader(root)`` reads (the host's ``target.read_config``, through the screen); ``start=False``:
+    def __init__(self, reader: Callable[[], SanConfig], *, start: bool = True) -> None:
+        """``reader()`` reads (the host's ``target.read_config``, through the screen); ``start=False``:
         :meth:`start` later (a big tree, read after the first frame)."""
-        self.root = root
         self.config: SanConfig | None = None
         self.error: Exception | None = None
         self._reader = reader
@@ -48,7 +47,7 @@ class InitialRead:
 
     def _run(self) -> None:
         try:
-            self.config = self._reader(self.root)
+            self.config = self._reader()
         except Exception as exc:  # ConfigfsNotFound, or the tree vanished mid-read
             self.error = exc
 

@@ -39,8 +39,8 @@ def facts(config=None, **overrides):
     """Host facts for a test: the demo host's addresses, nothing else known unless given."""
     from sanctl.doctor.facts import HostFacts
 
-    options = {"root": config.root if config is not None else "/", "mode": "demo", "simulated": True,
-               "addresses": HOST_ADDRESSES}
+    root = config.root.rstrip("/") if config is not None else ""
+    options = {"path_labels": {root + "/": "demo:/"} if root else {}, "addresses": HOST_ADDRESSES}
     options.update(overrides)
     return HostFacts(**options)
 

@@ -16,7 +16,7 @@ from sanctl.doctor.findings import ERROR, INFO, WARNING
 from sanctl.host.demo import DemoHost
 from sanctl.host.local import LocalHost
 from sanctl.doctor.observe import LoginCounters, SeenSession, SessionTrail
-from sanctl.live.fail_time import _shown
+from sanctl.live.fail_time import printed_fail_time
 from sanctl.model import Auth, SanConfig, Secret
 from sanctl.lio import changes as C
 from sanctl.lio.live import TargetStats
@@ -557,7 +557,7 @@ class TestLoginFailures:
     def test_no_acl_versus_wrong_chap(self, demo):
         config = config_of(demo)
         stats = _stats(authorize_fails=5, authenticate_fails=2, login_fails=7, last_fail_type=4,
-                       last_fail_time=_shown(int((T0 - 120 - self.BOOT) * 250), 250),
+                       last_fail_time=printed_fail_time(int((T0 - 120 - self.BOOT) * 250), 250),
                        fail_intr_name="iqn.1991-05.com.microsoft:fileserver", fail_intr_addr="192.168.50.30")
         found = R.login_failures(config, self._live(stats), facts(config))
         assert [f.title for f in found] == [
@@ -570,7 +570,7 @@ class TestLoginFailures:
     def test_since_the_last_look(self, demo):
         config = config_of(demo)
         stats = _stats(authorize_fails=9, authenticate_fails=2, login_fails=11, last_fail_type=4,
-                       last_fail_time=_shown(int((T0 - 30 - self.BOOT) * 250), 250))
+                       last_fail_time=printed_fail_time(int((T0 - 30 - self.BOOT) * 250), 250))
         before = MappingProxyType({RAC: LoginCounters(authorize=6, authenticate=2, total=8)})
         found = R.login_failures(config, self._live(stats, baseline=before, baseline_wall=T0 - 300), facts(config))
         assert [f.title for f in found] == [

@@ -143,3 +143,35 @@ def test_the_doctors_questions_by_host(demo_root):
     devices = demo.facts.device_facts(["/dev/vg_san/ora-arch", "/dev/nope"])
     assert devices["/dev/vg_san/ora-arch"].exists and not devices["/dev/nope"].exists
     json.dumps(to_jsonable(devices["/dev/vg_san/ora-arch"]))
+
+
+def test_what_the_ui_shows_of_where_a_host_is_comes_from_the_host(demo_root):
+    """The header's ``root …`` and the doctor's ``demo:/…`` are Host values (plain text), not a path the UI
+    works out from a root of its own."""
+    local, captured, demo = _hosts(demo_root)
+    assert LocalHost("/").where is None and demo.where is None  # this machine's /; the demo's scratch tree
+    assert captured.where == f"root {demo_root}" and local.where == f"root {demo_root}"
+    assert local.path_labels == captured.path_labels == {}
+    assert demo.path_labels == {demo_root.rstrip("/") + "/": "demo:/"}
+    assert json.loads(json.dumps([demo.where, demo.path_labels, captured.where])) == [
+        None, demo.path_labels, captured.where]
+
+
+def test_an_empty_configuration_is_the_hosts(demo_root):
+    """What the UI shows while there is no LIO target: empty, and read again from the same host."""
+    for host in _hosts(demo_root):
+        empty = host.target.empty_config()
+        assert empty.empty and empty.problems == ()
+        assert empty == type(empty)(root=host.target.read_config().root)
+
+
+def test_sanctls_state_files_are_where_the_host_keeps_them(demo_root, monkeypatch, tmp_path):
+    """The doctor's last look: in the demo's tree, nowhere for a captured tree, the user's state folder
+    (root: /var/lib/sanctl) on this machine."""
+    assert DemoHost(demo_root).state_file("x.json") == os.path.join(demo_root, "var", "lib", "sanctl", "x.json")
+    assert CapturedHost(demo_root).state_file("x.json") is None
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    assert LocalHost("/").state_file("x.json") == str(tmp_path / "sanctl" / "x.json")
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
+    assert LocalHost("/").state_file("x.json") == "/var/lib/sanctl/x.json"

@@ -54,3 +54,50 @@ def test_only_the_demo_host_imports_the_simulation_from_the_ui_and_the_cli():
                 "sanctl/ui/app.py", "sanctl/ui/session.py"):
         text = (PACKAGE.parent / rel).read_text(encoding="utf-8")
         assert not any(name.startswith("sanctl.sim") for name in _imports(text)), rel
+
+
+#: The packages above the seam: they reach a host only through what the Host hands them.
+ABOVE_THE_SEAM = ("ui", "forms", "doctor", "setup", "exporter")
+#: What a Host is called above the seam: ``host``, ``system``, ``source``, or ``x.host``/``x.system``/``x.source``;
+#: and ``config``: the model's own ``SanConfig.root`` stays for the readers below the seam, not for the UI to reach
+#: the system by.
+HOST_NAMES = {"host", "system", "source", "config"}
+#: Reads of a Host's ``root`` still left, per file (only ever fewer): the wizard's state file and empty
+#: configuration (sanctl/setup is the wizard's owner's this round) and the exporter's cheap per-file reads
+#: (the Host has no per-file live reads yet).
+STILL_READING_ROOT = {"sanctl/setup/state.py": 1, "sanctl/setup/context.py": 1, "sanctl/exporter/reads.py": 1}
+
+
+def _names_a_host(node: ast.expr) -> bool:
+    named = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
+    return named in HOST_NAMES
+
+
+def root_reads(text: str) -> list[int]:
+    """The lines where ``text`` reads the ``root`` of a Host (``host.root``, ``self.system.root``,
+    ``getattr(source, "root")``) or of the model (``tree.config.root``)."""
+    found = []
+    for node in ast.walk(ast.parse(text)):
+        if isinstance(node, ast.Attribute) and node.attr == "root" and _names_a_host(node.value):
+            found.append(node.lineno)
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
+              and len(node.args) >= 2 and _names_a_host(node.args[0])
+              and isinstance(node.args[1], ast.Constant) and node.args[1].value == "root"):
+            found.append(node.lineno)
+    return found
+
+
+def test_code_above_the_seam_reads_no_hosts_root():
+    """No ``root`` above the seam (issue 16): the UI, the forms, the doctor, the wizard and the exporter ask
+    the Host (``target.empty_config()``, ``where``, ``path_labels``, ``state_file()``), never its tree."""
+    found = {}
+    for path, text in _sources().items():
+        if path.split("/")[1] in ABOVE_THE_SEAM and (lines := root_reads(text)):
+            found[path] = len(lines)
+    assert found == STILL_READING_ROOT, {path: root_reads(_sources()[path]) for path in found}
+
+
+def test_the_root_check_sees_every_way_of_naming_a_host():
+    text = ("a = host.root\nb = self.system.root\nc = session_of(app).host.root\nd = getattr(source, 'root')\n"
+            "e = self.tree.root\nf = screen.tree.config.root\ng = ctx.root\n")
+    assert root_reads(text) == [1, 2, 3, 4, 6]

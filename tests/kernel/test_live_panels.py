@@ -39,7 +39,7 @@ async def _sample(pilot, times: int = 1, every: float = 1.0) -> None:
 
 
 def _lines(grid) -> list[str]:
-    return [grid.line_text(key) for key in grid._keys]
+    return [grid.line_text(key) for key in grid.keys]
 
 
 def test_a_login_shows_in_both_panels(basic_san, logged_in, kernel_env):
@@ -96,9 +96,9 @@ def test_a_disabled_tpg_shows_as_1020_with_its_meaning(basic_san, logged_in, ker
                 first = incidents[0]
                 assert first.connection and first.target == basic_san.target_iqn
                 grid = app.screen.grid
-                line = next(grid.line_text(key) for key in grid._keys if "1020 TCP_CONN_CLOSE" in grid.line_text(key))
+                line = next(grid.line_text(key) for key in grid.keys if "1020 TCP_CONN_CLOSE" in grid.line_text(key))
                 assert f"conn {first.connection}" in line
-                grid.move_cursor(grid._index[first.key])
+                grid.move_cursor(grid.index_of(first.key))
                 await pilot.pause()
                 detail = str(app.screen.query_one("#incident-detail").render())
                 assert "The target closed the connection" in detail and "fix:" in detail

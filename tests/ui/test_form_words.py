@@ -14,7 +14,7 @@ from sanctl.forms.context import Context
 def ctx(tmp_path_factory):
     root = tmp_path_factory.mktemp("words") / "demo"
     build_demo(root)
-    return Context(str(root), read_config(str(root), details=True))
+    return Context(read_config(str(root), details=True))
 
 
 def test_fileio_write_back_says_it_differs_from_targetcli_and_why(ctx):

@@ -22,7 +22,7 @@ def test_rough_size_counts_backstore_hbas_and_targets(demo, tmp_path):
 
 def test_an_unstarted_read_is_not_done_until_started():
     gate = threading.Event()
-    read = InitialRead("/r", reader=lambda root: (gate.wait(5), root)[1], start=False)
+    read = InitialRead(reader=lambda: (gate.wait(5), "/r")[1], start=False)
     assert not read.started and not read.done(0)
     read.start()
     read.start()  # twice is harmless

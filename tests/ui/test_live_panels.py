@@ -132,6 +132,20 @@ async def test_the_errors_detail_explains_the_highlighted_incident(tmp_path, clo
         assert "1020 TCP_CONN_CLOSE" in detail and "fix:" in detail and "kernel + iscsid" in detail
 
 
+async def test_a_row_is_found_by_its_key_and_the_cursor_moved_to_it(tmp_path, clocks, utc):
+    """What the kernel tier's errors-panel test does: find the 1020 row among the keys, move there."""
+    app = live_app(live_root(tmp_path), clocks)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("3")
+        await sample(pilot, clocks)
+        grid = app.screen.grid
+        assert len(grid.keys) == grid.row_count > 1
+        key = next(k for k in grid.keys if "1020 TCP_CONN_CLOSE" in grid.line_text(k))
+        grid.move_cursor(grid.index_of(key))
+        assert grid.cursor_key == key and grid.keys[grid.index_of(key)] == key
+        assert grid.index_of(("no", "such", "row")) is None
+
+
 async def test_enter_shows_io_per_mapped_lun(tmp_path, clocks):
     app = live_app(live_root(tmp_path), clocks)
     async with app.run_test(size=(120, 40)) as pilot:

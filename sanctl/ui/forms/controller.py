@@ -48,8 +48,6 @@ class WritingScreen(Protocol):
 
     app: Any
     tree: Any
-    root: str
-    mode: str
     host: str | None
     readonly: bool
     readonly_reason: str | None
@@ -162,7 +160,7 @@ class Writes:
             full, whole_node = complete(config, node)  # mapped LUNs the first read left unread
             ctx = gather(system, full, whole_node, action, host=host, backing=backing, fabrics=fabrics)
             spec = add_form(ctx, whole_node) if action == "add" else edit_form(ctx, whole_node)
-            return with_doctor(ctx, spec, doctor_facts(system, ctx)) if isinstance(spec, FormSpec) else spec
+            return with_doctor(ctx, spec, doctor_facts(system)) if isinstance(spec, FormSpec) else spec
 
         self._thread(work, lambda result: self._open(result, f"{action} {node.name}", node), group="form")
 

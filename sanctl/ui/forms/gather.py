@@ -44,8 +44,8 @@ def gather(system: Host, config: SanConfig, node: Node, action: str, *, host: st
         fabrics = tuple(f.name for f in config.fabrics)
     kernel = system.target.kernel_version() if action == "add" and node.kind in ("backstores", "plugin") else None
     detail, backstore = _details(system, config, node, action)
-    return Context(system.root, config, devices, addresses, tcmu, host, backing, tuple(fabrics), kernel,
-                   detail=detail, backstore=backstore,
+    return Context(config, devices, addresses, tcmu, host, backing, tuple(fabrics), kernel,
+                   detail=detail, backstore=backstore, this_machine=system.capabilities.is_this_machine,
                    device_exists=lambda path: system.facts.device_exists(path, devices))
 
 
@@ -54,7 +54,7 @@ Details = tuple[object, "StorageObject | None"]
 
 def _backstore_to_add_to(system: Host, config: SanConfig, node: Node) -> Details:
     so = node.obj
-    if system.root and isinstance(so, StorageObject) and so.alua_groups is None:
+    if isinstance(so, StorageObject) and so.alua_groups is None:
         return system.target.read_in_full(so), None
     return None, None
 
@@ -101,6 +101,6 @@ def _details(system: Host, config: SanConfig, node: Node, action: str) -> Detail
     return read(system, config, node) if read is not None else (None, None)
 
 
-def doctor_facts(system: Host, ctx: Context) -> HostFacts:
+def doctor_facts(system: Host) -> HostFacts:
     """What :func:`sanctl.forms.doctor_check.with_doctor` needs of the host (whether it has an RDMA device)."""
-    return HostFacts(root=ctx.root, rdma=system.facts.rdma() if ctx.root else None)
+    return HostFacts(rdma=system.facts.rdma())

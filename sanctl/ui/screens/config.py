@@ -115,7 +115,7 @@ class ConfigScreen(Screen[None]):
             self.config = config
 
     def __init__(self, *, system: Host) -> None:
-        """``system``: the Host read and written (its name, read-only reason and root come from it)."""
+        """``system``: the Host read and written (its name and read-only reason come from it)."""
         super().__init__()
         self.system = system
         self.filtering = False
@@ -136,12 +136,8 @@ class ConfigScreen(Screen[None]):
         #: A big configuration (by the two-listing probe): read after the first frame, and the doctor's
         #: live checks wait for a live panel (sampling thousands of LUNs at start costs memory and time).
         self.big = system.target.rough_size() >= BIG
-        self._initial = InitialRead(system.root, reader=lambda _root: self._read_tree(quick=True), start=not self.big)
+        self._initial = InitialRead(reader=lambda: self._read_tree(quick=True), start=not self.big)
 
-
-    @property
-    def root(self) -> str:
-        return self.system.root
 
     @property
     def host(self) -> str:
@@ -185,7 +181,7 @@ class ConfigScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         reading = not self._initial.done(START_WAIT)
-        config = SanConfig(root=self.root)
+        config = self.system.target.empty_config()
         if not reading:
             if self._initial.config is not None:
                 config = self._initial.config

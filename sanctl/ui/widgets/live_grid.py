@@ -285,6 +285,15 @@ class LiveGrid(Horizontal, can_focus=True):
         return len(self._keys)
 
     @property
+    def keys(self) -> tuple[Hashable, ...]:
+        """The rows' keys, top to bottom."""
+        return tuple(self._keys)
+
+    def index_of(self, key: Hashable) -> int | None:
+        """The row of ``key`` (for :meth:`move_cursor`); None when no row has it."""
+        return self._index.get(key)
+
+    @property
     def cursor_key(self) -> Hashable | None:
         if not self._keys:
             return None

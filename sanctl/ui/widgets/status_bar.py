@@ -67,7 +67,7 @@ class StatusBar(Widget):
     }
 
     def __init__(self, *, system: Host, id: str | None = None) -> None:
-        """``system``: the host the screen shows (its name, kind, read-only reason and root)."""
+        """``system``: the host the screen shows (its name, kind, read-only reason and where it is read from)."""
         super().__init__(id=id)
         self.system = system
         #: "unsaved changes", "never saved"… — set by the configuration screen; None: saved.
@@ -120,8 +120,8 @@ class StatusBar(Widget):
         """``(text, component)`` pieces, left to right; ``short``: the forms an 80-column line has room
         for (``unsaved``, ``doctor: 1 err 3 warn``, ``read-only`` without its reason).
 
-        The root is shown unless it is ``/`` or the demo's (a temporary
-        directory nobody needs to read).
+        Where the host is read from is shown when the host says (:attr:`~sanctl.host.protocol.Host.where`:
+        a captured tree's root; not ``/``, not the demo's temporary directory nobody needs to read).
         """
         system = self.system
         kind = kind_word(system.capabilities)
@@ -135,8 +135,8 @@ class StatusBar(Widget):
             parts.append(("read-only" + reason, "readonly"))
         if self.save_state:
             parts.append((SHORT_SAVE_STATES.get(self.save_state, self.save_state) if short else self.save_state, "unsaved"))
-        if not system.capabilities.simulated and system.root not in ("", "/"):
-            parts.append((f"root {system.root}", "root"))
+        if system.where:
+            parts.append((system.where, "root"))
         return parts
 
     @property
