@@ -58,7 +58,7 @@ def size(n: int | float | None, *, space: bool = True, whole: bool = False, unkn
     sep = " " if space else ""
     value = float(n)
     for unit in _UNITS:
-        if value < 1024 or unit == _UNITS[-1]:
+        if round(value, 1) < 1024 or unit == _UNITS[-1]:  # 1023.96 MiB prints as 1.0 GiB, not 1024.0 MiB
             if unit == "B" or (whole and value == int(value)):
                 return f"{value:.0f}{sep}{unit}"
             return f"{value:.1f}{sep}{unit}"

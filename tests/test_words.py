@@ -44,6 +44,12 @@ def test_size_is_at_most_four_digits_and_a_unit(n):
     assert float(number) < 1024 or unit == "EiB"
 
 
+def test_a_size_that_rounds_up_to_1024_takes_the_next_unit():
+    """Hypothesis found it: 1,073,689,396 bytes are 1023.96 MiB, which one decimal makes 1024.0."""
+    assert words.size(1_073_689_396) == "1.0 GiB"
+    assert words.size(1023.96 * 1024, space=False) == "1.0MiB"
+
+
 @given(st.integers(min_value=0, max_value=10**9), st.text(alphabet="abcdefghijklmnopqrstuvwxyzACLUN", min_size=1,
                                                           max_size=12))
 def test_plural_is_singular_exactly_for_one(n, word):
