@@ -6,7 +6,7 @@ rtslib-fb, then runs ``bench/read_floor.py``'s parallel figures against ``/``:
 the recorded file operations of each detail level done bare on one thread and
 split by target and backstore subtree over two, and ``read_config`` serial and
 on two threads where it has that mode. The figures (wall seconds, medians) are
-printed to the tier's output and kept in its junit.xml; only correctness is
+printed to the tier's output (tests/kernel/.cache/last-run/output.txt); only correctness is
 asserted: the same operations succeed either way and the parallel read's model
 is the serial read's. Timing under TCG is compared within this run only.
 """
@@ -76,7 +76,7 @@ def _read_floor():
     return read_floor
 
 
-def test_parallel_read_on_the_real_kernel(parallel_tree, capsys, record_property):
+def test_parallel_read_on_the_real_kernel(parallel_tree, capsys):
     import os
 
     from sanctl.lio.configfs import read_config
@@ -85,7 +85,6 @@ def test_parallel_read_on_the_real_kernel(parallel_tree, capsys, record_property
     figures = read_floor.parallel_figures("/", threads=THREADS, runs=RUNS)
     figures["tree"] = parallel_tree
     figures["vcpus"] = os.cpu_count()
-    record_property("read_parallel_figures", json.dumps(figures, sort_keys=True))
     with capsys.disabled():
         print(f"\nparallel read on the real kernel: {json.dumps(parallel_tree)}, {os.cpu_count()} vCPU")
         read_floor.print_parallel(figures)
