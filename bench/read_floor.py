@@ -32,9 +32,8 @@ split by subtree — each target's, each backstore HBA's: the units a
 parallel reader would hand out — over ``--threads`` threads (contiguous
 runs of units, taken in turn), the rest (the top listings) done first in
 this thread; next to the serial floor, in **wall** time (threads overlap in
-the kernel: CPU time would add them up and hide a gain). Where
-``read_config`` takes ``threads``, its serial and parallel reads are timed
-the same way.
+the kernel: CPU time would add them up and hide a gain). A parallel
+reader was tried against it and removed (README, Performance).
 
 ``--root PATH`` measures the tree under PATH (``/`` on a host with a kernel
 target: ``PATH/sys/kernel/config/target``) instead of building one on tmpfs.
@@ -45,7 +44,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import inspect
 import json
 import os
 import statistics
@@ -150,13 +148,15 @@ def units(ops: list[tuple[str, str]], root: str) -> tuple[list[tuple[str, str]],
     operation outside the configfs tree (a block device's size in sysfs) is
     part of the object being read when it was made: the unit before it.
     """
-    cfs = os.path.normpath(os.path.abspath(target_dir(root))) + "/"
+    # paths by name, and those of files opened in a directory by descriptor (their real path)
+    prefixes = {os.path.normpath(os.path.abspath(target_dir(root))) + "/", os.path.realpath(target_dir(root)) + "/"}
     head: list[tuple[str, str]] = []
     groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
     current: list[tuple[str, str]] | None = None
     for op in ops:
         path = op[1]
-        if not path.startswith(cfs):
+        cfs = next((prefix for prefix in prefixes if path.startswith(prefix)), None)
+        if cfs is None:
             (current if current is not None else head).append(op)
             continue
         parts = path[len(cfs):].split("/")
@@ -203,35 +203,22 @@ def wall(function) -> float:
     return time.perf_counter() - start
 
 
-#: Whether the reader has a parallel mode to time (``read_config(threads=N)``).
-PARALLEL_READER = "threads" in inspect.signature(read_config).parameters
-
-
 def parallel_figures(root: str, threads: int = 2, runs: int = 5) -> dict:
-    """At each detail level: the serial and the parallel floor (and read, where the reader has a
-    parallel mode) in wall seconds, medians of ``runs`` interleaved runs, with how many operations each
-    floor did without error (the same, or the split lost some)."""
-    figures: dict = {"threads": threads, "runs": runs, "parallel_reader": PARALLEL_READER, "levels": {}}
+    """At each detail level: the serial and the parallel floor in wall seconds, medians of ``runs``
+    interleaved runs, with how many operations each did without error (the same, or the split lost some)."""
+    figures: dict = {"threads": threads, "runs": runs, "levels": {}}
     for level, options in LEVELS.items():
         count, ops = record(root, options)
         head, parts = units(ops, root)
         times: dict[str, list[float]] = {"floor_serial": [], "floor_parallel": []}
-        if PARALLEL_READER:
-            times.update(read_serial=[], read_parallel=[])
         done: dict[str, set[int]] = {"serial": set(), "parallel": set()}
         for _ in range(runs):
             times["floor_serial"].append(wall(lambda: done["serial"].add(floor(ops))))
             times["floor_parallel"].append(wall(lambda: done["parallel"].add(parallel_floor(head, parts, threads))))
-            if PARALLEL_READER:
-                times["read_serial"].append(wall(lambda options=options: read_config(root, **options)))
-                times["read_parallel"].append(wall(lambda options=options: read_config(root, threads=threads,
-                                                                                       **options)))
         figure = {"operations": count, "distinct": len(ops), "units": len(parts), "outside_units": len(head),
                   "done_serial": sorted(done["serial"]), "done_parallel": sorted(done["parallel"])}
         figure.update({name: statistics.median(values) for name, values in times.items()})
         figure["floor_gain"] = 1 - figure["floor_parallel"] / figure["floor_serial"]
-        if PARALLEL_READER:
-            figure["read_gain"] = 1 - figure["read_parallel"] / figure["read_serial"]
         figures["levels"][level] = figure
     return figures
 
@@ -239,17 +226,10 @@ def parallel_figures(root: str, threads: int = 2, runs: int = 5) -> dict:
 def print_parallel(figures: dict) -> None:
     """The serial and parallel wall times, one line per detail level."""
     print(f"\nparallel floor: {figures['threads']} threads, wall seconds, medians of {figures['runs']}")
-    header = f"{'level':<8} {'units':>6} {'floor serial':>13} {'parallel':>9} {'gain':>6}"
-    if figures["parallel_reader"]:
-        header += f" {'read serial':>12} {'parallel':>9} {'gain':>6}"
-    print(header)
+    print(f"{'level':<8} {'units':>6} {'floor serial':>13} {'parallel':>9} {'gain':>6}")
     for level, figure in figures["levels"].items():
-        line = (f"{level:<8} {figure['units']:>6,} {figure['floor_serial']:>11.4f} s {figure['floor_parallel']:>7.4f} s "
-                f"{figure['floor_gain']:>5.0%}")
-        if figures["parallel_reader"]:
-            line += (f" {figure['read_serial']:>10.4f} s {figure['read_parallel']:>7.4f} s "
-                     f"{figure['read_gain']:>5.0%}")
-        print(line)
+        print(f"{level:<8} {figure['units']:>6,} {figure['floor_serial']:>11.4f} s {figure['floor_parallel']:>7.4f} s "
+              f"{figure['floor_gain']:>5.0%}")
 
 
 def floor_figures(root: str, runs: int) -> dict:

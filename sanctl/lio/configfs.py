@@ -15,15 +15,13 @@ meanwhile) is skipped; a file that cannot be read becomes a
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
 import stat
-from collections.abc import Callable, Collection, Iterable
-from contextvars import Context, ContextVar
+from collections.abc import Collection, Iterable
+from contextvars import ContextVar
 from dataclasses import replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING
 
 from sanctl.lio.errors import ConfigfsNotFound  # noqa: F401  (re-exported: its home has no I/O)
 from sanctl import safe_io
@@ -47,9 +45,6 @@ from sanctl.model import (
     Target,
     Tpg,
 )
-
-if TYPE_CHECKING:
-    from concurrent.futures import Executor
 
 CONFIGFS_TARGET = "sys/kernel/config/target"
 
@@ -771,85 +766,35 @@ def _fabrics(cfs: str, targets: Scope, read_mapped: bool = True, all_attributes:
 def _fabric(cfs: str, name: str, entry: os.DirEntry, scope: Scope, read_mapped: bool = True,
             all_attributes: bool = True, details: bool = False,
             alua: Collection[tuple[str, str]] | None = None) -> Fabric:
-    targets = _each(lambda sub: [_target(cfs, name, sub, read_mapped, all_attributes, details, alua)], [
-        sub for sub in _subdirs(entry.path)
+    targets = [
+        _target(cfs, name, sub, read_mapped, all_attributes, details, alua)
+        for sub in _subdirs(entry.path)
         if sub.name not in _FABRIC_NON_TARGETS and (scope is None or (name, _fabric_wwn(name, sub.name)) in scope)
-    ])
+    ]
     version = _read_opt(entry.path + "/lio_version") or _read_opt(entry.path + "/version")
     disc_dir = entry.path + "/discovery_auth"
     discovery = read_auth(disc_dir) if os.path.isdir(disc_dir) else None
     return Fabric(name=name, path=_rel(cfs, entry.path), targets=tuple(targets), version=version, discovery_auth=discovery)
 
 
-def _storage_objects(root: str, cfs: str, scope: Scope, details: bool = False) -> list[StorageObject]:
-    # core/alua holds the LU groups, not storage objects
-    return _each(lambda hba: _hba_objects(root, cfs, hba, scope, details),
-                 [hba for hba in _subdirs(cfs + "/core") if "_" in hba.name])
-
-
-def _hba_objects(root: str, cfs: str, hba: os.DirEntry, scope: Scope, details: bool) -> list[StorageObject]:
-    """The storage objects of one backstore HBA (rtslib-fb makes one per object)."""
-    prefix = hba.name.rsplit("_", 1)[0]
-    plugin = PLUGIN_BY_DIR_PREFIX.get(prefix, prefix)
+def _storage_objects(root: str, cfs: str, problems: list[Problem], scope: Scope,
+                     details: bool = False) -> list[StorageObject]:
     found = []
-    for entry in _subdirs(hba.path):
-        if scope is not None and (plugin, entry.name) not in scope:
-            continue
-        try:
-            found.append(_storage_object(root, cfs, hba.name, entry, details))
-        except _Vanished:
-            continue
-        except OSError as exc:
-            _problem(Problem(_rel(cfs, entry.path), exc.strerror or str(exc)))
+    for hba in _subdirs(cfs + "/core"):
+        if "_" not in hba.name:
+            continue  # core/alua holds the LU groups, not storage objects
+        prefix = hba.name.rsplit("_", 1)[0]
+        plugin = PLUGIN_BY_DIR_PREFIX.get(prefix, prefix)
+        for entry in _subdirs(hba.path):
+            if scope is not None and (plugin, entry.name) not in scope:
+                continue
+            try:
+                found.append(_storage_object(root, cfs, hba.name, entry, details))
+            except _Vanished:
+                continue
+            except OSError as exc:
+                problems.append(Problem(_rel(cfs, entry.path), exc.strerror or str(exc)))
     return found
-
-
-def _problem(problem: Problem) -> None:
-    notes = _notes.get()
-    if notes is not None:
-        notes.append(problem)
-
-
-# --- reading subtrees side by side -----------------------------------------
-
-#: The threads of the read in progress and how many (``read_config(threads=N)``); ``None``: one thread reads all.
-_pool: ContextVar[tuple[Executor, int] | None] = ContextVar("configfs_pool", default=None)
-
-#: Contiguous runs of subtrees handed out per thread: a few, so a thread that finishes early takes more.
-_RUNS_PER_THREAD = 4
-
-
-def _each(read: Callable[[os.DirEntry], list], subtrees: list[os.DirEntry]) -> list:
-    """``read`` of each subtree (a target, a backstore HBA), its results joined in the subtrees' order.
-
-    On the read's threads when it has them: each run of subtrees in a context of its own (the mode and
-    setting caches shared, its notes its own), the notes then joined in the same order, so the model and
-    its problems are exactly what one thread reads.
-    """
-    threads = _pool.get()
-    if threads is None or len(subtrees) < 2:
-        return [found for subtree in subtrees for found in read(subtree)]
-    pool, count = threads
-    modes, seen, notes = _modes.get(), _seen.get(), _notes.get()
-
-    def read_run(run: list[os.DirEntry]) -> tuple[list, list[Problem]]:
-        run_notes: list[Problem] = []
-
-        def inside() -> list:
-            _notes.set(run_notes)
-            _modes.set(modes)
-            _seen.set(seen)
-            return [found for subtree in run for found in read(subtree)]
-
-        return Context().run(inside), run_notes
-
-    size = -(-len(subtrees) // (_RUNS_PER_THREAD * count))
-    results = []
-    for found, run_notes in pool.map(read_run, [subtrees[i:i + size] for i in range(0, len(subtrees), size)]):
-        results.extend(found)
-        if notes is not None:
-            notes.extend(run_notes)
-    return results
 
 
 # --- the whole configuration -----------------------------------------------
@@ -878,7 +823,7 @@ Scope = Collection[tuple[str, str]] | None
 
 def read_config(
     root: str = "/", *, details: bool = False, targets: Scope = None, storage_objects: Scope = None,
-    mapped_luns: bool = True, tpg_attributes: bool = True, threads: int = 1,
+    mapped_luns: bool = True, tpg_attributes: bool = True,
 ) -> SanConfig:
     """Build the model of ``<root>/sys/kernel/config/target``.
 
@@ -895,9 +840,6 @@ def read_config(
     ALUA group, which its label names, is read with the LUN (the light read
     leaves it to the label, :func:`read_lun_details`).
     Everything is read in one walk: the details of an object with the object.
-    ``threads`` > 1 reads the targets and the backstore HBAs on that many
-    threads (configfs runs kernel code per file: they may overlap in it); the
-    model is the same, in the same order.
     Raises :class:`ConfigfsNotFound` if there is no LIO tree under ``root``.
     """
     cfs = os.path.normpath(os.path.abspath(target_dir(root)))
@@ -906,23 +848,15 @@ def read_config(
     problems: list[Problem] = []
     token = _notes.set(problems)
     modes_token, seen_token = _modes.set({}), _seen.set({})
-    with contextlib.ExitStack() as stack:
-        if threads > 1:
-            from concurrent.futures import ThreadPoolExecutor  # only here: a command that prints starts faster
-
-            pool_token = _pool.set((stack.enter_context(ThreadPoolExecutor(threads)), threads))
-        else:
-            pool_token = _pool.set(None)
-        try:
-            sos = tuple(_storage_objects(root, cfs, storage_objects, details))
-            # What the LUNs' labels need, in the same pass: the ALUA group of each LUN whose object has them.
-            alua = {so.key for so in sos if so.alua_supported} if tpg_attributes or details else None
-            fabrics = tuple(_fabrics(cfs, targets, mapped_luns or details, tpg_attributes or details, details, alua))
-        finally:
-            _pool.reset(pool_token)
-            _seen.reset(seen_token)
-            _modes.reset(modes_token)
-            _notes.reset(token)
+    try:
+        sos = tuple(_storage_objects(root, cfs, problems, storage_objects, details))
+        # What the LUNs' labels need, in the same pass: the ALUA group of each LUN whose object has them.
+        alua = {so.key for so in sos if so.alua_supported} if tpg_attributes or details else None
+        fabrics = tuple(_fabrics(cfs, targets, mapped_luns or details, tpg_attributes or details, details, alua))
+    finally:
+        _seen.reset(seen_token)
+        _modes.reset(modes_token)
+        _notes.reset(token)
     return SanConfig(root=root, storage_objects=sos, fabrics=fabrics, problems=tuple(_relative(cfs, problems)),
                      details=details, later=ConfigfsLaterReads(root))
 

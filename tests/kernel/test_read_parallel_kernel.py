@@ -4,11 +4,12 @@ Builds 10 targets x 20 LUNs (40 ramdisk and fileio backstores, each behind 5
 LUNs of different targets) with 2 ACLs per target mapping all 20, through
 rtslib-fb, then runs ``bench/read_floor.py``'s parallel figures against ``/``:
 the recorded file operations of each detail level done bare on one thread and
-split by target and backstore subtree over two, and ``read_config`` serial and
-on two threads where it has that mode. The figures (wall seconds, medians) are
-printed to the tier's output (tests/kernel/.cache/last-run/output.txt); only correctness is
-asserted: the same operations succeed either way and the parallel read's model
-is the serial read's. Timing under TCG is compared within this run only.
+split by target and backstore subtree over two. The figures (wall seconds,
+medians) are printed to the tier's output (tests/kernel/.cache/last-run/
+output.txt); only correctness is asserted: the same operations succeed either
+way, and the split covers every target and backstore. Timing under TCG is
+compared within this run only. (A parallel ``read_config`` was measured here
+too and removed: README, Performance.)
 """
 
 from __future__ import annotations
@@ -96,11 +97,7 @@ def test_parallel_read_on_the_real_kernel(parallel_tree, capsys):
         assert figure["done_serial"][0] > 0.9 * figure["distinct"], (level, figure)
         assert figure["units"] == TARGETS + BACKSTORES, (level, figure)
     assert figures["levels"]["show"]["distinct"] > TARGETS * LUNS_PER_TARGET * ACLS_PER_TARGET  # the mapped LUNs
-    if figures["parallel_reader"]:
-        for level, options in read_floor.LEVELS.items():
-            serial = read_config("/", **options)
-            parallel = read_config("/", threads=THREADS, **options)
-            assert not serial.problems, serial.problems
-            assert parallel == serial, level
-            assert sum(len(f.targets) for f in serial.fabrics) == TARGETS
-            assert len(serial.storage_objects) == BACKSTORES
+    config = read_config("/")  # the tree measured is the tree built
+    assert not config.problems, config.problems
+    assert sum(len(fabric.targets) for fabric in config.fabrics) == TARGETS
+    assert len(config.storage_objects) == BACKSTORES
