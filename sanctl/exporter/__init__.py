@@ -1,7 +1,7 @@
 """``sanctl exporter``: Prometheus metrics and alerts for the LIO target and the open-iscsi initiator.
 
-- :mod:`sanctl.exporter.reads` — every read the exporter makes, one method per
-  reader (the seam a host abstraction can take over);
+- what it reads comes from the host (``host.exporter_reads()``,
+  :mod:`sanctl.host.exporter_reads`: one method per reader);
 - :mod:`sanctl.exporter.structure` — the configuration, cached and read again
   only when configfs's layout or the saved file changes, or every few minutes;
 - :mod:`sanctl.exporter.collector` — the prometheus-client collector: one

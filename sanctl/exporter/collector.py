@@ -51,7 +51,7 @@ MIB_NOTE = " (the kernel counts whole MiB: the value moves in steps of 1048576)"
 
 
 class SanCollector(Collector):
-    """A prometheus-client collector over an :class:`~sanctl.exporter.reads.ExporterReads`."""
+    """A prometheus-client collector over an :class:`~sanctl.host.exporter_reads.ExporterReads` (the host's ``exporter_reads()``)."""
 
     def __init__(self, reads: Any, *, mode: str, config_every: float = DEFAULT_EVERY,
                  clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time,

@@ -88,9 +88,7 @@ def _registry(source, *, once: bool, config_every: float, mapped_luns: bool = Tr
     from prometheus_client.registry import CollectorRegistry
 
     from sanctl.exporter.collector import SanCollector
-    from sanctl.exporter.reads import ExporterReads
-
-    reads = ExporterReads(source, once=once)
+    reads = source.exporter_reads(once=once)
     collector = SanCollector(reads, mode=source.mode, config_every=config_every, since_start=not once,
                              version=_version(), mapped_luns=mapped_luns, background=not once)
     registry = CollectorRegistry(support_collectors_without_names=True)

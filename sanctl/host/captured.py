@@ -8,6 +8,8 @@ is refused with :data:`REASON`.
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from typing import Any
 
 from sanctl.host.local import TreeFacts, TreeLogs, TreeTarget, shown_root
@@ -71,6 +73,11 @@ class CapturedHost:
     def state_file(self, name: str) -> str | None:
         """None: a captured tree's counters never move, so there is no last look to keep."""
         return None
+
+    def exporter_reads(self, *, once: bool = False, wall_clock: Callable[[], float] = time.time) -> Any:
+        from sanctl.host.exporter_reads import ExporterReads
+
+        return ExporterReads(self, once=once, wall_clock=wall_clock)
 
     def cleanup(self) -> None:
         """Nothing to release: the tree is the operator's."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -135,6 +136,11 @@ class DemoHost:
     def state_file(self, name: str) -> str | None:
         """In the demo's tree (``var/lib/sanctl``), so a demo's state goes with it."""
         return os.path.join(self.root, "var", "lib", "sanctl", name)
+
+    def exporter_reads(self, *, once: bool = False, wall_clock: Callable[[], float] = time.time) -> Any:
+        from sanctl.host.exporter_reads import ExporterReads
+
+        return ExporterReads(self, once=once, wall_clock=wall_clock)
 
     def cleanup(self) -> None:
         if self.temporary:

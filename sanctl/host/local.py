@@ -445,6 +445,11 @@ class LocalHost:
     def state_file(self, name: str) -> str | None:
         return this_machines_state_file(name)
 
+    def exporter_reads(self, *, once: bool = False, wall_clock: Callable[[], float] = time.time) -> Any:
+        from sanctl.host.exporter_reads import ExporterReads
+
+        return ExporterReads(self, once=once, wall_clock=wall_clock)
+
     def cleanup(self) -> None:
         """Nothing to release."""
 

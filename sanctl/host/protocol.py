@@ -351,6 +351,13 @@ class Host(Protocol):
         ``$XDG_STATE_HOME/sanctl``; None for a captured tree (nothing there moves, nothing to keep)."""
         ...
 
+    def exporter_reads(self, *, once: bool = False, wall_clock: Callable[[], float] = ...) -> Any:
+        """What ``sanctl exporter`` reads of this host (an ``ExporterReads``: for this machine's files,
+        :mod:`sanctl.host.exporter_reads`), one method per reader: each scrape's cheap reads
+        (sessions, counters, the kernel log, the initiator's sysfs) and, when it changed, the configuration.
+        ``once``: one scrape (the log is read, not followed)."""
+        ...
+
     def cleanup(self) -> None:
         """Release what the host holds (a temporary demo tree)."""
         ...

@@ -112,7 +112,7 @@ def gather(host: Host, *, name: str | None = None, readonly_reason: str | None =
         try:
             config = host.target.read_config()
         except ConfigfsNotFound:
-            config = SanConfig(root=host.root)
+            config = host.target.empty_config()
     return SetupContext(
         capabilities=host.capabilities,
         host=name or socket.gethostname(),

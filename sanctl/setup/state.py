@@ -72,8 +72,8 @@ class WizardState:
 def state_path(host: Host, *, environ: dict[str, str] | None = None) -> str | None:
     """Where the wizard keeps its progress for ``host`` (None: nowhere, a captured tree)."""
     can = host.capabilities
-    if can.simulated:  # under the demo's root (Host.root: the demo's tree)
-        return os.path.join(host.root, "var", "lib", "sanctl", FILE_NAME)
+    if can.simulated:  # in the demo's tree, where the demo host keeps its state
+        return host.state_file(FILE_NAME)
     if not can.has_live:
         return None
     env = os.environ if environ is None else environ

@@ -8,7 +8,6 @@ from prometheus_client import generate_latest
 from prometheus_client.registry import CollectorRegistry
 
 from sanctl.exporter.collector import SanCollector
-from sanctl.exporter.reads import ExporterReads
 from sanctl.host.captured import CapturedHost
 from sanctl.host.demo import DemoHost
 from sanctl.kernel_log import LogEvent
@@ -28,7 +27,7 @@ class Clock:
 
 
 def exporter(root, clock: Clock, **kwargs):
-    reads = ExporterReads(DemoHost(str(root)), wall_clock=clock)
+    reads = DemoHost(str(root)).exporter_reads(wall_clock=clock)
     collector = SanCollector(reads, mode="demo", clock=clock, wall_clock=clock, **kwargs)
     registry = CollectorRegistry(support_collectors_without_names=True)
     registry.register(collector)
@@ -142,7 +141,7 @@ def test_idle_tpgs_lun_counters_are_read_again_once_a_login_happened(rac_idle):
     """No session on a TPG: its LUN counters cannot move, the last reading stands — until the target's
     login counters show someone logged in (and perhaps out again) since the last scrape."""
     clock = Clock(T0)
-    reads = ExporterReads(CapturedHost(str(rac_idle)), wall_clock=clock)
+    reads = CapturedHost(str(rac_idle)).exporter_reads(wall_clock=clock)
     collector = SanCollector(reads, mode="captured", clock=clock, wall_clock=clock)
     registry = CollectorRegistry(support_collectors_without_names=True)
     registry.register(collector)

@@ -62,10 +62,8 @@ ABOVE_THE_SEAM = ("ui", "forms", "doctor", "setup", "exporter")
 #: and ``config``: the model's own ``SanConfig.root`` stays for the readers below the seam, not for the UI to reach
 #: the system by.
 HOST_NAMES = {"host", "system", "source", "config"}
-#: Reads of a Host's ``root`` still left, per file (only ever fewer): the wizard's state file and empty
-#: configuration (sanctl/setup is the wizard's owner's this round) and the exporter's cheap per-file reads
-#: (the Host has no per-file live reads yet).
-STILL_READING_ROOT = {"sanctl/setup/state.py": 1, "sanctl/setup/context.py": 1, "sanctl/exporter/reads.py": 1}
+#: Reads of a Host's ``root`` still left above the seam, per file (only ever fewer): none.
+STILL_READING_ROOT: dict[str, int] = {}
 
 
 def _names_a_host(node: ast.expr) -> bool:

@@ -1,9 +1,10 @@
 """Every read the exporter makes, one method per reader, in one small class.
 
 The collector never touches a file, a process or the demo itself: it asks
-:class:`ExporterReads`. That keeps the exporter's view of the host in one
-place (a host abstraction can take these methods over as they are) and lets
-the collector count time and errors per reader by name.
+the :class:`ExporterReads` its host hands out (``host.exporter_reads()``).
+That keeps the exporter above the Host seam (a host over SSH hands out its
+own reads with these methods) and lets the collector count time and errors
+per reader by name.
 
 The reads are the live panels' cheap ones (:mod:`sanctl.lio.live`,
 :mod:`sanctl.initiator.sysfs`, :mod:`sanctl.kernel_log`), the configuration
@@ -30,9 +31,8 @@ if TYPE_CHECKING:
 class ExporterReads:
     """What the exporter reads from one host (the real host ``/``, a captured tree, or the demo SAN).
 
-    The cheap reads still go to the files under ``host.root`` (transitional: the Host has no
-    per-file live reads yet); the configuration, the save state, the host's facts and the
-    demo's clock come from the host's parts.
+    Below the seam: the cheap reads go to the files under the host's tree; the configuration,
+    the save state, the host's facts and the demo's clock come from the host's parts.
     """
 
     def __init__(self, host: Host, *, once: bool = False, wall_clock: Callable[[], float] = time.time) -> None:
