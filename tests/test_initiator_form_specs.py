@@ -81,7 +81,10 @@ def assert_valid_auth(request: I.AuthRequest, methods, start: I.ChapStart) -> No
         assert (request.username, request.password, request.username_in, request.password_in) == ("", None, "", None)
         return
     assert check_chap_user(request.username) == request.username
-    for secret, has in ((request.password, start.has_password), (request.password_in, start.has_password_in)):
+    secrets = [(request.password, start.has_password)]
+    if request.method == "mutual":
+        secrets.append((request.password_in, start.has_password_in))
+    for secret, has in secrets:
         if secret is None:
             assert start.keeps and has, "a secret is left out only when the record has one to keep"
         else:
