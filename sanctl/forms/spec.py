@@ -2,7 +2,8 @@
 
 One generic form screen (:mod:`sanctl.ui.forms.screen`) draws any
 :class:`FormSpec`; the specs per node kind live in
-:mod:`sanctl.forms.actions`. A field's ``check`` is a validator from
+:mod:`sanctl.forms.actions`, the initiator tab's dialogs in
+:mod:`sanctl.forms.initiator`. A field's ``check`` is a validator from
 :mod:`sanctl.names` or a change constructor of :mod:`sanctl.lio.changes`:
 it returns the value normalised or raises
 :class:`~sanctl.names.InvalidValue`, whose sentence the form shows inline.
@@ -24,7 +25,8 @@ TEXT = "text"
 SECRET = "secret"
 BOOL = "bool"
 SELECT = "select"
-KINDS = (TEXT, SECRET, BOOL, SELECT)
+RADIO = "radio"
+KINDS = (TEXT, SECRET, BOOL, SELECT, RADIO)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,13 +45,17 @@ class Field:
     """One input of a form.
 
     ``kind``: ``text`` (an input; ``choices`` become a picker under it),
-    ``secret`` (a masked input), ``bool`` (a checkbox) or ``select``.
+    ``secret`` (a masked input), ``bool`` (a checkbox), ``select`` or
+    ``radio`` (the same choice, every option in view: a few short ones).
     A text field that is not ``required`` may be left blank (its value is
     then ``None`` and ``check`` is not called). ``original`` is the value
     an edit form started from; ``generate`` offers a "generate" button.
     ``suggest = (other, derive)``: picking a choice fills the field ``other``
     with ``derive(choice)`` while that field is still empty (a device's
     name becomes the backstore's).
+    ``when = (other, values)``: the field counts only while the earlier field
+    ``other`` holds one of ``values`` (the CHAP user only with CHAP chosen);
+    otherwise it is shown disabled, not checked, and its value is ``None``.
     """
 
     name: str
@@ -65,6 +71,7 @@ class Field:
     section: str = ""
     original: Any = None
     suggest: tuple[str, Callable[[str], str]] | None = None
+    when: tuple[str, tuple[str, ...]] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -76,11 +83,13 @@ class Field:
         """The widget's value checked: normalised, or :class:`InvalidValue` with the reason."""
         if self.kind == BOOL:
             return bool(raw)
-        if self.kind == SELECT:
+        if self.kind in (SELECT, RADIO):
             if raw is None or raw == "":
                 if self.required:
                     raise InvalidValue(f"Choose {_article(self.label)}.")
                 return None
+            if self.kind == RADIO and raw not in {c.value for c in self.choices}:
+                raise InvalidValue(f"Choose {_article(self.label)}.")
             return self.check(raw) if self.check is not None else raw
         text = raw if isinstance(raw, str) else ("" if raw is None else str(raw))
         if not text.strip():
@@ -99,6 +108,16 @@ def _article(label: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Fill:
+    """A button that puts a set of values into several fields at once (open-iscsi's defaults,
+    the values multipath setups use); the operator still confirms the form."""
+
+    name: str
+    label: str
+    values: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
 class FormSpec:
     """A whole form: its fields and what confirming it builds.
 
@@ -108,7 +127,8 @@ class FormSpec:
     shown. It may raise :class:`InvalidValue` for a problem
     involving several fields. ``warnings(values)`` lists what is allowed
     but risky. ``expand`` names tree paths to open after the write, so the
-    new object is in view.
+    new object is in view. ``fills`` are buttons above the fields that
+    fill several of them at once.
     """
 
     title: str
@@ -118,6 +138,18 @@ class FormSpec:
     intro: str = ""
     warnings: Callable[[dict[str, Any]], list[str]] | None = None
     expand: tuple[str, ...] = ()
+    fills: tuple[Fill, ...] = ()
+
+    def __post_init__(self) -> None:
+        seen: set[str] = set()
+        for f in self.fields:
+            if f.when is not None and f.when[0] not in seen:
+                raise ValueError(f"field {f.name!r} depends on {f.when[0]!r}, which is not an earlier field")
+            seen.add(f.name)
+        for fill in self.fills:
+            for name, _ in fill.values:
+                if name not in seen:
+                    raise ValueError(f"fill {fill.name!r} names no field {name!r}")
 
     def field(self, name: str) -> Field:
         for f in self.fields:
@@ -138,6 +170,7 @@ class Evaluation:
     problem: str | None = None  #: a form-level reason (several fields, or nothing to change)
     result: Any = None  #: the changes, or the next FormSpec
     warnings: tuple[str, ...] = ()
+    inactive: frozenset[str] = frozenset()  #: fields whose ``when`` does not hold: disabled, not checked
 
     @property
     def ok(self) -> bool:
@@ -158,20 +191,26 @@ def evaluate(spec: FormSpec, raw: Mapping[str, Any]) -> Evaluation:
     """Check every field, then build. Only :class:`InvalidValue` is caught: anything else is a bug."""
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
+    inactive: set[str] = set()
     for f in spec.fields:
+        if f.when is not None and (f.when[0] not in values or values[f.when[0]] not in f.when[1]):
+            values[f.name] = None
+            inactive.add(f.name)
+            continue
         try:
             values[f.name] = f.parse(raw.get(f.name, f.default))
         except InvalidValue as exc:
             errors[f.name] = str(exc)
+    off = frozenset(inactive)
     if errors:
-        return Evaluation(values, errors)
+        return Evaluation(values, errors, inactive=off)
     try:
         result = spec.build(values)
     except InvalidValue as exc:
-        return Evaluation(values, {}, str(exc))
+        return Evaluation(values, {}, str(exc), inactive=off)
     if isinstance(result, str):  # a chooser's next step that cannot be taken, and why
-        return Evaluation(values, {}, result)
+        return Evaluation(values, {}, result, inactive=off)
     warnings = tuple(spec.warnings(values)) if spec.warnings is not None else ()
     if isinstance(result, (list, tuple)) and not result:
-        return Evaluation(values, {}, NOTHING_CHANGED, [], warnings)
-    return Evaluation(values, {}, None, result, warnings)
+        return Evaluation(values, {}, NOTHING_CHANGED, [], warnings, off)
+    return Evaluation(values, {}, None, result, warnings, off)

@@ -48,7 +48,9 @@ async def type_into(pilot, selector: str, text: str) -> None:
 
 
 def form_error(app) -> str:
-    return text_of(app.screen.query_one("#form-error"))
+    """What the form says is wrong or risky: the reasons shown under its fields, its problem line, its warnings."""
+    lines = app.screen.query(".form-error.-shown, #form-problem, #form-warnings")
+    return "".join(text_of(widget) for widget in lines if widget.display)
 
 
 def everything_shown(app) -> str:
@@ -124,7 +126,7 @@ async def test_auth_form_on_a_chap_record_keeps_secrets_left_empty(fake, app_wit
         assert dialog.query_one("#chap-user-in").value == "sanctl-out"
         assert dialog.query_one("#chap-secret").value == ""  # a secret is never read back to be shown
         assert "leave empty to keep it" in dialog.query_one("#chap-secret").placeholder
-        assert "keeps its settings until it logs in again" in text_of(dialog.query_one("#auth-what"))
+        assert "keeps its settings until it logs in again" in text_of(dialog.query_one("#form-intro"))
         await type_into(pilot, "#chap-user-in", "target-2")
         await pilot.press("ctrl+s")
         await settle(pilot)
@@ -237,6 +239,29 @@ async def test_wrong_secret_and_mutual_failures_say_what_to_check(fake, app_with
         await settle(pilot)
         text = status(app)
         assert "(exit 19)" in text and "mutual CHAP" in text
+
+
+async def test_the_tabs_dialogs_are_the_one_form_screen(fake, app_with):
+    """a, d and N open the configuration's form screen on a FormSpec of sanctl.forms.initiator."""
+    from sanctl.forms.spec import FormSpec
+    from sanctl.ui.forms.screen import FormScreen
+
+    fake.rules(listing_rules())
+    app = app_with()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_tab(pilot)
+        select(app, NO_ACL_KEY)
+        titles = []
+        for key in ("a", "d", "N"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, FormScreen) and isinstance(app.screen.spec, FormSpec)
+            titles.append(app.screen.query_one("#form").border_title)
+            await pilot.press("escape")
+            await pilot.pause()
+        assert titles == ["Session CHAP of a node record", "Discover the targets of a portal",
+                          "Targets discovery does not list"]
+        assert fake.writes() == []
 
 
 # --- discovery with options (d) --------------------------------------------------------------------------

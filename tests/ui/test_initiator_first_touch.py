@@ -134,7 +134,7 @@ async def test_e_refuses_a_bad_value_and_writes_nothing(demo_app):
         form = app.screen
         form.query_one("#ns-5").value = "100"  # cmds_max: not a power of 2
         await pilot.pause()
-        assert "power of 2" in text_of(form.query_one("#form-error"))
+        assert "power of 2" in text_of(form.query_one("#error-node_session_cmds_max.-shown"))
         before = len(adm.calls)
         await pilot.press("ctrl+s")
         await settle(pilot)

@@ -7,6 +7,10 @@ with one "show secrets" switch; "generate" fills a name or secret. Below the
 fields the form says what confirming will do (each change's sentence) and
 why it cannot yet. Nothing is written here: confirming dismisses the screen
 with the changes (or the next form, for a chooser), the caller applies them.
+The initiator tab's dialogs are forms too (:mod:`sanctl.forms.initiator`):
+they dismiss with a request, keep their widget ids through ``ids`` and use
+the fields that count only while another holds a value (``Field.when``:
+drawn disabled), the radio choices and the buttons that fill several fields.
 
 Keys: ``enter`` in a field or ``ctrl+s`` confirms, ``esc`` cancels, ``tab``
 moves on.
@@ -14,6 +18,8 @@ moves on.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from rich.text import Text
@@ -21,10 +27,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Checkbox, Input, Label, OptionList, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, OptionList, RadioButton, RadioSet, Select, Static
 from textual.widgets.option_list import Option
 
-from sanctl.forms.spec import BOOL, NOTHING_CHANGED, SECRET, SELECT, Evaluation, Field, FormSpec, evaluate
+from sanctl.forms.spec import BOOL, NOTHING_CHANGED, RADIO, SECRET, SELECT, Evaluation, Field, FormSpec, evaluate
 from sanctl.ui.screens.dialog import Dialog
 
 #: Preview lines shown before "… and N more".
@@ -65,7 +71,16 @@ def _show(widget: Static, text: str) -> None:
 
 
 class FormScreen(Dialog[Any]):
-    """``#form``: fields ``#field-<name>``, reasons ``#error-<name>``, ``#form-confirm``, ``#form-cancel``."""
+    """``#form``: fields ``#field-<name>``, reasons ``#error-<name>``, ``#form-confirm``, ``#form-cancel``.
+
+    ``ids`` renames widgets (a default id such as ``field-user``, a radio
+    option's ``field-method-chap`` or a fill button's ``fill-defaults`` to
+    the id a caller and its tests know); ``focus`` names the field focused
+    first (else the first one that is enabled).
+    """
+
+    #: The glyph before each warning line.
+    WARNING_MARK = "! "
 
     DEFAULT_CSS = """
     #form {
@@ -105,6 +120,25 @@ class FormScreen(Dialog[Any]):
     }
     .form-row Checkbox {
         width: 1fr;
+    }
+    .form-row RadioSet {
+        layout: horizontal;
+        width: 1fr;
+        height: 1;
+        border: none;
+        padding: 0;
+    }
+    .form-row RadioButton {
+        width: auto;
+        margin-right: 2;
+    }
+    #form-fills {
+        height: 1;
+        margin-bottom: 1;
+    }
+    #form-fills Button {
+        margin-right: 2;
+        min-width: 10;
     }
     .form-row Button {
         margin-left: 1;
@@ -167,9 +201,14 @@ class FormScreen(Dialog[Any]):
         Binding("up", "app.focus_previous", "Previous field", show=False),
     ]
 
-    def __init__(self, spec: FormSpec) -> None:
+    def __init__(self, spec: FormSpec, *, ids: Mapping[str, str] | None = None, focus: str | None = None) -> None:
         super().__init__()
         self.spec = spec
+        self._renamed = dict(ids or {})
+        self._first_focus = focus
+        self._field_of_widget = {self._widget_id(f"field-{f.name}"): f.name for f in spec.fields}
+        self._radio_values: dict[str, str] = {}  # a radio button's id -> the value it stands for
+        self._fill_buttons = {self._widget_id(f"fill-{fill.name}"): fill for fill in spec.fills}
         self._touched: set[str] = set()
         self._all_shown = False
         self.evaluation: Evaluation | None = None
@@ -183,6 +222,10 @@ class FormScreen(Dialog[Any]):
             form.border_subtitle = "enter confirms · esc cancels"
             if spec.intro:
                 yield Static(Text(spec.intro), id="form-intro")
+            if spec.fills:
+                with Horizontal(id="form-fills"):
+                    for button_id, fill in self._fill_buttons.items():
+                        yield Button(fill.label, id=button_id, compact=True)
             with VerticalScroll(id="form-fields"):
                 for f in spec.fields:
                     yield from self._compose_field(f)
@@ -201,22 +244,28 @@ class FormScreen(Dialog[Any]):
         with Horizontal(classes="form-row"):
             yield Label(Text("" if f.kind == BOOL else f.label), classes="form-label")
             if f.kind == BOOL:
-                yield Flag(f.label, bool(f.default), compact=True, id=f"field-{f.name}")
+                yield Flag(f.label, bool(f.default), compact=True, id=self._widget_id(f"field-{f.name}"))
+            elif f.kind == RADIO:
+                with RadioSet(id=self._widget_id(f"field-{f.name}"), compact=True):
+                    for c in f.choices:
+                        option = self._widget_id(f"field-{f.name}-{re.sub(r'[^A-Za-z0-9_-]', '_', c.value)}")
+                        self._radio_values[option] = c.value
+                        yield RadioButton(Text(c.label), value=c.value == f.default, id=option, compact=True)
             elif f.kind == SELECT:
                 options = [(Text(c.label + (f"  ({c.note})" if c.note else "")), c.value) for c in f.choices]
                 values = {c.value for c in f.choices}
                 value = f.default if f.default in values else Select.NULL
                 yield FormSelect(options, value=value, allow_blank=not f.required or value is Select.NULL,
-                             compact=True, id=f"field-{f.name}", prompt=f"choose {f.label.lower()}")
+                             compact=True, id=self._widget_id(f"field-{f.name}"), prompt=f"choose {f.label.lower()}")
             else:
                 field = Input(str(f.default if f.default is not None else ""), placeholder=f.placeholder,
-                              password=f.kind == SECRET, compact=True, id=f"field-{f.name}",
+                              password=f.kind == SECRET, compact=True, id=self._widget_id(f"field-{f.name}"),
                               select_on_focus=False)
                 field.cursor_blink = False
                 yield field
             if f.generate is not None:
                 yield Button("generate", id=f"generate-{f.name}", compact=True)
-        if f.choices and f.kind not in (SELECT, BOOL):
+        if f.choices and f.kind not in (SELECT, BOOL, RADIO):
             yield OptionList(*(self._option(c) for c in f.choices), id=f"pick-{f.name}", classes="form-picker",
                              compact=True)
         if f.help:
@@ -242,10 +291,18 @@ class FormScreen(Dialog[Any]):
         for picker in self.query(".form-picker, #form-show-secrets"):
             picker.styles.margin = (0, 0, 0, width)
         self._validate()
-        first = next(iter(self.query(".form-row Input, .form-row Select, .form-row Checkbox")), None)
+        names = [self._first_focus] if self._first_focus is not None else [f.name for f in self.spec.fields]
+        first = next((w for w in map(self.field_widget, names) if not w.disabled), None)
         if first is not None:
             first.focus()
         self.call_after_refresh(self._fit)
+
+    def _widget_id(self, default: str) -> str:
+        return self._renamed.get(default, default)
+
+    def field_widget(self, name: str) -> Any:
+        """The widget of the field ``name`` (``#field-<name>`` unless ``ids`` renames it)."""
+        return self.query_one("#" + self._widget_id(f"field-{name}"))
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._fit)
@@ -278,9 +335,12 @@ class FormScreen(Dialog[Any]):
         """What the widgets hold now, by field name."""
         out: dict[str, Any] = {}
         for f in self.spec.fields:
-            widget = self.query_one(f"#field-{f.name}")
+            widget = self.field_widget(f.name)
             if isinstance(widget, Select):
                 out[f.name] = None if widget.value is Select.NULL else widget.value
+            elif isinstance(widget, RadioSet):
+                pressed = widget.pressed_button
+                out[f.name] = self._radio_values.get(pressed.id or "") if pressed is not None else None
             else:
                 out[f.name] = widget.value  # type: ignore[attr-defined]
         return out
@@ -289,6 +349,9 @@ class FormScreen(Dialog[Any]):
         ev = evaluate(self.spec, self.raw_values())
         self.evaluation = ev
         for f in self.spec.fields:
+            widget = self.field_widget(f.name)
+            if widget.disabled != (f.name in ev.inactive):
+                widget.disabled = f.name in ev.inactive
             error = self.query_one(f"#error-{f.name}", Static)
             reason = ev.errors.get(f.name)
             shown = reason is not None and (self._all_shown or f.name in self._touched)
@@ -304,7 +367,7 @@ class FormScreen(Dialog[Any]):
             problem.set_class(False, "-quiet")
         else:
             _show(problem, "")
-        _show(self.query_one("#form-warnings", Static), "\n".join(f"! {w}" for w in ev.warnings))
+        _show(self.query_one("#form-warnings", Static), "\n".join(self.WARNING_MARK + w for w in ev.warnings))
         changes = ev.changes if ev.ok else []
         lines = [f"→ {c.describe()}" for c in changes[:PREVIEW_LINES]]
         if len(changes) > PREVIEW_LINES:
@@ -316,19 +379,18 @@ class FormScreen(Dialog[Any]):
         return ev
 
     def _field_name(self, widget_id: str | None) -> str | None:
-        if widget_id and widget_id.startswith("field-"):
-            return widget_id[len("field-"):]
-        return None
+        return self._field_of_widget.get(widget_id or "")
 
     @on(Input.Changed)
     @on(Checkbox.Changed)
     @on(Select.Changed)
+    @on(RadioSet.Changed)
     def _changed(self, event) -> None:
         widget = event.control
         if widget.id == "form-show-secrets":
             for f in self.spec.fields:
                 if f.kind == SECRET:
-                    self.query_one(f"#field-{f.name}", Input).password = not event.value
+                    self.field_widget(f.name).password = not event.value
             return
         name = self._field_name(widget.id)
         if name is None:
@@ -344,12 +406,12 @@ class FormScreen(Dialog[Any]):
             return
         event.stop()
         name = list_id[len("pick-"):]
-        field = self.query_one(f"#field-{name}", Input)
+        field = self.field_widget(name)
         field.value = event.option.id or ""
         field.cursor_position = len(field.value)
         suggest = self.spec.field(name).suggest
         if suggest is not None:
-            other = self.query_one(f"#field-{suggest[0]}", Input)
+            other = self.field_widget(suggest[0])
             if not other.value.strip():
                 other.value = suggest[1](field.value)
         field.focus()
@@ -362,11 +424,14 @@ class FormScreen(Dialog[Any]):
             self.action_cancel()
         elif button == "form-confirm":
             self.action_confirm()
+        elif button in self._fill_buttons:
+            for name, value in self._fill_buttons[button].values:
+                self.field_widget(name).value = value
         elif button.startswith("generate-"):
             name = button[len("generate-"):]
             f = self.spec.field(name)
             if f.generate is not None:
-                field = self.query_one(f"#field-{name}", Input)
+                field = self.field_widget(name)
                 field.value = f.generate()
                 field.focus()
 
@@ -389,5 +454,5 @@ class FormScreen(Dialog[Any]):
         ev = self._validate()
         for f in self.spec.fields:
             if f.name in ev.errors:
-                self.query_one(f"#field-{f.name}").focus()
+                self.field_widget(f.name).focus()
                 break
