@@ -137,7 +137,7 @@ def floor(ops: list[tuple[str, str]]) -> int:
 
 
 #: Entries of a fabric directory that are not targets (the reader's list).
-_NOT_TARGETS = frozenset({"lio_version", "version", "discovery_auth", "cpus_allowed_list"})
+NOT_TARGETS = frozenset({"lio_version", "version", "discovery_auth", "cpus_allowed_list"})
 
 
 def units(ops: list[tuple[str, str]], root: str) -> tuple[list[tuple[str, str]], list[list[tuple[str, str]]]]:
@@ -161,7 +161,7 @@ def units(ops: list[tuple[str, str]], root: str) -> tuple[list[tuple[str, str]],
             continue
         parts = path[len(cfs):].split("/")
         if len(parts) < 2 or (parts[0] == "core" and "_" not in parts[1]) or (
-                parts[0] != "core" and parts[1] in _NOT_TARGETS):
+                parts[0] != "core" and parts[1] in NOT_TARGETS):
             head.append(op)
             current = None
             continue

@@ -59,7 +59,7 @@ def test_the_units_split_the_operations_by_target_and_backstore(read_floor, scal
     for _kind, path in head:  # the top listings, a fabric's own files, core/alua: in no target or HBA
         assert path.startswith(cfs), path
         parts = path[len(cfs):].split("/")
-        assert len(parts) < 2 or parts[1] in read_floor._NOT_TARGETS or (
+        assert len(parts) < 2 or parts[1] in read_floor.NOT_TARGETS or (
             parts[0] == "core" and "_" not in parts[1]), path
     if level != "tui":
         assert any(not path.startswith(cfs) for unit in units for _kind, path in unit)  # sysfs sizes were placed
