@@ -11,7 +11,9 @@ LUNs), shows it to targetcli-fb as its running kernel, and then
    ``saveconfig`` must equal ``sanctl export`` (a comparison on a misread
    tree is worthless) — keys that this targetcli's rtslib-fb does not know
    at all (Debian's 2.1.75 predates block ``exclusive``) are named and left
-   out, any other difference stops that size;
+   out, any other difference stops that size; a targetcli that cannot read
+   the tree at all (Debian's refuses mapped LUNs above 255, which the
+   one-TPG tree has) is said, with its message, and not timed;
 2. times ``targetcli ls`` against ``sanctl show`` and ``targetcli
    saveconfig FILE`` against ``sanctl export > FILE`` as interleaved pairs
    (the order alternating), each a whole process, and prints medians and
@@ -236,6 +238,14 @@ def start_bus(scratch: str) -> tuple[subprocess.Popen, str]:
     return proc, address
 
 
+class ToolFailed(RuntimeError):
+    """A timed command failed; ``said`` is what it printed (targetcli says why on stdout)."""
+
+    def __init__(self, message: str, said: str) -> None:
+        super().__init__(message)
+        self.said = said
+
+
 def timed(argv: list[str], env: dict[str, str], stdout_path: str | None = None) -> float:
     out = open(stdout_path, "w") if stdout_path else subprocess.DEVNULL
     try:
@@ -247,8 +257,8 @@ def timed(argv: list[str], env: dict[str, str], stdout_path: str | None = None) 
             out.close()
     if proc.returncode != 0:  # targetcli says why on stdout: run it again to hear it (timing is moot now)
         again = subprocess.run(argv, env=env, capture_output=True, cwd="/")
-        said = (again.stdout + again.stderr).decode(errors="replace")[-800:]
-        raise RuntimeError(f"{' '.join(argv[-3:])} exited {proc.returncode}: {said}")
+        said = (again.stdout + again.stderr).decode(errors="replace").strip()[-800:]
+        raise ToolFailed(f"{' '.join(argv[-3:])} exited {proc.returncode}: {said}", said)
     return elapsed
 
 
@@ -310,8 +320,9 @@ def run_one_size(args: argparse.Namespace) -> dict:
             # Untimed first runs: bytecode cached, and the equality check.
             try:
                 timed([*tc, "saveconfig", their_file], tc_env)
-            except RuntimeError as exc:  # e.g. Debian's rtslib-fb refuses a mapped LUN above 255
-                entry.update(equal=False, difference=f"targetcli cannot read this tree: {exc}".replace("\n", " "))
+            except ToolFailed as exc:  # e.g. Debian's rtslib-fb refuses a mapped LUN above 255
+                last = exc.said.splitlines()[-1] if exc.said.strip() else "no message"
+                entry.update(equal=False, difference=f"targetcli cannot read this tree: {last}")
                 results.append(entry)
                 log(f"  {name}: {entry['difference']}; not timed")
                 continue
