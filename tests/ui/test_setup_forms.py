@@ -9,27 +9,17 @@ with its label, placeholder, value, help and picker.
 
 from __future__ import annotations
 
-from datetime import date
 
-import pytest
 from textual.widgets import Checkbox, Input, Label, Select
 
 from sanctl.forms.spec import BOOL, SECRET, SELECT
 from sanctl.setup.fields import answer_key, step_form
 
 from .helpers import settle
+from .wizard_helpers import pinned_wizard  # noqa: F401  (autouse: pins the day, secrets and state file)
 
 T = "iqn.2024-05.org.linux-iscsi.san01:disk1"
 
-
-@pytest.fixture(autouse=True)
-def _pinned(monkeypatch, tmp_path):
-    import sanctl.names as names
-    import sanctl.setup.context as context
-
-    monkeypatch.setattr(context, "today", lambda: date(2024, 5, 1))
-    monkeypatch.setattr(names.secrets, "choice", lambda seq: seq[0])
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
 
 
 def _text(widget) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-from datetime import date
 
 import pytest
 
@@ -21,19 +20,11 @@ from sanctl.ui.screens.setup import SetupScreen
 
 from .conftest import HOST
 from .helpers import settle
+from .wizard_helpers import pinned_wizard  # noqa: F401  (autouse: pins the day, secrets and state file)
 
 T = "iqn.2024-05.org.linux-iscsi.san01:disk1"
 STEP_ORDER = ("checks", "storage", "target", "portal", "access", "preset", "review")
 
-
-@pytest.fixture(autouse=True)
-def _pinned(monkeypatch, tmp_path):
-    import sanctl.names as names
-    import sanctl.setup.context as context
-
-    monkeypatch.setattr(context, "today", lambda: date(2024, 5, 1))
-    monkeypatch.setattr(names.secrets, "choice", lambda seq: seq[0])
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
 
 
 def export(root) -> str:
