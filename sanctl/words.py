@@ -7,6 +7,8 @@ No Textual, no I/O: the CLI's printing commands import it too.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 #: Plurals that are not the word with an "s" (lower case; the case of the word given is kept).
 _IRREGULAR = {"entry": "entries", "policy": "policies", "child": "children", "index": "indexes",
               "is": "are", "was": "were", "this": "these", "it": "they"}
@@ -64,6 +66,14 @@ def size(n: int | float | None, *, space: bool = True, whole: bool = False, unkn
             return f"{value:.1f}{sep}{unit}"
         value /= 1024
     return f"{n}{sep}B"  # pragma: no cover - the loop always returns
+
+
+def relabelled(text: str, labels: Mapping[str, str]) -> str:
+    """``text`` with every path prefix of ``labels`` written as its label (a host's
+    :attr:`~sanctl.host.protocol.Host.path_labels`: the demo's scratch root as ``demo:/``)."""
+    for prefix, label in labels.items():
+        text = text.replace(prefix, label)
+    return text
 
 
 def known(value: object, missing: str = "unknown") -> str:

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from sanctl.model import Auth
+from sanctl.words import relabelled
 
 if TYPE_CHECKING:
     from sanctl.initiator.iscsiadm import NodeSettings
@@ -101,10 +102,7 @@ class HostFacts:
 
     def shown(self, path: str) -> str:
         """A path as the operator knows it (``demo:/etc/target/…`` under the demo's root)."""
-        for prefix, label in self.path_labels.items():
-            if path.startswith(prefix):
-                return label + path[len(prefix):]
-        return path
+        return relabelled(path, self.path_labels)
 
 
 def normal_address(text: str) -> str:

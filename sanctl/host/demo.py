@@ -16,6 +16,7 @@ from typing import Any
 
 from sanctl.host.local import TreeFacts, TreeInitiator, TreeLogs, TreeTarget
 from sanctl.host.protocol import capabilities_of
+from sanctl.words import relabelled
 
 
 class _DemoTarget(TreeTarget):
@@ -129,9 +130,8 @@ class DemoHost:
         return not self.capabilities.can_write
 
     def show_path(self, text: str) -> str:
-        """Paths under the demo's scratch root written ``demo:/etc/…``."""
-        root = self.root.rstrip("/")
-        return text.replace(root + "/", "demo:/") if root else text
+        """Paths under the demo's scratch root written ``demo:/etc/…`` (its :attr:`path_labels`)."""
+        return relabelled(text, self.path_labels)
 
     def state_file(self, name: str) -> str | None:
         """In the demo's tree (``var/lib/sanctl``), so a demo's state goes with it."""
