@@ -16,6 +16,7 @@ import contextlib
 import os
 import tempfile
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from sanctl.errors import SanctlError
@@ -30,6 +31,12 @@ MAX_BYTES = 1 << 20
 
 class DamagedState(SanctlError):
     """A state file that is there but cannot be used; ``str()`` says why."""
+
+
+def user_state_dir(environ: Mapping[str, str] | None = None) -> str:
+    """The user's own directory for sanctl's state: ``$XDG_STATE_HOME/sanctl``, else ``~/.local/state/sanctl``."""
+    env = os.environ if environ is None else environ
+    return os.path.join(env.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state"), "sanctl")
 
 
 def read_json(path: str) -> Any:

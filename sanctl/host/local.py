@@ -407,8 +407,9 @@ def this_machines_state_file(name: str) -> str:
     ``$XDG_STATE_HOME/sanctl`` (``~/.local/state/sanctl``)."""
     if os.geteuid() == 0:
         return os.path.join("/var/lib/sanctl", name)
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return os.path.join(base, "sanctl", name)
+    from sanctl.state_files import user_state_dir
+
+    return os.path.join(user_state_dir(), name)
 
 
 class LocalHost:

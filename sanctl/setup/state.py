@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sanctl.setup.answers import STEPS, Answers
-from sanctl.state_files import DamagedState, read_json, set_aside, write_private
+from sanctl.state_files import DamagedState, read_json, set_aside, user_state_dir, write_private
 
 if TYPE_CHECKING:
     from sanctl.host.protocol import Host
@@ -76,9 +76,7 @@ def state_path(host: Host, *, environ: dict[str, str] | None = None) -> str | No
         return host.state_file(FILE_NAME)
     if not can.has_live:
         return None
-    env = os.environ if environ is None else environ
-    base = env.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return os.path.join(base, "sanctl", FILE_NAME)
+    return os.path.join(user_state_dir(environ), FILE_NAME)
 
 
 def load_state(path: str | None, notes: list[str] | None = None) -> WizardState | None:
