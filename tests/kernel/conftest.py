@@ -44,6 +44,12 @@ def _host_gate() -> tuple[bool, str]:
     return True, "runs in the VM: tests/kernel/run"
 
 
+def pytest_addoption(parser):
+    parser.addoption("--crash-drill", action="store_true", default=False,
+                     help="crash the guest kernel once to drill the runner's fresh-VM rerun "
+                          "(tests/kernel/test_crash_drill.py)")
+
+
 def pytest_configure(config):
     # rtslib-fb 2.2.4 calls pyudev APIs that warn on every lookup: noise, not ours.
     config.addinivalue_line("filterwarnings", "ignore:Will be removed in 1.0:DeprecationWarning")
@@ -69,6 +75,41 @@ def pytest_collection_modifyitems(config, items):
             item.stash[_FAIL] = message
         else:
             item.add_marker(pytest.mark.skip(reason=message))
+
+
+# ---------------------------------------------------------------------------
+# Progress (in the VM): which test ran and how it ended, line by line into the
+# results share, so that after a guest kernel oops the runner knows which tests
+# finished and which one was running (tests/kernel/guest_crash.py).
+# ---------------------------------------------------------------------------
+_PROGRESS = Path("/sanctl-results") / "progress.txt"
+_outcomes: dict[str, str] = {}
+
+
+def _progress(line: str) -> None:
+    if not IN_VM or not _PROGRESS.parent.is_dir():
+        return
+    with open(_PROGRESS, "a", encoding="utf-8") as fh:
+        fh.write(line + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def pytest_runtest_logstart(nodeid, location):
+    _progress(f"start\t{nodeid}")
+
+
+def pytest_runtest_logreport(report):
+    worst = {"passed": 0, "skipped": 1, "failed": 2}
+    before = _outcomes.get(report.nodeid, "passed")
+    if worst[report.outcome] > worst[before]:
+        _outcomes[report.nodeid] = report.outcome
+    else:
+        _outcomes.setdefault(report.nodeid, before)
+
+
+def pytest_runtest_logfinish(nodeid, location):
+    _progress(f"end\t{_outcomes.pop(nodeid, 'passed')}\t{nodeid}")
 
 
 @pytest.hookimpl(tryfirst=True)

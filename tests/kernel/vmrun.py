@@ -42,6 +42,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+import guest_crash  # noqa: E402  (a sibling module: vmrun.py runs as a script and is loaded by path)
+
 REPO = HERE.parent.parent
 CACHE = Path(os.environ.get("SANCTL_KERNEL_CACHE") or HERE / ".cache").resolve()
 KERNEL_ROOT = CACHE / "kernel"
@@ -340,6 +344,20 @@ def _raise_on_termination() -> None:
         signal.signal(sig, handler)
 
 
+class _Boot:
+    """One VM's run: how it ended and where its files are."""
+
+    def __init__(self, rc: int, elapsed: float, resdir: Path, oops: str | None) -> None:
+        self.rc, self.elapsed, self.resdir, self.oops = rc, elapsed, resdir, oops
+
+    def progress(self) -> guest_crash.Progress:
+        try:
+            text = (self.resdir / guest_crash.PROGRESS_NAME).read_text(errors="replace")
+        except OSError:
+            text = ""
+        return guest_crash.read_progress(text)
+
+
 def run(argv: list[str]) -> int:
     opts, pytest_args = _parse_args(argv)
     _raise_on_termination()
@@ -356,9 +374,71 @@ def run(argv: list[str]) -> int:
         use_kvm = False
     else:
         use_kvm = probe_kvm(vmlinuz)
-    accel_name = "KVM" if use_kvm else "TCG"
-
     mode = "shell" if opts["shell"] else ("capture" if opts["capture"] else "test")
+    vm = dict(kver=kver, vmlinuz=vmlinuz, moddir=moddir, initrd=initrd, use_kvm=use_kvm, mode=mode)
+
+    boots: list[_Boot] = []
+    try:
+        boot = _boot(opts, pytest_args, opts["timeout"], **vm)
+        boots.append(boot)
+        if boot.oops and mode == "test":
+            boot = _resume_after_oops(opts, pytest_args, boot, vm, boots)
+        _keep_logs(boots)
+        return boot.rc
+    finally:
+        for done in boots:
+            if opts["keep"]:
+                print(f"sanctl kernel tier: kept {done.resdir}")
+            else:
+                shutil.rmtree(done.resdir, ignore_errors=True)
+
+
+def _resume_after_oops(opts: dict, pytest_args: list[str], crashed: _Boot, vm: dict,
+                       boots: list[_Boot]) -> _Boot:
+    """The guest kernel oopsed: run the test it died in and those not yet run in a fresh VM, once."""
+    progress = crashed.progress()
+    where = f"while {progress.running} ran" if progress.running else "outside any test"
+    print(f"\nsanctl kernel tier: the guest kernel crashed ({crashed.oops}) {where}, after "
+          f"{len(progress.finished)} tests had finished.", file=sys.stderr, flush=True)
+    args = guest_crash.resume_args(pytest_args, progress)
+    if args is None:
+        print("sanctl kernel tier: not run again: a test had already failed before the crash: "
+              + ", ".join(progress.failed), file=sys.stderr, flush=True)
+        return crashed
+    print("sanctl kernel tier: running that test and those not yet run in a fresh VM (once); the "
+          "kernel's own trace is in the console log kept as console-crashed.log.", file=sys.stderr, flush=True)
+    # What the first VM had left of its time, and no less than ten minutes.
+    timeout = max(600.0, opts["timeout"] - crashed.elapsed) + 300.0
+    again = _boot(opts, args, timeout, **vm, number=2)
+    boots.append(again)
+    if again.oops:
+        print(f"\nsanctl kernel tier: the guest kernel crashed again ({again.oops}): failing.",
+              file=sys.stderr, flush=True)
+        again.rc = again.rc or 125
+    return again
+
+
+def _keep_logs(boots: list[_Boot]) -> None:
+    """Keep the last run's logs for a look afterwards (gitignored cache); a crashed VM's console beside."""
+    try:
+        if LAST_RUN.exists():
+            shutil.rmtree(LAST_RUN)
+        LAST_RUN.mkdir(parents=True)
+        last = boots[-1]
+        for name in ("output.txt", "junit.xml", "dmesg.txt", "iscsid.log", "console.log",
+                     "qemu-stderr.txt", "rc", guest_crash.PROGRESS_NAME):
+            if (last.resdir / name).is_file():
+                shutil.copy2(last.resdir / name, LAST_RUN / name)
+        for boot in boots[:-1]:
+            if boot.oops and (boot.resdir / "console.log").is_file():
+                shutil.copy2(boot.resdir / "console.log", LAST_RUN / "console-crashed.log")
+    except OSError:
+        pass
+
+
+def _boot(opts: dict, pytest_args: list[str], timeout: float, *, kver: str, vmlinuz: Path, moddir: Path,
+          initrd: Path, use_kvm: bool, mode: str, number: int = 1) -> _Boot:
+    accel_name = "KVM" if use_kvm else "TCG"
     resdir = Path(tempfile.mkdtemp(prefix="sanctl-vm-"))
     os.chmod(resdir, 0o755)
     console = resdir / "console.log"
@@ -371,6 +451,7 @@ def run(argv: list[str]) -> int:
         "MODE": mode,
         "INITIATOR_NAME": INITIATOR_NAME,
         "SHELL_CMD": opts["shell"] or "",
+        "SANCTL_VM_BOOT": str(number),  # 2 for the fresh VM after a guest kernel oops
     }
     lines = [f"{k}={shlex.quote(v)}" for k, v in job.items()]
     lines.append("ARGS=(" + " ".join(shlex.quote(a) for a in pytest_args) + ")")
@@ -379,8 +460,10 @@ def run(argv: list[str]) -> int:
     smp = str(max(1, min(2, os.cpu_count() or 1)))
     mem = os.environ.get("SANCTL_VM_MEM") or "1024"
     accel = ["-accel", "kvm", "-cpu", "host"] if use_kvm else ["-accel", "tcg,thread=multi", "-cpu", "max"]
+    # oops=panic: after an oops the kernel is broken; panic=-1 with -no-reboot then stops qemu at once
+    # instead of leaving a half-dead guest to hang until the timeout.
     cmdline = " ".join([
-        "console=ttyS0", "panic=-1", "loglevel=4", "mitigations=off",
+        "console=ttyS0", "panic=-1", "oops=panic", "loglevel=4", "mitigations=off",
         "8250.nr_uarts=1", "rdinit=/init", f"sanctl.stage2={GUEST_SCRIPT}",
     ])
     cmd = [
@@ -395,6 +478,8 @@ def run(argv: list[str]) -> int:
     ]
     what = {"test": "pytest -m kernel tests/kernel " + " ".join(pytest_args),
             "capture": "tests/kernel/capture.py", "shell": opts["shell"]}[mode]
+    if mode == "test" and "--deselect" in pytest_args:
+        what = "pytest -m kernel tests/kernel, less the tests that finished"
     print(f"sanctl kernel tier: booting Debian kernel {kver} in qemu ({accel_name}, {smp} vCPU, "
           f"{mem} MiB) to run: {what.strip()}", flush=True)
     t0 = time.monotonic()
@@ -410,7 +495,7 @@ def run(argv: list[str]) -> int:
                 streamer = threading.Thread(target=_stream, args=(console, stop), daemon=True)
                 streamer.start()
             try:
-                proc.wait(timeout=opts["timeout"])
+                proc.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 timed_out = True
                 proc.kill()
@@ -424,9 +509,13 @@ def run(argv: list[str]) -> int:
         if output.is_file() and not opts["console"]:
             sys.stdout.write(output.read_text(errors="replace"))
             sys.stdout.flush()
+        try:
+            oops = guest_crash.kernel_oops(console.read_text(errors="replace"))
+        except OSError:
+            oops = None
         rc_file = resdir / "rc"
         if timed_out:
-            print(f"\nsanctl kernel tier: the guest hung: killed after {opts['timeout']:.0f} s "
+            print(f"\nsanctl kernel tier: the guest hung: killed after {timeout:.0f} s "
                   f"({accel_name}). Console log tail:\n{_tail(console)}", file=sys.stderr)
             rc = 124
         elif not rc_file.is_file():
@@ -444,30 +533,15 @@ def run(argv: list[str]) -> int:
                 shutil.rmtree(FIXTURES)
             shutil.copytree(src, FIXTURES, symlinks=True)
             print(f"sanctl kernel tier: capture stored in {FIXTURES.relative_to(REPO)}/")
-        # Keep the last run's logs for a look afterwards (gitignored cache).
-        try:
-            if LAST_RUN.exists():
-                shutil.rmtree(LAST_RUN)
-            LAST_RUN.mkdir(parents=True)
-            for name in ("output.txt", "junit.xml", "dmesg.txt", "iscsid.log", "console.log",
-                         "qemu-stderr.txt", "rc"):
-                if (resdir / name).is_file():
-                    shutil.copy2(resdir / name, LAST_RUN / name)
-        except OSError:
-            pass
         print(f"sanctl kernel tier: {accel_name} VM ran {elapsed:.0f} s, exit code {rc} "
               f"(logs: {LAST_RUN.relative_to(REPO) if LAST_RUN.is_relative_to(REPO) else LAST_RUN})",
               flush=True)
-        return rc
+        return _Boot(rc, elapsed, resdir, oops)
     finally:
         stop.set()
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait()
-        if opts["keep"]:
-            print(f"sanctl kernel tier: kept {resdir}")
-        else:
-            shutil.rmtree(resdir, ignore_errors=True)
 
 
 def main(argv: list[str]) -> int:
