@@ -96,18 +96,20 @@ def test_progress_written_as_the_guest_writes_it_reads_back(events):
 class _FakeBoots:
     """Stands in for qemu: the first boot 'crashes' mid-test, the second passes."""
 
-    def __init__(self, tmp_path: Path, vmrun, second_oops: str | None = None) -> None:
+    def __init__(self, tmp_path: Path, vmrun, second_oops: str | None = None, progress: str = PROGRESS,
+                 second_rc: int = 0) -> None:
         self.calls: list[tuple[list[str], float, int]] = []
         self.tmp, self.vmrun, self.second_oops = tmp_path, vmrun, second_oops
+        self.progress, self.second_rc = progress, second_rc
 
     def __call__(self, opts, pytest_args, timeout, *, number=1, **vm):
         self.calls.append((list(pytest_args), timeout, number))
         resdir = self.tmp / f"boot{number}"
         resdir.mkdir()
         if number == 1:
-            (resdir / guest_crash.PROGRESS_NAME).write_text(PROGRESS)
+            (resdir / guest_crash.PROGRESS_NAME).write_text(self.progress)
             return self.vmrun._Boot(125, 900.0, resdir, "BUG: kernel NULL pointer dereference in x [iscsi_tcp]")
-        return self.vmrun._Boot(125 if self.second_oops else 0, 300.0, resdir, self.second_oops)
+        return self.vmrun._Boot(125 if self.second_oops else self.second_rc, 300.0, resdir, self.second_oops)
 
 
 @pytest.fixture
@@ -139,3 +141,15 @@ def test_a_second_oops_fails_the_tier(vmrun, monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(vmrun, "_boot", _FakeBoots(tmp_path, vmrun, second_oops="Oops: again"))
     assert vmrun.run(["--accel=tcg"]) == 125
     assert "crashed again (Oops: again): failing" in capsys.readouterr().err
+
+
+def test_a_crash_after_the_last_test_leaves_nothing_to_run_and_passes(vmrun, monkeypatch, tmp_path, capsys):
+    finished = "".join(line + "\n" for line in PROGRESS.splitlines()[:4])
+    monkeypatch.setattr(vmrun, "_boot", _FakeBoots(tmp_path, vmrun, progress=finished, second_rc=5))
+    assert vmrun.run(["--accel=tcg"]) == 0
+    assert "nothing was left to run" in capsys.readouterr().err
+
+
+def test_the_rerun_failing_fails_the_tier(vmrun, monkeypatch, tmp_path):
+    monkeypatch.setattr(vmrun, "_boot", _FakeBoots(tmp_path, vmrun, second_rc=1))
+    assert vmrun.run(["--accel=tcg"]) == 1
