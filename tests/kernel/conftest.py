@@ -22,11 +22,13 @@ _FAIL = pytest.StashKey[str]()
 
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
+import guest_crash  # noqa: E402  (tests/kernel's own modules are on the path from here on)
 
 
 def _vmrun():
     spec = importlib.util.spec_from_file_location("sanctl_kernel_vmrun", HERE / "vmrun.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     assert spec.loader is not None
     spec.loader.exec_module(module)
     return module
@@ -82,7 +84,7 @@ def pytest_collection_modifyitems(config, items):
 # results share, so that after a guest kernel oops the runner knows which tests
 # finished and which one was running (tests/kernel/guest_crash.py).
 # ---------------------------------------------------------------------------
-_PROGRESS = Path("/sanctl-results") / "progress.txt"
+_PROGRESS = Path("/sanctl-results") / guest_crash.PROGRESS_NAME
 _outcomes: dict[str, str] = {}
 
 
@@ -90,26 +92,21 @@ def _progress(line: str) -> None:
     if not IN_VM or not _PROGRESS.parent.is_dir():
         return
     with open(_PROGRESS, "a", encoding="utf-8") as fh:
-        fh.write(line + "\n")
+        fh.write(line)
         fh.flush()
         os.fsync(fh.fileno())
 
 
 def pytest_runtest_logstart(nodeid, location):
-    _progress(f"start\t{nodeid}")
+    _progress(guest_crash.start_line(nodeid))
 
 
 def pytest_runtest_logreport(report):
-    worst = {"passed": 0, "skipped": 1, "failed": 2}
-    before = _outcomes.get(report.nodeid, "passed")
-    if worst[report.outcome] > worst[before]:
-        _outcomes[report.nodeid] = report.outcome
-    else:
-        _outcomes.setdefault(report.nodeid, before)
+    _outcomes[report.nodeid] = guest_crash.worse(report.outcome, _outcomes.get(report.nodeid, "passed"))
 
 
 def pytest_runtest_logfinish(nodeid, location):
-    _progress(f"end\t{_outcomes.pop(nodeid, 'passed')}\t{nodeid}")
+    _progress(guest_crash.end_line(_outcomes.pop(nodeid, "passed"), nodeid))
 
 
 @pytest.hookimpl(tryfirst=True)

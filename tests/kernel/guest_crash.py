@@ -46,6 +46,23 @@ def kernel_oops(console: str) -> str | None:
     return f"{first} in {rip}" if rip else first
 
 
+#: How a test's end outranks another phase's: a test that failed in any phase failed.
+_RANK = {"passed": 0, "skipped": 1, "failed": 2}
+
+
+def start_line(nodeid: str) -> str:
+    return f"start\t{nodeid}\n"
+
+
+def end_line(outcome: str, nodeid: str) -> str:
+    return f"end\t{outcome}\t{nodeid}\n"
+
+
+def worse(outcome: str, than: str) -> str:
+    """The worse of two phases' outcomes (setup, call, teardown) of one test."""
+    return outcome if _RANK[outcome] > _RANK[than] else than
+
+
 @dataclass
 class Progress:
     """The guest's tests as far as they got: finished ones with their outcome, and the one running."""
@@ -65,7 +82,7 @@ def read_progress(text: str) -> Progress:
         parts = line.split("\t")
         if len(parts) == 2 and parts[0] == "start" and parts[1]:
             progress.running = parts[1]
-        elif len(parts) == 3 and parts[0] == "end" and parts[1] in ("passed", "failed", "skipped") and parts[2]:
+        elif len(parts) == 3 and parts[0] == "end" and parts[1] in _RANK and parts[2]:
             progress.finished[parts[2]] = parts[1]
             if progress.running == parts[2]:
                 progress.running = None

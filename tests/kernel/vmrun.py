@@ -39,6 +39,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -344,11 +345,14 @@ def _raise_on_termination() -> None:
         signal.signal(sig, handler)
 
 
+@dataclass
 class _Boot:
     """One VM's run: how it ended and where its files are."""
 
-    def __init__(self, rc: int, elapsed: float, resdir: Path, oops: str | None) -> None:
-        self.rc, self.elapsed, self.resdir, self.oops = rc, elapsed, resdir, oops
+    rc: int
+    elapsed: float
+    resdir: Path
+    oops: str | None
 
     def progress(self) -> guest_crash.Progress:
         try:
@@ -382,7 +386,9 @@ def run(argv: list[str]) -> int:
         boot = _boot(opts, pytest_args, opts["timeout"], **vm)
         boots.append(boot)
         if boot.oops and mode == "test":
-            boot = _resume_after_oops(opts, pytest_args, boot, vm, boots)
+            boot = _resume_after_oops(opts, pytest_args, boot, vm)
+            if boot is not boots[-1]:
+                boots.append(boot)
         _keep_logs(boots)
         return boot.rc
     finally:
@@ -393,8 +399,7 @@ def run(argv: list[str]) -> int:
                 shutil.rmtree(done.resdir, ignore_errors=True)
 
 
-def _resume_after_oops(opts: dict, pytest_args: list[str], crashed: _Boot, vm: dict,
-                       boots: list[_Boot]) -> _Boot:
+def _resume_after_oops(opts: dict, pytest_args: list[str], crashed: _Boot, vm: dict) -> _Boot:
     """The guest kernel oopsed: run the test it died in and those not yet run in a fresh VM, once."""
     progress = crashed.progress()
     where = f"while {progress.running} ran" if progress.running else "outside any test"
@@ -410,7 +415,6 @@ def _resume_after_oops(opts: dict, pytest_args: list[str], crashed: _Boot, vm: d
     # What the first VM had left of its time, and no less than ten minutes.
     timeout = max(600.0, opts["timeout"] - crashed.elapsed) + 300.0
     again = _boot(opts, args, timeout, **vm, number=2)
-    boots.append(again)
     if again.oops:
         print(f"\nsanctl kernel tier: the guest kernel crashed again ({again.oops}): failing.",
               file=sys.stderr, flush=True)
