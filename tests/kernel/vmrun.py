@@ -412,7 +412,7 @@ def _resume_after_oops(opts: dict, pytest_args: list[str], crashed: _Boot, vm: d
         return crashed
     print("sanctl kernel tier: running that test and those not yet run in a fresh VM (once); the "
           "kernel's own trace is in the console log kept as console-crashed.log.", file=sys.stderr, flush=True)
-    # What the first VM had left of its time, and no less than ten minutes.
+    # What the first VM had left of its time (no less than ten minutes), and five more for the boot.
     timeout = max(600.0, opts["timeout"] - crashed.elapsed) + 300.0
     again = _boot(opts, args, timeout, **vm, number=2)
     if again.oops:
