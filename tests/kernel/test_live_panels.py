@@ -119,6 +119,7 @@ def test_the_shared_initiator_name_flap_is_diagnosed(basic_san, logged_in, kerne
     info = parse_acl_info((kt.CFS / "iscsi" / basic_san.target_iqn / "tpgt_1" / "acls" / basic_san.acl / "info")
                           .read_text())
     app = _app()
+    second_gone = [0.0]
 
     async def run() -> None:
         async with app.run_test(size=(160, 50)) as pilot:
@@ -134,6 +135,7 @@ def test_the_shared_initiator_name_flap_is_diagnosed(basic_san, logged_in, kerne
                     if {f.kind for f in findings} >= {"shared_initiator_name", "connection_flap"}:
                         break
                     await asyncio.sleep(0.7)
+            second_gone[0] = time.monotonic()
             kinds = {f.kind for f in findings}
             assert "shared_initiator_name" in kinds, (findings, second.logins, second.errors[-3:])
             shared = next(f for f in findings if f.kind == "shared_initiator_name")
@@ -147,3 +149,8 @@ def test_the_shared_initiator_name_flap_is_diagnosed(basic_san, logged_in, kerne
         kt.wait_for(lambda: kt.read_value(f"{logged_in['dir']}/state") == "LOGGED_IN", "the session to recover", 90)
 
     asyncio.run(run())
+    # The second host dropped its last connection without a logout: the target keeps that session for
+    # DefaultTime2Retain (20 s) in case it comes back. In two whole runs of this tier, a refused login in the next
+    # test within those seconds was followed by Debian 6.1's iscsi_tcp oopsing (iscsi_sw_tcp_release_conn);
+    # in a fresh VM the same test passes. Let the retained session expire before the next test.
+    time.sleep(max(0.0, second_gone[0] + 25 - time.monotonic()))
